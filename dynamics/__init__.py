@@ -1,0 +1,29 @@
+"""Mathematics of open-system dynamics with classically correlated baths.
+
+States, entanglement and thermalization measures, locally thermalizing channels,
+superoperators, the solver :func:`evolve` with its three averaging methods, results
+and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
+
+Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`,
+:mod:`~dynamics.channels`, :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
+:mod:`~dynamics.propagate`, :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
+:mod:`~dynamics.metrics`.
+"""
+
+from . import channels, measures, metrics, states
+from .model import Model
+from .propagate import Exact, Sampled, SegmentAveraged, evolve
+from .result import Result
+
+__all__ = [
+    "Exact",
+    "Model",
+    "Result",
+    "Sampled",
+    "SegmentAveraged",
+    "channels",
+    "evolve",
+    "measures",
+    "metrics",
+    "states",
+]

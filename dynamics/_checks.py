@@ -1,0 +1,52 @@
+"""Input validation shared by the dynamics package (private).
+
+Every public function that takes a state calls :func:`as_density_matrix`, so errors
+name the offending parameter and the allowed range in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import qutip
+
+__all__ = ["as_density_matrix", "check_party_dims", "party_dims"]
+
+#: Default absolute tolerance for "is this a density matrix" checks.
+STATE_ATOL = 1e-8
+
+
+def party_dims(rho: qutip.Qobj) -> list[int]:
+    """Local dimensions of the parties of an operator, e.g. ``[2, 2]``."""
+    return [int(d) for d in rho.dims[0]]
+
+
+def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qutip.Qobj:
+    """Return ``rho`` as a density-matrix Qobj, or raise a ValueError naming ``name``.
+
+    Kets are turned into projectors. A density matrix is Hermitian, has trace one and no
+    eigenvalue below ``-atol`` (all checked to ``atol``).
+    """
+    if not isinstance(rho, qutip.Qobj):
+        raise TypeError(f"{name} must be a qutip.Qobj (ket or density matrix), got {type(rho).__name__}")
+    if rho.isket:
+        rho = qutip.ket2dm(rho)
+    if not rho.isoper or rho.shape[0] != rho.shape[1]:
+        raise ValueError(f"{name} must be a square operator or a ket, got shape {rho.shape}")
+    a = rho.full()
+    if not np.allclose(a, a.conj().T, atol=atol, rtol=0):
+        raise ValueError(f"{name} must be Hermitian (to {atol:g})")
+    tr = np.trace(a).real
+    if abs(tr - 1) > atol:
+        raise ValueError(f"{name} must have trace 1 (to {atol:g}), got trace {tr:.6g}")
+    lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
+    if lam[0] < -atol:
+        raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {lam[0]:.3g} < -{atol:g}")
+    return rho
+
+
+def check_party_dims(rho: qutip.Qobj, dims: Sequence[int], name: str = "rho") -> None:
+    """Raise a ValueError unless ``rho`` has local dimensions ``dims``."""
+    if party_dims(rho) != list(dims):
+        raise ValueError(f"{name} has local dimensions {party_dims(rho)}, expected {list(dims)}")

@@ -1,0 +1,339 @@
+"""Entanglement and thermalization measures on density matrices.
+
+Conventions
+-----------
+* Parties are the tensor factors of ``rho.dims[0]``, numbered from 0.
+* Partial transposes act on the parties in ``subsys``; by default on the *last* party.
+* Negativity ``N(rho) = (||rho^{T_B}||_1 - 1) / 2`` (as :func:`qutip.negativity`);
+  log-negativity ``E_N = log2 ||rho^{T_B}||_1`` (base 2).
+* Trace distance ``D(rho, sigma) = ||rho - sigma||_1 / 2``.
+* Entropies and relative entropies in nats unless ``base`` is given.
+* Fidelities with pure targets are overlaps ``<psi|rho|psi>`` (squared-fidelity
+  convention: 1 for the target, 1/2 for a 50/50 mixture with an orthogonal state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import qutip
+
+from ._checks import as_density_matrix, party_dims
+
+__all__ = [
+    "entropy",
+    "fully_entangled_fraction",
+    "ghz_fidelity",
+    "is_ppt",
+    "log_negativity",
+    "marginal_distances",
+    "marginal_relative_entropies",
+    "marginals",
+    "mutual_information",
+    "negativity",
+    "partial_transpose",
+    "phi_plus_overlap",
+    "relative_entropy",
+    "trace_distance",
+]
+
+#: Default tolerance of the PPT test: an eigenvalue of rho^T below -PPT_ATOL is negative.
+PPT_ATOL = 1e-12
+
+
+def _subsys_tuple(subsys, n: int) -> tuple[int, ...]:
+    if subsys is None:
+        return (n - 1,)
+    if isinstance(subsys, (int, np.integer)):
+        subsys = (int(subsys),)
+    out = tuple(sorted({int(k) for k in subsys}))
+    if not out:
+        raise ValueError("subsys must name at least one party")
+    for k in out:
+        if not 0 <= k < n:
+            raise ValueError(f"subsys contains party {k}, but rho has parties 0..{n - 1}")
+    return out
+
+
+def _pt_array(a: np.ndarray, dims: Sequence[int], parties: tuple[int, ...]) -> np.ndarray:
+    """Partial transpose of the matrix ``a`` (parties ``dims``) on ``parties``."""
+    n = len(dims)
+    t = a.reshape(tuple(dims) * 2)
+    axes = list(range(2 * n))
+    for k in parties:
+        axes[k], axes[n + k] = axes[n + k], axes[k]
+    D = int(np.prod(dims))
+    return t.transpose(axes).reshape(D, D)
+
+
+def partial_transpose(rho: qutip.Qobj, subsys=None) -> qutip.Qobj:
+    """Partial transpose of ``rho`` on the parties ``subsys`` (default: the last party).
+
+    Examples
+    --------
+    >>> from dynamics.states import phi_plus
+    >>> round(float(partial_transpose(phi_plus()).eigenenergies()[0]), 12)
+    -0.5
+    """
+    dims = party_dims(rho)
+    parties = _subsys_tuple(subsys, len(dims))
+    return qutip.Qobj(_pt_array(rho.full(), dims, parties), dims=rho.dims)
+
+
+def _pt_eigenvalues(rho: qutip.Qobj, subsys) -> np.ndarray:
+    rho = as_density_matrix(rho)
+    dims = party_dims(rho)
+    if len(dims) < 2:
+        raise ValueError(f"rho must have at least two parties, got dims {dims}")
+    parties = _subsys_tuple(subsys, len(dims))
+    a = _pt_array(rho.full(), dims, parties)
+    return np.linalg.eigvalsh((a + a.conj().T) / 2)
+
+
+def negativity(rho: qutip.Qobj, subsys=None) -> float:
+    r"""Negativity ``N = (||rho^{T_S}||_1 - 1) / 2`` for the bipartition ``S`` | rest.
+
+    Parameters
+    ----------
+    rho : Qobj
+        Density matrix (or ket) with ``dims[0]`` the local dimensions of the parties.
+    subsys : int or iterable of int, optional
+        Parties transposed (one side of the bipartition). Default: the last party.
+
+    Returns
+    -------
+    float
+        The sum of the moduli of the negative eigenvalues of ``rho^{T_S}``, which equals
+        ``(||rho^{T_S}||_1 - 1)/2`` for a unit-trace state. Zero for separable states,
+        ``(d - 1)/2`` for a maximally entangled pair of qudits.
+
+    Examples
+    --------
+    >>> from dynamics.states import phi_plus
+    >>> round(negativity(phi_plus(3)), 12)
+    1.0
+    """
+    lam = _pt_eigenvalues(rho, subsys)
+    return float(-lam[lam < 0].sum())
+
+
+def log_negativity(rho: qutip.Qobj, subsys=None) -> float:
+    """Log-negativity ``E_N = log2 ||rho^{T_S}||_1 = log2(2 N + 1)`` (base 2)."""
+    return float(np.log2(2 * negativity(rho, subsys) + 1))
+
+
+def is_ppt(rho: qutip.Qobj, subsys=None, *, atol: float = PPT_ATOL) -> bool:
+    """True when ``rho^{T_S}`` has no eigenvalue below ``-atol`` (default 1e-12)."""
+    return bool(_pt_eigenvalues(rho, subsys)[0] >= -atol)
+
+
+def phi_plus_overlap(rho: qutip.Qobj) -> float:
+    """Overlap ``<Phi+|rho|Phi+>`` of a two-qudit state (both parties of dimension d)."""
+    rho = as_density_matrix(rho)
+    dims = party_dims(rho)
+    if len(dims) != 2 or dims[0] != dims[1]:
+        raise ValueError(f"rho must be a state of two qudits of equal dimension, got dims {dims}")
+    d = dims[0]
+    a = rho.full()
+    idx = np.arange(d) * (d + 1)
+    return float(a[np.ix_(idx, idx)].sum().real / d)
+
+
+def ghz_fidelity(rho: qutip.Qobj) -> float:
+    """GHZ fidelity ``<GHZ|rho|GHZ>`` of an n-qubit state (squared-fidelity convention).
+
+    ``<GHZ|rho|GHZ> = (rho_{0..0,0..0} + rho_{1..1,1..1})/2 + Re rho_{0..0,1..1}``. A value
+    above 1/2 witnesses genuine multipartite entanglement.
+
+    Examples
+    --------
+    >>> from dynamics.states import ghz_state
+    >>> ghz_fidelity(ghz_state(4))
+    1.0
+    """
+    rho = as_density_matrix(rho)
+    dims = party_dims(rho)
+    if any(d != 2 for d in dims) or len(dims) < 2:
+        raise ValueError(f"rho must be a state of n >= 2 qubits, got dims {dims}")
+    a = rho.full()
+    return float(((a[0, 0] + a[-1, -1]) / 2).real + a[0, -1].real)
+
+
+def _magic_basis() -> np.ndarray:
+    s = 1 / np.sqrt(2)
+    # Columns: Phi+, i Phi-, i Psi+, Psi-  (Bennett et al. / Hill-Wootters magic basis).
+    return np.array(
+        [
+            [s, 1j * s, 0, 0],
+            [0, 0, 1j * s, s],
+            [0, 0, 1j * s, -s],
+            [s, -1j * s, 0, 0],
+        ]
+    )
+
+
+def _fef_qudits(a: np.ndarray, d: int, restarts: int, rng, tol: float) -> tuple[float, float]:
+    """Maximise ``vec(U)^† a vec(U) / d`` over unitaries U (ascent by polar factors)."""
+    best = []
+
+    def ascend(U):
+        f_old = -np.inf
+        for _ in range(10_000):
+            v = U.reshape(-1)
+            f = float(np.real(v.conj() @ a @ v)) / d
+            if f - f_old < tol:
+                return f
+            f_old = f
+            M = (a @ v).reshape(d, d)
+            W, _, Vh = np.linalg.svd(M)
+            U = W @ Vh
+        return f  # pragma: no cover - convergence is monotone and fast
+
+    starts = [np.eye(d)]
+    for _ in range(restarts):
+        z = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+        q, r = np.linalg.qr(z)
+        starts.append(q * (np.diag(r) / abs(np.diag(r))))
+    best = sorted(ascend(U) for U in starts)
+    return best[-1], best[-1] - best[max(0, len(best) - 2)]
+
+
+def fully_entangled_fraction(
+    rho: qutip.Qobj, *, restarts: int = 20, seed=0, tol: float = 1e-13, return_info: bool = False
+):
+    r"""Fully entangled fraction ``F_max = max_{Psi max. ent.} <Psi|rho|Psi>``.
+
+    Every maximally entangled state is ``(U (x) I)|Phi+>`` for a unitary U, so
+    ``F_max = max_U vec(U)^† rho vec(U) / d``.
+
+    * Two qubits: exact. With ``R = Re(M^† rho M)``, M the magic basis (Phi+, i Phi-,
+      i Psi+, Psi-), ``F_max = lambda_max(R)`` (maximally entangled states are the real
+      unit vectors in the magic basis up to a phase).
+    * ``d > 2``: numerical. A convex quadratic is maximised over U(d) by iterating
+      ``U <- polar factor of (rho vec U)``, which increases the objective monotonically,
+      from the identity and ``restarts`` Haar-random unitaries, each to a step below
+      ``tol``. The returned value is a lower bound on the true maximum; with
+      ``return_info=True`` the gap between the best and second-best restart is returned
+      as ``spread`` (a small spread means several restarts found the same maximum).
+
+    Parameters
+    ----------
+    rho : Qobj
+        Two-qudit state with equal local dimensions.
+    restarts : int
+        Random restarts for ``d > 2``.
+    seed : int or Generator
+        Seed of the restarts (the result is deterministic for a given seed).
+    tol : float
+        Stopping tolerance of each ascent.
+    return_info : bool
+        Also return ``{"method": "exact"|"ascent", "spread": float}``.
+
+    Examples
+    --------
+    >>> from dynamics.states import isotropic_state
+    >>> round(fully_entangled_fraction(isotropic_state(0.8)), 12)
+    0.8
+    """
+    rho = as_density_matrix(rho)
+    dims = party_dims(rho)
+    if len(dims) != 2 or dims[0] != dims[1]:
+        raise ValueError(f"rho must be a state of two qudits of equal dimension, got dims {dims}")
+    d = dims[0]
+    a = rho.full()
+    if d == 2:
+        M = _magic_basis()
+        R = (M.conj().T @ a @ M).real
+        val, info = float(np.linalg.eigvalsh((R + R.T) / 2)[-1]), {"method": "exact", "spread": 0.0}
+    else:
+        if restarts < 0:
+            raise ValueError(f"restarts must be >= 0, got {restarts}")
+        val, spread = _fef_qudits(a, d, restarts, np.random.default_rng(seed), tol)
+        info = {"method": "ascent", "spread": float(spread)}
+    return (val, info) if return_info else val
+
+
+def trace_distance(rho: qutip.Qobj, sigma: qutip.Qobj) -> float:
+    """Trace distance ``D = ||rho - sigma||_1 / 2``."""
+    if rho.shape != sigma.shape:
+        raise ValueError(f"rho and sigma have different shapes {rho.shape} and {sigma.shape}")
+    diff = rho.full() - sigma.full()
+    return float(np.abs(np.linalg.eigvalsh((diff + diff.conj().T) / 2)).sum() / 2)
+
+
+def _log(x, base):
+    return np.log(x) if base is None else np.log(x) / np.log(base)
+
+
+def entropy(rho: qutip.Qobj, *, base: float | None = None) -> float:
+    """Von Neumann entropy ``S = -Tr rho log rho`` (nats unless ``base`` is given)."""
+    lam = np.linalg.eigvalsh(rho.full())
+    lam = lam[lam > 1e-300]
+    return float(-(lam * _log(lam, base)).sum())
+
+
+def relative_entropy(rho: qutip.Qobj, sigma: qutip.Qobj, *, base: float | None = None) -> float:
+    """Relative entropy ``S(rho||sigma) = Tr rho (log rho - log sigma)``, nats by default.
+
+    Infinite when the support of ``rho`` is not contained in that of ``sigma``.
+    """
+    if rho.shape != sigma.shape:
+        raise ValueError(f"rho and sigma have different shapes {rho.shape} and {sigma.shape}")
+    lr, vr = np.linalg.eigh(rho.full())
+    ls, vs = np.linalg.eigh(sigma.full())
+    # Tr rho log sigma = sum_ij lr_i |<r_i|s_j>|^2 log ls_j
+    overlap = np.abs(vr.conj().T @ vs) ** 2
+    weight = (lr.clip(min=0)[:, None] * overlap).sum(axis=0)
+    tiny = 1e-14
+    if np.any((ls <= tiny) & (weight > tiny)):
+        return float("inf")
+    keep = ls > tiny
+    cross = float((weight[keep] * _log(ls[keep], base)).sum())
+    return float(-entropy(rho, base=base) - cross)
+
+
+def marginals(rho: qutip.Qobj) -> list[qutip.Qobj]:
+    """Single-party reduced states ``[Tr_{not k} rho for k in parties]``."""
+    n = len(party_dims(rho))
+    return [rho.ptrace(k) for k in range(n)]
+
+
+def _check_taus(rho: qutip.Qobj, taus) -> list[qutip.Qobj]:
+    dims = party_dims(rho)
+    if isinstance(taus, qutip.Qobj):
+        taus = [taus] * len(dims)
+    taus = list(taus)
+    if len(taus) != len(dims):
+        raise ValueError(f"taus must give one thermal state per party ({len(dims)}), got {len(taus)}")
+    for k, (t, d) in enumerate(zip(taus, dims)):
+        if t.shape != (d, d):
+            raise ValueError(f"taus[{k}] has shape {t.shape}, party {k} has dimension {d}")
+    return taus
+
+
+def marginal_distances(rho: qutip.Qobj, taus: Iterable[qutip.Qobj] | qutip.Qobj) -> np.ndarray:
+    """Trace distance of each marginal to its thermal state, ``D(rho_k, tau_k)``."""
+    taus = _check_taus(rho, taus)
+    return np.array([trace_distance(m, t) for m, t in zip(marginals(rho), taus)])
+
+
+def marginal_relative_entropies(
+    rho: qutip.Qobj, taus: Iterable[qutip.Qobj] | qutip.Qobj, *, base: float | None = None
+) -> np.ndarray:
+    """Relative entropy of each marginal to its thermal state, ``S(rho_k || tau_k)``."""
+    taus = _check_taus(rho, taus)
+    return np.array([relative_entropy(m, t, base=base) for m, t in zip(marginals(rho), taus)])
+
+
+def mutual_information(rho: qutip.Qobj, subsys=None, *, base: float | None = None) -> float:
+    """Mutual information ``I(S:rest) = S(rho_S) + S(rho_rest) - S(rho)``.
+
+    ``subsys`` defaults to the last party; nats unless ``base`` is given (``base=2``: bits).
+    """
+    n = len(party_dims(rho))
+    side = _subsys_tuple(subsys, n)
+    rest = tuple(k for k in range(n) if k not in side)
+    if not rest:
+        raise ValueError("subsys must leave at least one party on the other side")
+    return entropy(rho.ptrace(list(side)), base=base) + entropy(rho.ptrace(list(rest)), base=base) - entropy(rho, base=base)

@@ -1,0 +1,309 @@
+r"""The interface between physical models and the solvers.
+
+A *realization-level* description of one stage of dynamics on n parties:
+
+* deterministic local Lindblad terms (:class:`LocalTerm`), one party each;
+* independent random *sources*: a classical :class:`Process` and the :class:`Action` it
+  has on one or more parties. A source acting on several parties is *shared* (the
+  baths are classically correlated through it); independent baths are separate
+  sources with the same law.
+
+Given one realization of every process, each action is local, so the realization's
+propagator is a tensor product of local propagators. Only the average over realizations
+correlates the parties. The ``baths`` package builds these objects (from thermal baths,
+drives, clocks and a correlation parameter); the solvers in :mod:`dynamics.propagate`
+only read them.
+
+Processes implement :class:`Process`: white processes (Brownian noise, Poisson clocks)
+average to an exact Lindbladian (:meth:`Process.averaged_generator`); i.i.d. pulse
+processes give a segment average (:meth:`Process.segment_nodes`); every process can be
+sampled.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .superop import Generator, ProductTerm, dissipator, hamiltonian_superop
+
+__all__ = [
+    "Action",
+    "HamiltonianAction",
+    "JumpAction",
+    "LocalTerm",
+    "Model",
+    "Process",
+    "Source",
+    "Stage",
+    "dissipator_terms",
+    "stages_of",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class LocalTerm:
+    """A deterministic local Lindblad generator ``superop`` (d^2 x d^2) on ``party``."""
+
+    name: str
+    party: int
+    superop: np.ndarray
+
+
+class Action(ABC):
+    """How a process acts on one party."""
+
+    party: int
+
+
+@dataclass(frozen=True, eq=False)
+class HamiltonianAction(Action):
+    r"""``H_party(t) = scale * sum_k xi_k(t) G_k`` for a process value ``xi(t)``.
+
+    With ``conjugate=True`` the party evolves with the complex-conjugate unitary,
+    ``H -> -H^*`` (so that ``U (x) U^*`` is applied when A has ``conjugate=False``).
+    When ``generators`` is empty the process value is itself a ``d x d`` Hermitian matrix
+    (used by Haar-random pulses).
+    """
+
+    party: int
+    generators: tuple = ()
+    conjugate: bool = False
+    scale: float = 1.0
+
+    def hamiltonian(self, value) -> np.ndarray:
+        """Local Hamiltonian for one process value (vector of coefficients or a matrix)."""
+        if self.generators:
+            H = sum(complex(v) * np.asarray(G, dtype=complex) for v, G in zip(value, self.generators))
+        else:
+            H = np.asarray(value, dtype=complex)
+        H = self.scale * H
+        return -H.conj() if self.conjugate else H
+
+    def hamiltonians(self, values: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`hamiltonian` over a leading batch axis of ``values``."""
+        values = np.asarray(values)
+        if self.generators:
+            G = np.stack([np.asarray(g, dtype=complex) for g in self.generators])
+            H = np.einsum("mk,kab->mab", values.astype(complex), G)
+        else:
+            H = values.astype(complex)
+        H = self.scale * H
+        return -H.conj() if self.conjugate else H
+
+    def unit_operators(self) -> list[np.ndarray]:
+        """``A_k`` such that ``H = sum_k xi_k A_k`` (conjugation and scale included)."""
+        out = []
+        for k in range(len(self.generators)):
+            e = np.zeros(len(self.generators))
+            e[k] = 1.0
+            out.append(self.hamiltonian(e))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class JumpAction(Action):
+    """Apply the local channel ``superop`` (d^2 x d^2) at every tick of a clock."""
+
+    party: int
+    superop: np.ndarray
+    label: str = "jump"
+
+
+class Process(ABC):
+    """Law of a classical random process (implemented in :mod:`baths.processes`).
+
+    Attributes
+    ----------
+    name : str
+        Identifies the process in an environment description.
+    kind : {"signal", "clock"}
+        A signal drives :class:`HamiltonianAction`; a clock fires :class:`JumpAction`.
+    white : bool
+        True when the averaged dynamics is exactly a Lindbladian (Brownian, Poisson).
+    segment : float or None
+        Duration of the i.i.d. pieces for pulse processes, else None.
+    """
+
+    # Subclasses set ``name``, ``kind``, ``white`` and ``segment`` (class attributes or
+    # dataclass fields); they are not given defaults here so that dataclass subclasses
+    # may declare them as required fields.
+
+    def averaged_generator(self, dims: Sequence[int], actions: Sequence[Action]) -> Generator:
+        """Exact averaged generator of this process acting through ``actions``."""
+        raise TypeError(f"{type(self).__name__} is not white: it has no exact averaged generator")
+
+    def segment_nodes(self, *, nodes: int, samples: int, rng) -> tuple[list, np.ndarray]:
+        """Quadrature (or sample) nodes ``(values, weights)`` of one segment's value."""
+        raise TypeError(f"{type(self).__name__} is not an i.i.d. pulse process")
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator, edges: np.ndarray):
+        """Sample one realization on the substep grid ``edges`` (length S+1).
+
+        Signals return an array ``(S, channels)`` (or ``(S, d, d)`` for matrix-valued
+        signals) of the value held on each substep; clocks return a sorted array of tick
+        times in ``(edges[0], edges[-1]]``.
+        """
+
+    def breakpoints(self, t0: float, t1: float) -> np.ndarray:
+        """Times in ``(t0, t1)`` where a piecewise-constant signal may jump."""
+        return np.empty(0)
+
+    def max_rate(self) -> float:
+        """A rate scale used to choose the sampling step (1/time)."""
+        return 0.0
+
+    def describe(self) -> dict:
+        """JSON-able description (name, class, parameters)."""
+        return {"name": self.name, "type": type(self).__name__}
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """One independent random process and its actions (one per party it drives)."""
+
+    process: Process
+    actions: tuple[Action, ...]
+
+    @property
+    def parties(self) -> tuple[int, ...]:
+        return tuple(a.party for a in self.actions)
+
+
+def dissipator_terms(dims: Sequence[int], ops: dict[int, np.ndarray], rate: float) -> list[ProductTerm]:
+    r"""Product-term expansion of ``rate * D[X]`` for ``X = sum_p A_p`` (A_p on party p).
+
+    ``D[X] rho = X rho X^† - {X^† X, rho}/2`` with cross terms between parties:
+    ``A_p rho A_q^†``, ``-A_p^† A_q rho / 2`` and ``-rho A_p^† A_q / 2`` for ``p != q``.
+    """
+    terms = []
+    for p, A in ops.items():
+        terms.append(ProductTerm(rate, {p: dissipator(A)}))
+    for p, Ap in ops.items():
+        Ip = np.eye(Ap.shape[0])
+        for q, Aq in ops.items():
+            if p == q:
+                continue
+            Iq = np.eye(Aq.shape[0])
+            terms.append(ProductTerm(rate, {p: np.kron(Ap, Ip), q: np.kron(Iq, Aq.conj())}))
+            terms.append(ProductTerm(-0.5 * rate, {p: np.kron(Ap.conj().T, Ip), q: np.kron(Aq, Iq)}))
+            terms.append(ProductTerm(-0.5 * rate, {p: np.kron(Ip, Ap.conj()), q: np.kron(Iq, Aq.T)}))
+    return terms
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """One stage: local terms plus random sources on parties of dimensions ``dims``.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Local dimensions.
+    local : sequence of LocalTerm
+        Deterministic local Lindblad terms (thermal baths, thermal resets, Hamiltonians).
+    sources : sequence of Source
+        Independent random processes with their actions.
+    """
+
+    dims: tuple[int, ...]
+    local: tuple[LocalTerm, ...] = ()
+    sources: tuple[Source, ...] = ()
+    taus: tuple | None = field(default=None)
+    hamiltonians: tuple | None = field(default=None)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dims", tuple(int(d) for d in self.dims))
+        n = len(self.dims)
+        for t in self.local:
+            self._check_party(t.party, f"local term {t.name!r}")
+            d2 = self.dims[t.party] ** 2
+            if np.shape(t.superop) != (d2, d2):
+                raise ValueError(f"local term {t.name!r} has shape {np.shape(t.superop)}, party {t.party} needs {(d2, d2)}")
+        for s in self.sources:
+            if len(set(s.parties)) != len(s.parties):
+                raise ValueError(f"source {s.process.name!r} has two actions on one party")
+            for a in s.actions:
+                self._check_party(a.party, f"process {s.process.name!r}")
+                kind = "signal" if isinstance(a, HamiltonianAction) else "clock"
+                if kind != s.process.kind:
+                    raise TypeError(f"process {s.process.name!r} is a {s.process.kind}, cannot drive a {type(a).__name__}")
+        if n == 0:
+            raise ValueError("dims must name at least one party")
+
+    def _check_party(self, k: int, what: str) -> None:
+        if not 0 <= k < len(self.dims):
+            raise ValueError(f"{what} acts on party {k}, but there are only parties 0..{len(self.dims) - 1}")
+
+    def stages(self) -> list[Stage]:
+        return [Stage(math.inf, self)]
+
+    def local_generators(self) -> list[np.ndarray]:
+        """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party."""
+        out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
+        for t in self.local:
+            out[t.party] = out[t.party] + t.superop
+        return out
+
+    @property
+    def is_white(self) -> bool:
+        return all(s.process.white for s in self.sources)
+
+    def averaged_generator(self) -> Generator:
+        """Exact Lindbladian of the averaged dynamics (all processes must be white)."""
+        g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.superop}) for t in self.local))
+        for s in self.sources:
+            if not s.process.white:
+                raise TypeError(
+                    f"process {s.process.name!r} ({type(s.process).__name__}) is not white; "
+                    "use method='segment' or 'sampled'"
+                )
+            g = g + s.process.averaged_generator(self.dims, s.actions)
+        return g
+
+    def spectral_gap(self) -> float:
+        """Spectral gap of :meth:`averaged_generator` (rate of the slowest decaying mode)."""
+        return self.averaged_generator().spectral_gap()
+
+    def describe(self) -> dict:
+        return {
+            "dims": list(self.dims),
+            "local": [{"name": t.name, "party": t.party} for t in self.local],
+            "sources": [{"process": s.process.describe(), "parties": list(s.parties)} for s in self.sources],
+        }
+
+
+def hamiltonian_term(name: str, party: int, H) -> LocalTerm:
+    """A deterministic local Hamiltonian ``-i[H, .]`` as a :class:`LocalTerm`."""
+    return LocalTerm(name, party, hamiltonian_superop(H))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``duration`` (may be ``inf`` for the last stage) of dynamics under ``model``."""
+
+    duration: float
+    model: Model
+
+    def __post_init__(self):
+        if not (self.duration > 0):
+            raise ValueError(f"stage duration must be > 0, got {self.duration!r}")
+
+
+def stages_of(protocol) -> list[Stage]:
+    """Normalise a protocol (a :class:`Model`, or anything with ``stages()``) to stages."""
+    if hasattr(protocol, "stages"):
+        stages = list(protocol.stages())
+    else:
+        raise TypeError(f"protocol must be a Model or have a stages() method, got {type(protocol).__name__}")
+    if not stages:
+        raise ValueError("protocol has no stages")
+    dims = stages[0].model.dims
+    for s in stages:
+        if s.model.dims != dims:
+            raise ValueError(f"all stages must act on the same parties: {dims} vs {s.model.dims}")
+    return stages

@@ -1,0 +1,227 @@
+r"""Observables tracked during a run, evaluated on joint density matrices (arrays).
+
+``e_ops`` passed to :func:`dynamics.evolve` is a sequence of names from :data:`BUILTIN`
+and/or a mapping ``name -> spec`` where a spec is a builtin name, a Qobj ``O`` (the
+expectation ``Tr(O rho)``, real part) or a callable ``f(rho: Qobj) -> float | array``.
+
+Builtins (conventions of :mod:`dynamics.measures`):
+
+==========================  =========================================================
+``negativity``              last party vs the rest
+``log_negativity``          base 2
+``bipartition_negativity``  every cut S | rest with party 0 not in S (2^(n-1)-1 cuts)
+``min_bipartition_negativity``  smallest of those
+``ppt``                     1.0 when PPT (last party), else 0.0
+``phi_plus_overlap``        ``<Phi+|rho|Phi+>`` (two qudits)
+``fully_entangled_fraction``  exact for two qubits, numerical beyond
+``ghz_fidelity``            ``<GHZ|rho|GHZ>`` (n qubits)
+``marginal_distance``       ``D(rho_k, tau_k)`` per party (needs ``taus``)
+``marginal_relative_entropy``  ``S(rho_k||tau_k)`` per party, nats (needs ``taus``)
+``mutual_information``      last party vs the rest, nats
+``purity``                  ``Tr rho^2``
+``energy``                  ``Tr(H_k rho_k)`` per party (needs ``hamiltonians``)
+==========================  =========================================================
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import qutip
+
+from . import measures
+from .measures import _pt_array
+
+__all__ = ["BUILTIN", "ObservableSet"]
+
+BUILTIN = (
+    "negativity",
+    "log_negativity",
+    "bipartition_negativity",
+    "min_bipartition_negativity",
+    "ppt",
+    "phi_plus_overlap",
+    "fully_entangled_fraction",
+    "ghz_fidelity",
+    "marginal_distance",
+    "marginal_relative_entropy",
+    "mutual_information",
+    "purity",
+    "energy",
+)
+
+PARTY_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def party_labels(n: int) -> list[str]:
+    return [PARTY_NAMES[k] if k < len(PARTY_NAMES) else f"P{k}" for k in range(n)]
+
+
+def _marginal(a: np.ndarray, dims: Sequence[int], k: int) -> np.ndarray:
+    left = int(np.prod(dims[:k]))
+    right = int(np.prod(dims[k + 1 :]))
+    t = a.reshape(left, dims[k], right, left, dims[k], right)
+    return np.einsum("aibajb->ij", t)
+
+
+def _negativity(a: np.ndarray, dims, parties) -> float:
+    b = _pt_array(a, dims, parties)
+    lam = np.linalg.eigvalsh((b + b.conj().T) / 2)
+    return float(-lam[lam < 0].sum())
+
+
+def _entropy_arr(a: np.ndarray) -> float:
+    lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
+    lam = lam[lam > 1e-300]
+    return float(-(lam * np.log(lam)).sum())
+
+
+def _trace_distance_arr(a: np.ndarray, b: np.ndarray) -> float:
+    diff = a - b
+    return float(np.abs(np.linalg.eigvalsh((diff + diff.conj().T) / 2)).sum() / 2)
+
+
+@dataclass(frozen=True)
+class _Obs:
+    name: str
+    fn: Callable[[np.ndarray], float | np.ndarray]
+    labels: list[str] | None = None
+
+
+class ObservableSet:
+    """A resolved list of observables for parties ``dims`` (internal to the solvers).
+
+    Parameters
+    ----------
+    e_ops : sequence of str, or mapping name -> (str | Qobj | callable)
+    dims : local dimensions
+    taus, hamiltonians : optional per-party thermal states and Hamiltonians (Qobj)
+    """
+
+    def __init__(self, e_ops, dims: Sequence[int], *, taus=None, hamiltonians=None):
+        self.dims = [int(d) for d in dims]
+        n = len(self.dims)
+        self.taus = None if taus is None else [t.full() if isinstance(t, qutip.Qobj) else np.asarray(t) for t in taus]
+        self.hams = None if hamiltonians is None else [h.full() if isinstance(h, qutip.Qobj) else np.asarray(h) for h in hamiltonians]
+        for what, lst in (("taus", self.taus), ("hamiltonians", self.hams)):
+            if lst is not None:
+                if len(lst) != n:
+                    raise ValueError(f"{what} must give one operator per party ({n}), got {len(lst)}")
+                for k, (m, d) in enumerate(zip(lst, self.dims)):
+                    if m.shape != (d, d):
+                        raise ValueError(f"{what}[{k}] has shape {m.shape}, party {k} has dimension {d}")
+        if isinstance(e_ops, Mapping):
+            items = list(e_ops.items())
+        else:
+            if isinstance(e_ops, str):
+                raise TypeError("e_ops must be a sequence of names or a mapping, not a single string")
+            items = [(name, name) for name in e_ops]
+        self.obs = [self._resolve(name, spec) for name, spec in items]
+
+    @property
+    def names(self) -> list[str]:
+        return [o.name for o in self.obs]
+
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        return {o.name: o.labels for o in self.obs if o.labels is not None}
+
+    def _need(self, attr: str, name: str):
+        val = getattr(self, attr)
+        if val is None:
+            key = "taus" if attr == "taus" else "hamiltonians"
+            raise ValueError(f"observable {name!r} needs {key}: pass {key}=... to evolve or use an environment that defines them")
+        return val
+
+    def _resolve(self, name: str, spec) -> _Obs:
+        dims, n = self.dims, len(self.dims)
+        if isinstance(spec, qutip.Qobj):
+            O = spec.full()
+            D = int(np.prod(dims))
+            if O.shape != (D, D):
+                raise ValueError(f"e_ops[{name!r}] has shape {O.shape}, the state is {D}x{D}")
+            return _Obs(name, lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1)))))
+        if callable(spec):
+            return _Obs(name, lambda a: spec(qutip.Qobj(a, dims=[dims, dims])))
+        if not isinstance(spec, str) or spec not in BUILTIN:
+            import difflib
+
+            hint = difflib.get_close_matches(str(spec), BUILTIN, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(f"unknown observable {spec!r}{extra} (builtins: {', '.join(BUILTIN)})")
+        if spec in ("negativity", "log_negativity", "ppt", "bipartition_negativity", "min_bipartition_negativity", "mutual_information") and n < 2:
+            raise ValueError(f"observable {spec!r} needs at least two parties")
+        labels = party_labels(n)
+        if spec == "negativity":
+            return _Obs(name, lambda a: _negativity(a, dims, (n - 1,)))
+        if spec == "log_negativity":
+            return _Obs(name, lambda a: float(np.log2(2 * _negativity(a, dims, (n - 1,)) + 1)))
+        if spec == "ppt":
+            def ppt(a):
+                b = _pt_array(a, dims, (n - 1,))
+                return float(np.linalg.eigvalsh((b + b.conj().T) / 2)[0] >= -measures.PPT_ATOL)
+            return _Obs(name, ppt)
+        if spec in ("bipartition_negativity", "min_bipartition_negativity"):
+            cuts = [c for r in range(1, n) for c in itertools.combinations(range(1, n), r)]
+            names = ["".join(labels[k] for k in c) + "|rest" for c in cuts]
+            if spec == "bipartition_negativity":
+                return _Obs(name, lambda a: np.array([_negativity(a, dims, c) for c in cuts]), names)
+            return _Obs(name, lambda a: min(_negativity(a, dims, c) for c in cuts))
+        if spec == "phi_plus_overlap":
+            if n != 2 or dims[0] != dims[1]:
+                raise ValueError("observable 'phi_plus_overlap' needs two parties of equal dimension")
+            d = dims[0]
+            idx = np.arange(d) * (d + 1)
+            return _Obs(name, lambda a: float(a[np.ix_(idx, idx)].sum().real / d))
+        if spec == "fully_entangled_fraction":
+            if n != 2 or dims[0] != dims[1]:
+                raise ValueError("observable 'fully_entangled_fraction' needs two parties of equal dimension")
+            return _Obs(name, lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims])))
+        if spec == "ghz_fidelity":
+            if any(d != 2 for d in dims):
+                raise ValueError("observable 'ghz_fidelity' needs qubits")
+            return _Obs(name, lambda a: float(((a[0, 0] + a[-1, -1]) / 2).real + a[0, -1].real))
+        if spec == "marginal_distance":
+            taus = self._need("taus", spec)
+            return _Obs(name, lambda a: np.array([_trace_distance_arr(_marginal(a, dims, k), taus[k]) for k in range(n)]), labels)
+        if spec == "marginal_relative_entropy":
+            taus = self._need("taus", spec)
+            qt = [qutip.Qobj(t) for t in taus]
+            return _Obs(
+                name,
+                lambda a: np.array([measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k]) for k in range(n)]),
+                labels,
+            )
+        if spec == "mutual_information":
+            def mi(a):
+                left = int(np.prod(dims[:-1]))
+                t = a.reshape(left, dims[-1], left, dims[-1])
+                ra = np.einsum("aibi->ab", t)
+                rb = np.einsum("iaib->ab", t)
+                return _entropy_arr(ra) + _entropy_arr(rb) - _entropy_arr(a)
+            return _Obs(name, mi)
+        if spec == "purity":
+            return _Obs(name, lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1)))))
+        if spec == "energy":
+            hams = self._need("hams", spec)
+            return _Obs(name, lambda a: np.array([float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]), labels)
+        raise AssertionError(spec)  # pragma: no cover
+
+    def evaluate(self, a: np.ndarray) -> dict[str, np.ndarray]:
+        """All observables of the density matrix ``a`` (``D x D`` array)."""
+        return {o.name: np.asarray(o.fn(a), dtype=float) for o in self.obs}
+
+
+def default_e_ops(dims: Sequence[int], *, has_taus: bool) -> list[str]:
+    """Observables tracked when ``e_ops`` is not given."""
+    out = ["negativity"] if len(dims) >= 2 else []
+    if len(dims) == 2 and dims[0] == dims[1]:
+        out.append("phi_plus_overlap")
+    if len(dims) > 2 and all(d == 2 for d in dims):
+        out += ["ghz_fidelity", "min_bipartition_negativity"]
+    if has_taus:
+        out.append("marginal_distance")
+    return out + ["purity"]

@@ -1,0 +1,332 @@
+r"""The :class:`Result` of :func:`dynamics.evolve`: time series, errors, provenance.
+
+Every propagation method returns the same object: the output times, one array per
+tracked observable (``expect``), standard errors for the sampled method (``stderr``),
+optionally the averaged states, and what produced them (``method``, ``params``, ``seed``,
+``ntraj``). A result converts to a labelled :class:`xarray.Dataset` and is saved as
+NetCDF (never pickle); the states are not saved.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import qutip
+import xarray as xr
+
+__all__ = ["Result"]
+
+#: Attribute written by :meth:`Result.to_xarray` to recognise eplt datasets.
+_FORMAT = "eplt.Result/1"
+
+
+def _json_default(obj):
+    """Make numpy scalars/arrays JSON-able; anything else is an error (never dropped)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, complex):
+        return {"real": obj.real, "imag": obj.imag}
+    raise TypeError(f"Result.params must be JSON-able; cannot encode {type(obj).__name__}: {obj!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    r"""Time series returned by :func:`dynamics.evolve` (every method).
+
+    Parameters
+    ----------
+    times : ndarray, shape (T,)
+        Strictly increasing output times.
+    expect : dict[str, ndarray]
+        Observable name -> values, shape ``(T,)`` or ``(T, k)`` (e.g. ``"negativity"``
+        ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``).
+    stderr : dict[str, ndarray]
+        Standard errors of the sampled method, keys a subset of ``expect`` with the same
+        shapes; empty for exact methods.
+    states : list of Qobj, optional
+        The (averaged) joint states at ``times``, only when asked for. Not saved by
+        :meth:`save` / :meth:`to_xarray`.
+    method : str
+        Name of the propagation method (``"exact"``, ``"segment"``, ``"sampled"``).
+    params : dict
+        JSON-able description of the run (stored as a JSON string in files).
+    seed : int, optional
+        Root seed of the sampled method.
+    ntraj : int, optional
+        Number of realizations of the sampled method.
+    labels : dict[str, list[str]]
+        Names along the trailing axis of 2-D entries, e.g. ``{"marginal_distance": ["A", "B"]}``.
+    units : dict[str, str]
+        Optional units per observable; the key ``"time"`` gives the unit of ``times``.
+
+    Notes
+    -----
+    The dataclass is frozen, but its arrays and dicts are not copied defensively: treat
+    them as read-only. Equality is identity (arrays have no single truth value); compare
+    fields with :func:`numpy.testing.assert_allclose`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0.0, 1.0, 3)
+    >>> r = Result(times=t, expect={"negativity": 0.5 * (1 - t)}, method="exact")
+    >>> float(r.final("negativity")), float(r.at("negativity", 0.25))
+    (0.0, 0.375)
+    """
+
+    times: np.ndarray
+    expect: dict[str, np.ndarray]
+    stderr: dict[str, np.ndarray] = field(default_factory=dict)
+    states: list[qutip.Qobj] | None = None
+    method: str = ""
+    params: dict = field(default_factory=dict)
+    seed: int | None = None
+    ntraj: int | None = None
+    labels: dict[str, list[str]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        times = np.asarray(self.times, dtype=float)
+        if times.ndim != 1 or times.size == 0:
+            raise ValueError(f"times must be a non-empty 1-D array, got shape {times.shape}")
+        if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+            raise ValueError("times must be finite and strictly increasing")
+        T = times.size
+        expect = {str(k): np.asarray(v) for k, v in dict(self.expect).items()}
+        for k, v in expect.items():
+            if v.ndim not in (1, 2) or v.shape[0] != T:
+                raise ValueError(
+                    f"expect[{k!r}] must have shape (T,) or (T, k), T = len(times) = {T}; "
+                    f"got {v.shape}"
+                )
+        stderr = {str(k): np.asarray(v) for k, v in dict(self.stderr).items()}
+        for k, v in stderr.items():
+            if k not in expect:
+                raise ValueError(
+                    f"stderr[{k!r}] has no matching expect entry (expect keys: {sorted(expect)})"
+                )
+            if v.shape != expect[k].shape:
+                raise ValueError(
+                    f"stderr[{k!r}] has shape {v.shape}, expect[{k!r}] has {expect[k].shape}"
+                )
+        labels = {str(k): [str(s) for s in v] for k, v in dict(self.labels).items()}
+        for k, lab in labels.items():
+            if k not in expect:
+                raise ValueError(
+                    f"labels[{k!r}] has no matching expect entry (expect keys: {sorted(expect)})"
+                )
+            if expect[k].ndim != 2 or expect[k].shape[1] != len(lab):
+                raise ValueError(
+                    f"labels[{k!r}] has {len(lab)} names, expect[{k!r}] has shape {expect[k].shape}"
+                )
+            if len(set(lab)) != len(lab):
+                raise ValueError(f"labels[{k!r}] must be distinct, got {lab}")
+        if self.states is not None and len(self.states) != T:
+            raise ValueError(f"states has {len(self.states)} entries, times has {T}")
+        if self.seed is not None and not isinstance(self.seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int or None, got {type(self.seed).__name__}")
+        if self.ntraj is not None and (
+            not isinstance(self.ntraj, (int, np.integer)) or self.ntraj < 1
+        ):
+            raise ValueError(f"ntraj must be an integer >= 1 or None, got {self.ntraj!r}")
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "expect", expect)
+        object.__setattr__(self, "stderr", stderr)
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "units", {str(k): str(v) for k, v in dict(self.units).items()})
+        object.__setattr__(self, "params", dict(self.params))
+        object.__setattr__(self, "seed", None if self.seed is None else int(self.seed))
+        object.__setattr__(self, "ntraj", None if self.ntraj is None else int(self.ntraj))
+
+    # ------------------------------------------------------------------ access
+    def _get(self, key: str) -> np.ndarray:
+        try:
+            return self.expect[key]
+        except KeyError:
+            raise KeyError(
+                f"no observable {key!r} in this result (have: {', '.join(self.expect)})"
+            ) from None
+
+    def final(self, key: str):
+        """Value of observable ``key`` at the last time (scalar, or array of shape (k,))."""
+        return self._get(key)[-1]
+
+    def at(self, key: str, t: float):
+        """Observable ``key`` at time ``t`` by linear interpolation between grid points.
+
+        Raises ValueError when ``t`` lies outside ``[times[0], times[-1]]``.
+        """
+        v = self._get(key)
+        t = float(t)
+        if not (self.times[0] <= t <= self.times[-1]):
+            raise ValueError(
+                f"t = {t!r} is outside the time grid [{self.times[0]!r}, {self.times[-1]!r}]"
+            )
+        if v.ndim == 1:
+            return np.interp(t, self.times, v)
+        return np.array([np.interp(t, self.times, v[:, j]) for j in range(v.shape[1])])
+
+    def __str__(self) -> str:
+        t = self.times
+        tu = f" {self.units['time']}" if "time" in self.units else ""
+        lines = [
+            f"Result(method={self.method!r}, ntraj={self.ntraj}, seed={self.seed})",
+            f"  times: {t[0]:.6g} .. {t[-1]:.6g}{tu} ({t.size} points)",
+        ]
+        width = max((len(k) for k in self.expect), default=0)
+        for k, v in self.expect.items():
+            err = self.stderr.get(k)
+            unit = f" {self.units[k]}" if k in self.units else ""
+            if v.ndim == 1:
+                vals = [_fmt(v[-1], None if err is None else err[-1])]
+                names = [""]
+            else:
+                names = [f"{n}=" for n in self.labels.get(k, [str(j) for j in range(v.shape[1])])]
+                vals = [
+                    _fmt(v[-1, j], None if err is None else err[-1, j]) for j in range(v.shape[1])
+                ]
+            body = ", ".join(n + s for n, s in zip(names, vals, strict=True))
+            lines.append(f"  {k:<{width}}  final: {body}{unit}")
+        if self.states is not None:
+            lines.append(f"  states: {len(self.states)} stored")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ xarray / files
+    def to_xarray(self) -> xr.Dataset:
+        """Labelled dataset: one variable per observable (and ``{key}_stderr``) over ``time``.
+
+        2-D entries get a second dimension ``{key}_index`` whose coordinate holds the
+        labels (integers 0..k-1 when the result has none). Units go into each variable's
+        ``units`` attribute (``"time"`` for the time coordinate). Dataset attributes:
+        ``method``, ``params`` (JSON string), ``seed`` and ``ntraj`` (absent when None).
+        States are not included.
+        """
+        coords: dict = {
+            "time": (
+                "time",
+                self.times,
+                {"units": self.units["time"]} if "time" in self.units else {},
+            )
+        }
+        data_vars = {}
+        for k, v in self.expect.items():
+            if k.endswith("_stderr") or k == "time" or k.endswith("_index"):
+                raise ValueError(f"observable name {k!r} clashes with the dataset naming scheme")
+            attrs = {"units": self.units[k]} if k in self.units else {}
+            if v.ndim == 1:
+                dims: tuple[str, ...] = ("time",)
+            else:
+                dim = f"{k}_index"
+                dims = ("time", dim)
+                coords[dim] = (
+                    dim,
+                    np.array(self.labels[k], dtype=object)
+                    if k in self.labels
+                    else np.arange(v.shape[1]),
+                )
+            data_vars[k] = (dims, v, attrs)
+            if k in self.stderr:
+                data_vars[f"{k}_stderr"] = (dims, self.stderr[k], {**attrs, "stderr_of": k})
+        attrs = {
+            "format": _FORMAT,
+            "method": self.method,
+            "params": json.dumps(self.params, default=_json_default, sort_keys=True),
+        }
+        if self.seed is not None:
+            attrs["seed"] = self.seed
+        if self.ntraj is not None:
+            attrs["ntraj"] = self.ntraj
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+    @classmethod
+    def from_xarray(cls, ds: xr.Dataset) -> Result:
+        """Inverse of :meth:`to_xarray` (``states`` is None)."""
+        if "time" not in ds.coords:
+            raise ValueError("dataset has no 'time' coordinate; not written by Result.to_xarray")
+        expect, stderr, labels, units = {}, {}, {}, {}
+        if "units" in ds["time"].attrs:
+            units["time"] = str(ds["time"].attrs["units"])
+        for name, var in ds.data_vars.items():
+            name = str(name)
+            if "stderr_of" in var.attrs:
+                stderr[str(var.attrs["stderr_of"])] = np.asarray(var.values)
+                continue
+            expect[name] = np.asarray(var.values)
+            if "units" in var.attrs:
+                units[name] = str(var.attrs["units"])
+            if var.ndim == 2:
+                idx = ds[var.dims[1]].values
+                if idx.dtype.kind in "OUS":
+                    labels[name] = [str(s) for s in idx]
+        seed = ds.attrs.get("seed")
+        ntraj = ds.attrs.get("ntraj")
+        return cls(
+            times=np.asarray(ds["time"].values, dtype=float),
+            expect=expect,
+            stderr=stderr,
+            states=None,
+            method=str(ds.attrs.get("method", "")),
+            params=json.loads(ds.attrs.get("params", "{}")),
+            seed=None if seed is None else int(seed),
+            ntraj=None if ntraj is None else int(ntraj),
+            labels=labels,
+            units=units,
+        )
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the result as NetCDF (through xarray, ``engine="scipy"``, NetCDF3).
+
+        The file is written to a temporary file in the same directory and moved into
+        place with :func:`os.replace`, so ``path`` never holds a partial file. States are
+        not saved. ``seed`` and ``ntraj`` are stored as decimal strings (NetCDF3 has no
+        64-bit integers). Complex observables are refused (NetCDF3 has no complex type).
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        for k, v in self.expect.items():
+            if np.iscomplexobj(v) or np.iscomplexobj(self.stderr.get(k, 0.0)):
+                raise TypeError(f"observable {k!r} is complex; NetCDF3 cannot store complex arrays")
+        ds = self.to_xarray()
+        for key in ("seed", "ntraj"):
+            if key in ds.attrs:
+                ds.attrs[key] = str(ds.attrs[key])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            ds.to_netcdf(tmp, engine="scipy")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> Result:
+        """Read a result written by :meth:`save` (``states`` is None)."""
+        with xr.open_dataset(path, engine="scipy") as ds:
+            return cls.from_xarray(ds.load())
+
+
+def _fmt(value, err) -> str:
+    value = complex(value) if np.iscomplexobj(value) else float(value)
+    s = f"{value:.6g}"
+    if err is not None:
+        e = float(err)
+        s += " ± nan" if math.isnan(e) else f" ± {e:.2g}"
+    return s

@@ -1,0 +1,262 @@
+r"""Superoperators on n parties as sums of products of local superoperators.
+
+Vectorization convention (used everywhere inside the solvers)
+-------------------------------------------------------------
+A local operator ``X`` (d x d) is vectorised **row-major**: ``vec(X)[i*d + j] = X[i, j]``,
+so ``vec(A X B) = (A (x) B^T) vec(X)``. A local superoperator is a ``d^2 x d^2`` matrix
+acting on that vector, e.g.
+
+* ``-i[H, .]``          ->  ``-i (H (x) I - I (x) H^T)``
+* ``L . L^†``           ->  ``L (x) L^*``
+* ``X -> omega Tr X``   ->  ``|vec omega><vec I|``
+
+A joint state of parties with dims ``(d_0, ..., d_{n-1})`` is stored in the **paired**
+layout: an array of shape ``(d_0^2, ..., d_{n-1}^2)`` whose entry
+``[(i_0 j_0), ..., (i_{n-1} j_{n-1})]`` is ``rho[i_0...i_{n-1}, j_0...j_{n-1}]``. In this
+layout a product channel ``S_0 (x) ... (x) S_{n-1}`` is the Kronecker product of the
+local matrices, so local propagation is a contraction along one axis and never forms
+the joint Liouvillian. :func:`to_paired` and :func:`from_paired` convert from and to
+ordinary density matrices. (qutip's ``operator_to_vector`` is column-stacking; the
+conversion to qutip superoperators is :meth:`Generator.to_qutip`.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import qutip
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+__all__ = [
+    "Generator",
+    "ProductTerm",
+    "apply_local",
+    "dissipator",
+    "from_paired",
+    "hamiltonian_superop",
+    "lindbladian",
+    "replacement_superop",
+    "to_paired",
+    "unitary_superop",
+]
+
+
+def _arr(x) -> np.ndarray:
+    return x.full() if isinstance(x, qutip.Qobj) else np.asarray(x, dtype=complex)
+
+
+def hamiltonian_superop(H) -> np.ndarray:
+    """``X -> -i [H, X]`` as a ``d^2 x d^2`` matrix (row-major vectorization)."""
+    H = _arr(H)
+    eye = np.eye(H.shape[0])
+    return -1j * (np.kron(H, eye) - np.kron(eye, H.T))
+
+
+def dissipator(L) -> np.ndarray:
+    r"""``D[L] X = L X L^† - {L^† L, X}/2`` as a ``d^2 x d^2`` matrix."""
+    L = _arr(L)
+    eye = np.eye(L.shape[0])
+    LdL = L.conj().T @ L
+    return np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, eye) + np.kron(eye, LdL.T))
+
+
+def lindbladian(H=None, c_ops: Sequence = (), d: int | None = None) -> np.ndarray:
+    r"""Local Lindbladian ``-i[H, X] + sum_k D[L_k] X`` (row-major vectorization)."""
+    mats = [_arr(c) for c in c_ops] + ([] if H is None else [_arr(H)])
+    if d is None:
+        if not mats:
+            raise ValueError("lindbladian needs H, c_ops or d")
+        d = mats[0].shape[0]
+    out = np.zeros((d * d, d * d), dtype=complex)
+    if H is not None:
+        out += hamiltonian_superop(H)
+    for c in c_ops:
+        out += dissipator(c)
+    return out
+
+
+def unitary_superop(U) -> np.ndarray:
+    """``X -> U X U^†`` as ``U (x) U^*``."""
+    U = _arr(U)
+    return np.kron(U, U.conj())
+
+
+def replacement_superop(omega) -> np.ndarray:
+    """``X -> omega Tr X`` as ``|vec omega><vec I|``."""
+    omega = _arr(omega)
+    d = omega.shape[0]
+    return np.outer(omega.reshape(-1), np.eye(d).reshape(-1)).astype(complex)
+
+
+def to_paired(rho, dims: Sequence[int] | None = None) -> np.ndarray:
+    """Density matrix (Qobj or array) -> paired array of shape ``(d_0^2, ..., d_{n-1}^2)``."""
+    if isinstance(rho, qutip.Qobj):
+        dims = [int(d) for d in rho.dims[0]] if dims is None else list(dims)
+        rho = rho.full()
+    dims = list(dims)
+    n = len(dims)
+    t = np.asarray(rho).reshape(tuple(dims) * 2)
+    order = [ax for k in range(n) for ax in (k, n + k)]
+    return np.ascontiguousarray(t.transpose(order)).reshape([d * d for d in dims])
+
+
+def from_paired(x: np.ndarray, dims: Sequence[int], *, batch: bool = False) -> np.ndarray:
+    """Paired array -> density matrix array ``(D, D)`` (or ``(M, D, D)`` with ``batch``)."""
+    dims = list(dims)
+    n = len(dims)
+    D = int(np.prod(dims))
+    lead = x.shape[:1] if batch else ()
+    t = x.reshape(lead + tuple(v for d in dims for v in (d, d)))
+    off = len(lead)
+    order = list(range(off)) + [off + 2 * k for k in range(n)] + [off + 2 * k + 1 for k in range(n)]
+    return t.transpose(order).reshape(lead + (D, D))
+
+
+def apply_local(x: np.ndarray, party: int, S: np.ndarray, *, batch: bool = False) -> np.ndarray:
+    """Apply the local superoperator ``S`` (``(d^2, d^2)`` or batched ``(M, d^2, d^2)``)
+    to axis ``party`` of the paired state ``x`` (``(..., d_k^2, ...)``, batched over a
+    leading axis when ``batch``)."""
+    ax = party + (1 if batch else 0)
+    if S.ndim == 2:
+        y = np.tensordot(S, x, axes=([1], [ax]))
+        return np.moveaxis(y, 0, ax)
+    # batched over realizations: S (M, a, b), x (M, ..., b, ...)
+    xm = np.moveaxis(x, ax, -1)
+    y = np.einsum("mab,m...b->m...a", S, xm, optimize=True)
+    return np.moveaxis(y, -1, ax)
+
+
+@dataclass(frozen=True)
+class ProductTerm:
+    """``coeff * (x)_{k in factors} factors[k]`` (identity on the other parties)."""
+
+    coeff: complex
+    factors: Mapping[int, np.ndarray]
+
+    @property
+    def parties(self) -> tuple[int, ...]:
+        return tuple(sorted(self.factors))
+
+
+@dataclass(frozen=True)
+class Generator:
+    r"""A joint Lindbladian written as a sum of product superoperators.
+
+    ``L = sum_j c_j (x)_k S_{j,k}``, each ``S_{j,k}`` a local ``d_k^2 x d_k^2`` matrix in
+    the row-major vectorization of this module. Terms that act on one party only are
+    *local*; when every term is local the propagator factorises,
+    ``exp(L t) = (x)_k exp(L_k t)``, and solvers never build the joint matrix.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Local dimensions of the parties.
+    terms : sequence of ProductTerm
+    """
+
+    dims: tuple[int, ...]
+    terms: tuple[ProductTerm, ...] = field(default=())
+
+    def __post_init__(self):
+        object.__setattr__(self, "dims", tuple(int(d) for d in self.dims))
+        object.__setattr__(self, "terms", tuple(self.terms))
+        for t in self.terms:
+            for k, S in t.factors.items():
+                if not 0 <= k < len(self.dims):
+                    raise ValueError(f"term acts on party {k}, but there are parties 0..{len(self.dims) - 1}")
+                d2 = self.dims[k] ** 2
+                if np.shape(S) != (d2, d2):
+                    raise ValueError(f"factor on party {k} has shape {np.shape(S)}, expected {(d2, d2)}")
+
+    def __add__(self, other: Generator) -> Generator:
+        if self.dims != other.dims:
+            raise ValueError(f"cannot add generators on dims {self.dims} and {other.dims}")
+        return Generator(self.dims, self.terms + other.terms)
+
+    @classmethod
+    def zero(cls, dims: Sequence[int]) -> Generator:
+        return cls(tuple(dims), ())
+
+    @classmethod
+    def local(cls, dims: Sequence[int], party: int, S: np.ndarray, coeff: complex = 1.0) -> Generator:
+        return cls(tuple(dims), (ProductTerm(coeff, {party: np.asarray(S, dtype=complex)}),))
+
+    @property
+    def is_local(self) -> bool:
+        """True when every term acts on at most one party (the propagator factorises)."""
+        return all(len(t.factors) <= 1 for t in self.terms)
+
+    def local_parts(self) -> list[np.ndarray]:
+        """Per-party local generators ``L_k`` (only meaningful when :attr:`is_local`).
+
+        Terms with no factor (multiples of the identity superoperator) are put on party 0.
+        """
+        if not self.is_local:
+            raise ValueError("generator couples parties; it has no local parts")
+        parts = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
+        for t in self.terms:
+            if t.factors:
+                (k, S), = t.factors.items()
+                parts[k] += t.coeff * S
+            else:
+                parts[0] += t.coeff * np.eye(self.dims[0] ** 2)
+        return parts
+
+    def to_sparse(self) -> sp.csr_matrix:
+        """The joint ``D^2 x D^2`` matrix in the paired layout (sparse)."""
+        N = int(np.prod([d * d for d in self.dims]))
+        out = sp.csr_matrix((N, N), dtype=complex)
+        for t in self.terms:
+            m = sp.identity(1, dtype=complex, format="csr")
+            for k, d in enumerate(self.dims):
+                f = t.factors.get(k)
+                m = sp.kron(m, sp.identity(d * d, format="csr") if f is None else sp.csr_matrix(f), format="csr")
+            out = out + t.coeff * m
+        return out.tocsr()
+
+    def to_dense(self) -> np.ndarray:
+        return self.to_sparse().toarray()
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """``L x`` for a paired state ``x`` without building the joint matrix."""
+        out = np.zeros_like(x, dtype=complex)
+        for t in self.terms:
+            y = x
+            for k, S in t.factors.items():
+                y = apply_local(y, k, S)
+            out += t.coeff * y
+        return out
+
+    def to_qutip(self) -> qutip.Qobj:
+        """The generator as a qutip superoperator (column-stacking, qutip's dims)."""
+        dims = list(self.dims)
+        D = int(np.prod(dims))
+        L = self.to_dense()
+        # Column j of the qutip matrix: qutip vec index of |a><b| is a + b*D.
+        cols = np.empty((D * D, D * D), dtype=complex)
+        for b in range(D):
+            for a in range(D):
+                E = np.zeros((D, D), dtype=complex)
+                E[a, b] = 1
+                y = from_paired((L @ to_paired(E, dims).reshape(-1)).reshape([d * d for d in dims]), dims)
+                cols[:, a + b * D] = y.reshape(-1, order="F")
+        return qutip.Qobj(cols, dims=[[dims, dims], [dims, dims]], superrep="super")
+
+    def spectral_gap(self, *, k: int = 6) -> float:
+        """Smallest nonzero ``-Re(lambda)`` over the spectrum of the generator.
+
+        Eigenvalues with ``|Re lambda| < 1e-9 * ||L||`` count as stationary. Dense
+        diagonalisation up to ``D^2 = 4096``, ARPACK beyond.
+        """
+        N = int(np.prod([d * d for d in self.dims]))
+        if N <= 4096:
+            lam = np.linalg.eigvals(self.to_dense())
+        else:  # pragma: no cover - large systems
+            lam = spla.eigs(self.to_sparse(), k=k, which="LR", return_eigenvectors=False)
+        scale = max(1.0, float(np.abs(lam).max()))
+        re = -lam.real
+        nonzero = re[re > 1e-9 * scale]
+        return float(nonzero.min()) if nonzero.size else 0.0
