@@ -134,7 +134,7 @@ class PoissonClock(Process):
         return np.sort(t0 + (t1 - t0) * (1 - rng.random(n)))  # in (t0, t1]
 
     def max_rate(self):
-        return self.rate
+        return 0.0  # ticks are applied at their exact times
 
     def describe(self):
         return {"name": self.name, "type": "PoissonClock", "rate": self.rate}
@@ -176,7 +176,7 @@ class GaussianPulses(Process):
         return _segment_breaks(t0, t1, self.segment)
 
     def max_rate(self):
-        return math.sqrt(self.variance) + 1 / self.segment
+        return 0.0  # piecewise constant: propagated exactly, no step-size constraint
 
     def describe(self):
         return {"name": self.name, "type": "GaussianPulses", "segment": self.segment,
@@ -230,7 +230,7 @@ class HaarPulses(Process):
         return _segment_breaks(t0, t1, self.segment)
 
     def max_rate(self):
-        return math.pi / self.segment
+        return 0.0  # piecewise constant: propagated exactly
 
     def describe(self):
         return {"name": self.name, "type": "HaarPulses", "segment": self.segment, "d": self.d}
@@ -361,7 +361,7 @@ class FixedSignal(Process):
         return t[(t > t0) & (t < t1)]
 
     def max_rate(self):
-        return float(np.abs(np.asarray(self.values, dtype=float)).max(initial=0.0))
+        return 0.0  # piecewise constant: propagated exactly
 
     def describe(self):
         return {"name": self.name, "type": "FixedSignal", "pieces": len(self.values)}

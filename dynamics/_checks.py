@@ -15,6 +15,9 @@ __all__ = ["as_density_matrix", "check_party_dims", "party_dims"]
 
 #: Default absolute tolerance for "is this a density matrix" checks.
 STATE_ATOL = 1e-8
+#: Positivity is checked by diagonalisation up to this dimension (2^11); larger states
+#: are only checked for Hermiticity and unit trace.
+POSITIVITY_CHECK_MAX = 2048
 
 
 def party_dims(rho: qutip.Qobj) -> list[int]:
@@ -26,7 +29,8 @@ def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qu
     """Return ``rho`` as a density-matrix Qobj, or raise a ValueError naming ``name``.
 
     Kets are turned into projectors. A density matrix is Hermitian, has trace one and no
-    eigenvalue below ``-atol`` (all checked to ``atol``).
+    eigenvalue below ``-atol`` (all checked to ``atol``; positivity only up to dimension
+    :data:`POSITIVITY_CHECK_MAX`).
     """
     if not isinstance(rho, qutip.Qobj):
         raise TypeError(f"{name} must be a qutip.Qobj (ket or density matrix), got {type(rho).__name__}")
@@ -40,6 +44,8 @@ def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qu
     tr = np.trace(a).real
     if abs(tr - 1) > atol:
         raise ValueError(f"{name} must have trace 1 (to {atol:g}), got trace {tr:.6g}")
+    if a.shape[0] > POSITIVITY_CHECK_MAX:
+        return rho  # eigenvalues of very large states cost more than the solve; see docstring
     lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
     if lam[0] < -atol:
         raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {lam[0]:.3g} < -{atol:g}")

@@ -363,9 +363,12 @@ def _substep_edges(start, end, tlist, model: Model, dt):
 
 
 def _rate_scale(model: Model) -> float:
-    r = max([np.abs(L).sum(axis=0).max() for L in model.local_generators()] + [0.0])
-    for src in model.sources:
-        r = max(r, src.process.max_rate())
+    """Rate that limits the sampling step: only processes discretised on the substeps
+    (white or coloured noise) need one; piecewise-constant signals and clock ticks are
+    propagated exactly. Scaled up by the local generators' norm when such noise is present."""
+    r = max([src.process.max_rate() for src in model.sources] + [0.0])
+    if r > 0:
+        r = max([r] + [float(np.abs(L).sum(axis=0).max()) for L in model.local_generators()])
     return r
 
 
@@ -550,20 +553,25 @@ def evolve(
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
         expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states)
     else:
-        mats = [None] * T
+        vals: list = [None] * T
+        states = [None] * T if store_states else None
 
         def record(t, x):
-            mats[index[round(t, 12)]] = from_paired(x, dims)
+            # Observables are evaluated as each state is produced; states are kept only
+            # when asked (a 12-qubit state is 270 MB).
+            i = index[round(t, 12)]
+            m = from_paired(x, dims)
+            vals[i] = obs.evaluate(m)
+            if store_states:
+                states[i] = qutip.Qobj(m, dims=[list(dims), list(dims)])
 
-        mats[0] = rho0.full()
+        record(tlist[0], x0)
         if isinstance(method, Exact):
             _run_exact(x0, windows, tlist, record)
         else:
             _run_segment(x0, windows, tlist, record, method)
-        vals = [obs.evaluate(m) for m in mats]
         expect = {k: np.stack([v[k] for v in vals]) for k in obs.names}
         stderr = {}
-        states = [qutip.Qobj(m, dims=[list(dims), list(dims)]) for m in mats] if store_states else None
 
     params = {
         "method": {"name": method.name, **{k: v for k, v in asdict(method).items()}},
