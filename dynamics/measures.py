@@ -115,7 +115,7 @@ def negativity(rho: qutip.Qobj, subsys=None) -> float:
     1.0
     """
     lam = _pt_eigenvalues(rho, subsys)
-    return float(-lam[lam < 0].sum())
+    return float(-lam[lam < 0].sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def log_negativity(rho: qutip.Qobj, subsys=None) -> float:

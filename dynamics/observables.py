@@ -70,7 +70,7 @@ def _marginal(a: np.ndarray, dims: Sequence[int], k: int) -> np.ndarray:
 def _negativity(a: np.ndarray, dims, parties) -> float:
     b = _pt_array(a, dims, parties)
     lam = np.linalg.eigvalsh((b + b.conj().T) / 2)
-    return float(-lam[lam < 0].sum())
+    return float(-lam[lam < 0].sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def _entropy_arr(a: np.ndarray) -> float:

@@ -1,0 +1,5 @@
+"""``python -m studies`` is the ``eplt`` command line."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""What every study returns and how a study run is written to disk.
+
+A study module defines ``NAME``, ``DESCRIPTION``, ``PARAMS`` (a tuple of
+:class:`studies.params.Param`), ``SUMMARY_KEYS`` (key -> meaning), ``run(params=None, *,
+seed=0, progress=False) -> StudyResult``, ``plot(result, ax=None, **kw)`` and
+``figures(result) -> dict[name, Figure]``.
+
+Output folder layout (:func:`write_outputs`):
+
+* ``data.nc`` — the study's labelled arrays (xarray, NetCDF3 via scipy), units in attrs;
+* ``summary.json`` — headline numbers (keys documented per study);
+* ``metadata.json`` — study, parameters, seed, package versions, git revision;
+* ``<figure>.png`` and ``<figure>.pdf`` for each figure.
+
+Every file is written to a temporary name in the folder and moved into place with
+``os.replace``; an existing non-empty folder is refused unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["OutputError", "StudyResult", "jsonable", "metadata", "write_outputs"]
+
+
+class OutputError(OSError):
+    """The output folder cannot be used (exists and is not empty, or is not writable)."""
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResult:
+    """Outcome of a study's ``run``.
+
+    Attributes
+    ----------
+    name : str
+        Study name.
+    params : dict
+        Resolved parameters.
+    seed : int
+        Root seed.
+    data : xarray.Dataset
+        Labelled arrays (time series, grids), units in ``attrs["units"]`` of each variable.
+    summary : dict
+        Headline numbers (JSON-able).
+    extra : dict
+        Anything plots need beyond ``data`` (not written to disk).
+    """
+
+    name: str
+    params: dict
+    seed: int
+    data: xr.Dataset
+    summary: dict
+    extra: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        lines = [f"{self.name} (seed {self.seed})"]
+        for k, v in self.summary.items():
+            lines.append(f"  {k}: {json.dumps(jsonable(v))}")
+        return "\n".join(lines)
+
+
+def jsonable(x: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats into JSON-safe values
+    (``inf`` -> ``"inf"``, ``nan`` -> ``None``)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    return x
+
+
+def _git_revision() -> str | None:
+    here = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    rev = out.stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5)
+    return rev + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+
+
+def metadata(result: StudyResult) -> dict:
+    """Parameters, seed, versions and git revision of a run."""
+    import importlib.metadata as md
+
+    versions = {}
+    for pkg in ("eplt", "qutip", "numpy", "scipy", "matplotlib", "xarray"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    return {
+        "study": result.name,
+        "params": jsonable(result.params),
+        "seed": result.seed,
+        "versions": versions,
+        "python": platform.python_version(),
+        "git_revision": _git_revision(),
+    }
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def prepare_folder(out: Path, *, force: bool = False) -> Path:
+    """Create ``out`` (refusing a non-empty one unless ``force``) and check it is writable."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(f"output folder {str(out)!r} is not empty; use --force to overwrite its files or --out to choose another")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise OutputError(f"output folder {str(out)!r} is not writable: {exc.strerror or exc}") from None
+    return out
+
+
+def write_outputs(result: StudyResult, figures: dict, out: Path, *, formats: Iterable[str] = ("png", "pdf"),
+                  force: bool = False) -> list[Path]:
+    """Write data, summary, metadata and figures of ``result`` into ``out`` atomically."""
+    out = prepare_folder(out, force=force)
+    written = []
+
+    def put(name, writer):
+        p = out / name
+        _atomic_write(p, writer)
+        written.append(p)
+
+    data = result.data.copy()
+    data.attrs = {k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v) for k, v in data.attrs.items()}
+    put("data.nc", lambda p: data.to_netcdf(p, engine="scipy"))
+    put("summary.json", lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"))
+    put("metadata.json", lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"))
+    for name, fig in figures.items():
+        for fmt in formats:
+            put(f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+    return written

@@ -1,0 +1,205 @@
+"""The ``eplt`` command line.
+
+::
+
+    eplt list
+    eplt describe NAME
+    eplt run NAME [--set key=value ...] [--config FILE.toml] [--out DIR] [--seed N]
+                  [--format png,pdf] [--force] [--quiet]
+
+Bad input (unknown study or parameter, wrong type, value out of range, malformed TOML,
+unusable output folder, a temperature where no EPLT exists) prints one line
+``eplt: error: ...`` and exits with status 2. The output folder is checked before any
+computation; a non-empty folder is never written into without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+FORMATS = ("png", "pdf", "svg")
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2 (argparse prints usage + error by default)
+        raise UsageError(message)
+
+
+def _load_toml(path: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"config file {path!r} not found") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path!r}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"malformed TOML in {path!r}: {exc}") from None
+    if "params" in data and isinstance(data["params"], dict):
+        extra = {k: v for k, v in data.items() if k not in ("params", "seed")}
+        if extra:
+            raise UsageError(f"config {path!r}: put parameters under [params], found top-level {sorted(extra)}")
+        return {**data["params"], **({"seed": data["seed"]} if "seed" in data else {})}
+    return data
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if not fmts or bad:
+        raise UsageError(f"--format must be a comma-separated subset of {','.join(FORMATS)}, got {text!r}")
+    return fmts
+
+
+def _seed(text: str) -> int:
+    try:
+        s = int(text)
+    except ValueError:
+        raise UsageError(f"--seed must be a non-negative integer, got {text!r}") from None
+    if s < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {text!r}")
+    return s
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="eplt", description="Local thermalization with classically correlated baths: studies and sweeps.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("list", help="list the studies")
+    d = sub.add_parser("describe", help="parameters, defaults, units and summary keys of a study")
+    d.add_argument("name")
+    r = sub.add_parser("run", help="run a study and write data, summary and figures")
+    r.add_argument("name")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    r.add_argument("--config", help="TOML file of parameters (flat, or under [params]; optional seed)")
+    r.add_argument("--out", help="output folder (default results/NAME)")
+    r.add_argument("--seed", help="root seed (default 0)")
+    r.add_argument("--format", default="png,pdf", help="figure formats, comma-separated (png,pdf,svg)")
+    r.add_argument("--force", action="store_true", help="write into a non-empty output folder (replacing files of the same name)")
+    r.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    try:
+        from .sweep import add_sweep_parser
+    except ImportError:  # pragma: no cover - sweeps not available
+        pass
+    else:
+        add_sweep_parser(sub)
+    return p
+
+
+def cmd_list(args) -> int:
+    from . import STUDIES, get_study
+
+    width = max(map(len, STUDIES))
+    for name in STUDIES:
+        print(f"{name:<{width}}  {get_study(name).DESCRIPTION}")
+    return 0
+
+
+def cmd_describe(args) -> int:
+    from . import get_study
+
+    st = get_study(args.name)
+    print(f"{st.NAME}: {st.DESCRIPTION}\n")
+    doc = (st.__doc__ or "").strip().splitlines()
+    if len(doc) > 1:
+        print("\n".join(doc[1:]).strip() + "\n")
+    print("parameters (eplt run {} --set name=value):".format(st.NAME))
+    rows = [(p.name, _fmt_default(p.default), p.unit or "-", p.range_text(), p.help) for p in st.PARAMS]
+    w = [max(len(r[i]) for r in rows + [("name", "default", "unit", "range", "")]) for i in range(4)]
+    print(f"  {'name':<{w[0]}}  {'default':<{w[1]}}  {'unit':<{w[2]}}  {'range':<{w[3]}}  meaning")
+    for r in rows:
+        print(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
+    print("\nsummary.json keys:")
+    for k, v in st.SUMMARY_KEYS.items():
+        print(f"  {k}: {v}")
+    return 0
+
+
+def _fmt_default(v) -> str:
+    if isinstance(v, (tuple, list)):
+        return ",".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def cmd_run(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import get_study
+    from .base import OutputError, prepare_folder, write_outputs
+    from .params import parse_assignment, resolve
+
+    st = get_study(args.name)
+    overrides = _load_toml(args.config) if args.config else {}
+    seed = overrides.pop("seed", 0)
+    for item in args.sets:
+        k, v = parse_assignment(item)
+        overrides[k] = v
+    params = resolve(st.PARAMS, overrides, study=st.NAME)
+    seed = _seed(args.seed) if args.seed is not None else _seed(str(seed))
+    fmts = _formats(args.format)
+    out = Path(args.out) if args.out else Path("results") / st.NAME
+    try:
+        prepare_folder(out, force=args.force)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+    progress = not args.quiet and sys.stderr.isatty()
+    t0 = time.perf_counter()
+    result = st.run(params, seed=seed, progress=progress)
+    from .style import style
+
+    with style():  # figures are built and saved with the shared style
+        figs = st.figures(result)
+        written = write_outputs(result, figs, out, formats=fmts, force=True)
+    if not args.quiet:
+        print(result)
+        print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s: "
+              + ", ".join(p.name for p in written))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``eplt``; returns the exit status."""
+    from dynamics.channels import NoEPLTError
+
+    from .params import ParamError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        handler = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run}.get(args.command)
+        if handler is None:
+            handler = args.handler
+        return handler(args)
+    except (UsageError, ParamError, NoEPLTError) as exc:
+        msg = " ".join(str(exc).split())
+        print(f"eplt: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eplt: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `eplt list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Study parameters: typed, documented, range-checked, parsed from text.
+
+Each study declares a tuple of :class:`Param`. Values come from defaults, a TOML file
+(``--config``) and ``--set key=value`` (in that order); :func:`resolve` checks names
+(suggesting the closest on a typo), types and ranges and raises :class:`ParamError` with
+a one-line message naming the parameter and the allowed range.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Param", "ParamError", "parse_assignment", "resolve"]
+
+
+class ParamError(ValueError):
+    """Bad study parameter (unknown name, wrong type, out of range)."""
+
+
+_KINDS = ("float", "int", "bool", "str", "floats", "ints")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One study parameter.
+
+    Parameters
+    ----------
+    name : str
+    default : value of the declared kind
+    kind : {"float", "int", "bool", "str", "floats", "ints"}
+        ``floats``/``ints`` are lists (``1,2,3`` on the command line).
+    help : str
+        Meaning, one line.
+    unit : str
+        Physical unit (e.g. ``"1/r"``, ``"omega"``), empty when dimensionless.
+    low, high : float, optional
+        Inclusive bounds (or exclusive with ``low_open``/``high_open``). ``inf`` allowed
+        as a value when ``high`` is ``inf``.
+    choices : tuple, optional
+        Allowed values for ``str`` parameters.
+    """
+
+    name: str
+    default: Any
+    kind: str = "float"
+    help: str = ""
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple | None = None
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"kind must be one of {_KINDS}, got {self.kind!r}")
+
+    def range_text(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
+
+    def _scalar(self, value, kind):
+        base = kind.rstrip("s") if kind in ("floats", "ints") else kind
+        if base == "float":
+            if isinstance(value, bool):
+                raise ParamError(f"{self.name} must be a number, got {value!r}")
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                raise ParamError(f"{self.name} must be a number, got {value!r}") from None
+            if math.isnan(v):
+                raise ParamError(f"{self.name} must be a number in {self.range_text()}, got nan")
+        elif base == "int":
+            if isinstance(value, bool):
+                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            try:
+                v = int(value) if not isinstance(value, float) else None
+            except (TypeError, ValueError):
+                v = None
+            if v is None:
+                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+        elif base == "bool":
+            if isinstance(value, bool):
+                v = value
+            elif str(value).lower() in ("true", "1", "yes", "on"):
+                v = True
+            elif str(value).lower() in ("false", "0", "no", "off"):
+                v = False
+            else:
+                raise ParamError(f"{self.name} must be true or false, got {value!r}")
+            return v
+        else:
+            v = str(value)
+            if self.choices and v not in self.choices:
+                raise ParamError(f"{self.name} must be {self.range_text()}, got {v!r}")
+            return v
+        self._check_range(v)
+        return v
+
+    def _check_range(self, v):
+        bad = (
+            (self.low is not None and (v < self.low or (self.low_open and v == self.low)))
+            or (self.high is not None and (v > self.high or (self.high_open and v == self.high)))
+        )
+        if bad:
+            raise ParamError(f"{self.name} must lie in {self.range_text()}, got {v!r}")
+
+    def convert(self, value):
+        """Check and convert a value (from Python, TOML or command-line text)."""
+        if self.kind in ("floats", "ints"):
+            if isinstance(value, str):
+                items = [x for x in value.replace(" ", "").split(",") if x]
+            elif isinstance(value, Sequence):
+                items = list(value)
+            else:
+                items = [value]
+            if not items:
+                raise ParamError(f"{self.name} must be a non-empty list of numbers")
+            return tuple(self._scalar(x, self.kind) for x in items)
+        return self._scalar(value, self.kind)
+
+
+def _index(params: Sequence[Param]) -> dict[str, Param]:
+    return {p.name: p for p in params}
+
+
+def unknown_message(name: str, params: Sequence[Param], study: str) -> str:
+    names = [p.name for p in params]
+    hint = difflib.get_close_matches(name, names, n=1)
+    extra = f"; did you mean {hint[0]!r}?" if hint else f" (parameters: {', '.join(names)})"
+    return f"unknown parameter {name!r} for study {study!r}{extra}"
+
+
+def resolve(params: Sequence[Param], overrides: Mapping[str, Any] | None = None, *, study: str = "") -> dict[str, Any]:
+    """Defaults updated by ``overrides``, every value checked; returns a plain dict."""
+    idx = _index(params)
+    out = {p.name: p.convert(p.default) for p in params}
+    for k, v in (overrides or {}).items():
+        if k not in idx:
+            raise ParamError(unknown_message(k, params, study))
+        out[k] = idx[k].convert(v)
+    return out
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split ``key=value`` (whitespace around ``=`` allowed)."""
+    if "=" not in text:
+        raise ParamError(f"--set expects key=value, got {text!r}")
+    k, v = text.split("=", 1)
+    k, v = k.strip(), v.strip()
+    if not k:
+        raise ParamError(f"--set expects key=value, got {text!r}")
+    return k, v

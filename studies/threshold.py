@@ -1,0 +1,387 @@
+r"""Entanglement threshold of E_gamma on isotropic inputs: N(E_gamma(rho_F)) over F and beta.
+
+The input is the isotropic state ``rho_F = F Phi+ + (1 - F)(I - Phi+)/(d^2 - 1)``
+(:func:`dynamics.states.isotropic_state`), the channel the protocol E_gamma
+(:func:`dynamics.channels.eplt_channel`) for two identical thermal states ``tau`` at
+inverse temperature ``beta``: a qubit (``H = omega |1><1|``) for ``d = 2`` and a qutrit
+ladder (energies ``0, omega, 2 omega``) for ``d = 3``. Computed:
+
+* the negativity ``N(E_gamma(rho_F))`` on a grid of ``F in [0, 1]`` and ``beta`` (log
+  spaced in ``[beta_min, beta_max]``), for ``d = 2`` and ``d = 3``;
+* the threshold ``F_th(beta)``, the smallest ``F`` with ``N(E_gamma(rho_F)) > 0``, by
+  bisection on ``[0, 1]`` to a bracket below ``1e-12`` (at every grid beta and at the
+  betas of ``betas_threshold``); also for two qubits at *different* temperatures,
+  ``beta_B = beta_ratio * beta_A``;
+* a random-state check of the two-qubit statement "``E_gamma(rho)`` is NPT iff
+  ``<Phi+|rho|Phi+> > 1/2``" on ``n_random`` seeded states
+  ``rho = p Phi+ + (1 - p) sigma`` (``p`` uniform in ``[0, 1]``, ``sigma`` a
+  Hilbert-Schmidt random state of random rank, ``beta`` log-uniform in the heat-map
+  range); about 60 % of them have overlap above 1/2. A violation is a state whose
+  output negativity (``> 1e-12`` counts as NPT) disagrees with ``F > 1/2``.
+
+Why the threshold is exactly ``1/d`` at every ``0 < beta < inf`` (identical, diagonal
+thermal states). ``T(rho_F) = rho_F``, so ``E_gamma(rho_F) = gamma rho_F + (1 - gamma)
+omega (x) omega`` with ``omega = (tau - p_min I)/(1 - gamma)``. Two facts:
+
+1. *For ``F <= 1/d`` the output is separable*: ``rho_F`` is separable there and
+   ``omega (x) omega`` is a product, so their mixture is separable.
+2. *For ``F > 1/d`` it is NPT*: ``rho_F^{T_B} = (1 - F)/(d^2 - 1) I + (d^2 F - 1)/
+   (d (d^2 - 1)) SWAP`` has the eigenvalue ``(1 - d F)/(d (d - 1))`` on the
+   antisymmetric subspace, negative for ``F > 1/d``. ``omega`` has a zero eigenvalue on
+   the level ``k`` of ``p_min`` (the top level), and ``omega (x) omega`` is diagonal (so
+   invariant under ``T_B``) with weight ``omega_i omega_k = 0`` on every antisymmetric
+   vector ``(|ik> - |ki>)/sqrt(2)``. Such a vector is therefore an eigenvector of
+   ``E_gamma(rho_F)^{T_B}`` with eigenvalue ``gamma (1 - d F)/(d (d - 1)) < 0``.
+
+So the replacement branch never hides the twirl branch's negativity, and the threshold
+is the isotropic-state threshold ``1/d``: 1/2 for qubits, 1/3 for the qutrit ladder.
+Exactly (``x+ = max(x, 0)``):
+
+* ``d = 2`` (``omega = |0><0|``): ``N = gamma (2 F - 1)+ / 2``;
+* ``d = 3``: ``N = gamma (3 F - 1)+ / 3 + (gamma (3 F - 1)/6 - (1 - gamma) w_0 w_1)+``,
+  ``w_i`` the eigenvalues of ``omega`` (the pair ``|01>, |10>`` sees
+  ``omega (x) omega``; the pairs ``|02>, |20>`` and ``|12>, |21>`` do not).
+
+With ``tau_A != tau_B`` the omega of the hotter party is mixed, the singlet direction
+gets weight from ``omega_A (x) omega_B`` and the qubit threshold rises above 1/2.
+
+Figures: ``heatmap`` (negativity over ``F`` and ``beta omega`` for d = 2 and 3, threshold
+overlaid) and ``threshold`` (``F_th`` against ``beta omega``).
+
+Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``beta = inf``, or
+``beta omega`` so large that ``p_min <= 1e-14``) no EPLT exists and
+:class:`dynamics.channels.NoEPLTError` is raised.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import qutip
+import xarray as xr
+
+from baths import qubit_hamiltonian, thermal_state
+from dynamics.channels import eplt_channel
+from dynamics.measures import negativity, phi_plus_overlap
+from dynamics.states import phi_plus, random_state
+
+from . import style
+from .base import StudyResult
+from .params import Param, ParamError, resolve
+
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SUMMARY_KEYS",
+    "figures",
+    "negativity_closed_form",
+    "plot",
+    "run",
+    "threshold_bisection",
+]
+
+NAME = "threshold"
+DESCRIPTION = "Entanglement threshold of E_gamma on isotropic inputs: 1/2 (qubits), 1/3 (qutrits) at every beta"
+
+PARAMS = (
+    Param("omega", 1.0, "float", "level spacing (qubit gap; qutrit ladder 0, omega, 2 omega)", "energy",
+          low=0, low_open=True, high=math.inf, high_open=True),
+    Param("beta_min", 0.05, "float", "smallest inverse temperature of the heat map", "1/omega",
+          low=0, low_open=True, high=math.inf),
+    Param("beta_max", 5.0, "float", "largest inverse temperature of the heat map", "1/omega",
+          low=0, low_open=True, high=math.inf),
+    Param("n_beta", 60, "int", "beta points of the heat map (log spaced)", "", low=2, high=5000),
+    Param("n_F", 201, "int", "F points of the heat map", "", low=3, high=20001),
+    Param("betas_threshold", (0.1, 0.5, 1.0, 2.0, 5.0), "floats", "betas at which the threshold is reported",
+          "1/omega", low=0, high=math.inf),
+    Param("beta_ratio", 2.0, "float", "beta_B / beta_A of the unequal-temperature qubit curve", "",
+          low=1, high=100),
+    Param("n_random", 2000, "int", "random two-qubit states of the NPT-iff-F>1/2 check", "", low=10, high=10**6),
+)
+
+SUMMARY_KEYS = {
+    "threshold_F": "dict d ('2', '3') -> dict beta (as text) -> smallest F with N(E_gamma(rho_F)) > 0 "
+                   "(bisection, bracket < 1e-12); 1/d for identical thermal states",
+    "threshold_F_unequal": "dict beta_A -> qubit threshold with tau_B at beta_B = beta_ratio * beta_A "
+                           "(None if E_gamma(rho_F) is PPT for every F)",
+    "beta_ratio": "beta_B / beta_A of threshold_F_unequal",
+    "max_threshold_deviation": "max |F_th - 1/d| over the heat-map betas and betas_threshold (d = 2, 3)",
+    "max_closed_form_error": "max |N - closed form| over the heat map (d = 2, 3)",
+    "violations": "random two-qubit states where 'E_gamma(rho) NPT' disagrees with '<Phi+|rho|Phi+> > 1/2'",
+    "n_random": "number of random states checked",
+    "n_above_half": "how many of them have <Phi+|rho|Phi+> > 1/2",
+}
+
+DIMS = (2, 3)
+#: Number of bisection steps: a bracket of 2^-42 < 2.3e-13 on [0, 1].
+BISECTION_STEPS = 42
+#: Output negativity above this counts as NPT in the random-state check.
+NPT_ATOL = 1e-12
+
+
+# --------------------------------------------------------------------------- physics
+
+
+def _hamiltonian(d: int, omega: float):
+    return qubit_hamiltonian(omega) if d == 2 else np.arange(d) * omega
+
+
+def _channel_data(d: int, omega: float, beta_A: float, beta_B: float | None = None):
+    """gamma and omega_A (x) omega_B of E_gamma for thermal states at beta_A, beta_B."""
+    H = _hamiltonian(d, omega)
+    tau_A = thermal_state(H, beta_A)
+    tau_B = tau_A if beta_B is None else thermal_state(H, beta_B)
+    E = eplt_channel(tau_A, tau_B)  # raises NoEPLTError at zero temperature
+    return E.gamma, np.kron(E.omega[0].full(), E.omega[1].full()), E
+
+
+def _isotropic(F: np.ndarray, d: int) -> np.ndarray:
+    """Stack of isotropic states, shape ``F.shape + (d^2, d^2)``."""
+    v = np.zeros(d * d)
+    v[:: d + 1] = 1 / math.sqrt(d)
+    P = np.outer(v, v)
+    rest = (np.eye(d * d) - P) / (d * d - 1)
+    F = np.asarray(F, dtype=float)[..., None, None]
+    return F * P + (1 - F) * rest
+
+
+def _min_pt_eig(a: np.ndarray, d: int) -> np.ndarray:
+    """Smallest eigenvalue of the partial transpose (party B) of each matrix in the stack."""
+    shp = a.shape[:-2]
+    t = a.reshape(*shp, d, d, d, d)
+    t = np.swapaxes(t, -1, -3).reshape(*shp, d * d, d * d)
+    return np.linalg.eigvalsh((t + np.swapaxes(t, -1, -2).conj()) / 2)
+
+
+def _output_negativity(F, gammas, omegas, d: int) -> np.ndarray:
+    """N(E_gamma(rho_F)) for each (gamma, omega (x) omega) row and each F column."""
+    g = np.asarray(gammas)[:, None, None, None]
+    out = g * _isotropic(F, d)[None] + (1 - g) * np.asarray(omegas)[:, None]
+    lam = _min_pt_eig(out, d)
+    return -np.where(lam < 0, lam, 0.0).sum(axis=-1)
+
+
+def negativity_closed_form(F, beta: float, d: int = 2, omega: float = 1.0) -> np.ndarray:
+    r"""Exact ``N(E_gamma(rho_F))`` for identical thermal states (``d = 2`` or ``3``).
+
+    ``d = 2``: ``gamma (2F - 1)+/2``. ``d = 3`` (ladder ``0, omega, 2 omega``):
+    ``gamma (3F - 1)+/3 + (gamma (3F - 1)/6 - (1 - gamma) w_0 w_1)+`` with ``w_i`` the
+    eigenvalues of ``omega = (tau - p_min I)/(1 - gamma)``.
+
+    Examples
+    --------
+    >>> round(float(negativity_closed_form(1.0, 1.0, d=2)), 12)   # p_min = 1/(1 + e)
+    0.268941421369
+    """
+    F = np.asarray(F, dtype=float)
+    gamma, _, E = _channel_data(d, omega, beta)
+    if d == 2:
+        return gamma * np.maximum(2 * F - 1, 0) / 2
+    if d != 3:
+        raise ValueError(f"closed form known for d = 2, 3, got d={d}")
+    w = np.sort(np.real(np.diag(E.omega[0].full())))[::-1]
+    return gamma * np.maximum(3 * F - 1, 0) / 3 + np.maximum(gamma * (3 * F - 1) / 6 - (1 - gamma) * w[0] * w[1], 0)
+
+
+def threshold_bisection(gammas, omegas, d: int) -> np.ndarray:
+    """Smallest F with ``N(E_gamma(rho_F)) > 0`` for each channel (vectorized bisection).
+
+    Bisection on the predicate "smallest eigenvalue of the output's partial transpose is
+    negative" (equivalent to ``N > 0``), ``BISECTION_STEPS`` halvings of ``[0, 1]``; the
+    upper end of the final bracket is returned. NaN where the output is PPT at ``F = 1``.
+    """
+    gammas = np.asarray(gammas, dtype=float)
+    n = gammas.size
+    lo, hi = np.zeros(n), np.ones(n)
+
+    def npt(F):
+        g = gammas[:, None, None]
+        out = g * _isotropic(F, d) + (1 - g) * np.asarray(omegas)
+        return _min_pt_eig(out, d)[..., 0] < 0
+
+    ok = npt(hi)
+    for _ in range(BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        m = npt(mid)
+        hi = np.where(m, mid, hi)
+        lo = np.where(m, lo, mid)
+    return np.where(ok, hi, np.nan)
+
+
+def _random_check(p: dict, rng: np.random.Generator, progress: bool):
+    """Two-qubit states rho = s Phi+ + (1 - s) sigma: is E_gamma(rho) NPT iff F > 1/2?"""
+    from tqdm.auto import tqdm
+
+    n = p["n_random"]
+    lb = rng.uniform(math.log(p["beta_min"]), math.log(p["beta_max"]), size=n)
+    mix = rng.uniform(0, 1, size=n)
+    ranks = rng.integers(1, 5, size=n)
+    seeds = rng.integers(0, 2**63 - 1, size=n)
+    P = phi_plus(2)
+    F = np.empty(n)
+    N = np.empty(n)
+    for i in tqdm(range(n), desc="random states", disable=not progress):
+        sigma = random_state([2, 2], rank=int(ranks[i]), seed=int(seeds[i]))
+        rho = mix[i] * P + (1 - mix[i]) * sigma
+        _, _, E = _channel_data(2, p["omega"], math.exp(lb[i]))
+        F[i] = phi_plus_overlap(rho)
+        N[i] = negativity(E(rho))
+    viol = (N > NPT_ATOL) != (F > 0.5)
+    return np.exp(lb), F, N, viol
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
+    """Heat map, thresholds and the random-state check (see the module docstring)."""
+    p = resolve(PARAMS, params, study=NAME)
+    if p["beta_min"] > p["beta_max"]:
+        raise ParamError(f"beta_min must be <= beta_max, got {p['beta_min']!r} > {p['beta_max']!r}")
+    omega = p["omega"]
+    # Zero temperature anywhere: fail early with NoEPLTError, before any work.
+    for d in DIMS:
+        for b in (p["beta_max"], *p["betas_threshold"]):
+            _channel_data(d, omega, b)
+    _channel_data(2, omega, p["beta_max"], p["beta_ratio"] * p["beta_max"])
+
+    betas = np.geomspace(p["beta_min"], p["beta_max"], p["n_beta"])
+    bt = np.array(p["betas_threshold"], dtype=float)
+    Fs = np.linspace(0.0, 1.0, p["n_F"])
+
+    neg, thr, thr_t, gam, cf_err = [], [], [], [], 0.0
+    for d in DIMS:
+        ch = [_channel_data(d, omega, b) for b in betas]
+        g, w = np.array([c[0] for c in ch]), np.stack([c[1] for c in ch])
+        N = _output_negativity(Fs, g, w, d)
+        neg.append(N)
+        gam.append(g)
+        thr.append(threshold_bisection(g, w, d))
+        ct = [_channel_data(d, omega, b) for b in bt]
+        thr_t.append(threshold_bisection([c[0] for c in ct], np.stack([c[1] for c in ct]), d))
+        exact = np.stack([negativity_closed_form(Fs, b, d, omega) for b in betas])
+        cf_err = max(cf_err, float(np.abs(N - exact).max()))
+
+    def unequal(bs):
+        ch = [_channel_data(2, omega, b, p["beta_ratio"] * b) for b in bs]
+        return threshold_bisection([c[0] for c in ch], np.stack([c[1] for c in ch]), 2)
+
+    thr_u, thr_u_t = unequal(betas), unequal(bt)
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rb, rF, rN, viol = _random_check(p, rng, progress)
+
+    dev = max(float(np.nanmax(np.abs(np.concatenate([thr[i], thr_t[i]]) - 1 / d))) for i, d in enumerate(DIMS))
+    key = [f"{b:g}" for b in bt]
+    summary = {
+        "threshold_F": {str(d): dict(zip(key, map(float, thr_t[i]))) for i, d in enumerate(DIMS)},
+        "threshold_F_unequal": {k: (None if np.isnan(v) else float(v)) for k, v in zip(key, thr_u_t)},
+        "beta_ratio": p["beta_ratio"],
+        "max_threshold_deviation": dev,
+        "max_closed_form_error": cf_err,
+        "violations": int(viol.sum()),
+        "n_random": int(p["n_random"]),
+        "n_above_half": int((rF > 0.5).sum()),
+    }
+    one = {"units": "1"}
+    data = xr.Dataset(
+        {
+            "negativity": (("d", "beta", "F"), np.stack(neg),
+                           {"units": "1", "long_name": "N(E_gamma(rho_F)), identical thermal states"}),
+            "gamma": (("d", "beta"), np.stack(gam), {"units": "1", "long_name": "gamma = d p_min"}),
+            "threshold_F": (("d", "beta"), np.stack(thr),
+                            {"units": "1", "long_name": "smallest F with N(E_gamma(rho_F)) > 0"}),
+            "threshold_F_unequal": (("beta",), thr_u,
+                                    {"units": "1", "long_name": "qubit threshold, beta_B = beta_ratio * beta_A"}),
+            "threshold_F_at": (("d", "beta_threshold"), np.stack(thr_t), one),
+            "threshold_F_unequal_at": (("beta_threshold",), thr_u_t, one),
+            "random_beta": (("sample",), rb, {"units": "1/omega"}),
+            "random_overlap": (("sample",), rF, {"units": "1", "long_name": "<Phi+|rho|Phi+>"}),
+            "random_negativity": (("sample",), rN, {"units": "1", "long_name": "N(E_gamma(rho))"}),
+            "random_violation": (("sample",), viol.astype(np.int8), one),
+        },
+        coords={
+            "d": ("d", np.array(DIMS), {"units": "1", "long_name": "local dimension"}),
+            "beta": ("beta", betas, {"units": "1/omega"}),
+            "F": ("F", Fs, {"units": "1", "long_name": "<Phi+|rho_F|Phi+>"}),
+            "beta_threshold": ("beta_threshold", bt, {"units": "1/omega"}),
+            "sample": ("sample", np.arange(p["n_random"]), one),
+        },
+        attrs={"study": NAME, "omega": omega, "beta_ratio": p["beta_ratio"]},
+    )
+    return StudyResult(NAME, p, seed, data, summary, extra={})
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _log_ticks(axis, lo: float, hi: float) -> None:
+    """Plain-number ticks 1, 2, 5 x 10^k inside [lo, hi] on a log axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ks = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+    ticks = [m * 10.0**k for k in ks for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9)]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_locator(NullLocator())
+
+
+def plot(result: StudyResult, ax=None, *, which: str = "heatmap", d: int = 2):
+    """One panel: ``which="heatmap"`` (negativity over F and beta omega for dimension
+    ``d``, threshold overlaid) or ``"threshold"`` (F_th against beta omega)."""
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    ds = result.data
+    omega = result.params["omega"]
+    bw = ds["beta"].values * omega
+    with style.style():
+        if which == "heatmap":
+            N = ds["negativity"].sel(d=d).values
+            mesh = ax.pcolormesh(ds["F"].values, bw, N, cmap="viridis", shading="auto", rasterized=True)
+            cb = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
+            cb.set_label(r"negativity $\mathcal{N}[\mathcal{E}_\gamma(\rho_F)]$")
+            ax.plot(ds["threshold_F"].sel(d=d).values, bw, color="white", ls="--", lw=1.0,
+                    label=rf"threshold $F_{{\rm th}} = 1/{d}$")
+            ax.set_yscale("log")
+            _log_ticks(ax.yaxis, bw[0], bw[-1])
+            ax.set_xlabel(r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$")
+            ax.set_ylabel(r"inverse temperature $\beta\omega$")
+            ax.set_title(rf"$d = {d}$" + (" (qubits)" if d == 2 else r" (qutrit ladder $0, \omega, 2\omega$)"))
+            leg = ax.legend(loc="upper left", labelcolor="white", handlelength=1.8)
+            leg.get_frame().set_alpha(0)
+        elif which == "threshold":
+            bt = ds["beta_threshold"].values * omega
+            for i, dd in enumerate(ds["d"].values):
+                c = style.COLORS[i]
+                ax.plot(bw, ds["threshold_F"].sel(d=dd).values, color=c, ls=style.LINESTYLES[i],
+                        label=rf"$d = {dd}$, $\tau_A = \tau_B$")
+                ax.plot(bt, ds["threshold_F_at"].sel(d=dd).values, "o", color=c, ms=3.5, mfc="none")
+            ratio = result.params["beta_ratio"]
+            c = style.COLORS[2]
+            ax.plot(bw, ds["threshold_F_unequal"].values, color=c, ls=style.LINESTYLES[2],
+                    label=rf"$d = 2$, $\beta_B = {ratio:g}\,\beta_A$")
+            ax.plot(bt, ds["threshold_F_unequal_at"].values, "o", color=c, ms=3.5, mfc="none")
+            ax.plot([], [], "o", color="0.3", ms=3.5, mfc="none", label="bisection, reported in summary")
+            ax.set_xscale("log")
+            pos = [b for b in (*bw, *bt) if 0 < b < math.inf]
+            _log_ticks(ax.xaxis, min(pos), max(pos))
+            ax.set_xlabel(r"inverse temperature $\beta\omega$ (of A)")
+            ax.set_ylabel(r"threshold overlap $F_{\rm th}$")
+            ax.set_ylim(0, 1.02)
+            ax.legend(loc="lower center", ncol=2, columnspacing=1.0, handlelength=1.8)
+        else:
+            raise ValueError(f"which must be 'heatmap' or 'threshold', got {which!r}")
+    return ax
+
+
+def figures(result: StudyResult) -> dict:
+    """``heatmap`` (two panels, d = 2 and 3, full page width) and ``threshold`` (one column)."""
+    fig_h, axes = style.figure(2, width=style.PAGE, height=2.6)
+    for ax, d in zip(axes[0], DIMS):
+        plot(result, ax, which="heatmap", d=d)
+    fig_t, axes_t = style.figure()
+    plot(result, axes_t[0, 0], which="threshold")
+    return {"heatmap": fig_h, "threshold": fig_t}
