@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import qutip
-import scipy.linalg as sla
 import scipy.sparse.linalg as spla
 
 from ._checks import as_density_matrix, party_dims
@@ -200,14 +199,14 @@ class _StageExact:
         key = round(dt, 13)
         if self.local:
             if key not in self._cache:
-                self._cache[key] = [sla.expm(L * dt) for L in self.parts]
+                self._cache[key] = [expm_batched(L * dt) for L in self.parts]
             for k, P in enumerate(self._cache[key]):
                 x = apply_local(x, k, P)
             return x
         shape = x.shape
         if self.N <= DENSE_MAX:
             if key not in self._cache:
-                self._cache[key] = sla.expm(self.L * dt)
+                self._cache[key] = expm_batched(self.L * dt)
             return (self._cache[key] @ x.reshape(-1)).reshape(shape)
         return spla.expm_multiply(self.L * dt, x.reshape(-1)).reshape(shape)
 
@@ -485,6 +484,7 @@ def evolve(
     taus=None,
     hamiltonians=None,
     store_states: bool = False,
+    executor=None,
 ) -> Result:
     r"""Evolve ``rho0`` under a (possibly staged) protocol and track observables.
 
@@ -511,6 +511,10 @@ def evolve(
         Per-party thermal states and Hamiltonians; default from the protocol.
     store_states : bool
         Keep the (averaged) joint states at every time in ``result.states``.
+    executor : concurrent.futures.Executor-like, optional
+        Sampled method only: jackknife blocks of realizations are mapped over it
+        (``executor.map``), e.g. a ``ProcessPoolExecutor`` or a dask
+        ``Client.get_executor()``. Results are bit-identical to the serial run.
 
     Returns
     -------
@@ -551,7 +555,7 @@ def evolve(
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
-        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states)
+        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states, executor)
     else:
         vals: list = [None] * T
         states = [None] * T if store_states else None
@@ -591,25 +595,39 @@ def evolve(
     )
 
 
-def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index, store_states):
+def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) -> np.ndarray:
+    """Sum of the paired states of realizations ``lo..hi-1`` at every time ``(T, ...)``.
+
+    One jackknife block; a pure function of its arguments (top level, picklable), so
+    blocks can run on any executor and give bit-identical sums.
+    """
+    index = {round(t, 12): i for i, t in enumerate(tlist)}
+    sums = np.zeros((tlist.size, *x0.shape), dtype=complex)
+    N = x0.size
+    batch = method.batch_size or max(1, min(8192, int(2**27 // max(1, N * 16 * 8))))
+    for a in range(lo, hi, batch):
+        b = min(a + batch, hi)
+        xb = np.broadcast_to(x0, (b - a, *x0.shape)).copy()
+        sums[0] += xb.sum(axis=0)
+
+        def on_time(t, x):
+            sums[index[round(t, 12)]] += x.sum(axis=0)
+
+        _run_sampled_chunk(xb, windows, tlist, method, range(a, b), seed, on_time)
+    return sums
+
+
+def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index, store_states, executor=None):
     n = method.ntraj
     G = min(method.groups, n)
     T = tlist.size
-    N = x0.size
     bounds = [(g * n) // G for g in range(G + 1)]
-    group_of = np.repeat(np.arange(G), np.diff(bounds))  # realization -> jackknife block
-    batch = method.batch_size or max(1, min(8192, int(2**27 // max(1, N * 16 * 8))))
-    sums = np.zeros((G, T) + x0.shape, dtype=complex)
-    for lo in range(0, n, batch):
-        hi = min(lo + batch, n)
-        groups = group_of[lo:hi]
-        xb = np.broadcast_to(x0, (hi - lo, *x0.shape)).copy()
-        np.add.at(sums[:, 0], groups, xb)
-
-        def on_time(t, x, groups=groups):
-            np.add.at(sums[:, index[round(t, 12)]], groups, x)
-
-        _run_sampled_chunk(xb, windows, tlist, method, range(lo, hi), seed, on_time)
+    args = [(x0, windows, tlist, method, seed, bounds[g], bounds[g + 1]) for g in range(G)]
+    if executor is None:
+        blocks = [_sampled_block(*a) for a in args]
+    else:
+        blocks = list(executor.map(_sampled_block, *zip(*args)))
+    sums = np.stack(blocks)
     counts = np.diff(bounds).astype(float)
     total = sums.sum(axis=0)
     mean = total / n

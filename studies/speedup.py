@@ -98,6 +98,9 @@ SUMMARY_KEYS = {
     "closed_forms": "closed-form values for Phi+: p_min and gamma(2 gamma - 1)/2",
 }
 
+#: Summary value plotted by ``eplt sweep speedup``.
+SWEEP_PLOT_KEY = "speedup"
+
 SCENARIOS = ("reference", "correlated", "shared_drive_independent_clocks", "independent")
 _SHARING = {"correlated": (True, True), "shared_drive_independent_clocks": (True, False), "independent": (False, False)}
 

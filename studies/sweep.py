@@ -1,0 +1,483 @@
+r"""Parameter sweeps: a study run at every point of a grid, on one machine or a Dask cluster.
+
+::
+
+    eplt sweep NAME --grid key=start:stop:num --grid key=v1,v2,... [--set key=value]
+               [--executor serial|processes|dask] [--scheduler ADDRESS] [--workers N]
+               [--out DIR] [--seed N] [--resume] [--quiet]
+
+Grid axes: ``key=start:stop:num`` (``num`` evenly spaced values, ends included),
+``key=start:stop:num:log`` (geometric spacing) or ``key=v1,v2,...``; values are checked
+like ``--set`` values. Points are the Cartesian product of the axes, in order.
+
+Reliability
+-----------
+* **Seeds.** Point ``(i, j, ...)`` runs with the seed drawn from
+  ``SeedSequence(root_seed, spawn_key=(i, j, ...))``: the same numbers on every
+  executor, worker count, order of completion and after resumption.
+* **Checkpoints.** Each finished point is written atomically to ``points/`` as soon as it
+  is done. Rerunning into the same folder (or ``--resume``) skips finished points; a sweep
+  killed by SIGINT or SIGKILL and rerun yields the same dataset, with no point lost or
+  duplicated. A folder recorded for a different sweep (study, grid, fixed parameters,
+  seed) is refused.
+* **Failures.** A point that raises is recorded with its error (``status`` and ``error``
+  in the dataset, ``failed`` in ``sweep_summary.json``) and does not stop the others;
+  the exit status is 1 when some points failed.
+* **Workers.** ``processes`` (default): a local process pool sized to the machine's
+  cores, each worker limited to one BLAS thread. ``dask``: a ``dask.distributed`` client
+  connected to ``--scheduler`` or to a new ``LocalCluster``; the scheduler re-runs the
+  tasks of a lost worker. Dask's nanny already sets ``OMP_NUM_THREADS=1`` etc.
+
+Outputs: ``sweep.nc`` (every numeric summary value of the study as a variable over the
+grid dimensions, plus ``status``/``error``), ``sweep_summary.json``, ``sweep.json`` (the
+sweep's definition), ``points/*.json`` and summary figures (PNG, PDF).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .base import _atomic_write, jsonable, prepare_folder
+from .params import ParamError, resolve, unknown_message
+
+__all__ = ["Grid", "SweepResult", "parse_grid", "point_seed", "run_sweep"]
+
+BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+EXECUTORS = ("serial", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Named axes of a sweep: ``axes = ((key, values), ...)``."""
+
+    axes: tuple[tuple[str, tuple], ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [k for k, _ in self.axes]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(v) for _, v in self.axes)
+
+    def points(self) -> Iterable[tuple[tuple[int, ...], dict]]:
+        for idx in itertools.product(*[range(n) for n in self.shape]):
+            yield idx, {k: vals[i] for (k, vals), i in zip(self.axes, idx)}
+
+    def to_json(self) -> list:
+        return [[k, list(jsonable(list(v)))] for k, v in self.axes]
+
+
+def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
+    """Parse ``--grid`` specifications against the study's parameters."""
+    idx = {p.name: p for p in params}
+    axes, seen = [], set()
+    if not specs:
+        raise ParamError("a sweep needs at least one --grid key=start:stop:num or key=v1,v2,...")
+    for spec in specs:
+        if "=" not in spec:
+            raise ParamError(f"--grid expects key=start:stop:num or key=v1,v2,..., got {spec!r}")
+        key, text = (s.strip() for s in spec.split("=", 1))
+        if key not in idx:
+            raise ParamError(unknown_message(key, params, study))
+        if key in seen:
+            raise ParamError(f"--grid names {key!r} twice")
+        seen.add(key)
+        p = idx[key]
+        if p.kind in ("floats", "ints"):
+            raise ParamError(f"{key} is a list parameter and cannot be a grid axis")
+        if ":" in text:
+            parts = text.split(":")
+            log = len(parts) == 4 and parts[3] == "log"
+            if len(parts) not in (3, 4) or (len(parts) == 4 and not log):
+                raise ParamError(f"--grid {key}: expected start:stop:num or start:stop:num:log, got {text!r}")
+            try:
+                a, b = float(parts[0]), float(parts[1])
+                n = int(parts[2])
+            except ValueError:
+                raise ParamError(f"--grid {key}: start and stop must be numbers and num an integer, got {text!r}") from None
+            if n < 1:
+                raise ParamError(f"--grid {key}: num must be >= 1, got {n}")
+            if log and (a <= 0 or b <= 0):
+                raise ParamError(f"--grid {key}: a log range needs start, stop > 0")
+            raw = np.geomspace(a, b, n) if log else np.linspace(a, b, n)
+            if p.kind == "int":
+                raw = np.round(raw)
+            values = [p.convert(float(v) if p.kind == "float" else int(v)) for v in raw]
+        else:
+            items = [x.strip() for x in text.split(",") if x.strip()]
+            if not items:
+                raise ParamError(f"--grid {key}: empty list of values")
+            values = [p.convert(x) for x in items]
+        if len(set(map(repr, values))) != len(values):
+            raise ParamError(f"--grid {key}: repeated values {values}")
+        axes.append((key, tuple(values)))
+    return Grid(tuple(axes))
+
+
+def point_seed(root: int, index: Sequence[int]) -> int:
+    """Seed of grid point ``index``: the first 63 bits of
+    ``SeedSequence(root, spawn_key=index)`` (independent of executor and order)."""
+    ss = np.random.SeedSequence(int(root), spawn_key=tuple(int(i) for i in index))
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def _flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
+    """Run one point (in a worker): the study's ``run`` only, no figures.
+
+    Returns a JSON-able record; exceptions become ``status = "error"`` records.
+    """
+    from . import get_study
+
+    t0 = time.perf_counter()
+    try:
+        res = get_study(study).run(params, seed=seed, progress=False)
+        summary = jsonable(res.summary)
+        rec = {"status": "ok", "summary": summary, "error": ""}
+    except Exception as exc:  # a point that raises is recorded, not fatal
+        rec = {"status": "error", "summary": {}, "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
+    rec.update({"index": list(index), "params": jsonable(params), "seed": seed, "seconds": time.perf_counter() - t0})
+    return rec
+
+
+def _point_file(folder: Path, index: tuple) -> Path:
+    return folder / "points" / ("p_" + "_".join(f"{i:05d}" for i in index) + ".json")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Aggregated sweep: ``dataset`` over the grid dims, counts, and the folder."""
+
+    dataset: xr.Dataset
+    n_points: int
+    n_failed: int
+    n_skipped: int
+    folder: Path
+
+
+def _executor(kind: str, workers: int | None, scheduler: str | None):
+    """Context manager yielding ``submit(fn, *args) -> future`` and an ``as_completed``."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def serial():
+        class _Done:
+            def __init__(self, value):
+                self._v = value
+
+            def result(self):
+                return self._v
+
+        yield (lambda fn, *a: _Done(fn(*a))), (lambda fs: iter(fs))
+
+    @contextlib.contextmanager
+    def processes():
+        import multiprocessing as mp
+
+        n = workers or os.cpu_count() or 1
+        saved = {k: os.environ.get(k) for k in BLAS_ENV}
+        os.environ.update(BLAS_ENV)  # inherited by the spawned workers
+        try:
+            with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
+                yield ex.submit, as_completed
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    @contextlib.contextmanager
+    def dask():
+        try:
+            from distributed import Client, LocalCluster
+            from distributed import as_completed as das_completed
+        except ImportError:
+            raise ParamError("--executor dask needs dask.distributed: pip install 'eplt[dask]'") from None
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise ParamError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from None
+            cluster = None
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        try:
+            yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    return {"serial": serial, "processes": processes, "dask": dask}[kind]()
+
+
+def run_sweep(
+    study: str,
+    grid: Grid | Mapping[str, Sequence],
+    *,
+    fixed: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    out: str | Path,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = False,
+    on_point: Callable[[dict], None] | None = None,
+) -> SweepResult:
+    """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
+
+    Parameters
+    ----------
+    study : str
+        Study name.
+    grid : Grid or mapping key -> values
+    fixed : mapping, optional
+        Parameters held fixed (``--set``).
+    seed : int
+        Root seed; point seeds from :func:`point_seed`.
+    out : path
+        Sweep folder (created; a folder of a different sweep is refused).
+    executor : {"serial", "processes", "dask"}
+    workers : int, optional
+        Worker processes (default: the machine's cores).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``).
+    """
+    from . import get_study
+
+    st = get_study(study)
+    if not isinstance(grid, Grid):
+        grid = Grid(tuple((k, tuple(st_conv(st, k, v) for v in vals)) for k, vals in grid.items()))
+    if executor not in EXECUTORS:
+        raise ParamError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if workers is not None and workers < 1:
+        raise ParamError(f"workers must be >= 1, got {workers}")
+    fixed = dict(fixed or {})
+    clash = set(fixed) & set(grid.keys)
+    if clash:
+        raise ParamError(f"{sorted(clash)} given both as --set and --grid")
+    base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
+    definition = {"study": st.NAME, "grid": grid.to_json(), "fixed": jsonable({k: base[k] for k in sorted(fixed)}),
+                  "seed": int(seed)}
+    out = Path(out)
+    spec_file = out / "sweep.json"
+    if spec_file.exists():
+        recorded = json.loads(spec_file.read_text())
+        if recorded != json.loads(json.dumps(definition)):
+            raise ParamError(
+                f"{str(out)!r} holds a different sweep (recorded {json.dumps(recorded)}); use another --out"
+            )
+    else:
+        prepare_folder(out, force=False)
+        _atomic_write(spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n"))
+    (out / "points").mkdir(exist_ok=True)
+
+    todo, skipped = [], 0
+    for idx, values in grid.points():
+        if _point_file(out, idx).exists():
+            skipped += 1
+            continue
+        params = {**base, **values}
+        todo.append((idx, params, point_seed(seed, idx)))
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"sweep {st.NAME}", leave=False)
+    if todo:
+        with _executor(executor, workers, scheduler) as (submit, completed):
+            futures = [submit(run_point, st.NAME, params, s, idx) for idx, params, s in todo]
+            for fut in completed(futures):
+                rec = fut.result()
+                path = _point_file(out, tuple(rec["index"]))
+                _atomic_write(path, lambda p, rec=rec: p.write_text(json.dumps(rec) + "\n"))
+                if on_point is not None:
+                    on_point(rec)
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    ds = aggregate(out, grid)
+    _atomic_write(out / "sweep.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
+    n_failed = int((ds["status"].values != "ok").sum())
+    failures = [
+        {"point": {k: jsonable(ds[k].values[i]) for k, i in zip(grid.keys, idx)}, "error": str(ds["error"].values[idx])}
+        for idx in zip(*np.nonzero(ds["status"].values != "ok"))
+    ]
+    summary = {"study": st.NAME, "points": int(np.prod(grid.shape)), "failed": n_failed, "skipped_existing": skipped,
+               "failures": failures}
+    _atomic_write(out / "sweep_summary.json", lambda p: p.write_text(json.dumps(jsonable(summary), indent=2) + "\n"))
+    return SweepResult(ds, int(np.prod(grid.shape)), n_failed, skipped, out)
+
+
+def st_conv(st, key, value):
+    idx = {p.name: p for p in st.PARAMS}
+    if key not in idx:
+        raise ParamError(unknown_message(key, st.PARAMS, st.NAME))
+    return idx[key].convert(value)
+
+
+def aggregate(out: Path, grid: Grid) -> xr.Dataset:
+    """Collect the point files of ``out`` into a dataset over the grid dimensions."""
+    shape = grid.shape
+    records = {}
+    for idx, _ in grid.points():
+        path = _point_file(out, idx)
+        if path.exists():
+            records[idx] = json.loads(path.read_text())
+    keys: dict[str, None] = {}
+    for rec in records.values():
+        for k, v in _flatten(rec["summary"]).items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None or v in ("inf", "-inf"):
+                keys.setdefault(k, None)
+    dims = grid.keys
+    data = {}
+    for k in keys:
+        arr = np.full(shape, np.nan)
+        for idx, rec in records.items():
+            v = _flatten(rec["summary"]).get(k)
+            if isinstance(v, str):
+                v = math.inf if v == "inf" else -math.inf
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                arr[idx] = v
+        data[k] = (dims, arr)
+    status = np.full(shape, "missing", dtype=object)
+    error = np.full(shape, "", dtype=object)
+    seconds = np.full(shape, np.nan)
+    for idx, rec in records.items():
+        status[idx], error[idx], seconds[idx] = rec["status"], rec["error"], rec.get("seconds", np.nan)
+    data["status"] = (dims, status.astype(str))
+    data["error"] = (dims, error.astype(str))
+    data["seconds"] = (dims, seconds, {"units": "s", "long_name": "wall time of the point"})
+    coords = {k: (k, np.asarray(v)) for k, v in grid.axes}
+    return xr.Dataset(data, coords=coords)
+
+
+def sweep_figures(ds: xr.Dataset, key: str) -> dict:
+    """Summary figure of ``key`` over the grid: curves (1-D), heat map or family (2-D)."""
+    from . import style
+
+    with style.style():
+        dims = [d for d in ds[key].dims]
+        fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.5)
+        ax = axes[0, 0]
+        da = ds[key]
+        if len(dims) == 1:
+            ax.plot(ds[dims[0]].values, da.values, "o-", ms=3)
+            ax.set_xlabel(dims[0])
+        elif len(dims) == 2:
+            x, y = dims[1], dims[0]
+            if ds.sizes[y] <= 6:
+                for i, yv in enumerate(ds[y].values):
+                    ax.plot(ds[x].values, da.sel({y: yv}).values, "o-", ms=3, color=style.COLORS[i % 8], label=f"{y}={yv:g}")
+                ax.legend()
+            else:
+                mesh = ax.pcolormesh(ds[x].values, ds[y].values, da.values, shading="nearest")
+                fig.colorbar(mesh, ax=ax, label=key)
+                ax.set_ylabel(y)
+            ax.set_xlabel(x)
+        else:
+            rest = {d: 0 for d in dims[2:]}
+            sub = da.isel(rest)
+            mesh = ax.pcolormesh(ds[dims[1]].values, ds[dims[0]].values, sub.values, shading="nearest")
+            fig.colorbar(mesh, ax=ax, label=key)
+            ax.set_xlabel(dims[1])
+            ax.set_ylabel(dims[0])
+            ax.set_title(", ".join(f"{d}={ds[d].values[0]:g}" for d in rest), loc="left")
+        if len(dims) == 1 or (len(dims) == 2 and ds.sizes[dims[0]] <= 6):
+            ax.set_ylabel(key)
+        return {f"sweep_{key.replace('.', '_')}": fig}
+
+
+def add_sweep_parser(sub) -> None:
+    s = sub.add_parser("sweep", help="run a study over a parameter grid (checkpointed, resumable)")
+    s.add_argument("name")
+    s.add_argument("--grid", action="append", default=[], metavar="KEY=START:STOP:NUM|V1,V2,...")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    s.add_argument("--executor", default="processes", help="serial, processes (default) or dask")
+    s.add_argument("--scheduler", help="address of a running Dask scheduler (with --executor dask)")
+    s.add_argument("--workers", help="number of worker processes (default: all cores)")
+    s.add_argument("--out", help="sweep folder (default results/sweep-NAME)")
+    s.add_argument("--seed", default="0", help="root seed")
+    s.add_argument("--resume", action="store_true", help="continue a sweep in an existing folder (the default when the folder holds the same sweep)")
+    s.add_argument("--plot", help="summary key to plot (default: the study's SWEEP_PLOT_KEY)")
+    s.add_argument("--format", default="png,pdf")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import get_study
+    from .cli import UsageError, _formats, _seed
+    from .params import parse_assignment
+
+    st = get_study(args.name)
+    fixed = dict(parse_assignment(x) for x in args.sets)
+    grid = parse_grid(args.grid, st.PARAMS, study=st.NAME)
+    if args.executor not in EXECUTORS:
+        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {args.executor!r}")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    workers = None
+    if args.workers is not None:
+        try:
+            workers = int(args.workers)
+        except ValueError:
+            raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}") from None
+        if workers < 1:
+            raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}")
+    fmts = _formats(args.format)
+    out = Path(args.out) if args.out else Path("results") / f"sweep-{st.NAME}"
+    if args.resume and not (out / "sweep.json").exists():
+        raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
+    progress = not args.quiet and sys.stderr.isatty()
+    res = run_sweep(st.NAME, grid, fixed=fixed, seed=_seed(args.seed), out=out, executor=args.executor,
+                    workers=workers, scheduler=args.scheduler, progress=progress)
+    key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
+    numeric = [k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"]
+    if key is None and numeric:
+        key = numeric[0]
+    if key is not None:
+        if key not in res.dataset:
+            raise UsageError(f"--plot: {key!r} is not a summary value of {st.NAME} (choose from {', '.join(numeric)})")
+        for name, fig in sweep_figures(res.dataset, key).items():
+            for fmt in fmts:
+                _atomic_write(out / f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+    if not args.quiet:
+        print(f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc")
+    if res.n_failed:
+        print(f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json", file=sys.stderr)
+        return 1
+    return 0
