@@ -184,14 +184,16 @@ def _executor(kind: str, workers: int | None, scheduler: str | None):
 
     @contextlib.contextmanager
     def serial():
-        class _Done:
-            def __init__(self, value):
-                self._v = value
+        class _Deferred:
+            """Computed when iterated, so each point is checkpointed before the next runs."""
+
+            def __init__(self, fn, args):
+                self._fn, self._args = fn, args
 
             def result(self):
-                return self._v
+                return self._fn(*self._args)
 
-        yield (lambda fn, *a: _Done(fn(*a))), (lambda fs: iter(fs))
+        yield (lambda fn, *a: _Deferred(fn, a)), (lambda fs: iter(fs))
 
     @contextlib.contextmanager
     def processes():
