@@ -265,6 +265,23 @@ class Model:
             g = g + s.process.averaged_generator(self.dims, s.actions)
         return g
 
+    def bath_generators(self) -> list[tuple[str, int, np.ndarray]]:
+        """``(label, party, L)`` for every bath acting on one party: the deterministic local
+        terms, and for each white process its *marginal* averaged generator on each party
+        it acts on (identical for shared and independent copies; labelled
+        ``process[party]``). Used for heat currents."""
+        import dataclasses
+
+        out = [(t.name, t.party, t.superop) for t in self.local]
+        for s in self.sources:
+            if not s.process.white:
+                continue
+            base = s.process.name.split("@")[0]
+            for a in s.actions:
+                g = s.process.averaged_generator((self.dims[a.party],), [dataclasses.replace(a, party=0)])
+                out.append((f"{base}[{a.party}]", a.party, g.local_parts()[0]))
+        return out
+
     def spectral_gap(self) -> float:
         """Spectral gap of :meth:`averaged_generator` (rate of the slowest decaying mode)."""
         return self.averaged_generator().spectral_gap()

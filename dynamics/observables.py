@@ -20,6 +20,10 @@ Builtins (conventions of :mod:`dynamics.measures`):
 ``mutual_information``      last party vs the rest, nats
 ``purity``                  ``Tr rho^2``
 ``energy``                  ``Tr(H_k rho_k)`` per party (needs ``hamiltonians``)
+``heat_current``            ``J_b = Tr[H_k L_b(rho_k)]`` per bath ``b`` acting on party
+                            ``k`` (deterministic local terms, and the marginal averaged
+                            generator of each white process); positive when energy flows
+                            into the system; 0 while the bath is off. Needs ``hamiltonians``.
 ==========================  =========================================================
 """
 
@@ -51,6 +55,7 @@ BUILTIN = (
     "mutual_information",
     "purity",
     "energy",
+    "heat_current",
 )
 
 PARTY_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -101,8 +106,11 @@ class ObservableSet:
     taus, hamiltonians : optional per-party thermal states and Hamiltonians (Qobj)
     """
 
-    def __init__(self, e_ops, dims: Sequence[int], *, taus=None, hamiltonians=None):
+    def __init__(self, e_ops, dims: Sequence[int], *, taus=None, hamiltonians=None, baths=None):
         self.dims = [int(d) for d in dims]
+        # baths: per stage, a list of (label, party, local superoperator) for heat currents
+        self.baths = baths or [[]]
+        self.stage = 0
         n = len(self.dims)
         self.taus = None if taus is None else [t.full() if isinstance(t, qutip.Qobj) else np.asarray(t) for t in taus]
         self.hams = None if hamiltonians is None else [h.full() if isinstance(h, qutip.Qobj) else np.asarray(h) for h in hamiltonians]
@@ -205,13 +213,28 @@ class ObservableSet:
             return _Obs(name, mi)
         if spec == "purity":
             return _Obs(name, lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1)))))
+        if spec == "heat_current":
+            hams = self._need("hams", spec)
+            bath_labels = list(dict.fromkeys(lab for stage in self.baths for lab, _, _ in stage))
+            pos = {lab: i for i, lab in enumerate(bath_labels)}
+            # Tr[H L(rho)] = vec(H^T) . (L vec(rho)) in the row-major vectorization
+            rows = [[(pos[lab], k, hams[k].T.reshape(-1) @ S) for lab, k, S in stage] for stage in self.baths]
+
+            def heat(a):
+                out = np.zeros(len(bath_labels))
+                for i, k, w in rows[self.stage]:
+                    out[i] += float(np.real(w @ _marginal(a, dims, k).reshape(-1)))
+                return out
+
+            return _Obs(name, heat, bath_labels)
         if spec == "energy":
             hams = self._need("hams", spec)
             return _Obs(name, lambda a: np.array([float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]), labels)
         raise AssertionError(spec)  # pragma: no cover
 
-    def evaluate(self, a: np.ndarray) -> dict[str, np.ndarray]:
-        """All observables of the density matrix ``a`` (``D x D`` array)."""
+    def evaluate(self, a: np.ndarray, stage: int = 0) -> dict[str, np.ndarray]:
+        """All observables of the density matrix ``a`` (``D x D`` array) during ``stage``."""
+        self.stage = min(stage, len(self.baths) - 1)
         return {o.name: np.asarray(o.fn(a), dtype=float) for o in self.obs}
 
 

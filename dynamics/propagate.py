@@ -462,6 +462,14 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
 # --------------------------------------------------------------------------- driver
 
 
+def _merge_baths(baths):
+    """Sum generators that share a label (e.g. two drives of one process on one party)."""
+    out: dict[tuple[str, int], np.ndarray] = {}
+    for lab, k, S in baths:
+        out[(lab, k)] = out.get((lab, k), 0) + S
+    return [(lab, k, S) for (lab, k), S in out.items()]
+
+
 def _jackknife(values: list[dict], full: dict) -> dict:
     G = len(values)
     out = {}
@@ -547,15 +555,23 @@ def evolve(
         hamiltonians = next((s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None)
     if e_ops is None:
         e_ops = default_e_ops(dims, has_taus=taus is not None)
-    obs = ObservableSet(e_ops, dims, taus=taus, hamiltonians=hamiltonians)
     windows = _stage_windows(stages, tlist[0], tlist[-1])
+    obs = ObservableSet(e_ops, dims, taus=taus, hamiltonians=hamiltonians,
+                        baths=[_merge_baths(m.bath_generators()) for _, _, m in windows])
+    starts = np.array([w[0] for w in windows])
+
+    def stage_of(t: float) -> int:
+        """Stage active just before ``t`` (the stage that produced the state at t)."""
+        return max(0, int(np.searchsorted(starts, t, side="left")) - 1)
+
     x0 = to_paired(rho0)
     T = tlist.size
     index = {round(t, 12): i for i, t in enumerate(tlist)}
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
-        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states, executor)
+        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states, executor,
+                                                 stage_of)
     else:
         vals: list = [None] * T
         states = [None] * T if store_states else None
@@ -565,7 +581,7 @@ def evolve(
             # when asked (a 12-qubit state is 270 MB).
             i = index[round(t, 12)]
             m = from_paired(x, dims)
-            vals[i] = obs.evaluate(m)
+            vals[i] = obs.evaluate(m, stage_of(t))
             if store_states:
                 states[i] = qutip.Qobj(m, dims=[list(dims), list(dims)])
 
@@ -617,7 +633,8 @@ def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) 
     return sums
 
 
-def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index, store_states, executor=None):
+def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index, store_states, executor=None,
+                    stage_of=lambda t: 0):
     n = method.ntraj
     G = min(method.groups, n)
     T = tlist.size
@@ -631,14 +648,14 @@ def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index,
     counts = np.diff(bounds).astype(float)
     total = sums.sum(axis=0)
     mean = total / n
-    full_vals = [obs.evaluate(from_paired(mean[i], dims)) for i in range(T)]
+    full_vals = [obs.evaluate(from_paired(mean[i], dims), stage_of(tlist[i])) for i in range(T)]
     expect = {k: np.stack([v[k] for v in full_vals]) for k in obs.names}
     stderr: dict[str, np.ndarray] = {}
     if G >= 2:
         loo = []
         for g in range(G):
             m_g = (total - sums[g]) / (n - counts[g])
-            vals = [obs.evaluate(from_paired(m_g[i], dims)) for i in range(T)]
+            vals = [obs.evaluate(from_paired(m_g[i], dims), stage_of(tlist[i])) for i in range(T)]
             loo.append({k: np.stack([v[k] for v in vals]) for k in obs.names})
         stderr = _jackknife(loo, expect)
     else:
