@@ -196,7 +196,7 @@ class _StageExact:
     def step(self, x: np.ndarray, dt: float) -> np.ndarray:
         if dt <= 0:
             return x
-        key = round(dt, 13)
+        key = _key(dt)
         if self.local:
             if key not in self._cache:
                 self._cache[key] = [expm_batched(L * dt) for L in self.parts]
@@ -211,14 +211,19 @@ class _StageExact:
         return spla.expm_multiply(self.L * dt, x.reshape(-1)).reshape(shape)
 
 
+def _key(dt: float) -> float:
+    """Cache key of a time step: 13 significant digits (a relative, not absolute, match)."""
+    return float(f"{dt:.12e}")
+
+
 def _run_exact(x, windows, tlist, record):
     for start, end, model in windows:
         prop = _StageExact(model.averaged_generator())
         t = start
-        for ti in tlist[(tlist > start) & (tlist <= end)]:
-            x = prop.step(x, ti - t)
-            t = ti
-            record(ti, x)
+        for i in np.nonzero((tlist > start) & (tlist <= end))[0]:
+            x = prop.step(x, tlist[i] - t)
+            t = tlist[i]
+            record(i, x)
         x = prop.step(x, end - t)
     return x
 
@@ -288,7 +293,7 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
     cache: dict[float, list] = {}
 
     def channel(s: float) -> list:
-        key = round(s, 13)
+        key = _key(s)
         if key in cache:
             return cache[key]
         out = []
@@ -337,8 +342,8 @@ def _run_segment(x, windows, tlist, record, method):
         seg_start = start
         while seg_start < end - 1e-12:
             seg_end = min(seg_start + tau, end)
-            for ti in tlist[(tlist > seg_start) & (tlist <= seg_end)]:
-                record(ti, _apply_channel(channel(ti - seg_start), x))
+            for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
+                record(i, _apply_channel(channel(tlist[i] - seg_start), x))
             x = _apply_channel(channel(seg_end - seg_start), x)
             seg_start = seg_end
     return x
@@ -355,10 +360,9 @@ def _substep_edges(start, end, tlist, model: Model, dt):
     edges = [pts[0]]
     for a, b in zip(pts[:-1], pts[1:]):
         m = max(1, math.ceil((b - a) / dt - 1e-9))
-        edges.extend(a + (b - a) * np.arange(1, m + 1) / m)
-    edges = np.asarray(edges)
-    edges[-1] = end
-    return edges
+        edges.extend(a + (b - a) * np.arange(1, m) / m)
+        edges.append(b)  # exactly b, so that output times are hit exactly
+    return np.asarray(edges)
 
 
 def _rate_scale(model: Model) -> float:
@@ -415,7 +419,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
             by_step.setdefault(j, {}).setdefault(m, []).append((t, i))
         prev_gen = [None] * len(model.dims)
         prev_prop = [None] * len(model.dims)
-        tset = set(np.round(tlist, 12))
+        out_pos = {float(t): i for i, t in enumerate(tlist)}
         for j in range(S):
             gens = []
             for k in range(len(model.dims)):
@@ -428,7 +432,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                     gens.append(Lloc[k])
             props = []
             for k, G in enumerate(gens):
-                same = prev_gen[k] is not None and prev_gen[k][1] == round(h[j], 13) and (
+                same = prev_gen[k] is not None and prev_gen[k][1] == _key(h[j]) and (
                     prev_gen[k][0] is G or (G.shape == prev_gen[k][0].shape and np.array_equal(G, prev_gen[k][0]))
                 )
                 if same:
@@ -436,7 +440,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                 else:
                     P = expm_batched(G * h[j])
                     props.append(P)
-                    prev_gen[k], prev_prop[k] = (G, round(h[j], 13)), P
+                    prev_gen[k], prev_prop[k] = (G, _key(h[j])), P
             events = by_step.get(j)
             if events:
                 props = [np.broadcast_to(P, (M, *P.shape[-2:])).copy() for P in props]
@@ -454,8 +458,9 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                         props[k][m] = expm_batched(Gk * (edges[j + 1] - t_prev)) @ P
             for k, P in enumerate(props):
                 x = apply_local(x, k, P, batch=True)
-            if round(edges[j + 1], 12) in tset:
-                on_time(edges[j + 1], x)
+            i_out = out_pos.get(float(edges[j + 1]))
+            if i_out is not None:
+                on_time(i_out, x)
     return x
 
 
@@ -566,26 +571,24 @@ def evolve(
 
     x0 = to_paired(rho0)
     T = tlist.size
-    index = {round(t, 12): i for i, t in enumerate(tlist)}
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
-        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, index, store_states, executor,
+        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, store_states, executor,
                                                  stage_of)
     else:
         vals: list = [None] * T
         states = [None] * T if store_states else None
 
-        def record(t, x):
+        def record(i, x):
             # Observables are evaluated as each state is produced; states are kept only
             # when asked (a 12-qubit state is 270 MB).
-            i = index[round(t, 12)]
             m = from_paired(x, dims)
-            vals[i] = obs.evaluate(m, stage_of(t))
+            vals[i] = obs.evaluate(m, stage_of(tlist[i]))
             if store_states:
                 states[i] = qutip.Qobj(m, dims=[list(dims), list(dims)])
 
-        record(tlist[0], x0)
+        record(0, x0)
         if isinstance(method, Exact):
             _run_exact(x0, windows, tlist, record)
         else:
@@ -617,7 +620,6 @@ def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) 
     One jackknife block; a pure function of its arguments (top level, picklable), so
     blocks can run on any executor and give bit-identical sums.
     """
-    index = {round(t, 12): i for i, t in enumerate(tlist)}
     sums = np.zeros((tlist.size, *x0.shape), dtype=complex)
     N = x0.size
     batch = method.batch_size or max(1, min(8192, int(2**27 // max(1, N * 16 * 8))))
@@ -626,14 +628,14 @@ def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) 
         xb = np.broadcast_to(x0, (b - a, *x0.shape)).copy()
         sums[0] += xb.sum(axis=0)
 
-        def on_time(t, x):
-            sums[index[round(t, 12)]] += x.sum(axis=0)
+        def on_time(i, x):
+            sums[i] += x.sum(axis=0)
 
         _run_sampled_chunk(xb, windows, tlist, method, range(a, b), seed, on_time)
     return sums
 
 
-def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, index, store_states, executor=None,
+def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, store_states, executor=None,
                     stage_of=lambda t: 0):
     n = method.ntraj
     G = min(method.groups, n)

@@ -179,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from .params import ParamError
 
+    import logging
+
+    from threadpoolctl import threadpool_limits
+
+    # fontTools logs a harmless warning per embedded math font when writing PDFs
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -188,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"list": cmd_list, "describe": cmd_describe, "run": cmd_run}.get(args.command)
         if handler is None:
             handler = args.handler
-        return handler(args)
+        # Studies work with small matrices: threaded BLAS only adds synchronisation cost.
+        with threadpool_limits(limits=1):
+            return handler(args)
     except (UsageError, ParamError, NoEPLTError) as exc:
         msg = " ".join(str(exc).split())
         print(f"eplt: error: {msg}", file=sys.stderr)

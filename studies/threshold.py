@@ -58,7 +58,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import qutip
 import xarray as xr
 
 from baths import qubit_hamiltonian, thermal_state
@@ -83,33 +82,90 @@ __all__ = [
 ]
 
 NAME = "threshold"
-DESCRIPTION = "Entanglement threshold of E_gamma on isotropic inputs: 1/2 (qubits), 1/3 (qutrits) at every beta"
+DESCRIPTION = "Entanglement threshold of E_gamma on isotropic inputs: 1/d at every temperature"
 
 PARAMS = (
-    Param("omega", 1.0, "float", "level spacing (qubit gap; qutrit ladder 0, omega, 2 omega)", "energy",
-          low=0, low_open=True, high=math.inf, high_open=True),
-    Param("beta_min", 0.05, "float", "smallest inverse temperature of the heat map", "1/omega",
-          low=0, low_open=True, high=math.inf),
-    Param("beta_max", 5.0, "float", "largest inverse temperature of the heat map", "1/omega",
-          low=0, low_open=True, high=math.inf),
+    Param(
+        "omega",
+        1.0,
+        "float",
+        "level spacing (qubit gap; qutrit ladder 0, omega, 2 omega)",
+        "energy",
+        low=0,
+        low_open=True,
+        high=math.inf,
+        high_open=True,
+    ),
+    Param(
+        "beta_min",
+        0.05,
+        "float",
+        "smallest inverse temperature of the heat map",
+        "1/omega",
+        low=0,
+        low_open=True,
+        high=math.inf,
+    ),
+    Param(
+        "beta_max",
+        5.0,
+        "float",
+        "largest inverse temperature of the heat map",
+        "1/omega",
+        low=0,
+        low_open=True,
+        high=math.inf,
+    ),
     Param("n_beta", 60, "int", "beta points of the heat map (log spaced)", "", low=2, high=5000),
     Param("n_F", 201, "int", "F points of the heat map", "", low=3, high=20001),
-    Param("betas_threshold", (0.1, 0.5, 1.0, 2.0, 5.0), "floats", "betas at which the threshold is reported",
-          "1/omega", low=0, high=math.inf),
-    Param("beta_ratio", 2.0, "float", "beta_B / beta_A of the unequal-temperature qubit curve", "",
-          low=1, high=100),
-    Param("n_random", 2000, "int", "random two-qubit states of the NPT-iff-F>1/2 check", "", low=10, high=10**6),
+    Param(
+        "betas_threshold",
+        (0.1, 0.5, 1.0, 2.0, 5.0),
+        "floats",
+        "betas at which the threshold is reported",
+        "1/omega",
+        low=0,
+        high=math.inf,
+    ),
+    Param(
+        "beta_ratio",
+        2.0,
+        "float",
+        "beta_B / beta_A of the unequal-temperature qubit curve",
+        "",
+        low=1,
+        high=100,
+    ),
+    Param(
+        "n_random",
+        2000,
+        "int",
+        "random two-qubit states of the NPT-iff-F>1/2 check",
+        "",
+        low=10,
+        high=10**6,
+    ),
 )
 
 SUMMARY_KEYS = {
-    "threshold_F": "dict d ('2', '3') -> dict beta (as text) -> smallest F with N(E_gamma(rho_F)) > 0 "
-                   "(bisection, bracket < 1e-12); 1/d for identical thermal states",
-    "threshold_F_unequal": "dict beta_A -> qubit threshold with tau_B at beta_B = beta_ratio * beta_A "
-                           "(None if E_gamma(rho_F) is PPT for every F)",
+    "threshold_F": (
+        "dict d ('2', '3') -> dict beta (as text) -> smallest F with "
+        "N(E_gamma(rho_F)) > 0 "
+        "(bisection, bracket < 1e-12); 1/d for identical thermal states"
+    ),
+    "threshold_F_unequal": (
+        "dict beta_A -> qubit threshold with tau_B at "
+        "beta_B = beta_ratio * beta_A "
+        "(None if E_gamma(rho_F) is PPT for every F)"
+    ),
     "beta_ratio": "beta_B / beta_A of threshold_F_unequal",
-    "max_threshold_deviation": "max |F_th - 1/d| over the heat-map betas and betas_threshold (d = 2, 3)",
+    "max_threshold_deviation": (
+        "max |F_th - 1/d| over the heat-map betas and betas_threshold (d = 2, 3)"
+    ),
     "max_closed_form_error": "max |N - closed form| over the heat map (d = 2, 3)",
-    "violations": "random two-qubit states where 'E_gamma(rho) NPT' disagrees with '<Phi+|rho|Phi+> > 1/2'",
+    "violations": (
+        "random two-qubit states where 'E_gamma(rho) NPT' disagrees with '<Phi+|rho|Phi+> > 1/2'"
+    ),
     "n_random": "number of random states checked",
     "n_above_half": "how many of them have <Phi+|rho|Phi+> > 1/2",
 }
@@ -173,7 +229,7 @@ def negativity_closed_form(F, beta: float, d: int = 2, omega: float = 1.0) -> np
     Examples
     --------
     >>> round(float(negativity_closed_form(1.0, 1.0, d=2)), 12)   # p_min = 1/(1 + e)
-    0.268941421369
+    0.26894142137
     """
     F = np.asarray(F, dtype=float)
     gamma, _, E = _channel_data(d, omega, beta)
@@ -182,7 +238,9 @@ def negativity_closed_form(F, beta: float, d: int = 2, omega: float = 1.0) -> np
     if d != 3:
         raise ValueError(f"closed form known for d = 2, 3, got d={d}")
     w = np.sort(np.real(np.diag(E.omega[0].full())))[::-1]
-    return gamma * np.maximum(3 * F - 1, 0) / 3 + np.maximum(gamma * (3 * F - 1) / 6 - (1 - gamma) * w[0] * w[1], 0)
+    return gamma * np.maximum(3 * F - 1, 0) / 3 + np.maximum(
+        gamma * (3 * F - 1) / 6 - (1 - gamma) * w[0] * w[1], 0
+    )
 
 
 def threshold_bisection(gammas, omegas, d: int) -> np.ndarray:
@@ -273,11 +331,18 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     rb, rF, rN, viol = _random_check(p, rng, progress)
 
-    dev = max(float(np.nanmax(np.abs(np.concatenate([thr[i], thr_t[i]]) - 1 / d))) for i, d in enumerate(DIMS))
+    dev = max(
+        float(np.nanmax(np.abs(np.concatenate([thr[i], thr_t[i]]) - 1 / d)))
+        for i, d in enumerate(DIMS)
+    )
     key = [f"{b:g}" for b in bt]
     summary = {
-        "threshold_F": {str(d): dict(zip(key, map(float, thr_t[i]))) for i, d in enumerate(DIMS)},
-        "threshold_F_unequal": {k: (None if np.isnan(v) else float(v)) for k, v in zip(key, thr_u_t)},
+        "threshold_F": {
+            str(d): dict(zip(key, map(float, thr_t[i]), strict=True)) for i, d in enumerate(DIMS)
+        },
+        "threshold_F_unequal": {
+            k: (None if np.isnan(v) else float(v)) for k, v in zip(key, thr_u_t, strict=True)
+        },
         "beta_ratio": p["beta_ratio"],
         "max_threshold_deviation": dev,
         "max_closed_form_error": cf_err,
@@ -288,13 +353,22 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     one = {"units": "1"}
     data = xr.Dataset(
         {
-            "negativity": (("d", "beta", "F"), np.stack(neg),
-                           {"units": "1", "long_name": "N(E_gamma(rho_F)), identical thermal states"}),
+            "negativity": (
+                ("d", "beta", "F"),
+                np.stack(neg),
+                {"units": "1", "long_name": "N(E_gamma(rho_F)), identical thermal states"},
+            ),
             "gamma": (("d", "beta"), np.stack(gam), {"units": "1", "long_name": "gamma = d p_min"}),
-            "threshold_F": (("d", "beta"), np.stack(thr),
-                            {"units": "1", "long_name": "smallest F with N(E_gamma(rho_F)) > 0"}),
-            "threshold_F_unequal": (("beta",), thr_u,
-                                    {"units": "1", "long_name": "qubit threshold, beta_B = beta_ratio * beta_A"}),
+            "threshold_F": (
+                ("d", "beta"),
+                np.stack(thr),
+                {"units": "1", "long_name": "smallest F with N(E_gamma(rho_F)) > 0"},
+            ),
+            "threshold_F_unequal": (
+                ("beta",),
+                thr_u,
+                {"units": "1", "long_name": "qubit threshold, beta_B = beta_ratio * beta_A"},
+            ),
             "threshold_F_at": (("d", "beta_threshold"), np.stack(thr_t), one),
             "threshold_F_unequal_at": (("beta_threshold",), thr_u_t, one),
             "random_beta": (("sample",), rb, {"units": "1/omega"}),
@@ -322,7 +396,12 @@ def _log_ticks(axis, lo: float, hi: float) -> None:
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     ks = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-    ticks = [m * 10.0**k for k in ks for m in (1, 2, 5) if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9)]
+    ticks = [
+        m * 10.0**k
+        for k in ks
+        for m in (1, 2, 5)
+        if lo * (1 - 1e-9) <= m * 10.0**k <= hi * (1 + 1e-9)
+    ]
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_locator(NullLocator())
@@ -340,31 +419,54 @@ def plot(result: StudyResult, ax=None, *, which: str = "heatmap", d: int = 2):
     with style.style():
         if which == "heatmap":
             N = ds["negativity"].sel(d=d).values
-            mesh = ax.pcolormesh(ds["F"].values, bw, N, cmap="viridis", shading="auto", rasterized=True)
+            mesh = ax.pcolormesh(
+                ds["F"].values, bw, N, cmap="viridis", shading="auto", rasterized=True
+            )
             cb = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
             cb.set_label(r"negativity $\mathcal{N}[\mathcal{E}_\gamma(\rho_F)]$")
-            ax.plot(ds["threshold_F"].sel(d=d).values, bw, color="white", ls="--", lw=1.0,
-                    label=rf"threshold $F_{{\rm th}} = 1/{d}$")
+            ax.plot(
+                ds["threshold_F"].sel(d=d).values,
+                bw,
+                color="white",
+                ls="--",
+                lw=1.0,
+                label=rf"threshold $F_{{\rm th}} = 1/{d}$",
+            )
             ax.set_yscale("log")
             _log_ticks(ax.yaxis, bw[0], bw[-1])
             ax.set_xlabel(r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$")
             ax.set_ylabel(r"inverse temperature $\beta\omega$")
-            ax.set_title(rf"$d = {d}$" + (" (qubits)" if d == 2 else r" (qutrit ladder $0, \omega, 2\omega$)"))
+            ax.set_title(
+                rf"$d = {d}$"
+                + (" (qubits)" if d == 2 else r" (qutrit ladder $0, \omega, 2\omega$)")
+            )
             leg = ax.legend(loc="upper left", labelcolor="white", handlelength=1.8)
             leg.get_frame().set_alpha(0)
         elif which == "threshold":
             bt = ds["beta_threshold"].values * omega
             for i, dd in enumerate(ds["d"].values):
                 c = style.COLORS[i]
-                ax.plot(bw, ds["threshold_F"].sel(d=dd).values, color=c, ls=style.LINESTYLES[i],
-                        label=rf"$d = {dd}$, $\tau_A = \tau_B$")
+                ax.plot(
+                    bw,
+                    ds["threshold_F"].sel(d=dd).values,
+                    color=c,
+                    ls=style.LINESTYLES[i],
+                    label=rf"$d = {dd}$, $\tau_A = \tau_B$",
+                )
                 ax.plot(bt, ds["threshold_F_at"].sel(d=dd).values, "o", color=c, ms=3.5, mfc="none")
             ratio = result.params["beta_ratio"]
             c = style.COLORS[2]
-            ax.plot(bw, ds["threshold_F_unequal"].values, color=c, ls=style.LINESTYLES[2],
-                    label=rf"$d = 2$, $\beta_B = {ratio:g}\,\beta_A$")
+            ax.plot(
+                bw,
+                ds["threshold_F_unequal"].values,
+                color=c,
+                ls=style.LINESTYLES[2],
+                label=rf"$d = 2$, $\beta_B = {ratio:g}\,\beta_A$",
+            )
             ax.plot(bt, ds["threshold_F_unequal_at"].values, "o", color=c, ms=3.5, mfc="none")
-            ax.plot([], [], "o", color="0.3", ms=3.5, mfc="none", label="bisection, reported in summary")
+            ax.plot(
+                [], [], "o", color="0.3", ms=3.5, mfc="none", label="bisection, reported in summary"
+            )
             ax.set_xscale("log")
             pos = [b for b in (*bw, *bt) if 0 < b < math.inf]
             _log_ticks(ax.xaxis, min(pos), max(pos))
@@ -380,7 +482,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "heatmap", d: int = 2):
 def figures(result: StudyResult) -> dict:
     """``heatmap`` (two panels, d = 2 and 3, full page width) and ``threshold`` (one column)."""
     fig_h, axes = style.figure(2, width=style.PAGE, height=2.6)
-    for ax, d in zip(axes[0], DIMS):
+    for ax, d in zip(axes[0], DIMS, strict=True):
         plot(result, ax, which="heatmap", d=d)
     fig_t, axes_t = style.figure()
     plot(result, axes_t[0, 0], which="threshold")

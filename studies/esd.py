@@ -1,0 +1,387 @@
+r"""Entanglement sudden death of Phi+: thermal damping vs independent vs shared reset clocks.
+
+Two qubits (``H = omega |1><1|``) start in Phi+ and relax towards ``tau (x) tau``, ``tau``
+the thermal state of mean occupation ``nbar`` (``beta omega = ln(1 + 1/nbar)``), in three
+scenarios with identical local dynamics:
+
+``gad``
+    independent generalized amplitude damping (:func:`baths.thermal_bath`, jumps
+    ``sqrt(G (nbar + 1)) sigma-`` and ``sqrt(G nbar) sigma+``); populations relax at
+    ``r = G (2 nbar + 1)``;
+``reset_independent``
+    each qubit has its own Poisson clock of rate ``r`` that resets it to ``tau``
+    (:class:`baths.PoissonClock`, :class:`baths.Reset`, ``Environment.independent()``);
+``reset_shared``
+    one clock of rate ``r`` resets both qubits at once (shared classical randomness).
+
+With ``r = G (2 nbar + 1)`` every marginal follows ``tau + e^{-r t} (I/2 - tau)`` in all
+three (checked: ``max_marginal_difference``), but the joint states differ. All processes
+are white, so the dynamics are solved exactly (averaged generator). Negativity dies at
+a finite time; the sudden-death time is located by bisection on the exact evolution at
+a single time (:func:`dynamics.metrics.sudden_death_time` with ``refine``), not read off
+the grid.
+
+Closed forms (:func:`esd_closed_form`). With ``s = e^{-r t}`` and ``x = p0 p1``
+(``tau = diag(p0, p1)``) the states are X states with coherence ``rho_{00,11}`` and
+populations ``rho_{01,01} = rho_{10,10}``; entangled iff
+``|rho_{00,11}| > rho_{01,01}``:
+
+* ``gad``: ``s/2 > (1 - s)(2x + s (1 - 2x))/2``, death at ``s* = sqrt(2x)/(1 + sqrt(2x))``;
+* ``reset_shared``: ``rho = s Phi+ + (1 - s) tau (x) tau``: ``s/2 > (1 - s) x``,
+  ``s* = 2x/(1 + 2x)``;
+* ``reset_independent``: each qubit untouched with probability ``s``:
+  ``rho = s^2 Phi+ + s (1 - s)(tau (x) I/2 + I/2 (x) tau) + (1 - s)^2 tau (x) tau``,
+  ``s^2/2 > s (1 - s)/2 + (1 - s)^2 x``, ``s* = (1 - 4x + sqrt(1 + 8x))/(4 (1 - x))``;
+
+and ``t_esd = ln(1/s*)/r``. Independent resets kill entanglement first (at ``nbar = 0``
+still at ``ln 2 / r``), the shared clock last. At ``nbar = 0`` damping and the shared
+reset never disentangle (``t_esd`` None).
+
+Figures: ``negativity`` (N(t) of the three scenarios, sudden-death times marked; time in
+units of ``1/G``; the axis ends at 1.6 times the last sudden death when all die before
+``t_max``) and ``esd_vs_nbar`` (sudden-death time against ``nbar``: numerics as
+markers, closed forms as lines).
+
+Summary keys: see :data:`SUMMARY_KEYS`. Times are in units of ``1/G``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import xarray as xr
+
+from baths import (
+    Environment,
+    PoissonClock,
+    Reset,
+    beta_from_nbar,
+    qubit_hamiltonian,
+    thermal_bath,
+    thermal_state,
+)
+from dynamics import evolve
+from dynamics.metrics import sudden_death_time
+from dynamics.states import phi_plus
+
+from . import style
+from .base import StudyResult
+from .params import Param, ParamError, resolve
+
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SCENARIOS",
+    "SUMMARY_KEYS",
+    "environments",
+    "esd_closed_form",
+    "figures",
+    "plot",
+    "run",
+]
+
+NAME = "esd"
+DESCRIPTION = "Sudden death of Phi+: thermal damping vs independent vs shared reset clocks"
+
+SCENARIOS = ("gad", "reset_independent", "reset_shared")
+LABELS = {
+    "gad": "thermal damping (independent)",
+    "reset_independent": "independent reset clocks",
+    "reset_shared": "shared reset clock",
+}
+
+PARAMS = (
+    Param(
+        "nbar",
+        0.5,
+        "float",
+        "mean thermal occupation of the baths",
+        "",
+        low=0,
+        high=math.inf,
+        high_open=True,
+    ),
+    Param(
+        "G",
+        1.0,
+        "float",
+        "spontaneous emission rate of the damping bath",
+        "omega",
+        low=0,
+        low_open=True,
+        high=math.inf,
+        high_open=True,
+    ),
+    Param(
+        "omega",
+        1.0,
+        "float",
+        "qubit gap",
+        "energy",
+        low=0,
+        low_open=True,
+        high=math.inf,
+        high_open=True,
+    ),
+    Param(
+        "t_max",
+        5.0,
+        "float",
+        "end of the time series and of the sudden-death search",
+        "1/G",
+        low=0,
+        low_open=True,
+        high=1e6,
+    ),
+    Param("n_times", 501, "int", "saved times of the time series", "", low=3, high=100_000),
+    Param("nbar_min", 0.05, "float", "smallest nbar of the sweep", "", low=0, high=1e3),
+    Param("nbar_max", 2.0, "float", "largest nbar of the sweep", "", low=0, high=1e3),
+    Param("n_nbar", 25, "int", "nbar points of the sweep", "", low=2, high=10_000),
+    Param(
+        "n_times_sweep",
+        101,
+        "int",
+        "grid that brackets each sudden death in the sweep",
+        "",
+        low=3,
+        high=100_000,
+    ),
+)
+
+SUMMARY_KEYS = {
+    "t_esd": (
+        "dict gad / reset_independent / reset_shared -> sudden-death time of Phi+ "
+        "(1/G) at nbar, "
+        "bisection on the exact evolution to 1e-9; None if still entangled at t_max"
+    ),
+    "t_esd_accuracy": "bound on the error of each t_esd (1/G)",
+    "t_esd_closed_form": (
+        "the same from the closed forms of the module docstring (None if > t_max or never)"
+    ),
+    "nbar": "mean occupation",
+    "beta": "inverse temperature ln(1 + 1/nbar)/omega (1/omega)",
+    "G": "damping rate (omega)",
+    "r": "reset-clock rate = population relaxation rate G (2 nbar + 1) (omega)",
+    "max_marginal_difference": (
+        "max over times of the trace-norm difference of the marginals between scenarios"
+    ),
+    "sweep_max_abs_error": "max |numerical - closed-form t_esd| over the nbar sweep (1/G)",
+}
+
+XTOL = 1e-9
+XTOL_SWEEP = 1e-6
+
+
+def environments(nbar: float, G: float = 1.0, omega: float = 1.0) -> dict[str, Environment]:
+    """The three environments of the study, keyed by :data:`SCENARIOS`."""
+    H = qubit_hamiltonian(omega)
+    tau = thermal_state(H, beta_from_nbar(nbar, omega))
+    r = G * (2 * nbar + 1)
+    gad = Environment((2, 2), [thermal_bath(k, H, nbar=nbar, rate=G) for k in (0, 1)])
+    clock = PoissonClock(rate=r, name="clock")
+    shared = Environment((2, 2), [Reset(clock, k, tau) for k in (0, 1)], taus=(tau, tau))
+    return {"gad": gad, "reset_independent": shared.independent(), "reset_shared": shared}
+
+
+def esd_closed_form(nbar: float, G: float = 1.0) -> dict[str, float]:
+    """Exact sudden-death times of Phi+ (``inf`` when entanglement never dies).
+
+    Examples
+    --------
+    >>> t = esd_closed_form(0.0)
+    >>> t["gad"], round(t["reset_independent"], 12), t["reset_shared"]
+    (inf, 0.69314718056, inf)
+    """
+    r = G * (2 * nbar + 1)
+    x = nbar * (nbar + 1) / (2 * nbar + 1) ** 2  # p0 p1
+    q = math.sqrt(2 * x)
+    s = {
+        "gad": q / (1 + q),
+        "reset_independent": (1 - 4 * x + math.sqrt(1 + 8 * x)) / (4 * (1 - x)),
+        "reset_shared": 2 * x / (1 + 2 * x),
+    }
+    return {k: (math.inf if v <= 0 else -math.log(v) / r) for k, v in s.items()}
+
+
+def _negativity_at(env: Environment, t: float) -> float:
+    if t <= 0:
+        return 0.5  # N(Phi+)
+    return float(evolve(phi_plus(), env, [0.0, t], e_ops=["negativity"]).expect["negativity"][-1])
+
+
+def _esd(env: Environment, times: np.ndarray, negativity: np.ndarray, xtol: float):
+    c = sudden_death_time(times, negativity, refine=lambda t: _negativity_at(env, t), xtol=xtol)
+    return c
+
+
+def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
+    """Time series at ``nbar``, sudden-death times, and the sweep over nbar."""
+    from tqdm.auto import tqdm
+
+    p = resolve(PARAMS, params, study=NAME)
+    if p["nbar_min"] > p["nbar_max"]:
+        raise ParamError(f"nbar_min must be <= nbar_max, got {p['nbar_min']!r} > {p['nbar_max']!r}")
+    nbar, G, omega, t_max = p["nbar"], p["G"], p["omega"], p["t_max"]
+    r = G * (2 * nbar + 1)
+    envs = environments(nbar, G, omega)
+    times = np.linspace(0.0, t_max, p["n_times"])
+    neg, dist, t_esd, marg = {}, {}, {}, {}
+    for s in SCENARIOS:
+        res = evolve(
+            phi_plus(), envs[s], times, e_ops=["negativity", "marginal_distance"], store_states=True
+        )
+        neg[s] = res.expect["negativity"]
+        dist[s] = res.expect["marginal_distance"][:, 0]
+        marg[s] = [np.stack([st.ptrace(k).full() for st in res.states]) for k in (0, 1)]
+        c = _esd(envs[s], times, neg[s], XTOL)
+        t_esd[s] = c.time if c.method != "start" else 0.0
+    mdiff = max(
+        float(np.abs(np.linalg.eigvalsh(marg[a][k] - marg[b][k])).sum(axis=-1).max())
+        for a in SCENARIOS
+        for b in SCENARIOS
+        if a < b
+        for k in (0, 1)
+    )
+    closed = esd_closed_form(nbar, G)
+
+    nbars = np.linspace(p["nbar_min"], p["nbar_max"], p["n_nbar"])
+    t_sweep = np.linspace(0.0, t_max, p["n_times_sweep"])
+    sweep = np.full((len(SCENARIOS), nbars.size), np.nan)
+    sweep_cf = np.full_like(sweep, np.nan)
+    for j, nb in enumerate(tqdm(nbars, desc="nbar sweep", disable=not progress)):
+        e = environments(float(nb), G, omega)
+        cf = esd_closed_form(float(nb), G)
+        for i, s in enumerate(SCENARIOS):
+            n = evolve(phi_plus(), e[s], t_sweep, e_ops=["negativity"]).expect["negativity"]
+            c = _esd(e[s], t_sweep, n, XTOL_SWEEP)
+            if c.time is not None:
+                sweep[i, j] = c.time
+            if math.isfinite(cf[s]):
+                sweep_cf[i, j] = cf[s]
+    both = np.isfinite(sweep) & np.isfinite(sweep_cf)
+    err = float(np.abs(sweep - sweep_cf)[both].max()) if both.any() else None
+
+    summary = {
+        "t_esd": dict(t_esd),
+        "t_esd_accuracy": XTOL / 2,
+        "t_esd_closed_form": {s: (v if v <= t_max else None) for s, v in closed.items()},
+        "nbar": nbar,
+        "beta": beta_from_nbar(nbar, omega),
+        "G": G,
+        "r": r,
+        "max_marginal_difference": mdiff,
+        "sweep_max_abs_error": err,
+    }
+    scen = np.array(SCENARIOS, dtype=object)
+    data = xr.Dataset(
+        {
+            "negativity": (
+                ("scenario", "time"),
+                np.stack([neg[s] for s in SCENARIOS]),
+                {"units": "1"},
+            ),
+            "marginal_distance": (
+                ("scenario", "time"),
+                np.stack([dist[s] for s in SCENARIOS]),
+                {"units": "1", "long_name": "trace distance of marginal A to tau"},
+            ),
+            "t_esd": (
+                ("scenario",),
+                np.array([np.nan if t_esd[s] is None else t_esd[s] for s in SCENARIOS]),
+                {"units": "1/G", "long_name": "sudden-death time at nbar (NaN: none before t_max)"},
+            ),
+            "t_esd_sweep": (
+                ("scenario", "nbar"),
+                sweep,
+                {
+                    "units": "1/G",
+                    "long_name": "sudden-death time, numerical (NaN: none before t_max)",
+                },
+            ),
+            "t_esd_sweep_closed_form": (
+                ("scenario", "nbar"),
+                sweep_cf,
+                {"units": "1/G", "long_name": "sudden-death time, closed form (NaN: never)"},
+            ),
+        },
+        coords={
+            "scenario": ("scenario", scen, {"units": "1"}),
+            "time": ("time", times, {"units": "1/G"}),
+            "nbar": ("nbar", nbars, {"units": "1", "long_name": "mean thermal occupation"}),
+        },
+        attrs={"study": NAME, "nbar_series": nbar, "G": G, "r": r, "omega": omega},
+    )
+    return StudyResult(NAME, p, seed, data, summary)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
+    """One panel: ``which="negativity"`` (N(t), sudden deaths marked) or ``"esd_vs_nbar"``."""
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    ds = result.data
+    with style.style():
+        if which == "negativity":
+            t = ds["time"].values
+            for i, s in enumerate(SCENARIOS):
+                c = style.COLORS[i]
+                style.band(
+                    ax,
+                    t,
+                    ds["negativity"].sel(scenario=s).values,
+                    color=c,
+                    ls=style.LINESTYLES[i],
+                    label=LABELS[s],
+                )
+                te = result.summary["t_esd"][s]
+                if te is not None:
+                    ax.axvline(te, ymax=0.55, color=c, ls=":", lw=0.9)
+                    ax.plot([te], [0], "o", color=c, ms=3.5, clip_on=False, zorder=4)
+            dead = [v for v in result.summary["t_esd"].values() if v is not None]
+            # Zoom on the deaths (the data run to t_max): 1.6 x the last sudden death.
+            ax.set_xlim(t[0], min(t[-1], 1.6 * max(dead)) if dead else t[-1])
+            ax.set_ylim(0, 0.52)
+            ax.set_xlabel(r"time $t$ [$1/G$]")
+            ax.set_ylabel(r"negativity $\mathcal{N}$")
+            s = result.summary
+            ax.set_title(rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {s['r']:g}\,G$")
+            ax.legend(loc="upper right", title=r"dotted: sudden-death times", title_fontsize=6)
+        elif which == "esd_vs_nbar":
+            nb = ds["nbar"].values
+            for i, s in enumerate(SCENARIOS):
+                c = style.COLORS[i]
+                ax.plot(
+                    nb,
+                    ds["t_esd_sweep_closed_form"].sel(scenario=s).values,
+                    color=c,
+                    ls=style.LINESTYLES[i],
+                    label=LABELS[s],
+                )
+                ax.plot(
+                    nb, ds["t_esd_sweep"].sel(scenario=s).values, "o", color=c, ms=3, mfc="none"
+                )
+            ax.plot([], [], "o", color="0.3", ms=3, mfc="none", label="numerical (bisection)")
+            ax.plot([], [], "-", color="0.3", label="closed form")
+            ax.set_xlabel(r"mean thermal occupation $\bar n$")
+            ax.set_ylabel(r"sudden-death time $t_{\rm ESD}$ [$1/G$]")
+            ax.set_xlim(nb[0], nb[-1])
+            ax.set_ylim(bottom=0)
+            ax.legend(loc="upper right")
+        else:
+            raise ValueError(f"which must be 'negativity' or 'esd_vs_nbar', got {which!r}")
+    return ax
+
+
+def figures(result: StudyResult) -> dict:
+    """``negativity`` and ``esd_vs_nbar`` (one column each)."""
+    out = {}
+    for name in ("negativity", "esd_vs_nbar"):
+        fig, axes = style.figure()
+        plot(result, axes[0, 0], which=name)
+        out[name] = fig
+    return out
