@@ -8,6 +8,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
 
 ==========================  =========================================================
 ``negativity``              last party vs the rest
+``negativity[i,j,...]``     parties i, j, ... vs the rest (e.g. ``negativity[0,2]``)
 ``log_negativity``          base 2
 ``bipartition_negativity``  every cut S | rest with party 0 not in S (2^(n-1)-1 cuts)
 ``min_bipartition_negativity``  smallest of those
@@ -154,6 +155,14 @@ class ObservableSet:
             return _Obs(name, lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1)))))
         if callable(spec):
             return _Obs(name, lambda a: spec(qutip.Qobj(a, dims=[dims, dims])))
+        if isinstance(spec, str) and spec.startswith("negativity[") and spec.endswith("]"):
+            try:
+                cut = tuple(sorted({int(k) for k in spec[len("negativity[") : -1].split(",")}))
+            except ValueError:
+                raise ValueError(f"observable {spec!r}: expected negativity[i,j,...] with party indices") from None
+            if not cut or cut[0] < 0 or cut[-1] >= n or len(cut) == n:
+                raise ValueError(f"observable {spec!r}: parties must be a proper subset of 0..{n - 1}")
+            return _Obs(name, lambda a: _negativity(a, dims, cut))
         if not isinstance(spec, str) or spec not in BUILTIN:
             import difflib
 

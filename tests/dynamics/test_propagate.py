@@ -388,3 +388,18 @@ def test_heat_currents_closed_form_and_energy_balance():
     # the same labels and marginal currents for independent clocks
     ind = evolve(phi_plus(), env.independent(), t[:3], e_ops=["heat_current"])
     assert np.allclose(ind.expect["heat_current"], res.expect["heat_current"][:3], atol=1e-12)
+
+
+def test_chosen_bipartition_negativity():
+    import qutip as qt
+
+    from dynamics.states import ghz_state
+
+    psi = qt.tensor(qt.bell_state("00"), qt.basis(2, 0))  # Phi+ on (0, 1), party 2 in |0>
+    rho = qt.ket2dm(psi)
+    res = evolve(rho, Model((2, 2, 2)), [0.0], e_ops=["negativity[2]", "negativity[0]", "negativity[1,2]"])
+    assert res.expect["negativity[2]"][0] == pytest.approx(0.0, abs=1e-14)
+    assert res.expect["negativity[0]"][0] == pytest.approx(0.5, abs=1e-14)
+    assert res.expect["negativity[1,2]"][0] == pytest.approx(0.5, abs=1e-14)
+    with pytest.raises(ValueError, match="proper subset"):
+        evolve(ghz_state(3), Model((2, 2, 2)), [0.0], e_ops=["negativity[0,1,2]"])
