@@ -2,7 +2,16 @@
 classical noise processes, and their composition into correlated or independent
 environments and staged protocols."""
 
-from .environment import Drive, Environment, Kick, Protocol, Reset, hamiltonian, thermal_bath, thermal_reset
+from .environment import (
+    Drive,
+    Environment,
+    Kick,
+    Protocol,
+    Reset,
+    hamiltonian,
+    thermal_bath,
+    thermal_reset,
+)
 from .processes import (
     BrownianNoise,
     FixedSignal,
@@ -12,7 +21,13 @@ from .processes import (
     PoissonClock,
     RandomTelegraph,
 )
-from .thermal import beta_from_nbar, beta_from_temperature, nbar_from_beta, qubit_hamiltonian, thermal_state
+from .thermal import (
+    beta_from_nbar,
+    beta_from_temperature,
+    nbar_from_beta,
+    qubit_hamiltonian,
+    thermal_state,
+)
 
 __all__ = [
     "BrownianNoise",

@@ -79,9 +79,17 @@ class _Local:
     H: np.ndarray | None = None
 
 
-def thermal_bath(party: int, H, beta: float | None = None, *, rate: float | None = None,
-                 relaxation_rate: float | None = None, nbar: float | None = None,
-                 T: float | None = None, name: str | None = None) -> _Local:
+def thermal_bath(
+    party: int,
+    H,
+    beta: float | None = None,
+    *,
+    rate: float | None = None,
+    relaxation_rate: float | None = None,
+    nbar: float | None = None,
+    T: float | None = None,
+    name: str | None = None,
+) -> _Local:
     r"""Thermal (Davies) bath on ``party`` with stationary state ``tau = e^{-beta H}/Z``.
 
     Give the temperature as exactly one of ``beta``, ``T`` or (qubits) ``nbar``, and the
@@ -133,7 +141,9 @@ def thermal_bath(party: int, H, beta: float | None = None, *, rate: float | None
                 if gap <= 1e-12:
                     continue
                 if beta == 0:
-                    raise ValueError("with rate (G) the bath needs beta > 0; give relaxation_rate instead")
+                    raise ValueError(
+                        "with rate (G) the bath needs beta > 0; give relaxation_rate instead"
+                    )
                 n = 0.0 if math.isinf(beta) else 1.0 / math.expm1(beta * gap)
                 g_down, g_up = G * (n + 1), G * n
             if g_down > 0:
@@ -182,7 +192,9 @@ class Drive:
         object.__setattr__(self, "generators", gens)
         ch = getattr(self.process, "channels", None)
         if gens and ch is not None and len(gens) != ch:
-            raise ValueError(f"drive on party {self.party}: {len(gens)} generators for a process with {ch} channels")
+            raise ValueError(
+                f"drive on party {self.party}: {len(gens)} generators for a process with {ch} channels"
+            )
 
     def action(self, scale: float = 1.0) -> HamiltonianAction:
         return HamiltonianAction(self.party, self.generators, self.conjugate, scale)
@@ -257,7 +269,9 @@ class Environment:
         cmap = dict(corr) if isinstance(corr, Mapping) else {n: corr for n in names}
         for n, c in cmap.items():
             if n not in names:
-                raise ValueError(f"correlation names process {n!r}, which no term uses (processes: {sorted(names)})")
+                raise ValueError(
+                    f"correlation names process {n!r}, which no term uses (processes: {sorted(names)})"
+                )
             c = float(c)
             if not 0 <= c <= 1:
                 raise ValueError(f"correlation of {n!r} must lie in [0, 1], got {c!r}")
@@ -284,9 +298,14 @@ class Environment:
         for t in self.terms:
             if isinstance(t, _Local):
                 if t.party >= n:
-                    raise ValueError(f"term {t.name!r} acts on party {t.party}, but there are only parties 0..{n - 1}")
+                    raise ValueError(
+                        f"term {t.name!r} acts on party {t.party}, but there are only parties 0..{n - 1}"
+                    )
                 if t.superop.shape != (self.dims[t.party] ** 2,) * 2:
-                    raise ValueError(f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, party {t.party} has {self.dims[t.party]}")
+                    raise ValueError(
+                        f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, "
+                        f"party {t.party} has {self.dims[t.party]}"
+                    )
                 local.append(LocalTerm(t.name, t.party, t.superop))
                 if t.tau is not None:
                     taus[t.party] = t.tau
@@ -294,10 +313,14 @@ class Environment:
                     hams[t.party] = t.H
             elif isinstance(t, (Drive, Reset, Kick)):
                 if t.party >= n:
-                    raise ValueError(f"{type(t).__name__} on party {t.party}, but there are only parties 0..{n - 1}")
+                    raise ValueError(
+                        f"{type(t).__name__} on party {t.party}, but there are only parties 0..{n - 1}"
+                    )
                 kind = "signal" if isinstance(t, Drive) else "clock"
                 if getattr(t.process, "kind", None) != kind:
-                    raise TypeError(f"{type(t).__name__} needs a {kind} process, got {type(t.process).__name__}")
+                    raise TypeError(
+                        f"{type(t).__name__} needs a {kind} process, got {type(t.process).__name__}"
+                    )
                 prev = by_proc.setdefault(t.process.name, (t.process, []))
                 if prev[0] is not t.process and prev[0] != t.process:
                     raise ValueError(f"two different processes are named {t.process.name!r}")
@@ -313,25 +336,50 @@ class Environment:
                 sources.append(Source(proc, tuple(t.action() for t in terms)))
             elif c == 0.0:
                 for t in terms:
-                    sources.append(Source(dataclasses.replace(proc, name=f"{name}@{t.party}"), (t.action(),)))
+                    sources.append(
+                        Source(dataclasses.replace(proc, name=f"{name}@{t.party}"), (t.action(),))
+                    )
             elif isinstance(proc, PoissonClock):
-                sources.append(Source(dataclasses.replace(proc, rate=c * proc.rate), tuple(t.action() for t in terms)))
+                sources.append(
+                    Source(
+                        dataclasses.replace(proc, rate=c * proc.rate),
+                        tuple(t.action() for t in terms),
+                    )
+                )
                 for t in terms:
-                    sources.append(Source(dataclasses.replace(proc, rate=(1 - c) * proc.rate, name=f"{name}@{t.party}"), (t.action(),)))
+                    sources.append(
+                        Source(
+                            dataclasses.replace(
+                                proc, rate=(1 - c) * proc.rate, name=f"{name}@{t.party}"
+                            ),
+                            (t.action(),),
+                        )
+                    )
             elif isinstance(proc, _MIXABLE):
                 sources.append(Source(proc, tuple(t.action(math.sqrt(c)) for t in terms)))
                 for t in terms:
-                    sources.append(Source(dataclasses.replace(proc, name=f"{name}@{t.party}"), (t.action(math.sqrt(1 - c)),)))
+                    sources.append(
+                        Source(
+                            dataclasses.replace(proc, name=f"{name}@{t.party}"),
+                            (t.action(math.sqrt(1 - c)),),
+                        )
+                    )
             else:
-                raise ValueError(f"partial correlation {c} is not defined for {type(proc).__name__} {name!r}; use 0 or 1")
+                raise ValueError(
+                    f"partial correlation {c} is not defined for {type(proc).__name__} {name!r}; use 0 or 1"
+                )
         given_taus = None if self.taus is None else tuple(_arr(t) for t in self.taus)
         given_h = None if self.hamiltonians is None else tuple(_arr(h) for h in self.hamiltonians)
         return Model(
             self.dims,
             tuple(local),
             tuple(sources),
-            taus=given_taus if given_taus is not None else (tuple(taus) if all(t is not None for t in taus) else None),
-            hamiltonians=given_h if given_h is not None else (tuple(hams) if all(h is not None for h in hams) else None),
+            taus=given_taus
+            if given_taus is not None
+            else (tuple(taus) if all(t is not None for t in taus) else None),
+            hamiltonians=given_h
+            if given_h is not None
+            else (tuple(hams) if all(h is not None for h in hams) else None),
         )
 
     def model(self) -> Model:
@@ -362,7 +410,9 @@ class Protocol:
     taus: tuple | None = None
     hamiltonians: tuple | None = None
 
-    def __init__(self, stages: Sequence[tuple[float, Environment]], *, taus=None, hamiltonians=None):
+    def __init__(
+        self, stages: Sequence[tuple[float, Environment]], *, taus=None, hamiltonians=None
+    ):
         st = []
         for i, item in enumerate(stages):
             try:
@@ -373,16 +423,22 @@ class Protocol:
             if not dur > 0:
                 raise ValueError(f"stage {i} duration must be > 0, got {dur!r}")
             if not isinstance(env, (Environment, Model)):
-                raise TypeError(f"stage {i} environment must be an Environment, got {type(env).__name__}")
+                raise TypeError(
+                    f"stage {i} environment must be an Environment, got {type(env).__name__}"
+                )
             st.append((dur, env))
         if not st:
             raise ValueError("a protocol needs at least one stage")
-        dims = {(env.dims if isinstance(env, Environment) else env.dims) for _, env in st}
+        dims = {env.dims for _, env in st}
         if len(dims) != 1:
             raise ValueError(f"all stages must act on the same parties, got dims {sorted(dims)}")
         object.__setattr__(self, "stages_", tuple(st))
         object.__setattr__(self, "taus", None if taus is None else tuple(_arr(t) for t in taus))
-        object.__setattr__(self, "hamiltonians", None if hamiltonians is None else tuple(_arr(h) for h in hamiltonians))
+        object.__setattr__(
+            self,
+            "hamiltonians",
+            None if hamiltonians is None else tuple(_arr(h) for h in hamiltonians),
+        )
 
     @property
     def dims(self):
@@ -396,7 +452,9 @@ class Protocol:
         out = []
         models = [env.model() if isinstance(env, Environment) else env for _, env in self.stages_]
         taus = self.taus or next((m.taus for m in reversed(models) if m.taus is not None), None)
-        hams = self.hamiltonians or next((m.hamiltonians for m in reversed(models) if m.hamiltonians is not None), None)
+        hams = self.hamiltonians or next(
+            (m.hamiltonians for m in reversed(models) if m.hamiltonians is not None), None
+        )
         for (dur, _), m in zip(self.stages_, models):
             out.append(Stage(dur, dataclasses.replace(m, taus=taus, hamiltonians=hams)))
         return out

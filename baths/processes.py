@@ -106,7 +106,12 @@ class BrownianNoise(Process):
         return self.kappa
 
     def describe(self):
-        return {"name": self.name, "type": "BrownianNoise", "kappa": self.kappa, "channels": self.channels}
+        return {
+            "name": self.name,
+            "type": "BrownianNoise",
+            "kappa": self.kappa,
+            "channels": self.channels,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +130,10 @@ class PoissonClock(Process):
     def averaged_generator(self, dims, actions) -> Generator:
         return Generator(
             tuple(dims),
-            (ProductTerm(self.rate, {a.party: a.superop for a in actions}), ProductTerm(-self.rate, {})),
+            (
+                ProductTerm(self.rate, {a.party: a.superop for a in actions}),
+                ProductTerm(-self.rate, {}),
+            ),
         )
 
     def sample(self, rng, edges):
@@ -179,8 +187,13 @@ class GaussianPulses(Process):
         return 0.0  # piecewise constant: propagated exactly, no step-size constraint
 
     def describe(self):
-        return {"name": self.name, "type": "GaussianPulses", "segment": self.segment,
-                "variance": self.variance, "channels": self.channels}
+        return {
+            "name": self.name,
+            "type": "GaussianPulses",
+            "segment": self.segment,
+            "variance": self.variance,
+            "channels": self.channels,
+        }
 
 
 def _haar(rng, d):
@@ -223,7 +236,12 @@ class HaarPulses(Process):
 
     def sample(self, rng, edges):
         seg = _segment_index(edges, self.segment)
-        hs = np.stack([_hermitian_log_generator(_haar(rng, self.d), self.segment) for _ in range(seg.max() + 1)])
+        hs = np.stack(
+            [
+                _hermitian_log_generator(_haar(rng, self.d), self.segment)
+                for _ in range(seg.max() + 1)
+            ]
+        )
         return hs[seg]
 
     def breakpoints(self, t0, t1):
@@ -275,8 +293,13 @@ class RandomTelegraph(Process):
         return max(self.rate, self.amplitude)
 
     def describe(self):
-        return {"name": self.name, "type": "RandomTelegraph", "rate": self.rate,
-                "amplitude": self.amplitude, "channels": self.channels}
+        return {
+            "name": self.name,
+            "type": "RandomTelegraph",
+            "rate": self.rate,
+            "amplitude": self.amplitude,
+            "channels": self.channels,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,8 +337,13 @@ class OrnsteinUhlenbeck(Process):
         return max(self.sigma, 1 / self.tau_c)
 
     def describe(self):
-        return {"name": self.name, "type": "OrnsteinUhlenbeck", "sigma": self.sigma,
-                "tau_c": self.tau_c, "channels": self.channels}
+        return {
+            "name": self.name,
+            "type": "OrnsteinUhlenbeck",
+            "sigma": self.sigma,
+            "tau_c": self.tau_c,
+            "channels": self.channels,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -339,7 +367,9 @@ class FixedSignal(Process):
         if t.ndim != 1 or np.any(np.diff(t) <= 0):
             raise ValueError("times must be strictly increasing")
         if v.shape[0] != t.size - 1:
-            raise ValueError(f"values must have len(times) - 1 = {t.size - 1} rows, got {v.shape[0]}")
+            raise ValueError(
+                f"values must have len(times) - 1 = {t.size - 1} rows, got {v.shape[0]}"
+            )
 
     @property
     def channels(self) -> int:

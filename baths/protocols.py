@@ -47,7 +47,9 @@ def gellmann_basis(d: int) -> list[np.ndarray]:
     return out
 
 
-def twirl_drive(kappa: float, d: int = 2, *, name: str = "drive", parties: tuple[int, int] = (0, 1)) -> list[Drive]:
+def twirl_drive(
+    kappa: float, d: int = 2, *, name: str = "drive", parties: tuple[int, int] = (0, 1)
+) -> list[Drive]:
     """Brownian drive of strength ``kappa`` on the Gell-Mann generators: ``U`` on
     ``parties[0]``, ``U^*`` on ``parties[1]``."""
     G = gellmann_basis(d)
@@ -88,17 +90,28 @@ def eplt_protocol(
     taus = (tau_A, tau_B)
     stages = []
     if t_twirl > 0:
-        drive = Environment((d, d), twirl_drive(kappa, d), correlation=1.0 if shared_drive else 0.0, taus=taus)
+        drive = Environment(
+            (d, d), twirl_drive(kappa, d), correlation=1.0 if shared_drive else 0.0, taus=taus
+        )
         stages.append((t_twirl, drive))
     t_reset = math.log(1 / E.gamma) / rate
     clk = PoissonClock(rate=rate, name="clock")
-    reset = Environment((d, d), [Reset(clk, 0, E.omega[0]), Reset(clk, 1, E.omega[1])],
-                        correlation=1.0 if shared_clock else 0.0, taus=taus)
+    reset = Environment(
+        (d, d),
+        [Reset(clk, 0, E.omega[0]), Reset(clk, 1, E.omega[1])],
+        correlation=1.0 if shared_clock else 0.0,
+        taus=taus,
+    )
     if t_reset > 0:
         stages.append((t_reset, reset))
-    baths = Environment((d, d), [thermal_bath(0, H_A, beta, relaxation_rate=rate),
-                                 thermal_bath(1, H_B, beta, relaxation_rate=rate)], taus=taus)
+    baths = Environment(
+        (d, d),
+        [
+            thermal_bath(0, H_A, beta, relaxation_rate=rate),
+            thermal_bath(1, H_B, beta, relaxation_rate=rate),
+        ],
+        taus=taus,
+    )
     if hold or not stages:
         stages.append((math.inf, baths))
     return Protocol(stages, taus=taus), t_twirl + t_reset
-

@@ -42,13 +42,22 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="16 points instead of 64")
     args = ap.parse_args()
     n = 4 if args.quick else 8
-    grid = Grid((("beta", tuple(np.round(np.linspace(0.5, 4.0, n), 6))), ("kappa", tuple(np.round(np.geomspace(2, 50, n), 6)))))
+    grid = Grid(
+        (
+            ("beta", tuple(np.round(np.linspace(0.5, 4.0, n), 6))),
+            ("kappa", tuple(np.round(np.geomspace(2, 50, n), 6))),
+        )
+    )
     tmp = Path(tempfile.mkdtemp(prefix="eplt-b3-"))
     try:
         rows = {}
         rows["serial"] = timed("serial", grid, tmp / "serial", executor="serial")
-        rows["processes_1"] = timed("processes_1", grid, tmp / "p1", executor="processes", workers=1)
-        rows["processes_2"] = timed("processes_2", grid, tmp / "p2", executor="processes", workers=2)
+        rows["processes_1"] = timed(
+            "processes_1", grid, tmp / "p1", executor="processes", workers=1
+        )
+        rows["processes_2"] = timed(
+            "processes_2", grid, tmp / "p2", executor="processes", workers=2
+        )
         try:
             import distributed  # noqa: F401
 
@@ -71,8 +80,15 @@ def main() -> None:
         for k, v in ratios.items():
             print(f"{k}: {v:.2f}x (target >= 1.6x)")
         print("all executors gave bit-identical datasets")
-        print(json.dumps({"points": npts, "seconds": {k: round(v[0], 3) for k, v in rows.items()},
-                          "speedup": {k: round(v, 3) for k, v in ratios.items()}}))
+        print(
+            json.dumps(
+                {
+                    "points": npts,
+                    "seconds": {k: round(v[0], 3) for k, v in rows.items()},
+                    "speedup": {k: round(v, 3) for k, v in ratios.items()},
+                }
+            )
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -33,7 +33,9 @@ def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qu
     :data:`POSITIVITY_CHECK_MAX`).
     """
     if not isinstance(rho, qutip.Qobj):
-        raise TypeError(f"{name} must be a qutip.Qobj (ket or density matrix), got {type(rho).__name__}")
+        raise TypeError(
+            f"{name} must be a qutip.Qobj (ket or density matrix), got {type(rho).__name__}"
+        )
     if rho.isket:
         rho = qutip.ket2dm(rho)
     if not rho.isoper or rho.shape[0] != rho.shape[1]:
@@ -48,7 +50,9 @@ def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qu
         return rho  # eigenvalues of very large states cost more than the solve; see docstring
     lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
     if lam[0] < -atol:
-        raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {lam[0]:.3g} < -{atol:g}")
+        raise ValueError(
+            f"{name} must be positive semidefinite, smallest eigenvalue {lam[0]:.3g} < -{atol:g}"
+        )
     return rho
 
 

@@ -305,7 +305,9 @@ def _check_taus(rho: qutip.Qobj, taus) -> list[qutip.Qobj]:
         taus = [taus] * len(dims)
     taus = list(taus)
     if len(taus) != len(dims):
-        raise ValueError(f"taus must give one thermal state per party ({len(dims)}), got {len(taus)}")
+        raise ValueError(
+            f"taus must give one thermal state per party ({len(dims)}), got {len(taus)}"
+        )
     for k, (t, d) in enumerate(zip(taus, dims)):
         if t.shape != (d, d):
             raise ValueError(f"taus[{k}] has shape {t.shape}, party {k} has dimension {d}")
@@ -336,4 +338,8 @@ def mutual_information(rho: qutip.Qobj, subsys=None, *, base: float | None = Non
     rest = tuple(k for k in range(n) if k not in side)
     if not rest:
         raise ValueError("subsys must leave at least one party on the other side")
-    return entropy(rho.ptrace(list(side)), base=base) + entropy(rho.ptrace(list(rest)), base=base) - entropy(rho, base=base)
+    return (
+        entropy(rho.ptrace(list(side)), base=base)
+        + entropy(rho.ptrace(list(rest)), base=base)
+        - entropy(rho, base=base)
+    )

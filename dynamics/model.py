@@ -78,7 +78,9 @@ class HamiltonianAction(Action):
     def hamiltonian(self, value) -> np.ndarray:
         """Local Hamiltonian for one process value (vector of coefficients or a matrix)."""
         if self.generators:
-            H = sum(complex(v) * np.asarray(G, dtype=complex) for v, G in zip(value, self.generators))
+            H = sum(
+                complex(v) * np.asarray(G, dtype=complex) for v, G in zip(value, self.generators)
+            )
         else:
             H = np.asarray(value, dtype=complex)
         H = self.scale * H
@@ -175,7 +177,9 @@ class Source:
         return tuple(a.party for a in self.actions)
 
 
-def dissipator_terms(dims: Sequence[int], ops: dict[int, np.ndarray], rate: float) -> list[ProductTerm]:
+def dissipator_terms(
+    dims: Sequence[int], ops: dict[int, np.ndarray], rate: float
+) -> list[ProductTerm]:
     r"""Product-term expansion of ``rate * D[X]`` for ``X = sum_p A_p`` (A_p on party p).
 
     ``D[X] rho = X rho X^† - {X^† X, rho}/2`` with cross terms between parties:
@@ -191,8 +195,12 @@ def dissipator_terms(dims: Sequence[int], ops: dict[int, np.ndarray], rate: floa
                 continue
             Iq = np.eye(Aq.shape[0])
             terms.append(ProductTerm(rate, {p: np.kron(Ap, Ip), q: np.kron(Iq, Aq.conj())}))
-            terms.append(ProductTerm(-0.5 * rate, {p: np.kron(Ap.conj().T, Ip), q: np.kron(Aq, Iq)}))
-            terms.append(ProductTerm(-0.5 * rate, {p: np.kron(Ip, Ap.conj()), q: np.kron(Iq, Aq.T)}))
+            terms.append(
+                ProductTerm(-0.5 * rate, {p: np.kron(Ap.conj().T, Ip), q: np.kron(Aq, Iq)})
+            )
+            terms.append(
+                ProductTerm(-0.5 * rate, {p: np.kron(Ip, Ap.conj()), q: np.kron(Iq, Aq.T)})
+            )
     return terms
 
 
@@ -223,7 +231,9 @@ class Model:
             self._check_party(t.party, f"local term {t.name!r}")
             d2 = self.dims[t.party] ** 2
             if np.shape(t.superop) != (d2, d2):
-                raise ValueError(f"local term {t.name!r} has shape {np.shape(t.superop)}, party {t.party} needs {(d2, d2)}")
+                raise ValueError(
+                    f"local term {t.name!r} has shape {np.shape(t.superop)}, party {t.party} needs {(d2, d2)}"
+                )
         for s in self.sources:
             if len(set(s.parties)) != len(s.parties):
                 raise ValueError(f"source {s.process.name!r} has two actions on one party")
@@ -231,13 +241,17 @@ class Model:
                 self._check_party(a.party, f"process {s.process.name!r}")
                 kind = "signal" if isinstance(a, HamiltonianAction) else "clock"
                 if kind != s.process.kind:
-                    raise TypeError(f"process {s.process.name!r} is a {s.process.kind}, cannot drive a {type(a).__name__}")
+                    raise TypeError(
+                        f"process {s.process.name!r} is a {s.process.kind}, cannot drive a {type(a).__name__}"
+                    )
         if n == 0:
             raise ValueError("dims must name at least one party")
 
     def _check_party(self, k: int, what: str) -> None:
         if not 0 <= k < len(self.dims):
-            raise ValueError(f"{what} acts on party {k}, but there are only parties 0..{len(self.dims) - 1}")
+            raise ValueError(
+                f"{what} acts on party {k}, but there are only parties 0..{len(self.dims) - 1}"
+            )
 
     def stages(self) -> list[Stage]:
         return [Stage(math.inf, self)]
@@ -278,7 +292,9 @@ class Model:
                 continue
             base = s.process.name.split("@")[0]
             for a in s.actions:
-                g = s.process.averaged_generator((self.dims[a.party],), [dataclasses.replace(a, party=0)])
+                g = s.process.averaged_generator(
+                    (self.dims[a.party],), [dataclasses.replace(a, party=0)]
+                )
                 out.append((f"{base}[{a.party}]", a.party, g.local_parts()[0]))
         return out
 
@@ -290,7 +306,9 @@ class Model:
         return {
             "dims": list(self.dims),
             "local": [{"name": t.name, "party": t.party} for t in self.local],
-            "sources": [{"process": s.process.describe(), "parties": list(s.parties)} for s in self.sources],
+            "sources": [
+                {"process": s.process.describe(), "parties": list(s.parties)} for s in self.sources
+            ],
         }
 
 
@@ -316,7 +334,9 @@ def stages_of(protocol) -> list[Stage]:
     if hasattr(protocol, "stages"):
         stages = list(protocol.stages())
     else:
-        raise TypeError(f"protocol must be a Model or have a stages() method, got {type(protocol).__name__}")
+        raise TypeError(
+            f"protocol must be a Model or have a stages() method, got {type(protocol).__name__}"
+        )
     if not stages:
         raise ValueError("protocol has no stages")
     dims = stages[0].model.dims

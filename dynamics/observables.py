@@ -113,20 +113,34 @@ class ObservableSet:
         self.baths = baths or [[]]
         self.stage = 0
         n = len(self.dims)
-        self.taus = None if taus is None else [t.full() if isinstance(t, qutip.Qobj) else np.asarray(t) for t in taus]
-        self.hams = None if hamiltonians is None else [h.full() if isinstance(h, qutip.Qobj) else np.asarray(h) for h in hamiltonians]
+        self.taus = (
+            None
+            if taus is None
+            else [t.full() if isinstance(t, qutip.Qobj) else np.asarray(t) for t in taus]
+        )
+        self.hams = (
+            None
+            if hamiltonians is None
+            else [h.full() if isinstance(h, qutip.Qobj) else np.asarray(h) for h in hamiltonians]
+        )
         for what, lst in (("taus", self.taus), ("hamiltonians", self.hams)):
             if lst is not None:
                 if len(lst) != n:
-                    raise ValueError(f"{what} must give one operator per party ({n}), got {len(lst)}")
+                    raise ValueError(
+                        f"{what} must give one operator per party ({n}), got {len(lst)}"
+                    )
                 for k, (m, d) in enumerate(zip(lst, self.dims)):
                     if m.shape != (d, d):
-                        raise ValueError(f"{what}[{k}] has shape {m.shape}, party {k} has dimension {d}")
+                        raise ValueError(
+                            f"{what}[{k}] has shape {m.shape}, party {k} has dimension {d}"
+                        )
         if isinstance(e_ops, Mapping):
             items = list(e_ops.items())
         else:
             if isinstance(e_ops, str):
-                raise TypeError("e_ops must be a sequence of names or a mapping, not a single string")
+                raise TypeError(
+                    "e_ops must be a sequence of names or a mapping, not a single string"
+                )
             items = [(name, name) for name in e_ops]
         self.obs = [self._resolve(name, spec) for name, spec in items]
 
@@ -142,7 +156,9 @@ class ObservableSet:
         val = getattr(self, attr)
         if val is None:
             key = "taus" if attr == "taus" else "hamiltonians"
-            raise ValueError(f"observable {name!r} needs {key}: pass {key}=... to evolve or use an environment that defines them")
+            raise ValueError(
+                f"observable {name!r} needs {key}: pass {key}=... to evolve or use an environment that defines them"
+            )
         return val
 
     def _resolve(self, name: str, spec) -> _Obs:
@@ -152,16 +168,22 @@ class ObservableSet:
             D = int(np.prod(dims))
             if O.shape != (D, D):
                 raise ValueError(f"e_ops[{name!r}] has shape {O.shape}, the state is {D}x{D}")
-            return _Obs(name, lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1)))))
+            return _Obs(
+                name, lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1))))
+            )
         if callable(spec):
             return _Obs(name, lambda a: spec(qutip.Qobj(a, dims=[dims, dims])))
         if isinstance(spec, str) and spec.startswith("negativity[") and spec.endswith("]"):
             try:
                 cut = tuple(sorted({int(k) for k in spec[len("negativity[") : -1].split(",")}))
             except ValueError:
-                raise ValueError(f"observable {spec!r}: expected negativity[i,j,...] with party indices") from None
+                raise ValueError(
+                    f"observable {spec!r}: expected negativity[i,j,...] with party indices"
+                ) from None
             if not cut or cut[0] < 0 or cut[-1] >= n or len(cut) == n:
-                raise ValueError(f"observable {spec!r}: parties must be a proper subset of 0..{n - 1}")
+                raise ValueError(
+                    f"observable {spec!r}: parties must be a proper subset of 0..{n - 1}"
+                )
             return _Obs(name, lambda a: _negativity(a, dims, cut))
         if not isinstance(spec, str) or spec not in BUILTIN:
             import difflib
@@ -169,7 +191,18 @@ class ObservableSet:
             hint = difflib.get_close_matches(str(spec), BUILTIN, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
             raise ValueError(f"unknown observable {spec!r}{extra} (builtins: {', '.join(BUILTIN)})")
-        if spec in ("negativity", "log_negativity", "ppt", "bipartition_negativity", "min_bipartition_negativity", "mutual_information") and n < 2:
+        if (
+            spec
+            in (
+                "negativity",
+                "log_negativity",
+                "ppt",
+                "bipartition_negativity",
+                "min_bipartition_negativity",
+                "mutual_information",
+            )
+            and n < 2
+        ):
             raise ValueError(f"observable {spec!r} needs at least two parties")
         labels = party_labels(n)
         if spec == "negativity":
@@ -177,57 +210,85 @@ class ObservableSet:
         if spec == "log_negativity":
             return _Obs(name, lambda a: float(np.log2(2 * _negativity(a, dims, (n - 1,)) + 1)))
         if spec == "ppt":
+
             def ppt(a):
                 b = _pt_array(a, dims, (n - 1,))
                 return float(np.linalg.eigvalsh((b + b.conj().T) / 2)[0] >= -measures.PPT_ATOL)
+
             return _Obs(name, ppt)
         if spec in ("bipartition_negativity", "min_bipartition_negativity"):
             cuts = [c for r in range(1, n) for c in itertools.combinations(range(1, n), r)]
             names = ["".join(labels[k] for k in c) + "|rest" for c in cuts]
             if spec == "bipartition_negativity":
-                return _Obs(name, lambda a: np.array([_negativity(a, dims, c) for c in cuts]), names)
+                return _Obs(
+                    name, lambda a: np.array([_negativity(a, dims, c) for c in cuts]), names
+                )
             return _Obs(name, lambda a: min(_negativity(a, dims, c) for c in cuts))
         if spec == "phi_plus_overlap":
             if n != 2 or dims[0] != dims[1]:
-                raise ValueError("observable 'phi_plus_overlap' needs two parties of equal dimension")
+                raise ValueError(
+                    "observable 'phi_plus_overlap' needs two parties of equal dimension"
+                )
             d = dims[0]
             idx = np.arange(d) * (d + 1)
             return _Obs(name, lambda a: float(a[np.ix_(idx, idx)].sum().real / d))
         if spec == "fully_entangled_fraction":
             if n != 2 or dims[0] != dims[1]:
-                raise ValueError("observable 'fully_entangled_fraction' needs two parties of equal dimension")
-            return _Obs(name, lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims])))
+                raise ValueError(
+                    "observable 'fully_entangled_fraction' needs two parties of equal dimension"
+                )
+            return _Obs(
+                name, lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims]))
+            )
         if spec == "ghz_fidelity":
             if any(d != 2 for d in dims):
                 raise ValueError("observable 'ghz_fidelity' needs qubits")
             return _Obs(name, lambda a: float(((a[0, 0] + a[-1, -1]) / 2).real + a[0, -1].real))
         if spec == "marginal_distance":
             taus = self._need("taus", spec)
-            return _Obs(name, lambda a: np.array([_trace_distance_arr(_marginal(a, dims, k), taus[k]) for k in range(n)]), labels)
+            return _Obs(
+                name,
+                lambda a: np.array(
+                    [_trace_distance_arr(_marginal(a, dims, k), taus[k]) for k in range(n)]
+                ),
+                labels,
+            )
         if spec == "marginal_relative_entropy":
             taus = self._need("taus", spec)
             qt = [qutip.Qobj(t) for t in taus]
             return _Obs(
                 name,
-                lambda a: np.array([measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k]) for k in range(n)]),
+                lambda a: np.array(
+                    [
+                        measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k])
+                        for k in range(n)
+                    ]
+                ),
                 labels,
             )
         if spec == "mutual_information":
+
             def mi(a):
                 left = int(np.prod(dims[:-1]))
                 t = a.reshape(left, dims[-1], left, dims[-1])
                 ra = np.einsum("aibi->ab", t)
                 rb = np.einsum("iaib->ab", t)
                 return _entropy_arr(ra) + _entropy_arr(rb) - _entropy_arr(a)
+
             return _Obs(name, mi)
         if spec == "purity":
-            return _Obs(name, lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1)))))
+            return _Obs(
+                name, lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1))))
+            )
         if spec == "heat_current":
             hams = self._need("hams", spec)
             bath_labels = list(dict.fromkeys(lab for stage in self.baths for lab, _, _ in stage))
             pos = {lab: i for i, lab in enumerate(bath_labels)}
             # Tr[H L(rho)] = vec(H^T) . (L vec(rho)) in the row-major vectorization
-            rows = [[(pos[lab], k, hams[k].T.reshape(-1) @ S) for lab, k, S in stage] for stage in self.baths]
+            rows = [
+                [(pos[lab], k, hams[k].T.reshape(-1) @ S) for lab, k, S in stage]
+                for stage in self.baths
+            ]
 
             def heat(a):
                 out = np.zeros(len(bath_labels))
@@ -238,7 +299,13 @@ class ObservableSet:
             return _Obs(name, heat, bath_labels)
         if spec == "energy":
             hams = self._need("hams", spec)
-            return _Obs(name, lambda a: np.array([float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]), labels)
+            return _Obs(
+                name,
+                lambda a: np.array(
+                    [float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]
+                ),
+                labels,
+            )
         raise AssertionError(spec)  # pragma: no cover
 
     def evaluate(self, a: np.ndarray, stage: int = 0) -> dict[str, np.ndarray]:

@@ -29,11 +29,18 @@ import qutip
 import scipy.sparse.linalg as spla
 
 from ._checks import as_density_matrix, party_dims
+from ._expm import expm_batched
 from .model import Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
 from .result import Result
-from ._expm import expm_batched
-from .superop import Generator, ProductTerm, apply_local, from_paired, hamiltonian_superop, to_paired
+from .superop import (
+    Generator,
+    ProductTerm,
+    apply_local,
+    from_paired,
+    hamiltonian_superop,
+    to_paired,
+)
 
 __all__ = ["Exact", "Sampled", "SegmentAveraged", "evolve", "realization_seed"]
 
@@ -123,7 +130,9 @@ def _check_tlist(tlist) -> np.ndarray:
     return t
 
 
-def _stage_windows(stages: Sequence[Stage], t0: float, t_end: float) -> list[tuple[float, float, Model]]:
+def _stage_windows(
+    stages: Sequence[Stage], t0: float, t_end: float
+) -> list[tuple[float, float, Model]]:
     """(start, end, model) of each stage, clipped to [t0, t_end]."""
     out, start = [], t0
     for st in stages:
@@ -142,23 +151,30 @@ def _resolve_method(method, stages: Sequence[Stage], ntraj):
             models = [s.model for s in stages]
             if all(m.is_white for m in models):
                 method = Exact()
-            elif all(all(src.process.white or src.process.segment is not None for src in m.sources) for m in models) and all(
-                _segment_possible(m) for m in models
-            ):
+            elif all(
+                all(src.process.white or src.process.segment is not None for src in m.sources)
+                for m in models
+            ) and all(_segment_possible(m) for m in models):
                 method = SegmentAveraged()
             else:
                 method = Sampled(ntraj=ntraj or 1000)
         elif method in _METHODS:
             method = _METHODS[method]() if method != "sampled" else Sampled(ntraj=ntraj or 1000)
         else:
-            raise ValueError(f"method must be one of 'auto', 'exact', 'segment', 'sampled' or a method object, got {method!r}")
+            raise ValueError(
+                f"method must be one of 'auto', 'exact', 'segment', 'sampled' or a method object, got {method!r}"
+            )
     elif not isinstance(method, (Exact, SegmentAveraged, Sampled)):
-        raise TypeError(f"method must be a name or Exact/SegmentAveraged/Sampled, got {type(method).__name__}")
+        raise TypeError(
+            f"method must be a name or Exact/SegmentAveraged/Sampled, got {type(method).__name__}"
+        )
     if ntraj is not None:
         if not isinstance(method, Sampled):
             raise ValueError(f"ntraj applies to method='sampled' only (method is {method.name!r})")
         if ntraj != method.ntraj:
-            method = Sampled(ntraj=ntraj, dt=method.dt, groups=method.groups, batch_size=method.batch_size)
+            method = Sampled(
+                ntraj=ntraj, dt=method.dt, groups=method.groups, batch_size=method.batch_size
+            )
     return method
 
 
@@ -174,7 +190,9 @@ def realization_seed(seed, index: int) -> np.random.SeedSequence:
     is the same however realizations are split into batches or over workers.
     """
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, int(index)), pool_size=root.pool_size)
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=(*root.spawn_key, int(index)), pool_size=root.pool_size
+    )
 
 
 # --------------------------------------------------------------------------- exact
@@ -260,7 +278,9 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         return None, None
     taus = {s.process.segment for s in pulses}
     if len(taus) != 1:
-        raise ValueError(f"segment averaging needs all pulse processes in a stage to share one segment length, got {sorted(taus)}")
+        raise ValueError(
+            f"segment averaging needs all pulse processes in a stage to share one segment length, got {sorted(taus)}"
+        )
     tau = taus.pop()
     rng = np.random.default_rng(method.seed)
     local = gen_w.is_local
@@ -271,12 +291,17 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
     else:
         N = int(np.prod([d * d for d in dims]))
         if N > 256:
-            raise ValueError(f"segment averaging with correlated white noise needs D^2 <= 256 (got {N}); use method='sampled'")
+            raise ValueError(
+                f"segment averaging with correlated white noise needs D^2 <= 256 (got {N}); use method='sampled'"
+            )
         clusters = [(tuple(range(n)), pulses)]
     base_local = gen_w.local_parts() if local else None
     blocks = []
     for parties, members in clusters:
-        node_sets = [s.process.segment_nodes(nodes=method.nodes, samples=method.samples, rng=rng) for s in members]
+        node_sets = [
+            s.process.segment_nodes(nodes=method.nodes, samples=method.samples, rng=rng)
+            for s in members
+        ]
         gens, weights = [], []
         for combo in itertools.product(*[list(zip(vals, w)) for vals, w in node_sets]):
             adds = {p: np.zeros((dims[p] ** 2,) * 2, dtype=complex) for p in range(n)}
@@ -299,13 +324,19 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         out = []
         for parties, gens, weights in blocks:
             if local:
-                per_party = [expm_batched(np.stack([g[i] for g in gens]) * s) for i in range(len(parties))]
+                per_party = [
+                    expm_batched(np.stack([g[i] for g in gens]) * s) for i in range(len(parties))
+                ]
                 m = per_party[0]
                 for P in per_party[1:]:
-                    m = np.einsum("iab,icd->iacbd", m, P).reshape(m.shape[0], m.shape[1] * P.shape[1], -1)
+                    m = np.einsum("iab,icd->iacbd", m, P).reshape(
+                        m.shape[0], m.shape[1] * P.shape[1], -1
+                    )
                 out.append((parties, np.einsum("i,iab->ab", weights, m)))
             else:
-                out.append((parties, np.einsum("i,iab->ab", weights, expm_batched(np.stack(gens) * s))))
+                out.append(
+                    (parties, np.einsum("i,iab->ab", weights, expm_batched(np.stack(gens) * s)))
+                )
         cache[key] = out
         return out
 
@@ -358,7 +389,7 @@ def _substep_edges(start, end, tlist, model: Model, dt):
         pts.extend(src.process.breakpoints(start, end))
     pts = np.unique(np.asarray(pts, dtype=float))
     edges = [pts[0]]
-    for a, b in zip(pts[:-1], pts[1:]):
+    for a, b in itertools.pairwise(pts):
         m = max(1, math.ceil((b - a) / dt - 1e-9))
         edges.extend(a + (b - a) * np.arange(1, m) / m)
         edges.append(b)  # exactly b, so that output times are hit exactly
@@ -400,11 +431,19 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
         Lloc = model.local_generators()
         signals = [s for s in model.sources if s.process.kind == "signal"]
         clocks = [s for s in model.sources if s.process.kind == "clock"]
-        sig_vals = [np.stack([s.process.sample(r, edges) for r in rngs]) for s in signals]  # (M, S, ...)
+        sig_vals = [
+            np.stack([s.process.sample(r, edges) for r in rngs]) for s in signals
+        ]  # (M, S, ...)
         ticks = [[np.asarray(s.process.sample(r, edges)) for r in rngs] for s in clocks]
         # party -> list of (signal index, action)
-        drives = {k: [(i, a) for i, s in enumerate(signals) for a in s.actions if a.party == k] for k in range(len(model.dims))}
-        jumps = {k: [(i, a) for i, s in enumerate(clocks) for a in s.actions if a.party == k] for k in range(len(model.dims))}
+        drives = {
+            k: [(i, a) for i, s in enumerate(signals) for a in s.actions if a.party == k]
+            for k in range(len(model.dims))
+        }
+        jumps = {
+            k: [(i, a) for i, s in enumerate(clocks) for a in s.actions if a.party == k]
+            for k in range(len(model.dims))
+        }
         # Tick bookkeeping: per substep, which realizations have ticks.
         tick_sub = []
         for i, per_m in enumerate(ticks):
@@ -432,8 +471,13 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                     gens.append(Lloc[k])
             props = []
             for k, G in enumerate(gens):
-                same = prev_gen[k] is not None and prev_gen[k][1] == _key(h[j]) and (
-                    prev_gen[k][0] is G or (G.shape == prev_gen[k][0].shape and np.array_equal(G, prev_gen[k][0]))
+                same = (
+                    prev_gen[k] is not None
+                    and prev_gen[k][1] == _key(h[j])
+                    and (
+                        prev_gen[k][0] is G
+                        or (G.shape == prev_gen[k][0].shape and np.array_equal(G, prev_gen[k][0]))
+                    )
                 )
                 if same:
                     props.append(prev_prop[k])
@@ -548,7 +592,9 @@ def evolve(
     dims = stages[0].model.dims
     rho0 = as_density_matrix(rho0, "rho0")
     if party_dims(rho0) != list(dims):
-        raise ValueError(f"rho0 has local dimensions {party_dims(rho0)}, the protocol acts on {list(dims)}")
+        raise ValueError(
+            f"rho0 has local dimensions {party_dims(rho0)}, the protocol acts on {list(dims)}"
+        )
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         raise TypeError(f"seed must be an int or numpy SeedSequence, got {type(seed).__name__}")
     if ntraj is not None and (not isinstance(ntraj, (int, np.integer)) or ntraj < 1):
@@ -557,12 +603,19 @@ def evolve(
     if taus is None:
         taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
     if hamiltonians is None:
-        hamiltonians = next((s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None)
+        hamiltonians = next(
+            (s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None
+        )
     if e_ops is None:
         e_ops = default_e_ops(dims, has_taus=taus is not None)
     windows = _stage_windows(stages, tlist[0], tlist[-1])
-    obs = ObservableSet(e_ops, dims, taus=taus, hamiltonians=hamiltonians,
-                        baths=[_merge_baths(m.bath_generators()) for _, _, m in windows])
+    obs = ObservableSet(
+        e_ops,
+        dims,
+        taus=taus,
+        hamiltonians=hamiltonians,
+        baths=[_merge_baths(m.bath_generators()) for _, _, m in windows],
+    )
     starts = np.array([w[0] for w in windows])
 
     def stage_of(t: float) -> int:
@@ -574,8 +627,9 @@ def evolve(
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
-        expect, stderr, states = _sampled_driver(x0, windows, tlist, method, seed, obs, dims, store_states, executor,
-                                                 stage_of)
+        expect, stderr, states = _sampled_driver(
+            x0, windows, tlist, method, seed, obs, dims, store_states, executor, stage_of
+        )
     else:
         vals: list = [None] * T
         states = [None] * T if store_states else None
@@ -608,7 +662,9 @@ def evolve(
         states=states,
         method=method.name,
         params=params,
-        seed=None if not isinstance(method, Sampled) else (int(seed) if isinstance(seed, (int, np.integer)) else None),
+        seed=None
+        if not isinstance(method, Sampled)
+        else (int(seed) if isinstance(seed, (int, np.integer)) else None),
         ntraj=method.ntraj if isinstance(method, Sampled) else None,
         labels=obs.labels,
     )
@@ -635,8 +691,18 @@ def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) 
     return sums
 
 
-def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, store_states, executor=None,
-                    stage_of=lambda t: 0):
+def _sampled_driver(
+    x0,
+    windows,
+    tlist,
+    method: Sampled,
+    seed,
+    obs,
+    dims,
+    store_states,
+    executor=None,
+    stage_of=lambda t: 0,
+):
     n = method.ntraj
     G = min(method.groups, n)
     T = tlist.size
@@ -662,6 +728,9 @@ def _sampled_driver(x0, windows, tlist, method: Sampled, seed, obs, dims, store_
         stderr = _jackknife(loo, expect)
     else:
         stderr = {k: np.full_like(v, np.nan) for k, v in expect.items()}
-    states = [qutip.Qobj(from_paired(mean[i], dims), dims=[list(dims), list(dims)]) for i in range(T)] if store_states else None
+    states = (
+        [qutip.Qobj(from_paired(mean[i], dims), dims=[list(dims), list(dims)]) for i in range(T)]
+        if store_states
+        else None
+    )
     return expect, stderr, states
-

@@ -166,10 +166,14 @@ class Generator:
         for t in self.terms:
             for k, S in t.factors.items():
                 if not 0 <= k < len(self.dims):
-                    raise ValueError(f"term acts on party {k}, but there are parties 0..{len(self.dims) - 1}")
+                    raise ValueError(
+                        f"term acts on party {k}, but there are parties 0..{len(self.dims) - 1}"
+                    )
                 d2 = self.dims[k] ** 2
                 if np.shape(S) != (d2, d2):
-                    raise ValueError(f"factor on party {k} has shape {np.shape(S)}, expected {(d2, d2)}")
+                    raise ValueError(
+                        f"factor on party {k} has shape {np.shape(S)}, expected {(d2, d2)}"
+                    )
 
     def __add__(self, other: Generator) -> Generator:
         if self.dims != other.dims:
@@ -181,7 +185,9 @@ class Generator:
         return cls(tuple(dims), ())
 
     @classmethod
-    def local(cls, dims: Sequence[int], party: int, S: np.ndarray, coeff: complex = 1.0) -> Generator:
+    def local(
+        cls, dims: Sequence[int], party: int, S: np.ndarray, coeff: complex = 1.0
+    ) -> Generator:
         return cls(tuple(dims), (ProductTerm(coeff, {party: np.asarray(S, dtype=complex)}),))
 
     @property
@@ -199,7 +205,7 @@ class Generator:
         parts = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
         for t in self.terms:
             if t.factors:
-                (k, S), = t.factors.items()
+                ((k, S),) = t.factors.items()
                 parts[k] += t.coeff * S
             else:
                 parts[0] += t.coeff * np.eye(self.dims[0] ** 2)
@@ -213,7 +219,11 @@ class Generator:
             m = sp.identity(1, dtype=complex, format="csr")
             for k, d in enumerate(self.dims):
                 f = t.factors.get(k)
-                m = sp.kron(m, sp.identity(d * d, format="csr") if f is None else sp.csr_matrix(f), format="csr")
+                m = sp.kron(
+                    m,
+                    sp.identity(d * d, format="csr") if f is None else sp.csr_matrix(f),
+                    format="csr",
+                )
             out = out + t.coeff * m
         return out.tocsr()
 
@@ -241,7 +251,9 @@ class Generator:
             for a in range(D):
                 E = np.zeros((D, D), dtype=complex)
                 E[a, b] = 1
-                y = from_paired((L @ to_paired(E, dims).reshape(-1)).reshape([d * d for d in dims]), dims)
+                y = from_paired(
+                    (L @ to_paired(E, dims).reshape(-1)).reshape([d * d for d in dims]), dims
+                )
                 cols[:, a + b * D] = y.reshape(-1, order="F")
         return qutip.Qobj(cols, dims=[[dims, dims], [dims, dims]], superrep="super")
 

@@ -99,13 +99,21 @@ def jsonable(x: Any) -> Any:
 def _git_revision() -> str | None:
     here = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
     rev = out.stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=5)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=5,
+    )
     return rev + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
 
 
@@ -147,18 +155,28 @@ def prepare_folder(out: Path, *, force: bool = False) -> Path:
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path {str(out)!r} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"output folder {str(out)!r} is not empty; use --force to overwrite its files or --out to choose another")
+        raise OutputError(
+            f"output folder {str(out)!r} is not empty; use --force to overwrite its files or --out to choose another"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test", delete=True)
         probe.close()
     except OSError as exc:
-        raise OutputError(f"output folder {str(out)!r} is not writable: {exc.strerror or exc}") from None
+        raise OutputError(
+            f"output folder {str(out)!r} is not writable: {exc.strerror or exc}"
+        ) from None
     return out
 
 
-def write_outputs(result: StudyResult, figures: dict, out: Path, *, formats: Iterable[str] = ("png", "pdf"),
-                  force: bool = False) -> list[Path]:
+def write_outputs(
+    result: StudyResult,
+    figures: dict,
+    out: Path,
+    *,
+    formats: Iterable[str] = ("png", "pdf"),
+    force: bool = False,
+) -> list[Path]:
     """Write data, summary, metadata and figures of ``result`` into ``out`` atomically."""
     out = prepare_folder(out, force=force)
     written = []
@@ -169,9 +187,15 @@ def write_outputs(result: StudyResult, figures: dict, out: Path, *, formats: Ite
         written.append(p)
 
     data = result.data.copy()
-    data.attrs = {k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v) for k, v in data.attrs.items()}
+    data.attrs = {
+        k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v)
+        for k, v in data.attrs.items()
+    }
     put("data.nc", lambda p: data.to_netcdf(p, engine="scipy"))
-    put("summary.json", lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"))
+    put(
+        "summary.json",
+        lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
+    )
     put("metadata.json", lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"))
     for name, fig in figures.items():
         for fmt in formats:

@@ -52,7 +52,9 @@ def _load_toml(path: str) -> dict:
     if "params" in data and isinstance(data["params"], dict):
         extra = {k: v for k, v in data.items() if k not in ("params", "seed")}
         if extra:
-            raise UsageError(f"config {path!r}: put parameters under [params], found top-level {sorted(extra)}")
+            raise UsageError(
+                f"config {path!r}: put parameters under [params], found top-level {sorted(extra)}"
+            )
         return {**data["params"], **({"seed": data["seed"]} if "seed" in data else {})}
     return data
 
@@ -61,7 +63,9 @@ def _formats(text: str) -> tuple[str, ...]:
     fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if not fmts or bad:
-        raise UsageError(f"--format must be a comma-separated subset of {','.join(FORMATS)}, got {text!r}")
+        raise UsageError(
+            f"--format must be a comma-separated subset of {','.join(FORMATS)}, got {text!r}"
+        )
     return fmts
 
 
@@ -76,19 +80,37 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="eplt", description="Local thermalization with classically correlated baths: studies and sweeps.")
+    p = _Parser(
+        prog="eplt",
+        description="Local thermalization with classically correlated baths: studies and sweeps.",
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("list", help="list the studies")
     d = sub.add_parser("describe", help="parameters, defaults, units and summary keys of a study")
     d.add_argument("name")
     r = sub.add_parser("run", help="run a study and write data, summary and figures")
     r.add_argument("name")
-    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
-    r.add_argument("--config", help="TOML file of parameters (flat, or under [params]; optional seed)")
+    r.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter",
+    )
+    r.add_argument(
+        "--config", help="TOML file of parameters (flat, or under [params]; optional seed)"
+    )
     r.add_argument("--out", help="output folder (default results/NAME)")
     r.add_argument("--seed", help="root seed (default 0)")
-    r.add_argument("--format", default="png,pdf", help="figure formats, comma-separated (png,pdf,svg)")
-    r.add_argument("--force", action="store_true", help="write into a non-empty output folder (replacing files of the same name)")
+    r.add_argument(
+        "--format", default="png,pdf", help="figure formats, comma-separated (png,pdf,svg)"
+    )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty output folder (replacing files of the same name)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     try:
         from .sweep import add_sweep_parser
@@ -116,9 +138,13 @@ def cmd_describe(args) -> int:
     doc = (st.__doc__ or "").strip().splitlines()
     if len(doc) > 1:
         print("\n".join(doc[1:]).strip() + "\n")
-    print("parameters (eplt run {} --set name=value):".format(st.NAME))
-    rows = [(p.name, _fmt_default(p.default), p.unit or "-", p.range_text(), p.help) for p in st.PARAMS]
-    w = [max(len(r[i]) for r in rows + [("name", "default", "unit", "range", "")]) for i in range(4)]
+    print(f"parameters (eplt run {st.NAME} --set name=value):")
+    rows = [
+        (p.name, _fmt_default(p.default), p.unit or "-", p.range_text(), p.help) for p in st.PARAMS
+    ]
+    w = [
+        max(len(r[i]) for r in rows + [("name", "default", "unit", "range", "")]) for i in range(4)
+    ]
     print(f"  {'name':<{w[0]}}  {'default':<{w[1]}}  {'unit':<{w[2]}}  {'range':<{w[3]}}  meaning")
     for r in rows:
         print(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
@@ -168,20 +194,22 @@ def cmd_run(args) -> int:
         written = write_outputs(result, figs, out, formats=fmts, force=True)
     if not args.quiet:
         print(result)
-        print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s: "
-              + ", ".join(p.name for p in written))
+        print(
+            f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s: "
+            + ", ".join(p.name for p in written)
+        )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
-    from dynamics.channels import NoEPLTError
-
-    from .params import ParamError
-
     import logging
 
     from threadpoolctl import threadpool_limits
+
+    from dynamics.channels import NoEPLTError
+
+    from .params import ParamError
 
     # fontTools logs a harmless warning per embedded math font when writing PDFs
     logging.getLogger("fontTools").setLevel(logging.ERROR)

@@ -108,9 +108,8 @@ class Param:
         return v
 
     def _check_range(self, v):
-        bad = (
-            (self.low is not None and (v < self.low or (self.low_open and v == self.low)))
-            or (self.high is not None and (v > self.high or (self.high_open and v == self.high)))
+        bad = (self.low is not None and (v < self.low or (self.low_open and v == self.low))) or (
+            self.high is not None and (v > self.high or (self.high_open and v == self.high))
         )
         if bad:
             raise ParamError(f"{self.name} must lie in {self.range_text()}, got {v!r}")
@@ -141,7 +140,9 @@ def unknown_message(name: str, params: Sequence[Param], study: str) -> str:
     return f"unknown parameter {name!r} for study {study!r}{extra}"
 
 
-def resolve(params: Sequence[Param], overrides: Mapping[str, Any] | None = None, *, study: str = "") -> dict[str, Any]:
+def resolve(
+    params: Sequence[Param], overrides: Mapping[str, Any] | None = None, *, study: str = ""
+) -> dict[str, Any]:
     """Defaults updated by ``overrides``, every value checked; returns a plain dict."""
     idx = _index(params)
     out = {p.name: p.convert(p.default) for p in params}

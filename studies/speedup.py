@@ -68,20 +68,84 @@ DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglemen
 
 PARAMS = (
     Param("omega", 1.0, "float", "qubit gap", "energy", low=0, low_open=True),
-    Param("beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True),
-    Param("rate", 1.0, "float", "bath relaxation rate r (also the reset-clock rate)", "omega", low=0, low_open=True),
+    Param(
+        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
+    ),
+    Param(
+        "rate",
+        1.0,
+        "float",
+        "bath relaxation rate r (also the reset-clock rate)",
+        "omega",
+        low=0,
+        low_open=True,
+    ),
     Param("kappa", 10.0, "float", "strength of the twirling drive", "omega", low=0),
-    Param("eps", 1e-3, "float", "thermalization tolerance in trace distance", "", low=0, high=0.5, low_open=True, high_open=True),
-    Param("input", "phi_plus", "str", "initial state: phi_plus or schmidt (cos(theta)|00> + sin(theta)|11>)", "",
-          choices=("phi_plus", "schmidt")),
-    Param("theta", 3 * math.pi / 8, "float", "Schmidt angle of the 'schmidt' input", "rad", low=0, high=math.pi / 2),
-    Param("t_max", 0.0, "float", "end of the time series (0: automatic, 1.25 max(t*, t_eps))", "1/r", low=0),
+    Param(
+        "eps",
+        1e-3,
+        "float",
+        "thermalization tolerance in trace distance",
+        "",
+        low=0,
+        high=0.5,
+        low_open=True,
+        high_open=True,
+    ),
+    Param(
+        "input",
+        "phi_plus",
+        "str",
+        "initial state: phi_plus or schmidt (cos(theta)|00> + sin(theta)|11>)",
+        "",
+        choices=("phi_plus", "schmidt"),
+    ),
+    Param(
+        "theta",
+        3 * math.pi / 8,
+        "float",
+        "Schmidt angle of the 'schmidt' input",
+        "rad",
+        low=0,
+        high=math.pi / 2,
+    ),
+    Param(
+        "t_max",
+        0.0,
+        "float",
+        "end of the time series (0: automatic, 1.25 max(t*, t_eps))",
+        "1/r",
+        low=0,
+    ),
     Param("n_times", 401, "int", "number of saved times", "", low=11, high=100_000),
-    Param("beta_min", 0.25, "float", "smallest beta of the speed-up curve", "1/omega", low=0, low_open=True),
-    Param("beta_max", 10.0, "float", "largest beta of the speed-up curve", "1/omega", low=0, low_open=True),
+    Param(
+        "beta_min",
+        0.25,
+        "float",
+        "smallest beta of the speed-up curve",
+        "1/omega",
+        low=0,
+        low_open=True,
+    ),
+    Param(
+        "beta_max",
+        10.0,
+        "float",
+        "largest beta of the speed-up curve",
+        "1/omega",
+        low=0,
+        low_open=True,
+    ),
     Param("n_beta", 60, "int", "points of the speed-up curve", "", low=2, high=10_000),
-    Param("kappa_ratios", (1.0, 10.0, 100.0), "floats", "kappa/r values of the speed-up curves (inf: instantaneous twirl added)",
-          "", low=0, low_open=True),
+    Param(
+        "kappa_ratios",
+        (1.0, 10.0, 100.0),
+        "floats",
+        "kappa/r values of the speed-up curves (inf: instantaneous twirl added)",
+        "",
+        low=0,
+        low_open=True,
+    ),
 )
 
 SUMMARY_KEYS = {
@@ -90,9 +154,11 @@ SUMMARY_KEYS = {
     "t_star": "t* = t_twirl + ln(1/gamma)/r: marginals exactly thermal",
     "t_eps_reference": "first time after which the reference marginals stay within eps of tau",
     "speedup": "t_eps_reference / t_star",
-    "crossover_beta": "beta where the speed-up (this input, this kappa) falls to 1 (null if not in [beta_min, beta_max])",
+    "crossover_beta": "beta where the speed-up (this input, this kappa) falls to 1 "
+    "(null if not in [beta_min, beta_max])",
     "crossover_beta_by_kappa_ratio": "crossover beta of each speed-up curve (schmidt input), keyed by kappa/r",
-    "t_star_by_scenario": "t* of each scenario (independent drives need their own twirl time to depolarize; reference: the correlated t*)",
+    "t_star_by_scenario": "t* of each scenario (independent drives need their own twirl time to "
+    "depolarize; reference: the correlated t*)",
     "negativity_at_t_star": "negativity at each scenario's t*, keyed by scenario",
     "marginal_distance_at_t_star": "largest marginal trace distance to tau at each scenario's t*, keyed by scenario",
     "closed_forms": "closed-form values for Phi+: p_min and gamma(2 gamma - 1)/2",
@@ -102,14 +168,20 @@ SUMMARY_KEYS = {
 SWEEP_PLOT_KEY = "speedup"
 
 SCENARIOS = ("reference", "correlated", "shared_drive_independent_clocks", "independent")
-_SHARING = {"correlated": (True, True), "shared_drive_independent_clocks": (True, False), "independent": (False, False)}
+_SHARING = {
+    "correlated": (True, True),
+    "shared_drive_independent_clocks": (True, False),
+    "independent": (False, False),
+}
 
 
 def initial_state(params) -> qutip.Qobj:
     if params["input"] == "phi_plus":
         return phi_plus()
     th = params["theta"]
-    psi = math.cos(th) * qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 0)) + math.sin(th) * qutip.tensor(qutip.basis(2, 1), qutip.basis(2, 1))
+    psi = math.cos(th) * qutip.tensor(qutip.basis(2, 0), qutip.basis(2, 0)) + math.sin(
+        th
+    ) * qutip.tensor(qutip.basis(2, 1), qutip.basis(2, 1))
     return qutip.ket2dm(psi)
 
 
@@ -125,7 +197,9 @@ def twirl_time(rho0: qutip.Qobj, kappa: float, tol: float, *, shared: bool = Tru
     if d0 <= tol:
         return 0.0
     if kappa == 0:
-        raise ParamError("kappa must be > 0: the input is not twirl-invariant and needs a twirling drive")
+        raise ParamError(
+            "kappa must be > 0: the input is not twirl-invariant and needs a twirling drive"
+        )
     env = Environment((2, 2), twirl_drive(kappa), correlation=1.0 if shared else 0.0)
     gap = env.spectral_gap()
 
@@ -146,8 +220,14 @@ def _grid_to(t: float) -> list[float]:
 
 
 def _reference_env(H, beta, rate, tau):
-    return Environment((2, 2), [thermal_bath(0, H, beta, relaxation_rate=rate), thermal_bath(1, H, beta, relaxation_rate=rate)],
-                       taus=(tau, tau))
+    return Environment(
+        (2, 2),
+        [
+            thermal_bath(0, H, beta, relaxation_rate=rate),
+            thermal_bath(1, H, beta, relaxation_rate=rate),
+        ],
+        taus=(tau, tau),
+    )
 
 
 def reference_time(rho0: qutip.Qobj, omega: float, beta: float, rate: float, eps: float) -> float:
@@ -157,7 +237,9 @@ def reference_time(rho0: qutip.Qobj, omega: float, beta: float, rate: float, eps
     env = _reference_env(H, beta, rate, tau)
 
     def dist(t):
-        return evolve(rho0, env, _grid_to(t), e_ops=["marginal_distance"]).expect["marginal_distance"][-1]
+        return evolve(rho0, env, _grid_to(t), e_ops=["marginal_distance"]).expect[
+            "marginal_distance"
+        ][-1]
 
     t_hi = math.log(max(1.0, 1.0 / eps)) / rate * 3 + 1.0 / rate
     times = np.linspace(0, t_hi, 61)
@@ -171,7 +253,9 @@ def t_star_of(beta: float, omega: float, rate: float, t_twirl: float) -> float:
 
 
 def _speedup_curve(rho0, params, betas, t_twirl):
-    ref = np.array([reference_time(rho0, params["omega"], b, params["rate"], params["eps"]) for b in betas])
+    ref = np.array(
+        [reference_time(rho0, params["omega"], b, params["rate"], params["eps"]) for b in betas]
+    )
     ts = np.array([t_star_of(b, params["omega"], params["rate"], t_twirl) for b in betas])
     return ref, ts, ref / ts
 
@@ -183,7 +267,11 @@ def _crossover(rho0, params, betas, S, t_twirl):
         return None
 
     def f(b):
-        return reference_time(rho0, params["omega"], b, params["rate"], params["eps"]) / t_star_of(b, params["omega"], params["rate"], t_twirl) - 1
+        return (
+            reference_time(rho0, params["omega"], b, params["rate"], params["eps"])
+            / t_star_of(b, params["omega"], params["rate"], t_twirl)
+            - 1
+        )
 
     i = idx[-1]
     return float(brentq(f, betas[i], betas[i + 1], xtol=1e-10))
@@ -197,26 +285,46 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     omega, beta, r, eps = p["omega"], p["beta"], p["rate"], p["eps"]
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)
-    E = eplt_channel(tau, tau)  # NoEPLTError if tau is pure (beta omega so large that p_min underflows)
+    E = eplt_channel(
+        tau, tau
+    )  # NoEPLTError if tau is pure (beta omega so large that p_min underflows)
     rho0 = initial_state(p)
     t_twirl = twirl_time(rho0, p["kappa"], eps / 10)
     t_eps_ref = reference_time(rho0, omega, beta, r, eps)
     _, t_star = eplt_protocol(tau, tau, H, H, beta, rate=r, kappa=p["kappa"], t_twirl=t_twirl)
-    t_max = p["t_max"] or 1.25 * max(t_star, t_eps_ref, twirl_time(rho0, p["kappa"], eps / 10, shared=False) + t_star - t_twirl)
-    times = np.union1d(np.linspace(0, t_max, p["n_times"]), [t for t in (t_star, t_eps_ref) if t <= t_max])
+    t_max = p["t_max"] or 1.25 * max(
+        t_star, t_eps_ref, twirl_time(rho0, p["kappa"], eps / 10, shared=False) + t_star - t_twirl
+    )
+    times = np.union1d(
+        np.linspace(0, t_max, p["n_times"]), [t for t in (t_star, t_eps_ref) if t <= t_max]
+    )
     e_ops = ["negativity", "marginal_distance", "phi_plus_overlap"]
 
     # Each scenario drives until its own drive's fixed point is reached (the shared drive:
     # T(rho0), zero time for Phi+; independent drives: I/4), then resets for ln(1/gamma)/r.
     t_twirl_indep = twirl_time(rho0, p["kappa"], eps / 10, shared=False)
-    t_stars = {"reference": t_star, "correlated": t_star, "shared_drive_independent_clocks": t_star,
-               "independent": t_twirl_indep + t_star - t_twirl}
+    t_stars = {
+        "reference": t_star,
+        "correlated": t_star,
+        "shared_drive_independent_clocks": t_star,
+        "independent": t_twirl_indep + t_star - t_twirl,
+    }
     times = np.union1d(times, [t for t in t_stars.values() if t <= t_max])
     series = {}
     series["reference"] = evolve(rho0, _reference_env(H, beta, r, tau), times, e_ops=e_ops)
     for name, (sd, sc) in _SHARING.items():
-        proto, _ = eplt_protocol(tau, tau, H, H, beta, rate=r, kappa=p["kappa"], t_twirl=t_twirl if sd else t_twirl_indep,
-                                 shared_drive=sd, shared_clock=sc)
+        proto, _ = eplt_protocol(
+            tau,
+            tau,
+            H,
+            H,
+            beta,
+            rate=r,
+            kappa=p["kappa"],
+            t_twirl=t_twirl if sd else t_twirl_indep,
+            shared_drive=sd,
+            shared_clock=sc,
+        )
         series[name] = evolve(rho0, proto, times, e_ops=e_ops)
     at_star = {s: int(np.argmin(np.abs(times - t_stars[s]))) for s in SCENARIOS}
 
@@ -242,12 +350,31 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     pmin = gamma / 2
     data = xr.Dataset(
         {
-            "negativity": (("scenario", "time"), np.stack([series[s].expect["negativity"] for s in SCENARIOS]), {"units": "1"}),
-            "marginal_distance": (("scenario", "time", "party"), np.stack([series[s].expect["marginal_distance"] for s in SCENARIOS]),
-                                  {"units": "1", "long_name": "trace distance of each marginal to tau"}),
-            "phi_plus_overlap": (("scenario", "time"), np.stack([series[s].expect["phi_plus_overlap"] for s in SCENARIOS]), {"units": "1"}),
-            "speedup_schmidt": (("kappa_ratio", "beta"), np.stack(curves), {"units": "1", "long_name": "t_eps(reference)/t*, schmidt input"}),
-            "speedup_input": (("beta",), S_in, {"units": "1", "long_name": "t_eps(reference)/t*, study input"}),
+            "negativity": (
+                ("scenario", "time"),
+                np.stack([series[s].expect["negativity"] for s in SCENARIOS]),
+                {"units": "1"},
+            ),
+            "marginal_distance": (
+                ("scenario", "time", "party"),
+                np.stack([series[s].expect["marginal_distance"] for s in SCENARIOS]),
+                {"units": "1", "long_name": "trace distance of each marginal to tau"},
+            ),
+            "phi_plus_overlap": (
+                ("scenario", "time"),
+                np.stack([series[s].expect["phi_plus_overlap"] for s in SCENARIOS]),
+                {"units": "1"},
+            ),
+            "speedup_schmidt": (
+                ("kappa_ratio", "beta"),
+                np.stack(curves),
+                {"units": "1", "long_name": "t_eps(reference)/t*, schmidt input"},
+            ),
+            "speedup_input": (
+                ("beta",),
+                S_in,
+                {"units": "1", "long_name": "t_eps(reference)/t*, study input"},
+            ),
             "t_eps_reference_beta": (("beta",), ref_in, {"units": "1/omega"}),
             "t_star_beta": (("beta",), ts_in, {"units": "1/omega"}),
         },
@@ -258,7 +385,13 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             "beta": ("beta", betas, {"units": "1/omega"}),
             "kappa_ratio": ("kappa_ratio", np.array(ratios, dtype=float), {"units": "1"}),
         },
-        attrs={"study": NAME, "t_star": t_star, "t_twirl": t_twirl, "t_eps_reference": t_eps_ref, "input": p["input"]},
+        attrs={
+            "study": NAME,
+            "t_star": t_star,
+            "t_twirl": t_twirl,
+            "t_eps_reference": t_eps_ref,
+            "input": p["input"],
+        },
     )
     summary = {
         "gamma": gamma,
@@ -267,11 +400,20 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "t_eps_reference": t_eps_ref,
         "speedup": t_eps_ref / t_star,
         "crossover_beta": crossover,
-        "crossover_beta_by_kappa_ratio": {("inf" if math.isinf(k) else f"{k:g}"): v for k, v in cross.items()},
+        "crossover_beta_by_kappa_ratio": {
+            ("inf" if math.isinf(k) else f"{k:g}"): v for k, v in cross.items()
+        },
         "t_star_by_scenario": t_stars,
-        "negativity_at_t_star": {s: float(series[s].expect["negativity"][at_star[s]]) for s in SCENARIOS},
-        "marginal_distance_at_t_star": {s: float(series[s].expect["marginal_distance"][at_star[s]].max()) for s in SCENARIOS},
-        "closed_forms": {"p_min": pmin, "shared_drive_independent_clocks_phi_plus": max(0.0, gamma * (2 * gamma - 1) / 2)},
+        "negativity_at_t_star": {
+            s: float(series[s].expect["negativity"][at_star[s]]) for s in SCENARIOS
+        },
+        "marginal_distance_at_t_star": {
+            s: float(series[s].expect["marginal_distance"][at_star[s]].max()) for s in SCENARIOS
+        },
+        "closed_forms": {
+            "p_min": pmin,
+            "shared_drive_independent_clocks_phi_plus": max(0.0, gamma * (2 * gamma - 1) / 2),
+        },
     }
     return StudyResult(NAME, p, seed, data, summary, extra={"betas": betas})
 
@@ -307,11 +449,21 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
             ax.set_yscale("log")
             ax.set_ylim(1e-9, 1.0)
             ax.axhline(result.params["eps"], color="0.5", lw=0.8, ls="--")
-            ax.annotate(r"$\epsilon$", (t[-1], result.params["eps"]), xytext=(-8, 2), textcoords="offset points",
-                        ha="right", va="bottom", fontsize=7, color="0.4")
+            ax.annotate(
+                r"$\epsilon$",
+                (t[-1], result.params["eps"]),
+                xytext=(-8, 2),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=7,
+                color="0.4",
+            )
             style.mark_time(ax, s["t_eps_reference"], r"$t_\epsilon^{\rm ref}$")
             ax.set_ylabel(r"$\max_X D(\rho_X, \tau_X)$")
-        ax.set_xlabel(r"time $t$ [$1/\omega$]" if result.params["rate"] != 1 else r"time $t$ [$1/r$]")
+        ax.set_xlabel(
+            r"time $t$ [$1/\omega$]" if result.params["rate"] != 1 else r"time $t$ [$1/r$]"
+        )
         ax.set_xlim(t[0], t[-1])
         return ax
     if which == "speedup":
@@ -322,12 +474,24 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
             cb = s["crossover_beta_by_kappa_ratio"].get("inf" if math.isinf(kr) else f"{kr:g}")
             if cb is not None:
                 ax.plot([cb * result.params["omega"]], [1.0], "o", ms=3.5, color=style.COLORS[i])
-        ax.plot(b, ds["speedup_input"], color="k", ls="--", label=r"$\Phi^+$ input" if result.params["input"] == "phi_plus" else "study input")
+        ax.plot(
+            b,
+            ds["speedup_input"],
+            color="k",
+            ls="--",
+            label=r"$\Phi^+$ input" if result.params["input"] == "phi_plus" else "study input",
+        )
         ax.axhline(1.0, color="0.5", lw=0.8)
         if s["crossover_beta"] is not None:
-            ax.annotate(rf"$\beta^*\omega \approx {s['crossover_beta'] * result.params['omega']:.2f}$",
-                        (s["crossover_beta"] * result.params["omega"], 1.0), xytext=(0, -18), textcoords="offset points",
-                        ha="center", fontsize=7, arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"})
+            ax.annotate(
+                rf"$\beta^*\omega \approx {s['crossover_beta'] * result.params['omega']:.2f}$",
+                (s["crossover_beta"] * result.params["omega"], 1.0),
+                xytext=(0, -18),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+                arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"},
+            )
         ax.set_yscale("log")
         ax.set_xlabel(r"inverse temperature $\beta\omega$")
         ax.set_ylabel(r"speed-up $S = t_\epsilon^{\rm ref}/t^*$")
@@ -341,13 +505,19 @@ def figures(result: StudyResult) -> dict:
     fig1, axes = style.figure(2, 1, width=style.PAGE, height=2.6)
     plot(result, axes[0, 0], which="negativity")
     plot(result, axes[0, 1], which="distance")
-    axes[0, 0].set_title(rf"(a) entanglement, $\beta\omega={result.params['beta'] * result.params['omega']:g}$", loc="left")
+    axes[0, 0].set_title(
+        rf"(a) entanglement, $\beta\omega={result.params['beta'] * result.params['omega']:g}$",
+        loc="left",
+    )
     axes[0, 1].set_title(r"(b) local thermalization", loc="left")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig1.legend(handles, labels, loc="outside lower center", ncols=2)
     fig2, ax2 = style.figure(1, 1, width=style.COLUMN, height=2.6)
     plot(result, ax2[0, 0], which="speedup")
     th = result.params["theta"]
-    ax2[0, 0].legend(title=rf"input $\cos\theta|00\rangle+\sin\theta|11\rangle$, $\theta={th / math.pi:.3g}\pi$",
-                     loc="upper right", ncols=2)
+    ax2[0, 0].legend(
+        title=rf"input $\cos\theta|00\rangle+\sin\theta|11\rangle$, $\theta={th / math.pi:.3g}\pi$",
+        loc="upper right",
+        ncols=2,
+    )
     return {"timeseries": fig1, "speedup_vs_beta": fig2}

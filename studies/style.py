@@ -63,11 +63,19 @@ def styled(func):
     return wrapper
 
 
-def figure(ncols: int = 1, nrows: int = 1, *, width: float = COLUMN, height: float | None = None, **kw):
+def figure(
+    ncols: int = 1, nrows: int = 1, *, width: float = COLUMN, height: float | None = None, **kw
+):
     """A styled figure with ``nrows x ncols`` axes (constrained layout)."""
     with plt.rc_context(rc):
-        h = height if height is not None else width * 0.72 * nrows / max(1, ncols) * (1.0 if ncols == 1 else 1.35)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, h), layout="constrained", squeeze=False, **kw)
+        h = (
+            height
+            if height is not None
+            else width * 0.72 * nrows / max(1, ncols) * (1.0 if ncols == 1 else 1.35)
+        )
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(width, h), layout="constrained", squeeze=False, **kw
+        )
     return fig, axes
 
 
@@ -77,7 +85,9 @@ def band(ax, x, y, err=None, *, label=None, color=None, ls="-", nse: float = 1.0
     if err is not None:
         err = np.asarray(err)
         if np.any(err > 0):
-            ax.fill_between(x, y - nse * err, y + nse * err, color=line.get_color(), alpha=0.25, lw=0)
+            ax.fill_between(
+                x, y - nse * err, y + nse * err, color=line.get_color(), alpha=0.25, lw=0
+            )
     return line
 
 
@@ -85,5 +95,14 @@ def mark_time(ax, t, label=None, *, color="0.35"):
     """Vertical dotted line at ``t`` with an optional label at the top."""
     ax.axvline(t, color=color, ls=":", lw=0.9)
     if label:
-        ax.annotate(label, (t, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                    textcoords="offset points", va="top", ha="left", fontsize=7, color=color)
+        ax.annotate(
+            label,
+            (t, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            va="top",
+            ha="left",
+            fontsize=7,
+            color=color,
+        )

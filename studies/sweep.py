@@ -102,12 +102,16 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
             parts = text.split(":")
             log = len(parts) == 4 and parts[3] == "log"
             if len(parts) not in (3, 4) or (len(parts) == 4 and not log):
-                raise ParamError(f"--grid {key}: expected start:stop:num or start:stop:num:log, got {text!r}")
+                raise ParamError(
+                    f"--grid {key}: expected start:stop:num or start:stop:num:log, got {text!r}"
+                )
             try:
                 a, b = float(parts[0]), float(parts[1])
                 n = int(parts[2])
             except ValueError:
-                raise ParamError(f"--grid {key}: start and stop must be numbers and num an integer, got {text!r}") from None
+                raise ParamError(
+                    f"--grid {key}: start and stop must be numbers and num an integer, got {text!r}"
+                ) from None
             if n < 1:
                 raise ParamError(f"--grid {key}: num must be >= 1, got {n}")
             if log and (a <= 0 or b <= 0):
@@ -158,8 +162,19 @@ def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
         summary = jsonable(res.summary)
         rec = {"status": "ok", "summary": summary, "error": ""}
     except Exception as exc:  # a point that raises is recorded, not fatal
-        rec = {"status": "error", "summary": {}, "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
-    rec.update({"index": list(index), "params": jsonable(params), "seed": seed, "seconds": time.perf_counter() - t0})
+        rec = {
+            "status": "error",
+            "summary": {},
+            "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}",
+        }
+    rec.update(
+        {
+            "index": list(index),
+            "params": jsonable(params),
+            "seed": seed,
+            "seconds": time.perf_counter() - t0,
+        }
+    )
     return rec
 
 
@@ -218,16 +233,24 @@ def _executor(kind: str, workers: int | None, scheduler: str | None):
             from distributed import Client, LocalCluster
             from distributed import as_completed as das_completed
         except ImportError:
-            raise ParamError("--executor dask needs dask.distributed: pip install 'eplt[dask]'") from None
+            raise ParamError(
+                "--executor dask needs dask.distributed: pip install 'eplt[dask]'"
+            ) from None
         if scheduler:
             try:
                 client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                raise ParamError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from None
+                raise ParamError(
+                    f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}"
+                ) from None
             cluster = None
         else:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
             client = Client(cluster)
         try:
             yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
@@ -285,8 +308,12 @@ def run_sweep(
     if clash:
         raise ParamError(f"{sorted(clash)} given both as --set and --grid")
     base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
-    definition = {"study": st.NAME, "grid": grid.to_json(), "fixed": jsonable({k: base[k] for k in sorted(fixed)}),
-                  "seed": int(seed)}
+    definition = {
+        "study": st.NAME,
+        "grid": grid.to_json(),
+        "fixed": jsonable({k: base[k] for k in sorted(fixed)}),
+        "seed": int(seed),
+    }
     out = Path(out)
     spec_file = out / "sweep.json"
     if spec_file.exists():
@@ -330,12 +357,23 @@ def run_sweep(
     _atomic_write(out / "sweep.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
     n_failed = int((ds["status"].values != "ok").sum())
     failures = [
-        {"point": {k: jsonable(ds[k].values[i]) for k, i in zip(grid.keys, idx)}, "error": str(ds["error"].values[idx])}
+        {
+            "point": {k: jsonable(ds[k].values[i]) for k, i in zip(grid.keys, idx)},
+            "error": str(ds["error"].values[idx]),
+        }
         for idx in zip(*np.nonzero(ds["status"].values != "ok"))
     ]
-    summary = {"study": st.NAME, "points": int(np.prod(grid.shape)), "failed": n_failed, "skipped_existing": skipped,
-               "failures": failures}
-    _atomic_write(out / "sweep_summary.json", lambda p: p.write_text(json.dumps(jsonable(summary), indent=2) + "\n"))
+    summary = {
+        "study": st.NAME,
+        "points": int(np.prod(grid.shape)),
+        "failed": n_failed,
+        "skipped_existing": skipped,
+        "failures": failures,
+    }
+    _atomic_write(
+        out / "sweep_summary.json",
+        lambda p: p.write_text(json.dumps(jsonable(summary), indent=2) + "\n"),
+    )
     return SweepResult(ds, int(np.prod(grid.shape)), n_failed, skipped, out)
 
 
@@ -357,7 +395,12 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     keys: dict[str, None] = {}
     for rec in records.values():
         for k, v in _flatten(rec["summary"]).items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None or v in ("inf", "-inf"):
+            if (
+                (isinstance(v, (int, float))
+                and not isinstance(v, bool))
+                or v is None
+                or v in ("inf", "-inf")
+            ):
                 keys.setdefault(k, None)
     dims = grid.keys
     data = {}
@@ -374,7 +417,11 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     error = np.full(shape, "", dtype=object)
     seconds = np.full(shape, np.nan)
     for idx, rec in records.items():
-        status[idx], error[idx], seconds[idx] = rec["status"], rec["error"], rec.get("seconds", np.nan)
+        status[idx], error[idx], seconds[idx] = (
+            rec["status"],
+            rec["error"],
+            rec.get("seconds", np.nan),
+        )
     data["status"] = (dims, status.astype(str))
     data["error"] = (dims, error.astype(str))
     data["seconds"] = (dims, seconds, {"units": "s", "long_name": "wall time of the point"})
@@ -398,7 +445,14 @@ def sweep_figures(ds: xr.Dataset, key: str) -> dict:
             x, y = dims[1], dims[0]
             if ds.sizes[y] <= 6:
                 for i, yv in enumerate(ds[y].values):
-                    ax.plot(ds[x].values, da.sel({y: yv}).values, "o-", ms=3, color=style.COLORS[i % 8], label=f"{y}={yv:g}")
+                    ax.plot(
+                        ds[x].values,
+                        da.sel({y: yv}).values,
+                        "o-",
+                        ms=3,
+                        color=style.COLORS[i % 8],
+                        label=f"{y}={yv:g}",
+                    )
                 ax.legend()
             else:
                 mesh = ax.pcolormesh(ds[x].values, ds[y].values, da.values, shading="nearest")
@@ -408,7 +462,9 @@ def sweep_figures(ds: xr.Dataset, key: str) -> dict:
         else:
             rest = {d: 0 for d in dims[2:]}
             sub = da.isel(rest)
-            mesh = ax.pcolormesh(ds[dims[1]].values, ds[dims[0]].values, sub.values, shading="nearest")
+            mesh = ax.pcolormesh(
+                ds[dims[1]].values, ds[dims[0]].values, sub.values, shading="nearest"
+            )
             fig.colorbar(mesh, ax=ax, label=key)
             ax.set_xlabel(dims[1])
             ax.set_ylabel(dims[0])
@@ -428,7 +484,11 @@ def add_sweep_parser(sub) -> None:
     s.add_argument("--workers", help="number of worker processes (default: all cores)")
     s.add_argument("--out", help="sweep folder (default results/sweep-NAME)")
     s.add_argument("--seed", default="0", help="root seed")
-    s.add_argument("--resume", action="store_true", help="continue a sweep in an existing folder (the default when the folder holds the same sweep)")
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a sweep in an existing folder (the default when the folder holds the same sweep)",
+    )
     s.add_argument("--plot", help="summary key to plot (default: the study's SWEEP_PLOT_KEY)")
     s.add_argument("--format", default="png,pdf")
     s.add_argument("--quiet", action="store_true")
@@ -465,21 +525,41 @@ def cmd_sweep(args) -> int:
     if args.resume and not (out / "sweep.json").exists():
         raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
     progress = not args.quiet and sys.stderr.isatty()
-    res = run_sweep(st.NAME, grid, fixed=fixed, seed=_seed(args.seed), out=out, executor=args.executor,
-                    workers=workers, scheduler=args.scheduler, progress=progress)
+    res = run_sweep(
+        st.NAME,
+        grid,
+        fixed=fixed,
+        seed=_seed(args.seed),
+        out=out,
+        executor=args.executor,
+        workers=workers,
+        scheduler=args.scheduler,
+        progress=progress,
+    )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
-    numeric = [k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"]
+    numeric = [
+        k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"
+    ]
     if key is None and numeric:
         key = numeric[0]
     if key is not None:
         if key not in res.dataset:
-            raise UsageError(f"--plot: {key!r} is not a summary value of {st.NAME} (choose from {', '.join(numeric)})")
+            raise UsageError(
+                f"--plot: {key!r} is not a summary value of {st.NAME} (choose from {', '.join(numeric)})"
+            )
         for name, fig in sweep_figures(res.dataset, key).items():
             for fmt in fmts:
-                _atomic_write(out / f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+                _atomic_write(
+                    out / f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt)
+                )
     if not args.quiet:
-        print(f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc")
+        print(
+            f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"
+        )
     if res.n_failed:
-        print(f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json", file=sys.stderr)
+        print(
+            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -61,8 +61,10 @@ def test_multipartite_bipartitions():
     for subsys in [0, 1, 2, [0, 1], [1, 2]]:
         assert M.negativity(rho, subsys) == pytest.approx(0.5, abs=TOL)
     # Phi+ on parties (0, 2) with party 1 in |0>: cut {1} is unentangled.
-    psi = (qutip.tensor(qutip.basis(2, 0), qutip.basis(3, 0), qutip.basis(2, 0))
-           + qutip.tensor(qutip.basis(2, 1), qutip.basis(3, 0), qutip.basis(2, 1))).unit()
+    psi = (
+        qutip.tensor(qutip.basis(2, 0), qutip.basis(3, 0), qutip.basis(2, 0))
+        + qutip.tensor(qutip.basis(2, 1), qutip.basis(3, 0), qutip.basis(2, 1))
+    ).unit()
     assert M.negativity(psi, 1) == pytest.approx(0.0, abs=TOL)
     assert M.negativity(psi, 2) == pytest.approx(0.5, abs=TOL)
     with pytest.raises(ValueError, match="subsys"):
@@ -95,7 +97,15 @@ def _fef_bruteforce(rho, rng, n=4000):
 
     best = min((f(x) for x in rng.normal(size=(n, 4)) * 2), default=0)
     for x0 in rng.normal(size=(8, 4)):
-        best = min(best, minimize(f, x0, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000}).fun)
+        best = min(
+            best,
+            minimize(
+                f,
+                x0,
+                method="Nelder-Mead",
+                options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000},
+            ).fun,
+        )
     return -best
 
 
@@ -113,7 +123,7 @@ def test_fef_two_qubits_exact_matches_direct_maximisation():
         # Nelder-Mead converges to ~1e-9 on this smooth 4-parameter problem.
         assert exact == pytest.approx(brute, abs=1e-7)
         # The ascent used for d > 2 must agree on qubits too.
-        val, info = M._fef_qudits(rho.full(), 2, 20, rng, 1e-14)
+        val, _ = M._fef_qudits(rho.full(), 2, 20, rng, 1e-14)
         assert val == pytest.approx(exact, abs=1e-9)
 
 
@@ -140,7 +150,10 @@ def test_distances_entropies():
     # S(I/2 || tau) = -ln 2 - (ln 0.7 + ln 0.3)/2
     expected = -np.log(2) - 0.5 * (np.log(0.7) + np.log(0.3))
     assert np.allclose(M.marginal_relative_entropies(rho, [tau, tau]), expected, atol=TOL)
-    assert M.relative_entropy(qutip.ket2dm(qutip.basis(2, 1)), qutip.ket2dm(qutip.basis(2, 0))) == np.inf
+    assert (
+        M.relative_entropy(qutip.ket2dm(qutip.basis(2, 1)), qutip.ket2dm(qutip.basis(2, 0)))
+        == np.inf
+    )
     assert M.mutual_information(rho, base=2) == pytest.approx(2.0, abs=TOL)
     assert M.mutual_information(qutip.tensor(tau, tau)) == pytest.approx(0.0, abs=TOL)
     assert M.trace_distance(bell_state("00"), bell_state("11")) == pytest.approx(1.0, abs=TOL)
@@ -162,5 +175,5 @@ def test_rejects_non_states(bad, match):
 
 
 def test_rejects_non_qobj():
-    with pytest.raises(TypeError, match="rho must be a qutip.Qobj"):
+    with pytest.raises(TypeError, match=r"rho must be a qutip\.Qobj"):
         M.negativity(np.eye(4) / 4)

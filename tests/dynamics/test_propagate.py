@@ -9,10 +9,18 @@ import pytest
 import qutip
 
 from baths.environment import Drive, Environment, Kick, Protocol, Reset, thermal_bath, thermal_reset
-from baths.processes import BrownianNoise, FixedSignal, GaussianPulses, HaarPulses, OrnsteinUhlenbeck, PoissonClock, RandomTelegraph
+from baths.processes import (
+    BrownianNoise,
+    FixedSignal,
+    GaussianPulses,
+    HaarPulses,
+    OrnsteinUhlenbeck,
+    PoissonClock,
+    RandomTelegraph,
+)
 from baths.thermal import nbar_from_beta, qubit_hamiltonian, thermal_state
 from dynamics.channels import eplt_channel, isotropic_twirl
-from dynamics.measures import negativity, trace_distance
+from dynamics.measures import trace_distance
 from dynamics.metrics import sudden_death_time
 from dynamics.model import Model
 from dynamics.propagate import Exact, Sampled, SegmentAveraged, evolve, realization_seed
@@ -20,7 +28,11 @@ from dynamics.states import phi_plus, random_state
 from tests.systems import gad_esd_time, qubit_populations, shared_reset_esd_time
 
 H1 = qubit_hamiltonian(1.0)
-PAULI = [qutip.sigmax().full() / math.sqrt(2), qutip.sigmay().full() / math.sqrt(2), qutip.sigmaz().full() / math.sqrt(2)]
+PAULI = [
+    qutip.sigmax().full() / math.sqrt(2),
+    qutip.sigmay().full() / math.sqrt(2),
+    qutip.sigmaz().full() / math.sqrt(2),
+]
 
 
 def drive_terms(kappa=1.0, name="drive", process=None):
@@ -45,8 +57,12 @@ def test_exact_gad_matches_qutip_mesolve():
     t = np.linspace(0, 3, 13)
     res = evolve(rho_generic(), env, t, e_ops=["negativity"], store_states=True)
     c = [math.sqrt(nb + 1) * qutip.destroy(2), math.sqrt(nb) * qutip.create(2)]
-    c_ops = [qutip.tensor(o, qutip.qeye(2)) for o in c] + [qutip.tensor(qutip.qeye(2), o) for o in c]
-    ref = qutip.mesolve(qutip.qzero([2, 2]), rho_generic(), t, c_ops, options={"atol": 1e-12, "rtol": 1e-11})
+    c_ops = [qutip.tensor(o, qutip.qeye(2)) for o in c] + [
+        qutip.tensor(qutip.qeye(2), o) for o in c
+    ]
+    ref = qutip.mesolve(
+        qutip.qzero([2, 2]), rho_generic(), t, c_ops, options={"atol": 1e-12, "rtol": 1e-11}
+    )
     # mesolve's adaptive integrator at atol 1e-12: agreement to ~1e-10.
     for a, b in zip(res.states, ref.states):
         assert np.abs(a.full() - b.full()).max() < 1e-9
@@ -54,8 +70,19 @@ def test_exact_gad_matches_qutip_mesolve():
 
 def test_correlated_drive_generator_jump_operators_match_qutip():
     env = Environment((2, 2), drive_terms(kappa=0.7))
-    jumps = [math.sqrt(0.7) * (qutip.tensor(qutip.Qobj(p), qutip.qeye(2)) - qutip.tensor(qutip.qeye(2), qutip.Qobj(p.conj()))) for p in PAULI]
-    assert np.allclose(env.averaged_generator().to_qutip().full(), qutip.liouvillian(None, jumps).full(), atol=1e-13)
+    jumps = [
+        math.sqrt(0.7)
+        * (
+            qutip.tensor(qutip.Qobj(p), qutip.qeye(2))
+            - qutip.tensor(qutip.qeye(2), qutip.Qobj(p.conj()))
+        )
+        for p in PAULI
+    ]
+    assert np.allclose(
+        env.averaged_generator().to_qutip().full(),
+        qutip.liouvillian(None, jumps).full(),
+        atol=1e-13,
+    )
 
 
 def test_shared_poisson_reset_generator():
@@ -138,10 +165,14 @@ def test_shared_reset_dies_later_than_independent_reset():
     indep = evolve(phi_plus(), env.independent(), t, e_ops=["negativity"])
 
     def refine_for(e):
-        return lambda tt: evolve(phi_plus(), e, [0.0, tt], e_ops=["negativity"]).expect["negativity"][-1]
+        return lambda tt: evolve(phi_plus(), e, [0.0, tt], e_ops=["negativity"]).expect[
+            "negativity"
+        ][-1]
 
     ts = sudden_death_time(t, shared.expect["negativity"], refine=refine_for(env), xtol=1e-10).time
-    ti = sudden_death_time(t, indep.expect["negativity"], refine=refine_for(env.independent()), xtol=1e-10).time
+    ti = sudden_death_time(
+        t, indep.expect["negativity"], refine=refine_for(env.independent()), xtol=1e-10
+    ).time
     assert ts == pytest.approx(shared_reset_esd_time(p0, 1.0), abs=1e-8)
     assert ts > ti
 
@@ -154,7 +185,11 @@ def _speedup_protocol(beta, kappa=5.0, r=1.0, shared_drive=True, shared_clock=Tr
     E = eplt_channel(tau, tau)
     clk = PoissonClock(rate=r, name="clock")
     drive = Environment((2, 2), drive_terms(kappa), correlation=1.0 if shared_drive else 0.0)
-    reset = Environment((2, 2), [Reset(clk, 0, E.omega[0]), Reset(clk, 1, E.omega[1])], correlation=1.0 if shared_clock else 0.0)
+    reset = Environment(
+        (2, 2),
+        [Reset(clk, 0, E.omega[0]), Reset(clk, 1, E.omega[1])],
+        correlation=1.0 if shared_clock else 0.0,
+    )
     hold = Environment((2, 2), gad(beta, 1.0))
     t_reset = math.log(1 / E.gamma) / r
     return Protocol([(t_twirl, drive), (t_reset, reset), (math.inf, hold)]), E, t_twirl + t_reset
@@ -164,7 +199,9 @@ def test_staged_correlated_protocol_reproduces_eplt_channel():
     beta = 1.0
     rho0 = rho_generic()
     proto, E, t_star = _speedup_protocol(beta, kappa=5.0, t_twirl=3.0)
-    res = evolve(rho0, proto, [0.0, t_star, t_star + 1.0], store_states=True, e_ops=["marginal_distance"])
+    res = evolve(
+        rho0, proto, [0.0, t_star, t_star + 1.0], store_states=True, e_ops=["marginal_distance"]
+    )
     # twirl error after t_twirl: e^{-gap t} with gap = 2 kappa = 10 -> ~1e-13
     assert trace_distance(res.states[1], E(rho0)) < 1e-10
     assert np.all(res.expect["marginal_distance"][1] < 1e-10)
@@ -178,7 +215,9 @@ def test_staged_protocol_variants_at_t_star(beta):
     gamma = 2 * p1
     results = {}
     for label, sd, sc in [("corr", True, True), ("indep", False, False), ("mixed", True, False)]:
-        proto, E, t_star = _speedup_protocol(beta, shared_drive=sd, shared_clock=sc, t_twirl=1e-9 if sd else 3.0)
+        proto, _, t_star = _speedup_protocol(
+            beta, shared_drive=sd, shared_clock=sc, t_twirl=1e-9 if sd else 3.0
+        )
         res = evolve(phi_plus(), proto, [0.0, t_star], e_ops=["negativity", "marginal_distance"])
         results[label] = res
         assert np.all(res.expect["marginal_distance"][-1] < 1e-8)
@@ -205,7 +244,9 @@ def test_sampled_brownian_drive_agrees_with_exact():
     t = np.linspace(0, 1, 5)
     e_ops = ["phi_plus_overlap", "purity", "marginal_distance"]
     exact = evolve(rho_generic(), env, t, e_ops=e_ops)
-    sampled = evolve(rho_generic(), env, t, e_ops=e_ops, method=Sampled(ntraj=2000, dt=0.005), seed=3)
+    sampled = evolve(
+        rho_generic(), env, t, e_ops=e_ops, method=Sampled(ntraj=2000, dt=0.005), seed=3
+    )
     # 4 standard errors (jackknife over 16 blocks); discretisation error O(dt) ~ 1e-4 << SE.
     _within(sampled, exact)
 
@@ -231,13 +272,20 @@ def test_sampled_is_reproducible_and_independent_of_batching():
         assert np.allclose(a.expect[k], b.expect[k], atol=1e-13, rtol=0)
     c = evolve(phi_plus(), env, t, method=Sampled(ntraj=64), seed=6)
     assert not np.allclose(a.expect["phi_plus_overlap"], c.expect["phi_plus_overlap"])
-    assert realization_seed(5, 3).generate_state(2).tolist() == np.random.SeedSequence(5).spawn(4)[3].generate_state(2).tolist()
+    assert (
+        realization_seed(5, 3).generate_state(2).tolist()
+        == np.random.SeedSequence(5).spawn(4)[3].generate_state(2).tolist()
+    )
 
 
 def _pulse_env(kappa=5.0, segments=20, T=2.0, correlation=1.0):
     seg = T / segments
     proc = GaussianPulses(segment=seg, variance=kappa / seg / 2, channels=3, name="pulses")
-    return Environment((2, 2), [Drive(proc, 0, PAULI), Drive(proc, 1, PAULI, conjugate=True)] + gad(1.0), correlation=correlation)
+    return Environment(
+        (2, 2),
+        [Drive(proc, 0, PAULI), Drive(proc, 1, PAULI, conjugate=True)] + gad(1.0),
+        correlation=correlation,
+    )
 
 
 @pytest.mark.parametrize("correlation", [1.0, 0.0])
@@ -263,7 +311,9 @@ def test_haar_pulses_segment_average_is_the_twirl_after_one_segment():
     proc = HaarPulses(segment=0.5, d=2, name="haar")
     env = Environment((2, 2), [Drive(proc, 0), Drive(proc, 1, conjugate=True)])
     rho0 = rho_generic()
-    res = evolve(rho0, env, [0.0, 0.5], method=SegmentAveraged(samples=4000, seed=1), store_states=True)
+    res = evolve(
+        rho0, env, [0.0, 0.5], method=SegmentAveraged(samples=4000, seed=1), store_states=True
+    )
     # Sampled Haar average: error ~ 1/sqrt(4000) ~ 0.016 in trace distance.
     assert trace_distance(res.states[-1], isotropic_twirl(rho0)) < 0.05
 
@@ -275,13 +325,17 @@ def test_factorized_realization_matches_full_qutip_mesolve():
     edges = np.linspace(0, 1, 6)
     values = rng.normal(size=(5, 3)) * 2
     proc = FixedSignal(times=tuple(edges), values=tuple(map(tuple, values)), name="fixed")
-    env = Environment((2, 2), [Drive(proc, 0, PAULI), Drive(proc, 1, PAULI, conjugate=True)] + gad(0.8))
+    env = Environment(
+        (2, 2), [Drive(proc, 0, PAULI), Drive(proc, 1, PAULI, conjugate=True)] + gad(0.8)
+    )
     rho0 = rho_generic()
     t = np.linspace(0, 1, 11)
     res = evolve(rho0, env, t, method=Sampled(ntraj=1, groups=1), seed=0, store_states=True)
     nb = nbar_from_beta(0.8)
     c = [math.sqrt(nb + 1) * qutip.destroy(2), math.sqrt(nb) * qutip.create(2)]
-    c_ops = [qutip.tensor(o, qutip.qeye(2)) for o in c] + [qutip.tensor(qutip.qeye(2), o) for o in c]
+    c_ops = [qutip.tensor(o, qutip.qeye(2)) for o in c] + [
+        qutip.tensor(qutip.qeye(2), o) for o in c
+    ]
     I2 = qutip.qeye(2)
     gens = [qutip.tensor(qutip.Qobj(P), I2) - qutip.tensor(I2, qutip.Qobj(P.conj())) for P in PAULI]
     # qutip integrates each constant piece separately (its adaptive stepper loses ~1e-8
@@ -300,8 +354,12 @@ def test_factorized_realization_matches_full_qutip_mesolve():
 def test_coloured_noise_runs_and_keeps_marginals_sampled():
     proc = OrnsteinUhlenbeck(sigma=1.0, tau_c=0.3, channels=3, name="ou")
     tel = RandomTelegraph(rate=2.0, amplitude=1.0, name="tel")
-    terms = [Drive(proc, 0, PAULI), Drive(proc, 1, PAULI, conjugate=True),
-             Drive(tel, 0, [PAULI[2]]), Drive(tel, 1, [PAULI[2]])] + gad(1.0)
+    terms = [
+        Drive(proc, 0, PAULI),
+        Drive(proc, 1, PAULI, conjugate=True),
+        Drive(tel, 0, [PAULI[2]]),
+        Drive(tel, 1, [PAULI[2]]),
+    ] + gad(1.0)
     env = Environment((2, 2), terms)
     res = evolve(phi_plus(), env, np.linspace(0, 1, 3), ntraj=200, seed=1)
     assert res.method == "sampled"
@@ -341,7 +399,11 @@ def test_models_pickle():
         (lambda: PoissonClock(rate=-1.0), ValueError, "rate must lie"),
         (lambda: BrownianNoise(kappa=-1.0), ValueError, "kappa must lie"),
         (lambda: Environment((2, 2), [thermal_bath(2, H1, 1.0, rate=1.0)]), ValueError, "party 2"),
-        (lambda: Environment((2, 3), [thermal_bath(1, H1, 1.0, rate=1.0)]), ValueError, "dimension"),
+        (
+            lambda: Environment((2, 3), [thermal_bath(1, H1, 1.0, rate=1.0)]),
+            ValueError,
+            "dimension",
+        ),
         (lambda: Environment((2, 2), drive_terms(), correlation=1.5), ValueError, r"\[0, 1\]"),
         (lambda: Sampled(ntraj=0), ValueError, "ntraj must be an integer >= 1"),
     ],
@@ -359,7 +421,9 @@ def test_bad_evolve_arguments():
         evolve(phi_plus(3), env, [0.0, 1.0])
     with pytest.raises(ValueError, match="ntraj"):
         evolve(phi_plus(), env, [0.0, 1.0], ntraj=0)
-    with pytest.raises(ValueError, match="unknown observable 'negativty'; did you mean 'negativity'"):
+    with pytest.raises(
+        ValueError, match="unknown observable 'negativty'; did you mean 'negativity'"
+    ):
         evolve(phi_plus(), env, [0.0, 1.0], e_ops=["negativty"])
     with pytest.raises(TypeError, match="not white"):
         evolve(phi_plus(), _pulse_env(), [0.0, 1.0], method=Exact())
@@ -369,7 +433,7 @@ def test_bad_evolve_arguments():
 
 def test_heat_currents_closed_form_and_energy_balance():
     beta = 1.0
-    p0, p1 = qubit_populations(beta)
+    _, p1 = qubit_populations(beta)
     nb = nbar_from_beta(beta)
     tau = thermal_state(H1, beta)
     clk = PoissonClock(rate=0.7, name="clock")
@@ -397,7 +461,9 @@ def test_chosen_bipartition_negativity():
 
     psi = qt.tensor(qt.bell_state("00"), qt.basis(2, 0))  # Phi+ on (0, 1), party 2 in |0>
     rho = qt.ket2dm(psi)
-    res = evolve(rho, Model((2, 2, 2)), [0.0], e_ops=["negativity[2]", "negativity[0]", "negativity[1,2]"])
+    res = evolve(
+        rho, Model((2, 2, 2)), [0.0], e_ops=["negativity[2]", "negativity[0]", "negativity[1,2]"]
+    )
     assert res.expect["negativity[2]"][0] == pytest.approx(0.0, abs=1e-14)
     assert res.expect["negativity[0]"][0] == pytest.approx(0.5, abs=1e-14)
     assert res.expect["negativity[1,2]"][0] == pytest.approx(0.5, abs=1e-14)

@@ -8,7 +8,16 @@ import pytest
 
 from studies.cli import main
 
-SMALL = ["--set", "n_times=21", "--set", "n_beta=4", "--set", "kappa_ratios=10", "--set", "beta_max=8"]
+SMALL = [
+    "--set",
+    "n_times=21",
+    "--set",
+    "n_beta=4",
+    "--set",
+    "kappa_ratios=10",
+    "--set",
+    "beta_max=8",
+]
 
 
 def run_cli(args, capsys):
@@ -19,11 +28,18 @@ def run_cli(args, capsys):
 
 def test_run_writes_all_outputs(tmp_path, capsys):
     out = tmp_path / "o"
-    code, stdout, err = run_cli(["run", "speedup", "--out", str(out), *SMALL], capsys)
+    code, _, err = run_cli(["run", "speedup", "--out", str(out), *SMALL], capsys)
     assert code == 0, err
     names = {p.name for p in out.iterdir()}
-    for f in ("data.nc", "summary.json", "metadata.json", "timeseries.png", "timeseries.pdf",
-              "speedup_vs_beta.png", "speedup_vs_beta.pdf"):
+    for f in (
+        "data.nc",
+        "summary.json",
+        "metadata.json",
+        "timeseries.png",
+        "timeseries.pdf",
+        "speedup_vs_beta.png",
+        "speedup_vs_beta.pdf",
+    ):
         assert f in names
     assert not [n for n in names if n.endswith(".tmp")]
     meta = json.loads((out / "metadata.json").read_text())
@@ -40,19 +56,27 @@ def test_run_writes_all_outputs(tmp_path, capsys):
     "args, needle",
     [
         (["run", "speedupp"], "unknown study 'speedupp'; did you mean 'speedup'?"),
-        (["run", "speedup", "--set", "kapa=3"], "unknown parameter 'kapa' for study 'speedup'; did you mean 'kappa'?"),
+        (
+            ["run", "speedup", "--set", "kapa=3"],
+            "unknown parameter 'kapa' for study 'speedup'; did you mean 'kappa'?",
+        ),
         (["run", "speedup", "--set", "kappa=abc"], "kappa must be a number"),
         (["run", "speedup", "--set", "eps=2"], "eps must lie in (0, 0.5)"),
         (["run", "speedup", "--set", "n_times=3.5"], "n_times must be an integer"),
         (["run", "speedup", "--set", "kappa"], "--set expects key=value"),
         (["run", "speedup", "--seed", "-1"], "--seed must be a non-negative integer"),
         (["run", "speedup", "--format", "gif"], "--format must be"),
-        (["run", "speedup", "--set", "beta=800"], "no entanglement-preserving local thermalization"),
+        (
+            ["run", "speedup", "--set", "beta=800"],
+            "no entanglement-preserving local thermalization",
+        ),
         (["bogus"], "invalid choice"),
     ],
 )
 def test_bad_input_one_line_exit_2(args, needle, capsys, tmp_path):
-    code, out, err = run_cli([*args, *(["--out", str(tmp_path / "x")] if args[0] == "run" else [])], capsys)
+    code, _, err = run_cli(
+        [*args, *(["--out", str(tmp_path / "x")] if args[0] == "run" else [])], capsys
+    )
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("eplt: error:")
@@ -63,12 +87,18 @@ def test_bad_input_one_line_exit_2(args, needle, capsys, tmp_path):
 def test_malformed_toml_and_config(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("kappa = = 3\n")
-    code, _, err = run_cli(["run", "speedup", "--config", str(bad), "--out", str(tmp_path / "x")], capsys)
+    code, _, err = run_cli(
+        ["run", "speedup", "--config", str(bad), "--out", str(tmp_path / "x")], capsys
+    )
     assert code == 2 and "malformed TOML" in err and len(err.strip().splitlines()) == 1
     good = tmp_path / "good.toml"
-    good.write_text("seed = 7\n[params]\nn_times = 21\nn_beta = 4\nkappa_ratios = [10.0]\nbeta_max = 8.0\n")
+    good.write_text(
+        "seed = 7\n[params]\nn_times = 21\nn_beta = 4\nkappa_ratios = [10.0]\nbeta_max = 8.0\n"
+    )
     out = tmp_path / "g"
-    code, _, err = run_cli(["run", "speedup", "--config", str(good), "--out", str(out), "--quiet"], capsys)
+    code, _, err = run_cli(
+        ["run", "speedup", "--config", str(good), "--out", str(out), "--quiet"], capsys
+    )
     assert code == 0, err
     assert json.loads((out / "metadata.json").read_text())["seed"] == 7
 
@@ -78,11 +108,13 @@ def test_existing_folder_is_never_overwritten_without_force(tmp_path, capsys):
     out.mkdir()
     keep = out / "notes.txt"
     keep.write_text("precious")
-    (out / "summary.json").write_text("{\"old\": true}")
+    (out / "summary.json").write_text('{"old": true}')
     code, _, err = run_cli(["run", "speedup", "--out", str(out), *SMALL], capsys)
     assert code == 2 and "not empty" in err and "--force" in err
-    assert keep.read_text() == "precious" and (out / "summary.json").read_text() == "{\"old\": true}"
-    code, _, _ = run_cli(["run", "speedup", "--out", str(out), "--force", "--quiet", *SMALL], capsys)
+    assert keep.read_text() == "precious" and (out / "summary.json").read_text() == '{"old": true}'
+    code, _, _ = run_cli(
+        ["run", "speedup", "--out", str(out), "--force", "--quiet", *SMALL], capsys
+    )
     assert code == 0
     assert keep.read_text() == "precious"  # unrelated files survive --force
 
@@ -102,5 +134,7 @@ def test_list_and_describe(capsys):
 
 
 def test_python_dash_m_entry_point():
-    out = subprocess.run([sys.executable, "-m", "studies", "run", "nope"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "studies", "run", "nope"], capture_output=True, text=True
+    )
     assert out.returncode == 2 and out.stderr.count("\n") == 1

@@ -28,7 +28,9 @@ def test_headline_numbers_match_closed_forms(result):
     assert s["speedup"] == pytest.approx(s["t_eps_reference"] / s["t_star"], rel=1e-12)
     neg = s["negativity_at_t_star"]
     assert neg["correlated"] == pytest.approx(p1, abs=1e-10)
-    assert neg["shared_drive_independent_clocks"] == pytest.approx(max(0.0, gamma * (2 * gamma - 1) / 2), abs=1e-10)
+    assert neg["shared_drive_independent_clocks"] == pytest.approx(
+        max(0.0, gamma * (2 * gamma - 1) / 2), abs=1e-10
+    )
     assert neg["independent"] == pytest.approx(0.0, abs=1e-10)
     for sc in ("correlated", "shared_drive_independent_clocks", "independent"):
         assert s["marginal_distance_at_t_star"][sc] < 1e-10

@@ -51,14 +51,18 @@ def test_serial_sweep_dataset(serial):
 
 
 def test_process_pool_identical_to_serial(serial, tmp_path):
-    res = run_sweep("speedup", GRID, fixed=FIXED, seed=3, out=tmp_path / "p", executor="processes", workers=2)
+    res = run_sweep(
+        "speedup", GRID, fixed=FIXED, seed=3, out=tmp_path / "p", executor="processes", workers=2
+    )
     _same(serial.dataset, res.dataset)
 
 
 @pytest.mark.slow
 def test_dask_local_cluster_identical_to_serial(serial, tmp_path):
     pytest.importorskip("distributed")
-    res = run_sweep("speedup", GRID, fixed=FIXED, seed=3, out=tmp_path / "d", executor="dask", workers=2)
+    res = run_sweep(
+        "speedup", GRID, fixed=FIXED, seed=3, out=tmp_path / "d", executor="dask", workers=2
+    )
     _same(serial.dataset, res.dataset)
 
 
@@ -82,8 +86,27 @@ def test_rerun_skips_finished_points_and_refuses_other_sweeps(serial, tmp_path):
 
 def test_failing_point_is_recorded_and_others_finish(tmp_path, capsys):
     out = tmp_path / "f"
-    code = main(["sweep", "speedup", "--grid", "beta=1,800", "--set", "n_times=11", "--set", "n_beta=2",
-                 "--set", "kappa_ratios=10", "--set", "beta_max=2", "--executor", "serial", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "sweep",
+            "speedup",
+            "--grid",
+            "beta=1,800",
+            "--set",
+            "n_times=11",
+            "--set",
+            "n_beta=2",
+            "--set",
+            "kappa_ratios=10",
+            "--set",
+            "beta_max=2",
+            "--executor",
+            "serial",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "1 of 2 points failed" in err
     summary = json.loads((out / "sweep_summary.json").read_text())
@@ -118,7 +141,11 @@ def test_bad_grid_one_line_exit_2(grid, needle, tmp_path, capsys):
 def test_parse_grid_ranges():
     from studies import speedup
 
-    g = parse_grid(["beta=1:3:3", "kappa=1:100:3:log", "input=phi_plus,schmidt"], speedup.PARAMS, study="speedup")
+    g = parse_grid(
+        ["beta=1:3:3", "kappa=1:100:3:log", "input=phi_plus,schmidt"],
+        speedup.PARAMS,
+        study="speedup",
+    )
     assert g.axes[0] == ("beta", (1.0, 2.0, 3.0))
     assert np.allclose(g.axes[1][1], (1.0, 10.0, 100.0))
     assert g.shape == (3, 3, 2)
@@ -126,9 +153,32 @@ def test_parse_grid_ranges():
 
 def _sweep_cmd(out):
     # ~0.5 s per point, so that the kill lands mid-sweep
-    return [sys.executable, "-m", "studies", "sweep", "speedup", "--grid", "beta=0.5,1,1.5", "--grid", "kappa=5,10",
-            "--set", "n_times=11", "--set", "n_beta=12", "--set", "kappa_ratios=10", "--set", "beta_max=2",
-            "--executor", "serial", "--seed", "3", "--out", str(out), "--quiet"]
+    return [
+        sys.executable,
+        "-m",
+        "studies",
+        "sweep",
+        "speedup",
+        "--grid",
+        "beta=0.5,1,1.5",
+        "--grid",
+        "kappa=5,10",
+        "--set",
+        "n_times=11",
+        "--set",
+        "n_beta=12",
+        "--set",
+        "kappa_ratios=10",
+        "--set",
+        "beta_max=2",
+        "--executor",
+        "serial",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
 
 
 def _wait_for_points(folder, k, timeout=120.0):
@@ -153,7 +203,10 @@ def test_sigkill_and_resume_gives_the_uninterrupted_dataset(tmp_path):
     done = len(list((cut / "points").glob("p_*.json")))
     assert 1 <= done < 6, "the sweep must be killed mid-run"
     subprocess.run([*_sweep_cmd(cut), "--resume"], check=True, capture_output=True)
-    with xr.open_dataset(full / "sweep.nc", engine="scipy") as a, xr.open_dataset(cut / "sweep.nc", engine="scipy") as b:
+    with (
+        xr.open_dataset(full / "sweep.nc", engine="scipy") as a,
+        xr.open_dataset(cut / "sweep.nc", engine="scipy") as b,
+    ):
         _same(a.load(), b.load())
     assert len(list((cut / "points").glob("p_*.json"))) == 6
 
@@ -161,7 +214,9 @@ def test_sigkill_and_resume_gives_the_uninterrupted_dataset(tmp_path):
 @pytest.mark.slow
 def test_dask_worker_killed_mid_sweep_all_points_complete(tmp_path):
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     client = distributed.Client(cluster)
     try:
         pids = list(client.run(os.getpid).values())
@@ -170,8 +225,15 @@ def test_dask_worker_killed_mid_sweep_all_points_complete(tmp_path):
         results = {}
 
         def go():
-            results["res"] = run_sweep("speedup", grid, fixed=SLOW, seed=1, out=out, executor="dask",
-                                       scheduler=cluster.scheduler_address)
+            results["res"] = run_sweep(
+                "speedup",
+                grid,
+                fixed=SLOW,
+                seed=1,
+                out=out,
+                executor="dask",
+                scheduler=cluster.scheduler_address,
+            )
 
         th = threading.Thread(target=go)
         th.start()
@@ -198,8 +260,15 @@ def test_sampled_evolve_over_executor_is_bit_identical():
     G = gellmann_basis(2)
     proc = BrownianNoise(kappa=1.0, channels=3, name="drive")
     H = qubit_hamiltonian(1.0)
-    env = Environment((2, 2), [Drive(proc, 0, G), Drive(proc, 1, G, conjugate=True),
-                                thermal_bath(0, H, 1.0, rate=1.0), thermal_bath(1, H, 1.0, rate=1.0)])
+    env = Environment(
+        (2, 2),
+        [
+            Drive(proc, 0, G),
+            Drive(proc, 1, G, conjugate=True),
+            thermal_bath(0, H, 1.0, rate=1.0),
+            thermal_bath(1, H, 1.0, rate=1.0),
+        ],
+    )
     t = np.linspace(0, 0.5, 3)
     a = evolve(phi_plus(), env, t, method=Sampled(ntraj=96, groups=8), seed=9)
     with ThreadPoolExecutor(3) as ex:
