@@ -51,7 +51,7 @@ def ours(n: int):
     return time.perf_counter() - t0, np.asarray(res.expect["ghz_fidelity"])
 
 
-def with_qutip(n: int):
+def with_qutip(n: int, options=None):
     nb = nbar_from_beta(BETA, 1.0)
     a = qutip.destroy(2)
     ops = [math.sqrt(RATE * (nb + 1)) * a, math.sqrt(RATE * nb) * a.dag()]
@@ -65,7 +65,7 @@ def with_qutip(n: int):
     rho0 = ghz_state(n)
     H = qutip.qzero([2] * n)
     t0 = time.perf_counter()
-    res = qutip.mesolve(H, rho0, TLIST, c_ops, e_ops=[rho0])  # rho0 is the GHZ projector
+    res = qutip.mesolve(H, rho0, TLIST, c_ops, e_ops=[rho0], options=options)  # rho0: GHZ projector
     return time.perf_counter() - t0, np.real(np.asarray(res.expect[0]))
 
 
@@ -82,7 +82,7 @@ def main(argv=None) -> dict:
     ours(2)
     with_qutip(2)
 
-    t_ours, t_qutip, fid_dev = {}, {}, {}
+    t_ours, t_qutip, fid_dev, tight_dev = {}, {}, {}, {}
     fids = {}
     largest = None
     for n in n_ours:
@@ -107,6 +107,12 @@ def main(argv=None) -> dict:
         if n in fids:
             fid_dev[n] = float(np.abs(fids[n] - f).max())
         print(f"  qutip  n={n:2d}: {dt:9.3f} s   max |F_ours - F_qutip| = {fid_dev.get(n, float('nan')):.1e}", flush=True)
+        if fid_dev.get(n, 0) > 1e-6 and dt < 30:
+            # qutip's default tolerances (atol 1e-8, rtol 1e-6) limit the agreement; an
+            # untimed reference run at tight tolerances shows whose error it is.
+            _, f_tight = with_qutip(n, options={"atol": 1e-11, "rtol": 1e-9})
+            tight_dev[n] = float(np.abs(fids[n] - f_tight).max())
+            print(f"         qutip atol 1e-11, rtol 1e-9 (untimed): max |F_ours - F_qutip| = {tight_dev[n]:.1e}")
         if dt > QUTIP_LIMIT_S:
             break
 
@@ -122,16 +128,18 @@ def main(argv=None) -> dict:
             f"{n:3d} {to if to is not None else float('nan'):10.3f} {tq if tq is not None else float('nan'):10.3f}"
             f" {ratio if ratio is not None else float('nan'):9.1f} {fid_dev.get(n, float('nan')):9.1e}"
         )
-    agree = all(v < 1e-6 for v in fid_dev.values())
-    print(f"\nGHZ fidelity agrees with qutip to 1e-6 wherever both ran: {agree}"
-          f" (max deviation {max(fid_dev.values(), default=float('nan')):.1e})")
+    best = {n: min(v, tight_dev.get(n, v)) for n, v in fid_dev.items()}
+    agree = all(v < 1e-6 for v in best.values())
+    print(f"\nGHZ fidelity agrees with qutip to 1e-6 wherever both ran (tight-tolerance qutip where"
+          f" the default one is off by more): {agree} (max deviation {max(best.values(), default=float('nan')):.1e})")
     print(f"largest n handled by ours within {OURS_LIMIT_S:.0f} s: {largest}")
     out = {
         "speedup_vs_qutip": speedup,
         "largest_n": largest,
         "ours_s": {str(k): round(v, 4) for k, v in t_ours.items()},
         "qutip_s": {str(k): round(v, 4) for k, v in t_qutip.items()},
-        "max_fidelity_deviation": max(fid_dev.values(), default=None),
+        "max_fidelity_deviation_default_tol": max(fid_dev.values(), default=None),
+        "max_fidelity_deviation_tight_tol": {str(k): v for k, v in tight_dev.items()},
         "fidelity_agrees_1e-6": agree,
         "quick": args.quick,
     }

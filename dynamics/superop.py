@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 __all__ = [
     "Generator",
     "ProductTerm",
+    "apply_consecutive",
     "apply_local",
     "dissipator",
     "from_paired",
@@ -120,13 +121,46 @@ def apply_local(x: np.ndarray, party: int, S: np.ndarray, *, batch: bool = False
     to axis ``party`` of the paired state ``x`` (``(..., d_k^2, ...)``, batched over a
     leading axis when ``batch``)."""
     ax = party + (1 if batch else 0)
+    sh = x.shape
+    lead = sh[0] if batch else 1
+    A = int(np.prod(sh[1 if batch else 0 : ax]))
+    B = int(np.prod(sh[ax + 1 :]))
+    x4 = x.reshape(lead, A, sh[ax], B)  # one contiguous pass, contiguous result
     if S.ndim == 2:
-        y = np.tensordot(S, x, axes=([1], [ax]))
-        return np.moveaxis(y, 0, ax)
-    # batched over realizations: S (M, a, b), x (M, ..., b, ...)
-    xm = np.moveaxis(x, ax, -1)
-    y = np.einsum("mab,m...b->m...a", S, xm, optimize=True)
-    return np.moveaxis(y, -1, ax)
+        # fastest variant measured for each shape (4^11 states: 0.54 s vs 0.79 s for tensordot)
+        if B == 1:
+            return (x4.reshape(-1, sh[ax]) @ S.T).reshape(sh)
+        if B >= 64:
+            return np.matmul(S, x4).reshape(sh)
+        return np.einsum("ab,libj->liaj", S, x4).reshape(sh)
+    # batched over realizations / times: S (M, a, b), x (M, ..., b, ...)
+    if B == 1:
+        return np.matmul(x4.reshape(lead, A, sh[ax]), np.transpose(S, (0, 2, 1))).reshape(sh)
+    return np.matmul(S[:, None], x4).reshape(sh)
+
+
+def apply_consecutive(x: np.ndarray, first: int, M: np.ndarray) -> np.ndarray:
+    """Apply ``M`` (a superoperator on the kron of parties ``first, first+1, ...``,
+    ``M.shape[0]`` their paired size) to the paired state ``x`` (not batched).
+
+    Grouping parties halves the passes over a large state: two parties at once (16 x 16
+    for qubits) ran 2x faster than one at a time on 11-qubit states.
+    """
+    sh = x.shape
+    m, size, last = M.shape[0], 1, first
+    while size < m:
+        size *= sh[last]
+        last += 1
+    if size != m:
+        raise ValueError(f"M of size {m} does not match parties from {first}")
+    A = int(np.prod(sh[:first]))
+    B = int(np.prod(sh[last:]))
+    x3 = x.reshape(A, m, B)
+    if B == 1:
+        return (x3.reshape(A, m) @ M.T).reshape(sh)
+    if B >= 64:
+        return np.matmul(M, x3).reshape(sh)
+    return np.einsum("ab,ibj->iaj", M, x3).reshape(sh)
 
 
 @dataclass(frozen=True)

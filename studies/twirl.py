@@ -1,0 +1,496 @@
+r"""Finite-time twirling: a shared random drive brings two qudits to the isotropic twirl.
+
+Two qudits (dimension ``d``) start in ``rho0`` (default ``cos(theta)|00> + sin(theta)|11>``,
+``theta = pi/8``, entangled and not twirl invariant; or a seeded Hilbert-Schmidt random
+state). A random unitary drive acts as ``U`` on A and ``U^*`` on B. Its generators are
+the generalized Gell-Mann matrices divided by sqrt(2) (:func:`baths.protocols.gellmann_basis`,
+Hermitian, traceless, ``Tr(G_k G_l) = delta_kl``; Pauli/sqrt(2) for qubits), and the
+distance to the exact isotropic twirl ``T(rho0)`` (:func:`dynamics.channels.isotropic_twirl`)
+is tracked. Scenarios:
+
+``brownian_correlated``
+    Shared Brownian noise of strength ``kappa``, ``H_A = sqrt(kappa) sum_k eta_k(t) G_k``,
+    ``H_B = -H_A^*`` (white noise ``<eta_k(t) eta_l(s)> = delta_kl delta(t - s)``). It
+    averages to the Lindbladian ``kappa sum_k D[G_k (x) I - I (x) G_k^*]`` whose fixed points
+    are span{I, Phi+}: the distance to ``T(rho0)`` falls as ``exp(-gap t)``, with
+    ``gap = d kappa`` (2 kappa for qubits). Exact averaged generator.
+``pulses_segment``
+    The same shared drive made of i.i.d. Gaussian pulses held for ``segment``: coefficients
+    ``x_k ~ N(0, kappa/segment)`` (so ``variance * segment = kappa``: the rotation
+    ``x_k segment`` has the variance ``kappa segment`` of the Brownian drive over one segment,
+    and the pulsed drive tends to the Brownian one as ``segment -> 0``). The average one-segment
+    channel is computed by Gauss-Hermite quadrature (:class:`dynamics.SegmentAveraged`).
+    For qubits its decay rate is known in closed form: the slow (spin-1) mode is multiplied
+    per segment by ``lambda = (1 + 2 (1 - s^2) exp(-s^2/2))/3``, ``s^2 = 2 kappa segment``, so
+    ``rate = -ln(lambda)/segment`` (``-> 2 kappa`` as ``segment -> 0``). Only for ``d = 2``:
+    the quadrature grid has ``nodes^(d^2 - 1)`` points (``nodes^8`` for qutrits).
+``pulses_sampled``
+    The same pulses, ``ntraj`` sampled realizations (:class:`dynamics.Sampled`), with jackknife
+    standard errors (shaded bands). The trace distance of the sample mean has a noise floor
+    of order ``1/sqrt(ntraj)``.
+``brownian_independent``
+    The same Brownian drives with independent noise on A and B: each qudit depolarizes
+    (same local gap) and the state tends to ``I/d^2``, not to ``T(rho0)``; entanglement dies.
+
+Figures: ``distance`` (trace distance to ``T(rho0)`` against ``kappa t``, log scale, with the
+``exp(-gap t)`` slope of the spectral gap and the fitted rate; bands: one standard error,
+cut off where they reach zero) and ``negativity`` (negativity against ``kappa t``, with
+``N(T(rho0))``). Time is in units of ``1/kappa``. For a pure Schmidt input,
+``N(rho0) = N(T(rho0)) = sin(2 theta)/2`` (qubits) and the shared drives keep the
+negativity at that value all along, while independent drives destroy it.
+
+Summary keys (:data:`SUMMARY_KEYS`): ``gap_correlated``, ``gap_independent`` (spectral gaps
+of the averaged generators, units of kappa), ``fitted_rate`` (slope of ``ln D`` of the
+correlated Brownian drive on its exponential tail, ``kappa t >= t_max/2`` and ``D > 1e-12``),
+``fitted_rate_pulses`` and ``rate_pulses_closed_form`` (segment-averaged pulses, d = 2),
+``distance_at`` (correlated Brownian distance at ``report_times``), ``t_twirl`` (first time
+after which the correlated Brownian distance stays below ``eps``), ``t_twirl_by_scenario``,
+``negativity_final`` and ``negativity_twirl``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import qutip
+import xarray as xr
+
+from baths import Drive, Environment, GaussianPulses
+from baths.protocols import gellmann_basis, twirl_drive
+from dynamics import Sampled, SegmentAveraged, evolve
+from dynamics.channels import isotropic_twirl
+from dynamics.measures import negativity
+from dynamics.metrics import crossing_time
+from dynamics.states import random_state
+
+from . import style
+from .base import StudyResult
+from .params import Param, ParamError, resolve
+
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SCENARIOS",
+    "SUMMARY_KEYS",
+    "figures",
+    "plot",
+    "pulse_rate_closed_form",
+    "run",
+]
+
+NAME = "twirl"
+DESCRIPTION = (
+    "Finite-time isotropic twirl by a shared random drive: distance to T(rho0), gap, negativity"
+)
+
+PARAMS = (
+    Param("kappa", 1.0, "float", "strength of the Brownian drive", "1/time", low=0, low_open=True),
+    Param("d", 2, "int", "local dimension of the two qudits", "", low=2, high=4),
+    Param("t_max", 5.0, "float", "end of the time series", "1/kappa", low=0, low_open=True),
+    Param("n_times", 201, "int", "number of saved times", "", low=11, high=100_000),
+    Param(
+        "segment", 0.25, "float", "duration of one i.i.d. pulse", "1/kappa", low=0, low_open=True
+    ),
+    Param("ntraj", 400, "int", "realizations of the sampled pulsed drive", "", low=2, high=10**7),
+    Param(
+        "nodes",
+        12,
+        "int",
+        "Gauss-Hermite nodes per coefficient of the segment average (d = 2)",
+        "",
+        low=2,
+        high=40,
+    ),
+    Param(
+        "input",
+        "schmidt",
+        "str",
+        "initial state: schmidt (cos(theta)|00> + sin(theta)|11>) or random (seeded)",
+        "",
+        choices=("schmidt", "random"),
+    ),
+    Param(
+        "theta",
+        math.pi / 8,
+        "float",
+        "Schmidt angle of the 'schmidt' input",
+        "rad",
+        low=0,
+        high=math.pi / 2,
+    ),
+    Param(
+        "eps",
+        1e-3,
+        "float",
+        "twirl tolerance in trace distance (defines t_twirl)",
+        "",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+    ),
+    Param(
+        "report_times",
+        (1.0, 2.0, 3.0, 4.0),
+        "floats",
+        "times at which the correlated Brownian distance is reported (<= t_max)",
+        "1/kappa",
+        low=0,
+    ),
+)
+
+SUMMARY_KEYS = {
+    "gap_correlated": "spectral gap of the averaged shared-drive generator, units of kappa "
+    "(d kappa: 2 for qubits)",
+    "gap_independent": "spectral gap of the averaged independent-drive generator, units of kappa",
+    "fitted_rate": "decay rate of the trace distance to T(rho0) for the shared Brownian drive, "
+    "least-squares slope of ln D on kappa t >= t_max/2 (D > 1e-12), units of kappa",
+    "fitted_rate_pulses": "same fit for the segment-averaged pulsed drive at segment ends "
+    "(null for d > 2), units of kappa",
+    "rate_pulses_closed_form": "-ln((1 + 2 (1 - s^2) e^{-s^2/2})/3)/segment, s^2 = 2 kappa segment "
+    "(d = 2; null otherwise), units of kappa",
+    "distance_at": "trace distance to T(rho0) of the shared Brownian drive at report_times "
+    "(keys: kappa t)",
+    "t_twirl": "first time after which the shared Brownian drive stays within eps of T(rho0), "
+    "units of 1/kappa",
+    "t_twirl_by_scenario": "the same for each scenario (null: not reached by t_max)",
+    "negativity_final": "negativity at t_max per scenario",
+    "negativity_twirl": "negativity of T(rho0)",
+    "input_overlap": "<Phi+|rho0|Phi+> (kept by every correlated scenario)",
+}
+
+#: Value plotted by ``eplt sweep twirl``.
+SWEEP_PLOT_KEY = "fitted_rate"
+
+SCENARIOS = ("brownian_correlated", "pulses_segment", "pulses_sampled", "brownian_independent")
+LABELS = {
+    "brownian_correlated": "shared Brownian drive",
+    "pulses_segment": "shared pulses, segment average",
+    "pulses_sampled": "shared pulses, sampled",
+    "brownian_independent": "independent Brownian drives",
+}
+_STYLE = {
+    "brownian_correlated": (0, "-"),
+    "pulses_segment": (1, "--"),
+    "pulses_sampled": (4, "-"),
+    "brownian_independent": (2, "-."),
+}
+_NEG_WIDTH = {
+    "brownian_correlated": 3.0,
+    "pulses_segment": 1.8,
+    "pulses_sampled": 0.9,
+    "brownian_independent": 1.3,
+}
+#: Distances below this are round-off (eigenvalues of a difference of 16 x 16 matrices).
+ROUNDOFF = 1e-12
+
+
+def pulse_rate_closed_form(kappa: float, segment: float) -> float:
+    r"""Decay rate of the slow mode of the segment-averaged shared pulsed drive on two qubits.
+
+    ``U = exp(-i segment sum_k x_k sigma_k/sqrt(2))``, ``x_k ~ N(0, kappa/segment)``, rotates the
+    spin-1 part of ``U (x) U^*`` by the angle ``phi = s |z|``, ``z`` a standard normal 3-vector,
+    ``s^2 = 2 kappa segment``. Its average character gives the per-segment factor
+    ``lambda = (1 + 2 E[cos phi])/3 = (1 + 2 (1 - s^2) e^{-s^2/2})/3`` and the rate
+    ``-ln(lambda)/segment``, which tends to ``2 kappa`` (the Brownian gap) as ``segment -> 0``.
+
+    Examples
+    --------
+    >>> round(pulse_rate_closed_form(1.0, 1e-6), 5)
+    2.0
+    """
+    s2 = 2 * kappa * segment
+    lam = (1 + 2 * (1 - s2) * math.exp(-s2 / 2)) / 3
+    if lam <= 0:
+        return math.inf
+    return -math.log(lam) / segment
+
+
+def initial_state(p: dict, seed: int) -> qutip.Qobj:
+    d = p["d"]
+    if p["input"] == "random":
+        return random_state([d, d], seed=seed)
+    th = p["theta"]
+    ket = math.cos(th) * qutip.tensor(qutip.basis(d, 0), qutip.basis(d, 0)) + math.sin(
+        th
+    ) * qutip.tensor(qutip.basis(d, 1), qutip.basis(d, 1))
+    return qutip.ket2dm(ket)
+
+
+def _environments(p: dict) -> dict[str, Environment]:
+    d, kappa = p["d"], p["kappa"]
+    G = gellmann_basis(d)
+    brown = Environment((d, d), twirl_drive(kappa, d))
+    seg = p["segment"] / kappa
+    pulses = GaussianPulses(segment=seg, variance=kappa / seg, channels=len(G), name="pulses")
+    pulsed = Environment((d, d), [Drive(pulses, 0, G), Drive(pulses, 1, G, conjugate=True)])
+    return {"correlated": brown, "independent": brown.independent(), "pulsed": pulsed}
+
+
+def _fit_rate(kt: np.ndarray, dist: np.ndarray, t_from: float) -> float | None:
+    """Least-squares slope of -ln D on kt >= t_from where D > ROUNDOFF (None if < 3 points)."""
+    sel = (kt >= t_from - 1e-12) & (dist > ROUNDOFF)
+    if np.count_nonzero(sel) < 3:
+        sel = (kt > 0) & (dist > ROUNDOFF)
+    if np.count_nonzero(sel) < 3:
+        return None
+    slope = np.polyfit(kt[sel], np.log(dist[sel]), 1)[0]
+    return float(-slope)
+
+
+def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
+    """Run the study. ``seed`` seeds the random input (``input=random``) and the sampled pulses."""
+    p = resolve(PARAMS, params, study=NAME)
+    d, kappa, t_max = p["d"], p["kappa"], p["t_max"]
+    bad = [t for t in p["report_times"] if t > t_max]
+    if bad:
+        raise ParamError(f"report_times must be <= t_max = {t_max:g}, got {bad[0]:g}")
+    if p["segment"] > t_max:
+        raise ParamError(f"segment must be <= t_max = {t_max:g}, got {p['segment']:g}")
+    rho0 = initial_state(p, seed)
+    T = isotropic_twirl(rho0)
+    Ta = T.full()
+
+    def dist(rho: qutip.Qobj) -> float:
+        return float(np.abs(np.linalg.eigvalsh(rho.full() - Ta)).sum() / 2)
+
+    e_ops = {"distance": dist, "negativity": "negativity"}
+    # kappa t grid: uniform, plus the report times and every segment end (for the pulse fit).
+    kt = np.linspace(0.0, t_max, p["n_times"])
+    seg_ends = p["segment"] * np.arange(1, math.floor(t_max / p["segment"] + 1e-9) + 1)
+    kt = np.unique(np.round(np.concatenate([kt, p["report_times"], seg_ends]), 12))
+    times = kt / kappa
+    envs = _environments(p)
+    scenarios = [s for s in SCENARIOS if not (s == "pulses_segment" and d > 2)]
+    runs = {
+        "brownian_correlated": lambda: evolve(rho0, envs["correlated"], times, e_ops=e_ops),
+        "brownian_independent": lambda: evolve(rho0, envs["independent"], times, e_ops=e_ops),
+        "pulses_segment": lambda: evolve(
+            rho0, envs["pulsed"], times, e_ops=e_ops, method=SegmentAveraged(nodes=p["nodes"])
+        ),
+        "pulses_sampled": lambda: evolve(
+            rho0, envs["pulsed"], times, e_ops=e_ops, method=Sampled(ntraj=p["ntraj"]), seed=seed
+        ),
+    }
+    it = scenarios
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(scenarios, desc="twirl scenarios", leave=False)
+    res = {s: runs[s]() for s in it}
+
+    dist_arr = np.stack([res[s].expect["distance"] for s in scenarios])
+    neg_arr = np.stack([res[s].expect["negativity"] for s in scenarios])
+    zeros = np.zeros_like(kt)
+    se_dist = np.stack([res[s].stderr.get("distance", zeros) for s in scenarios])
+    se_neg = np.stack([res[s].stderr.get("negativity", zeros) for s in scenarios])
+
+    gap_c = envs["correlated"].spectral_gap() / kappa
+    gap_i = envs["independent"].spectral_gap() / kappa
+    D = dist_arr[scenarios.index("brownian_correlated")]
+    fitted = _fit_rate(kt, D, t_max / 2)
+    if "pulses_segment" in scenarios:
+        Dp = dist_arr[scenarios.index("pulses_segment")]
+        at_ends = np.isin(kt, np.round(seg_ends, 12))
+        fitted_p = _fit_rate(kt[at_ends], Dp[at_ends], t_max / 2)
+        closed_p = pulse_rate_closed_form(1.0, p["segment"])
+    else:
+        fitted_p = closed_p = None
+
+    # Exact twirl time of the shared Brownian drive (brentq on the exact dynamics).
+    def exact_distance(k: float) -> float:
+        return evolve(rho0, envs["correlated"], [0.0, k / kappa], e_ops=e_ops).expect["distance"][
+            -1
+        ]
+
+    t_tw = {}
+    for i, s in enumerate(scenarios):
+        refine = exact_distance if s == "brownian_correlated" else None
+        c = crossing_time(kt, dist_arr[i], p["eps"], refine=refine, xtol=1e-12)
+        t_tw[s] = c.time
+    at = {f"{t:g}": float(D[np.argmin(np.abs(kt - t))]) for t in p["report_times"]}
+
+    data = xr.Dataset(
+        {
+            "distance": (
+                ("scenario", "time"),
+                dist_arr,
+                {"units": "1", "long_name": "trace distance to the isotropic twirl T(rho0)"},
+            ),
+            "distance_stderr": (
+                ("scenario", "time"),
+                se_dist,
+                {"units": "1", "long_name": "standard error of distance (0 for exact methods)"},
+            ),
+            "negativity": (("scenario", "time"), neg_arr, {"units": "1"}),
+            "negativity_stderr": (
+                ("scenario", "time"),
+                se_neg,
+                {"units": "1", "long_name": "standard error of negativity (0 for exact methods)"},
+            ),
+        },
+        coords={
+            "scenario": list(scenarios),
+            "time": ("time", kt, {"units": "1/kappa", "long_name": "kappa t"}),
+        },
+        attrs={
+            "study": NAME,
+            "d": d,
+            "kappa": kappa,
+            "gap_correlated": gap_c,
+            "input": p["input"],
+        },
+    )
+    summary = {
+        "gap_correlated": gap_c,
+        "gap_independent": gap_i,
+        "fitted_rate": fitted,
+        "fitted_rate_pulses": fitted_p,
+        "rate_pulses_closed_form": closed_p,
+        "distance_at": at,
+        "t_twirl": t_tw["brownian_correlated"],
+        "t_twirl_by_scenario": t_tw,
+        "negativity_final": {s: float(neg_arr[i, -1]) for i, s in enumerate(scenarios)},
+        "negativity_twirl": negativity(T),
+        "input_overlap": _phi_plus_overlap(rho0),
+    }
+    return StudyResult(NAME, p, seed, data, summary)
+
+
+def _phi_plus_overlap(rho: qutip.Qobj) -> float:
+    d = rho.dims[0][0]
+    idx = np.arange(d) * (d + 1)
+    return float(rho.full()[np.ix_(idx, idx)].sum().real / d)
+
+
+def _xlabel(ax):
+    ax.set_xlabel(r"time $\kappa t$")
+
+
+def plot(result: StudyResult, ax=None, *, which: str = "distance"):
+    """One panel: ``which`` in {"distance", "negativity"}."""
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    if which not in ("distance", "negativity"):
+        raise ValueError(f"which must be 'distance' or 'negativity', got {which!r}")
+    ds, s = result.data, result.summary
+    kt = ds["time"].values
+    for sc in ds["scenario"].values:
+        ci, ls = _STYLE[str(sc)]
+        y = ds[which].sel(scenario=sc).values
+        err = ds[f"{which}_stderr"].sel(scenario=sc).values
+        label = LABELS[str(sc)]
+        if sc == "pulses_sampled":
+            label += rf" ($M={result.params['ntraj']}$)"
+        if which == "distance":
+            y = np.maximum(y, 1e-16)
+        # the shared-drive negativities coincide: widths decreasing in drawing order
+        lw = _NEG_WIDTH[str(sc)] if which == "negativity" else None
+        style.band(
+            ax,
+            kt,
+            y,
+            err if np.any(err > 0) else None,
+            label=label,
+            color=style.COLORS[ci],
+            ls=ls,
+            nse=1.0,
+            lw=lw,
+        )
+    _xlabel(ax)
+    ax.set_xlim(kt[0], kt[-1])
+    if which == "distance":
+        gap = s["gap_correlated"]
+        D = ds["distance"].sel(scenario="brownian_correlated").values
+        # e^{-gap kappa t} guide through the correlated curve at t_max/2
+        i0 = int(np.argmin(np.abs(kt - kt[-1] / 2)))
+        guide = D[i0] * np.exp(-gap * (kt - kt[i0])) * 3.0
+        ax.plot(
+            kt,
+            guide,
+            color="0.45",
+            lw=0.8,
+            ls=":",
+            label=rf"$\propto e^{{-\Delta t}}$, gap $\Delta = {gap:.4g}\,\kappa$",
+        )
+        notes = []
+        if s["fitted_rate"] is not None:
+            notes.append((rf"fitted rate ${s['fitted_rate']:.7g}\,\kappa$", style.COLORS[0]))
+        if s["fitted_rate_pulses"] is not None:
+            notes.append(
+                (
+                    rf"pulses: ${s['fitted_rate_pulses']:.5g}\,\kappa$ "
+                    rf"(closed form ${s['rate_pulses_closed_form']:.5g}\,\kappa$)",
+                    style.COLORS[1],
+                )
+            )
+        for j, (text, color) in enumerate(notes):
+            ax.annotate(
+                text,
+                (0.97, 0.88 - 0.065 * j),
+                xycoords="axes fraction",
+                ha="right",
+                va="top",
+                fontsize=6.5,
+                color=color,
+            )
+        eps = result.params["eps"]
+        ax.axhline(eps, color="0.6", lw=0.6, ls="--")
+        ax.annotate(
+            rf"$\epsilon={eps:g}$",
+            (kt[0], eps),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=6.5,
+            color="0.4",
+        )
+        if s["t_twirl"] is not None:
+            style.mark_time(ax, s["t_twirl"], r"$t_{\rm tw}$")
+        ax.set_yscale("log")
+        lo = max(1e-16, 0.3 * float(np.min(ds["distance"].values[ds["distance"].values > 0])))
+        ax.set_ylim(lo, 1.5)
+        ax.set_ylabel(r"$D(\rho_t, \mathcal{T}(\rho_0))$")
+    else:
+        nt = s["negativity_twirl"]
+        ax.axhline(nt, color="0.45", lw=0.8, ls=":", label=r"$\mathcal{N}(\mathcal{T}(\rho_0))$")
+        ax.annotate(
+            "shared drives: constant",
+            (kt[-1], nt),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=6.5,
+            color="0.35",
+        )
+        ax.set_ylim(bottom=0, top=max(0.05, 1.3 * float(ds["negativity"].values.max())))
+        ax.set_ylabel(r"negativity $\mathcal{N}(\rho_t)$")
+    return ax
+
+
+@style.styled
+def figures(result: StudyResult) -> dict:
+    """``distance`` and ``negativity`` figures (column width)."""
+    d = result.params["d"]
+    title = (
+        rf"$d={d}$, $\rho_0=\cos\theta|00\rangle+\sin\theta|11\rangle$, "
+        rf"$\theta={result.params['theta'] / math.pi:.3g}\pi$"
+        if result.params["input"] == "schmidt"
+        else rf"$d={d}$, random $\rho_0$ (seed {result.seed})"
+    )
+    out = {}
+    for which in ("distance", "negativity"):
+        fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.9)
+        ax = axes[0, 0]
+        plot(result, ax, which=which)
+        ax.set_title(title, loc="left", fontsize=7)
+        ax.legend(
+            loc="lower left" if which == "distance" else "center right",
+            fontsize=6,
+            handlelength=2.2,
+        )
+        out[which] = fig
+    return out

@@ -1,0 +1,155 @@
+"""Study `ghz`: the n-qubit protocol against the closed forms of DESIGN.md.
+
+At t* = t_twirl + ln(1/gamma)/r the correlated protocol realises E^GHZ_gamma(rho0) up to the
+twirl error: GHZ fidelity 1/2 + gamma (F_in - 1/2) (omega = |0><0|), marginals tau. The
+independent protocol gives tau^(x)n: GHZ fidelity (p0^n + p1^n)/2 <= 1/2, no entanglement.
+Tolerances: the twirl error enters linearly (|Tr P (rho - sigma)| <= D(rho, sigma) for a
+projector P, and the later stages are contractions), so each check allows the measured
+twirl distance plus 1e-12 of round-off.
+"""
+
+import json
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from dynamics import evolve
+from dynamics.channels import ghz_twirl
+from dynamics.measures import trace_distance
+from dynamics.states import random_state
+from studies import cli, ghz
+
+TINY = {"n_times": 41, "n_max": 3}
+
+
+def populations(beta):
+    p1 = 1 / (1 + math.exp(beta))
+    return 1 - p1, p1
+
+
+@pytest.fixture(scope="module")
+def result():
+    return ghz.run(TINY)
+
+
+def test_summary_keys_are_documented(result):
+    assert set(result.summary) == set(ghz.SUMMARY_KEYS)
+
+
+def test_protocol_times(result):
+    s = result.summary
+    _, p1 = populations(1.0)
+    assert s["gamma"] == pytest.approx(2 * p1, rel=1e-12)
+    assert s["twirl_gap"] == 2.5  # min(kappa/2, 2 flip_rate) = min(2.5, 10)
+    assert s["t_twirl"] == pytest.approx(math.log(1e4) / 2.5, rel=1e-14)
+    assert s["t_star"] == pytest.approx(s["t_twirl"] + math.log(1 / s["gamma"]), rel=1e-14)
+
+
+def test_fidelity_and_entanglement_at_t_star(result):
+    s = result.summary
+    p0, p1 = populations(1.0)
+    tol = s["twirl_distance"] + 1e-12
+    F = s["ghz_fidelity_at_t_star"]
+    assert s["ghz_fidelity_input"] == pytest.approx(0.9, abs=1e-12)
+    assert F["correlated"] == pytest.approx(0.5 + s["gamma"] * (0.9 - 0.5), abs=tol)
+    assert F["correlated"] > 0.5
+    assert F["independent"] <= 0.5
+    # the independent twirl leaves an error ~ e^{-gap t_twirl} = twirl_tol = 1e-4
+    assert F["independent"] == pytest.approx((p0**3 + p1**3) / 2, abs=1e-4)
+    for sc in ghz.SCENARIOS:
+        assert s["marginal_distance_at_t_star"][sc] < 1e-10
+    neg = s["min_bipartition_negativity_at_t_star"]
+    assert neg["correlated"] > 0.1
+    assert neg["independent"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_marginals_identical_for_correlated_and_independent(result):
+    md = result.data["marginal_distance"]
+    np.testing.assert_allclose(
+        md.sel(scenario="correlated").values, md.sel(scenario="independent").values, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("kappa, flip", [(5.0, 5.0), (2.0, 0.3)])
+def test_twirl_stage_gap_and_fixed_points(kappa, flip):
+    env = ghz.twirl_environment(3, kappa, flip)
+    gap = min(kappa / 2, 2 * flip)
+    # dense diagonalisation of the 64 x 64 averaged generator
+    assert env.spectral_gap() == pytest.approx(gap, rel=1e-9)
+    assert env.independent().spectral_gap() == pytest.approx(gap, rel=1e-9)
+    # the average at long times is the closed-form GHZ twirl (e^{-gap t} < 1e-13)
+    rho = random_state([2, 2, 2], seed=11)
+    t = 32 / gap
+    out = evolve(rho, env, [0.0, t], e_ops=[], store_states=True).states[-1]
+    assert trace_distance(out, ghz_twirl(rho)) < 1e-12
+
+
+def test_random_input_needs_the_twirl():
+    r = ghz.run({**TINY, "input": "random", "n_max": 0}, seed=4)
+    s = r.summary
+    assert s["twirl_distance"] < 1e-4  # t_twirl is set by twirl_tol = 1e-4 and the gap
+    tol = s["twirl_distance"] + 1e-12
+    expected = 0.5 + s["gamma"] * (s["ghz_fidelity_input"] - 0.5)
+    assert s["ghz_fidelity_at_t_star"]["correlated"] == pytest.approx(expected, abs=tol)
+    assert s["marginal_distance_at_t_star"]["correlated"] <= tol
+    assert r.data.sizes["n"] == 0
+    assert set(ghz.figures(r)) == {"timeseries"}
+
+
+def test_fidelity_vs_n(result):
+    s = result.summary
+    p0, p1 = populations(1.0)
+    assert list(s["ghz_fidelity_vs_n"]) == ["2", "3"]
+    for key, v in s["ghz_fidelity_vs_n"].items():
+        n = int(key)
+        assert v["correlated"] == pytest.approx(0.5 + s["gamma"] * 0.4, abs=1e-12)
+        assert v["independent"] == pytest.approx((p0**n + p1**n) / 2, abs=1e-4)
+
+
+def test_figures_have_labelled_axes(result):
+    figs = ghz.figures(result)
+    assert set(figs) == {"timeseries", "fidelity_vs_n"}
+    for fig in figs.values():
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+    assert json.dumps(result.params)
+
+
+def test_zero_temperature_is_a_clear_error():
+    from dynamics.channels import NoEPLTError
+
+    with pytest.raises(NoEPLTError, match="pure"):
+        ghz.run({**TINY, "beta": 800.0})
+
+
+def test_cli_run_writes_outputs(tmp_path):
+    out = tmp_path / "o"
+    argv = ["run", "ghz", "--out", str(out), "--quiet", "--set", "n_times=21", "--set", "n_max=3"]
+    assert cli.main(argv) == 0
+    names = {p.name for p in out.iterdir()}
+    expected = {"data.nc", "summary.json", "metadata.json"}
+    expected |= {f"{f}.{x}" for f in ("timeseries", "fidelity_vs_n") for x in ("png", "pdf")}
+    assert expected <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ghz_fidelity_at_t_star"]["correlated"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("beta=inf", "pure"),
+        ("fidelity=0.05", "fidelity must lie in [2^-n, 1]"),
+        ("n=12", "n must lie"),
+    ],
+)
+def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
+    argv = ["run", "ghz", "--out", str(tmp_path / "o"), "--quiet", "--set", setting]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("eplt: error:")
+    assert message in err

@@ -1,0 +1,156 @@
+"""Study `twirl`: finite-time isotropic twirl against its closed forms.
+
+Closed forms used (normalisation: generators G_k = generalized Gell-Mann / sqrt(2),
+Tr(G_k G_l) = delta_kl, Brownian strength kappa):
+
+* the averaged shared drive kappa sum_k D[G_k (x) I - I (x) G_k^*] has spectral gap d kappa
+  (2 kappa for qubits; the spin-1 modes of U (x) U^*, the spin-2 modes decay at 6 kappa);
+  independent drives depolarize each qudit with the same gap;
+* the distance to T(rho0) decays as exp(-gap t) once the faster modes have died
+  (relative correction ~ exp(-4 kappa t) ~ 5e-5 at kappa t = 2.5), hence the 1e-3 tolerance;
+* segment-averaged Gaussian pulses (variance * segment = kappa) on qubits: rate
+  -ln((1 + 2 (1 - s^2) e^{-s^2/2})/3)/segment with s^2 = 2 kappa segment.
+"""
+
+import json
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from studies import cli, twirl
+
+TINY = {"n_times": 51, "ntraj": 64, "nodes": 8}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return twirl.run(TINY, seed=3)
+
+
+def test_summary_keys_are_documented(result):
+    assert set(result.summary) == set(twirl.SUMMARY_KEYS)
+    assert list(result.data["scenario"].values) == list(twirl.SCENARIOS)
+
+
+def test_gaps_and_fitted_rate_match_closed_forms(result):
+    s = result.summary
+    # eigenvalues from dense diagonalisation of a 16 x 16 generator: round-off ~1e-14
+    assert s["gap_correlated"] == pytest.approx(2.0, rel=1e-9)
+    assert s["gap_independent"] == pytest.approx(2.0, rel=1e-9)
+    # tail contamination by the 6 kappa modes: ~exp(-4 * 2.5) relative, well below 1e-3
+    assert s["fitted_rate"] == pytest.approx(s["gap_correlated"], rel=1e-3)
+    # Gauss-Hermite with 8 nodes on rotation angles of variance 0.5: error << 1e-4
+    assert s["fitted_rate_pulses"] == pytest.approx(s["rate_pulses_closed_form"], rel=1e-4)
+    assert s["rate_pulses_closed_form"] == pytest.approx(
+        twirl.pulse_rate_closed_form(1.0, 0.25), rel=1e-15
+    )
+
+
+def test_pulse_rate_tends_to_brownian_gap():
+    assert twirl.pulse_rate_closed_form(1.0, 1e-7) == pytest.approx(2.0, rel=1e-6)
+    assert twirl.pulse_rate_closed_form(1.0, 0.25) > 2.0
+
+
+def test_distance_decreases_and_twirl_time(result):
+    ds = result.data
+    D = ds["distance"].sel(scenario="brownian_correlated").values
+    assert np.all(np.diff(D) < 0)
+    s = result.summary
+    assert list(s["distance_at"]) == ["1", "2", "3", "4"]
+    kt = ds["time"].values
+    for key, val in s["distance_at"].items():
+        assert val == pytest.approx(D[np.argmin(np.abs(kt - float(key)))], rel=1e-15)
+    # t_twirl: brentq on the exact dynamics to 1e-12; D there equals eps
+    from dynamics import evolve
+
+    envs = twirl._environments(result.params)
+    rho0 = twirl.initial_state(result.params, 3)
+    T = twirl.isotropic_twirl(rho0).full()
+    res = evolve(rho0, envs["correlated"], [0.0, s["t_twirl"]], store_states=True)
+    d = np.abs(np.linalg.eigvalsh(res.states[-1].full() - T)).sum() / 2
+    assert d == pytest.approx(1e-3, rel=1e-8)
+    # independent drives go to I/4, which is far from T(rho0); entanglement dies
+    Di = ds["distance"].sel(scenario="brownian_independent").values
+    assert Di[-1] > 0.5
+    assert s["t_twirl_by_scenario"]["brownian_independent"] is None
+    assert s["negativity_final"]["brownian_independent"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_correlated_drives_keep_negativity_and_overlap(result):
+    s = result.summary
+    th = math.pi / 8
+    assert s["input_overlap"] == pytest.approx((1 + math.sin(2 * th)) / 2, rel=1e-12)
+    assert s["negativity_twirl"] == pytest.approx(math.sin(2 * th) / 2, rel=1e-12)
+    for sc in ("brownian_correlated", "pulses_segment"):
+        assert s["negativity_final"][sc] == pytest.approx(s["negativity_twirl"], abs=1e-9)
+
+
+def test_sampled_pulses_agree_with_segment_average(result):
+    ds = result.data
+    kt = ds["time"].values
+    early = kt <= 1.0  # distance still large: the bias of |mean| is negligible
+    seg = ds["distance"].sel(scenario="pulses_segment").values[early]
+    smp = ds["distance"].sel(scenario="pulses_sampled").values[early]
+    se = ds["distance_stderr"].sel(scenario="pulses_sampled").values[early]
+    assert np.all(se[1:] > 0)
+    # 5 jackknife standard errors (64 realizations, 16 blocks), plus round-off at t = 0
+    assert np.all(np.abs(smp - seg) <= 5 * se + 1e-12)
+
+
+def test_same_seed_same_numbers():
+    small = {**TINY, "ntraj": 8, "n_times": 21}
+    a, b = twirl.run(small, seed=1), twirl.run(small, seed=1)
+    c = twirl.run(small, seed=2)
+    np.testing.assert_array_equal(a.data["distance"].values, b.data["distance"].values)
+    assert not np.array_equal(a.data["distance"].values, c.data["distance"].values)
+
+
+def test_qutrits():
+    r = twirl.run({"d": 3, "n_times": 41, "ntraj": 8}, seed=0)
+    s = r.summary
+    assert s["gap_correlated"] == pytest.approx(3.0, rel=1e-9)
+    assert s["fitted_rate"] == pytest.approx(3.0, rel=1e-3)
+    assert "pulses_segment" not in r.data["scenario"].values
+    assert s["fitted_rate_pulses"] is None
+    assert not np.isnan(r.data["distance"].values).any()
+    twirl.figures(r)
+
+
+def test_figures_have_labelled_axes(result):
+    figs = twirl.figures(result)
+    assert set(figs) == {"distance", "negativity"}
+    for fig in figs.values():
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+            assert ax.get_legend() is not None
+    assert json.dumps(result.params)
+
+
+def test_cli_run_writes_outputs(tmp_path):
+    out = tmp_path / "o"
+    argv = ["run", "twirl", "--out", str(out), "--quiet"]
+    argv += ["--set", "n_times=21", "--set", "ntraj=8", "--set", "nodes=6", "--set", "t_max=4"]
+    assert cli.main(argv) == 0
+    names = {p.name for p in out.iterdir()}
+    expected = {"data.nc", "summary.json", "metadata.json"}
+    expected |= {f"{f}.{x}" for f in ("distance", "negativity") for x in ("png", "pdf")}
+    assert expected <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["gap_correlated"] == pytest.approx(2.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [("d=7", "d must lie in [2, 4]"), ("report_times=1,9", "report_times must be <= t_max")],
+)
+def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
+    argv = ["run", "twirl", "--out", str(tmp_path / "o"), "--quiet", "--set", setting]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("eplt: error:")
+    assert message in err
