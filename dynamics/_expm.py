@@ -68,38 +68,47 @@ def _pade_low(A, eye, b):
 
 
 def expm_batched(A: np.ndarray) -> np.ndarray:
-    """``exp(A)`` for ``A`` of shape ``(..., n, n)``."""
+    """``exp(A)`` for ``A`` of shape ``(..., n, n)``.
+
+    Each matrix gets its own Pade degree and scaling from its own 1-norm, so the result
+    for one matrix does not depend on the others in the batch (bit for bit), which
+    keeps sampled ensembles independent of how realizations are batched.
+    """
     A = np.asarray(A)
     if A.ndim == 2:
         return expm_batched(A[None])[0]
     shape = A.shape
     A = A.reshape((-1,) + shape[-2:]).astype(complex if np.iscomplexobj(A) else float, copy=True)
     n = shape[-1]
+    eye = np.eye(n)
     norms = np.abs(A).sum(axis=1).max(axis=1)  # 1-norm per matrix
-    top = float(norms.max(initial=0.0))
+    out = np.empty_like(A)
+    todo = np.ones(len(A), dtype=bool)
+    lower = -np.inf
     for theta, b in _LOW:
-        if top <= theta:
-            return _pade_low(A, np.eye(n), b).reshape(shape)
+        sel = todo & (norms <= theta) & (norms > lower)
+        if sel.any():
+            out[sel] = _pade_low(A[sel], eye, b)
+            todo &= ~sel
+        lower = theta
+    if todo.any():
+        out[todo] = _pade13(A[todo], norms[todo], eye)
+    return out.reshape(shape)
+
+
+def _pade13(A: np.ndarray, norms: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """Pade(13) with per-matrix scaling and squaring."""
     with np.errstate(divide="ignore"):
         s = np.maximum(0, np.ceil(np.log2(np.maximum(norms, 1e-300) / _THETA13))).astype(int)
-    A = A / (2.0**s)[:, None, None]
-    eye = np.eye(n)
+    A = A / (2.0 ** s)[:, None, None]
     A2 = A @ A
     A4 = A2 @ A2
     A6 = A4 @ A2
     b = _B
-    U = A @ (
-        A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye
-    )
+    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye)
     V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye
     X = np.linalg.solve(V - U, V + U)
-    smax = int(s.max(initial=0))
-    if smax:
-        if np.all(s == smax):
-            for _ in range(smax):
-                X = X @ X
-        else:
-            for i in range(smax):
-                m = s > i
-                X[m] = X[m] @ X[m]
-    return X.reshape(shape)
+    for i in range(int(s.max(initial=0))):
+        m = s > i
+        X[m] = X[m] @ X[m]
+    return X

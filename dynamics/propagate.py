@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -353,27 +354,52 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             weights.append(float(np.prod([c[1] for c in combo])))
         blocks.append((parties, gens, np.asarray(weights)))
     cache: dict[float, list] = {}
+    # Per-node propagators exp(s L_node) by offset s; a multiple m*h of a computed offset
+    # h is reached by one batched product (m-1)h -> m h instead of a new exponential.
+    node_props: dict[float, list] = {}
+    stacked = [
+        [np.stack([g[i] for g in gens]) for i in range(len(parties))] if local else np.stack(gens)
+        for parties, gens, _ in blocks
+    ]
+
+    def propagators(s: float) -> list:
+        key = _key(s)
+        if key in node_props:
+            return node_props[key]
+        if node_props:
+            h = min(node_props)
+            m = round(s / h)
+            if m >= 2 and abs(s - m * h) <= 1e-12 * max(1.0, s) and _key((m - 1) * h) in node_props:
+                prev, step = node_props[_key((m - 1) * h)], node_props[_key(h)]
+                res = [
+                    [a @ b for a, b in zip(pp, ss)] if local else pp @ ss for pp, ss in zip(prev, step)
+                ]
+                node_props[key] = res
+                return res
+        res = [[expm_batched(G * s) for G in st] if local else expm_batched(st * s) for st in stacked]
+        node_props[key] = res
+        return res
 
     def channel(s: float) -> list:
         key = _key(s)
         if key in cache:
             return cache[key]
         out = []
-        for parties, gens, weights in blocks:
-            if local:
-                per_party = [
-                    expm_batched(np.stack([g[i] for g in gens]) * s) for i in range(len(parties))
-                ]
-                m = per_party[0]
-                for P in per_party[1:]:
-                    m = np.einsum("iab,icd->iacbd", m, P).reshape(
-                        m.shape[0], m.shape[1] * P.shape[1], -1
-                    )
+        for (parties, _, weights), props in zip(blocks, propagators(s)):
+            if local and len(props) == 2:
+                # sum_i w_i P0_i (x) P1_i as one matrix product over the nodes
+                a, b = props
+                da, db = a.shape[1], b.shape[1]
+                K = (weights[:, None] * a.reshape(len(weights), -1)).T @ b.reshape(len(weights), -1)
+                K = K.reshape(da, da, db, db).transpose(0, 2, 1, 3).reshape(da * db, da * db)
+                out.append((parties, K))
+            elif local:
+                m = props[0]
+                for P in props[1:]:
+                    m = np.einsum("iab,icd->iacbd", m, P).reshape(m.shape[0], m.shape[1] * P.shape[1], -1)
                 out.append((parties, np.einsum("i,iab->ab", weights, m)))
             else:
-                out.append(
-                    (parties, np.einsum("i,iab->ab", weights, expm_batched(np.stack(gens) * s)))
-                )
+                out.append((parties, np.einsum("i,iab->ab", weights, props)))
         cache[key] = out
         return out
 
@@ -493,38 +519,32 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
         by_step: dict[int, dict[int, list]] = {}
         for j, m, t, i in tick_sub:
             by_step.setdefault(j, {}).setdefault(m, []).append((t, i))
-        prev_gen = [None] * len(model.dims)
-        prev_prop = [None] * len(model.dims)
+        nparty = len(model.dims)
+        gens = [None] * nparty
+        props = [None] * nparty
         out_pos = {float(t): i for i, t in enumerate(tlist)}
         for j in range(S):
-            gens = []
-            for k in range(len(model.dims)):
-                if drives[k]:
-                    G = np.broadcast_to(Lloc[k], (M, *Lloc[k].shape)).copy()
-                    Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
-                    G += _commutator_superops(Hs)
-                    gens.append(G)
-                else:
-                    gens.append(Lloc[k])
-            props = []
-            for k, G in enumerate(gens):
-                same = (
-                    prev_gen[k] is not None
-                    and prev_gen[k][1] == _key(h[j])
-                    and (
-                        prev_gen[k][0] is G
-                        or (G.shape == prev_gen[k][0].shape and np.array_equal(G, prev_gen[k][0]))
-                    )
+            step_props = []
+            for k in range(nparty):
+                # Rebuild a party's generator only when its signals changed (pulses hold
+                # their value for a segment), and its propagator only when h changed too.
+                changed = j == 0 or any(
+                    not np.array_equal(sig_vals[i][:, j], sig_vals[i][:, j - 1]) for i, _ in drives[k]
                 )
-                if same:
-                    props.append(prev_prop[k])
-                else:
-                    P = expm_batched(G * h[j])
-                    props.append(P)
-                    prev_gen[k], prev_prop[k] = (G, _key(h[j])), P
+                if changed:
+                    if drives[k]:
+                        Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
+                        gens[k] = Lloc[k] + _commutator_superops(Hs)
+                    else:
+                        gens[k] = Lloc[k]
+                if changed or _key(h[j]) != _key(h[j - 1]):
+                    props[k] = expm_batched(gens[k] * h[j])
+                step_props.append(props[k])
+            props_j = step_props
             events = by_step.get(j)
+            props_j = list(props_j)
             if events:
-                props = [np.broadcast_to(P, (M, *P.shape[-2:])).copy() for P in props]
+                props_j = [np.broadcast_to(P, (M, *P.shape[-2:])).copy() for P in props_j]
                 for m, evs in events.items():
                     for k in range(len(model.dims)):
                         relevant = [(t, i) for t, i in evs if any(ii == i for ii, _ in jumps[k])]
@@ -536,8 +556,8 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                             J = next(a.superop for ii, a in jumps[k] if ii == i)
                             P = J @ expm_batched(Gk * (t - t_prev)) @ P
                             t_prev = t
-                        props[k][m] = expm_batched(Gk * (edges[j + 1] - t_prev)) @ P
-            for k, P in enumerate(props):
+                        props_j[k][m] = expm_batched(Gk * (edges[j + 1] - t_prev)) @ P
+            for k, P in enumerate(props_j):
                 x = apply_local(x, k, P, batch=True)
             i_out = out_pos.get(float(edges[j + 1]))
             if i_out is not None:
@@ -756,23 +776,52 @@ def _evolve(
     )
 
 
-def _sampled_block(x0, windows, tlist, method: Sampled, seed, lo: int, hi: int) -> np.ndarray:
-    """Sum of the paired states of realizations ``lo..hi-1`` at every time ``(T, ...)``.
+def _batch_size(method: Sampled, x0) -> int:
+    return method.batch_size or max(1, min(16384, int(2**27 // max(1, x0.size * 16 * 8))))
 
-    One jackknife block; a pure function of its arguments (top level, picklable), so
-    blocks can run on any executor and give bit-identical sums.
+
+def _chunks(bounds: Sequence[int], batch: int) -> list[list[tuple[int, int]]]:
+    """Pack consecutive blocks ``[bounds[g], bounds[g+1])`` into chunks of at most ``batch``
+    realizations; a block larger than ``batch`` is split into its own sub-chunks."""
+    out, cur, size = [], [], 0
+    for lo, hi in itertools.pairwise(bounds):
+        if hi - lo > batch:
+            if cur:
+                out.append(cur)
+                cur, size = [], 0
+            out.extend([[(a, min(a + batch, hi))] for a in range(lo, hi, batch)])
+            continue
+        if size + hi - lo > batch and cur:
+            out.append(cur)
+            cur, size = [], 0
+        cur.append((lo, hi))
+        size += hi - lo
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _sampled_blocks(x0, windows, tlist, method: Sampled, seed, bounds: Sequence[int]) -> np.ndarray:
+    """Sums of the paired states over each block ``[bounds[g], bounds[g+1])`` at every
+    time, shape ``(blocks, T, ...)``.
+
+    A pure, picklable function of its arguments. Each realization's arithmetic does not
+    depend on its batch-mates, and each block is summed over the same rows whether it
+    is run alone or packed with others, so the sums are bit-identical however blocks are
+    distributed over executors.
     """
-    sums = np.zeros((tlist.size, *x0.shape), dtype=complex)
-    N = x0.size
-    batch = method.batch_size or max(1, min(8192, int(2**27 // max(1, N * 16 * 8))))
-    for a in range(lo, hi, batch):
-        b = min(a + batch, hi)
+    G = len(bounds) - 1
+    sums = np.zeros((G, tlist.size, *x0.shape), dtype=complex)
+    for chunk in _chunks(bounds, _batch_size(method, x0)):
+        a, b = chunk[0][0], chunk[-1][1]
+        parts = [(bisect_right(bounds, lo) - 1, lo - a, hi - a) for lo, hi in chunk]
         xb = np.broadcast_to(x0, (b - a, *x0.shape)).copy()
-        sums[0] += xb.sum(axis=0)
 
-        def on_time(i, x):
-            sums[i] += x.sum(axis=0)
+        def on_time(i, x, parts=parts):
+            for g, u, v in parts:
+                sums[g, i] += x[u:v].sum(axis=0)
 
+        on_time(0, xb)
         _run_sampled_chunk(xb, windows, tlist, method, range(a, b), seed, on_time)
     return sums
 
@@ -793,12 +842,11 @@ def _sampled_driver(
     G = min(method.groups, n)
     T = tlist.size
     bounds = [(g * n) // G for g in range(G + 1)]
-    args = [(x0, windows, tlist, method, seed, bounds[g], bounds[g + 1]) for g in range(G)]
     if executor is None:
-        blocks = [_sampled_block(*a) for a in args]
+        sums = _sampled_blocks(x0, windows, tlist, method, seed, bounds)
     else:
-        blocks = list(executor.map(_sampled_block, *zip(*args)))
-    sums = np.stack(blocks)
+        args = [(x0, windows, tlist, method, seed, bounds[g : g + 2]) for g in range(G)]
+        sums = np.concatenate(list(executor.map(_sampled_blocks, *zip(*args))))
     counts = np.diff(bounds).astype(float)
     total = sums.sum(axis=0)
     mean = total / n
