@@ -101,7 +101,9 @@ def qutip_system():
     a = qutip.destroy(2)  # sigma- = |0><1| (project convention)
     c = [math.sqrt(G * (NBAR + 1)) * a, math.sqrt(G * NBAR) * a.dag()]
     c_ops = [qutip.tensor(o, I2) for o in c] + [qutip.tensor(I2, o) for o in c]
-    gens = [qutip.tensor(qutip.Qobj(P), I2) - qutip.tensor(I2, qutip.Qobj(P.conj())) for P in PAULIS]
+    gens = [
+        qutip.tensor(qutip.Qobj(P), I2) - qutip.tensor(I2, qutip.Qobj(P.conj())) for P in PAULIS
+    ]
     return gens, c_ops
 
 
@@ -138,7 +140,9 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke run: 500 realizations, 5 qutip runs")
     p.add_argument("--ntraj", type=int, default=None)
-    p.add_argument("--nqutip", type=int, default=None, help="qutip realizations to time (default 30)")
+    p.add_argument(
+        "--nqutip", type=int, default=None, help="qutip realizations to time (default 30)"
+    )
     args = p.parse_args(argv)
     ntraj = args.ntraj or (500 if args.quick else 10_000)
     nq = args.nqutip or (5 if args.quick else 30)
@@ -146,8 +150,10 @@ def main(argv=None) -> dict:
 
     env, proc = environment()
     rho0 = phi_plus()
-    print(f"B1 shared drive: Phi+, GAD (G={G}, nbar={NBAR}), {SEGMENTS} Gaussian segments on [0, {T_END}],"
-          f" c_k ~ N(0, {VARIANCE:g}) on sigma_x,y,z, {TLIST.size} times, {ntraj} realizations")
+    print(
+        f"B1 shared drive: Phi+, GAD (G={G}, nbar={NBAR}), {SEGMENTS} Gaussian segments on [0, {T_END}],"
+        f" c_k ~ N(0, {VARIANCE:g}) on sigma_x,y,z, {TLIST.size} times, {ntraj} realizations"
+    )
     print(f"python {platform.python_version()}, numpy {np.__version__}, qutip {qutip.__version__}")
 
     # ---- (a) sampled
@@ -167,16 +173,28 @@ def main(argv=None) -> dict:
         runs.append(qutip_realization(coeffs[m], gens, c_ops, rho0))
     t_q1 = (time.perf_counter() - t0) / nq
     t_qutip = t_q1 * ntraj
-    print(f"(b) qutip mesolve: {t_q1 * 1e3:.2f} ms per realization (mean of {nq}) -> {t_qutip:.1f} s for {ntraj}")
+    print(
+        f"(b) qutip mesolve: {t_q1 * 1e3:.2f} ms per realization (mean of {nq}) -> {t_qutip:.1f} s for {ntraj}"
+    )
 
     # same realizations, our solver: differences are integration error only
-    sub = evolve(rho0, env, TLIST, method=Sampled(ntraj=nq, groups=1), seed=SEED, store_states=True, e_ops=["purity"])
+    sub = evolve(
+        rho0,
+        env,
+        TLIST,
+        method=Sampled(ntraj=nq, groups=1),
+        seed=SEED,
+        store_states=True,
+        e_ops=["purity"],
+    )
     q_mean = [sum(r[i].full() for r in runs) / nq for i in range(TLIST.size)]
     tr_sub = np.array([np.trace(s.full()).real for s in sub.states])
     bad_sub = np.abs(tr_sub - 1) > 1e-9
     dev_same = np.array([np.abs(a.full() - b).max() for a, b in zip(sub.states, q_mean)])
-    print(f"    same {nq} realizations, ours vs qutip mean state: max |diff| = {dev_same[~bad_sub].max():.1e}"
-          f" over times with Tr = 1")
+    print(
+        f"    same {nq} realizations, ours vs qutip mean state: max |diff| = {dev_same[~bad_sub].max():.1e}"
+        f" over times with Tr = 1"
+    )
 
     # statistical agreement: qutip subset mean vs our ntraj ensemble, in standard errors
     per_run = [linear_values(r) for r in runs]
@@ -187,35 +205,56 @@ def main(argv=None) -> dict:
         se_q = v.std(axis=0, ddof=1) / math.sqrt(nq)
         se = np.sqrt(se_q**2 + sampled.stderr[k] ** 2)
         diff = np.abs(sampled.expect[k] - mean_q)
-        z_all[k] = np.where(se > 0, diff / np.where(se > 0, se, 1), np.where(diff < 1e-12, 0.0, np.inf))
+        z_all[k] = np.where(
+            se > 0, diff / np.where(se > 0, se, 1), np.where(diff < 1e-12, 0.0, np.inf)
+        )
     trace_ours = np.asarray(sampled.expect["trace"])
     bad = np.abs(trace_ours - 1) > 1e-9
     z_good = max(float(z[~bad].max()) for z in z_all.values())
-    print(f"    qutip subset ({nq}) vs our {ntraj}: max deviation {z_good:.2f} standard errors over"
-          f" {int((~bad).sum())} times (phi_plus_overlap, p1_A)")
+    print(
+        f"    qutip subset ({nq}) vs our {ntraj}: max deviation {z_good:.2f} standard errors over"
+        f" {int((~bad).sum())} times (phi_plus_overlap, p1_A)"
+    )
     for tt in (0.5, 1.0, 1.5, 2.0):
         i = int(np.argmin(np.abs(TLIST - tt)))
-        print(f"      t={TLIST[i]:.2f}: " + ", ".join(
-            f"{k} ours {sampled.expect[k][i]:.4f}+-{sampled.stderr[k][i]:.4f} z={z_all[k][i]:.2f}" for k in LINEAR))
+        print(
+            f"      t={TLIST[i]:.2f}: "
+            + ", ".join(
+                f"{k} ours {sampled.expect[k][i]:.4f}+-{sampled.stderr[k][i]:.4f} z={z_all[k][i]:.2f}"
+                for k in LINEAR
+            )
+        )
     if bad.any():
-        print(f"    !! our sampled mean has Tr != 1 at t = {np.round(TLIST[bad], 3).tolist()}"
-              f" (Tr = {np.round(trace_ours[bad], 6).tolist()}): engine bug, see benchmarks/README.md")
+        print(
+            f"    !! our sampled mean has Tr != 1 at t = {np.round(TLIST[bad], 3).tolist()}"
+            f" (Tr = {np.round(trace_ours[bad], 6).tolist()}): engine bug, see benchmarks/README.md"
+        )
 
     # ---- (c) segment averaged: node convergence
     states, t_seg, conv_nodes, diffs = {}, {}, None, {}
     evolve(rho0, env, TLIST, e_ops=E_OPS, method=SegmentAveraged(nodes=4))  # warm-up
-    prev = None
+    prev, seg_prev = None, None
     for nodes in node_list:
         reps = []
         for _ in range(1 if nodes > 20 else 3):
             t0 = time.perf_counter()
-            r = evolve(rho0, env, TLIST, e_ops=E_OPS, method=SegmentAveraged(nodes=nodes), store_states=True)
+            r = evolve(
+                rho0,
+                env,
+                TLIST,
+                e_ops=E_OPS,
+                method=SegmentAveraged(nodes=nodes),
+                store_states=True,
+            )
             reps.append(time.perf_counter() - t0)
         t_seg[nodes] = min(reps)
         states[nodes] = np.stack([s.full() for s in r.states])
         if prev is not None:
             diffs[prev] = float(np.abs(states[prev] - states[nodes]).max())
-            print(f"(c) segment nodes={prev:2d}: {t_seg[prev]:.3f} s   max|rho({prev}) - rho({nodes})| = {diffs[prev]:.1e}")
+            print(
+                f"(c) segment nodes={prev:2d}: {t_seg[prev]:.3f} s"
+                f"   max|rho({prev}) - rho({nodes})| = {diffs[prev]:.1e}"
+            )
             if diffs[prev] < 1e-10 and conv_nodes is None:
                 conv_nodes = prev
                 seg_result = seg_prev
@@ -226,11 +265,15 @@ def main(argv=None) -> dict:
         print(f"(c) not converged to 1e-10 up to nodes={prev}; using nodes={prev}")
     t_segment = t_seg[conv_nodes]
     z_seg = max(
-        float(np.max(np.abs(sampled.expect[k] - seg_result.expect[k])[~bad] / sampled.stderr[k][~bad]))
+        float(
+            np.max(np.abs(sampled.expect[k] - seg_result.expect[k])[~bad] / sampled.stderr[k][~bad])
+        )
         for k in LINEAR
     )
-    print(f"    converged (1e-10) at nodes={conv_nodes}: {t_segment:.3f} s;"
-          f" sampled vs segment: max {z_seg:.2f} standard errors")
+    print(
+        f"    converged (1e-10) at nodes={conv_nodes}: {t_segment:.3f} s;"
+        f" sampled vs segment: max {z_seg:.2f} standard errors"
+    )
 
     # ---- (d) dynamiqs
     try:
@@ -246,9 +289,14 @@ def main(argv=None) -> dict:
     print()
     print(f"{'method':<34} {'time (s)':>10} {'vs qutip':>10} {'target':>8}  met")
     print(f"{'qutip mesolve x ' + str(ntraj) + ' (scaled)':<34} {t_qutip:10.3f} {1.0:10.1f}")
-    print(f"{'sampled (' + str(ntraj) + ')':<34} {t_sampled:10.3f} {sp_s:10.1f} {TARGETS['sampled']:8.0f}  {sp_s >= TARGETS['sampled']}")
-    print(f"{'segment-averaged (nodes=' + str(conv_nodes) + ')':<34} {t_segment:10.3f} {sp_g:10.1f}"
-          f" {TARGETS['segment']:8.0f}  {sp_g >= TARGETS['segment'] and diffs.get(conv_nodes, 1) < 1e-10}")
+    print(
+        f"{'sampled (' + str(ntraj) + ')':<34} {t_sampled:10.3f} {sp_s:10.1f}"
+        f" {TARGETS['sampled']:8.0f}  {sp_s >= TARGETS['sampled']}"
+    )
+    print(
+        f"{'segment-averaged (nodes=' + str(conv_nodes) + ')':<34} {t_segment:10.3f} {sp_g:10.1f}"
+        f" {TARGETS['segment']:8.0f}  {sp_g >= TARGETS['segment'] and diffs.get(conv_nodes, 1) < 1e-10}"
+    )
     out = {
         "speedup_vs_qutip": {"sampled": round(sp_s, 2), "segment": round(sp_g, 2)},
         "targets": TARGETS,

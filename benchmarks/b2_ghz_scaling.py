@@ -44,7 +44,9 @@ OURS_LIMIT_S = 600.0
 
 
 def ours(n: int):
-    env = Environment((2,) * n, [thermal_bath(k, qubit_hamiltonian(1.0), beta=BETA, rate=RATE) for k in range(n)])
+    env = Environment(
+        (2,) * n, [thermal_bath(k, qubit_hamiltonian(1.0), beta=BETA, rate=RATE) for k in range(n)]
+    )
     rho0 = ghz_state(n)
     t0 = time.perf_counter()
     res = evolve(rho0, env, TLIST, e_ops=["ghz_fidelity", "marginal_distance"])
@@ -76,7 +78,9 @@ def main(argv=None) -> dict:
     n_ours = range(2, 7) if args.quick else range(2, 13)
     n_qutip_max = 6 if args.quick else 16
 
-    print(f"B2 GHZ scaling: {len(TLIST)} times on [0, 2], local thermal baths beta={BETA}, G={RATE}")
+    print(
+        f"B2 GHZ scaling: {len(TLIST)} times on [0, 2], local thermal baths beta={BETA}, G={RATE}"
+    )
     print(f"python {platform.python_version()}, numpy {np.__version__}, qutip {qutip.__version__}")
     # warm-up (imports, first-call overheads), excluded from the timings
     ours(2)
@@ -106,13 +110,16 @@ def main(argv=None) -> dict:
         prev = dt
         if n in fids:
             fid_dev[n] = float(np.abs(fids[n] - f).max())
-        print(f"  qutip  n={n:2d}: {dt:9.3f} s   max |F_ours - F_qutip| = {fid_dev.get(n, float('nan')):.1e}", flush=True)
+        dev = fid_dev.get(n, float("nan"))
+        print(f"  qutip  n={n:2d}: {dt:9.3f} s   max |F_ours - F_qutip| = {dev:.1e}", flush=True)
         if fid_dev.get(n, 0) > 1e-6 and dt < 30:
             # qutip's default tolerances (atol 1e-8, rtol 1e-6) limit the agreement; an
             # untimed reference run at tight tolerances shows whose error it is.
             _, f_tight = with_qutip(n, options={"atol": 1e-11, "rtol": 1e-9})
             tight_dev[n] = float(np.abs(fids[n] - f_tight).max())
-            print(f"         qutip atol 1e-11, rtol 1e-9 (untimed): max |F_ours - F_qutip| = {tight_dev[n]:.1e}")
+            print(
+                f"         qutip atol 1e-11, rtol 1e-9 (untimed): max |F_ours - F_qutip| = {tight_dev[n]:.1e}"
+            )
         if dt > QUTIP_LIMIT_S:
             break
 
@@ -130,8 +137,10 @@ def main(argv=None) -> dict:
         )
     best = {n: min(v, tight_dev.get(n, v)) for n, v in fid_dev.items()}
     agree = all(v < 1e-6 for v in best.values())
-    print(f"\nGHZ fidelity agrees with qutip to 1e-6 wherever both ran (tight-tolerance qutip where"
-          f" the default one is off by more): {agree} (max deviation {max(best.values(), default=float('nan')):.1e})")
+    print(
+        f"\nGHZ fidelity agrees with qutip to 1e-6 wherever both ran (tight-tolerance qutip where"
+        f" the default one is off by more): {agree} (max deviation {max(best.values(), default=float('nan')):.1e})"
+    )
     print(f"largest n handled by ours within {OURS_LIMIT_S:.0f} s: {largest}")
     out = {
         "speedup_vs_qutip": speedup,

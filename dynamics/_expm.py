@@ -100,12 +100,14 @@ def _pade13(A: np.ndarray, norms: np.ndarray, eye: np.ndarray) -> np.ndarray:
     """Pade(13) with per-matrix scaling and squaring."""
     with np.errstate(divide="ignore"):
         s = np.maximum(0, np.ceil(np.log2(np.maximum(norms, 1e-300) / _THETA13))).astype(int)
-    A = A / (2.0 ** s)[:, None, None]
+    A = A / (2.0**s)[:, None, None]
     A2 = A @ A
     A4 = A2 @ A2
     A6 = A4 @ A2
     b = _B
-    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye)
+    U = A @ (
+        A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * eye
+    )
     V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * eye
     X = np.linalg.solve(V - U, V + U)
     for i in range(int(s.max(initial=0))):

@@ -372,11 +372,14 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             if m >= 2 and abs(s - m * h) <= 1e-12 * max(1.0, s) and _key((m - 1) * h) in node_props:
                 prev, step = node_props[_key((m - 1) * h)], node_props[_key(h)]
                 res = [
-                    [a @ b for a, b in zip(pp, ss)] if local else pp @ ss for pp, ss in zip(prev, step)
+                    [a @ b for a, b in zip(pp, ss)] if local else pp @ ss
+                    for pp, ss in zip(prev, step)
                 ]
                 node_props[key] = res
                 return res
-        res = [[expm_batched(G * s) for G in st] if local else expm_batched(st * s) for st in stacked]
+        res = [
+            [expm_batched(G * s) for G in st] if local else expm_batched(st * s) for st in stacked
+        ]
         node_props[key] = res
         return res
 
@@ -396,7 +399,9 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             elif local:
                 m = props[0]
                 for P in props[1:]:
-                    m = np.einsum("iab,icd->iacbd", m, P).reshape(m.shape[0], m.shape[1] * P.shape[1], -1)
+                    m = np.einsum("iab,icd->iacbd", m, P).reshape(
+                        m.shape[0], m.shape[1] * P.shape[1], -1
+                    )
                 out.append((parties, np.einsum("i,iab->ab", weights, m)))
             else:
                 out.append((parties, np.einsum("i,iab->ab", weights, props)))
@@ -529,7 +534,8 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                 # Rebuild a party's generator only when its signals changed (pulses hold
                 # their value for a segment), and its propagator only when h changed too.
                 changed = j == 0 or any(
-                    not np.array_equal(sig_vals[i][:, j], sig_vals[i][:, j - 1]) for i, _ in drives[k]
+                    not np.array_equal(sig_vals[i][:, j], sig_vals[i][:, j - 1])
+                    for i, _ in drives[k]
                 )
                 if changed:
                     if drives[k]:

@@ -396,8 +396,7 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     for rec in records.values():
         for k, v in _flatten(rec["summary"]).items():
             if (
-                (isinstance(v, (int, float))
-                and not isinstance(v, bool))
+                (isinstance(v, (int, float)) and not isinstance(v, bool))
                 or v is None
                 or v in ("inf", "-inf")
             ):
