@@ -23,6 +23,7 @@ import itertools
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -652,21 +653,8 @@ def evolve(
     """
     from threadpoolctl import threadpool_limits
 
-    if BLAS_THREADS is None:
-        return _evolve(
-            rho0,
-            protocol,
-            tlist,
-            e_ops,
-            method,
-            seed,
-            ntraj,
-            taus,
-            hamiltonians,
-            store_states,
-            executor,
-        )
-    with threadpool_limits(limits=BLAS_THREADS):
+    limit = nullcontext() if BLAS_THREADS is None else threadpool_limits(limits=BLAS_THREADS)
+    with limit:
         return _evolve(
             rho0,
             protocol,

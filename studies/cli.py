@@ -112,12 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write into a non-empty output folder (replacing files of the same name)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars or summary")
-    try:
-        from .sweep import add_sweep_parser
-    except ImportError:  # pragma: no cover - sweeps not available
-        pass
-    else:
-        add_sweep_parser(sub)
+    from .sweep import add_sweep_parser
+
+    add_sweep_parser(sub)
     return p
 
 
