@@ -71,6 +71,14 @@ def with_qutip(n: int, options=None):
     return time.perf_counter() - t0, np.real(np.asarray(res.expect[0]))
 
 
+def timed(run, *args, **kw):
+    """``run`` once, or best of three when a run takes under a second (timer noise)."""
+    dt, f = run(*args, **kw)
+    if dt < 1.0:
+        dt = min([dt] + [run(*args, **kw)[0] for _ in range(2)])
+    return dt, f
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="n = 2..6 only (smoke run)")
@@ -90,7 +98,7 @@ def main(argv=None) -> dict:
     fids = {}
     largest = None
     for n in n_ours:
-        dt, f = ours(n)
+        dt, f = timed(ours, n)
         t_ours[n], fids[n] = dt, f
         if dt <= OURS_LIMIT_S:
             largest = n
@@ -105,7 +113,7 @@ def main(argv=None) -> dict:
             if prev * max(growth, 4.0) > 2 * QUTIP_LIMIT_S:
                 print(f"  qutip  n={n:2d}: skipped (predicted {prev * max(growth, 4.0):.0f} s)")
                 break
-        dt, f = with_qutip(n)
+        dt, f = timed(with_qutip, n)
         t_qutip[n] = dt
         prev = dt
         if n in fids:
@@ -135,11 +143,17 @@ def main(argv=None) -> dict:
             f"{n:3d} {to if to is not None else float('nan'):10.3f} {tq if tq is not None else float('nan'):10.3f}"
             f" {ratio if ratio is not None else float('nan'):9.1f} {fid_dev.get(n, float('nan')):9.1e}"
         )
+    # our error is judged against qutip at default tolerance where that is within 1e-6,
+    # else against the tight-tolerance rerun; sizes too slow for a rerun stay unchecked
     best = {n: min(v, tight_dev.get(n, v)) for n, v in fid_dev.items()}
-    agree = all(v < 1e-6 for v in best.values())
+    checked = {n: v for n, v in best.items() if v < 1e-6 or n in tight_dev}
+    unchecked = sorted(set(best) - set(checked))
+    agree = all(v < 1e-6 for v in checked.values())
+    worst = max(checked.values(), default=float("nan"))
     print(
-        f"\nGHZ fidelity agrees with qutip to 1e-6 wherever both ran (tight-tolerance qutip where"
-        f" the default one is off by more): {agree} (max deviation {max(best.values(), default=float('nan')):.1e})"
+        f"\nGHZ fidelity agrees with qutip to 1e-6 (tight-tolerance qutip where the default one"
+        f" is off by more): {agree} (max deviation {worst:.1e});"
+        f" not rechecked at tight tolerance (qutip too slow): n = {unchecked}"
     )
     print(f"largest n handled by ours within {OURS_LIMIT_S:.0f} s: {largest}")
     out = {
@@ -150,6 +164,7 @@ def main(argv=None) -> dict:
         "max_fidelity_deviation_default_tol": max(fid_dev.values(), default=None),
         "max_fidelity_deviation_tight_tol": {str(k): v for k, v in tight_dev.items()},
         "fidelity_agrees_1e-6": agree,
+        "fidelity_unchecked_n": unchecked,
         "quick": args.quick,
     }
     print(json.dumps(out))

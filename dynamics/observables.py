@@ -117,18 +117,25 @@ class _Batch:
         self._full: dict[int, np.ndarray] = {}
 
     def marginal(self, k: int) -> np.ndarray:
-        """``rho_k`` for every state, shape (T, d_k, d_k)."""
+        """``rho_k`` for every state, shape (T, d_k, d_k).
+
+        All single-party marginals are computed together by halving: trace out the right
+        half of the parties, then the left half, and recurse on the two reduced states.
+        That reads the full state twice instead of once per party.
+        """
         if k not in self._marg:
-            dims, T = self.dims, self.X.shape[0]
-            A = int(np.prod([d * d for d in dims[:k]]))
-            B = int(np.prod([d * d for d in dims[k + 1 :]]))
-            Y = self.X.reshape(T, A, dims[k] ** 2, B)
-            if B > 1:
-                Y = Y @ _idvec(dims[k + 1 :])
-            else:
-                Y = Y[..., 0]
-            m = np.einsum("tas,a->ts", Y, _idvec(dims[:k])) if A > 1 else Y[:, 0]
-            self._marg[k] = m.reshape(T, dims[k], dims[k])
+            T = self.X.shape[0]
+
+            def split(Y: np.ndarray, lo: int, hi: int) -> None:
+                if hi - lo == 1:
+                    self._marg[lo] = Y.reshape(T, self.dims[lo], self.dims[lo])
+                    return
+                mid = (lo + hi) // 2
+                Y3 = Y.reshape(T, -1, int(np.prod([d * d for d in self.dims[mid:hi]])))
+                split(Y3 @ _idvec(self.dims[mid:hi]), lo, mid)
+                split(_idvec(self.dims[lo:mid]) @ Y3, mid, hi)
+
+            split(self.X.reshape(T, -1), 0, len(self.dims))
         return self._marg[k]
 
     def full(self, i: int) -> np.ndarray:

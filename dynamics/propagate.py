@@ -251,7 +251,7 @@ def _key(dt: float) -> float:
 #: Local stages of states up to this size (paired entries; 4^6 = six qubits) compute all
 #: output times at once (no per-step Python overhead); larger ones step with a cached
 #: propagator, which is faster per time there (one large BLAS call per party).
-BATCH_TIMES_MAX = 4096
+BATCH_TIMES_MAX = 1024
 
 #: Memory (bytes) for states held at once: a chunk of output times computed together,
 #: and the buffer of states awaiting observable evaluation.
@@ -335,33 +335,40 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             )
         clusters = [(tuple(range(n)), pulses)]
     base_local = gen_w.local_parts() if local else None
-    blocks = []
+    blocks = []  # (parties, node generators stacked over the nodes, node weights)
     for parties, members in clusters:
         node_sets = [
             s.process.segment_nodes(nodes=method.nodes, samples=method.samples, rng=rng)
             for s in members
         ]
-        gens, weights = [], []
-        for combo in itertools.product(*[list(zip(vals, w)) for vals, w in node_sets]):
-            adds = {p: np.zeros((dims[p] ** 2,) * 2, dtype=complex) for p in range(n)}
-            for src, (val, _) in zip(members, combo):
-                for a in src.actions:
-                    adds[a.party] += hamiltonian_superop(a.hamiltonian(val))
-            if local:
-                gens.append([base_local[p] + adds[p] for p in parties])
-            else:
-                g = Generator(dims, tuple(ProductTerm(1.0, {k: a}) for k, a in adds.items()))
-                gens.append(gen_w.to_dense() + g.to_dense())
-            weights.append(float(np.prod([c[1] for c in combo])))
-        blocks.append((parties, gens, np.asarray(weights)))
+        # the nodes of a cluster: the product of its members' nodes, in row-major order
+        sizes = [len(w) for _, w in node_sets]
+        idx = np.indices(sizes).reshape(len(sizes), -1)
+        weights = np.ones(idx.shape[1])
+        adds = {p: np.zeros((idx.shape[1],) + (dims[p] ** 2,) * 2, complex) for p in range(n)}
+        for i, (src, (vals, w)) in enumerate(zip(members, node_sets)):
+            weights = weights * np.asarray(w)[idx[i]]
+            for a in src.actions:
+                adds[a.party] += hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
+        if local:
+            gens = [base_local[p] + adds[p] for p in parties]
+        else:
+            dense_w = gen_w.to_dense()
+            gens = np.stack(
+                [
+                    dense_w
+                    + Generator(
+                        dims, tuple(ProductTerm(1.0, {p: adds[p][c]}) for p in range(n))
+                    ).to_dense()
+                    for c in range(idx.shape[1])
+                ]
+            )
+        blocks.append((parties, gens, weights))
     cache: dict[float, list] = {}
     # Per-node propagators exp(s L_node) by offset s; a multiple m*h of a computed offset
     # h is reached by one batched product (m-1)h -> m h instead of a new exponential.
     node_props: dict[float, list] = {}
-    stacked = [
-        [np.stack([g[i] for g in gens]) for i in range(len(parties))] if local else np.stack(gens)
-        for parties, gens, _ in blocks
-    ]
+    stacked = [gens for _, gens, _ in blocks]
 
     def propagators(s: float) -> list:
         key = _key(s)
@@ -719,26 +726,27 @@ def _evolve(
     else:
         expect: dict[str, list] = {k: [None] * T for k in obs.names}
         states = [None] * T if store_states else None
-        buffer: list[tuple[int, np.ndarray]] = []
+        # States are buffered (bounded memory, one preallocated block reused) and their
+        # observables evaluated in batches; full states are kept only when asked (a
+        # 12-qubit state is 270 MB).
+        buf = np.empty((max(1, min(T, CHUNK_BYTES // x0.nbytes)), *x0.shape), complex)
+        idx: list[int] = []
 
         def flush():
-            if buffer:
-                idx = [i for i, _ in buffer]
-                vals = obs.evaluate_batch(
-                    np.stack([x for _, x in buffer]), [stage_of(tlist[i]) for i in idx]
-                )
+            if idx:
+                vals = obs.evaluate_batch(buf[: len(idx)], [stage_of(tlist[i]) for i in idx])
                 for k, v in vals.items():
+                    v = np.array(v, copy=True)  # never a view into the reused block
                     for j, i in enumerate(idx):
                         expect[k][i] = v[j]
-                buffer.clear()
+                idx.clear()
 
         def record(i, x):
-            # States are buffered (bounded memory) and their observables evaluated in batches;
-            # full states are kept only when asked (a 12-qubit state is 270 MB).
-            buffer.append((i, np.array(x, copy=True)))
+            buf[len(idx)] = x
+            idx.append(i)
             if store_states:
                 states[i] = qutip.Qobj(from_paired(x, dims), dims=[list(dims), list(dims)])
-            if len(buffer) * x.nbytes >= CHUNK_BYTES:
+            if len(idx) == len(buf):
                 flush()
 
         record(0, x0)

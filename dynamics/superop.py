@@ -50,10 +50,16 @@ def _arr(x) -> np.ndarray:
 
 
 def hamiltonian_superop(H) -> np.ndarray:
-    """``X -> -i [H, X]`` as a ``d^2 x d^2`` matrix (row-major vectorization)."""
-    H = _arr(H)
-    eye = np.eye(H.shape[0])
-    return -1j * (np.kron(H, eye) - np.kron(eye, H.T))
+    """``X -> -i [H, X]`` as a ``d^2 x d^2`` matrix (row-major vectorization).
+
+    ``H`` may carry leading batch axes (``(..., d, d)``); the result then has shape
+    ``(..., d^2, d^2)``.
+    """
+    H = _arr(H) if np.ndim(H) == 2 else np.asarray(H, dtype=complex)
+    d = H.shape[-1]
+    eye = np.eye(d)
+    L = np.einsum("...ab,cd->...acbd", H, eye) - np.einsum("ab,...dc->...acbd", eye, H)
+    return -1j * L.reshape(H.shape[:-2] + (d * d, d * d))
 
 
 def dissipator(L) -> np.ndarray:
@@ -127,12 +133,7 @@ def apply_local(x: np.ndarray, party: int, S: np.ndarray, *, batch: bool = False
     B = int(np.prod(sh[ax + 1 :]))
     x4 = x.reshape(lead, A, sh[ax], B)  # one contiguous pass, contiguous result
     if S.ndim == 2:
-        # fastest variant measured for each shape (4^11 states: 0.54 s vs 0.79 s for tensordot)
-        if B == 1:
-            return (x4.reshape(-1, sh[ax]) @ S.T).reshape(sh)
-        if B >= 64:
-            return np.matmul(S, x4).reshape(sh)
-        return np.einsum("ab,libj->liaj", S, x4).reshape(sh)
+        return _apply_middle(S, x4.reshape(lead * A, sh[ax], B)).reshape(sh)
     # batched over realizations / times: S (M, a, b), x (M, ..., b, ...)
     if B == 1:
         return np.matmul(x4.reshape(lead, A, sh[ax]), np.transpose(S, (0, 2, 1))).reshape(sh)
@@ -148,19 +149,31 @@ def apply_consecutive(x: np.ndarray, first: int, M: np.ndarray) -> np.ndarray:
     """
     sh = x.shape
     m, size, last = M.shape[0], 1, first
-    while size < m:
+    while size < m and last < len(sh):
         size *= sh[last]
         last += 1
     if size != m:
         raise ValueError(f"M of size {m} does not match parties from {first}")
     A = int(np.prod(sh[:first]))
     B = int(np.prod(sh[last:]))
-    x3 = x.reshape(A, m, B)
+    return _apply_middle(M, x.reshape(A, m, B)).reshape(sh)
+
+
+def _apply_middle(M: np.ndarray, x3: np.ndarray) -> np.ndarray:
+    """``y[i, a, j] = sum_b M[a, b] x3[i, b, j]``, by the fastest of three BLAS forms.
+
+    Measured (one thread, complex, 4^9 and 4^11 entries, M 4x4 or 16x16): for ``B = 1``
+    one GEMM ``x @ M^T``; for ``m B <= 32`` one GEMM with ``kron(M, 1_B)`` (3-4x faster
+    than a stack of tiny products); otherwise the stacked ``np.matmul(M, x3)``, up to 6x
+    faster than ``np.einsum``, which was the previous choice for ``B < 64``.
+    """
+    A, m, B = x3.shape
     if B == 1:
-        return (x3.reshape(A, m) @ M.T).reshape(sh)
-    if B >= 64:
-        return np.matmul(M, x3).reshape(sh)
-    return np.einsum("ab,ibj->iaj", M, x3).reshape(sh)
+        return x3.reshape(A, m) @ M.T
+    if m * B <= 32:
+        K = np.kron(M, np.eye(B)).T
+        return (x3.reshape(A, m * B) @ K).reshape(A, m, B)
+    return np.matmul(M, x3)
 
 
 @dataclass(frozen=True)
