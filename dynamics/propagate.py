@@ -19,6 +19,7 @@ starts.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from bisect import bisect_right
@@ -241,6 +242,18 @@ class _StageExact:
                 self._cache[key] = expm_batched(self.L * dt)
             return (self._cache[key] @ x.reshape(-1)).reshape(shape)
         return spla.expm_multiply(self.L * dt, x.reshape(-1)).reshape(shape)
+
+
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, scanned once per process.
+
+    ``threadpool_limits`` rescans ``/proc/self/maps`` on every call (~1 ms); studies
+    call :func:`evolve` hundreds of times, which made that scan half their run time.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _key(dt: float) -> float:
@@ -680,9 +693,7 @@ def evolve(
     >>> round(float(res.expect["negativity"][-1]), 12)
     0.5
     """
-    from threadpoolctl import threadpool_limits
-
-    limit = nullcontext() if BLAS_THREADS is None else threadpool_limits(limits=BLAS_THREADS)
+    limit = nullcontext() if BLAS_THREADS is None else _blas_controller().limit(limits=BLAS_THREADS)
     with limit:
         return _evolve(
             rho0,

@@ -275,7 +275,18 @@ class Generator:
         return out.tocsr()
 
     def to_dense(self) -> np.ndarray:
-        return self.to_sparse().toarray()
+        """The joint ``D^2 x D^2`` matrix in the paired layout (dense)."""
+        N = int(np.prod([d * d for d in self.dims]))
+        if N > 1024:
+            return self.to_sparse().toarray()
+        out = np.zeros((N, N), dtype=complex)
+        for t in self.terms:
+            m = np.ones((1, 1), dtype=complex)
+            for k, d in enumerate(self.dims):
+                f = t.factors.get(k)
+                m = np.kron(m, np.eye(d * d) if f is None else np.asarray(f))
+            out += t.coeff * m
+        return out
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         """``L x`` for a paired state ``x`` without building the joint matrix."""

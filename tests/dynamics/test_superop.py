@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from dynamics.superop import (
+    Generator,
+    ProductTerm,
     apply_consecutive,
     apply_local,
     dissipator,
@@ -89,3 +91,22 @@ def test_apply_local_batched_and_consecutive():
         np.testing.assert_allclose(apply_consecutive(x, first, np.kron(S0, S1)), want, atol=1e-11)
     with pytest.raises(ValueError, match="does not match"):
         apply_consecutive(x, 3, np.eye(16))
+
+
+def test_generator_dense_sparse_and_apply_agree():
+    rng = np.random.default_rng(5)
+    dims = (2, 3, 2)
+    terms = (
+        ProductTerm(0.7, {0: _rand_op(rng, 4)}),
+        ProductTerm(1.0 - 0.5j, {1: _rand_op(rng, 9), 2: _rand_op(rng, 4)}),
+        ProductTerm(2.0, {}),  # a multiple of the identity
+    )
+    gen = Generator(dims, terms)
+    dense = gen.to_dense()
+    np.testing.assert_allclose(dense, gen.to_sparse().toarray(), atol=1e-12)
+    x = to_paired(_rand_op(rng, 12), dims)
+    np.testing.assert_allclose(dense @ x.reshape(-1), gen.apply(x).reshape(-1), atol=1e-11)
+    # the identity term: 2 x on its own
+    np.testing.assert_allclose(
+        Generator(dims, terms[2:]).to_dense(), 2.0 * np.eye(dense.shape[0]), atol=0
+    )
