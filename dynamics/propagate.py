@@ -565,6 +565,11 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
         by_step: dict[int, dict[int, list]] = {}
         for j, m, t, i in tick_sub:
             by_step.setdefault(j, {}).setdefault(m, []).append((t, i))
+        # per signal: did any realization's value change from substep j to j + 1?
+        sig_changes = [
+            (v[:, 1:] != v[:, :-1]).any(axis=tuple(a for a in range(v.ndim) if a != 1))
+            for v in sig_vals
+        ]
         nparty = len(model.dims)
         gens = [None] * nparty
         props = [None] * nparty  # (M, m, m), or (m, m) when shared
@@ -575,10 +580,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
             for k in range(nparty):
                 # Rebuild a party's generator only when its signals changed (pulses hold
                 # their value for a segment), and its propagator only when h changed too.
-                changed = j == 0 or any(
-                    not np.array_equal(sig_vals[i][:, j], sig_vals[i][:, j - 1])
-                    for i, _ in drives[k]
-                )
+                changed = j == 0 or any(sig_changes[i][j - 1] for i, _ in drives[k])
                 if changed:
                     if drives[k]:
                         Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
