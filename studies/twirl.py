@@ -384,7 +384,9 @@ def plot(result: StudyResult, ax=None, *, which: str = "distance"):
         err = ds[f"{which}_stderr"].sel(scenario=sc).values
         label = LABELS[str(sc)]
         if sc == "pulses_sampled":
-            label += rf" ($M={result.params['ntraj']}$)"
+            label += rf" ($M={result.params['ntraj']}$" + (
+                r", floor $\propto M^{-1/2}$)" if which == "distance" else ")"
+            )
         if which == "distance":
             y = np.maximum(y, 1e-16)
         # the shared-drive negativities coincide: widths decreasing in drawing order
