@@ -118,14 +118,20 @@ class Param:
         """Check and convert a value (from Python, TOML or command-line text)."""
         if self.kind in ("floats", "ints"):
             if isinstance(value, str):
-                items = [x for x in value.replace(" ", "").split(",") if x]
+                text = value.replace(" ", "")
+                if text.startswith("[") and text.endswith("]"):  # TOML/Python-style list
+                    text = text[1:-1]
+                items = [x for x in text.split(",") if x]
             elif isinstance(value, Sequence):
                 items = list(value)
             else:
                 items = [value]
             if not items:
                 raise ParamError(f"{self.name} must be a non-empty list of numbers")
-            return tuple(self._scalar(x, self.kind) for x in items)
+            try:
+                return tuple(self._scalar(x, self.kind) for x in items)
+            except ParamError as e:
+                raise ParamError(f"{e} (a comma-separated list, e.g. 1,10,100)") from None
         return self._scalar(value, self.kind)
 
 

@@ -428,48 +428,70 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
-def sweep_figures(ds: xr.Dataset, key: str) -> dict:
-    """Summary figure of ``key`` over the grid: curves (1-D), heat map or family (2-D)."""
+def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
+    """Summary figure of ``key`` over the grid.
+
+    One grid axis: a curve. Two: a family of curves over the longer axis, one per value
+    of the shorter axis when it has at most six values, else a heat map. More: a heat
+    map of the first two axes at the first value of the others. Axes spanning two decades
+    or more are logarithmic; labels carry the units declared by the study's ``params``.
+    """
     from . import style
 
+    units = {p.name: p.unit for p in params}
+
+    def label(dim: str) -> str:
+        return f"{dim} [{units[dim]}]" if units.get(dim) else dim
+
+    def scale(set_scale, dim: str) -> None:
+        v = np.asarray(ds[dim].values, dtype=float)
+        if v.size > 1 and np.all(v > 0) and v.max() / v.min() >= 100:
+            set_scale("log")
+
+    def heat_map(ax, x: str, y: str, values) -> None:
+        mesh = ax.pcolormesh(ds[x].values, ds[y].values, values, shading="nearest")
+        fig.colorbar(mesh, ax=ax, label=key)
+        ax.set_xlabel(label(x))
+        ax.set_ylabel(label(y))
+        scale(ax.set_xscale, x)
+        scale(ax.set_yscale, y)
+
     with style.style():
-        dims = [d for d in ds[key].dims]
+        dims = list(ds[key].dims)
         fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.5)
         ax = axes[0, 0]
         da = ds[key]
         if len(dims) == 1:
             ax.plot(ds[dims[0]].values, da.values, "o-", ms=3)
-            ax.set_xlabel(dims[0])
+            ax.set_xlabel(label(dims[0]))
+            ax.set_ylabel(key)
+            scale(ax.set_xscale, dims[0])
         elif len(dims) == 2:
-            x, y = dims[1], dims[0]
-            if ds.sizes[y] <= 6:
-                for i, yv in enumerate(ds[y].values):
+            fam, x = sorted(dims, key=lambda d: ds.sizes[d])
+            if ds.sizes[fam] <= 6:
+                # distinct markers, line styles and shrinking marker sizes keep curves
+                # that coincide (e.g. a parameter the result does not depend on) visible
+                for i, v in enumerate(ds[fam].values):
                     ax.plot(
                         ds[x].values,
-                        da.sel({y: yv}).values,
-                        "o-",
-                        ms=3,
-                        color=style.COLORS[i % 8],
-                        label=f"{y}={yv:g}",
+                        da.sel({fam: v}).transpose(x).values,
+                        marker="osD^vP"[i % 6],
+                        ls=("-", "--", ":", "-.")[i % 4],
+                        ms=5 - 0.6 * i,
+                        mfc="none" if i % 2 else None,
+                        color=style.COLORS[i % len(style.COLORS)],
+                        label=f"{v:g}",
                     )
-                ax.legend()
+                ax.legend(title=label(fam))
+                ax.set_xlabel(label(x))
+                ax.set_ylabel(key)
+                scale(ax.set_xscale, x)
             else:
-                mesh = ax.pcolormesh(ds[x].values, ds[y].values, da.values, shading="nearest")
-                fig.colorbar(mesh, ax=ax, label=key)
-                ax.set_ylabel(y)
-            ax.set_xlabel(x)
+                heat_map(ax, dims[1], dims[0], da.transpose(dims[0], dims[1]).values)
         else:
             rest = {d: 0 for d in dims[2:]}
-            sub = da.isel(rest)
-            mesh = ax.pcolormesh(
-                ds[dims[1]].values, ds[dims[0]].values, sub.values, shading="nearest"
-            )
-            fig.colorbar(mesh, ax=ax, label=key)
-            ax.set_xlabel(dims[1])
-            ax.set_ylabel(dims[0])
+            heat_map(ax, dims[1], dims[0], da.isel(rest).transpose(dims[0], dims[1]).values)
             ax.set_title(", ".join(f"{d}={ds[d].values[0]:g}" for d in rest), loc="left")
-        if len(dims) == 1 or (len(dims) == 2 and ds.sizes[dims[0]] <= 6):
-            ax.set_ylabel(key)
         return {f"sweep_{key.replace('.', '_')}": fig}
 
 
@@ -546,7 +568,7 @@ def cmd_sweep(args) -> int:
             raise UsageError(
                 f"--plot: {key!r} is not a summary value of {st.NAME} (choose from {', '.join(numeric)})"
             )
-        for name, fig in sweep_figures(res.dataset, key).items():
+        for name, fig in sweep_figures(res.dataset, key, st.PARAMS).items():
             for fmt in fmts:
                 _atomic_write(
                     out / f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt)

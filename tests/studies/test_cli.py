@@ -64,6 +64,10 @@ def test_run_writes_all_outputs(tmp_path, capsys):
         (["run", "speedup", "--set", "eps=2"], "eps must lie in (0, 0.5)"),
         (["run", "speedup", "--set", "n_times=3.5"], "n_times must be an integer"),
         (["run", "speedup", "--set", "kappa"], "--set expects key=value"),
+        (
+            ["run", "speedup", "--set", "kappa_ratios=1,x"],
+            "kappa_ratios must be a number, got 'x' (a comma-separated list, e.g. 1,10,100)",
+        ),
         (["run", "speedup", "--seed", "-1"], "--seed must be a non-negative integer"),
         (["run", "speedup", "--format", "gif"], "--format must be"),
         (
@@ -138,3 +142,11 @@ def test_python_dash_m_entry_point():
         [sys.executable, "-m", "studies", "run", "nope"], capture_output=True, text=True
     )
     assert out.returncode == 2 and out.stderr.count("\n") == 1
+
+
+def test_list_parameters_accept_commas_and_brackets():
+    from studies.params import Param
+
+    p = Param("kappa_ratios", (1.0,), "floats", "", "", low=0, low_open=True)
+    assert p.convert("1, 10,100") == p.convert("[1,10,100]") == p.convert([1, 10, 100])
+    assert p.convert("[1,10,100]") == (1.0, 10.0, 100.0)

@@ -276,3 +276,34 @@ def test_sampled_evolve_over_executor_is_bit_identical():
     for k in a.expect:
         np.testing.assert_array_equal(a.expect[k], b.expect[k])
         np.testing.assert_array_equal(a.stderr[k], b.stderr[k])
+
+
+def test_sweep_figures_family_heat_map_units_and_log_axes():
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from studies.params import Param
+    from studies.sweep import sweep_figures
+
+    params = (Param("beta", 1.0, "float", "", "1/omega"), Param("kappa", 1.0, "float", "", "r"))
+    beta, kappa = np.linspace(0.5, 6, 8), np.array([1.0, 10.0, 100.0])
+    val = np.outer(1 / beta, np.log(kappa) + 1)
+    ds = xr.Dataset({"speedup": (("beta", "kappa"), val)}, coords={"beta": beta, "kappa": kappa})
+    # three kappa values: one curve per kappa over beta (linear axis), units in labels
+    ax = sweep_figures(ds, "speedup", params)["sweep_speedup"].axes[0]
+    assert len(ax.get_lines()) == 3
+    np.testing.assert_allclose(ax.get_lines()[2].get_ydata(), val[:, 2])
+    assert ax.get_xlabel() == "beta [1/omega]" and ax.get_xscale() == "linear"
+    assert ax.get_legend().get_title().get_text() == "kappa [r]"
+    # seven kappa values spanning two decades: a heat map with a logarithmic kappa axis
+    kappa7 = np.array([1.0, 2, 5, 10, 20, 50, 100])
+    ds7 = xr.Dataset(
+        {"speedup": (("beta", "kappa"), np.outer(1 / beta, kappa7))},
+        coords={"beta": beta, "kappa": kappa7},
+    )
+    fig = sweep_figures(ds7, "speedup", params)["sweep_speedup"]
+    ax = fig.axes[0]
+    assert not ax.get_lines() and ax.collections
+    assert ax.get_xlabel() == "kappa [r]" and ax.get_xscale() == "log"
+    assert ax.get_ylabel() == "beta [1/omega]"
+    plt.close("all")
