@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from studies import cli, esd
+from studies import esd
+from tests.studies.helpers import run_error, run_ok
 from tests.systems import gad_esd_time, qubit_populations, shared_reset_esd_time
 
 TINY = {"n_times": 41, "n_nbar": 3, "n_times_sweep": 21, "t_max": 4.0}
@@ -97,36 +98,9 @@ def test_figures_have_labelled_axes(case):
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    out = tmp_path / "o"
-    argv = [
-        "run",
-        "esd",
-        "--out",
-        str(out),
-        "--quiet",
-        "--set",
-        "n_times=21",
-        "--set",
-        "n_nbar=2",
-        "--set",
-        "n_times_sweep=11",
-    ]
-    assert cli.main(argv) == 0
-    for name in (
-        "data.nc",
-        "summary.json",
-        "metadata.json",
-        "negativity.png",
-        "negativity.pdf",
-        "esd_vs_nbar.png",
-        "esd_vs_nbar.pdf",
-    ):
-        assert (out / name).is_file(), name
-    plt.close("all")
+    sets = {"n_times": 21, "n_nbar": 2, "n_times_sweep": 11}
+    run_ok(tmp_path, "esd", sets, ("negativity", "esd_vs_nbar"))
 
 
 def test_cli_rejects_out_of_range_parameters(tmp_path, capsys):
-    argv = ["run", "esd", "--out", str(tmp_path / "o"), "--quiet", "--set", "nbar=-1"]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("eplt: error:") and err.count("\n") == 1 and "nbar" in err
+    assert "nbar" in run_error(tmp_path, capsys, "esd", {"nbar": -1})

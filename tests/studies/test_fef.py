@@ -11,7 +11,8 @@ import pytest
 from scipy.optimize import brentq
 
 from dynamics.channels import NoEPLTError
-from studies import cli, fef
+from studies import fef
+from tests.studies.helpers import run_error, run_ok
 from tests.systems import qubit_populations
 
 TINY = {"n_F": 21, "restarts": 1, "betas": [0.5, 2.0]}
@@ -88,37 +89,8 @@ def test_figures_have_labelled_axes(result):
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    out = tmp_path / "o"
-    argv = [
-        "run",
-        "fef",
-        "--out",
-        str(out),
-        "--quiet",
-        "--set",
-        "n_F=7",
-        "--set",
-        "restarts=0",
-        "--set",
-        "betas=1",
-    ]
-    assert cli.main(argv) == 0
-    for name in (
-        "data.nc",
-        "summary.json",
-        "metadata.json",
-        "fef.png",
-        "fef.pdf",
-        "fef_gap.png",
-        "fef_gap.pdf",
-    ):
-        assert (out / name).is_file(), name
-    plt.close("all")
+    run_ok(tmp_path, "fef", {"n_F": 7, "restarts": 0, "betas": 1}, ("fef", "fef_gap"))
 
 
 def test_cli_zero_temperature_is_a_one_line_error(tmp_path, capsys):
-    argv = ["run", "fef", "--out", str(tmp_path / "o"), "--quiet", "--set", "betas=1,inf"]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("eplt: error:") and err.count("\n") == 1
-    assert "pure" in err
+    assert "pure" in run_error(tmp_path, capsys, "fef", {"betas": "1,inf"})

@@ -22,7 +22,8 @@ from dynamics import evolve
 from dynamics.channels import ghz_twirl
 from dynamics.measures import trace_distance
 from dynamics.states import random_state
-from studies import cli, ghz
+from studies import ghz
+from tests.studies.helpers import run_error, run_ok
 
 TINY = {"n_times": 41, "n_max": 3}
 
@@ -128,14 +129,7 @@ def test_zero_temperature_is_a_clear_error():
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    out = tmp_path / "o"
-    argv = ["run", "ghz", "--out", str(out), "--quiet", "--set", "n_times=21", "--set", "n_max=3"]
-    assert cli.main(argv) == 0
-    names = {p.name for p in out.iterdir()}
-    expected = {"data.nc", "summary.json", "metadata.json"}
-    expected |= {f"{f}.{x}" for f in ("timeseries", "fidelity_vs_n") for x in ("png", "pdf")}
-    assert expected <= names
-    summary = json.loads((out / "summary.json").read_text())
+    summary = run_ok(tmp_path, "ghz", {"n_times": 21, "n_max": 3}, ("timeseries", "fidelity_vs_n"))
     assert summary["ghz_fidelity_at_t_star"]["correlated"] > 0.5
 
 
@@ -148,8 +142,5 @@ def test_cli_run_writes_outputs(tmp_path):
     ],
 )
 def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
-    argv = ["run", "ghz", "--out", str(tmp_path / "o"), "--quiet", "--set", setting]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("eplt: error:")
-    assert message in err
+    key, value = setting.split("=")
+    assert message in run_error(tmp_path, capsys, "ghz", {key: value})

@@ -16,6 +16,7 @@ from dynamics.measures import negativity
 from dynamics.states import isotropic_state
 from studies import cli, threshold
 from studies.params import ParamError
+from tests.studies.helpers import run_error, run_ok
 from tests.systems import negativity_eplt_phi_plus
 
 TINY = {"n_beta": 4, "n_F": 11, "n_random": 200, "betas_threshold": [0.1, 1.0, 5.0]}
@@ -97,52 +98,12 @@ def test_figures_have_labelled_axes(result):
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    out = tmp_path / "o"
-    argv = [
-        "run",
-        "threshold",
-        "--out",
-        str(out),
-        "--quiet",
-        "--set",
-        "n_beta=3",
-        "--set",
-        "n_F=5",
-        "--set",
-        "n_random=20",
-        "--set",
-        "betas_threshold=0.5,2",
-    ]
-    assert cli.main(argv) == 0
-    for name in (
-        "data.nc",
-        "summary.json",
-        "metadata.json",
-        "heatmap.png",
-        "heatmap.pdf",
-        "threshold.png",
-        "threshold.pdf",
-    ):
-        assert (out / name).is_file(), name
-    plt.close("all")
+    sets = {"n_beta": 3, "n_F": 5, "n_random": 20, "betas_threshold": "0.5,2"}
+    run_ok(tmp_path, "threshold", sets, ("heatmap", "threshold"))
 
 
 def test_cli_zero_temperature_is_a_one_line_error(tmp_path, capsys):
-    argv = [
-        "run",
-        "threshold",
-        "--out",
-        str(tmp_path / "o"),
-        "--quiet",
-        "--set",
-        "n_random=10",
-        "--set",
-        "beta_max=inf",
-    ]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("eplt: error:") and err.count("\n") == 1
-    assert "pure" in err
+    assert "pure" in run_error(tmp_path, capsys, "threshold", {"n_random": 10, "beta_max": "inf"})
 
 
 def test_cli_describe(capsys):

@@ -22,7 +22,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from studies import cli, twirl
+from studies import twirl
+from tests.studies.helpers import run_error, run_ok
 
 TINY = {"n_times": 51, "ntraj": 64, "nodes": 8}
 
@@ -132,15 +133,8 @@ def test_figures_have_labelled_axes(result):
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    out = tmp_path / "o"
-    argv = ["run", "twirl", "--out", str(out), "--quiet"]
-    argv += ["--set", "n_times=21", "--set", "ntraj=8", "--set", "nodes=6", "--set", "t_max=4"]
-    assert cli.main(argv) == 0
-    names = {p.name for p in out.iterdir()}
-    expected = {"data.nc", "summary.json", "metadata.json"}
-    expected |= {f"{f}.{x}" for f in ("distance", "negativity") for x in ("png", "pdf")}
-    assert expected <= names
-    summary = json.loads((out / "summary.json").read_text())
+    sets = {"n_times": 21, "ntraj": 8, "nodes": 6, "t_max": 4}
+    summary = run_ok(tmp_path, "twirl", sets, ("distance", "negativity"))
     assert summary["gap_correlated"] == pytest.approx(2.0, rel=1e-9)
 
 
@@ -149,8 +143,5 @@ def test_cli_run_writes_outputs(tmp_path):
     [("d=7", "d must lie in [2, 4]"), ("report_times=1,9", "report_times must be <= t_max")],
 )
 def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
-    argv = ["run", "twirl", "--out", str(tmp_path / "o"), "--quiet", "--set", setting]
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("eplt: error:")
-    assert message in err
+    key, value = setting.split("=")
+    assert message in run_error(tmp_path, capsys, "twirl", {key: value})
