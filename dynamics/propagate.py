@@ -215,6 +215,7 @@ class _StageExact:
         self.gen = gen
         self.local = gen.is_local
         self._cache: dict[float, object] = {}
+        self._bufs: tuple[np.ndarray, np.ndarray] | None = None
         if self.local:
             self.parts = gen.local_parts()
         else:
@@ -233,8 +234,14 @@ class _StageExact:
                     (k, np.kron(P[k], P[k + 1]) if k + 1 < len(P) else P[k])
                     for k in range(0, len(P), 2)
                 ]
+            # Two result buffers used in turn: large states are not reallocated (and
+            # page-faulted) on every pass. States handed out are copied by the caller
+            # before the buffer is reused two passes later.
+            if self._bufs is None or self._bufs[0].shape != x.shape:
+                self._bufs = (np.empty(x.shape, complex), np.empty(x.shape, complex))
             for k, M in self._cache[key]:
-                x = apply_consecutive(x, k, M)
+                out = self._bufs[1] if np.may_share_memory(x, self._bufs[0]) else self._bufs[0]
+                x = apply_consecutive(x, k, M, out=out)
             return x
         shape = x.shape
         if self.N <= DENSE_MAX:
@@ -588,8 +595,23 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                     else:
                         gens[k] = Lloc[k]
                 if changed or _key(h[j]) != _key(h[j - 1]):
-                    props[k] = expm_batched(gens[k] * h[j])
-                    props_last[k] = _realizations_last(props[k])
+                    # U on one party, U* on another (the shared twirl): with real local
+                    # dissipators the generators are complex conjugates, and so are the
+                    # propagators -- one exponential serves both
+                    twin = next(
+                        (
+                            q
+                            for q in range(k)
+                            if gens[q].shape == gens[k].shape
+                            and np.array_equal(gens[q].conj(), gens[k])
+                        ),
+                        None,
+                    )
+                    if twin is None:
+                        props[k] = expm_batched(gens[k] * h[j])
+                        props_last[k] = _realizations_last(props[k])
+                    else:
+                        props[k], props_last[k] = props[twin].conj(), props_last[twin].conj()
                 step_props.append(props_last[k])
             props_j = step_props
             events = by_step.get(j)

@@ -89,6 +89,10 @@ def test_apply_local_batched_and_consecutive():
         S0, S1 = _rand_op(rng, 4), _rand_op(rng, 4)
         want = apply_local(apply_local(x, first, S0), first + 1, S1)
         np.testing.assert_allclose(apply_consecutive(x, first, np.kron(S0, S1)), want, atol=1e-11)
+        out = np.empty_like(x)
+        got = apply_consecutive(x, first, np.kron(S0, S1), out=out)
+        assert np.shares_memory(got, out)
+        np.testing.assert_allclose(got, want, atol=1e-11)
     with pytest.raises(ValueError, match="does not match"):
         apply_consecutive(x, 3, np.eye(16))
 
