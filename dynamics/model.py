@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -77,14 +77,7 @@ class HamiltonianAction(Action):
 
     def hamiltonian(self, value) -> np.ndarray:
         """Local Hamiltonian for one process value (vector of coefficients or a matrix)."""
-        if self.generators:
-            H = sum(
-                complex(v) * np.asarray(G, dtype=complex) for v, G in zip(value, self.generators)
-            )
-        else:
-            H = np.asarray(value, dtype=complex)
-        H = self.scale * H
-        return -H.conj() if self.conjugate else H
+        return self.hamiltonians(np.asarray(value)[None])[0]
 
     def hamiltonians(self, values: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`hamiltonian` over a leading batch axis of ``values``."""
@@ -284,17 +277,13 @@ class Model:
         terms, and for each white process its *marginal* averaged generator on each party
         it acts on (identical for shared and independent copies; labelled
         ``process[party]``). Used for heat currents."""
-        import dataclasses
-
         out = [(t.name, t.party, t.superop) for t in self.local]
         for s in self.sources:
             if not s.process.white:
                 continue
             base = s.process.name.split("@")[0]
             for a in s.actions:
-                g = s.process.averaged_generator(
-                    (self.dims[a.party],), [dataclasses.replace(a, party=0)]
-                )
+                g = s.process.averaged_generator((self.dims[a.party],), [replace(a, party=0)])
                 out.append((f"{base}[{a.party}]", a.party, g.local_parts()[0]))
         return out
 

@@ -39,6 +39,7 @@ import qutip
 
 from . import measures
 from .measures import _pt_array
+from .superop import from_paired, to_paired
 
 __all__ = ["BUILTIN", "ObservableSet"]
 
@@ -140,8 +141,6 @@ class _Batch:
 
     def full(self, i: int) -> np.ndarray:
         if i not in self._full:
-            from .superop import from_paired
-
             self._full[i] = from_paired(self.X[i], self.dims)
         return self._full[i]
 
@@ -217,8 +216,12 @@ class ObservableSet:
             D = int(np.prod(dims))
             if O.shape != (D, D):
                 raise ValueError(f"e_ops[{name!r}] has shape {O.shape}, the state is {D}x{D}")
+            # Tr(O rho) = sum_ij O^T[i, j] rho[i, j]: on the paired layout, one dot product
+            w = to_paired(O.T, dims).reshape(-1)
             return _Obs(
-                name, lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1))))
+                name,
+                lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1)))),
+                batch=lambda c: (c.X.reshape(c.X.shape[0], -1) @ w).real,
             )
         if callable(spec):
             return _Obs(name, lambda a: spec(qutip.Qobj(a, dims=[dims, dims])))
