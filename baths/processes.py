@@ -141,9 +141,6 @@ class PoissonClock(Process):
         n = rng.poisson(self.rate * (t1 - t0))
         return np.sort(t0 + (t1 - t0) * (1 - rng.random(n)))  # in (t0, t1]
 
-    def max_rate(self):
-        return 0.0  # ticks are applied at their exact times
-
     def describe(self):
         return {"name": self.name, "type": "PoissonClock", "rate": self.rate}
 
@@ -182,9 +179,6 @@ class GaussianPulses(Process):
 
     def breakpoints(self, t0, t1):
         return _segment_breaks(t0, t1, self.segment)
-
-    def max_rate(self):
-        return 0.0  # piecewise constant: propagated exactly, no step-size constraint
 
     def describe(self):
         return {
@@ -246,9 +240,6 @@ class HaarPulses(Process):
 
     def breakpoints(self, t0, t1):
         return _segment_breaks(t0, t1, self.segment)
-
-    def max_rate(self):
-        return 0.0  # piecewise constant: propagated exactly
 
     def describe(self):
         return {"name": self.name, "type": "HaarPulses", "segment": self.segment, "d": self.d}
@@ -389,9 +380,6 @@ class FixedSignal(Process):
     def breakpoints(self, t0, t1):
         t = np.asarray(self.times, dtype=float)
         return t[(t > t0) & (t < t1)]
-
-    def max_rate(self):
-        return 0.0  # piecewise constant: propagated exactly
 
     def describe(self):
         return {"name": self.name, "type": "FixedSignal", "pieces": len(self.values)}

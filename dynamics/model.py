@@ -150,7 +150,11 @@ class Process(ABC):
         return np.empty(0)
 
     def max_rate(self) -> float:
-        """A rate scale used to choose the sampling step (1/time)."""
+        """A rate scale used to choose the sampling step (1/time).
+
+        0 (the default) for processes propagated exactly between their breakpoints
+        (piecewise-constant signals, clock ticks); only processes discretised on the
+        substeps (white or coloured noise) return a rate."""
         return 0.0
 
     def describe(self) -> dict:

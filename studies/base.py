@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["OutputError", "StudyResult", "jsonable", "metadata", "write_outputs"]
+__all__ = [
+    "OutputError",
+    "StudyResult",
+    "jsonable",
+    "metadata",
+    "write_figures",
+    "write_outputs",
+]
 
 
 class OutputError(OSError):
@@ -197,7 +204,20 @@ def write_outputs(
         lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
     )
     put("metadata.json", lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"))
-    for name, fig in figures.items():
-        for fmt in formats:
-            put(f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+    written += write_figures(figures, out, formats)
+    return written
+
+
+def write_figures(figures: dict, out: Path, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
+    """Save each figure as ``out/NAME.FMT`` atomically, with the shared style's output
+    settings (dpi, tight bounding box, embedded TrueType fonts)."""
+    from .style import style
+
+    written = []
+    with style():
+        for name, fig in figures.items():
+            for fmt in formats:
+                path = Path(out) / f"{name}.{fmt}"
+                _atomic_write(path, lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+                written.append(path)
     return written

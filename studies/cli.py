@@ -164,7 +164,7 @@ def cmd_run(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .base import OutputError, prepare_folder, write_outputs
+    from .base import prepare_folder, write_outputs
     from .params import parse_assignment, resolve
 
     st = get_study(args.name)
@@ -177,10 +177,7 @@ def cmd_run(args) -> int:
     seed = _seed(args.seed) if args.seed is not None else _seed(str(seed))
     fmts = _formats(args.format)
     out = Path(args.out) if args.out else Path("results") / st.NAME
-    try:
-        prepare_folder(out, force=args.force)
-    except OutputError as exc:
-        raise UsageError(str(exc)) from None
+    prepare_folder(out, force=args.force)
     progress = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()
     result = st.run(params, seed=seed, progress=progress)
@@ -206,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from dynamics.channels import NoEPLTError
 
+    from .base import OutputError
     from .params import ParamError
 
     # fontTools logs a harmless warning per embedded math font when writing PDFs
@@ -222,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         # Studies work with small matrices: threaded BLAS only adds synchronisation cost.
         with threadpool_limits(limits=1):
             return handler(args)
-    except (UsageError, ParamError, NoEPLTError) as exc:
+    except (UsageError, ParamError, NoEPLTError, OutputError) as exc:
         msg = " ".join(str(exc).split())
         print(f"eplt: error: {msg}", file=sys.stderr)
         return 2

@@ -35,6 +35,7 @@ sweep's definition), ``points/*.json`` and summary figures (PNG, PDF).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -49,7 +50,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .base import _atomic_write, jsonable, prepare_folder
+from dynamics.propagate import realization_seed
+
+from .base import OutputError, _atomic_write, jsonable, prepare_folder, write_figures
 from .params import ParamError, resolve, unknown_message
 
 __all__ = ["Grid", "SweepResult", "parse_grid", "point_seed", "run_sweep"]
@@ -134,7 +137,7 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
 def point_seed(root: int, index: Sequence[int]) -> int:
     """Seed of grid point ``index``: the first 63 bits of
     ``SeedSequence(root, spawn_key=index)`` (independent of executor and order)."""
-    ss = np.random.SeedSequence(int(root), spawn_key=tuple(int(i) for i in index))
+    ss = functools.reduce(realization_seed, index, np.random.SeedSequence(int(root)))
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
@@ -218,8 +221,15 @@ def _executor(kind: str, workers: int | None, scheduler: str | None):
         saved = {k: os.environ.get(k) for k in BLAS_ENV}
         os.environ.update(BLAS_ENV)  # inherited by the spawned workers
         try:
-            with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
+            ex = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"))
+            try:
                 yield ex.submit, as_completed
+            except BaseException:
+                # Ctrl-C or an error: drop the queued points instead of computing them
+                # (their results could no longer be checkpointed)
+                ex.shutdown(wait=False, cancel_futures=True)
+                raise
+            ex.shutdown()
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -311,7 +321,8 @@ def run_sweep(
     definition = {
         "study": st.NAME,
         "grid": grid.to_json(),
-        "fixed": jsonable({k: base[k] for k in sorted(fixed)}),
+        # every value not on the grid, defaults included: a changed default is a new sweep
+        "fixed": jsonable({k: base[k] for k in sorted(base) if k not in grid.keys}),
         "seed": int(seed),
     }
     out = Path(out)
@@ -323,7 +334,14 @@ def run_sweep(
                 f"{str(out)!r} holds a different sweep (recorded {json.dumps(recorded)}); use another --out"
             )
     else:
-        prepare_folder(out, force=False)
+        try:
+            prepare_folder(out, force=False)
+        except OutputError:
+            if out.is_dir() and any(out.iterdir()):
+                raise OutputError(
+                    f"{str(out)!r} is not empty and holds no sweep; choose another --out"
+                ) from None
+            raise
         _atomic_write(spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n"))
     (out / "points").mkdir(exist_ok=True)
 
@@ -336,15 +354,24 @@ def run_sweep(
         todo.append((idx, params, point_seed(seed, idx)))
 
     bar = None
+    lost: dict[tuple, str] = {}  # points whose worker died: index -> error
     if progress and todo:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc=f"sweep {st.NAME}", leave=False)
     if todo:
         with _executor(executor, workers, scheduler) as (submit, completed):
-            futures = [submit(run_point, st.NAME, params, s, idx) for idx, params, s in todo]
+            futures = {submit(run_point, st.NAME, params, s, idx): idx for idx, params, s in todo}
             for fut in completed(futures):
-                rec = fut.result()
+                try:
+                    rec = fut.result()
+                except Exception as exc:
+                    # the worker itself died (killed, out of memory, retries exhausted):
+                    # no point file, so the point stays "missing" and a rerun retries it
+                    lost[tuple(int(i) for i in futures[fut])] = f"{type(exc).__name__}: {exc}"
+                    if bar is not None:
+                        bar.update()
+                    continue
                 path = _point_file(out, tuple(rec["index"]))
                 _atomic_write(path, lambda p, rec=rec: p.write_text(json.dumps(rec) + "\n"))
                 if on_point is not None:
@@ -359,7 +386,7 @@ def run_sweep(
     failures = [
         {
             "point": {k: jsonable(ds[k].values[i]) for k, i in zip(grid.keys, idx)},
-            "error": str(ds["error"].values[idx]),
+            "error": lost.get(tuple(int(i) for i in idx)) or str(ds["error"].values[idx]),
         }
         for idx in zip(*np.nonzero(ds["status"].values != "ok"))
     ]
@@ -443,18 +470,31 @@ def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
     def label(dim: str) -> str:
         return f"{dim} [{units[dim]}]" if units.get(dim) else dim
 
-    def scale(set_scale, dim: str) -> None:
+    def numeric(dim: str) -> bool:
+        return ds[dim].dtype.kind in "iuf"
+
+    def fmt(v) -> str:
+        return f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)
+
+    def coords(dim: str) -> np.ndarray:
+        """Positions on the axis: the values, or 0, 1, ... for text values."""
+        return ds[dim].values if numeric(dim) else np.arange(ds.sizes[dim])
+
+    def scale(ax, which: str, dim: str) -> None:
+        if not numeric(dim):
+            getattr(ax, f"set_{which}ticks")(coords(dim), [str(v) for v in ds[dim].values])
+            return
         v = np.asarray(ds[dim].values, dtype=float)
         if v.size > 1 and np.all(v > 0) and v.max() / v.min() >= 100:
-            set_scale("log")
+            getattr(ax, f"set_{which}scale")("log")
 
     def heat_map(ax, x: str, y: str, values) -> None:
-        mesh = ax.pcolormesh(ds[x].values, ds[y].values, values, shading="nearest")
+        mesh = ax.pcolormesh(coords(x), coords(y), values, shading="nearest")
         fig.colorbar(mesh, ax=ax, label=key)
         ax.set_xlabel(label(x))
         ax.set_ylabel(label(y))
-        scale(ax.set_xscale, x)
-        scale(ax.set_yscale, y)
+        scale(ax, "x", x)
+        scale(ax, "y", y)
 
     with style.style():
         dims = list(ds[key].dims)
@@ -462,10 +502,10 @@ def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
         ax = axes[0, 0]
         da = ds[key]
         if len(dims) == 1:
-            ax.plot(ds[dims[0]].values, da.values, "o-", ms=3)
+            ax.plot(coords(dims[0]), da.values, "o-", ms=3)
             ax.set_xlabel(label(dims[0]))
             ax.set_ylabel(key)
-            scale(ax.set_xscale, dims[0])
+            scale(ax, "x", dims[0])
         elif len(dims) == 2:
             fam, x = sorted(dims, key=lambda d: ds.sizes[d])
             if ds.sizes[fam] <= 6:
@@ -473,25 +513,25 @@ def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
                 # that coincide (e.g. a parameter the result does not depend on) visible
                 for i, v in enumerate(ds[fam].values):
                     ax.plot(
-                        ds[x].values,
+                        coords(x),
                         da.sel({fam: v}).transpose(x).values,
                         marker="osD^vP"[i % 6],
                         ls=("-", "--", ":", "-.")[i % 4],
                         ms=5 - 0.6 * i,
                         mfc="none" if i % 2 else None,
                         color=style.COLORS[i % len(style.COLORS)],
-                        label=f"{v:g}",
+                        label=fmt(v),
                     )
                 ax.legend(title=label(fam))
                 ax.set_xlabel(label(x))
                 ax.set_ylabel(key)
-                scale(ax.set_xscale, x)
+                scale(ax, "x", x)
             else:
                 heat_map(ax, dims[1], dims[0], da.transpose(dims[0], dims[1]).values)
         else:
             rest = {d: 0 for d in dims[2:]}
             heat_map(ax, dims[1], dims[0], da.isel(rest).transpose(dims[0], dims[1]).values)
-            ax.set_title(", ".join(f"{d}={ds[d].values[0]:g}" for d in rest), loc="left")
+            ax.set_title(", ".join(f"{d}={fmt(ds[d].values[0])}" for d in rest), loc="left")
         return {f"sweep_{key.replace('.', '_')}": fig}
 
 
@@ -545,6 +585,11 @@ def cmd_sweep(args) -> int:
     out = Path(args.out) if args.out else Path("results") / f"sweep-{st.NAME}"
     if args.resume and not (out / "sweep.json").exists():
         raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
+    if args.plot and args.plot.split(".")[0] not in st.SUMMARY_KEYS:  # before the work
+        raise UsageError(
+            f"--plot: {args.plot!r} is not a summary value of {st.NAME}"
+            f" (choose from {', '.join(st.SUMMARY_KEYS)})"
+        )
     progress = not args.quiet and sys.stderr.isatty()
     res = run_sweep(
         st.NAME,
@@ -563,16 +608,10 @@ def cmd_sweep(args) -> int:
     ]
     if key is None and numeric:
         key = numeric[0]
-    if key is not None:
-        if key not in res.dataset:
-            raise UsageError(
-                f"--plot: {key!r} is not a summary value of {st.NAME} (choose from {', '.join(numeric)})"
-            )
-        for name, fig in sweep_figures(res.dataset, key, st.PARAMS).items():
-            for fmt in fmts:
-                _atomic_write(
-                    out / f"{name}.{fmt}", lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt)
-                )
+    if key is not None and key in res.dataset:
+        write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts)
+    elif key is not None:
+        print(f"eplt: no figure: no point has a value of {key!r}", file=sys.stderr)
     if not args.quiet:
         print(
             f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"

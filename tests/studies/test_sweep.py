@@ -117,6 +117,72 @@ def test_failing_point_is_recorded_and_others_finish(tmp_path, capsys):
     assert (out / "sweep_speedup.png").exists()
 
 
+def _cli_args(out, *extra):
+    sets = ["n_times=11", "n_beta=2", "kappa_ratios=10", "beta_max=2"]
+    args = ["sweep", "speedup", "--executor", "serial", "--out", str(out), "--quiet"]
+    for x in sets:
+        args += ["--set", x]
+    return [*args, *extra]
+
+
+def test_every_point_failing_exits_1_and_a_bad_plot_key_exits_2_before_any_work(tmp_path, capsys):
+    code = main(_cli_args(tmp_path / "all", "--grid", "beta=800,900"))
+    err = capsys.readouterr().err
+    assert code == 1 and "2 of 2 points failed" in err and "no figure" in err
+    code = main(_cli_args(tmp_path / "p", "--grid", "beta=1,2", "--plot", "speedupp"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--plot: 'speedupp'" in err[0]
+    assert not (tmp_path / "p").exists()
+
+
+def test_non_empty_folder_without_a_sweep_is_refused_and_kept(tmp_path, capsys):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code = main(_cli_args(out, "--grid", "beta=1,2"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "holds no sweep" in err[0]
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_lost_worker_leaves_its_point_missing_and_a_rerun_completes_it(tmp_path, monkeypatch):
+    import studies.sweep as sw
+
+    real = sw.run_point
+
+    def dies_on_second(study, params, seed, index):
+        if tuple(index) == (1,):
+            raise RuntimeError("worker killed")  # what a crashed worker's future raises
+        return real(study, params, seed, index)
+
+    grid = Grid((("beta", (0.5, 1.0, 2.0)),))
+    monkeypatch.setattr(sw, "run_point", dies_on_second)
+    res = run_sweep("speedup", grid, fixed=FIXED, seed=1, out=tmp_path / "w", executor="serial")
+    assert res.n_failed == 1 and list(res.dataset["status"].values) == ["ok", "missing", "ok"]
+    summary = json.loads((tmp_path / "w" / "sweep_summary.json").read_text())
+    assert "RuntimeError: worker killed" in summary["failures"][0]["error"]
+    monkeypatch.setattr(sw, "run_point", real)
+    again = run_sweep("speedup", grid, fixed=FIXED, seed=1, out=tmp_path / "w", executor="serial")
+    assert again.n_failed == 0 and again.n_skipped == 2
+
+
+def test_sweep_figures_with_a_text_axis(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from studies.sweep import sweep_figures
+
+    ds = xr.Dataset(
+        {"speedup": (("input", "beta"), np.array([[3.0, 2.0, 1.0], [4.0, 2.5, 1.5]]))},
+        coords={"input": ["phi_plus", "schmidt"], "beta": [1.0, 2.0, 3.0]},
+    )
+    ax = sweep_figures(ds, "speedup")["sweep_speedup"].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["phi_plus", "schmidt"]
+    one = sweep_figures(ds.isel(beta=0), "speedup")["sweep_speedup"].axes[0]
+    assert [t.get_text() for t in one.get_xticklabels()] == ["phi_plus", "schmidt"]
+    plt.close("all")
+
+
 @pytest.mark.parametrize(
     "grid, needle",
     [
