@@ -37,6 +37,7 @@ __all__ = [
     "StudyResult",
     "jsonable",
     "metadata",
+    "value_at",
     "write_figures",
     "write_outputs",
 ]
@@ -142,6 +143,19 @@ def metadata(result: StudyResult) -> dict:
         "python": platform.python_version(),
         "git_revision": _git_revision(),
     }
+
+
+def value_at(rho0, env, e_op, key: str = "value") -> Callable[[float], Any]:
+    """``t -> `` the exact value of one observable at time ``t`` (for root finders that
+    refine a crossing between grid points); ``t <= 0`` gives the value at the start."""
+    from dynamics import evolve
+
+    e_ops = {key: e_op}
+
+    def f(t: float):
+        return evolve(rho0, env, [0.0] if t <= 0 else [0.0, t], e_ops=e_ops).expect[key][-1]
+
+    return f
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -38,11 +38,12 @@ still at ``ln 2 / r``), the shared clock last. At ``nbar = 0`` damping and the s
 reset never disentangle (``t_esd`` None).
 
 Figures: ``negativity`` (N(t) of the three scenarios, sudden-death times marked; time in
-units of ``1/G``; the axis ends at 1.6 times the last sudden death when all die before
+scaled as ``G t``; the axis ends at 1.6 times the last sudden death when all die before
 ``t_max``) and ``esd_vs_nbar`` (sudden-death time against ``nbar``: numerics as
 markers, closed forms as lines).
 
-Summary keys: see :data:`SUMMARY_KEYS`. Times are in units of ``1/G``.
+Summary keys: see :data:`SUMMARY_KEYS`. Times are in units of ``1/omega`` (the unit of
+the rates ``G`` and ``r``); the figures show ``G t``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from dynamics.metrics import sudden_death_time
 from dynamics.states import phi_plus
 
 from . import style
-from .base import StudyResult
+from .base import StudyResult, value_at
 from .params import Param, ParamError, resolve
 
 __all__ = [
@@ -130,7 +131,7 @@ PARAMS = (
         5.0,
         "float",
         "end of the time series and of the sudden-death search",
-        "1/G",
+        "1/omega",
         low=0,
         low_open=True,
         high=1e6,
@@ -153,10 +154,10 @@ PARAMS = (
 SUMMARY_KEYS = {
     "t_esd": (
         "dict gad / reset_independent / reset_shared -> sudden-death time of Phi+ "
-        "(1/G) at nbar, "
+        "(1/omega) at nbar, "
         "bisection on the exact evolution to 1e-9; None if still entangled at t_max"
     ),
-    "t_esd_accuracy": "bound on the error of each t_esd (1/G)",
+    "t_esd_accuracy": "bound on the error of each t_esd (1/omega)",
     "t_esd_closed_form": (
         "the same from the closed forms of the module docstring (None if > t_max or never)"
     ),
@@ -167,7 +168,7 @@ SUMMARY_KEYS = {
     "max_marginal_difference": (
         "max over times of the trace-norm difference of the marginals between scenarios"
     ),
-    "sweep_max_abs_error": "max |numerical - closed-form t_esd| over the nbar sweep (1/G)",
+    "sweep_max_abs_error": "max |numerical - closed-form t_esd| over the nbar sweep (1/omega)",
 }
 
 XTOL = 1e-9
@@ -205,15 +206,9 @@ def esd_closed_form(nbar: float, G: float = 1.0) -> dict[str, float]:
     return {k: (math.inf if v <= 0 else -math.log(v) / r) for k, v in s.items()}
 
 
-def _negativity_at(env: Environment, t: float) -> float:
-    if t <= 0:
-        return 0.5  # N(Phi+)
-    return float(evolve(phi_plus(), env, [0.0, t], e_ops=["negativity"]).expect["negativity"][-1])
-
-
 def _esd(env: Environment, times: np.ndarray, negativity: np.ndarray, xtol: float):
-    c = sudden_death_time(times, negativity, refine=lambda t: _negativity_at(env, t), xtol=xtol)
-    return c
+    refine = value_at(phi_plus(), env, "negativity")
+    return sudden_death_time(times, negativity, refine=refine, xtol=xtol)
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -290,25 +285,28 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             "t_esd": (
                 ("scenario",),
                 np.array([np.nan if t_esd[s] is None else t_esd[s] for s in SCENARIOS]),
-                {"units": "1/G", "long_name": "sudden-death time at nbar (NaN: none before t_max)"},
+                {
+                    "units": "1/omega",
+                    "long_name": "sudden-death time at nbar (NaN: none before t_max)",
+                },
             ),
             "t_esd_sweep": (
                 ("scenario", "nbar"),
                 sweep,
                 {
-                    "units": "1/G",
+                    "units": "1/omega",
                     "long_name": "sudden-death time, numerical (NaN: none before t_max)",
                 },
             ),
             "t_esd_sweep_closed_form": (
                 ("scenario", "nbar"),
                 sweep_cf,
-                {"units": "1/G", "long_name": "sudden-death time, closed form (NaN: never)"},
+                {"units": "1/omega", "long_name": "sudden-death time, closed form (NaN: never)"},
             ),
         },
         coords={
             "scenario": ("scenario", scen, {"units": "1"}),
-            "time": ("time", times, {"units": "1/G"}),
+            "time": ("time", times, {"units": "1/omega"}),
             "nbar": ("nbar", nbars, {"units": "1", "long_name": "mean thermal occupation"}),
         },
         attrs={"study": NAME, "nbar_series": nbar, "G": G, "r": r, "omega": omega},
@@ -326,8 +324,9 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
         ax = axes[0, 0]
     ds = result.data
     with style.style():
+        G = result.summary["G"]
         if which == "negativity":
-            t = ds["time"].values
+            t = G * ds["time"].values
             for i, s in enumerate(SCENARIOS):
                 c = style.COLORS[i]
                 style.band(
@@ -340,16 +339,19 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
                 )
                 te = result.summary["t_esd"][s]
                 if te is not None:
+                    te = G * te
                     ax.axvline(te, ymax=0.55, color=c, ls=":", lw=0.9)
                     ax.plot([te], [0], "o", color=c, ms=3.5, clip_on=False, zorder=4)
-            dead = [v for v in result.summary["t_esd"].values() if v is not None]
+            dead = [G * v for v in result.summary["t_esd"].values() if v is not None]
             # Zoom on the deaths (the data run to t_max): 1.6 x the last sudden death.
             ax.set_xlim(t[0], min(t[-1], 1.6 * max(dead)) if dead else t[-1])
             ax.set_ylim(0, 0.52)
-            ax.set_xlabel(r"time $t$ [$1/G$]")
+            ax.set_xlabel(r"time $G t$")
             ax.set_ylabel(r"negativity $\mathcal{N}$")
             s = result.summary
-            ax.set_title(rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {s['r']:g}\,G$")
+            ax.set_title(
+                rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {2 * s['nbar'] + 1:g}\,G$"
+            )
             ax.legend(loc="upper right", title=r"dotted: sudden-death times", title_fontsize=6)
         elif which == "esd_vs_nbar":
             nb = ds["nbar"].values
@@ -357,18 +359,18 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
                 c = style.COLORS[i]
                 ax.plot(
                     nb,
-                    ds["t_esd_sweep_closed_form"].sel(scenario=s).values,
+                    G * ds["t_esd_sweep_closed_form"].sel(scenario=s).values,
                     color=c,
                     ls=style.LINESTYLES[i],
                     label=LABELS[s],
                 )
                 ax.plot(
-                    nb, ds["t_esd_sweep"].sel(scenario=s).values, "o", color=c, ms=3, mfc="none"
+                    nb, G * ds["t_esd_sweep"].sel(scenario=s).values, "o", color=c, ms=3, mfc="none"
                 )
             ax.plot([], [], "o", color="0.3", ms=3, mfc="none", label="numerical (bisection)")
             ax.plot([], [], "-", color="0.3", label="closed form")
             ax.set_xlabel(r"mean thermal occupation $\bar n$")
-            ax.set_ylabel(r"sudden-death time $t_{\rm ESD}$ [$1/G$]")
+            ax.set_ylabel(r"sudden-death time $G\,t_{\rm ESD}$")
             ax.set_xlim(nb[0], nb[-1])
             ax.set_ylim(bottom=0)
             ax.legend(loc="upper right")

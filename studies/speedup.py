@@ -60,7 +60,7 @@ from dynamics.metrics import crossing_time, thermalization_time
 from dynamics.states import phi_plus
 
 from . import style
-from .base import StudyResult
+from .base import StudyResult, value_at
 from .params import Param, ParamError, resolve
 
 NAME = "speedup"
@@ -113,8 +113,8 @@ PARAMS = (
         "t_max",
         0.0,
         "float",
-        "end of the time series (0: automatic, 1.25 max(t*, t_eps))",
-        "1/r",
+        "end of the time series (0: automatic, 1.25 x the latest of every scenario's t* and t_eps)",
+        "1/omega",
         low=0,
     ),
     Param("n_times", 401, "int", "number of saved times", "", low=11, high=100_000),
@@ -204,19 +204,11 @@ def twirl_time(rho0: qutip.Qobj, kappa: float, tol: float, *, shared: bool = Tru
     gap = env.spectral_gap()
 
     e_ops = {"d": lambda s: trace_distance(s, target)}
-
-    def dist(t):
-        return float(evolve(rho0, env, _grid_to(t), e_ops=e_ops).expect["d"][-1])
-
+    dist = value_at(rho0, env, e_ops["d"])
     t_hi = 2.0 * math.log(max(d0, 1.0) / tol) / gap + 1.0 / gap
     times = np.linspace(0, t_hi, 41)
     vals = evolve(rho0, env, times, e_ops=e_ops).expect["d"]
     return float(crossing_time(times, vals, tol, refine=dist, xtol=1e-12).time)
-
-
-def _grid_to(t: float) -> list[float]:
-    """Time grid ending at ``t`` for one exact evaluation (just [0] at t = 0)."""
-    return [0.0] if t <= 0 else [0.0, t]
 
 
 def _reference_env(H, beta, rate, tau):
@@ -236,11 +228,7 @@ def reference_time(rho0: qutip.Qobj, omega: float, beta: float, rate: float, eps
     tau = thermal_state(H, beta)
     env = _reference_env(H, beta, rate, tau)
 
-    def dist(t):
-        return evolve(rho0, env, _grid_to(t), e_ops=["marginal_distance"]).expect[
-            "marginal_distance"
-        ][-1]
-
+    dist = value_at(rho0, env, "marginal_distance")
     t_hi = math.log(max(1.0, 1.0 / eps)) / rate * 3 + 1.0 / rate
     times = np.linspace(0, t_hi, 61)
     d = evolve(rho0, env, times, e_ops=["marginal_distance"]).expect["marginal_distance"]
@@ -252,10 +240,16 @@ def t_star_of(beta: float, omega: float, rate: float, t_twirl: float) -> float:
     return t_twirl + math.log(1 / eplt_channel(tau, tau).gamma) / rate
 
 
-def _speedup_curve(rho0, params, betas, t_twirl):
-    ref = np.array(
+def _reference_times(rho0, params, betas) -> np.ndarray:
+    return np.array(
         [reference_time(rho0, params["omega"], b, params["rate"], params["eps"]) for b in betas]
     )
+
+
+def _speedup_curve(rho0, params, betas, t_twirl, ref=None):
+    """(t_eps_ref, t*, speed-up) over ``betas``; ``ref`` (the reference times, which do not
+    depend on the drive) may be passed in when already known."""
+    ref = _reference_times(rho0, params, betas) if ref is None else ref
     ts = np.array([t_star_of(b, params["omega"], params["rate"], t_twirl) for b in betas])
     return ref, ts, ref / ts
 
@@ -292,9 +286,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     t_twirl = twirl_time(rho0, p["kappa"], eps / 10)
     t_eps_ref = reference_time(rho0, omega, beta, r, eps)
     _, t_star = eplt_protocol(tau, tau, H, H, beta, rate=r, kappa=p["kappa"], t_twirl=t_twirl)
-    t_max = p["t_max"] or 1.25 * max(
-        t_star, t_eps_ref, twirl_time(rho0, p["kappa"], eps / 10, shared=False) + t_star - t_twirl
-    )
+    t_twirl_indep = twirl_time(rho0, p["kappa"], eps / 10, shared=False)
+    t_max = p["t_max"] or 1.25 * max(t_star, t_eps_ref, t_twirl_indep + t_star - t_twirl)
     times = np.union1d(
         np.linspace(0, t_max, p["n_times"]), [t for t in (t_star, t_eps_ref) if t <= t_max]
     )
@@ -302,7 +295,6 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 
     # Each scenario drives until its own drive's fixed point is reached (the shared drive:
     # T(rho0), zero time for Phi+; independent drives: I/4), then resets for ln(1/gamma)/r.
-    t_twirl_indep = twirl_time(rho0, p["kappa"], eps / 10, shared=False)
     t_stars = {
         "reference": t_star,
         "correlated": t_star,
@@ -338,12 +330,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 
         it = tqdm(ratios, desc="speed-up curves", leave=False)
     curves, cross = [], {}
+    ref_schmidt = _reference_times(schmidt, p, betas)  # the same for every kappa/r
     for kr in it:
         tt = 0.0 if math.isinf(kr) else twirl_time(schmidt, kr * r, eps / 10)
-        _, _, S = _speedup_curve(schmidt, p, betas, tt)
+        _, _, S = _speedup_curve(schmidt, p, betas, tt, ref=ref_schmidt)
         curves.append(S)
         cross[kr] = _crossover(schmidt, p, betas, S, tt)
-    ref_in, ts_in, S_in = _speedup_curve(rho0, p, betas, t_twirl)
+    ref_in, ts_in, S_in = _speedup_curve(
+        rho0, p, betas, t_twirl, ref=ref_schmidt if p["input"] == "schmidt" else None
+    )
     crossover = _crossover(rho0, p, betas, S_in, t_twirl)
 
     gamma = E.gamma
@@ -432,7 +427,8 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
         _, axes = style.figure()
         ax = axes[0, 0]
     ds, s = result.data, result.summary
-    t = ds["time"].values
+    r = result.params["rate"]
+    t = r * ds["time"].values  # plotted in units of 1/r
     if which in ("negativity", "distance"):
         for i, sc in enumerate(SCENARIOS):
             kw = {"color": style.COLORS[i], "ls": style.LINESTYLES[i], "label": LABELS[sc]}
@@ -441,7 +437,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
             else:
                 d = ds["marginal_distance"].sel(scenario=sc).max("party").values
                 ax.plot(t, np.maximum(d, 1e-16), **kw)
-        style.mark_time(ax, s["t_star"], r"$t^*$")
+        style.mark_time(ax, r * s["t_star"], r"$t^*$")
         if which == "negativity":
             ax.set_ylabel(r"negativity $\mathcal{N}$")
             ax.set_ylim(bottom=0)
@@ -459,11 +455,9 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
                 fontsize=7,
                 color="0.4",
             )
-            style.mark_time(ax, s["t_eps_reference"], r"$t_\epsilon^{\rm ref}$")
+            style.mark_time(ax, r * s["t_eps_reference"], r"$t_\epsilon^{\rm ref}$")
             ax.set_ylabel(r"$\max_X D(\rho_X, \tau_X)$")
-        ax.set_xlabel(
-            r"time $t$ [$1/\omega$]" if result.params["rate"] != 1 else r"time $t$ [$1/r$]"
-        )
+        ax.set_xlabel(r"time $r t$")
         ax.set_xlim(t[0], t[-1])
         return ax
     if which == "speedup":

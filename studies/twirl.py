@@ -65,7 +65,7 @@ from dynamics.metrics import crossing_time
 from dynamics.states import random_state
 
 from . import style
-from .base import StudyResult
+from .base import StudyResult, value_at
 from .params import Param, ParamError, resolve
 
 __all__ = [
@@ -300,10 +300,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         fitted_p = closed_p = None
 
     # Exact twirl time of the shared Brownian drive (brentq on the exact dynamics).
+    distance_at = value_at(rho0, envs["correlated"], dist)
+
     def exact_distance(k: float) -> float:
-        return evolve(rho0, envs["correlated"], [0.0, k / kappa], e_ops=e_ops).expect["distance"][
-            -1
-        ]
+        return distance_at(k / kappa)
 
     t_tw = {}
     for i, s in enumerate(scenarios):

@@ -145,3 +145,13 @@ def test_cli_run_writes_outputs(tmp_path):
 def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
     key, value = setting.split("=")
     assert message in run_error(tmp_path, capsys, "twirl", {key: value})
+
+
+def test_a_large_eps_crossing_in_the_first_grid_interval():
+    # the exact refinement then starts at t = 0 (it used to fail: "tlist must be increasing")
+    res = twirl.run({"eps": 0.25, "n_times": 41, "ntraj": 8})
+    t = res.summary["t_twirl"]
+    d = res.data["distance"].sel(scenario="brownian_correlated")
+    kt = d["time"].values
+    i = int(np.searchsorted(kt, t))  # the grid brackets the refined crossing
+    assert 0 < t and d.values[i - 1] > 0.25 >= d.values[i]
