@@ -23,6 +23,7 @@ from ._checks import as_density_matrix, party_dims
 
 __all__ = [
     "entropy",
+    "fef_ascent",
     "fully_entangled_fraction",
     "ghz_fidelity",
     "is_ppt",
@@ -173,8 +174,15 @@ def _magic_basis() -> np.ndarray:
     )
 
 
-def _fef_qudits(a: np.ndarray, d: int, restarts: int, rng, tol: float) -> tuple[float, float]:
-    """Maximise ``vec(U)^† a vec(U) / d`` over unitaries U (ascent by polar factors)."""
+def fef_ascent(
+    a: np.ndarray, d: int, *, restarts: int = 20, rng=None, tol: float = 1e-13
+) -> tuple[float, float]:
+    """Maximise ``vec(U)^† a vec(U) / d`` over unitaries U (``a`` a two-qudit density
+    matrix as an array) by polar ascent, ``U <- polar(reshape(a vec U))``, which increases
+    the objective monotonically; from the identity and ``restarts`` Haar-random unitaries
+    drawn from ``rng``. Returns the best value (a lower bound on the fully entangled
+    fraction) and its spread to the second-best start."""
+    rng = np.random.default_rng(rng)
     best = []
 
     def ascend(U):
@@ -249,7 +257,7 @@ def fully_entangled_fraction(
     else:
         if restarts < 0:
             raise ValueError(f"restarts must be >= 0, got {restarts}")
-        val, spread = _fef_qudits(a, d, restarts, np.random.default_rng(seed), tol)
+        val, spread = fef_ascent(a, d, restarts=restarts, rng=np.random.default_rng(seed), tol=tol)
         info = {"method": "ascent", "spread": float(spread)}
     return (val, info) if return_info else val
 

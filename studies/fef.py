@@ -41,13 +41,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import qutip
 import xarray as xr
 from scipy.optimize import brentq
 
 from baths import qubit_hamiltonian, thermal_state
 from dynamics.channels import eplt_channel
-from dynamics.measures import fully_entangled_fraction, phi_plus_overlap
-from dynamics.states import isotropic_state, phi_plus
+from dynamics.measures import fef_ascent, fully_entangled_fraction, phi_plus_overlap
+from dynamics.states import isotropic_state
 
 from . import style
 from .base import StudyResult
@@ -137,37 +138,13 @@ def fef_closed_form(F, gamma: float):
     return gamma * np.maximum(F, (1 - F) / 3) + (1 - gamma) / 2
 
 
-def fef_by_ascent(
-    rho, *, restarts: int = 3, rng=None, tol: float = 1e-14, max_iter: int = 2000
-) -> float:
-    r"""``max_U <Phi+|(U^† (x) I) rho (U (x) I)|Phi+>`` by polar ascent over unitaries U.
-
-    With ``u = vec(U)`` (row-major) the objective is ``u^† rho u / d``, a convex quadratic;
-    ``U <- polar(reshape(rho u))`` increases it monotonically. Starts: the identity and
-    ``restarts`` Haar-random unitaries from ``rng``; returns the best value (a lower bound
-    on the FEF).
-    """
+def fef_by_ascent(rho, *, restarts: int = 3, rng=None, tol: float = 1e-14) -> float:
+    r"""``max_U <Phi+|(U^† (x) I) rho (U (x) I)|Phi+>`` by polar ascent over unitaries U
+    (:func:`dynamics.measures.fef_ascent`: from the identity and ``restarts``
+    Haar-random unitaries; the best value, a lower bound on the FEF), for comparison with
+    the exact two-qubit formula."""
     a = rho.full()
-    d = math.isqrt(a.shape[0])
-    rng = np.random.default_rng(rng)
-    starts = [np.eye(d, dtype=complex)]
-    for _ in range(restarts):
-        q, r = np.linalg.qr(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)))
-        starts.append(q * (np.diag(r) / np.abs(np.diag(r))))
-    best = -np.inf
-    for U in starts:
-        f_old = -np.inf
-        for _ in range(max_iter):
-            u = U.reshape(-1)
-            au = a @ u
-            f = float(np.real(u.conj() @ au)) / d
-            if f - f_old < tol:
-                break
-            f_old = f
-            W, _, Vh = np.linalg.svd(au.reshape(d, d))
-            U = W @ Vh
-        best = max(best, f)
-    return best
+    return fef_ascent(a, math.isqrt(a.shape[0]), restarts=restarts, rng=rng, tol=tol)[0]
 
 
 def _channel(beta: float, omega: float):
@@ -213,9 +190,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             fef_lib[i, j] = fully_entangled_fraction(out)
             fef_num[i, j] = fef_by_ascent(out, restarts=p["restarts"], rng=rng)
         fef_cf[i] = fef_closed_form(Fs, E.gamma)
-        phi_omega[i] = float(
-            np.real((phi_plus().full() * np.kron(E.omega[0].full(), E.omega[1].full())).sum())
-        )
+        phi_omega[i] = phi_plus_overlap(qutip.tensor(*E.omega))
         slope, intercept = np.polyfit(Fs, overlap[i], 1)
         key = f"{betas[i]:g}"
         summary["gamma"][key] = float(E.gamma)

@@ -60,7 +60,7 @@ from baths import Drive, Environment, GaussianPulses
 from baths.protocols import gellmann_basis, twirl_drive
 from dynamics import Sampled, SegmentAveraged, evolve
 from dynamics.channels import isotropic_twirl
-from dynamics.measures import negativity
+from dynamics.measures import negativity, phi_plus_overlap
 from dynamics.metrics import crossing_time
 from dynamics.states import random_state
 
@@ -253,7 +253,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     T = isotropic_twirl(rho0)
     Ta = T.full()
 
-    def dist(rho: qutip.Qobj) -> float:
+    def dist(rho: qutip.Qobj) -> float:  # trace distance to T(rho0), without input checks
         return float(np.abs(np.linalg.eigvalsh(rho.full() - Ta)).sum() / 2)
 
     e_ops = {"distance": dist, "negativity": "negativity"}
@@ -354,15 +354,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "t_twirl_by_scenario": t_tw,
         "negativity_final": {s: float(neg_arr[i, -1]) for i, s in enumerate(scenarios)},
         "negativity_twirl": negativity(T),
-        "input_overlap": _phi_plus_overlap(rho0),
+        "input_overlap": phi_plus_overlap(rho0),
     }
     return StudyResult(NAME, p, seed, data, summary)
-
-
-def _phi_plus_overlap(rho: qutip.Qobj) -> float:
-    d = rho.dims[0][0]
-    idx = np.arange(d) * (d + 1)
-    return float(rho.full()[np.ix_(idx, idx)].sum().real / d)
 
 
 def _xlabel(ax):

@@ -123,7 +123,7 @@ def test_fef_two_qubits_exact_matches_direct_maximisation():
         # Nelder-Mead converges to ~1e-9 on this smooth 4-parameter problem.
         assert exact == pytest.approx(brute, abs=1e-7)
         # The ascent used for d > 2 must agree on qubits too.
-        val, _ = M._fef_qudits(rho.full(), 2, 20, rng, 1e-14)
+        val, _ = M.fef_ascent(rho.full(), 2, restarts=20, rng=rng, tol=1e-14)
         assert val == pytest.approx(exact, abs=1e-9)
 
 
