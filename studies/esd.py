@@ -68,7 +68,7 @@ from dynamics.states import phi_plus
 
 from . import style
 from .base import StudyResult, value_at
-from .params import Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -115,17 +115,7 @@ PARAMS = (
         high=math.inf,
         high_open=True,
     ),
-    Param(
-        "omega",
-        1.0,
-        "float",
-        "qubit gap",
-        "energy",
-        low=0,
-        low_open=True,
-        high=math.inf,
-        high_open=True,
-    ),
+    OMEGA,
     Param(
         "t_max",
         5.0,

@@ -52,7 +52,7 @@ from dynamics.states import isotropic_state
 
 from . import style
 from .base import StudyResult
-from .params import Param, resolve
+from .params import OMEGA, Param, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -72,17 +72,7 @@ DESCRIPTION = (
 )
 
 PARAMS = (
-    Param(
-        "omega",
-        1.0,
-        "float",
-        "qubit gap",
-        "energy",
-        low=0,
-        low_open=True,
-        high=math.inf,
-        high_open=True,
-    ),
+    OMEGA,
     Param(
         "betas",
         (0.5, 1.0, 2.0),

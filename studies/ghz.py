@@ -80,7 +80,7 @@ from dynamics.states import noisy_ghz_state, random_state
 
 from . import style
 from .base import StudyResult
-from .params import Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -123,7 +123,7 @@ PARAMS = (
         "",
         choices=("noisy_ghz", "random"),
     ),
-    Param("omega", 1.0, "float", "qubit gap", "energy", low=0, low_open=True),
+    OMEGA,
     Param(
         "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
     ),

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "ParamError", "parse_assignment", "resolve"]
+__all__ = ["OMEGA", "Param", "ParamError", "parse_assignment", "resolve"]
 
 
 class ParamError(ValueError):
@@ -133,6 +133,20 @@ class Param:
             except ParamError as e:
                 raise ParamError(f"{e} (a comma-separated list, e.g. 1,10,100)") from None
         return self._scalar(value, self.kind)
+
+
+#: The qubit gap / level spacing, the energy unit of every study (one declaration, one range).
+OMEGA = Param(
+    "omega",
+    1.0,
+    "float",
+    "qubit gap",
+    "energy",
+    low=0,
+    low_open=True,
+    high=math.inf,
+    high_open=True,
+)
 
 
 def _index(params: Sequence[Param]) -> dict[str, Param]:

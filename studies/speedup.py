@@ -61,13 +61,13 @@ from dynamics.states import phi_plus
 
 from . import style
 from .base import StudyResult, value_at
-from .params import Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, resolve
 
 NAME = "speedup"
 DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglement at t*, speed-up vs temperature"
 
 PARAMS = (
-    Param("omega", 1.0, "float", "qubit gap", "energy", low=0, low_open=True),
+    OMEGA,
     Param(
         "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
     ),
@@ -205,7 +205,7 @@ def twirl_time(rho0: qutip.Qobj, kappa: float, tol: float, *, shared: bool = Tru
 
     e_ops = {"d": lambda s: trace_distance(s, target)}
     dist = value_at(rho0, env, e_ops["d"])
-    t_hi = 2.0 * math.log(max(d0, 1.0) / tol) / gap + 1.0 / gap
+    t_hi = 2.0 * math.log(1.0 / tol) / gap + 1.0 / gap
     times = np.linspace(0, t_hi, 41)
     vals = evolve(rho0, env, times, e_ops=e_ops).expect["d"]
     return float(crossing_time(times, vals, tol, refine=dist, xtol=1e-12).time)

@@ -56,6 +56,7 @@ Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``beta = inf``, or
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import xarray as xr
@@ -67,7 +68,7 @@ from dynamics.states import phi_plus, random_state
 
 from . import style
 from .base import StudyResult
-from .params import Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -85,17 +86,7 @@ NAME = "threshold"
 DESCRIPTION = "Entanglement threshold of E_gamma on isotropic inputs: 1/d at every temperature"
 
 PARAMS = (
-    Param(
-        "omega",
-        1.0,
-        "float",
-        "level spacing (qubit gap; qutrit ladder 0, omega, 2 omega)",
-        "energy",
-        low=0,
-        low_open=True,
-        high=math.inf,
-        high_open=True,
-    ),
+    replace(OMEGA, help="level spacing (qubit gap; qutrit ladder 0, omega, 2 omega)"),
     Param(
         "beta_min",
         0.05,

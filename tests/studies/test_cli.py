@@ -62,6 +62,7 @@ def test_run_writes_all_outputs(tmp_path, capsys):
         ),
         (["run", "speedup", "--set", "kappa=abc"], "kappa must be a number"),
         (["run", "speedup", "--set", "eps=2"], "eps must lie in (0, 0.5)"),
+        (["run", "speedup", "--set", "omega=inf"], "omega must lie in (0, inf)"),
         (["run", "speedup", "--set", "n_times=3.5"], "n_times must be an integer"),
         (["run", "speedup", "--set", "kappa"], "--set expects key=value"),
         (
