@@ -419,24 +419,26 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
         path = _point_file(out, idx)
         if path.exists():
             records[idx] = json.loads(path.read_text())
+    flat = {idx: _flatten(rec["summary"]) for idx, rec in records.items()}
+    infinities = {"inf": math.inf, "-inf": -math.inf}  # how jsonable writes them
+
+    def number(v) -> float | None:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        return infinities.get(v) if isinstance(v, str) else None
+
     keys: dict[str, None] = {}
-    for rec in records.values():
-        for k, v in _flatten(rec["summary"]).items():
-            if (
-                (isinstance(v, (int, float)) and not isinstance(v, bool))
-                or v is None
-                or v in ("inf", "-inf")
-            ):
+    for summary in flat.values():
+        for k, v in summary.items():
+            if v is None or number(v) is not None:
                 keys.setdefault(k, None)
     dims = grid.keys
     data = {}
     for k in keys:
         arr = np.full(shape, np.nan)
-        for idx, rec in records.items():
-            v = _flatten(rec["summary"]).get(k)
-            if isinstance(v, str):
-                v = math.inf if v == "inf" else -math.inf
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
+        for idx, summary in flat.items():
+            v = number(summary.get(k))
+            if v is not None:
                 arr[idx] = v
         data[k] = (dims, arr)
     status = np.full(shape, "missing", dtype=object)
