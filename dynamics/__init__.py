@@ -4,9 +4,11 @@ States, entanglement and thermalization measures, locally thermalizing channels,
 superoperators, the solver :func:`evolve` with its three averaging methods, results
 and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
 
-Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`,
+Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.twirls`,
+:mod:`~dynamics.eplt`, :mod:`~dynamics.certify` (gathered in :mod:`~dynamics.channels`),
 :mod:`~dynamics.channels`, :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
-:mod:`~dynamics.propagate`, :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
+:mod:`~dynamics.propagate` (dispatching to :mod:`~dynamics.exact`, :mod:`~dynamics.segment`,
+:mod:`~dynamics.sampled`), :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
 :mod:`~dynamics.metrics`.
 """
 
