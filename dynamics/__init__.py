@@ -6,7 +6,7 @@ and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
 
 Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.twirls`,
 :mod:`~dynamics.eplt`, :mod:`~dynamics.certify` (gathered in :mod:`~dynamics.channels`),
-:mod:`~dynamics.channels`, :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
+:mod:`~dynamics.superop`, :mod:`~dynamics.model`,
 :mod:`~dynamics.propagate` (dispatching to :mod:`~dynamics.exact`, :mod:`~dynamics.segment`,
 :mod:`~dynamics.sampled`), :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
 :mod:`~dynamics.metrics`.
