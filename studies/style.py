@@ -2,6 +2,24 @@
 
 Use :func:`figure` to create figures (applies the style) and :func:`band` to draw a
 curve with its shaded standard-error band. Colours are the Okabe-Ito palette.
+
+Composing studies on one axis. Every study's ``plot(result, ax, *, decorate=None,
+legend=True)`` follows the same rules, implemented here:
+
+* one colour and line style per scenario *name*, the same in every study
+  (:data:`SCENARIO_COLORS`, :func:`scenario_style`); a family of related scenarios shares
+  a colour (shared randomness blue, independent baths vermillion, thermal references black);
+* labels, titles, limits and scales go through :class:`Decorator`: by default
+  (``decorate=None``) a study only fills what the axis does not have yet (empty labels,
+  limits still autoscaled, the scale of an axis that held no data), so a second study drawn
+  on a shared axis never overwrites the first one's; ``decorate=True`` sets everything,
+  ``decorate=False`` nothing;
+* :func:`legend` draws one legend of *every* labelled artist on the axis (all studies drawn
+  there) or none;
+* time axes state their unit in the label (``time $r t$``: time in units of ``1/r``).
+
+Text sizes are at least :data:`MIN_FONT` points: figures are saved at their own size
+(``bbox="tight"`` only trims), so the points set here are the points on paper.
 """
 
 from __future__ import annotations
@@ -12,11 +30,72 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["COLORS", "COLUMN", "PAGE", "band", "figure", "mark_time", "rc", "style", "styled"]
+__all__ = [
+    "COLORS",
+    "COLUMN",
+    "MIN_FONT",
+    "PAGE",
+    "SCENARIO_COLORS",
+    "SCENARIO_LINESTYLES",
+    "Decorator",
+    "band",
+    "figure",
+    "legend",
+    "mark_time",
+    "rc",
+    "scenario_style",
+    "style",
+    "styled",
+]
 
 #: Okabe-Ito colour-blind-safe palette.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))]
+BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, BLACK = COLORS
+
+#: Colour of each scenario name, the same in every study (Okabe-Ito). Families share a
+#: colour: fully shared classical randomness blue, independent baths with the same local
+#: statistics vermillion, independent thermal references black; scenarios of one study
+#: never share a colour.
+SCENARIO_COLORS = {
+    # shared randomness (shared drive and/or shared clock)
+    "correlated": BLUE,
+    "brownian_correlated": BLUE,
+    "reset_shared": BLUE,
+    "pulses_segment": ORANGE,
+    "pulses_sampled": SKY,
+    "shared_drive_independent_clocks": GREEN,
+    # independent baths, same local statistics
+    "independent": VERMILLION,
+    "brownian_independent": VERMILLION,
+    "reset_independent": VERMILLION,
+    "no_shared_randomness": PURPLE,
+    "independent_damping_stopped": SKY,
+    # independent thermal baths (references)
+    "reference": BLACK,
+    "thermal": BLACK,
+    "gad": BLACK,
+}
+#: Line style of each scenario name (same families as :data:`SCENARIO_COLORS`), so the
+#: curves stay apart in grey scale.
+SCENARIO_LINESTYLES = {
+    "correlated": "-",
+    "brownian_correlated": "-",
+    "reset_shared": "-",
+    "pulses_segment": "-.",
+    "pulses_sampled": "-",
+    "shared_drive_independent_clocks": "-.",
+    "independent": "--",
+    "brownian_independent": "--",
+    "reset_independent": "--",
+    "no_shared_randomness": (0, (5, 1)),
+    "independent_damping_stopped": (0, (3, 1, 1, 1)),
+    "reference": ":",
+    "thermal": ":",
+    "gad": ":",
+}
+#: Smallest text size of any figure, points at the saved size.
+MIN_FONT = 7
 #: Width of one column / the full page of a two-column paper, inches.
 COLUMN = 3.4
 PAGE = 7.0
@@ -26,6 +105,7 @@ rc = {
     "axes.labelsize": 8,
     "axes.titlesize": 8,
     "legend.fontsize": 7,
+    "legend.title_fontsize": 7,
     "xtick.labelsize": 7,
     "ytick.labelsize": 7,
     "lines.linewidth": 1.3,
@@ -106,3 +186,96 @@ def mark_time(ax, t, label=None, *, color="0.35"):
             fontsize=7,
             color=color,
         )
+
+
+def scenario_style(name: str) -> dict:
+    """``{"color": ..., "ls": ...}`` of scenario ``name`` (:data:`SCENARIO_COLORS`,
+    :data:`SCENARIO_LINESTYLES`), for ``ax.plot(x, y, **scenario_style(name))``.
+
+    Examples
+    --------
+    >>> scenario_style("correlated") == {"color": "#0072B2", "ls": "-"}
+    True
+    """
+    try:
+        return {"color": SCENARIO_COLORS[name], "ls": SCENARIO_LINESTYLES[name]}
+    except KeyError:
+        known = ", ".join(sorted(SCENARIO_COLORS))
+        raise KeyError(
+            f"scenario {name!r} has no colour in studies.style; known: {known}"
+        ) from None
+
+
+class Decorator:
+    """Labels, title, limits and scales of one axis, set without clobbering another study's.
+
+    Create it *before* drawing (it records whether the axis already held data), draw, then
+    call :meth:`set`. ``decorate``: ``True`` sets everything passed to :meth:`set`,
+    ``False`` nothing, ``None`` (default) only what the axis lacks: an empty label or title,
+    limits that are still autoscaled (never set explicitly), and the scale of an axis that
+    held no data before this study drew on it.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = plt.figure().add_subplot()
+    >>> ax.set_xlabel("first"); ax.set_xlim(0, 1); _ = ax.plot([0, 1], [0, 1])
+    >>> deco = Decorator(ax)
+    >>> deco.set(xlabel="second", xlim=(0, 5), ylabel="y")
+    >>> ax.get_xlabel(), ax.get_xlim(), ax.get_ylabel()
+    ('first', (0.0, 1.0), 'y')
+    """
+
+    def __init__(self, ax, decorate: bool | None = None):
+        if decorate not in (None, True, False):
+            raise TypeError(f"decorate must be None, True or False, got {decorate!r}")
+        self.ax = ax
+        self.decorate = decorate
+        self.fresh = not ax.has_data()
+
+    def _ok(self, unset: bool) -> bool:
+        return self.decorate is True or (self.decorate is None and unset)
+
+    def set(
+        self,
+        *,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        title: str | None = None,
+        xlim=None,
+        ylim=None,
+        xscale: str | None = None,
+        yscale: str | None = None,
+        title_loc: str = "center",
+    ) -> None:
+        """Set what is allowed (see the class docstring); ``None`` leaves an item alone.
+        Limits may be a pair with ``None`` for an open end, e.g. ``ylim=(0, None)``."""
+        ax = self.ax
+        if xscale is not None and self._ok(self.fresh):
+            ax.set_xscale(xscale)
+        if yscale is not None and self._ok(self.fresh):
+            ax.set_yscale(yscale)
+        if xlim is not None and self._ok(ax.get_autoscalex_on()):
+            ax.set_xlim(*xlim)
+        if ylim is not None and self._ok(ax.get_autoscaley_on()):
+            ax.set_ylim(*ylim)
+        if xlabel is not None and self._ok(not ax.get_xlabel()):
+            ax.set_xlabel(xlabel)
+        if ylabel is not None and self._ok(not ax.get_ylabel()):
+            ax.set_ylabel(ylabel)
+        if title is not None and self._ok(not ax.get_title(loc=title_loc)):
+            ax.set_title(title, loc=title_loc)
+
+
+def legend(ax, show: bool = True, **kw):
+    """One legend of every labelled artist on ``ax`` (all studies drawn there), or none
+    (``show=False`` removes an existing one). Returns the legend or None."""
+    if not show:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        return None
+    handles, _ = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    with plt.rc_context(rc):
+        return ax.legend(**kw)

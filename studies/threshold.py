@@ -45,8 +45,11 @@ Exactly (``x+ = max(x, 0)``):
 With ``tau_A != tau_B`` the omega of the hotter party is mixed, the singlet direction
 gets weight from ``omega_A (x) omega_B`` and the qubit threshold rises above 1/2.
 
-Figures: ``heatmap`` (negativity over ``F`` and ``beta omega`` for d = 2 and 3, threshold
-overlaid) and ``threshold`` (``F_th`` against ``beta omega``).
+Figures: ``heatmap`` (negativity over ``F`` and ``beta omega`` for d = 2 and 3 on one
+colour scale, threshold line labelled on the map) and ``threshold`` ((a) ``F_th`` against
+``beta omega`` for identical thermal states; (b) the qubit ``F_th`` against
+``beta_B / beta_A`` for each ``beta_A`` of ``betas_threshold``, data
+``threshold_F_vs_ratio``; a curve ends where ``tau_B`` is pure to machine precision).
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``beta = inf``, or
 ``beta omega`` so large that ``p_min <= 1e-14``) no EPLT exists and
@@ -281,6 +284,26 @@ def _random_check(p: dict, rng: np.random.Generator, progress: bool):
     return np.exp(lb), F, N, viol
 
 
+def _ratio_grid(beta_ratio: float, n: int = 41) -> np.ndarray:
+    """beta_B / beta_A from 1 to max(10, beta_ratio), log spaced, with beta_ratio itself."""
+    grid = np.geomspace(1.0, max(10.0, beta_ratio), n)
+    return np.unique(np.concatenate([grid, [beta_ratio]]))
+
+
+def _threshold_vs_ratio(omega: float, beta_A: float, ratios: np.ndarray) -> np.ndarray:
+    """Qubit threshold for tau_B at beta_B = ratio * beta_A (NaN where tau_B is pure)."""
+    from dynamics.channels import NoEPLTError
+
+    out = np.full(ratios.size, np.nan)
+    for k, q in enumerate(ratios):
+        try:
+            g, w, _ = _channel_data(2, omega, beta_A, q * beta_A)
+        except NoEPLTError:
+            continue
+        out[k] = threshold_bisection([g], w[None], 2)[0]
+    return out
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -318,6 +341,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         return threshold_bisection([c[0] for c in ch], np.stack([c[1] for c in ch]), 2)
 
     thr_u, thr_u_t = unequal(betas), unequal(bt)
+    # Qubit threshold against beta_B / beta_A at each beta_A of betas_threshold (figure).
+    ratios = _ratio_grid(p["beta_ratio"])
+    thr_ratio = np.stack([_threshold_vs_ratio(omega, b, ratios) for b in bt])
 
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     rb, rF, rN, viol = _random_check(p, rng, progress)
@@ -360,6 +386,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 thr_u,
                 {"units": "1", "long_name": "qubit threshold, beta_B = beta_ratio * beta_A"},
             ),
+            "threshold_F_vs_ratio": (
+                ("beta_threshold", "beta_ratio"),
+                thr_ratio,
+                {
+                    "units": "1",
+                    "long_name": "qubit threshold with beta_A = beta_threshold, beta_B = "
+                    "beta_ratio * beta_A (NaN: PPT for every F, or tau_B pure: no EPLT)",
+                },
+            ),
             "threshold_F_at": (("d", "beta_threshold"), np.stack(thr_t), one),
             "threshold_F_unequal_at": (("beta_threshold",), thr_u_t, one),
             "random_beta": (("sample",), rb, {"units": "1/omega"}),
@@ -372,6 +407,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             "beta": ("beta", betas, {"units": "1/omega"}),
             "F": ("F", Fs, {"units": "1", "long_name": "<Phi+|rho_F|Phi+>"}),
             "beta_threshold": ("beta_threshold", bt, {"units": "1/omega"}),
+            "beta_ratio": ("beta_ratio", ratios, {"units": "1", "long_name": "beta_B / beta_A"}),
             "sample": ("sample", np.arange(p["n_random"]), one),
         },
         attrs={"study": NAME, "omega": omega, "beta_ratio": p["beta_ratio"]},
@@ -398,41 +434,78 @@ def _log_ticks(axis, lo: float, hi: float) -> None:
     axis.set_minor_locator(NullLocator())
 
 
-def plot(result: StudyResult, ax=None, *, which: str = "heatmap", d: int = 2):
-    """One panel: ``which="heatmap"`` (negativity over F and beta omega for dimension
-    ``d``, threshold overlaid) or ``"threshold"`` (F_th against beta omega)."""
+def plot(
+    result: StudyResult,
+    ax=None,
+    *,
+    which: str = "heatmap",
+    d: int = 2,
+    decorate: bool | None = None,
+    legend: bool = True,
+    vmax: float | None = None,
+    colorbar: bool = True,
+):
+    """One panel of the study.
+
+    ``which="heatmap"``: negativity over ``F`` and ``beta omega`` for dimension ``d`` on
+    the colour scale ``[0, vmax]`` (default: this panel's maximum; ``colorbar=False`` to
+    draw one shared bar yourself), threshold line labelled on the map. ``"threshold"``:
+    ``F_th`` against ``beta omega`` for identical thermal states, d = 2 and 3.
+    ``"unequal"``: the qubit threshold against ``beta_B / beta_A``, one curve per
+    ``beta_A`` of ``betas_threshold``. Composes on a shared axis (``decorate``, see
+    :class:`studies.style.Decorator`); ``legend`` draws one legend of everything on the
+    axis, or none.
+    """
     if ax is None:
         _, axes = style.figure()
         ax = axes[0, 0]
+    if which not in ("heatmap", "threshold", "unequal"):
+        raise ValueError(f"which must be 'heatmap', 'threshold' or 'unequal', got {which!r}")
+    deco = style.Decorator(ax, decorate)
     ds = result.data
     omega = result.params["omega"]
     bw = ds["beta"].values * omega
+    F_label = r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$"
     with style.style():
         if which == "heatmap":
             N = ds["negativity"].sel(d=d).values
             mesh = ax.pcolormesh(
-                ds["F"].values, bw, N, cmap="viridis", shading="auto", rasterized=True
-            )
-            cb = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
-            cb.set_label(r"negativity $\mathcal{N}[\mathcal{E}_\gamma(\rho_F)]$")
-            ax.plot(
-                ds["threshold_F"].sel(d=d).values,
+                ds["F"].values,
                 bw,
+                N,
+                cmap="viridis",
+                shading="auto",
+                rasterized=True,
+                vmin=0.0,
+                vmax=float(N.max()) if vmax is None else vmax,
+            )
+            if colorbar:
+                cb = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
+                cb.set_label(r"negativity $\mathcal{N}[\mathcal{E}_\gamma(\rho_F)]$")
+            th = ds["threshold_F"].sel(d=d).values
+            ax.plot(th, bw, color="white", ls="--", lw=1.0)
+            # the threshold labelled along its line, in the separable (dark) region
+            k = int(0.5 * bw.size)
+            ax.annotate(
+                rf"threshold $F_{{\rm th}} = 1/{d}$",
+                (th[k], bw[k]),
+                xytext=(-3, 0),
+                textcoords="offset points",
+                rotation=90,
+                ha="right",
+                va="center",
+                fontsize=7,
                 color="white",
-                ls="--",
-                lw=1.0,
-                label=rf"threshold $F_{{\rm th}} = 1/{d}$",
             )
-            ax.set_yscale("log")
-            _log_ticks(ax.yaxis, bw[0], bw[-1])
-            ax.set_xlabel(r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$")
-            ax.set_ylabel(r"inverse temperature $\beta\omega$")
-            ax.set_title(
-                rf"$d = {d}$"
-                + (" (qubits)" if d == 2 else r" (qutrit ladder $0, \omega, 2\omega$)")
+            deco.set(yscale="log")
+            if deco._ok(deco.fresh):
+                _log_ticks(ax.yaxis, bw[0], bw[-1])
+            deco.set(
+                xlabel=F_label,
+                ylabel=r"inverse temperature $\beta\omega$",
+                title=rf"$d = {d}$"
+                + (" (qubits)" if d == 2 else r" (qutrit ladder $0, \omega, 2\omega$)"),
             )
-            leg = ax.legend(loc="upper left", labelcolor="white", handlelength=1.8)
-            leg.get_frame().set_alpha(0)
         elif which == "threshold":
             bt = ds["beta_threshold"].values * omega
             for i, dd in enumerate(ds["d"].values):
@@ -442,39 +515,78 @@ def plot(result: StudyResult, ax=None, *, which: str = "heatmap", d: int = 2):
                     ds["threshold_F"].sel(d=dd).values,
                     color=c,
                     ls=style.LINESTYLES[i],
-                    label=rf"$d = {dd}$, $\tau_A = \tau_B$",
+                    label=rf"$d = {dd}$" + (" (qubits)" if dd == 2 else " (qutrit ladder)"),
                 )
                 ax.plot(bt, ds["threshold_F_at"].sel(d=dd).values, "o", color=c, ms=3.5, mfc="none")
-            ratio = result.params["beta_ratio"]
-            c = style.COLORS[2]
-            ax.plot(
-                bw,
-                ds["threshold_F_unequal"].values,
-                color=c,
-                ls=style.LINESTYLES[2],
-                label=rf"$d = 2$, $\beta_B = {ratio:g}\,\beta_A$",
-            )
-            ax.plot(bt, ds["threshold_F_unequal_at"].values, "o", color=c, ms=3.5, mfc="none")
             ax.plot(
                 [], [], "o", color="0.3", ms=3.5, mfc="none", label="bisection, reported in summary"
             )
-            ax.set_xscale("log")
             pos = [b for b in (*bw, *bt) if 0 < b < math.inf]
-            _log_ticks(ax.xaxis, min(pos), max(pos))
-            ax.set_xlabel(r"inverse temperature $\beta\omega$ (of A)")
-            ax.set_ylabel(r"threshold overlap $F_{\rm th}$")
-            ax.set_ylim(0, 1.02)
-            ax.legend(loc="lower center", ncol=2, columnspacing=1.0, handlelength=1.8)
+            deco.set(xscale="log")
+            if deco._ok(deco.fresh):
+                _log_ticks(ax.xaxis, min(pos), max(pos))
+            deco.set(
+                xlabel=r"inverse temperature $\beta\omega$ ($\tau_A = \tau_B$)",
+                ylabel=r"threshold overlap $F_{\rm th}$",
+                ylim=(0, 1.02),
+            )
         else:
-            raise ValueError(f"which must be 'heatmap' or 'threshold', got {which!r}")
+            ratios = ds["beta_ratio"].values
+            q = result.params["beta_ratio"]
+            for i, b in enumerate(ds["beta_threshold"].values):
+                c = style.COLORS[i % len(style.COLORS)]
+                y = ds["threshold_F_vs_ratio"].isel(beta_threshold=i).values
+                ax.plot(
+                    ratios,
+                    y,
+                    color=c,
+                    ls=style.LINESTYLES[i % len(style.LINESTYLES)],
+                    label=rf"$\beta_A\omega = {b * omega:g}$",
+                )
+                ax.plot(
+                    [q], [ds["threshold_F_unequal_at"].values[i]], "o", color=c, ms=3.5, mfc="none"
+                )
+            ax.axhline(0.5, color="0.5", lw=0.6, ls=":")
+            ax.annotate(
+                r"$1/2$: equal temperatures",
+                (ratios[0], 0.5),
+                xytext=(3, -3),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color="0.35",
+            )
+            ax.plot([], [], "o", color="0.3", ms=3.5, mfc="none", label=rf"summary, ratio ${q:g}$")
+            deco.set(xscale="log")
+            if deco._ok(deco.fresh):
+                _log_ticks(ax.xaxis, ratios[0], ratios[-1])
+            deco.set(
+                xlabel=r"temperature ratio $\beta_B/\beta_A$ (B colder)",
+                ylabel=r"qubit threshold overlap $F_{\rm th}$",
+                xlim=(ratios[0], ratios[-1]),
+                ylim=(0.2, 1.02),
+            )
+        style.legend(ax, legend)
     return ax
 
 
 def figures(result: StudyResult) -> dict:
-    """``heatmap`` (two panels, d = 2 and 3, full page width) and ``threshold`` (one column)."""
+    """``heatmap`` (d = 2 and 3, one colour scale, full page width) and ``threshold`` (two
+    panels: identical temperatures against beta omega; qubits against beta_B / beta_A)."""
     fig_h, axes = style.figure(2, width=style.PAGE, height=2.6)
+    vmax = float(result.data["negativity"].max())
     for ax, d in zip(axes[0], DIMS, strict=True):
-        plot(result, ax, which="heatmap", d=d)
-    fig_t, axes_t = style.figure()
-    plot(result, axes_t[0, 0], which="threshold")
+        plot(result, ax, which="heatmap", d=d, vmax=vmax, colorbar=False)
+    with style.style():
+        cb = fig_h.colorbar(axes[0, 0].collections[0], ax=list(axes[0]), pad=0.01)
+        cb.set_label(r"negativity $\mathcal{N}[\mathcal{E}_\gamma(\rho_F)]$")
+    fig_t, axes_t = style.figure(2, width=style.PAGE, height=2.6)
+    plot(result, axes_t[0, 0], which="threshold", legend=False)
+    plot(result, axes_t[0, 1], which="unequal", legend=False)
+    with style.style():
+        axes_t[0, 0].legend(loc="upper right", handlelength=1.8)
+        axes_t[0, 1].legend(loc="lower right", ncols=2, columnspacing=1.0, handlelength=1.8)
+        axes_t[0, 0].set_title(r"(a) identical thermal states", loc="left")
+        axes_t[0, 1].set_title(r"(b) qubits at unequal temperatures", loc="left")
     return {"heatmap": fig_h, "threshold": fig_t}

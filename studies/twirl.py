@@ -32,10 +32,13 @@ is tracked. Scenarios:
     The same Brownian drives with independent noise on A and B: each qudit depolarizes
     (same local gap) and the state tends to ``I/d^2``, not to ``T(rho0)``; entanglement dies.
 
-Figures: ``distance`` (trace distance to ``T(rho0)`` against ``kappa t``, log scale, with the
-``exp(-gap t)`` slope of the spectral gap and the fitted rate; bands: one standard error,
-cut off where they reach zero) and ``negativity`` (negativity against ``kappa t``, with
-``N(T(rho0))``). Time is in units of ``1/kappa``. For a pure Schmidt input,
+Figures: ``distance`` (trace distance of each scenario to its *own* fixed point against
+``kappa t``, log scale: ``T(rho0)`` for the shared drives, ``I/d^2`` for independent drives
+(data ``distance_fixed_point``; ``distance`` keeps the distance to ``T(rho0)`` of all);
+a thin ``exp(-gap kappa t)`` guide through the shared Brownian curve and the fitted rates;
+bands: one standard error, cut off where they reach zero) and ``negativity`` (negativity
+against ``kappa t``, with ``N(T(rho0))`` and the independent sudden-death time). Time is
+in units of ``1/kappa``. For a pure Schmidt input,
 ``N(rho0) = N(T(rho0)) = sin(2 theta)/2`` (qubits) and the shared drives keep the
 negativity at that value all along, while independent drives destroy it.
 
@@ -61,7 +64,7 @@ from baths.protocols import gellmann_basis, twirl_drive
 from dynamics import Sampled, SegmentAveraged, evolve
 from dynamics.channels import isotropic_twirl
 from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.metrics import crossing_time
+from dynamics.metrics import crossing_time, sudden_death_time
 from dynamics.states import random_state
 
 from . import style
@@ -159,6 +162,9 @@ SUMMARY_KEYS = {
     "negativity_final": "negativity at t_max per scenario",
     "negativity_twirl": "negativity of T(rho0)",
     "input_overlap": "<Phi+|rho0|Phi+> (kept by every correlated scenario)",
+    "t_sudden_death_independent": "sudden-death time of the negativity under independent "
+    "drives (bisection on the exact evolution to 1e-9), units of 1/kappa; null if never "
+    "entangled or still entangled at t_max",
 }
 
 #: Value plotted by ``eplt sweep twirl``.
@@ -170,12 +176,6 @@ LABELS = {
     "pulses_segment": "shared pulses, segment average",
     "pulses_sampled": "shared pulses, sampled",
     "brownian_independent": "independent Brownian drives",
-}
-_STYLE = {
-    "brownian_correlated": (0, "-"),
-    "pulses_segment": (1, "--"),
-    "pulses_sampled": (4, "-"),
-    "brownian_independent": (2, "-."),
 }
 _NEG_WIDTH = {
     "brownian_correlated": 3.0,
@@ -257,6 +257,13 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         return float(np.abs(np.linalg.eigvalsh(rho.full() - Ta)).sum() / 2)
 
     e_ops = {"distance": dist, "negativity": "negativity"}
+    # Independent drives tend to their own fixed point I/d^2, not to T(rho0) (figure).
+    mixed = np.eye(d * d) / (d * d)
+
+    def dist_mixed(rho: qutip.Qobj) -> float:  # trace distance to I/d^2
+        return float(np.abs(np.linalg.eigvalsh(rho.full() - mixed)).sum() / 2)
+
+    e_ops_independent = {**e_ops, "distance_fixed_point": dist_mixed}
     # kappa t grid: uniform, plus the report times and every segment end (for the pulse fit).
     kt = np.linspace(0.0, t_max, p["n_times"])
     seg_ends = p["segment"] * np.arange(1, math.floor(t_max / p["segment"] + 1e-9) + 1)
@@ -266,7 +273,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     scenarios = [s for s in SCENARIOS if not (s == "pulses_segment" and d > 2)]
     runs = {
         "brownian_correlated": lambda: evolve(rho0, envs["correlated"], times, e_ops=e_ops),
-        "brownian_independent": lambda: evolve(rho0, envs["independent"], times, e_ops=e_ops),
+        "brownian_independent": lambda: evolve(
+            rho0, envs["independent"], times, e_ops=e_ops_independent
+        ),
         "pulses_segment": lambda: evolve(
             rho0, envs["pulsed"], times, e_ops=e_ops, method=SegmentAveraged(nodes=p["nodes"])
         ),
@@ -286,6 +295,19 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     zeros = np.zeros_like(kt)
     se_dist = np.stack([res[s].stderr.get("distance", zeros) for s in scenarios])
     se_neg = np.stack([res[s].stderr.get("negativity", zeros) for s in scenarios])
+    # Distance to each scenario's own fixed point: T(rho0) (shared), I/d^2 (independent).
+    fp_key = {
+        s: "distance_fixed_point" if s == "brownian_independent" else "distance" for s in scenarios
+    }
+    fp_arr = np.stack([res[s].expect[fp_key[s]] for s in scenarios])
+    se_fp = np.stack([res[s].stderr.get(fp_key[s], zeros) for s in scenarios])
+    # Sudden death of the negativity under independent drives (None: never entangled on
+    # the grid or still entangled at t_max), kappa t, by bisection on the exact evolution.
+    neg_ind = neg_arr[scenarios.index("brownian_independent")]
+    sd_ind = sudden_death_time(
+        times, neg_ind, refine=value_at(rho0, envs["independent"], "negativity"), xtol=1e-9 / kappa
+    )
+    t_sd_ind = None if sd_ind.time is None or sd_ind.method == "start" else kappa * sd_ind.time
 
     gap_c = envs["correlated"].spectral_gap() / kappa
     gap_i = envs["independent"].spectral_gap() / kappa
@@ -324,6 +346,20 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 se_dist,
                 {"units": "1", "long_name": "standard error of distance (0 for exact methods)"},
             ),
+            "distance_fixed_point": (
+                ("scenario", "time"),
+                fp_arr,
+                {
+                    "units": "1",
+                    "long_name": "trace distance to the scenario's own fixed point: T(rho0) for "
+                    "shared drives, I/d^2 for independent drives",
+                },
+            ),
+            "distance_fixed_point_stderr": (
+                ("scenario", "time"),
+                se_fp,
+                {"units": "1", "long_name": "standard error of distance_fixed_point"},
+            ),
             "negativity": (("scenario", "time"), neg_arr, {"units": "1"}),
             "negativity_stderr": (
                 ("scenario", "time"),
@@ -355,121 +391,162 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "negativity_final": {s: float(neg_arr[i, -1]) for i, s in enumerate(scenarios)},
         "negativity_twirl": negativity(T),
         "input_overlap": phi_plus_overlap(rho0),
+        "t_sudden_death_independent": t_sd_ind,
     }
     return StudyResult(NAME, p, seed, data, summary)
 
 
-def _xlabel(ax):
-    ax.set_xlabel(r"time $\kappa t$")
+#: Label of the time axes (time in units of 1/kappa).
+TIME_LABEL = r"time $\kappa t$"
 
 
-def plot(result: StudyResult, ax=None, *, which: str = "distance"):
-    """One panel: ``which`` in {"distance", "negativity"}."""
+def plot(
+    result: StudyResult,
+    ax=None,
+    *,
+    which: str = "distance",
+    decorate: bool | None = None,
+    legend: bool = True,
+):
+    """One panel: ``which`` in {"distance", "negativity"}, time in units of ``1/kappa``.
+
+    ``distance``: trace distance of each scenario to its own fixed point (``T(rho0)`` for
+    shared drives, ``I/d^2`` for independent ones), log scale, with a thin
+    ``exp(-gap kappa t)`` guide through the shared Brownian curve. ``negativity``: with
+    ``N(T(rho0))`` and the independent sudden-death time marked. Composes on a shared
+    axis: labels and limits only where the axis has none (``decorate``, see
+    :class:`studies.style.Decorator`); ``legend`` draws one legend of everything on the
+    axis (or none).
+    """
     if ax is None:
         _, axes = style.figure()
         ax = axes[0, 0]
     if which not in ("distance", "negativity"):
         raise ValueError(f"which must be 'distance' or 'negativity', got {which!r}")
+    deco = style.Decorator(ax, decorate)
     ds, s = result.data, result.summary
     kt = ds["time"].values
-    for sc in ds["scenario"].values:
-        ci, ls = _STYLE[str(sc)]
-        y = ds[which].sel(scenario=sc).values
-        err = ds[f"{which}_stderr"].sel(scenario=sc).values
-        label = LABELS[str(sc)]
-        if sc == "pulses_sampled":
-            label += rf" ($M={result.params['ntraj']}$" + (
-                r", floor $\propto M^{-1/2}$)" if which == "distance" else ")"
-            )
-        if which == "distance":
-            y = np.maximum(y, 1e-16)
-        # the shared-drive negativities coincide: widths decreasing in drawing order
-        lw = _NEG_WIDTH[str(sc)] if which == "negativity" else None
-        style.band(
-            ax,
-            kt,
-            y,
-            err if np.any(err > 0) else None,
-            label=label,
-            color=style.COLORS[ci],
-            ls=ls,
-            nse=1.0,
-            lw=lw,
-        )
-    _xlabel(ax)
-    ax.set_xlim(kt[0], kt[-1])
-    if which == "distance":
-        gap = s["gap_correlated"]
-        D = ds["distance"].sel(scenario="brownian_correlated").values
-        # e^{-gap kappa t} guide through the correlated curve at t_max/2
-        i0 = int(np.argmin(np.abs(kt - kt[-1] / 2)))
-        guide = D[i0] * np.exp(-gap * (kt - kt[i0])) * 3.0
-        ax.plot(
-            kt,
-            guide,
-            color="0.45",
-            lw=0.8,
-            ls=":",
-            label=rf"$\propto e^{{-\Delta t}}$, gap $\Delta = {gap:.4g}\,\kappa$",
-        )
-        notes = []
-        if s["fitted_rate"] is not None:
-            notes.append((rf"fitted rate ${s['fitted_rate']:.7g}\,\kappa$", style.COLORS[0]))
-        if s["fitted_rate_pulses"] is not None:
-            notes.append(
-                (
-                    rf"pulses: ${s['fitted_rate_pulses']:.5g}\,\kappa$ "
-                    rf"(closed form ${s['rate_pulses_closed_form']:.5g}\,\kappa$)",
-                    style.COLORS[1],
+    var = "distance_fixed_point" if which == "distance" else "negativity"
+    with style.style():
+        for sc in ds["scenario"].values:
+            sc = str(sc)
+            y = ds[var].sel(scenario=sc).values
+            err = ds[f"{var}_stderr"].sel(scenario=sc).values
+            label = LABELS[sc]
+            if sc == "pulses_sampled":
+                label += rf" ($M={result.params['ntraj']}$" + (
+                    r", floor $\propto M^{-1/2}$)" if which == "distance" else ")"
                 )
+            if which == "distance":
+                y = np.maximum(y, 1e-16)
+                label += r", to $I/d^2$" if sc == "brownian_independent" else ""
+            # the shared-drive negativities coincide: widths decreasing in drawing order
+            lw = _NEG_WIDTH[sc] if which == "negativity" else None
+            line = style.band(
+                ax,
+                kt,
+                y,
+                err if np.any(err > 0) else None,
+                label=label,
+                nse=1.0,
+                lw=lw,
+                **style.scenario_style(sc),
             )
-        for j, (text, color) in enumerate(notes):
+            line.set_gid(sc)
+        if which == "distance":
+            _decorate_distance(ax, result)
+            pos = ds["distance_fixed_point"].values
+            lo = max(1e-16, 0.3 * float(np.min(pos[pos > 0])))
+            deco.set(
+                yscale="log",
+                ylim=(lo, 1.5),
+                ylabel=r"distance to the fixed point $D(\rho_t, \rho_\infty)$",
+            )
+        else:
+            nt = s["negativity_twirl"]
+            ax.axhline(nt, color="0.45", lw=0.6, ls=":")
             ax.annotate(
-                text,
-                (0.97, 0.88 - 0.065 * j),
-                xycoords="axes fraction",
+                r"$\mathcal{N}(\mathcal{T}(\rho_0))$: shared drives keep it",
+                (kt[-1], nt),
+                xytext=(-2, 3),
+                textcoords="offset points",
                 ha="right",
-                va="top",
-                fontsize=6.5,
-                color=color,
+                va="bottom",
+                fontsize=7,
+                color="0.35",
             )
-        eps = result.params["eps"]
-        ax.axhline(eps, color="0.6", lw=0.6, ls="--")
-        ax.annotate(
-            rf"$\epsilon={eps:g}$",
-            (kt[0], eps),
-            xytext=(2, 2),
-            textcoords="offset points",
-            fontsize=6.5,
-            color="0.4",
-        )
-        if s["t_twirl"] is not None:
-            style.mark_time(ax, s["t_twirl"], r"$t_{\rm tw}$")
-        ax.set_yscale("log")
-        lo = max(1e-16, 0.3 * float(np.min(ds["distance"].values[ds["distance"].values > 0])))
-        ax.set_ylim(lo, 1.5)
-        ax.set_ylabel(r"$D(\rho_t, \mathcal{T}(\rho_0))$")
-    else:
-        nt = s["negativity_twirl"]
-        ax.axhline(nt, color="0.45", lw=0.8, ls=":", label=r"$\mathcal{N}(\mathcal{T}(\rho_0))$")
-        ax.annotate(
-            "shared drives: constant",
-            (kt[-1], nt),
-            xytext=(-2, 3),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=6.5,
-            color="0.35",
-        )
-        ax.set_ylim(bottom=0, top=max(0.05, 1.3 * float(ds["negativity"].values.max())))
-        ax.set_ylabel(r"negativity $\mathcal{N}(\rho_t)$")
+            t_sd = s.get("t_sudden_death_independent")
+            if t_sd is not None:
+                c = style.SCENARIO_COLORS["brownian_independent"]
+                style.mark_time(ax, t_sd, rf"$t_{{\rm ESD}}={t_sd:.3g}$ (independent)", color=c)
+            top = max(0.05, 1.3 * float(ds["negativity"].values.max()))
+            deco.set(ylim=(0, top), ylabel=r"negativity $\mathcal{N}(\rho_t)$")
+        deco.set(xlabel=TIME_LABEL, xlim=(kt[0], kt[-1]))
+        style.legend(ax, legend)
     return ax
+
+
+def _decorate_distance(ax, result: StudyResult) -> None:
+    """Gap guide, fitted rates, eps line and t_tw of the distance panel."""
+    ds, s = result.data, result.summary
+    kt = ds["time"].values
+    gap = s["gap_correlated"]
+    D = ds["distance"].sel(scenario="brownian_correlated").values
+    # e^{-gap kappa t} guide on the shared Brownian curve, through it at t_max/2
+    i0 = int(np.argmin(np.abs(kt - kt[-1] / 2)))
+    sel = kt >= kt[-1] / 4
+    guide = D[i0] * np.exp(-gap * (kt[sel] - kt[i0]))
+    ax.plot(kt[sel], guide, color="k", lw=0.5, ls=(0, (1, 1.5)), zorder=3)
+    j = int(np.argmin(np.abs(kt - 0.8 * kt[-1])))
+    ax.annotate(
+        rf"guide $\propto e^{{-\Delta\kappa t}}$, gap $\Delta = {gap:.4g}$",
+        (kt[j], D[j]),
+        xytext=(-3, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=7,
+        color="k",
+    )
+    notes = []
+    if s["fitted_rate"] is not None:
+        notes.append(rf"fitted rate ${s['fitted_rate']:.7g}\,\kappa$")
+    if s["fitted_rate_pulses"] is not None:
+        notes.append(
+            rf"pulses: ${s['fitted_rate_pulses']:.5g}\,\kappa$ "
+            rf"(closed form ${s['rate_pulses_closed_form']:.5g}\,\kappa$)"
+        )
+    colors = (
+        style.SCENARIO_COLORS["brownian_correlated"],
+        style.SCENARIO_COLORS["pulses_segment"],
+    )
+    for k, (text, color) in enumerate(zip(notes, colors, strict=False)):
+        ax.annotate(
+            text,
+            (0.97, 0.88 - 0.075 * k),
+            xycoords="axes fraction",
+            ha="right",
+            va="top",
+            fontsize=7,
+            color=color,
+        )
+    eps = result.params["eps"]
+    ax.axhline(eps, color="0.6", lw=0.6, ls="--")
+    ax.annotate(
+        rf"$\epsilon={eps:g}$",
+        (kt[0], eps),
+        xytext=(2, 2),
+        textcoords="offset points",
+        fontsize=7,
+        color="0.4",
+    )
+    if s["t_twirl"] is not None:
+        style.mark_time(ax, s["t_twirl"], r"$t_{\rm tw}$")
 
 
 @style.styled
 def figures(result: StudyResult) -> dict:
-    """``distance`` and ``negativity`` figures (column width)."""
+    """``distance`` and ``negativity`` figures (column width, legend below the axes)."""
     d = result.params["d"]
     title = (
         rf"$d={d}$, $\rho_0=\cos\theta|00\rangle+\sin\theta|11\rangle$, "
@@ -479,14 +556,11 @@ def figures(result: StudyResult) -> dict:
     )
     out = {}
     for which in ("distance", "negativity"):
-        fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.9)
+        fig, axes = style.figure(1, 1, width=style.COLUMN, height=3.5)
         ax = axes[0, 0]
-        plot(result, ax, which=which)
+        plot(result, ax, which=which, legend=False)
         ax.set_title(title, loc="left", fontsize=7)
-        ax.legend(
-            loc="lower left" if which == "distance" else "center right",
-            fontsize=6,
-            handlelength=2.2,
-        )
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=1, handlelength=2.2)
         out[which] = fig
     return out

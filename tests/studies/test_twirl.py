@@ -128,7 +128,10 @@ def test_figures_have_labelled_axes(result):
     for fig in figs.values():
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
-            assert ax.get_legend() is not None
+        # one legend per figure, below the axes (it never covers data)
+        assert len(fig.legends) == 1 and fig.axes[0].get_legend() is None
+        labels = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert len(labels) == result.data.sizes["scenario"]
     assert json.dumps(result.params)
 
 
