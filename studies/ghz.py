@@ -43,10 +43,12 @@ marginals). Measured on 2 cores (``eplt run``, one BLAS thread): the default run
 times about 4 s; an ``n = 8`` series costs about 1.5 s per saved time (127 cuts of a
 256 x 256 state, two scenarios), so use ``n_times`` of a few tens there.
 
-Figures: ``timeseries`` (GHZ fidelity with the 1/2 witness line; smallest bipartition
-negativity; largest marginal trace distance to ``tau``, log scale; correlated vs
-independent; ``t_twirl`` and ``t*`` marked) and ``fidelity_vs_n`` (GHZ fidelity at ``t*``
-for ``n = 2..n_max`` against the closed forms). Time is in units of ``1/r``.
+Figures: ``timeseries`` (GHZ fidelity with the 1/2 witness line, the only witness of
+genuine multipartite entanglement shown; the smallest negativity over all bipartitions,
+positive when every cut is entangled, which does not imply GME; largest marginal trace
+distance to ``tau``, log scale; correlated vs independent; ``t_twirl`` and ``t*``
+marked) and ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` against the
+closed forms). Time is in units of ``1/r``.
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
 and :class:`dynamics.channels.NoEPLTError` is raised.
@@ -398,15 +400,47 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 
 
 LABELS = {"correlated": "correlated baths", "independent": "independent baths"}
-_LS = {"correlated": "-", "independent": "--"}
-_COLOR = {"correlated": style.COLORS[0], "independent": style.COLORS[1]}
+#: Label of the time axes (time in units of 1/r).
+TIME_LABEL = r"time $r t$"
+GME_NOTE = r"only $F_{\rm GHZ} > 1/2$ witnesses genuine multipartite entanglement"
 
 
-def plot(result: StudyResult, ax=None, *, which: str = "fidelity"):
-    """One panel: ``which`` in {"fidelity", "negativity", "marginal", "vs_n"}."""
+def _witness_line(ax, x0: float) -> None:
+    ax.axhline(0.5, color="0.5", lw=0.7, ls=":")
+    ax.annotate(
+        r"$F_{\rm GHZ} = 1/2$: GME witness",
+        (x0, 0.5),
+        xytext=(7, 2),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=7,
+        color="0.4",
+    )
+
+
+def plot(
+    result: StudyResult,
+    ax=None,
+    *,
+    which: str = "fidelity",
+    decorate: bool | None = None,
+    legend: bool = True,
+):
+    """One panel: ``which`` in {"fidelity", "negativity", "marginal", "vs_n"}.
+
+    ``fidelity``: GHZ fidelity with the witness line ``F_GHZ = 1/2`` (above it: genuine
+    multipartite entanglement, GME). ``negativity``: the smallest negativity over all
+    bipartitions ``S|S̄`` (positive: entangled across every cut, which does not imply GME).
+    ``marginal``: the largest marginal trace distance to ``tau``. ``vs_n``: the GHZ
+    fidelity at ``t*`` against ``n`` with the closed forms. Time in units of ``1/r``.
+    Composes on a shared axis (``decorate``, see :class:`studies.style.Decorator`);
+    ``legend`` draws one legend of everything on the axis, or none.
+    """
     if ax is None:
         _, axes = style.figure()
         ax = axes[0, 0]
+    deco = style.Decorator(ax, decorate)
     ds, s, prm = result.data, result.summary, result.params
     if which == "vs_n":
         ns = ds["n"].values
@@ -416,38 +450,40 @@ def plot(result: StudyResult, ax=None, *, which: str = "fidelity"):
         F = prm["fidelity"]
         nn = np.arange(2, max(3, int(ns.max()) if ns.size else 3) + 1)
         for sc in SCENARIOS:
-            ax.plot(
+            (line,) = ax.plot(
                 ns,
                 ds["ghz_fidelity_at_t_star_vs_n"].sel(scenario=sc),
                 "o",
                 ms=4,
-                color=_COLOR[sc],
+                color=style.SCENARIO_COLORS[sc],
                 label=LABELS[sc],
             )
+            line.set_gid(sc)
         ax.plot(
             nn,
             0.5 + gamma * (np.maximum(F, 2.0**-nn) - 0.5),
-            color=_COLOR["correlated"],
+            color=style.SCENARIO_COLORS["correlated"],
             lw=0.9,
             label=r"$\frac{1}{2}+\gamma(F_{\rm in}-\frac{1}{2})$",
         )
         ax.plot(
             nn,
             (p0**nn + p1**nn) / 2,
-            color=_COLOR["independent"],
+            color=style.SCENARIO_COLORS["independent"],
             lw=0.9,
             ls="--",
             label=r"$(p_0^n+p_1^n)/2$",
         )
-        ax.axhline(0.5, color="0.5", lw=0.7, ls=":")
-        ax.annotate(
-            "GME witness 1/2", (nn[0], 0.5), xytext=(0, 2), textcoords="offset points",
-            ha="left", va="bottom", fontsize=6.5, color="0.4",
-        )  # fmt: skip
-        ax.set_xlabel(r"number of qubits $n$")
-        ax.set_ylabel(r"GHZ fidelity at $t^*$")
-        ax.set_xticks(nn)
-        ax.set_ylim(0, 1)
+        _witness_line(ax, nn[0])
+        if deco._ok(deco.fresh):
+            ax.set_xticks(nn)
+        deco.set(
+            xlabel=r"number of qubits $n$",
+            ylabel=r"GHZ fidelity $F_{\rm GHZ}$ at $t^*$",
+            ylim=(0, 1),
+        )
+        with style.style():
+            style.legend(ax, legend)
         return ax
     if which not in ("fidelity", "negativity", "marginal"):
         raise ValueError(
@@ -455,7 +491,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "fidelity"):
         )
     t = ds["time"].values * prm["rate"]
     for sc in SCENARIOS:
-        kw = {"color": _COLOR[sc], "ls": _LS[sc], "label": LABELS[sc]}
+        kw = {**style.scenario_style(sc), "label": LABELS[sc], "gid": sc}
         if which == "fidelity":
             ax.plot(t, ds["ghz_fidelity"].sel(scenario=sc), **kw)
         elif which == "negativity":
@@ -464,29 +500,39 @@ def plot(result: StudyResult, ax=None, *, which: str = "fidelity"):
             d = ds["marginal_distance"].sel(scenario=sc).max("qubit").values
             ax.plot(t, np.maximum(d, 1e-16), **kw)
     if which == "fidelity":
-        ax.axhline(0.5, color="0.5", lw=0.7, ls=":")
-        ax.annotate(
-            "GME witness 1/2", (t[0], 0.5), xytext=(3, 2), textcoords="offset points",
-            ha="left", va="bottom", fontsize=6.5, color="0.4",
-        )  # fmt: skip
-        ax.set_ylim(0, 1)
-        ax.set_ylabel(r"GHZ fidelity $\langle{\rm GHZ}|\rho|{\rm GHZ}\rangle$")
+        _witness_line(ax, t[0])
+        deco.set(
+            ylim=(0, 1),
+            ylabel=r"GHZ fidelity $F_{\rm GHZ} = \langle{\rm GHZ}|\rho|{\rm GHZ}\rangle$",
+        )
     elif which == "negativity":
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel(r"$\min_{S} \mathcal{N}_{S|\bar S}$")
+        deco.set(
+            ylim=(0, None),
+            ylabel=r"negativity $\min_{S} \mathcal{N}_{S|\bar S}$",
+        )
+        ax.annotate(
+            "> 0 on every cut:\nnot a GME witness\n" r"(only $F_{\rm GHZ} > 1/2$ is)",
+            # left of t_tw when there is room (the curves are flat there), else at the right
+            (s["t_twirl"] * prm["rate"], 0.3)
+            if s["t_twirl"] * prm["rate"] > 0.45 * t[-1]
+            else (t[-1], 0.3),
+            xycoords=("data", "axes fraction"),
+            xytext=(-4, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=7,
+            color="0.35",
+        )
     else:
-        ax.set_yscale("log")
-        ax.set_ylim(1e-9, 1)  # below: exact to machine precision, as in speedup
-        ax.set_ylabel(r"$\max_k D(\rho_k, \tau)$")
+        # below 1e-9: exact to machine precision, as in speedup
+        deco.set(yscale="log", ylim=(1e-9, 1), ylabel=r"$\max_k D(\rho_k, \tau)$")
     # t_tw labelled on the left of its line, t* on the right (the two are often close)
-    style.mark_time(ax, s["t_twirl"] * prm["rate"])
-    ax.annotate(
-        r"$t_{\rm tw}$", (s["t_twirl"] * prm["rate"], 1.0), xycoords=("data", "axes fraction"),
-        xytext=(-2, -2), textcoords="offset points", va="top", ha="right", fontsize=7, color="0.35",
-    )  # fmt: skip
+    style.mark_time(ax, s["t_twirl"] * prm["rate"], r"$t_{\rm tw}$", side="left")
     style.mark_time(ax, s["t_star"] * prm["rate"], r"$t^*$")
-    ax.set_xlabel(r"time $r t$")
-    ax.set_xlim(t[0], t[-1])
+    deco.set(xlabel=TIME_LABEL, xlim=(t[0], t[-1]))
+    with style.style():
+        style.legend(ax, legend)
     return ax
 
 
@@ -494,10 +540,14 @@ def plot(result: StudyResult, ax=None, *, which: str = "fidelity"):
 def figures(result: StudyResult) -> dict:
     """``timeseries`` (three panels, full width) and ``fidelity_vs_n`` (column width)."""
     prm = result.params
-    fig1, axes = style.figure(3, 1, width=style.PAGE, height=2.5)
-    titles = ("(a) GHZ fidelity", "(b) entanglement", "(c) local thermalization")
+    fig1, axes = style.figure(3, 1, width=style.PAGE, height=2.7)
+    titles = (
+        "(a) GHZ fidelity",
+        "(b) smallest-bipartition negativity",
+        "(c) local thermalization",
+    )
     for ax, which, title in zip(axes[0], ("fidelity", "negativity", "marginal"), titles):
-        plot(result, ax, which=which)
+        plot(result, ax, which=which, legend=False)
         ax.set_title(title, loc="left")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     inp = (
@@ -516,12 +566,14 @@ def figures(result: StudyResult) -> dict:
     )
     out = {"timeseries": fig1}
     if result.data.sizes.get("n", 0):
-        fig2, ax2 = style.figure(1, 1, width=style.COLUMN, height=2.6)
-        plot(result, ax2[0, 0], which="vs_n")
-        ax2[0, 0].legend(loc="upper center", fontsize=6.5, ncols=2)
+        fig2, ax2 = style.figure(1, 1, width=style.COLUMN, height=2.8)
+        plot(result, ax2[0, 0], which="vs_n", legend=False)
+        ax2[0, 0].legend(loc="upper center", ncols=2)
         ax2[0, 0].set_ylim(0, 1.12)
         ax2[0, 0].set_title(
-            rf"noisy GHZ, $F_{{\rm in}}={prm['fidelity']:g}$, $\beta\omega={prm['beta'] * prm['omega']:g}$",
+            rf"noisy GHZ, $F_{{\rm in}}={prm['fidelity']:g}$, $\beta\omega={prm['beta'] * prm['omega']:g}$"
+            + "\n"
+            + GME_NOTE,
             loc="left",
         )
         out["fidelity_vs_n"] = fig2

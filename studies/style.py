@@ -171,18 +171,21 @@ def band(ax, x, y, err=None, *, label=None, color=None, ls="-", nse: float = 1.0
     return line
 
 
-def mark_time(ax, t, label=None, *, color="0.35"):
-    """Vertical dotted line at ``t`` with an optional label at the top."""
+def mark_time(ax, t, label=None, *, color="0.35", side: str = "right"):
+    """Vertical dotted line at ``t`` with an optional label at the top, on the ``side``
+    ("right" or "left") of the line."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     ax.axvline(t, color=color, ls=":", lw=0.9)
     if label:
         ax.annotate(
             label,
             (t, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
+            xytext=(2 if side == "right" else -2, -2),
             textcoords="offset points",
             va="top",
-            ha="left",
+            ha="left" if side == "right" else "right",
             fontsize=7,
             color=color,
         )
