@@ -37,13 +37,14 @@ and ``t_esd = ln(1/s*)/r``. Independent resets kill entanglement first (at ``nba
 still at ``ln 2 / r``), the shared clock last. At ``nbar = 0`` damping and the shared
 reset never disentangle (``t_esd`` None).
 
-Figures: ``negativity`` (N(t) of the three scenarios, sudden-death times marked; time in
-scaled as ``G t``; the axis ends at 1.6 times the last sudden death when all die before
-``t_max``) and ``esd_vs_nbar`` (sudden-death time against ``nbar``: numerics as
-markers, closed forms as lines).
+Figures: ``negativity`` (N(t) of the three scenarios against ``r t``, ``G t`` on the top
+axis, sudden-death times marked; the axis ends at 1.6 times the last sudden death when
+all die before ``t_max``) and ``esd_vs_nbar`` (``r t_ESD`` against ``nbar``: numerics as
+markers, closed forms as lines down to ``nbar -> 0``, where independent resets die at
+``ln 2`` and damping and the shared clock never).
 
 Summary keys: see :data:`SUMMARY_KEYS`. Times are in units of ``1/omega`` (the unit of
-the rates ``G`` and ``r``); the figures show ``G t``.
+the rates ``G`` and ``r``); the figures show ``r t`` as the other studies do.
 """
 
 from __future__ import annotations
@@ -307,65 +308,117 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 # --------------------------------------------------------------------------- plots
 
 
-def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
-    """One panel: ``which="negativity"`` (N(t), sudden deaths marked) or ``"esd_vs_nbar"``."""
+#: Label of the time axes (time in units of 1/r, r = G (2 nbar + 1) the relaxation rate).
+TIME_LABEL = r"time $r t$"
+
+
+def plot(
+    result: StudyResult,
+    ax=None,
+    *,
+    which: str = "negativity",
+    decorate: bool | None = None,
+    legend: bool = True,
+):
+    """One panel, times in units of ``1/r`` (``r = G (2 nbar + 1)``, the population
+    relaxation rate shared by all scenarios).
+
+    ``which="negativity"``: N(t) of the three scenarios against ``r t`` (``G t`` on the top
+    axis), sudden deaths marked. ``"esd_vs_nbar"``: ``r t_ESD`` against ``nbar`` (numerics
+    as markers, closed forms as lines down to ``nbar -> 0``, whose limits are marked:
+    ``ln 2`` for independent resets, divergence for damping and the shared clock).
+    Composes on a shared axis (``decorate``, see :class:`studies.style.Decorator`);
+    ``legend`` draws one legend of everything on the axis, or none.
+    """
     if ax is None:
         _, axes = style.figure()
         ax = axes[0, 0]
-    ds = result.data
+    if which not in ("negativity", "esd_vs_nbar"):
+        raise ValueError(f"which must be 'negativity' or 'esd_vs_nbar', got {which!r}")
+    deco = style.Decorator(ax, decorate)
+    ds, s = result.data, result.summary
     with style.style():
-        G = result.summary["G"]
         if which == "negativity":
-            t = G * ds["time"].values
-            for i, s in enumerate(SCENARIOS):
-                c = style.COLORS[i]
-                style.band(
-                    ax,
-                    t,
-                    ds["negativity"].sel(scenario=s).values,
-                    color=c,
-                    ls=style.LINESTYLES[i],
-                    label=LABELS[s],
+            r, G = s["r"], s["G"]
+            t = r * ds["time"].values
+            for sc in SCENARIOS:
+                kw = style.scenario_style(sc)
+                line = style.band(
+                    ax, t, ds["negativity"].sel(scenario=sc).values, label=LABELS[sc], **kw
                 )
-                te = result.summary["t_esd"][s]
+                line.set_gid(sc)
+                te = s["t_esd"][sc]
                 if te is not None:
-                    te = G * te
-                    ax.axvline(te, ymax=0.55, color=c, ls=":", lw=0.9)
-                    ax.plot([te], [0], "o", color=c, ms=3.5, clip_on=False, zorder=4)
-            dead = [G * v for v in result.summary["t_esd"].values() if v is not None]
+                    ax.axvline(r * te, ymax=0.55, color=kw["color"], ls=":", lw=0.9)
+                    ax.plot([r * te], [0], "o", color=kw["color"], ms=3.5, clip_on=False, zorder=4)
+            dead = [r * v for v in s["t_esd"].values() if v is not None]
             # Zoom on the deaths (the data run to t_max): 1.6 x the last sudden death.
-            ax.set_xlim(t[0], min(t[-1], 1.6 * max(dead)) if dead else t[-1])
-            ax.set_ylim(0, 0.52)
-            ax.set_xlabel(r"time $G t$")
-            ax.set_ylabel(r"negativity $\mathcal{N}$")
-            s = result.summary
-            ax.set_title(
-                rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {2 * s['nbar'] + 1:g}\,G$"
+            deco.set(
+                xlim=(t[0], min(t[-1], 1.6 * max(dead)) if dead else t[-1]),
+                ylim=(0, 0.52),
+                xlabel=TIME_LABEL,
+                ylabel=r"negativity $\mathcal{N}$",
+                title=rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {r / G:g}\,G$",
             )
-            ax.legend(loc="upper right", title=r"dotted: sudden-death times", title_fontsize=6)
-        elif which == "esd_vs_nbar":
+            if deco._ok(deco.fresh):
+                top = ax.secondary_xaxis(
+                    "top", functions=(lambda x: x * G / r, lambda x: x * r / G)
+                )
+                top.set_xlabel(r"time $G t$")
+            if legend:
+                style.legend(ax, loc="upper right", title="dotted: sudden-death times")
+        else:
             nb = ds["nbar"].values
-            for i, s in enumerate(SCENARIOS):
-                c = style.COLORS[i]
-                ax.plot(
-                    nb,
-                    G * ds["t_esd_sweep_closed_form"].sel(scenario=s).values,
-                    color=c,
-                    ls=style.LINESTYLES[i],
-                    label=LABELS[s],
-                )
-                ax.plot(
-                    nb, G * ds["t_esd_sweep"].sel(scenario=s).values, "o", color=c, ms=3, mfc="none"
-                )
+            G = s["G"]
+            r = G * (2 * nb + 1)
+            hi = max(nb[-1], 1e-3)
+            fine = np.concatenate([np.geomspace(1e-8, 1e-3, 60), np.linspace(1e-3, hi, 200)])
+            cf = {sc: [] for sc in SCENARIOS}
+            for x in fine:
+                t_cf = esd_closed_form(float(x), G)
+                for sc in SCENARIOS:
+                    cf[sc].append(G * (2 * x + 1) * t_cf[sc])
+            num = {sc: r * ds["t_esd_sweep"].sel(scenario=sc).values for sc in SCENARIOS}
+            finite = np.concatenate([v[np.isfinite(v)] for v in num.values()] + [[math.log(2)]])
+            top = 1.35 * float(finite.max())
+            for sc in SCENARIOS:
+                kw = style.scenario_style(sc)
+                (line,) = ax.plot(fine, cf[sc], label=LABELS[sc], **kw)
+                line.set_gid(sc)
+                ax.plot(nb, num[sc], "o", color=kw["color"], ms=3, mfc="none")
+            # nbar -> 0: independent resets die at ln 2 / r; damping and the shared clock
+            # never disentangle a pure Phi+ at zero temperature (r t_ESD -> infinity).
+            c_ind = style.SCENARIO_COLORS["reset_independent"]
+            ax.plot([0], [math.log(2)], "s", color=c_ind, ms=4, clip_on=False, zorder=4)
+            ax.annotate(
+                r"$\bar n\to 0$: $\ln 2$",
+                (0, math.log(2)),
+                xytext=(6, -9),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color=c_ind,
+            )
+            ax.annotate(
+                r"$\bar n\to 0$: $\infty$ (damping, shared clock)",
+                (0, top),
+                xytext=(8, -3),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color="0.3",
+            )
             ax.plot([], [], "o", color="0.3", ms=3, mfc="none", label="numerical (bisection)")
             ax.plot([], [], "-", color="0.3", label="closed form")
-            ax.set_xlabel(r"mean thermal occupation $\bar n$")
-            ax.set_ylabel(r"sudden-death time $G\,t_{\rm ESD}$")
-            ax.set_xlim(nb[0], nb[-1])
-            ax.set_ylim(bottom=0)
-            ax.legend(loc="upper right")
-        else:
-            raise ValueError(f"which must be 'negativity' or 'esd_vs_nbar', got {which!r}")
+            deco.set(
+                xlabel=r"mean thermal occupation $\bar n$",
+                ylabel=r"sudden-death time $r\,t_{\rm ESD}$",
+                xlim=(0, nb[-1]),
+                ylim=(0, top),
+            )
+            style.legend(ax, legend, loc="upper right", bbox_to_anchor=(1.0, 0.9))
     return ax
 
 

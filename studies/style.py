@@ -84,15 +84,15 @@ SCENARIO_LINESTYLES = {
     "reset_shared": "-",
     "pulses_segment": "-.",
     "pulses_sampled": "-",
-    "shared_drive_independent_clocks": "-.",
+    "shared_drive_independent_clocks": (0, (5, 1)),
     "independent": "--",
     "brownian_independent": "--",
     "reset_independent": "--",
-    "no_shared_randomness": (0, (5, 1)),
-    "independent_damping_stopped": (0, (3, 1, 1, 1)),
-    "reference": ":",
-    "thermal": ":",
-    "gad": ":",
+    "no_shared_randomness": (0, (3, 1, 1, 1)),
+    "independent_damping_stopped": (0, (3, 1, 1, 1, 1, 1)),
+    "reference": "-.",
+    "thermal": "-.",
+    "gad": "-.",
 }
 #: Smallest text size of any figure, points at the saved size.
 MIN_FONT = 7
