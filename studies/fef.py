@@ -28,7 +28,10 @@ and shades the region where the bound fails. At ``beta = 0`` (``gamma = 1``, E_g
 twirl) the bound holds everywhere and the crossing is reported as None.
 
 Figures: ``fef`` (one panel per beta: overlap line, exact FEF, numerical FEF, the naive
-bound ``F``, failure region shaded) and ``fef_gap`` (``F_max[E_gamma(rho_F)] - F`` for all
+bound ``F``, the line ``F_max = 1/2`` (above it a state is entangled), the cap
+``(sum_i sqrt(p_i))^2 / d`` on the FEF of *any* state with marginals ``tau`` (data
+``fef_cap_marginals``; ``F_max <= F(tau, I/d)^2`` by monotonicity of the fidelity under the
+partial trace), failure region lightly shaded) and ``fef_gap`` (``F_max[E_gamma(rho_F)] - F`` for all
 betas on one axes).
 
 Summary keys: see :data:`SUMMARY_KEYS`; per-beta values are dicts keyed by beta as text
@@ -142,6 +145,14 @@ def _channel(beta: float, omega: float):
     return eplt_channel(tau, tau)  # raises NoEPLTError at zero temperature
 
 
+def _marginal_cap(tau: qutip.Qobj) -> float:
+    """``(sum_i sqrt(p_i))^2 / d``: no state with marginal ``tau`` (eigenvalues ``p_i``) has
+    a larger fully entangled fraction (the overlap with a maximally entangled state is at
+    most the squared fidelity of the marginals, ``F(tau, I/d)^2``)."""
+    p = np.clip(np.linalg.eigvalsh(tau.full()), 0.0, None)
+    return float(np.sqrt(p).sum() ** 2 / p.size)
+
+
 def _crossing(E) -> float | None:
     """F above which F_max[E(rho_F)] < F (brentq on the exact library FEF)."""
 
@@ -190,6 +201,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     summary["fef_closed_form_max_error"] = float(np.abs(fef_cf - fef_lib).max())
     summary["fef_ascent_max_error"] = float(np.abs(fef_num - fef_lib).max())
     cross = [summary["naive_bound_violated_above_F"][f"{b:g}"] for b in betas]
+    # Largest FEF of any state with marginals tau (figure): (sum_i sqrt(p_i))^2 / d, from
+    # the fidelity of the marginals, F_max <= F(tau, I/d)^2.
+    caps = np.array([_marginal_cap(E.tau_A) for E in channels])
     one = {"units": "1"}
     data = xr.Dataset(
         {
@@ -224,6 +238,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 np.array([np.nan if c is None else c for c in cross]),
                 one,
             ),
+            "fef_cap_marginals": (
+                ("beta",),
+                caps,
+                {
+                    "units": "1",
+                    "long_name": "largest FEF of any state with marginals tau: "
+                    "(sum_i sqrt(p_i))^2 / d",
+                },
+            ),
         },
         coords={
             "beta": ("beta", betas, {"units": "1/omega"}),
@@ -237,6 +260,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 # --------------------------------------------------------------------------- plots
 
 
+#: Opacity of the shaded region where the naive bound fails.
+SHADE_ALPHA = 0.1
+
+
 def _shade_failure(ax, crossing: float):
     """Shade ``F > crossing``, where ``F_max[E_gamma(rho_F)] < F`` (the root found by brentq;
     for equal qubit thermal states the bound fails exactly above it)."""
@@ -245,29 +272,57 @@ def _shade_failure(ax, crossing: float):
             crossing,
             1.0,
             color=style.COLORS[3],
-            alpha=0.15,
+            alpha=SHADE_ALPHA,
             lw=0,
             label=r"$F_{\max}[\mathcal{E}_\gamma(\rho_F)] < F$",
         )
 
 
 def plot(
-    result: StudyResult, ax=None, *, which: str = "fef", beta_index: int = 0, legend: bool = True
+    result: StudyResult,
+    ax=None,
+    *,
+    which: str = "fef",
+    beta_index: int = 0,
+    decorate: bool | None = None,
+    legend: bool = True,
 ):
-    """One panel: ``which="fef"`` (curves for ``betas[beta_index]``) or ``"gap"``
-    (``F_max - F`` for every beta)."""
+    """One panel: ``which="fef"`` (curves for ``betas[beta_index]``, with the line
+    ``F_max = 1/2`` and the cap ``(sum_i sqrt(p_i))^2 / d`` of every state with marginals
+    ``tau``) or ``"gap"`` (``F_max - F`` for every beta). Composes on a shared axis
+    (``decorate``, see :class:`studies.style.Decorator`); ``legend`` draws one legend of
+    everything on the axis, or none."""
     if ax is None:
         _, axes = style.figure()
         ax = axes[0, 0]
+    if which not in ("fef", "gap"):
+        raise ValueError(f"which must be 'fef' or 'gap', got {which!r}")
+    deco = style.Decorator(ax, decorate)
     ds = result.data
     F = ds["F"].values
     omega = result.params["omega"]
+    F_label = r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$"
     with style.style():
         if which == "fef":
             sel = ds.isel(beta=beta_index)
             c = float(sel["naive_bound_violated_above_F"])
             _shade_failure(ax, c)
             ax.plot(F, F, color="0.5", ls=":", lw=1.0, label=r"naive bound $F$")
+            ax.axhline(
+                0.5,
+                color="0.3",
+                lw=0.7,
+                ls=(0, (4, 2)),
+                label=r"$F_{\max} = 1/2$ (above: entangled)",
+            )
+            cap = float(sel["fef_cap_marginals"])
+            ax.axhline(
+                cap,
+                color=style.COLORS[4],
+                lw=1.0,
+                ls="-.",
+                label=r"cap for any state with marginals $\tau$: $(\sqrt{p_0}+\sqrt{p_1})^2/2$",
+            )
             ax.plot(
                 F,
                 sel["overlap"].values,
@@ -294,18 +349,30 @@ def plot(
                 label=r"$F_{\max}$ maximized numerically over $U$",
             )
             if math.isfinite(c):
-                style.mark_time(ax, c, rf"$F = {c:.3g}$")
-            b = float(sel["beta"]) * omega
-            ax.set_title(rf"$\beta\omega = {b:g}$, $\gamma = {float(sel['gamma']):.3f}$")
-            ax.set_xlabel(r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$")
-            ax.set_ylabel("overlap / fully entangled fraction")
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1.02)
-            if legend:
-                ax.legend(
-                    loc="upper left", fontsize=6, framealpha=0.85, frameon=True, edgecolor="none"
+                ax.axvline(c, color="0.35", ls=":", lw=0.9)
+                ax.annotate(
+                    rf"$F = {c:.3g}$",
+                    (c, 0.02),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(-2, 0),
+                    textcoords="offset points",
+                    ha="right",
+                    va="bottom",
+                    fontsize=7,
+                    color="0.35",
                 )
-        elif which == "gap":
+            b = float(sel["beta"]) * omega
+            deco.set(
+                title=rf"$\beta\omega = {b:g}$, $\gamma = {float(sel['gamma']):.3f}$",
+                xlabel=F_label,
+                ylabel="overlap / fully entangled fraction",
+                xlim=(0, 1),
+                ylim=(0, 1.02),
+            )
+            style.legend(
+                ax, legend, loc="upper left", framealpha=0.85, frameon=True, edgecolor="none"
+            )
+        else:
             for i in range(ds.sizes["beta"]):
                 sel = ds.isel(beta=i)
                 ax.plot(
@@ -318,14 +385,16 @@ def plot(
                 )
             ax.axhline(0, color="0.3", lw=0.6)
             lo, hi = ax.get_ylim()
-            ax.axhspan(lo, 0, color=style.COLORS[3], alpha=0.15, lw=0, label="naive bound fails")
+            ax.axhspan(
+                lo, 0, color=style.COLORS[3], alpha=SHADE_ALPHA, lw=0, label="naive bound fails"
+            )
             ax.set_ylim(lo, hi)
-            ax.set_xlabel(r"input overlap $F = \langle\Phi^+|\rho_F|\Phi^+\rangle$")
-            ax.set_ylabel(r"$F_{\max}[\mathcal{E}_\gamma(\rho_F)] - F$")
-            ax.set_xlim(0, 1)
-            ax.legend(loc="upper right")
-        else:
-            raise ValueError(f"which must be 'fef' or 'gap', got {which!r}")
+            deco.set(
+                xlabel=F_label,
+                ylabel=r"$F_{\max}[\mathcal{E}_\gamma(\rho_F)] - F$",
+                xlim=(0, 1),
+            )
+            style.legend(ax, legend, loc="upper right")
     return ax
 
 
@@ -338,7 +407,7 @@ def figures(result: StudyResult) -> dict:
         ncols,
         nrows,
         width=style.PAGE if n > 1 else style.COLUMN,
-        height=2.6 * nrows + (1.0 if ncols == 1 else 0.0),
+        height=2.6 * nrows + (1.3 if ncols == 1 else 0.4),
         sharey=True,
     )
     flat = axes.ravel()
@@ -352,7 +421,7 @@ def figures(result: StudyResult) -> dict:
             entries.setdefault(lab, h)
     handles, labels = list(entries.values()), list(entries)
     with style.style():
-        fig.legend(handles, labels, loc="outside upper center", ncol=3 if n > 1 else 1, fontsize=7)
+        fig.legend(handles, labels, loc="outside upper center", ncol=3 if n > 1 else 1)
     for ax in flat[n:]:
         ax.set_visible(False)
     fig_g, axg = style.figure()
