@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from scipy.optimize import brentq
 
@@ -71,6 +72,16 @@ def test_infinite_temperature_bound_never_fails():
 def test_zero_temperature_raises_no_eplt_error():
     with pytest.raises(NoEPLTError):
         fef.run({"n_F": 5, "betas": [1.0, math.inf]})
+
+
+def test_marginal_cap_is_the_qubit_formula_and_bounds_every_output(result):
+    # qubits: (sqrt(p0) + sqrt(p1))^2 / 2 = 1/2 + sqrt(p0 p1), p_min = gamma/2
+    g = result.data["gamma"].values
+    cap = result.data["fef_cap_marginals"].values
+    np.testing.assert_allclose(cap, 0.5 + np.sqrt(g / 2 * (1 - g / 2)), rtol=1e-12)
+    # every output has marginals tau: its FEF is below the cap, F_max = 1/2 <= cap
+    fef_values = result.data["fef"].values
+    assert np.all(fef_values <= cap[:, None] + 1e-12) and np.all(cap >= 0.5)
 
 
 def test_figures_have_labelled_axes(result):

@@ -76,6 +76,24 @@ def test_unequal_temperatures_raise_the_qubit_threshold(result):
     assert u[0] < u[1] < u[2] < 1
 
 
+def test_threshold_against_the_temperature_ratio(result):
+    ds = result.data
+    thr = ds["threshold_F_vs_ratio"].values
+    ratios = ds["beta_ratio"].values
+    assert ratios[0] == 1.0 and result.params["beta_ratio"] in ratios
+    # equal temperatures: exactly 1/2 (bisection bracket 2.3e-13)
+    np.testing.assert_allclose(thr[:, 0], 0.5, atol=1e-12)
+    # the summary's unequal thresholds are the column at beta_ratio (same bisection)
+    col = thr[:, list(ratios).index(result.params["beta_ratio"])]
+    np.testing.assert_array_equal(col, ds["threshold_F_unequal_at"].values)
+    # a colder B raises the threshold (NaN only where tau_B is pure: no EPLT)
+    for row, b in zip(thr, ds["beta_threshold"].values, strict=True):
+        ok = np.isfinite(row)
+        assert np.all(np.diff(row[ok]) >= -1e-12)
+        assert not ok.all() or b * ratios[-1] * result.params["omega"] < 40
+    assert np.isnan(thr[-1, -1])  # beta_A = 5, beta_B = 50: tau_B pure to 1e-14
+
+
 def test_zero_temperature_raises_no_eplt_error():
     with pytest.raises(NoEPLTError):
         threshold.run({**TINY, "betas_threshold": [1.0, math.inf]})

@@ -122,6 +122,30 @@ def test_qutrits():
     twirl.figures(r)
 
 
+def test_independent_drives_approach_their_own_fixed_point_and_sudden_death(result):
+    # Each qubit depolarizes, Lambda_t(sigma_k) = a sigma_k, a = exp(-g t), g the independent
+    # gap. For cos(th)|00> + sin(th)|11>, c = cos(2 th), s = sin(2 th), b = a^2:
+    # rho_t - I/4 = [c a (ZI + IZ) + b (ZZ + s (XX - YY))]/4, eigenvalues
+    # (b +- 2 R)/4 with R = sqrt(c^2 a^2 + s^2 b^2) and -b/4 twice, so
+    # D(rho_t, I/4) = (|b + 2R| + |b - 2R| + 2b)/8; negativity dies when b (1 + 2 s) = 1.
+    kt = result.data["time"].values
+    th = result.params["theta"]
+    c, s = math.cos(2 * th), math.sin(2 * th)
+    a = np.exp(-result.summary["gap_independent"] * kt)
+    b = a**2
+    R = np.sqrt(c**2 * a**2 + s**2 * b**2)
+    exact = (np.abs(b + 2 * R) + np.abs(b - 2 * R) + 2 * b) / 8
+    ind = result.data["distance_fixed_point"].sel(scenario="brownian_independent").values
+    # exact matrix exponentials and 4 x 4 eigenvalues: round-off ~1e-14
+    np.testing.assert_allclose(ind, exact, rtol=1e-9, atol=1e-13)
+    for sc in ("brownian_correlated", "pulses_segment", "pulses_sampled"):
+        fp = result.data["distance_fixed_point"].sel(scenario=sc).values
+        np.testing.assert_array_equal(fp, result.data["distance"].sel(scenario=sc).values)
+    t_sd = math.log(1 + 2 * s) / (2 * result.summary["gap_independent"])
+    # bisection bracket 1e-9
+    assert result.summary["t_sudden_death_independent"] == pytest.approx(t_sd, abs=1e-8)
+
+
 def test_figures_have_labelled_axes(result):
     figs = twirl.figures(result)
     assert set(figs) == {"distance", "negativity"}
