@@ -456,7 +456,7 @@ def plot(
         if which == "distance":
             _decorate_distance(ax, result)
             pos = ds["distance_fixed_point"].values
-            lo = max(1e-16, 0.3 * float(np.min(pos[pos > 0])))
+            lo = max(1e-16, 0.05 * float(np.min(pos[pos > 0])))
             deco.set(
                 yscale="log",
                 ylim=(lo, 1.5),
@@ -497,14 +497,16 @@ def _decorate_distance(ax, result: StudyResult) -> None:
     sel = kt >= kt[-1] / 4
     guide = D[i0] * np.exp(-gap * (kt[sel] - kt[i0]))
     ax.plot(kt[sel], guide, color="k", lw=0.5, ls=(0, (1, 1.5)), zorder=3)
-    j = int(np.argmin(np.abs(kt - 0.8 * kt[-1])))
+    # label at the bottom (the y range leaves a free decade there), right of t_tw
+    tw = s["t_twirl"]
+    x0 = tw + 0.02 * kt[-1] if tw is not None and tw < 0.75 * kt[-1] else 0.6 * kt[-1]
+    j = int(np.argmin(np.abs(kt - x0)))
     ax.annotate(
-        rf"guide $\propto e^{{-\Delta\kappa t}}$, gap $\Delta = {gap:.4g}$",
-        (kt[j], D[j]),
-        xytext=(-3, -4),
-        textcoords="offset points",
-        ha="right",
-        va="top",
+        r"dotted: $\propto e^{-\Delta\kappa t}$" + "\n" + rf"gap $\Delta = {gap:.4g}$",
+        (kt[j], 0.03),
+        xycoords=("data", "axes fraction"),
+        ha="left",
+        va="bottom",
         fontsize=7,
         color="k",
     )
