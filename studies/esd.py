@@ -360,7 +360,7 @@ def plot(
                 ylabel=r"negativity $\mathcal{N}$",
                 title=rf"$\bar n = {s['nbar']:g}$, $r = G(2\bar n + 1) = {r / G:g}\,G$",
             )
-            if deco._ok(deco.fresh):
+            if deco.owns_axis():
                 top = ax.secondary_xaxis(
                     "top", functions=(lambda x: x * G / r, lambda x: x * r / G)
                 )

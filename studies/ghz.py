@@ -475,7 +475,7 @@ def plot(
             label=r"$(p_0^n+p_1^n)/2$",
         )
         _witness_line(ax, nn[0])
-        if deco._ok(deco.fresh):
+        if deco.owns_axis():
             ax.set_xticks(nn)
         deco.set(
             xlabel=r"number of qubits $n$",

@@ -239,6 +239,12 @@ class Decorator:
     def _ok(self, unset: bool) -> bool:
         return self.decorate is True or (self.decorate is None and unset)
 
+    def owns_axis(self) -> bool:
+        """Whether axis-wide settings (scale, ticks, a secondary axis) may be made: always
+        with ``decorate=True``, never with ``False``, and by default only when the axis held
+        no data before this study drew on it."""
+        return self._ok(self.fresh)
+
     def set(
         self,
         *,

@@ -498,7 +498,7 @@ def plot(
                 color="white",
             )
             deco.set(yscale="log")
-            if deco._ok(deco.fresh):
+            if deco.owns_axis():
                 _log_ticks(ax.yaxis, bw[0], bw[-1])
             deco.set(
                 xlabel=F_label,
@@ -523,7 +523,7 @@ def plot(
             )
             pos = [b for b in (*bw, *bt) if 0 < b < math.inf]
             deco.set(xscale="log")
-            if deco._ok(deco.fresh):
+            if deco.owns_axis():
                 _log_ticks(ax.xaxis, min(pos), max(pos))
             deco.set(
                 xlabel=r"inverse temperature $\beta\omega$ ($\tau_A = \tau_B$)",
@@ -559,7 +559,7 @@ def plot(
             )
             ax.plot([], [], "o", color="0.3", ms=3.5, mfc="none", label=rf"summary, ratio ${q:g}$")
             deco.set(xscale="log")
-            if deco._ok(deco.fresh):
+            if deco.owns_axis():
                 _log_ticks(ax.xaxis, ratios[0], ratios[-1])
             deco.set(
                 xlabel=r"temperature ratio $\beta_B/\beta_A$ (B colder)",
