@@ -222,10 +222,10 @@ class Decorator:
     --------
     >>> import matplotlib.pyplot as plt
     >>> ax = plt.figure().add_subplot()
-    >>> ax.set_xlabel("first"); ax.set_xlim(0, 1); _ = ax.plot([0, 1], [0, 1])
-    >>> deco = Decorator(ax)
+    >>> _ = ax.set_xlabel("first"), ax.set_xlim(0, 1), ax.plot([0, 1], [0, 1])
+    >>> deco = Decorator(ax)  # a second study, before it draws
     >>> deco.set(xlabel="second", xlim=(0, 5), ylabel="y")
-    >>> ax.get_xlabel(), ax.get_xlim(), ax.get_ylabel()
+    >>> ax.get_xlabel(), tuple(map(float, ax.get_xlim())), ax.get_ylabel()
     ('first', (0.0, 1.0), 'y')
     """
 
