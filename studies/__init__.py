@@ -23,6 +23,7 @@ STUDIES = {
     "esd": ".esd",
     "fef": ".fef",
     "thermo": ".thermo",
+    "robustness": ".robustness",
 }
 
 
