@@ -44,13 +44,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import qutip
 import scipy.linalg as sla
 
 from ._checks import as_density_matrix, party_dims
+from ._ledger import KINDS, EnergyLedger, StageLedger, Term, _combine
 from .model import HamiltonianAction, JumpAction, stages_of
 from .superop import from_paired, to_paired
 
@@ -65,8 +66,6 @@ __all__ = [
 
 #: Largest joint Liouvillian (D^2) the ledger handles (dense matrix exponentials).
 LEDGER_MAX = 1024
-
-KINDS = ("work", "heat", "reservoir", "other")
 
 
 def _entropy(a: np.ndarray) -> float:
@@ -138,23 +137,6 @@ def reservoir_free_energy_cost(omega, H, beta: float) -> float:
 
 
 # ---------------------------------------------------------------------- terms
-@dataclass(frozen=True, eq=False)
-class Term:
-    """One energy channel: term ``label`` acting on ``party``.
-
-    ``kind`` in {"work", "heat", "reservoir", "other"}; ``beta`` for heat;
-    ``omega`` (the supplied state, array) and ``rate`` (resets per unit time on this
-    party) for reservoirs.
-    """
-
-    label: str
-    party: int
-    kind: str
-    beta: float | None = None
-    omega: np.ndarray | None = field(default=None, repr=False)
-    rate: float | None = None
-
-
 def _local_apply(S: np.ndarray, X: np.ndarray) -> np.ndarray:
     d = X.shape[0]
     return from_paired(S @ to_paired(X, [d]).reshape(-1), [d])
@@ -243,119 +225,6 @@ def _stage_terms(model, dims, hams, beta_ref):
                 term = Term(label, a.party, "other")
             add(term, L)
     return [(t, L) for t, L in pieces.values()]
-
-
-# ---------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class StageLedger:
-    """Integrated thermodynamics of one stage ``[start, end]`` (or of the whole run).
-
-    Attributes
-    ----------
-    energy_change : ndarray (n,)
-        ``E_k(end) - E_k(start)`` per party.
-    flows : dict label -> float
-        Energy into the system through each term (positive: into the system).
-    work, heat, reservoir, other : ndarray (n,)
-        Those flows summed by kind, per party; the first law is
-        ``energy_change = work + heat + reservoir + other``.
-    entropy_change : float
-        ``S(rho(end)) - S(rho(start))`` of the joint state, nats.
-    entropy_flow : float
-        ``sum_b beta_b Q_b`` over the heat terms.
-    entropy_production : float or None
-        ``entropy_change - entropy_flow`` (>= 0 by Spohn's inequality), None on a stage
-        with a reservoir or an unclassified term (no second-law bound there).
-    resets : ndarray (n,)
-        Expected number of resets supplied by non-thermal reservoirs, per party.
-    reservoir_cost : ndarray (n,)
-        ``resets * (F_beta(omega) - F_beta(tau))`` per party, at the reference beta.
-    """
-
-    start: float
-    end: float
-    energy_change: np.ndarray
-    flows: dict
-    work: np.ndarray
-    heat: np.ndarray
-    reservoir: np.ndarray
-    other: np.ndarray
-    entropy_change: float
-    entropy_flow: float
-    entropy_production: float | None
-    resets: np.ndarray
-    reservoir_cost: np.ndarray
-
-    @property
-    def first_law_residual(self) -> float:
-        """``max_k |Delta E_k - (W_k + Q_k + R_k + O_k)|``."""
-        tot = self.work + self.heat + self.reservoir + self.other
-        return float(np.abs(self.energy_change - tot).max())
-
-
-@dataclass(frozen=True, eq=False)
-class EnergyLedger:
-    """Time series and per-stage integrals of the energy and entropy bookkeeping.
-
-    Attributes
-    ----------
-    times : ndarray (T,)
-    terms : tuple of Term
-        Every energy channel (label, party, kind) over all stages.
-    energy : ndarray (T, n)
-        ``E_k(t) = Tr(H_k rho_k(t))``.
-    current : ndarray (T, len(terms))
-        ``J_b(t)``; zero while the term is off. At a stage boundary the value of the
-        stage that ends there.
-    flow : ndarray (T, len(terms))
-        Cumulative ``Q_b(t) = int_{t_0}^t J_b``.
-    entropy : ndarray (T,)
-        ``S(rho(t))`` of the joint state, nats.
-    entropy_flow : ndarray (T,)
-        Cumulative ``sum_b beta_b Q_b(t)`` over heat terms.
-    reservoir_cost : ndarray (T,)
-        Cumulative free-energy cost of the reservoir states supplied (all parties).
-    stages : tuple of StageLedger
-    total : StageLedger
-        The whole run (entropy production None if any stage has none).
-    beta : tuple of float or None
-        Reference inverse temperature per party (reservoir costs).
-    """
-
-    times: np.ndarray
-    terms: tuple
-    energy: np.ndarray
-    current: np.ndarray
-    flow: np.ndarray
-    entropy: np.ndarray
-    entropy_flow: np.ndarray
-    reservoir_cost: np.ndarray
-    stages: tuple
-    total: StageLedger
-    beta: tuple | None
-
-    @property
-    def labels(self) -> list[str]:
-        return [t.label for t in self.terms]
-
-    def by_kind(self, kind: str) -> np.ndarray:
-        """Cumulative energy into each party through terms of ``kind``, shape (T, n)."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        n = self.energy.shape[1]
-        out = np.zeros((self.times.size, n))
-        for j, t in enumerate(self.terms):
-            if t.kind == kind:
-                out[:, t.party] += self.flow[:, j]
-        return out
-
-    def first_law_residual(self) -> float:
-        """``max_{t,k} |E_k(t) - E_k(t_0) - sum_b Q_{b,k}(t)|`` over the time series and stages."""
-        tot = sum(self.by_kind(k) for k in KINDS)
-        res = float(np.abs(self.energy - self.energy[0] - tot).max())
-        return max(
-            [res, self.total.first_law_residual] + [s.first_law_residual for s in self.stages]
-        )
 
 
 # ---------------------------------------------------------------------- ledger
@@ -524,10 +393,7 @@ def _ledger(rho0, protocol, tlist, beta, hamiltonians) -> EnergyLedger:
     col = {k: i for i, k in enumerate(keys)}
     nt = len(keys)
 
-    def cost_rate(tm: Term) -> float:
-        if tm.kind != "reservoir":
-            return 0.0
-        return tm.rate * reservoir_free_energy_cost(tm.omega, hams[tm.party], beta_ref[tm.party])
+    ctx = _Ctx(dims, rows, keys, hams, beta_ref)
 
     x = to_paired(rho0.full(), dims).reshape(-1).astype(complex)
     T = t.size
@@ -557,7 +423,7 @@ def _ledger(rho0, protocol, tlist, beta, hamiltonians) -> EnergyLedger:
         w_terms = [(col[(tm.label, tm.party)], rows[tm.party] @ Lb, tm) for tm, Lb in terms]
         terms_w = [(j, w) for j, w, _ in w_terms]
         Q_start, ef_start, x_start = Q.copy(), ef, x.copy()
-        cr = sum(cost_rate(tm) for _, _, tm in w_terms)
+        cr = sum(ctx.cost_rate(tm) for _, _, tm in w_terms)
         step = _Stepper(L)
 
         tt = start
@@ -573,112 +439,60 @@ def _ledger(rho0, protocol, tlist, beta, hamiltonians) -> EnergyLedger:
         x, integ = step(x, end - tt)
         ef += _accumulate(Q, w_terms, integ)
         rc += cr * max(end - tt, 0.0)
-        dur = end - start
+        tms = [tm for _, _, tm in w_terms]
         stage_out.append(
-            _stage_summary(
-                start,
-                end,
-                dims,
-                rows,
-                keys,
-                all_terms,
-                x_start,
-                x,
-                Q - Q_start,
-                ef - ef_start,
-                {tm.kind for _, _, tm in w_terms},
-                [(tm, dur) for _, _, tm in w_terms],
-                hams,
-                beta_ref,
-            )
+            _stage_summary((start, end), (x_start, x), Q - Q_start, ef - ef_start, tms, ctx)
         )
     if i_next < T:
         raise ValueError(
             f"tlist runs to {t_end:g}, beyond the end of the protocol ({windows[-1][1]:g})"
         )
     total = _combine(stage_out, t0, float(windows[-1][1]))
-    return EnergyLedger(
-        t,
-        tuple(all_terms[k] for k in keys),
-        energy,
-        current,
-        flow,
-        entropy,
-        eflow,
-        rcost,
-        tuple(stage_out),
-        total,
-        beta_ref,
-    )
+    terms = tuple(all_terms[k] for k in keys)
+    out = (energy, current, flow, entropy, eflow, rcost)
+    return EnergyLedger(t, terms, *out, tuple(stage_out), total, beta_ref)
 
 
-def _stage_summary(
-    start, end, dims, rows, keys, all_terms, x0, x1, dQ, def_, kinds, tdur, hams, beta_ref
-):
-    n = len(dims)
-    E0 = np.array([float(np.real(r @ x0)) for r in rows])
-    E1 = np.array([float(np.real(r @ x1)) for r in rows])
+@dataclass(frozen=True)
+class _Ctx:
+    dims: list
+    rows: list
+    keys: list
+    hams: list
+    beta_ref: tuple | None
+
+    def cost_rate(self, tm: Term) -> float:
+        """Free-energy cost per unit time of a reservoir term (0 for the others)."""
+        if tm.kind != "reservoir":
+            return 0.0
+        b = self.beta_ref[tm.party]
+        return tm.rate * reservoir_free_energy_cost(tm.omega, self.hams[tm.party], b)
+
+    def entropy(self, x) -> float:
+        return _entropy(from_paired(x.reshape([d * d for d in self.dims]), self.dims))
+
+
+def _stage_summary(window, states, dQ, def_, tms, ctx: _Ctx) -> StageLedger:
+    (start, end), (x0, x1) = window, states
+    n, dur = len(ctx.dims), end - start
+    dE = np.array([float(np.real(r @ (x1 - x0))) for r in ctx.rows])
     by = {k: np.zeros(n) for k in KINDS}
-    flows = {}
-    for j, key in enumerate(keys):
-        tm = all_terms[key]
-        flows[tm.label] = flows.get(tm.label, 0.0) + float(dQ[j])
-    # kinds can differ between stages for one label only if a term changes nature; use the
-    # stage's own classification through tdur
-    stage_kind = {(tm.label, tm.party): tm.kind for tm, _ in tdur}
-    for j, key in enumerate(keys):
-        k = stage_kind.get(key, all_terms[key].kind)
-        by[k][key[1]] += float(dQ[j])
-    S0 = _entropy(from_paired(x0.reshape([d * d for d in dims]), dims))
-    S1 = _entropy(from_paired(x1.reshape([d * d for d in dims]), dims))
-    resets = np.zeros(n)
-    cost = np.zeros(n)
-    for tm, dur in tdur:
+    flows: dict = {}
+    kind = {(tm.label, tm.party): tm.kind for tm in tms}  # this stage's classification
+    for j, key in enumerate(ctx.keys):
+        flows[key[0]] = flows.get(key[0], 0.0) + float(dQ[j])
+        if key in kind:
+            by[kind[key]][key[1]] += float(dQ[j])
+    resets, cost = np.zeros(n), np.zeros(n)
+    for tm in tms:
         if tm.kind == "reservoir":
             resets[tm.party] += tm.rate * dur
-            cost[tm.party] += (
-                tm.rate
-                * dur
-                * reservoir_free_energy_cost(tm.omega, hams[tm.party], beta_ref[tm.party])
-            )
-    bounded = not ({"reservoir", "other"} & set(kinds)) and not any(
-        tm.kind == "heat" and math.isinf(tm.beta) for tm, _ in tdur
+            cost[tm.party] += ctx.cost_rate(tm) * dur
+    bounded = all(
+        tm.kind in ("work", "heat") and not (tm.kind == "heat" and math.isinf(tm.beta))
+        for tm in tms
     )
-    return StageLedger(
-        start,
-        end,
-        E1 - E0,
-        flows,
-        by["work"],
-        by["heat"],
-        by["reservoir"],
-        by["other"],
-        S1 - S0,
-        def_,
-        (S1 - S0 - def_) if bounded else None,
-        resets,
-        cost,
-    )
-
-
-def _combine(stages: Sequence[StageLedger], start: float, end: float) -> StageLedger:
-    flows: dict = {}
-    for s in stages:
-        for k, v in s.flows.items():
-            flows[k] = flows.get(k, 0.0) + v
-    ep = [s.entropy_production for s in stages]
-    return StageLedger(
-        start,
-        end,
-        sum(s.energy_change for s in stages),
-        flows,
-        sum(s.work for s in stages),
-        sum(s.heat for s in stages),
-        sum(s.reservoir for s in stages),
-        sum(s.other for s in stages),
-        sum(s.entropy_change for s in stages),
-        sum(s.entropy_flow for s in stages),
-        None if any(e is None for e in ep) else sum(ep),
-        sum(s.resets for s in stages),
-        sum(s.reservoir_cost for s in stages),
-    )
+    dS = ctx.entropy(x1) - ctx.entropy(x0)
+    sigma = (dS - def_) if bounded else None
+    flows_by = (by["work"], by["heat"], by["reservoir"], by["other"])
+    return StageLedger(start, end, dE, flows, *flows_by, dS, def_, sigma, resets, cost)
