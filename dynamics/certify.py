@@ -301,13 +301,10 @@ def _delta_except(dims: list[int], k: int) -> np.ndarray:
 
 def _affine_qubit(N: np.ndarray):
     """Bloch form of a qubit -> qubit map (column stacking): ``r_out = T r + t``."""
-
-    def apply(X):
-        return (N @ X.reshape(-1, order="F")).reshape(2, 2, order="F")
-
-    t = np.array([np.trace(s @ apply(np.eye(2) / 2)).real for s in _PAULI])
-    T = np.array([[np.trace(s @ apply(sb / 2)).real for sb in _PAULI] for s in _PAULI])
-    return T, t
+    basis = np.concatenate([np.eye(2)[None] / 2, _PAULI / 2])  # I/2, sigma_a/2
+    out = N @ basis.transpose(0, 2, 1).reshape(4, 4).T  # columns: vec of the outputs
+    bloch = np.einsum("aji,jim->am", _PAULI, out.reshape(2, 2, 4)).real  # Tr(sigma_a Y_m)
+    return bloch[:, 1:], bloch[:, 0]
 
 
 def _trs_max(T: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:

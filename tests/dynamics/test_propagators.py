@@ -305,7 +305,7 @@ def test_lt_error_exact_against_random_pure_states_signalling_channel(seed):
     # a random CPTP map on two qubits: each marginal depends on the joint input (branch
     # and bound on the sphere); random inputs never exceed it and come close
     S = _random_channel([2, 2], 2, seed)
-    taus = [TAU, qutip.Qobj(np.diag([0.6, 0.4]))]
+    taus = [TAU, TAU_Y]
     e = lt_error(S, taus)
     assert e.exact and e.upper - e.lower <= 1e-10
     b, refined = _brute(S, taus, 3000, seed)
@@ -315,16 +315,32 @@ def test_lt_error_exact_against_random_pure_states_signalling_channel(seed):
     assert refined == pytest.approx(float(e), abs=1e-6)
 
 
+#: a non-diagonal reference state with a sigma_y coherence (catches transposed Paulis)
+TAU_Y = qutip.Qobj([[0.65, 0.1 - 0.2j], [0.1 + 0.2j, 0.35]])
+
+
+def test_lt_error_of_the_identity_against_a_non_diagonal_state():
+    # worst input: the pure state antipodal to tau's Bloch vector, D = (1 + |r_tau|)/2
+    r_tau = np.array(
+        [qutip.expect(op, TAU_Y) for op in (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz())]
+    )
+    e = lt_error(qutip.to_super(qutip.qeye(2)), TAU_Y)
+    assert e.exact and float(e) == pytest.approx((1 + np.linalg.norm(r_tau)) / 2, abs=1e-12)
+    psi = e.worst_input[0]
+    r_psi = [qutip.expect(op, psi) for op in (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz())]
+    assert np.allclose(r_psi, -r_tau / np.linalg.norm(r_tau), atol=1e-9)
+
+
 def test_lt_error_exact_against_random_pure_states_local_channel():
     # product of random qubit channels (marginals depend on the own input: trust region)
     A, B = _random_channel([2], 2, 4), _random_channel([2], 3, 5)
     S = qutip.super_tensor(A, B)
-    e = lt_error(S, TAU)
+    e = lt_error(S, [TAU, TAU_Y])
     assert e.exact
-    b, refined = _brute(S, [TAU, TAU], 3000, 1)
+    b, refined = _brute(S, [TAU, TAU_Y], 3000, 1)
     assert b <= float(e) + 1e-12 and refined <= float(e) + 1e-12
     assert refined == pytest.approx(float(e), abs=1e-6)
-    assert float(lt_error([A, B], TAU)) == pytest.approx(float(e), abs=1e-12)
+    assert float(lt_error([A, B], [TAU, TAU_Y])) == pytest.approx(float(e), abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(4))
