@@ -3,7 +3,7 @@ r"""Robustness of the EPLT protocol: partial correlation, timing errors, finite 
 Two qubits (``H = omega |1><1|``), input Phi+ (negativity) and the channel over *all*
 inputs (LT error), protocol of :func:`baths.schedules.eplt_schedule`: a shared Gell-Mann
 drive of strength ``kappa`` for the certified twirl time
-``t_twirl = ln(gamma/(2 eps))/(2 kappa)``, a Poisson reset to omega (the ground state)
+(:func:`baths.certified_twirl_time`, ``ln(gamma/(2 eps))/(2 kappa)``), a Poisson reset to omega (the ground state)
 at rate ``r`` for ``ln(1/gamma)/r``, then thermal baths at ``beta``. Unperturbed, the
 channel at ``t* = t_twirl + ln(1/gamma)/r`` has ``lt_error = eps`` (worst input) and
 ``N(Phi+) = p_min``. Perturbations:
@@ -65,7 +65,7 @@ from scipy.optimize import brentq
 
 from baths import Drive, GaussianPulses, qubit_hamiltonian, thermal_state
 from baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
-from baths.protocols import gellmann_basis
+from baths.protocols import certified_twirl_time, gellmann_basis
 from baths.schedules import eplt_schedule, jitter_nodes
 from dynamics import SegmentAveraged, evolve, marginal_channels
 from dynamics.channels import clifford_group, eplt_channel, lt_error
@@ -75,7 +75,6 @@ from dynamics.states import bell_state, phi_plus
 from . import style
 from .base import StudyResult
 from .params import OMEGA, Param, ParamError, resolve
-from .thermo import certified_twirl_time
 
 __all__ = [
     "DESCRIPTION",
@@ -272,7 +271,8 @@ def _setup(omega, beta, p):
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)
     gamma = eplt_channel(tau, tau).gamma
-    return H, tau, gamma, certified_twirl_time(gamma, p["eps"], p["kappa"])
+    t_tw = certified_twirl_time(tau, tau, rate=p["rate"], kappa=p["kappa"], eps=p["eps"])
+    return H, tau, gamma, t_tw
 
 
 def _sched(p, H, tau, beta, t_twirl, **kw):

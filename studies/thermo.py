@@ -1,15 +1,15 @@
 r"""Thermodynamic ledger of the speed-up scenarios: what the shared randomness costs.
 
 Two qubits (``H = omega |1><1|`` each) start in Phi+ and are brought to thermal marginals
-``tau`` at ``beta`` by the four scenarios of the ``speedup`` study (``reference``:
-independent thermal baths; ``correlated``: shared drive then shared reset clock;
-``shared_drive_independent_clocks``; ``independent``). All scenarios use the same
-certified, input-independent twirl time
-``t_twirl = max(0, ln(gamma/(2 eps))/(2 kappa))`` (after the Gell-Mann drive every
-marginal is within ``gamma e^{-2 kappa t}/2`` of ``I/2``, so the whole protocol is
-eps-LT at ``t* = t_twirl + ln(1/gamma)/r`` for every input; the local dynamics, and so
-the LT error, are the same for shared and independent randomness). After ``t*`` the
-protocols hold with thermal baths at ``beta``.
+``tau`` at ``beta`` by the scenarios of the ``speedup`` study: ``reference`` (independent
+thermal baths), ``thermal_resets`` (independent resets to ``tau``: a collision bath at
+``beta``), ``correlated`` (shared drive, then shared reset clock),
+``shared_drive_independent_clocks`` and ``independent``. The three protocols use the same
+certified, input-independent twirl time (:func:`baths.certified_twirl_time`,
+``ln(gamma/(2 eps))/(2 kappa)`` for this drive): their channel at
+``t* = t_twirl + ln(1/gamma)/r`` is eps-LT for every input (``lt_error_at_t_star``; the
+local dynamics, and so the LT error, are the same for shared and independent randomness).
+After ``t*`` they hold with thermal baths at ``beta``.
 
 The ledger (:func:`dynamics.thermo.energy_ledger`) classifies every energy flow:
 *work* by the drives, *heat* from the thermal baths at ``beta``, and *reservoir*
@@ -47,10 +47,10 @@ import numpy as np
 import qutip
 import xarray as xr
 
-from baths import Environment, qubit_hamiltonian, thermal_bath, thermal_state
-from baths.protocols import eplt_protocol
-from dynamics import evolve
-from dynamics.channels import eplt_channel
+from baths import Environment, qubit_hamiltonian, thermal_bath, thermal_reset, thermal_state
+from baths.protocols import certified_twirl_time, eplt_protocol
+from dynamics import evolve, marginal_channels
+from dynamics.channels import eplt_channel, lt_error
 from dynamics.measures import relative_entropy
 from dynamics.states import phi_plus
 from dynamics.thermo import energy_ledger, reservoir_free_energy_cost
@@ -65,7 +65,6 @@ __all__ = [
     "PARAMS",
     "SCENARIOS",
     "SUMMARY_KEYS",
-    "certified_twirl_time",
     "figures",
     "plot",
     "run",
@@ -113,7 +112,13 @@ PARAMS = (
     Param("n_times", 301, "int", "number of saved times", "", low=11, high=100_000),
 )
 
-SCENARIOS = ("reference", "correlated", "shared_drive_independent_clocks", "independent")
+SCENARIOS = (
+    "reference",
+    "thermal_resets",
+    "correlated",
+    "shared_drive_independent_clocks",
+    "independent",
+)
 _SHARING = {
     "correlated": (True, True),
     "shared_drive_independent_clocks": (True, False),
@@ -138,28 +143,11 @@ SUMMARY_KEYS = {
     "entropy_production": "Sigma = Delta S - beta Q >= 0 over [0, t_end], summed over the stages "
     "where Spohn's bound holds (drive, thermal baths), nats, by scenario",
     "entropy_production_by_stage": "Sigma of each stage (null on reset stages), by scenario",
+    "lt_error_at_t_star": "worst-case (all inputs) marginal trace distance to tau at t*, by scenario",
     "first_law_residual": "largest |Delta E_k - sum of flows| over times, stages and scenarios",
     "shared_random_bits": "{drive, clock} shared random bits: inf for the Brownian drive; "
     "h2(gamma) for the shared clock's one relevant coin; by scenario",
 }
-
-
-def certified_twirl_time(gamma: float, eps: float, kappa: float) -> float:
-    r"""Input-independent twirl time of the Gell-Mann drive: ``max(0, ln(gamma/(2 eps))/(2 kappa))``.
-
-    The shared (or independent) qubit drive leaves each marginal at
-    ``I/2 + e^{-2 kappa t} (rho_X - I/2)``; the reset stage multiplies the remaining
-    deviation by ``gamma``; the worst input (``||rho_X - I/2||_1/2 <= 1/2``) then ends
-    ``gamma e^{-2 kappa t}/2`` from ``tau``, at most ``eps`` from this time on.
-
-    Examples
-    --------
-    >>> round(certified_twirl_time(0.5, 1e-3, 10.0), 6)
-    0.276310
-    """
-    if not kappa > 0:
-        raise ValueError(f"kappa must lie in (0, inf), got {kappa!r}")
-    return max(0.0, math.log(gamma / (2 * eps)) / (2 * kappa))
 
 
 def _h2(p: float) -> float:
@@ -173,7 +161,10 @@ def _protocols(p, H, tau, t_twirl):
             (2, 2),
             [thermal_bath(k, H, beta, relaxation_rate=r) for k in (0, 1)],
             taus=(tau, tau),
-        )
+        ),
+        "thermal_resets": Environment(
+            (2, 2), [thermal_reset(k, tau, r) for k in (0, 1)], taus=(tau, tau), hamiltonians=(H, H)
+        ),
     }
     for name, (sd, sc) in _SHARING.items():
         out[name], _ = eplt_protocol(
@@ -199,7 +190,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     tau = thermal_state(H, beta)
     E = eplt_channel(tau, tau)
     gamma = E.gamma
-    t_twirl = certified_twirl_time(gamma, p["eps"], p["kappa"])
+    t_twirl = certified_twirl_time(tau, tau, rate=r, kappa=p["kappa"], eps=p["eps"])
     t_star = t_twirl + math.log(1 / gamma) / r
     t_end = t_star + p["t_hold"] / r
     times = np.union1d(np.linspace(0, t_end, p["n_times"]), [t_twirl, t_star])
@@ -312,9 +303,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         },
         "entropy_production": ep,
         "entropy_production_by_stage": ep_by_stage,
+        "lt_error_at_t_star": {
+            sc: float(lt_error(marginal_channels(protos[sc], t_star), [tau, tau]))
+            for sc in SCENARIOS
+        },
         "first_law_residual": max(ledgers[s].first_law_residual() for s in SCENARIOS),
         "shared_random_bits": {
             "reference": {"drive": 0.0, "clock": 0.0},
+            "thermal_resets": {"drive": 0.0, "clock": 0.0},
             "correlated": {"drive": math.inf, "clock": _h2(gamma)},
             "shared_drive_independent_clocks": {"drive": math.inf, "clock": 0.0},
             "independent": {"drive": 0.0, "clock": 0.0},
@@ -325,6 +321,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 
 LABELS = {
     "reference": "independent thermal baths",
+    "thermal_resets": "independent thermal resets",
     "correlated": "shared drive + shared clock",
     "shared_drive_independent_clocks": "shared drive, independent clocks",
     "independent": "independent drive + clocks",
