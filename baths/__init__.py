@@ -21,6 +21,7 @@ from .processes import (
     PoissonClock,
     RandomTelegraph,
 )
+from .protocols import certified_twirl_time, eplt_protocol, gellmann_basis, twirl_drive
 from .thermal import (
     beta_from_nbar,
     beta_from_temperature,
@@ -44,10 +45,14 @@ __all__ = [
     "Reset",
     "beta_from_nbar",
     "beta_from_temperature",
+    "certified_twirl_time",
+    "eplt_protocol",
+    "gellmann_basis",
     "hamiltonian",
     "nbar_from_beta",
     "qubit_hamiltonian",
     "thermal_bath",
     "thermal_reset",
     "thermal_state",
+    "twirl_drive",
 ]

@@ -77,6 +77,8 @@ class _Local:
     superop: np.ndarray
     tau: np.ndarray | None = None
     H: np.ndarray | None = None
+    kind: str = "other"
+    beta: float | None = None
 
 
 def thermal_bath(
@@ -151,7 +153,9 @@ def thermal_bath(
             if g_up > 0:
                 c_ops.append(math.sqrt(g_up) * down.conj().T)
     S = sum((dissipator(c) for c in c_ops), np.zeros((d * d, d * d), dtype=complex))
-    return _Local(name or f"thermal[{party}]", party, S, tau=tau, H=_energy_op(E, V))
+    return _Local(
+        name or f"thermal[{party}]", party, S, tau=tau, H=_energy_op(E, V), kind="heat", beta=beta
+    )
 
 
 def _energy_op(E, V):
@@ -165,13 +169,13 @@ def thermal_reset(party: int, tau, rate: float, *, name: str | None = None) -> _
     r = _rate(rate)
     d = tau_a.shape[0]
     S = r * (replacement_superop(tau_a) - np.eye(d * d))
-    return _Local(name or f"reset[{party}]", party, S, tau=tau_a)
+    return _Local(name or f"reset[{party}]", party, S, tau=tau_a, kind="reservoir")
 
 
 def hamiltonian(party: int, H, *, name: str | None = None) -> _Local:
     """Deterministic local Hamiltonian ``-i[H, .]`` on ``party`` (sets the party's energy operator)."""
     Ha = _arr(H)
-    return _Local(name or f"H[{party}]", _party(party), hamiltonian_superop(Ha), H=Ha)
+    return _Local(name or f"H[{party}]", _party(party), hamiltonian_superop(Ha), H=Ha, kind="work")
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,7 +310,7 @@ class Environment:
                         f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, "
                         f"party {t.party} has {self.dims[t.party]}"
                     )
-                local.append(LocalTerm(t.name, t.party, t.superop))
+                local.append(LocalTerm(t.name, t.party, t.superop, t.kind, t.beta))
                 if t.tau is not None:
                     taus[t.party] = t.tau
                 if t.H is not None:

@@ -9,7 +9,11 @@ r"""Ready-made drives and staged protocols for entanglement-preserving local the
 * :func:`eplt_protocol` — drive for ``t_twirl``, then a Poisson clock at rate ``r`` that
   resets each party to ``omega_X`` for ``ln(1/gamma)/r``, then hold with thermal baths.
   With everything shared, the state at ``t* = t_twirl + ln(1/gamma)/r`` is
-  ``E_gamma(rho0)`` up to the twirl error, and the marginals are exactly ``tau``.
+  ``gamma T_t(rho0) + (1 - gamma) omega_A (x) omega_B`` (``T_t``: the finite-time twirl).
+* :func:`certified_twirl_time` — the input-independent twirl duration: the shortest
+  ``t_twirl`` for which the protocol's *channel* at ``t*`` is eps-LT (worst case over all
+  inputs, :func:`dynamics.channels.lt_error`). For qubits it is
+  ``ln(gamma/(2 eps))/(2 kappa)`` (0 when ``gamma <= 2 eps``).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 
-from dynamics.channels import eplt_channel
+from dynamics import marginal_channels
+from dynamics.channels import eplt_channel, lt_error
 
 from .environment import Drive, Environment, Protocol, Reset, thermal_bath
 from .processes import BrownianNoise, PoissonClock
 
-__all__ = ["eplt_protocol", "gellmann_basis", "twirl_drive"]
+__all__ = ["certified_twirl_time", "eplt_protocol", "gellmann_basis", "twirl_drive"]
 
 
 def gellmann_basis(d: int) -> list[np.ndarray]:
@@ -65,8 +71,8 @@ def eplt_protocol(
     beta: float,
     *,
     rate: float,
-    kappa: float,
-    t_twirl: float,
+    kappa: float | None = None,
+    t_twirl: float = 0.0,
     shared_drive: bool = True,
     shared_clock: bool = True,
     hold: bool = True,
@@ -78,6 +84,8 @@ def eplt_protocol(
     :func:`dynamics.channels.eplt_channel`) for ``ln(1/gamma)/rate``; (3) if ``hold``,
     thermal baths at ``beta`` with relaxation rate ``rate`` (they leave ``tau`` invariant).
     ``shared_drive``/``shared_clock`` choose correlated or independent randomness.
+    ``kappa`` is needed only when ``t_twirl > 0``. For a protocol that is LT for *every*
+    input, take ``t_twirl`` from :func:`certified_twirl_time`, never from the input.
 
     Returns
     -------
@@ -85,6 +93,11 @@ def eplt_protocol(
     t_star : float
         ``t_twirl + ln(1/gamma)/rate``.
     """
+    t_twirl = float(t_twirl)
+    if not (math.isfinite(t_twirl) and t_twirl >= 0):
+        raise ValueError(f"t_twirl must lie in [0, inf), got {t_twirl!r}")
+    if t_twirl > 0 and (kappa is None or not kappa > 0):
+        raise ValueError(f"kappa must be > 0 when t_twirl > 0, got kappa={kappa!r}")
     E = eplt_channel(tau_A, tau_B)
     d = E.d
     taus = (tau_A, tau_B)
@@ -115,3 +128,90 @@ def eplt_protocol(
     if hold or not stages:
         stages.append((math.inf, baths))
     return Protocol(stages, taus=taus), t_twirl + t_reset
+
+
+def certified_twirl_time(
+    tau_A,
+    tau_B,
+    *,
+    rate: float,
+    kappa: float,
+    eps: float,
+    xtol: float = 1e-12,
+) -> float:
+    r"""Shortest twirl duration for which the protocol is eps-LT for every input.
+
+    The protocol of :func:`eplt_protocol` ends at ``t* = t_twirl + ln(1/gamma)/rate``; its
+    channel ``E_{t*}`` has ``lt_error(E_{t*}) = max_rho max_X D(Tr_{not X} E_{t*}(rho),
+    tau_X)``. This returns ``min{t_twirl : lt_error(E_{t*}) <= eps}``, found by ``brentq``
+    (to ``xtol``) on the marginal channels, the same for shared and independent drives and
+    clocks (the marginal maps are identical). The twirl contracts each marginal Bloch
+    vector by ``e^{-2 kappa t}`` (qubits) and the reset by ``gamma``, so for qubits
+    ``lt_error = gamma e^{-2 kappa t_twirl}/2`` and
+
+    .. math:: t_{twirl} = \max(0, \ln(\gamma / (2 \epsilon))) / (2 \kappa).
+
+    Parameters
+    ----------
+    tau_A, tau_B : Qobj
+        Thermal states (not pure: :class:`dynamics.channels.NoEPLTError`).
+    rate : float
+        Reset-clock rate ``r > 0``.
+    kappa : float
+        Drive strength (``> 0``; ``0`` is allowed only when no twirl is needed).
+    eps : float
+        Tolerance in trace distance, ``0 < eps < 1``.
+
+    Returns
+    -------
+    float
+        ``t_twirl`` (``0.0`` when the reset alone is eps-LT, i.e. ``gamma/2 <= eps`` for
+        qubits).
+
+    Examples
+    --------
+    >>> import math
+    >>> from baths import qubit_hamiltonian, thermal_state
+    >>> tau = thermal_state(qubit_hamiltonian(1.0), 1.0)
+    >>> t = certified_twirl_time(tau, tau, rate=1.0, kappa=10.0, eps=1e-3)
+    >>> gamma = 2 / (1 + math.e)
+    >>> abs(t - math.log(gamma / 2e-3) / 20) < 1e-10
+    True
+    """
+    eps = float(eps)
+    if not 0 < eps < 1:
+        raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
+    if not (rate > 0 and math.isfinite(rate)):
+        raise ValueError(f"rate must lie in (0, inf), got {rate!r}")
+    E = eplt_channel(tau_A, tau_B)
+    d = E.d
+    taus = (tau_A, tau_B)
+    clk = PoissonClock(rate=rate, name="clock")
+    reset = Environment((d, d), [Reset(clk, 0, E.omega[0]), Reset(clk, 1, E.omega[1])])
+    t_reset = math.log(1 / E.gamma) / rate
+    after = marginal_channels(reset, t_reset) if t_reset > 0 else None
+    drive = Environment((d, d), twirl_drive(kappa if kappa > 0 else 0.0, d))
+
+    def err(t: float) -> float:
+        if t <= 0:
+            M = after
+        else:
+            tw = marginal_channels(drive, t)
+            M = tw if after is None else [a @ b for a, b in zip(after, tw)]
+        if M is None:  # gamma = 1: the reset does nothing and no twirl is asked
+            M = marginal_channels(drive, 0.0)
+        return float(lt_error(M, taus)) - eps
+
+    if err(0.0) <= 0:
+        return 0.0
+    if not (kappa > 0 and math.isfinite(kappa)):
+        raise ValueError(
+            f"kappa must lie in (0, inf): without twirl the channel's lt_error is "
+            f"{err(0.0) + eps:.3g} > eps = {eps:g}"
+        )
+    hi = 1.0 / kappa
+    while err(hi) > 0:
+        hi *= 2
+        if hi > 1e6 / kappa:  # pragma: no cover - the twirl always contracts
+            raise RuntimeError("the twirl does not reach eps: lt_error does not decay")
+    return float(brentq(err, hi / 2 if hi > 1.0 / kappa else 0.0, hi, xtol=xtol))

@@ -8,13 +8,15 @@ Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.
 :mod:`~dynamics.eplt`, :mod:`~dynamics.certify` (gathered in :mod:`~dynamics.channels`),
 :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
 :mod:`~dynamics.propagate` (dispatching to :mod:`~dynamics.exact`, :mod:`~dynamics.segment`,
-:mod:`~dynamics.sampled`), :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
+:mod:`~dynamics.sampled`), :mod:`~dynamics.propagators` (the averaged channel
+:func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
 :mod:`~dynamics.metrics`.
 """
 
 from . import channels, measures, metrics, states
 from .model import Model
 from .propagate import Exact, Sampled, SegmentAveraged, evolve
+from .propagators import lt_time, marginal_channels, propagator
 from .result import Result
 
 __all__ = [
@@ -25,7 +27,10 @@ __all__ = [
     "SegmentAveraged",
     "channels",
     "evolve",
+    "lt_time",
+    "marginal_channels",
     "measures",
     "metrics",
+    "propagator",
     "states",
 ]

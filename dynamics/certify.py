@@ -13,11 +13,19 @@ from collections.abc import Sequence
 import numpy as np
 import qutip
 import scipy.optimize
+from scipy.optimize import brentq
 
 from ._checks import as_density_matrix
 from .twirls import _haar_unitary
 
-__all__ = ["choi_matrix", "find_entangled_output", "is_cptp", "is_locally_thermalizing"]
+__all__ = [
+    "LTError",
+    "choi_matrix",
+    "find_entangled_output",
+    "is_cptp",
+    "is_locally_thermalizing",
+    "lt_error",
+]
 
 
 def _super_array(S, name: str = "S") -> tuple[np.ndarray, list[int], list[int]]:
@@ -198,3 +206,412 @@ def find_entangled_output(
 
 def _herm(x: np.ndarray) -> np.ndarray:
     return (x + x.conj().T) / 2
+
+
+# --------------------------------------------------------------------------- lt_error
+_PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
+
+
+class LTError(float):
+    r"""Worst-case local-thermalization error of a channel: a ``float`` with its bracket.
+
+    The float value is :attr:`upper` (a certified upper bound, so ``lt_error(E) <= eps``
+    proves eps-LT); when :attr:`exact` it equals the maximum to within the requested
+    ``atol``.
+
+    Attributes
+    ----------
+    value : float
+        The float value itself (``= upper``).
+    lower, upper : float
+        ``lower`` is attained by an explicit input state; ``upper`` is certified.
+    exact : bool
+        ``upper - lower <= atol``.
+    per_party : tuple of (lower, upper)
+        The bracket of each output party.
+    worst_input : tuple of Qobj
+        For each party, an input (ket) attaining its ``lower``.
+    """
+
+    def __new__(cls, lower: float, upper: float, exact: bool, per_party, worst_input):
+        obj = super().__new__(cls, upper)
+        d = obj.__dict__
+        d["lower"], d["upper"], d["exact"] = float(lower), float(upper), bool(exact)
+        d["per_party"], d["worst_input"] = tuple(per_party), tuple(worst_input)
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError("LTError is immutable")
+
+    @property
+    def value(self) -> float:
+        return float(self)
+
+    def __repr__(self) -> str:
+        tag = "exact" if self.exact else f"in [{self.lower:.6g}, {self.upper:.6g}]"
+        return f"LTError({float(self):.6g}, {tag})"
+
+    def __reduce__(self):
+        return (LTError, (self.lower, self.upper, self.exact, self.per_party, self.worst_input))
+
+
+def _marginal_map(a: np.ndarray, out_dims: list[int], k: int) -> np.ndarray:
+    """``vec(X) -> vec(Tr_{not k} E(X))`` (column stacking), shape ``(d_k^2, D_in^2)``."""
+    n = len(out_dims)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    T = a.reshape([*out_dims, *out_dims, -1])  # [b_0..b_{n-1}, a_0..a_{n-1}, in]
+    cols = [letters[m] if m != k else "Y" for m in range(n)]
+    rows = [letters[m] if m != k else "Z" for m in range(n)]
+    Mk = np.einsum("".join(cols + rows) + "W->YZW", T)
+    return Mk.reshape(out_dims[k] ** 2, -1)
+
+
+def _local_factor(Mk: np.ndarray, in_dims: list[int], k: int, atol: float):
+    """``N`` with ``Mk(X) = N(Tr_{not k} X)`` for all X when it exists (else None).
+
+    Input index (column stacking) ``j D + i`` -> axes ``[j_0.., i_0..]``;
+    ``N(Y) = Mk(Y (x) I_rest / d_rest)``.
+    """
+    n, dk = len(in_dims), in_dims[k]
+    rest = math.prod(in_dims) // dk
+    T = Mk.reshape(Mk.shape[0], *in_dims, *in_dims)
+    delta = _delta_except(in_dims, k)[None]
+    others = tuple(1 + m for m in range(2 * n) if m not in (k, n + k))
+    N = (T * delta).sum(axis=others) / rest  # [o, j_k, i_k]
+    shape = [Mk.shape[0]] + [1] * (2 * n)
+    shape[1 + k], shape[1 + n + k] = dk, dk
+    R = N.reshape(shape) * delta
+    if np.abs(R - T).max() <= atol:
+        return N.reshape(Mk.shape[0], dk * dk)
+    return None
+
+
+def _delta_except(dims: list[int], k: int) -> np.ndarray:
+    """``prod_{m != k} delta(j_m, i_m)`` as an array over ``[j_0.., i_0..]``."""
+    n = len(dims)
+    out = np.ones([1] * (2 * n))
+    for m, d in enumerate(dims):
+        if m == k:
+            continue
+        shape = [1] * (2 * n)
+        shape[m], shape[n + m] = d, d
+        out = out * np.eye(d).reshape(shape)
+    return out
+
+
+def _affine_qubit(N: np.ndarray):
+    """Bloch form of a qubit -> qubit map (column stacking): ``r_out = T r + t``."""
+    basis = np.concatenate([np.eye(2)[None] / 2, _PAULI / 2])  # I/2, sigma_a/2
+    out = N @ basis.transpose(0, 2, 1).reshape(4, 4).T  # columns: vec of the outputs
+    bloch = np.einsum("aji,jim->am", _PAULI, out.reshape(2, 2, 4)).real  # Tr(sigma_a Y_m)
+    return bloch[:, 1:], bloch[:, 0]
+
+
+def _trs_max(T: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
+    r"""``max_{|r| = 1} |T r + b|``: (lower, upper, maximiser).
+
+    The trust-region problem ``max r^T Q r + 2 c^T r + |b|^2`` on the sphere
+    (``Q = T^T T``, ``c = T^T b``) has no duality gap (S-lemma): for every
+    ``mu > lambda_max(Q)``, ``mu + |b|^2 + c^T (mu - Q)^{-1} c`` bounds it from above,
+    with equality at the root of the secular equation ``|(mu - Q)^{-1} c| = 1``.
+    """
+    nT = float(np.linalg.norm(T, 2))
+    if nT < 1e-13:  # (almost) constant: any unit vector, bracket width <= 2 ||T||
+        r = np.array([0.0, 0.0, 1.0])
+        return float(np.linalg.norm(T @ r + b)), nT + float(np.linalg.norm(b)), r
+    Q, c = T.T @ T, T.T @ b
+    q, V = np.linalg.eigh(Q)
+    cp = V.T @ c
+    const = float(b @ b)
+    scale = max(float(q[-1]), float(np.abs(cp).max()), const, 1e-300)
+    qmax = q[-1]
+
+    def phi(mu):
+        return float(np.sum(cp**2 / (mu - q) ** 2)) - 1.0
+
+    def dual(mu):
+        return mu + const + float(np.sum(cp**2 / (mu - q)))
+
+    cands = []
+    lo = qmax + 1e-14 * scale
+    if phi(lo) > 0:
+        hi = qmax + float(np.linalg.norm(cp)) + scale
+        mu = brentq(phi, lo, hi, xtol=1e-15 * scale, rtol=4 * np.finfo(float).eps, maxiter=500)
+        cands.append((mu, V @ (cp / (mu - q))))
+    else:  # hard case: the top eigenspace carries (almost) no linear term
+        mu = lo
+        gap = qmax - q
+        top = gap <= 1e-14 * scale
+        y = np.zeros(3)
+        y[~top] = cp[~top] / gap[~top]
+        z = math.sqrt(max(0.0, 1.0 - float(y @ y)))
+        i_top = int(np.nonzero(top)[0][0])
+        for sgn in (1.0, -1.0):
+            yy = y.copy()
+            yy[i_top] = sgn * z
+            if np.linalg.norm(yy) > 0:
+                cands.append((mu, V @ yy))
+    best_r, best = None, -np.inf
+    for _, r in cands:
+        r = r / np.linalg.norm(r)
+        v = float(np.linalg.norm(T @ r + b))
+        if v > best:
+            best, best_r = v, r
+    upper = math.sqrt(max(min(dual(mu_) for mu_, _ in cands), best * best))
+    # |T r + b| <= ||T|| + |b|: tighter when both are round-off small
+    upper = min(upper, nT + math.sqrt(const))
+    upper = max(upper, best)
+    return best, upper, best_r
+
+
+def _bloch_ket(r: np.ndarray) -> np.ndarray:
+    rho = (np.eye(2) + np.einsum("a,aij->ij", r, _PAULI)) / 2
+    _, V = np.linalg.eigh(rho)
+    return V[:, -1]
+
+
+def _bb_qubit_output(A: np.ndarray, atol: float, max_cells: int):
+    r"""``max_{|n| = 1} lambda_max(n . A)`` by branch and bound on the sphere.
+
+    ``lambda_max`` is convex and positively homogeneous, so on a spherical triangle with
+    vertices ``v_i`` every point is ``s sum_i a_i v_i`` with ``s <= 1/h`` (``h``: distance
+    of the flat triangle's plane to the origin) and the function is at most
+    ``max_i f(v_i) / h`` (when that maximum is >= 0): a certified bound that closes
+    quadratically in the cell size.
+    """
+
+    def f(n):
+        M = np.einsum("ka,aij->kij", n, A)
+        lam, vec = np.linalg.eigh(M)
+        return lam[:, -1], vec[:, :, -1]
+
+    V = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float)
+    faces = [(i, j, k) for i in (0, 1) for j in (2, 3) for k in (4, 5)]
+    tris = V[np.array(faces)]  # (8, 3, 3)
+    fv, _ = f(tris.reshape(-1, 3))
+    fv = fv.reshape(-1, 3)
+    i0 = int(np.argmax(fv))
+    lower, best_n = float(fv.flat[i0]), tris.reshape(-1, 3)[i0]
+    pruned_ub = -np.inf
+    tol = 2 * atol
+    upper = np.inf
+    while True:
+        nrm = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+        h = np.abs(np.einsum("ta,ta->t", nrm, tris[:, 0])) / np.linalg.norm(nrm, axis=1)
+        m = fv.max(axis=1)
+        ub = np.where(m > 0, m / h, m)
+        keep = ub > lower + tol
+        if (~keep).any():
+            pruned_ub = max(pruned_ub, float(ub[~keep].max()))
+        upper = max(lower, pruned_ub, float(ub[keep].max()) if keep.any() else -np.inf)
+        if not keep.any() or 4 * keep.sum() > max_cells:
+            break
+        tris, fv = tris[keep], fv[keep]
+        a, b, c = tris[:, 0], tris[:, 1], tris[:, 2]
+        mids = np.stack([a + b, b + c, c + a], axis=1)
+        mids /= np.linalg.norm(mids, axis=2, keepdims=True)
+        fm, _ = f(mids.reshape(-1, 3))
+        fm = fm.reshape(-1, 3)
+        ab, bc, ca = mids[:, 0], mids[:, 1], mids[:, 2]
+        fab, fbc, fca = fm[:, 0], fm[:, 1], fm[:, 2]
+        fa, fb, fc = fv[:, 0], fv[:, 1], fv[:, 2]
+        tris = np.concatenate(
+            [
+                np.stack([a, ab, ca], 1),
+                np.stack([ab, b, bc], 1),
+                np.stack([ca, bc, c], 1),
+                np.stack([ab, bc, ca], 1),
+            ]
+        )
+        fv = np.concatenate(
+            [
+                np.stack([fa, fab, fca], 1),
+                np.stack([fab, fb, fbc], 1),
+                np.stack([fca, fbc, fc], 1),
+                np.stack([fab, fbc, fca], 1),
+            ]
+        )
+        j = int(np.argmax(fm))
+        if fm.flat[j] > lower:
+            lower, best_n = float(fm.flat[j]), mids.reshape(-1, 3)[j]
+    _, vec = f(best_n[None])
+    return lower, max(upper, lower), vec[0]
+
+
+def _seesaw_lower(Mk: np.ndarray, tau: np.ndarray, d_in: int, rng, starts: int = 20):
+    """Lower bound on ``max_psi D(M(psi), tau)`` by alternating maximisation."""
+    d = tau.shape[0]
+
+    def out(psi):
+        rho = np.outer(psi, psi.conj())
+        return (Mk @ rho.reshape(-1, order="F")).reshape(d, d, order="F")
+
+    def adj(P):
+        return (Mk.conj().T @ P.reshape(-1, order="F")).reshape(d_in, d_in, order="F")
+
+    best, best_psi = -np.inf, None
+    inits = [np.eye(d_in)[i].astype(complex) for i in range(d_in)]
+    for _ in range(starts):
+        z = rng.normal(size=d_in) + 1j * rng.normal(size=d_in)
+        inits.append(z / np.linalg.norm(z))
+    for psi in inits:
+        val = -np.inf
+        for _ in range(200):
+            X = out(psi) - tau
+            lam, U = np.linalg.eigh((X + X.conj().T) / 2)
+            P = U[:, lam > 0] @ U[:, lam > 0].conj().T
+            new = float(lam[lam > 0].sum())
+            W = adj(P)
+            _, Y = np.linalg.eigh((W + W.conj().T) / 2)
+            psi = Y[:, -1]
+            if new <= val + 1e-15:
+                break
+            val = new
+        X = out(psi) - tau
+        v = 0.5 * float(np.abs(np.linalg.eigvalsh((X + X.conj().T) / 2)).sum())
+        if v > best:
+            best, best_psi = v, psi
+    return best, best_psi
+
+
+def _diamond_upper(Mk: np.ndarray, tau: np.ndarray, d_in: int) -> float:
+    r"""``||M - R_tau||_diamond / 2`` (Watrous' SDP for a difference of channels), an upper
+    bound on the worst marginal distance without ancilla."""
+    import cvxpy as cp
+
+    d = tau.shape[0]
+    R = np.outer(tau.reshape(-1, order="F"), np.eye(d_in).reshape(-1, order="F"))
+    D = Mk - R
+    # Choi, input first: J[(i, a), (j, b)] = Phi(|i><j|)[a, b]
+    J = D.reshape(d, d, d_in, d_in).transpose(3, 1, 2, 0).reshape(d_in * d, d_in * d)
+    J = (J + J.conj().T) / 2
+    W = cp.Variable((d_in * d, d_in * d), hermitian=True)
+    rho = cp.Variable((d_in, d_in), hermitian=True)
+    cons = [W >> 0, rho >> 0, cp.real(cp.trace(rho)) == 1, cp.kron(rho, np.eye(d)) - W >> 0]
+    prob = cp.Problem(cp.Maximize(cp.real(cp.trace(J @ W))), cons)
+    prob.solve(solver=cp.CLARABEL)
+    if prob.value is None:  # pragma: no cover - solver failure
+        raise RuntimeError(f"diamond-norm SDP failed: {prob.status}")
+    # a solver tolerance margin keeps the bound conservative
+    return float(prob.value) + 1e-7
+
+
+def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) -> LTError:
+    r"""Worst case over all inputs of the largest marginal trace distance to ``tau``.
+
+    .. math::
+
+        \mathrm{lt\_error}(E) = \max_\rho \max_X D(\mathrm{Tr}_{\neg X} E(\rho), \tau_X),
+        \qquad D(a, b) = \|a - b\|_1 / 2.
+
+    A channel is eps-LT when ``lt_error <= eps``; an exact LT has ``lt_error = 0``. The
+    marginal map ``M_X = Tr_{not X} o E`` is linear and ``D`` convex, so the maximum is
+    on pure inputs. When ``M_X`` depends on the input's X marginal only (every LOSR
+    channel; checked), the maximum is over pure states of party X:
+
+    * qubit -> qubit: the output Bloch vector is affine, ``r_out = T r + t``, and
+      ``D = max_{|r| = 1} |T r + t - r_tau| / 2``, solved exactly as a trust-region
+      problem (secular equation, with the dual bound as certificate);
+    * qubit output, any input: ``2 D = max_{|n| = 1} lambda_max(n . A)``,
+      ``A_a = M_X^†(sigma_a) - Tr(sigma_a tau) I``, by a certified branch and bound on
+      the sphere;
+    * qudit output: a lower bound by alternating maximisation and the upper bound
+      ``||M_X - R_tau||_diamond / 2`` (SDP, cvxpy + Clarabel); exact only when they meet.
+
+    Parameters
+    ----------
+    channel : Qobj or sequence of Qobj
+        A (trace-preserving) superoperator, QuTiP column stacking, ``superrep='super'``,
+        whose output dims give the parties; or the marginal channels of the parties
+        (single-party superoperators, as :func:`dynamics.marginal_channels` returns).
+    taus : Qobj or sequence of Qobj
+        Thermal state of each output party (one Qobj: the same for every party).
+    atol : float
+        Target width of the bracket (``exact`` when reached).
+    max_cells : int
+        Work limit of the branch and bound.
+
+    Returns
+    -------
+    LTError
+        A float (the certified upper bound) with ``lower``, ``upper``, ``exact``,
+        ``per_party`` and ``worst_input``.
+
+    Examples
+    --------
+    E_gamma is an exact LT; the identity channel is not (worst input: the excited state,
+    ``D = 1 - p_min``):
+
+    >>> import math, qutip
+    >>> from dynamics.channels import eplt_channel
+    >>> tau = qutip.Qobj([[0.7, 0], [0, 0.3]])
+    >>> E = eplt_channel(tau, tau)
+    >>> float(lt_error(E.superoperator(), tau)) < 1e-12
+    True
+    >>> ident = qutip.to_super(qutip.qeye([2, 2]))
+    >>> round(float(lt_error(ident, tau)), 12)
+    0.7
+    """
+    if not (isinstance(atol, (int, float)) and atol > 0):
+        raise ValueError(f"atol must be > 0, got {atol!r}")
+    if isinstance(channel, qutip.Qobj):
+        a, out_dims, in_dims = _super_array(channel, "channel")
+        maps = [(_marginal_map(a, out_dims, k), in_dims) for k in range(len(out_dims))]
+    else:
+        chans = list(channel)
+        if not chans:
+            raise ValueError("channel must be a superoperator or a non-empty list of them")
+        maps, out_dims = [], []
+        for k, c in enumerate(chans):
+            a, od, idm = _super_array(c, f"channel[{k}]")
+            if len(od) != 1:
+                raise ValueError(
+                    f"channel[{k}] must act on one party (marginal channel), got output dims {od}"
+                )
+            maps.append((a, idm))
+            out_dims.append(od[0])
+    n = len(out_dims)
+    taus = [taus] * n if isinstance(taus, qutip.Qobj) else list(taus)
+    if len(taus) != n:
+        raise ValueError(f"taus must give one state per output party ({n}), got {len(taus)}")
+    taus = [as_density_matrix(t, f"taus[{k}]").full() for k, t in enumerate(taus)]
+    rng = np.random.default_rng(0)
+    per, worst = [], []
+    for k, ((Mk, in_dims), t, dk) in enumerate(zip(maps, taus, out_dims, strict=True)):
+        if t.shape != (dk, dk):
+            raise ValueError(f"taus[{k}] must be {dk} x {dk} to match output party {k}")
+        Din = math.prod(in_dims)
+        tp = Mk.reshape(dk, dk, Din * Din)[np.arange(dk), np.arange(dk)].sum(0)
+        if np.abs(tp - np.eye(Din).reshape(-1, order="F")).max() > 1e-8:
+            raise ValueError(f"channel is not trace preserving (output party {k})")
+        # reduce to the party's own input when the marginal depends on it only
+        if len(in_dims) > 1 and in_dims[k] == dk and len(in_dims) == n:
+            N = _local_factor(Mk, in_dims, k, 1e-10 * max(1.0, float(np.abs(Mk).max())))
+            if N is not None:
+                Mk, in_dims = N, [in_dims[k]]
+        d_in = math.prod(in_dims)
+        if dk == 2 and d_in == 2:
+            T, tv = _affine_qubit(Mk)
+            r_tau = np.array([np.trace(s @ t).real for s in _PAULI])
+            lo, up, r = _trs_max(T, tv - r_tau)
+            lo, up, psi = lo / 2, up / 2, _bloch_ket(r)
+        elif dk == 2:
+            A = np.stack(
+                [
+                    (Mk.conj().T @ s.reshape(-1, order="F")).reshape(d_in, d_in, order="F")
+                    - np.trace(s @ t).real * np.eye(d_in)
+                    for s in _PAULI
+                ]
+            )
+            A = (A + A.conj().transpose(0, 2, 1)) / 2
+            lo, up, psi = _bb_qubit_output(A, atol, max_cells)
+            lo, up = lo / 2, up / 2
+        else:
+            lo, psi = _seesaw_lower(Mk, t, d_in, rng)
+            up = max(lo, _diamond_upper(Mk, t, d_in))
+        per.append((max(0.0, lo), max(0.0, up)))
+        worst.append(qutip.Qobj(psi, dims=[in_dims, [1] * len(in_dims)]))
+    lower = max(p[0] for p in per)
+    upper = max(p[1] for p in per)
+    exact = all(p[1] - p[0] <= atol for p in per)
+    return LTError(lower, upper, exact, per, worst)

@@ -2,7 +2,8 @@ r"""Channels: twirls, the EPLT protocols and checks on channels given as superop
 
 This module gathers the public names of :mod:`dynamics.twirls` (twirls),
 :mod:`dynamics.eplt` (E_gamma, E_gamma^GHZ, local channels) and
-:mod:`dynamics.certify` (Choi matrices, CPTP and local-thermalization checks).
+:mod:`dynamics.certify` (Choi matrices, CPTP and local-thermalization checks, the
+worst-case LT error :func:`lt_error`).
 
 Conventions
 -----------
@@ -22,7 +23,14 @@ The protocol is that of Hsieh, Lostaglio and Acín, "Entanglement preserving loc
 thermalization", Phys. Rev. Research 2, 013379 (2020), arXiv:1904.07945.
 """
 
-from .certify import choi_matrix, find_entangled_output, is_cptp, is_locally_thermalizing
+from .certify import (
+    LTError,
+    choi_matrix,
+    find_entangled_output,
+    is_cptp,
+    is_locally_thermalizing,
+    lt_error,
+)
 from .eplt import (
     EPLTChannel,
     GHZEPLTChannel,
@@ -37,6 +45,7 @@ from .twirls import clifford_group, clifford_twirl, ghz_twirl, isotropic_twirl, 
 __all__ = [
     "EPLTChannel",
     "GHZEPLTChannel",
+    "LTError",
     "LocalChannel",
     "NoEPLTError",
     "choi_matrix",
@@ -49,6 +58,7 @@ __all__ = [
     "is_cptp",
     "is_locally_thermalizing",
     "isotropic_twirl",
+    "lt_error",
     "product_channel",
     "unitary_twirl",
 ]

@@ -47,11 +47,18 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class LocalTerm:
-    """A deterministic local Lindblad generator ``superop`` (d^2 x d^2) on ``party``."""
+    """A deterministic local Lindblad generator ``superop`` (d^2 x d^2) on ``party``.
+
+    ``kind`` says what the term is, for the energy ledger (:mod:`dynamics.thermo`):
+    ``"heat"`` (a thermal bath at inverse temperature ``beta``), ``"reservoir"`` (a reset
+    ``r (omega Tr s - s)`` to a state omega), ``"work"`` (a Hamiltonian) or ``"other"``.
+    """
 
     name: str
     party: int
     superop: np.ndarray
+    kind: str = "other"
+    beta: float | None = None
 
 
 class Action(ABC):
@@ -307,7 +314,7 @@ class Model:
 
 def hamiltonian_term(name: str, party: int, H) -> LocalTerm:
     """A deterministic local Hamiltonian ``-i[H, .]`` as a :class:`LocalTerm`."""
-    return LocalTerm(name, party, hamiltonian_superop(H))
+    return LocalTerm(name, party, hamiltonian_superop(H), kind="work")
 
 
 @dataclass(frozen=True)

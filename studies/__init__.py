@@ -22,6 +22,8 @@ STUDIES = {
     "ghz": ".ghz",
     "esd": ".esd",
     "fef": ".fef",
+    "thermo": ".thermo",
+    "robustness": ".robustness",
 }
 
 

@@ -1,14 +1,19 @@
-"""The main study against the closed forms of DESIGN.md."""
+"""The main study against the closed forms of DESIGN.md (channel-level, certified timing)."""
 
 import json
 import math
 
+import numpy as np
 import pytest
+from scipy.optimize import brentq
 
+from baths import certified_twirl_time, qubit_hamiltonian, thermal_state
+from dynamics import lt_time
 from studies import speedup
 from tests.systems import qubit_populations
 
 SMALL = {"n_times": 41, "n_beta": 6, "kappa_ratios": (10.0,), "beta_max": 8.0}
+EPS = 1e-3
 
 
 @pytest.fixture(scope="module")
@@ -16,50 +21,135 @@ def result():
     return speedup.run(SMALL)
 
 
+def test_certified_twirl_time_matches_closed_form(result):
+    # lt_error(E_t*) = gamma e^{-2 kappa t_twirl}/2 (local Bloch decay 2 kappa, reset gamma)
+    s = result.summary
+    gamma = s["gamma"]
+    closed = math.log(gamma / (2 * EPS)) / (2 * 10.0)
+    assert s["t_twirl"] == pytest.approx(closed, abs=1e-10)  # brentq to 1e-12 on the channel
+    assert s["t_twirl_closed_form"] == pytest.approx(closed, rel=1e-14)
+    for beta, kappa in [(0.3, 2.0), (2.0, 50.0)]:
+        tau = thermal_state(qubit_hamiltonian(1.0), beta)
+        g = 2 * qubit_populations(beta)[1]
+        t = certified_twirl_time(tau, tau, rate=1.0, kappa=kappa, eps=EPS)
+        assert t == pytest.approx(math.log(g / (2 * EPS)) / (2 * kappa), abs=1e-10)
+    # no twirl needed when gamma/2 <= eps (very low temperature)
+    tau = thermal_state(qubit_hamiltonian(1.0), 8.0)
+    assert certified_twirl_time(tau, tau, rate=1.0, kappa=3.0, eps=EPS) == 0.0
+
+
 def test_headline_numbers_match_closed_forms(result):
     s = result.summary
     p0, p1 = qubit_populations(1.0)
     gamma = 2 * p1
     assert s["gamma"] == pytest.approx(gamma, rel=1e-12)
-    assert s["t_twirl"] == 0.0  # Phi+ is twirl-invariant
     assert s["t_star"] == pytest.approx(s["t_twirl"] + math.log(1 / gamma), rel=1e-12)
-    # reference: marginals I/2 relax at rate r: t_eps = ln((p0 - 1/2)/eps)/r, found to 1e-12
-    assert s["t_eps_reference"] == pytest.approx(math.log((p0 - 0.5) / 1e-3), abs=1e-9)
+    # one t* for the three protocols (identical marginal maps)
+    for sc in speedup.PROTOCOLS:
+        assert s["t_star_by_scenario"][sc] == s["t_star"]
+    assert s["t_star_by_scenario"]["independent_damping_stopped"] == pytest.approx(
+        math.log(1 / gamma), rel=1e-12
+    )
+    # channel-level reference: lt_error = (1 - p_min) e^{-r t}
+    assert s["t_eps_reference"] == pytest.approx(math.log((1 - p1) / EPS), abs=1e-9)
+    # per-input reference (Phi+, GAD): marginals I/2 relax at r
+    assert s["t_eps_reference_for_input"] == pytest.approx(math.log((p0 - 0.5) / EPS), abs=1e-9)
     assert s["speedup"] == pytest.approx(s["t_eps_reference"] / s["t_star"], rel=1e-12)
+    assert s["speedup_gad"] == pytest.approx(s["t_eps_reference_gad"] / s["t_star"], rel=1e-12)
+    assert s["speedup_for_input"] == pytest.approx(
+        s["t_eps_reference_for_input"] / s["t_star"], rel=1e-12
+    )
+    # GAD's coherences decay at r/2: slower worst case than the resets
+    assert s["t_eps_reference_gad"] > s["t_eps_reference"]
     neg = s["negativity_at_t_star"]
     assert neg["correlated"] == pytest.approx(p1, abs=1e-10)
     assert neg["shared_drive_independent_clocks"] == pytest.approx(
         max(0.0, gamma * (2 * gamma - 1) / 2), abs=1e-10
     )
     assert neg["independent"] == pytest.approx(0.0, abs=1e-10)
-    for sc in ("correlated", "shared_drive_independent_clocks", "independent"):
-        assert s["marginal_distance_at_t_star"][sc] < 1e-10
+    assert neg["no_shared_randomness"] == 0.0
+    assert neg["independent_damping_stopped"] == pytest.approx(gamma**2 / 2, abs=1e-10)
+    for sc in speedup.PROTOCOLS + ("independent_damping_stopped", "no_shared_randomness"):
+        assert s["marginal_distance_at_t_star"][sc] < 1e-10  # Phi+: exactly thermal
     assert s["marginal_distance_at_t_star"]["reference"] > 1e-2
 
 
-def test_crossover_near_6_9_for_instantaneous_twirl(result):
-    # t_eps(ref) = ln((p0 - 1/2)/eps), t* = ln((1 + e^{beta})/2): equal near beta = 6.905
+def test_lt_error_at_t_star_by_scenario(result):
+    s = result.summary
+    gamma = s["gamma"]
+    lt = s["lt_error_at_t_star"]
+    for sc in speedup.PROTOCOLS:
+        assert lt[sc] == pytest.approx(EPS, abs=1e-10)  # certified: exactly at eps
+    assert lt["no_shared_randomness"] < 1e-12
+    # stopped T=0 damping: Bloch map diag(sqrt(gamma), sqrt(gamma), gamma) about r_tau
+    assert lt["independent_damping_stopped"] == pytest.approx(math.sqrt(gamma) / 2, abs=1e-12)
+    # the input-dependent timing (no twirl, fine for Phi+): lt_error = gamma/2 = p_min
+    assert s["lt_error_without_twirl"] == pytest.approx(gamma / 2, abs=1e-12)
+    p1 = gamma / 2
+    assert lt["thermal_resets"] == pytest.approx((1 - p1) * math.exp(-s["t_star"]), abs=1e-12)
+    assert lt["reference"] > lt["thermal_resets"]
+
+
+def test_entanglement_lifetime_after_t_star(result):
+    life = result.summary["entanglement_lifetime_after_t_star"]
+    # E_gamma(Phi+) under the holding GAD baths at beta omega = 1 (bisection to 1e-10)
+    assert life["correlated"] == pytest.approx(0.6394598, abs=1e-6)
+    assert life["independent"] == 0.0 and life["no_shared_randomness"] == 0.0
+    assert 0 < life["shared_drive_independent_clocks"] < life["correlated"]
+
+
+def test_reference_channel_time_agrees_with_lt_time():
+    # the monotone bracket used for the curves against the general lt_time
+    tau = thermal_state(qubit_hamiltonian(1.0), 2.0)
+    H = qubit_hamiltonian(1.0)
+    for env in (speedup._reset_env(tau, 0.8), speedup._gad_env(H, 2.0, 0.8, tau)):
+        a = speedup.channel_time(env, tau, EPS, 0.8)
+        b = lt_time(env, EPS, taus=[tau, tau], t_max=40.0)
+        assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_crossover_for_instantaneous_twirl(result):
+    # t_eps = ln((1 - p)/eps), t* = ln(1/(2p)): equal where 2 p (1 - p) = eps
     def f(b):
-        p0 = 1 / (1 + math.exp(-b))
-        return math.log((p0 - 0.5) / 1e-3) - math.log((1 + math.exp(b)) / 2)
+        p = 1 / (1 + math.exp(b))
+        return 2 * p * (1 - p) - EPS
 
-    from scipy.optimize import brentq
-
-    expected = brentq(f, 5, 8, xtol=1e-12)
+    expected = brentq(f, 5, 9, xtol=1e-13)
+    cb = result.summary["crossover_beta_by_kappa_ratio"]
+    assert cb["inf"] == pytest.approx(expected, abs=1e-7)
+    assert expected == pytest.approx(7.60, abs=0.01)
+    # there gamma < 2 eps: no twirl is needed, so every kappa crosses at the same beta
+    assert cb["10"] == pytest.approx(expected, abs=1e-7)
     assert result.summary["crossover_beta"] == pytest.approx(expected, abs=1e-7)
-    assert expected == pytest.approx(6.9, abs=0.01)
 
 
-def test_finite_kappa_needs_twirl_time_and_lowers_crossover():
+def test_speedup_curves_and_shared_vs_independent_clocks(result):
+    ds = result.data
+    b = ds["beta"].values
+    S = ds["speedup_kappa"].sel(kappa_ratio=10.0).values
+    S_inf = ds["speedup_kappa"].sel(kappa_ratio=math.inf).values
+    assert np.all(S <= S_inf + 1e-12)  # a finite twirl only adds time
+    p1 = 1 / (1 + np.exp(b))
+    g = 2 * p1
+    n = ds["negativity_at_t_star_beta"]
+    assert np.allclose(n.sel(clocks="shared"), p1, atol=1e-10)
+    assert np.allclose(n.sel(clocks="independent"), np.maximum(0, g * (2 * g - 1) / 2), atol=1e-10)
+
+
+def test_schmidt_input_needs_the_same_twirl_time():
     r = speedup.run({**SMALL, "input": "schmidt", "kappa": 2.0})
     s = r.summary
-    assert s["t_twirl"] > 0
-    # gap = 2 kappa: twirl error e^{-gap t} reaches eps/10 = 1e-4 after about ln(1e4 * D0)/(2 kappa)
-    assert s["t_twirl"] == pytest.approx(math.log(1e4) / (2 * 2.0), rel=0.3)
-    assert s["t_star"] == pytest.approx(s["t_twirl"] + math.log(1 / s["gamma"]), rel=1e-12)
-    assert s["marginal_distance_at_t_star"]["correlated"] < 1e-3 / 10 + 1e-12
-    cb = s["crossover_beta_by_kappa_ratio"]
-    assert cb["10"] < cb["inf"]
+    # input independent: the same closed form as for Phi+
+    assert s["t_twirl"] == pytest.approx(math.log(s["gamma"] / (2 * EPS)) / 4.0, abs=1e-10)
+    assert s["lt_error_at_t_star"]["correlated"] == pytest.approx(EPS, abs=1e-10)
+    assert s["marginal_distance_at_t_star"]["correlated"] <= EPS + 1e-12
+
+
+def test_kappa_zero_refused_when_a_twirl_is_needed():
+    from studies.params import ParamError
+
+    with pytest.raises(ParamError, match="kappa must lie in"):
+        speedup.run({**SMALL, "kappa": 0.0})
 
 
 def test_figures_and_data(result):
@@ -69,8 +159,9 @@ def test_figures_and_data(result):
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
     ds = result.data
-    assert set(ds["scenario"].values) == set(speedup.SCENARIOS)
+    assert list(ds["scenario"].values) == list(speedup.DYNAMIC)
     assert ds["negativity"].dims == ("scenario", "time")
+    assert set(result.summary["lt_error_at_t_star"]) == set(speedup.SCENARIOS)
     assert json.dumps(result.params)
 
 

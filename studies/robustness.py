@@ -1,0 +1,650 @@
+r"""Robustness of the EPLT protocol: partial correlation, timing errors, finite randomness.
+
+Two qubits (``H = omega |1><1|``), input Phi+ (negativity) and the channel over *all*
+inputs (LT error), protocol of :func:`baths.schedules.eplt_schedule`: a shared Gell-Mann
+drive of strength ``kappa`` for the certified twirl time
+(:func:`baths.certified_twirl_time`, ``ln(gamma/(2 eps))/(2 kappa)``), a Poisson reset to omega (the ground state)
+at rate ``r`` for ``ln(1/gamma)/r``, then thermal baths at ``beta``. Unperturbed, the
+channel at ``t* = t_twirl + ln(1/gamma)/r`` has ``lt_error = eps`` (worst input) and
+``N(Phi+) = p_min``. Perturbations:
+
+Partial correlation ``c`` of the clock
+    a shared clock at ``c r`` plus independent clocks at ``(1 - c) r``. The marginals do
+    not change (``lt_error = eps`` for every c); for Phi+,
+    ``N(t*) = max(0, gamma^(2 - c) - gamma/2)``, entangled iff
+    ``c > c* = 1 - ln 2 / ln(1/gamma)`` (0.51656 at ``beta omega = 2``; none at
+    ``beta omega = 1``, where ``gamma > 1/2``). ``c = 0, 1`` are the independent and
+    shared clocks of :func:`baths.protocols.eplt_protocol` exactly.
+Partial correlation of the drive
+    Gaussian mixing of the noise (``sqrt(c)`` shared, ``sqrt(1 - c)`` own): the own part
+    depolarizes each qubit, ``s = e^{-2 kappa (1 - c) t_twirl}``, so Phi+ becomes
+    isotropic with ``F = (1 + 3 s^2)/4`` and ``N(t*) = gamma max(0, (3 s^2 - 1)/4)``;
+    with the certified timing ``c* = 1 - ln 3 / (2 ln(gamma/(2 eps)))``, independent of
+    kappa.
+Delay ``delta`` of party B's reset stop
+    B's reset runs ``ln(1/gamma)/r + delta``; judged when the later party stops
+    (``t* + max(0, delta)``). Late: ``lt_error = gamma (1 - e^{-r delta})/2 + eps e^{-r delta}``
+    (``gamma (1 - e^{-r delta})/2`` for an exact twirl). Early: B holds with its thermal
+    bath for ``|delta|`` (populations relax at r, coherences at r/2), a trust-region
+    maximum over the input's Bloch direction (:func:`early_stop_error`).
+Jitter
+    ``delta`` uniform on ``[-spread, spread]`` (:func:`baths.schedules.jitter_nodes`),
+    judged at ``t* + spread``: the channels (and the states) are averaged over delta.
+Rate miscalibration ``r_B = r (1 + eta)``
+    a shared clock at ``min(r_A, r_B)`` plus B's own excess:
+    ``lt_error = |gamma^(1 + eta) - gamma|/2 + eps gamma^eta``.
+Finite shared randomness
+    the twirl by one shared random Pauli (a 1-design: exact marginals, 2 bits) or
+    Clifford (a 2-design: exactly the isotropic twirl, ``log2 24`` bits) per
+    :class:`baths.ensembles.UnitaryEnsemble` segment; ``k`` shared Gaussian pulse
+    segments over ``t_twirl`` with the Brownian drive's strength (``variance kappa/segment``,
+    continuous amplitudes: unbounded bits), each a random rotation that shrinks the Bloch
+    vector by ``f = (1 + 2 (1 - 2 v) e^{-v})/3``, ``v = kappa t_twirl/k``, so
+    ``lt_error = gamma |f|^k / 2`` (not monotone in k; ``-> eps`` as ``k -> inf``); and
+    the Brownian drive. The reset clock adds
+    one relevant coin, ``h2(gamma)`` bits (P(no tick before t*) = gamma).
+
+LT errors are :func:`dynamics.channels.lt_error` of :func:`dynamics.marginal_channels`
+(exact for qubits, certified upper bound). All dynamics are white or segment-averaged
+exactly (Gauss-Hermite with ``nodes`` per coefficient for the Gaussian pulses).
+
+Figures: ``robustness`` (N(t*) and lt_error against c, delta, eta; closed forms as lines)
+and ``finite_randomness`` (lt_error and N against the number of pulse segments, the
+Brownian drive and the discrete twirls marked). Summary keys: :data:`SUMMARY_KEYS`.
+Times in ``1/omega``, delays in ``1/r`` units of the parameters (``delays`` are ``r delta``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import qutip
+import xarray as xr
+from scipy.optimize import brentq
+
+from baths import Drive, GaussianPulses, qubit_hamiltonian, thermal_state
+from baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
+from baths.protocols import certified_twirl_time, gellmann_basis
+from baths.schedules import eplt_schedule, jitter_nodes
+from dynamics import SegmentAveraged, evolve, marginal_channels
+from dynamics.channels import clifford_group, eplt_channel, lt_error
+from dynamics.measures import negativity, partial_transpose
+from dynamics.states import bell_state, phi_plus
+
+from . import style
+from .base import StudyResult
+from .params import OMEGA, Param, ParamError, resolve
+
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SUMMARY_KEYS",
+    "delay_error",
+    "early_stop_error",
+    "figures",
+    "plot",
+    "rate_error_lt",
+    "run",
+    "segments_error",
+]
+
+NAME = "robustness"
+DESCRIPTION = "EPLT under partial correlation, timing errors and finite shared randomness"
+
+PARAMS = (
+    OMEGA,
+    Param(
+        "beta", 2.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
+    ),
+    Param("rate", 1.0, "float", "reset-clock rate r", "omega", low=0, low_open=True),
+    Param("kappa", 10.0, "float", "strength of the twirling drive", "omega", low=0, low_open=True),
+    Param(
+        "eps",
+        1e-3,
+        "float",
+        "LT tolerance of the certified twirl timing",
+        "",
+        low=0,
+        high=0.5,
+        low_open=True,
+        high_open=True,
+    ),
+    Param(
+        "correlations",
+        tuple(np.round(np.linspace(0, 1, 21), 10)),
+        "floats",
+        "clock and drive correlations c",
+        "",
+        low=0,
+        high=1,
+    ),
+    Param(
+        "beta_omegas",
+        (1.0, 2.0),
+        "floats",
+        "beta omega values of the critical correlations",
+        "",
+        low=0,
+        low_open=True,
+        high=50,
+    ),
+    Param(
+        "delays",
+        (-0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.3),
+        "floats",
+        "delays r delta of B's reset stop (must exceed -ln(1/gamma))",
+        "1/r",
+        low=-50,
+        high=50,
+    ),
+    Param(
+        "rate_errors",
+        (-0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.3),
+        "floats",
+        "relative rate errors eta of B's clock",
+        "",
+        low=-1,
+        low_open=True,
+        high=10,
+    ),
+    Param("jitters", (0.05, 0.1, 0.2), "floats", "jitter spreads r delta", "1/r", low=0, high=10),
+    Param(
+        "jitter_nodes", 4, "int", "Gauss-Legendre nodes per half of the jitter", "", low=1, high=64
+    ),
+    Param(
+        "segments", (1, 2, 4, 8), "ints", "numbers k of Gaussian pulse segments", "", low=1, high=64
+    ),
+    Param("nodes", 16, "int", "Gauss-Hermite nodes per pulse coefficient", "", low=2, high=24),
+)
+
+SUMMARY_KEYS = {
+    "gamma": "gamma = 2 p_min at beta",
+    "t_twirl": "certified twirl time ln(gamma/(2 eps))/(2 kappa), 1/omega",
+    "t_star": "t* = t_twirl + ln(1/gamma)/r",
+    "lt_error_nominal": "lt_error of the unperturbed channel at t* (= eps)",
+    "negativity_vs_correlation": "N(t*) of Phi+ against the clock correlation c (keys: c)",
+    "negativity_vs_correlation_closed_form": "max(0, gamma^(2-c) - gamma/2)",
+    "lt_error_vs_correlation": "lt_error at t* against the clock correlation (marginals unchanged)",
+    "lt_error_vs_drive_correlation": "lt_error at t* against the drive correlation",
+    "negativity_vs_drive_correlation": "N(t*) of Phi+ against the drive correlation (keys: c)",
+    "negativity_vs_drive_correlation_closed_form": "gamma max(0, (3 s^2 - 1)/4), "
+    "s = exp(-2 kappa (1 - c) t_twirl)",
+    "critical_correlation": "clock correlation above which Phi+ stays entangled at t*, by beta "
+    "omega (root of the smallest partial-transpose eigenvalue; null: entangled for every c)",
+    "critical_correlation_closed_form": "1 - ln 2 / ln(1/gamma) (null where <= 0)",
+    "critical_drive_correlation": "the same for the drive correlation (certified timing at each "
+    "beta omega)",
+    "critical_drive_correlation_closed_form": "1 - ln 3 / (2 ln(gamma/(2 eps)))",
+    "lt_error_vs_delay": "lt_error when the later party stops, against r delta of B's reset stop",
+    "lt_error_vs_delay_closed_form": "late: gamma(1 - e^{-r delta})/2 + eps e^{-r delta}; "
+    "early: early_stop_error",
+    "negativity_vs_delay": "N(Phi+) when the later party stops, against r delta",
+    "lt_error_vs_rate_error": "lt_error at t* against eta (r_B = r (1 + eta))",
+    "lt_error_vs_rate_error_closed_form": "|gamma^(1+eta) - gamma|/2 + eps gamma^eta",
+    "negativity_vs_rate_error": "N(Phi+) at t* against eta",
+    "jitter": "delay uniform on [-spread, spread] (keys: r spread): lt_error of the averaged "
+    "channel and N of the averaged state at t* + spread",
+    "finite_randomness": "protocol -> {bits (twirl + clock coin), twirl_bits, lt_error, "
+    "negativity (Phi+), negativity_psi_plus} for brownian, pauli, clifford and segments_k "
+    "(k pulse segments)",
+    "lt_error_segments_closed_form": "gamma |f|^k / 2 by k (segments_error)",
+}
+
+
+def _key(x: float) -> str:
+    return f"{x:g}"
+
+
+def early_stop_error(gamma: float, eps: float, x: float) -> float:
+    r"""Closed-form LT error when one party's reset stops ``x = r |delta|`` early.
+
+    After the certified twirl every marginal is within ``eps_0 = eps/gamma`` of ``I/2``
+    (Bloch radius ``2 eps_0``). The short reset leaves the Bloch deviation
+    ``gamma (e^x - 1) z + 2 eps e^x n``; the thermal bath then shrinks populations by
+    ``e^{-x}`` and coherences by ``e^{-x/2}``:
+    ``v = (A + B n_z) z + C n_perp``, ``A = gamma (1 - e^{-x})``, ``B = 2 eps``,
+    ``C = 2 eps e^{x/2}``; ``lt_error = max_{|n| = 1} |v| / 2`` with the maximum at
+    ``n_z = min(1, A B/(C^2 - B^2))``.
+
+    Examples
+    --------
+    >>> round(early_stop_error(0.5, 1e-3, 0.0), 12)  # no delay: eps
+    0.001
+    """
+    A = gamma * (1 - math.exp(-x))
+    B = 2 * eps
+    C = 2 * eps * math.exp(x / 2)
+    u = 1.0 if C * C <= B * B else min(1.0, A * B / (C * C - B * B))
+    return math.sqrt((A + B * u) ** 2 + C * C * (1 - u * u)) / 2
+
+
+def delay_error(gamma: float, eps: float, x: float) -> float:
+    r"""LT error when B's reset stops ``x = r delta`` late (``x > 0``) or early (``x < 0``).
+
+    Late: ``gamma (1 - e^{-x})/2 + eps e^{-x}``; early: :func:`early_stop_error`. The
+    other party contributes ``eps``; the larger is returned.
+
+    Examples
+    --------
+    >>> round(delay_error(0.5, 0.0, math.log(2)), 12)  # exact twirl: gamma (1 - 1/2)/2
+    0.125
+    """
+    if x >= 0:
+        return max(eps, gamma * (1 - math.exp(-x)) / 2 + eps * math.exp(-x))
+    return max(eps, early_stop_error(gamma, eps, -x))
+
+
+def rate_error_lt(gamma: float, eps: float, eta: float) -> float:
+    r"""LT error at ``t*`` when B's clock runs at ``r (1 + eta)``:
+    ``|gamma^(1 + eta) - gamma|/2 + eps gamma^eta`` (at least ``eps``, party A).
+
+    Examples
+    --------
+    >>> round(rate_error_lt(0.25, 0.0, 1.0), 12)  # (1/4 - 1/16)/2
+    0.09375
+    """
+    return max(eps, abs(gamma ** (1 + eta) - gamma) / 2 + eps * gamma**eta)
+
+
+def segments_error(gamma: float, kappa_t: float, k: int) -> float:
+    r"""LT error after ``k`` shared Gaussian pulse segments of total strength ``kappa t``.
+
+    A segment rotates the qubit by ``theta = sqrt(2) |Y|``, ``Y ~ N(0, v I_3)``,
+    ``v = kappa t / k``; ``E cos(theta) = (1 - 2 v) e^{-v}``, so the Bloch vector shrinks by
+    ``f = (1 + 2 (1 - 2 v) e^{-v})/3`` per segment, and after the reset stage
+    ``lt_error = gamma |f|^k / 2``.
+
+    Examples
+    --------
+    >>> import math
+    >>> round(segments_error(0.5, 1.0, 10**6) / (0.25 * math.exp(-2.0)), 5)  # Brownian limit
+    1.0
+    """
+    v = kappa_t / k
+    f = (1 + 2 * (1 - 2 * v) * math.exp(-v)) / 3
+    return gamma * abs(f) ** k / 2
+
+
+def _setup(omega, beta, p):
+    H = qubit_hamiltonian(omega)
+    tau = thermal_state(H, beta)
+    gamma = eplt_channel(tau, tau).gamma
+    t_tw = certified_twirl_time(tau, tau, rate=p["rate"], kappa=p["kappa"], eps=p["eps"])
+    return H, tau, gamma, t_tw
+
+
+def _sched(p, H, tau, beta, t_twirl, **kw):
+    return eplt_schedule(
+        tau, tau, H, H, beta, rate=p["rate"], kappa=p["kappa"], t_twirl=t_twirl, **kw
+    )
+
+
+def _final_state(proto, t, method="auto", rho0=None) -> qutip.Qobj:
+    rho0 = phi_plus() if rho0 is None else rho0
+    res = evolve(rho0, proto, [0.0, t], e_ops=[], method=method, store_states=True)
+    return res.states[-1]
+
+
+def _lt(proto, t, tau, method="auto") -> float:
+    return float(lt_error(marginal_channels(proto, t, method=method), [tau, tau]))
+
+
+def _min_pt_eig(rho: qutip.Qobj) -> float:
+    return float(np.linalg.eigvalsh(partial_transpose(rho).full()).min())
+
+
+def _critical(f_state, lo=0.0, hi=1.0):
+    """Root of the smallest partial-transpose eigenvalue of ``f_state(c)`` in [lo, hi]
+    (brentq, xtol 1e-10); None when entangled at ``lo``; raises when separable at ``hi``."""
+    a, b = _min_pt_eig(f_state(lo)), _min_pt_eig(f_state(hi))
+    if a < 0:
+        return None
+    if b >= 0:
+        return math.nan
+    return float(brentq(lambda c: _min_pt_eig(f_state(c)), lo, hi, xtol=1e-10))
+
+
+def _pulse_drive(kappa, t_twirl, k):
+    seg = t_twirl / k
+    G = gellmann_basis(2)
+    proc = GaussianPulses(segment=seg, variance=kappa / seg, channels=len(G), name="pulses")
+    return [Drive(proc, 0, G), Drive(proc, 1, G, conjugate=True)]
+
+
+def _h2(x: float) -> float:
+    return 0.0 if x in (0.0, 1.0) else -(x * math.log2(x) + (1 - x) * math.log2(1 - x))
+
+
+def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
+    """Run the study (deterministic: exact and segment-averaged channels; ``seed`` recorded only)."""
+    p = resolve(PARAMS, params, study=NAME)
+    omega, beta, r, eps = p["omega"], p["beta"], p["rate"], p["eps"]
+    H, tau, gamma, t_tw = _setup(omega, beta, p)
+    t_reset = math.log(1 / gamma) / r
+    bad = [x for x in p["delays"] if not x > -math.log(1 / gamma)]
+    if bad:
+        raise ParamError(
+            f"delays must lie in (-{math.log(1 / gamma):g}, 50] (r delta longer than the "
+            f"reset stage ln(1/gamma) = {math.log(1 / gamma):g}), got {bad[0]:g}"
+        )
+    if max(p["jitters"], default=0.0) >= math.log(1 / gamma):
+        raise ParamError(
+            f"jitters must lie in [0, {math.log(1 / gamma):g}) (the reset stage ln(1/gamma)), "
+            f"got {max(p['jitters']):g}"
+        )
+    t_star = t_tw + t_reset
+    cs = sorted(set(p["correlations"]))
+    steps = []
+
+    def tick(label):
+        steps.append(label)
+        if progress:
+            print(f"{NAME}: {label}", flush=True)
+
+    # --- partial correlation (clock and drive)
+    tick("correlation")
+    n_clock, lt_clock, n_drive, lt_drive = [], [], [], []
+    for c in cs:
+        pc, t = _sched(p, H, tau, beta, t_tw, clock_correlation=c)
+        n_clock.append(negativity(_final_state(pc, t)))
+        lt_clock.append(_lt(pc, t, tau))
+        pd, t = _sched(p, H, tau, beta, t_tw, drive_correlation=c)
+        n_drive.append(negativity(_final_state(pd, t)))
+        lt_drive.append(_lt(pd, t, tau))
+    s_of = [math.exp(-2 * p["kappa"] * (1 - c) * t_tw) for c in cs]
+    crit, crit_cf, crit_d, crit_d_cf = {}, {}, {}, {}
+    for bo in sorted(set(p["beta_omegas"])):
+        b = bo / omega
+        Hb, taub, gb, ttb = _setup(omega, b, p)
+
+        def fc(c, Hb=Hb, taub=taub, b=b, ttb=ttb):
+            return _final_state(*_sched(p, Hb, taub, b, ttb, clock_correlation=c))
+
+        def fd(c, Hb=Hb, taub=taub, b=b, ttb=ttb):
+            return _final_state(*_sched(p, Hb, taub, b, ttb, drive_correlation=c))
+
+        crit[_key(bo)] = _critical(fc)
+        cf = 1 - math.log(2) / math.log(1 / gb)
+        crit_cf[_key(bo)] = cf if cf > 0 else None
+        crit_d[_key(bo)] = _critical(fd)
+        cfd = 1 - math.log(3) / (2 * math.log(gb / (2 * eps))) if gb > 2 * eps else None
+        crit_d_cf[_key(bo)] = cfd if cfd is not None and cfd > 0 else None
+
+    # --- delays and rate errors
+    tick("timing")
+    dels = sorted(set(p["delays"]))
+    lt_del, n_del, lt_del_cf = [], [], []
+    for x in dels:
+        pr, t = _sched(p, H, tau, beta, t_tw, delay=x / r)
+        lt_del.append(_lt(pr, t, tau))
+        n_del.append(negativity(_final_state(pr, t)))
+        lt_del_cf.append(delay_error(gamma, eps, x))
+    etas = sorted(set(p["rate_errors"]))
+    lt_eta, n_eta, lt_eta_cf = [], [], []
+    for eta in etas:
+        pr, t = _sched(p, H, tau, beta, t_tw, rate_error=eta)
+        lt_eta.append(_lt(pr, t, tau))
+        n_eta.append(negativity(_final_state(pr, t)))
+        lt_eta_cf.append(rate_error_lt(gamma, eps, eta))
+
+    # --- jitter
+    tick("jitter")
+    jitter = {}
+    for sp in sorted(set(p["jitters"])):
+        xs, ws = jitter_nodes(sp, p["jitter_nodes"]) if sp > 0 else (np.zeros(1), np.ones(1))
+        t_eval = t_star + sp / r
+        chans, rho = None, 0
+        for x, w in zip(xs, ws):
+            pr, _ = _sched(p, H, tau, beta, t_tw, delay=x / r)
+            m = marginal_channels(pr, t_eval)
+            chans = [w * q for q in m] if chans is None else [a + w * q for a, q in zip(chans, m)]
+            rho = rho + w * _final_state(pr, t_eval)
+        jitter[_key(sp)] = {
+            "lt_error": float(lt_error(chans, [tau, tau])),
+            "negativity": negativity(rho),
+        }
+
+    # --- finite shared randomness
+    tick("finite randomness")
+    coin = _h2(gamma)
+    seg_m = SegmentAveraged(nodes=p["nodes"])
+    ks = sorted(set(p["segments"]))
+    if t_tw <= 0:
+        raise ParamError(
+            f"eps must be < gamma/2 = {gamma / 2:g} for the pulse segments (they need a twirl time > 0)"
+        )
+
+    def entry(proto, t, bits, method="auto"):
+        return {
+            "bits": bits + coin,
+            "twirl_bits": bits,
+            "lt_error": _lt(proto, t, tau, method=method),
+            "negativity": negativity(_final_state(proto, t, method=method)),
+            "negativity_psi_plus": negativity(
+                _final_state(proto, t, method=method, rho0=bell_state("10"))
+            ),
+        }
+
+    fin = {"brownian": entry(*_sched(p, H, tau, beta, t_tw), math.inf)}
+    for name, Us in (("pauli", pauli_group(2)), ("clifford", clifford_group(2))):
+        drive = ensemble_drive(Us, t_tw)
+        bits = UnitaryEnsemble(tuple(Us), t_tw).bits
+        fin[name] = entry(*_sched(p, H, tau, beta, t_tw, twirl=drive), bits)
+    for k in ks:
+        pr, t = _sched(p, H, tau, beta, t_tw, twirl=_pulse_drive(p["kappa"], t_tw, k))
+        fin[f"segments_{k}"] = entry(pr, t, math.inf, seg_m)
+
+    data = xr.Dataset(
+        {
+            "negativity_clock": (("correlation",), np.array(n_clock), {"units": "1"}),
+            "negativity_clock_closed_form": (
+                ("correlation",),
+                np.array([max(0.0, gamma ** (2 - c) - gamma / 2) for c in cs]),
+                {"units": "1"},
+            ),
+            "lt_error_clock": (("correlation",), np.array(lt_clock), {"units": "1"}),
+            "negativity_drive": (("correlation",), np.array(n_drive), {"units": "1"}),
+            "lt_error_drive": (("correlation",), np.array(lt_drive), {"units": "1"}),
+            "negativity_drive_closed_form": (
+                ("correlation",),
+                np.array([gamma * max(0.0, (3 * s * s - 1) / 4) for s in s_of]),
+                {"units": "1"},
+            ),
+            "lt_error_delay": (("delay",), np.array(lt_del), {"units": "1"}),
+            "lt_error_delay_closed_form": (("delay",), np.array(lt_del_cf), {"units": "1"}),
+            "negativity_delay": (("delay",), np.array(n_del), {"units": "1"}),
+            "lt_error_rate": (("rate_error",), np.array(lt_eta), {"units": "1"}),
+            "lt_error_rate_closed_form": (("rate_error",), np.array(lt_eta_cf), {"units": "1"}),
+            "negativity_rate": (("rate_error",), np.array(n_eta), {"units": "1"}),
+            "lt_error_segments": (
+                ("segments",),
+                np.array([fin[f"segments_{k}"]["lt_error"] for k in ks]),
+                {"units": "1"},
+            ),
+            "lt_error_segments_closed_form": (
+                ("segments",),
+                np.array([segments_error(gamma, p["kappa"] * t_tw, k) for k in ks]),
+                {"units": "1"},
+            ),
+            "negativity_segments": (
+                ("segments",),
+                np.array([fin[f"segments_{k}"]["negativity"] for k in ks]),
+                {"units": "1"},
+            ),
+            "negativity_psi_plus_segments": (
+                ("segments",),
+                np.array([fin[f"segments_{k}"]["negativity_psi_plus"] for k in ks]),
+                {"units": "1", "long_name": "N(t*) for the input Psi+"},
+            ),
+        },
+        coords={
+            "correlation": ("correlation", np.array(cs), {"units": "1"}),
+            "delay": ("delay", np.array(dels), {"units": "1/r", "long_name": "r delta"}),
+            "rate_error": ("rate_error", np.array(etas), {"units": "1"}),
+            "segments": ("segments", np.array(ks), {"units": "1"}),
+        },
+        attrs={"study": NAME, "t_star": t_star, "t_twirl": t_tw, "gamma": gamma},
+    )
+    summary = {
+        "gamma": gamma,
+        "t_twirl": t_tw,
+        "t_star": t_star,
+        "lt_error_nominal": fin["brownian"]["lt_error"],
+        "negativity_vs_correlation": dict(zip(map(_key, cs), n_clock)),
+        "negativity_vs_correlation_closed_form": dict(
+            zip(map(_key, cs), data["negativity_clock_closed_form"].values.tolist())
+        ),
+        "lt_error_vs_correlation": dict(zip(map(_key, cs), lt_clock)),
+        "lt_error_vs_drive_correlation": dict(zip(map(_key, cs), lt_drive)),
+        "negativity_vs_drive_correlation": dict(zip(map(_key, cs), n_drive)),
+        "negativity_vs_drive_correlation_closed_form": dict(
+            zip(map(_key, cs), data["negativity_drive_closed_form"].values.tolist())
+        ),
+        "critical_correlation": crit,
+        "critical_correlation_closed_form": crit_cf,
+        "critical_drive_correlation": crit_d,
+        "critical_drive_correlation_closed_form": crit_d_cf,
+        "lt_error_vs_delay": dict(zip(map(_key, dels), lt_del)),
+        "lt_error_vs_delay_closed_form": dict(zip(map(_key, dels), lt_del_cf)),
+        "negativity_vs_delay": dict(zip(map(_key, dels), n_del)),
+        "lt_error_vs_rate_error": dict(zip(map(_key, etas), lt_eta)),
+        "lt_error_vs_rate_error_closed_form": dict(zip(map(_key, etas), lt_eta_cf)),
+        "negativity_vs_rate_error": dict(zip(map(_key, etas), n_eta)),
+        "jitter": jitter,
+        "finite_randomness": fin,
+        "lt_error_segments_closed_form": dict(
+            zip(map(str, ks), data["lt_error_segments_closed_form"].values.tolist())
+        ),
+    }
+    return StudyResult(NAME, p, seed, data, summary)
+
+
+_PANELS = ("correlation", "delay", "rate_error")
+_XLABEL = {
+    "correlation": r"correlation $c$ of clock or drive",
+    "delay": r"delay of B's reset stop $r\delta$",
+    "rate_error": r"rate error $\eta$ ($r_B = r(1+\eta)$)",
+}
+
+
+def plot(result: StudyResult, ax=None, *, which: str = "correlation", quantity: str = "negativity"):
+    """One panel: ``which`` in {"correlation", "delay", "rate_error"} (x axis),
+    ``quantity`` in {"negativity", "lt_error"}; numerics as markers, closed forms as lines."""
+    if which not in _PANELS:
+        raise ValueError(f"which must be one of {', '.join(_PANELS)}, got {which!r}")
+    if quantity not in ("negativity", "lt_error"):
+        raise ValueError(f"quantity must be 'negativity' or 'lt_error', got {quantity!r}")
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    ds, s = result.data, result.summary
+    x = ds[which].values
+    mk = {"ms": 3.5, "ls": "none"}
+    g, eps = s["gamma"], result.params["eps"]
+    xx = np.linspace(x[0], x[-1], 401)
+    if which == "correlation":
+        if quantity == "negativity":
+            kt = result.params["kappa"] * s["t_twirl"]
+            ax.plot(xx, np.maximum(0, g ** (2 - xx) - g / 2), color=style.COLORS[0], lw=1)
+            ax.plot(x, ds["negativity_clock"], "o", color=style.COLORS[0], label="clock", **mk)
+            sq = np.exp(-4 * kt * (1 - xx))
+            ax.plot(xx, g * np.maximum(0, (3 * sq - 1) / 4), color=style.COLORS[1], lw=1, ls="--")
+            ax.plot(x, ds["negativity_drive"], "s", color=style.COLORS[1], label="drive", **mk)
+            cb = s["critical_correlation"].get(_key(result.params["beta"] * result.params["omega"]))
+            if cb:
+                style.mark_time(ax, cb, r"$c^*$")
+        else:
+            ax.plot(x, ds["lt_error_clock"], "o", color=style.COLORS[0], label="clock", **mk)
+            ax.plot(
+                x,
+                ds["lt_error_drive"],
+                "s",
+                color=style.COLORS[1],
+                label="drive",
+                ms=2.2,
+                ls="none",
+            )
+            ax.set_ylim(eps / 3, eps * 3)
+    else:
+        key = "delay" if which == "delay" else "rate"
+        if quantity == "negativity":
+            ax.plot(x, ds[f"negativity_{key}"], "o-", color=style.COLORS[0], lw=1, ms=3.5)
+        else:
+            f = delay_error if which == "delay" else rate_error_lt
+            ax.plot(
+                xx, [f(g, eps, v) for v in xx], color=style.COLORS[0], lw=1, label="closed form"
+            )
+            ax.plot(x, ds[f"lt_error_{key}"], "o", color=style.COLORS[0], label="lt_error", **mk)
+    if quantity == "negativity":
+        ax.axhline(s["gamma"] / 2, color="0.5", lw=0.8, ls=":")
+        ax.set_ylabel(r"negativity $\mathcal{N}(t^*)$, $\Phi^+$ input")
+        ax.set_ylim(bottom=0, top=1.15 * s["gamma"] / 2)
+    else:
+        ax.axhline(result.params["eps"], color="0.5", lw=0.8, ls=":")
+        ax.set_yscale("log")
+        ax.set_ylabel(r"worst-case LT error")
+    ax.set_xlabel(_XLABEL[which])
+    return ax
+
+
+@style.styled
+def figures(result: StudyResult) -> dict:
+    """``robustness`` (2 x 3 panels) and ``finite_randomness`` (two panels against k)."""
+    fig, axes = style.figure(3, 2, width=style.PAGE, height=4.4)
+    letters = iter("abcdef")
+    for j, which in enumerate(_PANELS):
+        for i, q in enumerate(("negativity", "lt_error")):
+            ax = axes[i, j]
+            plot(result, ax, which=which, quantity=q)
+            ax.set_title(f"({next(letters)})", loc="left")
+    axes[0, 0].legend(loc="upper left")
+    axes[1, 1].legend(loc="upper center")
+    return {"robustness": fig, "finite_randomness": _finite_figure(result)}
+
+
+def _finite_figure(result: StudyResult):
+    fig, ax2 = style.figure(2, 1, width=style.PAGE, height=2.5)
+    ds, fin = result.data, result.summary["finite_randomness"]
+    k = ds["segments"].values
+    g, kt = result.summary["gamma"], result.params["kappa"] * result.summary["t_twirl"]
+    C = style.COLORS
+    ax = ax2[0, 0]
+    kk = np.geomspace(k[0], k[-1], 200)
+    ax.plot(kk, [segments_error(g, kt, x) for x in kk], color=C[0], lw=0.8)
+    ax.plot(k, ds["lt_error_segments"], "o", color=C[0], ms=3.5, label="k Gaussian segments")
+    ax.axhline(fin["brownian"]["lt_error"], color=C[1], ls="--", lw=1, label="Brownian drive")
+    worst = max(fin["pauli"]["lt_error"], fin["clifford"]["lt_error"])
+    ax.set_yscale("log")
+    ax.set_ylabel("worst-case LT error")
+    ax.set_title(
+        f"(a) LT error (Pauli, {fin['pauli']['twirl_bits']:.0f} bits, and Clifford, "
+        f"{fin['clifford']['twirl_bits']:.2f} bits: {worst:.0e})",
+        loc="left",
+    )
+    ax.legend(loc="upper right")
+    ax = ax2[0, 1]
+    for key, m, lab in (
+        ("negativity", "o", r"$\Phi^+$"),
+        ("negativity_psi_plus", "s", r"$\Psi^+$"),
+    ):
+        col = C[0] if m == "o" else C[3]
+        ax.plot(k, ds[f"{key}_segments"], m, color=col, ms=3.5, label=f"k Gaussian segments, {lab}")
+        ax.axhline(fin["brownian"][key], color=col, ls="--", lw=1, label=f"Brownian, {lab}")
+    ax.axhline(
+        fin["pauli"]["negativity_psi_plus"],
+        color=C[2],
+        ls=":",
+        lw=1.4,
+        label=r"Pauli, $\Psi^+$ (Clifford: 0)",
+    )
+    ax.set_ylim(0, 1.25 * max(v["negativity"] for v in fin.values()))
+    ax.set_ylabel(r"negativity $\mathcal{N}(t^*)$")
+    ax.set_title(r"(b) entanglement kept, inputs $\Phi^+$ and $\Psi^+$", loc="left")
+    ax.legend(loc="center right", fontsize=7)
+    for ax in ax2[0]:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(k, [str(int(v)) for v in k])
+        ax.set_xlabel(r"pulse segments $k$ (same total drive)")
+    return fig
