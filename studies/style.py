@@ -52,6 +52,8 @@ __all__ = [
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1))]
 BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW, BLACK = COLORS
+#: A second reference colour (independent thermal resets beside the GAD reference).
+GREY = "#777777"
 
 #: Colour of each scenario name, the same in every study (Okabe-Ito). Families share a
 #: colour: fully shared classical randomness blue, independent baths with the same local
@@ -75,6 +77,7 @@ SCENARIO_COLORS = {
     "reference": BLACK,
     "thermal": BLACK,
     "gad": BLACK,
+    "thermal_resets": GREY,
 }
 #: Line style of each scenario name (same families as :data:`SCENARIO_COLORS`), so the
 #: curves stay apart in grey scale.
@@ -93,6 +96,7 @@ SCENARIO_LINESTYLES = {
     "reference": "-.",
     "thermal": "-.",
     "gad": "-.",
+    "thermal_resets": ":",
 }
 #: Smallest text size of any figure, points at the saved size.
 MIN_FONT = 7
