@@ -24,12 +24,19 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .superop import Generator, ProductTerm, dissipator, hamiltonian_superop
+from .superop import (
+    Generator,
+    ProductTerm,
+    _dissipator,
+    _hamiltonian_superop,
+    _to_qutip_super,
+    as_engine_superop,
+)
 
 __all__ = [
     "Action",
@@ -45,13 +52,61 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
+def _engine_superop(generator, superop, d, what: str) -> np.ndarray:
+    """The engine-layout matrix of a term given either a qutip ``generator`` or, from the
+    engine itself, its internal ``superop``."""
+    if (generator is None) == (superop is None):
+        raise TypeError(f"{what}: give the generator as a qutip superoperator")
+    if superop is not None:  # internal: already in the engine layout
+        return np.asarray(superop, dtype=complex)
+    return as_engine_superop(generator, d, what=what)
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class LocalTerm:
-    """A deterministic local Lindblad generator ``superop`` (d^2 x d^2) on ``party``."""
+    r"""A deterministic local Lindblad generator on ``party``.
+
+    Parameters
+    ----------
+    name : str
+    party : int
+    generator : Qobj
+        The generator as a qutip superoperator, read in qutip's convention (column
+        stacking; any ``superrep``, converted with :func:`qutip.to_super`), e.g.
+        ``qutip.liouvillian(H, c_ops)``. A raw array is refused (row- and column-stacked
+        matrices describe different maps). :func:`baths.lindblad` builds the same term from
+        ``H`` and ``c_ops``.
+
+    Attributes
+    ----------
+    generator : Qobj
+        The generator in qutip's convention.
+    superop : ndarray
+        Internal: the same generator in the engine's row-stacked layout
+        (:mod:`dynamics.superop`); the ``superop=`` keyword is for the engine only.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> t = LocalTerm("decay", 0, qutip.liouvillian(qutip.sigmaz(), [qutip.destroy(2)]))
+    >>> t.generator.superrep, t.superop.shape
+    ('super', (4, 4))
+    """
 
     name: str
     party: int
-    superop: np.ndarray
+    superop: np.ndarray = field(repr=False)
+
+    def __init__(self, name: str, party: int, generator=None, *, superop=None):
+        object.__setattr__(self, "name", str(name))
+        object.__setattr__(self, "party", int(party))
+        S = _engine_superop(generator, superop, None, f"local term {name!r}")
+        object.__setattr__(self, "superop", S)
+
+    @property
+    def generator(self):
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 class Action(ABC):
@@ -100,13 +155,30 @@ class HamiltonianAction(Action):
         return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class JumpAction(Action):
-    """Apply the local channel ``superop`` (d^2 x d^2) at every tick of a clock."""
+    """Apply a local channel on ``party`` at every tick of a clock.
+
+    ``channel`` is a qutip superoperator (qutip's convention, any ``superrep``, e.g.
+    ``qutip.to_super(U)``); raw arrays are refused. ``superop`` (the engine's row-stacked
+    matrix) is internal, and the ``superop=`` keyword is for the engine only.
+    """
 
     party: int
-    superop: np.ndarray
+    superop: np.ndarray = field(repr=False)
     label: str = "jump"
+
+    def __init__(self, party: int, channel=None, label: str = "jump", *, superop=None):
+        object.__setattr__(self, "party", int(party))
+        object.__setattr__(
+            self, "superop", _engine_superop(channel, superop, None, f"jump on party {party}")
+        )
+        object.__setattr__(self, "label", str(label))
+
+    @property
+    def channel(self):
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 class Process(ABC):
@@ -184,7 +256,7 @@ def dissipator_terms(
     """
     terms = []
     for p, A in ops.items():
-        terms.append(ProductTerm(rate, {p: dissipator(A)}))
+        terms.append(ProductTerm(rate, {p: _dissipator(A)}))
     for p, Ap in ops.items():
         Ip = np.eye(Ap.shape[0])
         for q, Aq in ops.items():
@@ -220,6 +292,9 @@ class Model:
     sources: tuple[Source, ...] = ()
     taus: tuple | None = field(default=None)
     hamiltonians: tuple | None = field(default=None)
+    #: Correlation of each named process (recorded in :meth:`describe`), set by the
+    #: environment that built the model.
+    correlation: Mapping | None = field(default=None)
 
     def __post_init__(self):
         object.__setattr__(self, "dims", tuple(int(d) for d in self.dims))
@@ -300,14 +375,25 @@ class Model:
             "dims": list(self.dims),
             "local": [{"name": t.name, "party": t.party} for t in self.local],
             "sources": [
-                {"process": s.process.describe(), "parties": list(s.parties)} for s in self.sources
+                {
+                    "process": s.process.describe(),
+                    "parties": list(s.parties),
+                    # mixing weights: the fraction of the process variance each party
+                    # receives from this source (partial correlation)
+                    "weights": [
+                        float(a.scale) ** 2 if isinstance(a, HamiltonianAction) else 1.0
+                        for a in s.actions
+                    ],
+                }
+                for s in self.sources
             ],
+            **({} if self.correlation is None else {"correlation": dict(self.correlation)}),
         }
 
 
 def hamiltonian_term(name: str, party: int, H) -> LocalTerm:
     """A deterministic local Hamiltonian ``-i[H, .]`` as a :class:`LocalTerm`."""
-    return LocalTerm(name, party, hamiltonian_superop(H))
+    return LocalTerm(name, party, superop=_hamiltonian_superop(H))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def _stage_windows(
 
 
 def _resolve_method(method, stages: Sequence[Stage], ntraj):
+    auto = isinstance(method, str) and method == "auto"
     if isinstance(method, str):
         if method == "auto":
             models = [s.model for s in stages]
@@ -101,6 +102,11 @@ def _resolve_method(method, stages: Sequence[Stage], ntraj):
             f"method must be a name or Exact/SegmentAveraged/Sampled, got {type(method).__name__}"
         )
     if ntraj is not None:
+        if auto and not isinstance(method, Sampled):
+            # method="auto" chose a deterministic method: ntraj does not apply. Ignored
+            # (and recorded in Result.params["ignored"]) so that swapping a coloured
+            # process for a white one does not break a script.
+            return method
         if not isinstance(method, Sampled):
             raise ValueError(f"ntraj applies to method='sampled' only (method is {method.name!r})")
         if ntraj != method.ntraj:
@@ -160,16 +166,23 @@ def evolve(
         The dynamics; stages are run back to back from ``tlist[0]``.
     tlist : array_like
         Strictly increasing output times.
-    e_ops : sequence of str or mapping, optional
-        Observables (see :mod:`dynamics.observables`). Default: negativity, overlap with
-        Phi+ or GHZ fidelity, marginal distances (when thermal states are known), purity.
+    e_ops : sequence or mapping, optional
+        Observables (see :mod:`dynamics.observables`), as in :func:`qutip.mesolve`: a list
+        of Qobj (``Tr(O rho)``; complex for non-Hermitian ``O``), callables ``f(t, state)``
+        or ``f(rho)``, and builtin names, or a dict ``name -> spec``. Results are keyed by
+        name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
+        ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
+        marginal distances (when thermal states are known), purity.
     method : {"auto", "exact", "segment", "sampled"} or Exact / SegmentAveraged / Sampled
         ``auto`` picks ``exact`` when every process is white, ``segment`` when the others
         are i.i.d. pulses, else ``sampled``.
     seed : int or SeedSequence, optional
         Root seed of the sampled method; realization ``m`` uses :func:`realization_seed`.
     ntraj : int, optional
-        Shortcut for ``Sampled(ntraj=...)``.
+        Shortcut for ``Sampled(ntraj=...)``. With ``method="auto"`` choosing a
+        deterministic method (every process white or i.i.d. pulses) it does not apply and
+        is ignored, recorded as ``result.params["ignored"]``; with an explicit
+        ``"exact"``/``"segment"`` it is an error.
     taus, hamiltonians : sequence of Qobj, optional
         Per-party thermal states and Hamiltonians; default from the protocol.
     store_states : bool
@@ -267,7 +280,9 @@ def _evolve(
 
         def flush():
             if idx:
-                vals = obs.evaluate_batch(buf[: len(idx)], [stage_of(tlist[i]) for i in idx])
+                vals = obs.evaluate_batch(
+                    buf[: len(idx)], [stage_of(tlist[i]) for i in idx], tlist[idx]
+                )
                 for k, v in vals.items():
                     v = np.array(v, copy=True)  # never a view into the reused block
                     for j, i in enumerate(idx):
@@ -293,6 +308,11 @@ def _evolve(
 
     params = {
         "method": {"name": method.name, **{k: v for k, v in asdict(method).items()}},
+        **(
+            {}
+            if ntraj is None or isinstance(method, Sampled)
+            else {"ignored": {"ntraj": int(ntraj), "reason": f"method {method.name!r} is exact"}}
+        ),
         "stages": [{"duration": s.duration, "model": s.model.describe()} for s in stages],
         "dims": list(dims),
     }

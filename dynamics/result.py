@@ -37,6 +37,19 @@ def _json_default(obj):
     raise TypeError(f"Result.params must be JSON-able; cannot encode {type(obj).__name__}: {obj!r}")
 
 
+class _Expect(dict):
+    """A dict keyed by observable name that also accepts a position, ``expect[0]``, as
+    qutip's ``result.expect[i]`` (the order of ``e_ops``)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            keys = list(self)
+            if not -len(keys) <= key < len(keys):
+                raise KeyError(f"no observable at position {key} (there are {len(keys)})")
+            key = keys[key]
+        return super().__getitem__(key)
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     r"""Time series returned by :func:`dynamics.evolve` (every method).
@@ -47,7 +60,8 @@ class Result:
         Strictly increasing output times.
     expect : dict[str, ndarray]
         Observable name -> values, shape ``(T,)`` or ``(T, k)`` (e.g. ``"negativity"``
-        ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``).
+        ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``). Also indexed by position,
+        ``expect[0]``, in the order of ``e_ops`` (as qutip's ``result.expect[i]``).
     stderr : dict[str, ndarray]
         Standard errors of the sampled method, keys a subset of ``expect`` with the same
         shapes; empty for exact methods.
@@ -138,8 +152,8 @@ class Result:
         ):
             raise ValueError(f"ntraj must be an integer >= 1 or None, got {self.ntraj!r}")
         object.__setattr__(self, "times", times)
-        object.__setattr__(self, "expect", expect)
-        object.__setattr__(self, "stderr", stderr)
+        object.__setattr__(self, "expect", _Expect(expect))
+        object.__setattr__(self, "stderr", _Expect(stderr))
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "units", {str(k): str(v) for k, v in dict(self.units).items()})
         object.__setattr__(self, "params", dict(self.params))

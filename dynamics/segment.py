@@ -15,7 +15,7 @@ import numpy as np
 from ._expm import expm_batched
 from .exact import _key, _run_exact
 from .model import Model
-from .superop import Generator, ProductTerm, apply_local, hamiltonian_superop
+from .superop import Generator, ProductTerm, _hamiltonian_superop, apply_local
 
 __all__ = ["SegmentAveraged"]
 
@@ -108,7 +108,7 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         for i, (src, (vals, w)) in enumerate(zip(members, node_sets)):
             weights = weights * np.asarray(w)[idx[i]]
             for a in src.actions:
-                adds[a.party] += hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
+                adds[a.party] += _hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
         if local:
             gens = [base_local[p] + adds[p] for p in parties]
         else:

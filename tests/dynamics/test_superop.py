@@ -6,11 +6,11 @@ import pytest
 from dynamics.superop import (
     Generator,
     ProductTerm,
+    _dissipator,
+    _hamiltonian_superop,
     apply_consecutive,
     apply_local,
-    dissipator,
     from_paired,
-    hamiltonian_superop,
     to_paired,
 )
 
@@ -43,11 +43,11 @@ def test_hamiltonian_superop_is_the_commutator_and_batches():
     for d in (2, 3, 5):
         Hs = np.stack([_rand_op(rng, d) for _ in range(4)])
         X = _rand_op(rng, d)
-        batched = hamiltonian_superop(Hs)
+        batched = _hamiltonian_superop(Hs)
         assert batched.shape == (4, d * d, d * d)
         for H, S in zip(Hs, batched):
             np.testing.assert_allclose(_superop_action(S, X), -1j * (H @ X - X @ H), atol=1e-12)
-            np.testing.assert_allclose(hamiltonian_superop(H), S, atol=0)
+            np.testing.assert_allclose(_hamiltonian_superop(H), S, atol=0)
 
 
 def test_dissipator_action():
@@ -55,7 +55,7 @@ def test_dissipator_action():
     L, X = _rand_op(rng, 3), _rand_op(rng, 3)
     LdL = L.conj().T @ L
     want = L @ X @ L.conj().T - 0.5 * (LdL @ X + X @ LdL)
-    np.testing.assert_allclose(_superop_action(dissipator(L), X), want, atol=1e-12)
+    np.testing.assert_allclose(_superop_action(_dissipator(L), X), want, atol=1e-12)
 
 
 # five qubits: party k has B = 4^(4-k) trailing entries, covering every branch of the
