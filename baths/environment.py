@@ -84,6 +84,8 @@ class _Local:
     superop: np.ndarray = field(repr=False)
     tau: np.ndarray | None = field(default=None, repr=False)
     H: np.ndarray | None = field(default=None, repr=False)
+    #: t -> engine-layout matrix added at time t (time-dependent QuTiP terms)
+    timedep: object = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"{self.name} (party {self.party})"
@@ -364,7 +366,7 @@ class Environment:
                         f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, "
                         f"party {t.party} has {self.dims[t.party]}"
                     )
-                local.append(LocalTerm(t.name, t.party, superop=t.superop))
+                local.append(LocalTerm(t.name, t.party, superop=t.superop, timedep=t.timedep))
                 if t.tau is not None:
                     taus[t.party] = t.tau
                 if t.H is not None:

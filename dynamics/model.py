@@ -62,6 +62,12 @@ def _engine_superop(generator, superop, d, what: str) -> np.ndarray:
     return as_engine_superop(generator, d, what=what)
 
 
+_TIMEDEP_EXACT_ONLY = (
+    "time-dependent local terms (lindblad with a QobjEvo or [H0, [H1, f]]) are integrated "
+    "by method='exact' only: use white processes (Brownian noise, Poisson clocks)"
+)
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class LocalTerm:
     r"""A deterministic local Lindblad generator on ``party``.
@@ -80,10 +86,14 @@ class LocalTerm:
     Attributes
     ----------
     generator : Qobj
-        The generator in qutip's convention.
+        The generator in qutip's convention (its time-independent part when ``timedep``).
     superop : ndarray
         Internal: the same generator in the engine's row-stacked layout
         (:mod:`dynamics.superop`); the ``superop=`` keyword is for the engine only.
+    timedep : callable or None
+        Internal: ``t -> engine-layout matrix`` added to ``superop`` at time ``t`` (time
+        measured on ``tlist``), set by :func:`baths.lindblad` for QuTiP time-dependent
+        Hamiltonians; only :class:`~dynamics.exact.Exact` integrates it.
 
     Examples
     --------
@@ -96,12 +106,16 @@ class LocalTerm:
     name: str
     party: int
     superop: np.ndarray = field(repr=False)
+    timedep: object = field(default=None, repr=False)
 
-    def __init__(self, name: str, party: int, generator=None, *, superop=None):
+    def __init__(self, name: str, party: int, generator=None, *, superop=None, timedep=None):
         object.__setattr__(self, "name", str(name))
         object.__setattr__(self, "party", int(party))
         S = _engine_superop(generator, superop, None, f"local term {name!r}")
         object.__setattr__(self, "superop", S)
+        if timedep is not None and not callable(timedep):
+            raise TypeError(f"local term {name!r}: timedep must be callable t -> matrix")
+        object.__setattr__(self, "timedep", timedep)
 
     @property
     def generator(self):
@@ -330,6 +344,8 @@ class Model:
 
     def local_generators(self) -> list[np.ndarray]:
         """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party."""
+        if self.is_time_dependent:
+            raise TypeError(_TIMEDEP_EXACT_ONLY)
         out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
         for t in self.local:
             out[t.party] = out[t.party] + t.superop
@@ -338,6 +354,15 @@ class Model:
     @property
     def is_white(self) -> bool:
         return all(s.process.white for s in self.sources)
+
+    @property
+    def is_time_dependent(self) -> bool:
+        """True when a local term has a deterministic time dependence (``timedep``)."""
+        return any(t.timedep is not None for t in self.local)
+
+    def time_dependent_parts(self) -> list[tuple[int, object]]:
+        """``(party, t -> engine matrix)`` of every time-dependent local term."""
+        return [(t.party, t.timedep) for t in self.local if t.timedep is not None]
 
     def averaged_generator(self) -> Generator:
         """Exact Lindbladian of the averaged dynamics (all processes must be white)."""

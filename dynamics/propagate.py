@@ -26,7 +26,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from .exact import Exact, _run_exact
-from .model import Model, Stage, stages_of
+from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
 from .result import Result
 from .sampled import Sampled, _sampled_driver, realization_seed
@@ -78,6 +78,13 @@ def _stage_windows(
 
 
 def _resolve_method(method, stages: Sequence[Stage], ntraj):
+    method = _pick_method(method, stages, ntraj)
+    if not isinstance(method, Exact) and any(s.model.is_time_dependent for s in stages):
+        raise ValueError(_TIMEDEP_EXACT_ONLY + f" (method is {method.name!r})")
+    return method
+
+
+def _pick_method(method, stages: Sequence[Stage], ntraj):
     auto = isinstance(method, str) and method == "auto"
     if isinstance(method, str):
         if method == "auto":
@@ -299,7 +306,7 @@ def _evolve(
 
         record(0, x0)
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record)
+            _run_exact(x0, windows, tlist, record, method.atol)
         else:
             _run_segment(x0, windows, tlist, record, method)
         flush()

@@ -199,3 +199,80 @@ def test_reset_and_kick_of_the_wrong_dimension_are_refused_when_built():
         Kick(clk, 0, qutip.destroy(2))
     with pytest.raises(ValueError, match="trace 1"):
         Reset(clk, 0, qutip.qeye(2))
+
+
+# --------------------------------------------------------------------------- time-dependent
+H0, H1 = 0.5 * qutip.sigmaz(), 0.8 * qutip.sigmax()
+
+
+def _drive(t):
+    return np.cos(2.0 * t)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "function",
+        "array",
+        "QobjEvo",
+        # qutip warns that it evaluates string coefficients with eval when cython is absent
+        pytest.param("string", marks=pytest.mark.filterwarnings("ignore:`cython`:UserWarning")),
+    ],
+)
+def test_time_dependent_hamiltonian_matches_mesolve(form):
+    """H(t) = H0 + cos(2t) H1 in each of QuTiP's formats. Error control: Exact(atol=1e-10)
+    per output interval, 30 intervals; mesolve at 1e-12; the bound asserted is 1e-7."""
+    _, c_ops, psi0 = _model()
+    t = np.linspace(0, 3, 31)
+    tl = np.linspace(0, 3, 301)
+    H, kw, t_ref = {
+        "function": ([H0, [H1, _drive]], {}, t),
+        "array": ([H0, [H1, _drive(tl)]], {"tlist": tl}, tl),
+        "QobjEvo": (qutip.QobjEvo([H0, [H1, _drive]]), {}, t),
+        "string": ([H0, [H1, "cos(w * t)"]], {"args": {"w": 2.0}}, t),
+    }[form]
+    opts = {"atol": 1e-12, "rtol": 1e-12}
+    ref = qutip.mesolve(H, psi0, t_ref, c_ops, e_ops=PAULIS, args=kw.get("args"), options=opts)
+    ref = np.array(ref.expect)[:, :: len(t_ref) // (len(t) - 1)]
+    got = evolve(psi0, Environment((2,), [lindblad(0, H, c_ops, **kw)]), t, e_ops=PAULIS)
+    for i in range(3):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_time_dependent_term_with_a_shared_drive_matches_mesolve():
+    """A coupling white process (shared twirl drive, averaged to jump operators
+    sqrt(kappa)(G_k (x) I - I (x) G_k^*)) plus a time-dependent H on party A: the dense
+    Magnus path, against mesolve on the joint space."""
+    from baths import gellmann_basis, twirl_drive
+
+    _, c_ops, psi0 = _model()
+    kappa, eye = 0.7, qutip.qeye(2)
+    rho0 = qutip.ket2dm(qutip.tensor(psi0, psi0))
+    jumps = [
+        np.sqrt(kappa)
+        * (qutip.tensor(qutip.Qobj(g), eye) - qutip.tensor(eye, qutip.Qobj(g.conj())))
+        for g in gellmann_basis(2)
+    ]
+    cj = jumps + [qutip.tensor(c, eye) for c in c_ops]
+    Hj = [qutip.tensor(H0, eye), [qutip.tensor(H1, eye), _drive]]
+    e_ops = [qutip.tensor(a, b) for a in PAULIS for b in PAULIS]
+    t = np.linspace(0, 2, 11)
+    ref = _mesolve(Hj, rho0, t, cj, e_ops)
+    env = Environment((2, 2), [lindblad(0, [H0, [H1, _drive]], c_ops)] + twirl_drive(kappa))
+    got = evolve(rho0, env, t, e_ops=e_ops)
+    for i in range(9):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_time_dependent_terms_need_the_exact_method():
+    from baths import Drive, GaussianPulses
+
+    term = lindblad(0, [H0, [H1, _drive]])
+    pulses = GaussianPulses(segment=0.1, variance=1.0, channels=1, name="p")
+    env = Environment((2,), [term, Drive(pulses, 0, [qutip.sigmaz()])])
+    with pytest.raises(ValueError, match="method='exact' only"):
+        evolve(qutip.basis(2, 0), env, [0.0, 1.0])
+    with pytest.raises(ValueError, match="atol must lie in"):
+        from dynamics import Exact
+
+        Exact(atol=0.0)
