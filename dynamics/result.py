@@ -261,10 +261,27 @@ class Result:
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     @classmethod
-    def from_xarray(cls, ds: xr.Dataset) -> Result:
-        """Inverse of :meth:`to_xarray` (``states`` is None)."""
+    def from_xarray(cls, ds: xr.Dataset, *, sel: dict | None = None) -> Result:
+        """Inverse of :meth:`to_xarray` (``states`` is None); also reads study data.
+
+        A dataset written by a study (``data.nc`` of ``eplt run``) is read as well: every
+        data variable with a ``time`` dimension becomes an ``expect`` entry, ``(T,)``, or
+        ``(T, k)`` when it has one more dimension (whose coordinate values become the
+        labels, e.g. the scenarios). ``sel`` (a mapping for :meth:`xarray.Dataset.sel`)
+        picks one value of further dimensions first, e.g. ``sel={"scenario": "gad"}``.
+        Variables without a time axis (grids, closed forms) are not time series: their
+        names are listed in ``params["other_variables"]`` (read them with xarray). The
+        study's attributes go into ``params``.
+        """
+        if sel:
+            try:
+                ds = ds.sel(sel)
+            except (KeyError, ValueError) as err:
+                raise ValueError(f"sel={sel!r} does not match the dataset ({err})") from None
         if "time" not in ds.coords:
-            raise ValueError("dataset has no 'time' coordinate; not written by Result.to_xarray")
+            raise ValueError("dataset has no 'time' coordinate; not a Result or study time series")
+        if ds.attrs.get("format") != _FORMAT:
+            return cls._from_study(ds)
         expect, stderr, labels, units = {}, {}, {}, {}
         if "units" in ds["time"].attrs:
             units["time"] = str(ds["time"].attrs["units"])
@@ -291,6 +308,44 @@ class Result:
             params=json.loads(ds.attrs.get("params", "{}")),
             seed=None if seed is None else int(seed),
             ntraj=None if ntraj is None else int(ntraj),
+            labels=labels,
+            units=units,
+        )
+
+    @classmethod
+    def _from_study(cls, ds: xr.Dataset) -> Result:
+        expect, stderr, labels, units, other = {}, {}, {}, {}, []
+        if "units" in ds["time"].attrs:
+            units["time"] = str(ds["time"].attrs["units"])
+        for name, var in ds.data_vars.items():
+            name = str(name)
+            if "time" not in var.dims:
+                other.append(name)
+                continue
+            extra = [d for d in var.dims if d != "time"]
+            if len(extra) > 1:
+                choices = {d: [_plain(v) for v in ds[d].values] for d in extra if d in ds.coords}
+                raise ValueError(
+                    f"data variable {name!r} has dimensions {tuple(var.dims)}; select all but "
+                    f"one besides time with sel=..., e.g. sel={{{extra[0]!r}: ...}} "
+                    f"(values: {choices})"
+                )
+            v = var.transpose("time", *extra)
+            target = stderr if str(var.attrs.get("stderr_of", "")) else expect
+            key = str(var.attrs.get("stderr_of", name))
+            target[key] = np.asarray(v.values)
+            if extra and extra[0] in ds.coords and target is expect:
+                labels[key] = [str(_plain(x)) for x in ds[extra[0]].values]
+            if "units" in var.attrs and target is expect:
+                units[key] = str(var.attrs["units"])
+        params = {str(k): _maybe_json(v) for k, v in ds.attrs.items()}
+        params["other_variables"] = other
+        return cls(
+            times=np.asarray(ds["time"].values, dtype=float),
+            expect=expect,
+            stderr={k: v for k, v in stderr.items() if k in expect},
+            method=str(ds.attrs.get("method", "")),
+            params=params,
             labels=labels,
             units=units,
         )
@@ -331,10 +386,35 @@ class Result:
         return path
 
     @classmethod
-    def load(cls, path) -> Result:
-        """Read a result written by :meth:`save` (``states`` is None)."""
+    def load(cls, path, *, sel: dict | None = None) -> Result:
+        """Read a result written by :meth:`save`, or the time series of a study's
+        ``data.nc`` (see :meth:`from_xarray`; ``sel`` picks e.g. one scenario).
+        ``states`` is None.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> r = Result(times=np.arange(3.0), expect={"purity": np.ones(3)}, method="exact")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     Result.load(r.save(os.path.join(d, "r.nc"))).expect[0].tolist()
+        [1.0, 1.0, 1.0]
+        """
         with xr.open_dataset(path, engine="scipy") as ds:
-            return cls.from_xarray(ds.load())
+            return cls.from_xarray(ds.load(), sel=sel)
+
+
+def _plain(x):
+    """A numpy scalar as a plain Python value (for messages and labels)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _maybe_json(v):
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return _plain(v)
 
 
 def _fmt(value, err) -> str:
