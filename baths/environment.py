@@ -40,6 +40,7 @@ from dynamics.superop import (
     _dissipator,
     _hamiltonian_superop,
     _replacement_superop,
+    _to_qutip_super,
     _unitary_superop,
 )
 
@@ -77,7 +78,11 @@ def _rate(x, name="rate") -> float:
 
 @dataclass(frozen=True, eq=False)
 class _Local:
-    """A deterministic local term with its reference thermal state (if any)."""
+    """A deterministic local term with its reference thermal state (if any).
+
+    ``generator`` is the term as a qutip superoperator (column stacking, its
+    time-independent part); ``superop`` is the engine's internal row-stacked matrix.
+    """
 
     name: str
     party: int
@@ -89,6 +94,12 @@ class _Local:
 
     def __repr__(self) -> str:
         return f"{self.name} (party {self.party})"
+
+    @property
+    def generator(self) -> qutip.Qobj:
+        """The term's generator in qutip's convention (``superrep='super'``)."""
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 def thermal_bath(
@@ -464,8 +475,16 @@ class Environment:
         return [Stage(math.inf, self._model)]
 
     def averaged_generator(self):
-        """Exact averaged generator (white processes only); see :meth:`Model.averaged_generator`."""
+        """Exact averaged generator (white processes only); see :meth:`Model.averaged_generator`.
+
+        A structured sum of local products in the engine's layout (never built as one
+        matrix); :meth:`liouvillian` gives it as a qutip superoperator."""
         return self._model.averaged_generator()
+
+    def liouvillian(self) -> qutip.Qobj:
+        """The averaged generator as a qutip superoperator (column stacking, joint dims),
+        comparable with ``qutip.liouvillian``; dense, for small systems."""
+        return self._model.averaged_generator().to_qutip()
 
     def spectral_gap(self) -> float:
         return self._model.spectral_gap()

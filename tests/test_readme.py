@@ -31,5 +31,6 @@ def test_readme_api_example(capsys):
     want = 0.5 * np.exp(-0.1 * t) * np.exp(1j * t)  # H = sz/2, gamma = 0.2, a = |0><1|
     assert np.iscomplexobj(ns["out"].expect[0])
     np.testing.assert_allclose(ns["out"].expect[0][-1], want, atol=1e-12)
-    assert isinstance(ns["bath"].superop, np.ndarray) and isinstance(ns["plus"], qutip.Qobj)
+    want_L = qutip.liouvillian(0.5 * qutip.sigmaz(), [np.sqrt(0.2) * qutip.destroy(2)])
+    np.testing.assert_allclose(ns["bath"].generator.full(), want_L.full(), atol=1e-14)
     assert "negativity" in capsys.readouterr().out

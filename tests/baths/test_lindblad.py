@@ -87,6 +87,22 @@ def test_every_route_matches_mesolve(route):
         np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL, err_msg=f"Pauli {i}")
 
 
+def test_environment_liouvillian_is_qutips():
+    H, c_ops, _ = _model()
+    H1 = 0.4 * qutip.sigmay()
+    env = Environment((2, 2), [lindblad(0, H, c_ops), lindblad(1, H1)])
+    eye = qutip.qeye(2)
+    want = qutip.liouvillian(
+        qutip.tensor(H, eye) + qutip.tensor(eye, H1), [qutip.tensor(c, eye) for c in c_ops]
+    )
+    got = env.liouvillian()
+    assert got.superrep == "super" and got.dims == want.dims
+    np.testing.assert_allclose(got.full(), want.full(), atol=1e-12)
+    np.testing.assert_allclose(
+        env.terms[0].generator.full(), qutip.liouvillian(H, c_ops).full(), atol=1e-14
+    )
+
+
 def test_two_parties_with_correlations_match_mesolve():
     """lindblad on each party of two qubits vs mesolve on the joint space, including the
     two-point functions <sigma_y (x) sigma_x> (sign-sensitive on both parties)."""
