@@ -246,7 +246,15 @@ class Result:
                     if k in self.labels
                     else np.arange(v.shape[1]),
                 )
-            data_vars[k] = (dims, v, attrs)
+            if np.iscomplexobj(v):  # NetCDF3 has no complex type: a trailing (real, imag) axis
+                coords["complex"] = ("complex", np.array(["real", "imag"], dtype=object))
+                data_vars[k] = (
+                    (*dims, "complex"),
+                    np.stack([v.real, v.imag], axis=-1),
+                    {**attrs, "complex": 1},
+                )
+            else:
+                data_vars[k] = (dims, v, attrs)
             if k in self.stderr:
                 data_vars[f"{k}_stderr"] = (dims, self.stderr[k], {**attrs, "stderr_of": k})
         attrs = {
@@ -290,6 +298,9 @@ class Result:
             if "stderr_of" in var.attrs:
                 stderr[str(var.attrs["stderr_of"])] = np.asarray(var.values)
                 continue
+            if var.attrs.get("complex") == 1 and var.dims[-1] == "complex":
+                var = var.sel(complex="real") + 1j * var.sel(complex="imag")
+                var.attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex"}
             expect[name] = np.asarray(var.values)
             if "units" in var.attrs:
                 units[name] = str(var.attrs["units"])
@@ -356,7 +367,8 @@ class Result:
         The file is written to a temporary file in the same directory and moved into
         place with :func:`os.replace`, so ``path`` never holds a partial file. States are
         not saved. ``seed`` and ``ntraj`` are stored as decimal strings (NetCDF3 has no
-        64-bit integers). Complex observables are refused (NetCDF3 has no complex type).
+        64-bit integers). Complex observables (NetCDF3 has no complex type) are stored
+        with a trailing ``complex`` axis (``real``, ``imag``) and read back as complex.
 
         Raises
         ------
@@ -366,9 +378,9 @@ class Result:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        for k, v in self.expect.items():
-            if np.iscomplexobj(v) or np.iscomplexobj(self.stderr.get(k, 0.0)):
-                raise TypeError(f"observable {k!r} is complex; NetCDF3 cannot store complex arrays")
+        for k in self.stderr:
+            if np.iscomplexobj(self.stderr[k]):
+                raise TypeError(f"stderr of {k!r} is complex; standard errors are real")
         ds = self.to_xarray()
         for key in ("seed", "ntraj"):
             if key in ds.attrs:

@@ -202,11 +202,24 @@ def test_unserialisable_params_raise(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_complex_observable_refused_on_save(tmp_path):
-    r = Result(times=[0.0, 1.0], expect={"c": np.array([1j, 2.0])})
-    with pytest.raises(TypeError, match="complex"):
-        r.save(tmp_path / "c.nc")
-    assert list(tmp_path.iterdir()) == []
+def test_complex_observables_round_trip(tmp_path):
+    """<a> is complex: saved with a (real, imag) axis (NetCDF3 has no complex type) and
+    read back exactly, for (T,) and labelled (T, k) entries."""
+    c2 = np.array([[1j, 2.0], [0.5 - 1j, -3j]])
+    r = Result(
+        times=[0.0, 1.0],
+        expect={"c": np.array([1j, 2.0]), "c2": c2, "x": np.array([1.0, 2.0])},
+        labels={"c2": ["A", "B"]},
+        units={"c": "1"},
+    )
+    back = Result.load(r.save(tmp_path / "c.nc"))
+    assert np.iscomplexobj(back.expect["c"]) and not np.iscomplexobj(back.expect["x"])
+    np.testing.assert_array_equal(back.expect["c"], r.expect["c"])
+    np.testing.assert_array_equal(back.expect["c2"], c2)
+    assert back.labels == {"c2": ["A", "B"]} and back.units == {"c": "1"}
+    bad = Result(times=[0.0, 1.0], expect={"c": np.ones(2)}, stderr={"c": np.ones(2) * 1j})
+    with pytest.raises(TypeError, match="standard errors are real"):
+        bad.save(tmp_path / "bad.nc")
 
 
 def test_reads_a_study_dataset_and_asks_for_a_selection(tmp_path):
