@@ -343,7 +343,8 @@ class Model:
         return [Stage(math.inf, self)]
 
     def local_generators(self) -> list[np.ndarray]:
-        """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party."""
+        """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party
+        (internal: the engine's row-stacked layout, see :mod:`dynamics.superop`)."""
         if self.is_time_dependent:
             raise TypeError(_TIMEDEP_EXACT_ONLY)
         out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
@@ -365,7 +366,9 @@ class Model:
         return [(t.party, t.timedep) for t in self.local if t.timedep is not None]
 
     def averaged_generator(self) -> Generator:
-        """Exact Lindbladian of the averaged dynamics (all processes must be white)."""
+        """Exact Lindbladian of the averaged dynamics (all processes must be white), as a
+        :class:`~dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
+        Time-dependent local terms contribute their time-independent part only."""
         g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.superop}) for t in self.local))
         for s in self.sources:
             if not s.process.white:
@@ -380,7 +383,8 @@ class Model:
         """``(label, party, L)`` for every bath acting on one party: the deterministic local
         terms, and for each white process its *marginal* averaged generator on each party
         it acts on (identical for shared and independent copies; labelled
-        ``process[party]``). Used for heat currents."""
+        ``process[party]``). Used for heat currents. Internal: ``L`` is in the engine's
+        row-stacked layout (:mod:`dynamics.superop`)."""
         out = [(t.name, t.party, t.superop) for t in self.local]
         for s in self.sources:
             if not s.process.white:
