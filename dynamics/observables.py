@@ -299,6 +299,11 @@ class ObservableSet:
             return _operator_spec(spec, dims)
         if callable(spec):
             k = _arity(spec)
+            if k is None:
+                raise TypeError(
+                    f"cannot read the signature of {getattr(spec, '__name__', spec)!r}; "
+                    "wrap it as lambda rho: ... or lambda t, state: ..."
+                )
             if k not in (1, 2):
                 raise TypeError(
                     "a callable in e_ops must take (rho) or, as in qutip 5, (t, state); "

@@ -310,6 +310,9 @@ def _evolve(
         else:
             _run_segment(x0, windows, tlist, record, method)
         flush()
+        missing = [i for i, v in enumerate(next(iter(expect.values()), [])) if v is None]
+        if missing:  # never hand out None in place of a value
+            raise RuntimeError(f"internal error: no state recorded at tlist[{missing[0]}]")
         expect = {k: np.stack(v) for k, v in expect.items()}
         stderr = {}
 
