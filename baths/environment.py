@@ -281,8 +281,8 @@ class Kick:
 
 
 def _describe_term(t) -> str:
-    if isinstance(t, _Local):
-        return repr(t)
+    if isinstance(t, (_Local, LocalTerm)):
+        return f"{t.name} (party {t.party})"
     proc = getattr(t.process, "name", type(t.process).__name__)
     extra = " conjugate" if getattr(t, "conjugate", False) else ""
     return f"{type(t).__name__}({type(t.process).__name__} {proc!r} on party {t.party}{extra})"
@@ -300,7 +300,8 @@ class Environment:
     dims : sequence of int
         Local dimensions.
     terms : sequence
-        Local terms (:func:`thermal_bath`, :func:`thermal_reset`, :func:`hamiltonian`) and
+        Local terms (:func:`thermal_bath`, :func:`thermal_reset`, :func:`hamiltonian`,
+        :func:`baths.lindblad` for QuTiP ``H``/``c_ops``/Liouvillians) and
         random terms (:class:`Drive`, :class:`Reset`, :class:`Kick`). Random terms that
         reference the same process (by ``process.name``) on several parties are
         correlated according to ``correlation``.
@@ -367,7 +368,7 @@ class Environment:
         taus = [None] * n
         hams = [None] * n
         for t in self.terms:
-            if isinstance(t, _Local):
+            if isinstance(t, (_Local, LocalTerm)):
                 if t.party >= n:
                     raise ValueError(
                         f"term {t.name!r} acts on party {t.party}, but there are only parties 0..{n - 1}"
@@ -378,9 +379,9 @@ class Environment:
                         f"party {t.party} has {self.dims[t.party]}"
                     )
                 local.append(LocalTerm(t.name, t.party, superop=t.superop, timedep=t.timedep))
-                if t.tau is not None:
+                if getattr(t, "tau", None) is not None:
                     taus[t.party] = t.tau
-                if t.H is not None:
+                if getattr(t, "H", None) is not None:
                     hams[t.party] = t.H
             elif isinstance(t, (Drive, Reset, Kick)):
                 if t.party >= n:

@@ -62,6 +62,7 @@ def test_raw_arrays_are_refused_as_superoperators():
         "lindblad(H, superop c_ops)",
         "hamiltonian + lindblad(c_ops)",
         "LocalTerm(liouvillian)",
+        "Environment(LocalTerm)",
     ],
 )
 def test_every_route_matches_mesolve(route):
@@ -71,6 +72,8 @@ def test_every_route_matches_mesolve(route):
     L = qutip.liouvillian(H, c_ops)
     if route == "LocalTerm(liouvillian)":
         protocol = Model((2,), local=(LocalTerm("q", 0, L),))
+    elif route == "Environment(LocalTerm)":
+        protocol = Environment((2,), [LocalTerm("q", 0, L)])
     else:
         terms = {
             "lindblad(H, c_ops)": [lindblad(0, H, c_ops)],
