@@ -212,6 +212,16 @@ def evolve(
     >>> res = evolve(phi_plus(), Model((2, 2)), [0.0, 1.0], e_ops=["negativity"])
     >>> round(float(res.expect["negativity"][-1]), 12)
     0.5
+
+    A QuTiP model, with QuTiP's e_ops (results by position; complex for non-Hermitian):
+
+    >>> import qutip
+    >>> from baths import Environment, lindblad
+    >>> env = Environment((2,), [lindblad(0, 0.5 * qutip.sigmaz(), [0.3 * qutip.destroy(2)])])
+    >>> plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
+    >>> res = evolve(plus, env, [0.0, 1.0], e_ops=[qutip.sigmax(), qutip.destroy(2)])
+    >>> res.expect[1].dtype, list(res.expect)
+    (dtype('complex128'), ['e0', 'e1'])
     """
     limit = nullcontext() if BLAS_THREADS is None else _blas_controller().limit(limits=BLAS_THREADS)
     with limit:
