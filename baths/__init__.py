@@ -1,7 +1,12 @@
 """Physical bath models built on :mod:`dynamics`: thermal states, thermal and reset baths,
 classical noise processes, and their composition into correlated or independent
-environments and staged protocols."""
+environments and staged protocols.
 
+Bring a QuTiP model: :func:`lindblad` reads ``H`` and ``c_ops`` (or a Liouvillian) as
+:func:`qutip.mesolve` does. Ready-made drives and protocols: :func:`twirl_drive`,
+:func:`zero_sum_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`."""
+
+from .drives import zero_sum_phase_drive
 from .environment import (
     Drive,
     Environment,
@@ -12,6 +17,7 @@ from .environment import (
     thermal_bath,
     thermal_reset,
 )
+from .lindblad import lindblad
 from .processes import (
     BrownianNoise,
     FixedSignal,
@@ -49,10 +55,12 @@ __all__ = [
     "eplt_protocol",
     "gellmann_basis",
     "hamiltonian",
+    "lindblad",
     "nbar_from_beta",
     "qubit_hamiltonian",
     "thermal_bath",
     "thermal_reset",
     "thermal_state",
     "twirl_drive",
+    "zero_sum_phase_drive",
 ]

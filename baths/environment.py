@@ -9,6 +9,8 @@ Terms (one party each):
   ``n_ij = 1/(exp(beta (E_j - E_i)) - 1)``. Alternatively give the *relaxation rate*
   ``r`` (``= G (2 nbar + 1)`` for a qubit): rates ``r p_i/(p_i + p_j)`` down and
   ``r p_j/(p_i + p_j)`` up, well defined at ``beta = 0``. Stationary state: ``tau``.
+  Dissipator only (no ``-i[H, .]``) unless ``include_hamiltonian=True``.
+* :func:`baths.lindblad` — any local ``H``, ``c_ops`` (or Liouvillian) as qutip reads them.
 * :func:`thermal_reset` — ``r (tau Tr s - s)``.
 * :func:`hamiltonian` — a deterministic local Hamiltonian.
 * :class:`Drive` — a signal process acting as ``H = sum_k xi_k G_k`` on one party
@@ -34,7 +36,13 @@ import numpy as np
 import qutip
 
 from dynamics.model import HamiltonianAction, JumpAction, LocalTerm, Model, Source, Stage
-from dynamics.superop import dissipator, hamiltonian_superop, replacement_superop, unitary_superop
+from dynamics.superop import (
+    _dissipator,
+    _hamiltonian_superop,
+    _replacement_superop,
+    _to_qutip_super,
+    _unitary_superop,
+)
 
 from .processes import BrownianNoise, GaussianPulses, OrnsteinUhlenbeck, PoissonClock
 from .thermal import _check_beta, _energies, beta_from_nbar, thermal_state
@@ -70,15 +78,30 @@ def _rate(x, name="rate") -> float:
 
 @dataclass(frozen=True, eq=False)
 class _Local:
-    """A deterministic local term with its reference thermal state (if any)."""
+    """A deterministic local term with its reference thermal state (if any).
+
+    ``generator`` is the term as a qutip superoperator (column stacking, its
+    time-independent part); ``superop`` is the engine's internal row-stacked matrix.
+    """
 
     name: str
     party: int
-    superop: np.ndarray
-    tau: np.ndarray | None = None
-    H: np.ndarray | None = None
+    superop: np.ndarray = field(repr=False)
+    tau: np.ndarray | None = field(default=None, repr=False)
+    H: np.ndarray | None = field(default=None, repr=False)
     kind: str = "other"
     beta: float | None = None
+    #: t -> engine-layout matrix added at time t (time-dependent QuTiP terms)
+    timedep: object = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"{self.name} (party {self.party})"
+
+    @property
+    def generator(self) -> qutip.Qobj:
+        """The term's generator in qutip's convention (``superrep='super'``)."""
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 def thermal_bath(
@@ -90,14 +113,24 @@ def thermal_bath(
     relaxation_rate: float | None = None,
     nbar: float | None = None,
     T: float | None = None,
+    include_hamiltonian: bool = False,
     name: str | None = None,
 ) -> _Local:
     r"""Thermal (Davies) bath on ``party`` with stationary state ``tau = e^{-beta H}/Z``.
 
+    The term is the **dissipator only**, ``sum_k D[C_k]``: ``H`` sets the jump operators,
+    the rates and ``tau``, but ``-i[H, .]`` is not added (``tau`` and the populations do
+    not need it; coherences then do not rotate). Pass ``include_hamiltonian=True`` for
+    the full ``-i[H, .] + sum_k D[C_k]``, the generator ``qutip.mesolve(H, rho0, t, c_ops)``
+    integrates.
+
     Give the temperature as exactly one of ``beta``, ``T`` or (qubits) ``nbar``, and the
     coupling as exactly one of ``rate`` (``G``, spontaneous emission rate) or
-    ``relaxation_rate`` (``r``, the rate at which populations relax; ``G (2 nbar + 1)``
-    for a qubit).
+    ``relaxation_rate`` (``r``): each pair of levels ``i < j`` exchanges population at
+    total rate ``r`` (down ``r p_i/(p_i + p_j)``, up ``r p_j/(p_i + p_j)``). For a qubit
+    ``r = G (2 nbar + 1)`` is the rate at which the populations relax,
+    ``p_1(t) - p_1(tau) ~ exp(-r t)``; for a qudit (d > 2) the populations relax with the
+    eigenvalues of that rate matrix, which are not all ``r``.
 
     Examples
     --------
@@ -152,7 +185,9 @@ def thermal_bath(
                 c_ops.append(math.sqrt(g_down) * down)
             if g_up > 0:
                 c_ops.append(math.sqrt(g_up) * down.conj().T)
-    S = sum((dissipator(c) for c in c_ops), np.zeros((d * d, d * d), dtype=complex))
+    S = sum((_dissipator(c) for c in c_ops), np.zeros((d * d, d * d), dtype=complex))
+    if include_hamiltonian:
+        S = S + _hamiltonian_superop(_energy_op(E, V))
     return _Local(
         name or f"thermal[{party}]", party, S, tau=tau, H=_energy_op(E, V), kind="heat", beta=beta
     )
@@ -168,14 +203,14 @@ def thermal_reset(party: int, tau, rate: float, *, name: str | None = None) -> _
     tau_a = _arr(tau)
     r = _rate(rate)
     d = tau_a.shape[0]
-    S = r * (replacement_superop(tau_a) - np.eye(d * d))
+    S = r * (_replacement_superop(tau_a) - np.eye(d * d))
     return _Local(name or f"reset[{party}]", party, S, tau=tau_a, kind="reservoir")
 
 
 def hamiltonian(party: int, H, *, name: str | None = None) -> _Local:
     """Deterministic local Hamiltonian ``-i[H, .]`` on ``party`` (sets the party's energy operator)."""
     Ha = _arr(H)
-    return _Local(name or f"H[{party}]", _party(party), hamiltonian_superop(Ha), H=Ha, kind="work")
+    return _Local(name or f"H[{party}]", _party(party), _hamiltonian_superop(Ha), H=Ha, kind="work")
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,8 +247,20 @@ class Reset:
     party: int
     omega: object
 
+    def __post_init__(self):
+        _party(self.party)
+        w = _arr(self.omega)
+        if w.ndim != 2 or w.shape[0] != w.shape[1]:
+            raise ValueError(
+                f"reset on party {self.party}: omega must be a square density matrix, got shape {w.shape}"
+            )
+        if not np.allclose(w, w.conj().T, atol=1e-10) or abs(np.trace(w) - 1) > 1e-10:
+            raise ValueError(f"reset on party {self.party}: omega must be Hermitian with trace 1")
+
     def action(self, scale: float = 1.0) -> JumpAction:
-        return JumpAction(_party(self.party), replacement_superop(_arr(self.omega)), "reset")
+        return JumpAction(
+            _party(self.party), superop=_replacement_superop(_arr(self.omega)), label="reset"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,11 +271,25 @@ class Kick:
     party: int
     U: object
 
-    def action(self, scale: float = 1.0) -> JumpAction:
+    def __post_init__(self):
+        _party(self.party)
         U = _arr(self.U)
+        if U.ndim != 2 or U.shape[0] != U.shape[1]:
+            raise ValueError(f"kick on party {self.party}: U must be square, got shape {U.shape}")
         if not np.allclose(U @ U.conj().T, np.eye(U.shape[0]), atol=1e-10):
             raise ValueError(f"kick on party {self.party}: U is not unitary")
-        return JumpAction(_party(self.party), unitary_superop(U), "kick")
+
+    def action(self, scale: float = 1.0) -> JumpAction:
+        U = _arr(self.U)
+        return JumpAction(_party(self.party), superop=_unitary_superop(U), label="kick")
+
+
+def _describe_term(t) -> str:
+    if isinstance(t, (_Local, LocalTerm)):
+        return f"{t.name} (party {t.party})"
+    proc = getattr(t.process, "name", type(t.process).__name__)
+    extra = " conjugate" if getattr(t, "conjugate", False) else ""
+    return f"{type(t).__name__}({type(t.process).__name__} {proc!r} on party {t.party}{extra})"
 
 
 _MIXABLE = (BrownianNoise, GaussianPulses, OrnsteinUhlenbeck)
@@ -243,7 +304,8 @@ class Environment:
     dims : sequence of int
         Local dimensions.
     terms : sequence
-        Local terms (:func:`thermal_bath`, :func:`thermal_reset`, :func:`hamiltonian`) and
+        Local terms (:func:`thermal_bath`, :func:`thermal_reset`, :func:`hamiltonian`,
+        :func:`baths.lindblad` for QuTiP ``H``/``c_ops``/Liouvillians) and
         random terms (:class:`Drive`, :class:`Reset`, :class:`Kick`). Random terms that
         reference the same process (by ``process.name``) on several parties are
         correlated according to ``correlation``.
@@ -281,6 +343,16 @@ class Environment:
                 raise ValueError(f"correlation of {n!r} must lie in [0, 1], got {c!r}")
         object.__setattr__(self, "_model", self._build(cmap))
 
+    def __repr__(self) -> str:
+        terms = ", ".join(_describe_term(t) for t in self.terms)
+        procs = sorted({t.process.name for t in self.terms if hasattr(t, "process")})
+        corr = self.correlation
+        corr = dict(corr) if isinstance(corr, Mapping) else corr
+        return (
+            f"Environment(dims={self.dims}, terms=[{terms}], processes={procs}, "
+            f"correlation={corr!r})"
+        )
+
     # ------------------------------------------------------------------ variants
     def correlated(self) -> Environment:
         """The same description with every process shared (correlation 1)."""
@@ -300,7 +372,7 @@ class Environment:
         taus = [None] * n
         hams = [None] * n
         for t in self.terms:
-            if isinstance(t, _Local):
+            if isinstance(t, (_Local, LocalTerm)):
                 if t.party >= n:
                     raise ValueError(
                         f"term {t.name!r} acts on party {t.party}, but there are only parties 0..{n - 1}"
@@ -310,16 +382,38 @@ class Environment:
                         f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, "
                         f"party {t.party} has {self.dims[t.party]}"
                     )
-                local.append(LocalTerm(t.name, t.party, t.superop, t.kind, t.beta))
-                if t.tau is not None:
+                local.append(
+                    LocalTerm(
+                        t.name,
+                        t.party,
+                        superop=t.superop,
+                        timedep=getattr(t, "timedep", None),
+                        kind=getattr(t, "kind", "other"),
+                        beta=getattr(t, "beta", None),
+                    )
+                )
+                if getattr(t, "tau", None) is not None:
                     taus[t.party] = t.tau
-                if t.H is not None:
+                if getattr(t, "H", None) is not None:
                     hams[t.party] = t.H
             elif isinstance(t, (Drive, Reset, Kick)):
                 if t.party >= n:
                     raise ValueError(
                         f"{type(t).__name__} on party {t.party}, but there are only parties 0..{n - 1}"
                     )
+                d = self.dims[t.party]
+                ops = {
+                    Reset: lambda t: [("omega", t.omega)],
+                    Kick: lambda t: [("U", t.U)],
+                    Drive: lambda t: [(f"generators[{i}]", g) for i, g in enumerate(t.generators)],
+                }[type(t)](t)
+                for what, op in ops:
+                    shape = np.shape(_arr(op))
+                    if shape != (d, d):
+                        raise ValueError(
+                            f"{type(t).__name__} on party {t.party}: {what} has shape {shape}, "
+                            f"party {t.party} has dimension {d}"
+                        )
                 kind = "signal" if isinstance(t, Drive) else "clock"
                 if getattr(t.process, "kind", None) != kind:
                     raise TypeError(
@@ -378,6 +472,7 @@ class Environment:
             self.dims,
             tuple(local),
             tuple(sources),
+            correlation={n: float(cmap.get(n, 1.0)) for n in by_proc},
             taus=given_taus
             if given_taus is not None
             else (tuple(taus) if all(t is not None for t in taus) else None),
@@ -394,8 +489,16 @@ class Environment:
         return [Stage(math.inf, self._model)]
 
     def averaged_generator(self):
-        """Exact averaged generator (white processes only); see :meth:`Model.averaged_generator`."""
+        """Exact averaged generator (white processes only); see :meth:`Model.averaged_generator`.
+
+        A structured sum of local products in the engine's layout (never built as one
+        matrix); :meth:`liouvillian` gives it as a qutip superoperator."""
         return self._model.averaged_generator()
+
+    def liouvillian(self) -> qutip.Qobj:
+        """The averaged generator as a qutip superoperator (column stacking, joint dims),
+        comparable with ``qutip.liouvillian``; dense, for small systems."""
+        return self._model.averaged_generator().to_qutip()
 
     def spectral_gap(self) -> float:
         return self._model.spectral_gap()

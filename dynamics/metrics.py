@@ -244,7 +244,7 @@ def thermalization_time(
     ----------
     times : array_like, shape (T,), or Result
         Time grid. A :class:`~dynamics.result.Result` may be passed instead, as
-        ``thermalization_time(result, eps)``: it uses ``result.times`` and
+        ``thermalization_time(result, eps)`` or ``thermalization_time(result, eps=eps)``: it uses ``result.times`` and
         ``result.expect["marginal_distance"]``.
     distances : array_like, shape (T,) or (T, n)
         Trace distance of each marginal to its thermal state.
@@ -271,10 +271,12 @@ def thermalization_time(
     >>> bool(abs(c.time - np.log(100)) < 1e-9)
     True
     """
-    if isinstance(times, Result):  # thermalization_time(result, eps)
-        if eps is not None:
-            raise TypeError("call as thermalization_time(result, eps)")
-        eps = distances
+    if isinstance(times, Result):  # thermalization_time(result, eps) or (result, eps=eps)
+        if distances is not None and eps is not None:
+            raise TypeError(
+                "call as thermalization_time(result, eps) (the result holds the distances)"
+            )
+        eps = distances if eps is None else eps
         times, distances = _series_of(times, "marginal_distance", "thermalization_time")
     if distances is None or eps is None:
         raise TypeError("thermalization_time needs times, distances and eps (or result, eps)")
@@ -463,10 +465,10 @@ def thermal_entangled_window(
     >>> w.intervals, w.total
     ([(1.5, 3.0)], 1.5)
     """
-    if isinstance(times, Result):
-        if negativity is not None or eps is not None:
+    if isinstance(times, Result):  # (result, eps) or (result, eps=eps)
+        if negativity is not None or (distances is not None and eps is not None):
             raise TypeError("call as thermal_entangled_window(result, eps)")
-        res, eps = times, distances
+        res, eps = times, (distances if eps is None else eps)
         _, negativity = _series_of(res, "negativity", "thermal_entangled_window")
         times, distances = _series_of(res, "marginal_distance", "thermal_entangled_window")
     if distances is None or negativity is None or eps is None:

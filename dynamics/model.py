@@ -24,12 +24,19 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .superop import Generator, ProductTerm, dissipator, hamiltonian_superop
+from .superop import (
+    Generator,
+    ProductTerm,
+    _dissipator,
+    _hamiltonian_superop,
+    _to_qutip_super,
+    as_engine_superop,
+)
 
 __all__ = [
     "Action",
@@ -45,20 +52,93 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
+def _engine_superop(generator, superop, d, what: str) -> np.ndarray:
+    """The engine-layout matrix of a term given either a qutip ``generator`` or, from the
+    engine itself, its internal ``superop``."""
+    if (generator is None) == (superop is None):
+        raise TypeError(f"{what}: give the generator as a qutip superoperator")
+    if superop is not None:  # internal: already in the engine layout
+        return np.asarray(superop, dtype=complex)
+    return as_engine_superop(generator, d, what=what)
+
+
+_TIMEDEP_EXACT_ONLY = (
+    "time-dependent local terms (lindblad with a QobjEvo or [H0, [H1, f]]) are integrated "
+    "by method='exact' only: use white processes (Brownian noise, Poisson clocks)"
+)
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class LocalTerm:
-    """A deterministic local Lindblad generator ``superop`` (d^2 x d^2) on ``party``.
+    r"""A deterministic local Lindblad generator on ``party``.
 
     ``kind`` says what the term is, for the energy ledger (:mod:`dynamics.thermo`):
     ``"heat"`` (a thermal bath at inverse temperature ``beta``), ``"reservoir"`` (a reset
     ``r (omega Tr s - s)`` to a state omega), ``"work"`` (a Hamiltonian) or ``"other"``.
+
+    Parameters
+    ----------
+    name : str
+    party : int
+    generator : Qobj
+        The generator as a qutip superoperator, read in qutip's convention (column
+        stacking; any ``superrep``, converted with :func:`qutip.to_super`), e.g.
+        ``qutip.liouvillian(H, c_ops)``. A raw array is refused (row- and column-stacked
+        matrices describe different maps). :func:`baths.lindblad` builds the same term from
+        ``H`` and ``c_ops``.
+
+    Attributes
+    ----------
+    generator : Qobj
+        The generator in qutip's convention (its time-independent part when ``timedep``).
+    superop : ndarray
+        Internal: the same generator in the engine's row-stacked layout
+        (:mod:`dynamics.superop`); the ``superop=`` keyword is for the engine only.
+    timedep : callable or None
+        Internal: ``t -> engine-layout matrix`` added to ``superop`` at time ``t`` (time
+        measured on ``tlist``), set by :func:`baths.lindblad` for QuTiP time-dependent
+        Hamiltonians; only :class:`~dynamics.exact.Exact` integrates it.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> t = LocalTerm("decay", 0, qutip.liouvillian(qutip.sigmaz(), [qutip.destroy(2)]))
+    >>> t.generator.superrep, t.superop.shape
+    ('super', (4, 4))
     """
 
     name: str
     party: int
-    superop: np.ndarray
+    superop: np.ndarray = field(repr=False)
+    timedep: object = field(default=None, repr=False)
     kind: str = "other"
     beta: float | None = None
+
+    def __init__(
+        self,
+        name: str,
+        party: int,
+        generator=None,
+        *,
+        superop=None,
+        timedep=None,
+        kind: str = "other",
+        beta: float | None = None,
+    ):
+        object.__setattr__(self, "name", str(name))
+        object.__setattr__(self, "party", int(party))
+        S = _engine_superop(generator, superop, None, f"local term {name!r}")
+        object.__setattr__(self, "superop", S)
+        if timedep is not None and not callable(timedep):
+            raise TypeError(f"local term {name!r}: timedep must be callable t -> matrix")
+        object.__setattr__(self, "timedep", timedep)
+        object.__setattr__(self, "kind", str(kind))
+        object.__setattr__(self, "beta", None if beta is None else float(beta))
+
+    @property
+    def generator(self):
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 class Action(ABC):
@@ -107,13 +187,30 @@ class HamiltonianAction(Action):
         return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class JumpAction(Action):
-    """Apply the local channel ``superop`` (d^2 x d^2) at every tick of a clock."""
+    """Apply a local channel on ``party`` at every tick of a clock.
+
+    ``channel`` is a qutip superoperator (qutip's convention, any ``superrep``, e.g.
+    ``qutip.to_super(U)``); raw arrays are refused. ``superop`` (the engine's row-stacked
+    matrix) is internal, and the ``superop=`` keyword is for the engine only.
+    """
 
     party: int
-    superop: np.ndarray
+    superop: np.ndarray = field(repr=False)
     label: str = "jump"
+
+    def __init__(self, party: int, channel=None, label: str = "jump", *, superop=None):
+        object.__setattr__(self, "party", int(party))
+        object.__setattr__(
+            self, "superop", _engine_superop(channel, superop, None, f"jump on party {party}")
+        )
+        object.__setattr__(self, "label", str(label))
+
+    @property
+    def channel(self):
+        d = math.isqrt(self.superop.shape[0])
+        return _to_qutip_super(self.superop, [[d], [d]])
 
 
 class Process(ABC):
@@ -191,7 +288,7 @@ def dissipator_terms(
     """
     terms = []
     for p, A in ops.items():
-        terms.append(ProductTerm(rate, {p: dissipator(A)}))
+        terms.append(ProductTerm(rate, {p: _dissipator(A)}))
     for p, Ap in ops.items():
         Ip = np.eye(Ap.shape[0])
         for q, Aq in ops.items():
@@ -227,6 +324,9 @@ class Model:
     sources: tuple[Source, ...] = ()
     taus: tuple | None = field(default=None)
     hamiltonians: tuple | None = field(default=None)
+    #: Correlation of each named process (recorded in :meth:`describe`), set by the
+    #: environment that built the model.
+    correlation: Mapping | None = field(default=None)
 
     def __post_init__(self):
         object.__setattr__(self, "dims", tuple(int(d) for d in self.dims))
@@ -261,7 +361,10 @@ class Model:
         return [Stage(math.inf, self)]
 
     def local_generators(self) -> list[np.ndarray]:
-        """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party."""
+        """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party
+        (internal: the engine's row-stacked layout, see :mod:`dynamics.superop`)."""
+        if self.is_time_dependent:
+            raise TypeError(_TIMEDEP_EXACT_ONLY)
         out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
         for t in self.local:
             out[t.party] = out[t.party] + t.superop
@@ -271,8 +374,19 @@ class Model:
     def is_white(self) -> bool:
         return all(s.process.white for s in self.sources)
 
+    @property
+    def is_time_dependent(self) -> bool:
+        """True when a local term has a deterministic time dependence (``timedep``)."""
+        return any(t.timedep is not None for t in self.local)
+
+    def time_dependent_parts(self) -> list[tuple[int, object]]:
+        """``(party, t -> engine matrix)`` of every time-dependent local term."""
+        return [(t.party, t.timedep) for t in self.local if t.timedep is not None]
+
     def averaged_generator(self) -> Generator:
-        """Exact Lindbladian of the averaged dynamics (all processes must be white)."""
+        """Exact Lindbladian of the averaged dynamics (all processes must be white), as a
+        :class:`~dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
+        Time-dependent local terms contribute their time-independent part only."""
         g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.superop}) for t in self.local))
         for s in self.sources:
             if not s.process.white:
@@ -287,7 +401,8 @@ class Model:
         """``(label, party, L)`` for every bath acting on one party: the deterministic local
         terms, and for each white process its *marginal* averaged generator on each party
         it acts on (identical for shared and independent copies; labelled
-        ``process[party]``). Used for heat currents."""
+        ``process[party]``). Used for heat currents. Internal: ``L`` is in the engine's
+        row-stacked layout (:mod:`dynamics.superop`)."""
         out = [(t.name, t.party, t.superop) for t in self.local]
         for s in self.sources:
             if not s.process.white:
@@ -307,14 +422,25 @@ class Model:
             "dims": list(self.dims),
             "local": [{"name": t.name, "party": t.party} for t in self.local],
             "sources": [
-                {"process": s.process.describe(), "parties": list(s.parties)} for s in self.sources
+                {
+                    "process": s.process.describe(),
+                    "parties": list(s.parties),
+                    # mixing weights: the fraction of the process variance each party
+                    # receives from this source (partial correlation)
+                    "weights": [
+                        float(a.scale) ** 2 if isinstance(a, HamiltonianAction) else 1.0
+                        for a in s.actions
+                    ],
+                }
+                for s in self.sources
             ],
+            **({} if self.correlation is None else {"correlation": dict(self.correlation)}),
         }
 
 
 def hamiltonian_term(name: str, party: int, H) -> LocalTerm:
     """A deterministic local Hamiltonian ``-i[H, .]`` as a :class:`LocalTerm`."""
-    return LocalTerm(name, party, hamiltonian_superop(H), kind="work")
+    return LocalTerm(name, party, superop=_hamiltonian_superop(H), kind="work")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,18 @@
 r"""Observables tracked during a run, evaluated on joint density matrices (arrays).
 
-``e_ops`` passed to :func:`dynamics.evolve` is a sequence of names from :data:`BUILTIN`
-and/or a mapping ``name -> spec`` where a spec is a builtin name, a Qobj ``O`` (the
-expectation ``Tr(O rho)``, real part) or a callable ``f(rho: Qobj) -> float | array``.
+``e_ops`` passed to :func:`dynamics.evolve` is, as in :func:`qutip.mesolve`, a sequence
+(or a mapping ``name -> spec``) whose items are
+
+* a builtin name (below);
+* a Qobj ``O``: the expectation ``Tr(O rho)``, real for Hermitian ``O`` and complex
+  otherwise (as :func:`qutip.expect`; never reduced to the real part);
+* a callable, ``f(rho: Qobj)`` or, as in qutip 5, ``f(t, state: Qobj)`` (told apart by
+  the number of required positional parameters), returning a number or an array.
+
+In a sequence, Qobj and callables are named ``e0``, ``e1``, ... by position, and every
+result is also reachable by position: ``result.expect[i]`` as in qutip.
+A new builtin is one registration (:func:`observable`):
+``@observable("name")`` on a function ``ctx -> Spec(fn, ...)``.
 
 Builtins (conventions of :mod:`dynamics.measures`):
 
@@ -30,6 +40,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,24 +52,8 @@ from . import measures
 from .measures import _pt_array
 from .superop import from_paired, to_paired
 
-__all__ = ["BUILTIN", "ObservableSet"]
+__all__ = ["BUILTIN", "ObservableSet", "Spec", "builtins", "observable"]
 
-BUILTIN = (
-    "negativity",
-    "log_negativity",
-    "bipartition_negativity",
-    "min_bipartition_negativity",
-    "ppt",
-    "phi_plus_overlap",
-    "fully_entangled_fraction",
-    "ghz_fidelity",
-    "marginal_distance",
-    "marginal_relative_entropy",
-    "mutual_information",
-    "purity",
-    "energy",
-    "heat_current",
-)
 
 PARTY_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -94,10 +89,12 @@ def _trace_distance_arr(a: np.ndarray, b: np.ndarray) -> float:
 @dataclass(frozen=True)
 class _Obs:
     name: str
-    fn: Callable[[np.ndarray], float | np.ndarray]
+    fn: Callable
     labels: list[str] | None = None
     #: optional vectorised form on a batch of paired states: (ctx: _Batch) -> (T, ...)
     batch: Callable[[_Batch], np.ndarray] | None = None
+    complex: bool = False
+    timed: bool = False
 
 
 def _idvec(dims: Sequence[int]) -> np.ndarray:
@@ -145,52 +142,128 @@ class _Batch:
         return self._full[i]
 
 
+@dataclass(frozen=True)
+class Spec:
+    """What a registered observable computes (returned by its builder).
+
+    Attributes
+    ----------
+    fn : callable
+        ``fn(a) -> float | ndarray`` on a ``D x D`` density-matrix array (``fn(t, a)``
+        when ``timed``).
+    labels : list of str, optional
+        Names along the trailing axis of array-valued observables.
+    batch : callable, optional
+        Vectorised form on a :class:`_Batch` of paired states, returning ``(T, ...)``.
+    complex : bool
+        Values may be complex (kept complex, never reduced to the real part).
+    timed : bool
+        ``fn`` takes the time as its first argument.
+    """
+
+    fn: Callable
+    labels: list[str] | None = None
+    batch: Callable[[_Batch], np.ndarray] | None = None
+    complex: bool = False
+    timed: bool = False
+
+
+#: name -> (builder(ctx: ObservableSet) -> Spec, minimum number of parties)
+_REGISTRY: dict[str, tuple[Callable[[ObservableSet], Spec], int]] = {}
+
+
+def observable(name: str, *, min_parties: int = 1):
+    """Register a builtin observable: ``@observable("name")`` on ``build(ctx) -> Spec``.
+
+    ``ctx`` is the :class:`ObservableSet` being resolved: ``ctx.dims``, ``ctx.n``,
+    ``ctx.labels_of_parties``, and ``ctx.need("taus")`` / ``ctx.need("hamiltonians")``
+    (per-party arrays, or a one-line error naming what is missing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _ = observable("trace")(lambda ctx: Spec(lambda a: float(np.trace(a).real)))
+    >>> "trace" in builtins()
+    True
+    >>> del _REGISTRY["trace"]
+    """
+    if not isinstance(name, str) or not name or "[" in name:
+        raise ValueError(f"observable name must be a non-empty string without '[', got {name!r}")
+
+    def register(build):
+        _REGISTRY[name] = (build, int(min_parties))
+        return build
+
+    return register
+
+
+def builtins() -> tuple[str, ...]:
+    """Names of the registered builtin observables."""
+    return tuple(_REGISTRY)
+
+
+def _arity(f) -> int | None:
+    """Number of required positional parameters of ``f`` (None when unknown)."""
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(
+        1
+        for p in sig.parameters.values()
+        if p.kind in kinds and p.default is inspect.Parameter.empty
+    )
+
+
 class ObservableSet:
     """A resolved list of observables for parties ``dims`` (internal to the solvers).
 
     Parameters
     ----------
-    e_ops : sequence of str, or mapping name -> (str | Qobj | callable)
+    e_ops : sequence or mapping
+        A sequence whose items are builtin names, Qobj operators or callables (Qobj and
+        callables are named ``e0``, ``e1``, ... by their position), or a mapping
+        ``name -> spec`` with the same kinds of spec. A single Qobj or callable is a
+        one-item list.
     dims : local dimensions
     taus, hamiltonians : optional per-party thermal states and Hamiltonians (Qobj)
     """
 
     def __init__(self, e_ops, dims: Sequence[int], *, taus=None, hamiltonians=None, baths=None):
         self.dims = [int(d) for d in dims]
+        self.n = len(self.dims)
+        self.labels_of_parties = party_labels(self.n)
         # baths: per stage, a list of (label, party, local superoperator) for heat currents
         self.baths = baths or [[]]
         self.stage = 0
-        n = len(self.dims)
-        self.taus = (
-            None
-            if taus is None
-            else [t.full() if isinstance(t, qutip.Qobj) else np.asarray(t) for t in taus]
-        )
-        self.hams = (
-            None
-            if hamiltonians is None
-            else [h.full() if isinstance(h, qutip.Qobj) else np.asarray(h) for h in hamiltonians]
-        )
-        for what, lst in (("taus", self.taus), ("hamiltonians", self.hams)):
-            if lst is not None:
-                if len(lst) != n:
-                    raise ValueError(
-                        f"{what} must give one operator per party ({n}), got {len(lst)}"
-                    )
-                for k, (m, d) in enumerate(zip(lst, self.dims)):
-                    if m.shape != (d, d):
-                        raise ValueError(
-                            f"{what}[{k}] has shape {m.shape}, party {k} has dimension {d}"
-                        )
+        self.taus = self._per_party("taus", taus)
+        self.hams = self._per_party("hamiltonians", hamiltonians)
         if isinstance(e_ops, Mapping):
-            items = list(e_ops.items())
+            items = [(str(k), v) for k, v in e_ops.items()]
+        elif isinstance(e_ops, str):
+            raise TypeError("e_ops must be a sequence or a mapping, not a single string")
+        elif isinstance(e_ops, qutip.Qobj) or callable(e_ops):
+            items = [("e0", e_ops)]
         else:
-            if isinstance(e_ops, str):
-                raise TypeError(
-                    "e_ops must be a sequence of names or a mapping, not a single string"
-                )
-            items = [(name, name) for name in e_ops]
+            items = [(v if isinstance(v, str) else f"e{i}", v) for i, v in enumerate(e_ops)]
+        seen = set()
+        for name, _ in items:
+            if name in seen:
+                raise ValueError(f"e_ops names {name!r} twice")
+            seen.add(name)
         self.obs = [self._resolve(name, spec) for name, spec in items]
+
+    def _per_party(self, what: str, ops):
+        if ops is None:
+            return None
+        lst = [o.full() if isinstance(o, qutip.Qobj) else np.asarray(o) for o in ops]
+        if len(lst) != self.n:
+            raise ValueError(f"{what} must give one operator per party ({self.n}), got {len(lst)}")
+        for k, (m, d) in enumerate(zip(lst, self.dims)):
+            if m.shape != (d, d):
+                raise ValueError(f"{what}[{k}] has shape {m.shape}, party {k} has dimension {d}")
+        return lst
 
     @property
     def names(self) -> list[str]:
@@ -200,212 +273,72 @@ class ObservableSet:
     def labels(self) -> dict[str, list[str]]:
         return {o.name: o.labels for o in self.obs if o.labels is not None}
 
-    def _need(self, attr: str, name: str):
-        val = getattr(self, attr)
+    def need(self, key: str):
+        """Per-party ``"taus"`` or ``"hamiltonians"``, or a ValueError saying how to give them."""
+        val = self.taus if key == "taus" else self.hams
         if val is None:
-            key = "taus" if attr == "taus" else "hamiltonians"
             raise ValueError(
-                f"observable {name!r} needs {key}: pass {key}=... to evolve or use an environment that defines them"
+                f"this observable needs {key}: pass {key}=... to evolve or use an environment that defines them"
             )
         return val
 
     def _resolve(self, name: str, spec) -> _Obs:
-        dims, n = self.dims, len(self.dims)
-        if isinstance(spec, qutip.Qobj):
-            O = spec.full()
-            D = int(np.prod(dims))
-            if O.shape != (D, D):
-                raise ValueError(f"e_ops[{name!r}] has shape {O.shape}, the state is {D}x{D}")
-            # Tr(O rho) = sum_ij O^T[i, j] rho[i, j]: on the paired layout, one dot product
-            w = to_paired(O.T, dims).reshape(-1)
-            return _Obs(
-                name,
-                lambda a: float(np.real(np.vdot(O.conj().T.reshape(-1), a.reshape(-1)))),
-                batch=lambda c: (c.X.reshape(c.X.shape[0], -1) @ w).real,
-            )
-        if callable(spec):
-            return _Obs(name, lambda a: spec(qutip.Qobj(a, dims=[dims, dims])))
-        if isinstance(spec, str) and spec.startswith("negativity[") and spec.endswith("]"):
-            try:
-                cut = tuple(sorted({int(k) for k in spec[len("negativity[") : -1].split(",")}))
-            except ValueError:
+        try:
+            s = self._spec(spec)
+        except ValueError as err:
+            if isinstance(spec, str) and "this observable" in str(err):
                 raise ValueError(
-                    f"observable {spec!r}: expected negativity[i,j,...] with party indices"
+                    str(err).replace("this observable", f"observable {spec!r}")
                 ) from None
-            if not cut or cut[0] < 0 or cut[-1] >= n or len(cut) == n:
-                raise ValueError(
-                    f"observable {spec!r}: parties must be a proper subset of 0..{n - 1}"
+            raise
+        return _Obs(name, s.fn, s.labels, s.batch, s.complex, s.timed)
+
+    def _spec(self, spec) -> Spec:
+        dims, n = self.dims, self.n
+        if isinstance(spec, qutip.Qobj):
+            return _operator_spec(spec, dims)
+        if callable(spec):
+            k = _arity(spec)
+            if k is None:
+                raise TypeError(
+                    f"cannot read the signature of {getattr(spec, '__name__', spec)!r}; "
+                    "wrap it as lambda rho: ... or lambda t, state: ..."
                 )
-            return _Obs(name, lambda a: _negativity(a, dims, cut))
-        if not isinstance(spec, str) or spec not in BUILTIN:
+            if k not in (1, 2):
+                raise TypeError(
+                    "a callable in e_ops must take (rho) or, as in qutip 5, (t, state); "
+                    f"{getattr(spec, '__name__', spec)!r} takes {k} positional arguments"
+                )
+            Q = lambda a: qutip.Qobj(a, dims=[dims, dims])  # noqa: E731
+            if k == 2:
+                return Spec(lambda t, a: spec(t, Q(a)), timed=True)
+            return Spec(lambda a: spec(Q(a)))
+        if not isinstance(spec, str):
+            raise TypeError(
+                f"e_ops items must be names, Qobj or callables, got {type(spec).__name__}"
+            )
+        base, _, arg = spec.partition("[")
+        if arg and spec.endswith("]") and base in _FAMILIES:
+            return _FAMILIES[base](self, spec, arg[:-1])
+        if spec not in _REGISTRY:
             import difflib
 
-            hint = difflib.get_close_matches(str(spec), BUILTIN, n=1)
+            hint = difflib.get_close_matches(spec, list(_REGISTRY), n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise ValueError(f"unknown observable {spec!r}{extra} (builtins: {', '.join(BUILTIN)})")
-        if (
-            spec
-            in (
-                "negativity",
-                "log_negativity",
-                "ppt",
-                "bipartition_negativity",
-                "min_bipartition_negativity",
-                "mutual_information",
+            raise ValueError(
+                f"unknown observable {spec!r}{extra} (builtins: {', '.join(_REGISTRY)})"
             )
-            and n < 2
-        ):
-            raise ValueError(f"observable {spec!r} needs at least two parties")
-        labels = party_labels(n)
-        if spec == "negativity":
-            return _Obs(name, lambda a: _negativity(a, dims, (n - 1,)))
-        if spec == "log_negativity":
-            return _Obs(name, lambda a: float(np.log2(2 * _negativity(a, dims, (n - 1,)) + 1)))
-        if spec == "ppt":
+        build, min_parties = _REGISTRY[spec]
+        if n < min_parties:
+            raise ValueError(f"observable {spec!r} needs at least {min_parties} parties")
+        return build(self)
 
-            def ppt(a):
-                b = _pt_array(a, dims, (n - 1,))
-                return float(np.linalg.eigvalsh((b + b.conj().T) / 2)[0] >= -measures.PPT_ATOL)
-
-            return _Obs(name, ppt)
-        if spec in ("bipartition_negativity", "min_bipartition_negativity"):
-            cuts = [c for r in range(1, n) for c in itertools.combinations(range(1, n), r)]
-            names = ["".join(labels[k] for k in c) + "|rest" for c in cuts]
-            if spec == "bipartition_negativity":
-                return _Obs(
-                    name, lambda a: np.array([_negativity(a, dims, c) for c in cuts]), names
-                )
-            return _Obs(name, lambda a: min(_negativity(a, dims, c) for c in cuts))
-        if spec == "phi_plus_overlap":
-            if n != 2 or dims[0] != dims[1]:
-                raise ValueError(
-                    "observable 'phi_plus_overlap' needs two parties of equal dimension"
-                )
-            d = dims[0]
-            idx = np.arange(d) * (d + 1)
-            return _Obs(
-                name,
-                lambda a: float(a[np.ix_(idx, idx)].sum().real / d),
-                batch=lambda c: np.einsum("tii->t", c.X.reshape(-1, d * d, d * d)).real / d,
-            )
-        if spec == "fully_entangled_fraction":
-            if n != 2 or dims[0] != dims[1]:
-                raise ValueError(
-                    "observable 'fully_entangled_fraction' needs two parties of equal dimension"
-                )
-            return _Obs(
-                name, lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims]))
-            )
-        if spec == "ghz_fidelity":
-            if any(d != 2 for d in dims):
-                raise ValueError("observable 'ghz_fidelity' needs qubits")
-            zero, one, coh = (
-                (0,) * n,
-                (3,) * n,
-                (1,) * n,
-            )  # paired indices of |0><0|, |1><1|, |0><1|
-
-            def ghz_batch(c):
-                X = c.X
-                return ((X[(slice(None), *zero)] + X[(slice(None), *one)]) / 2).real + X[
-                    (slice(None), *coh)
-                ].real
-
-            return _Obs(
-                name,
-                lambda a: float(((a[0, 0] + a[-1, -1]) / 2).real + a[0, -1].real),
-                batch=ghz_batch,
-            )
-        if spec == "marginal_distance":
-            taus = self._need("taus", spec)
-
-            def md_batch(c):
-                cols = []
-                for k in range(n):
-                    diff = c.marginal(k) - taus[k]
-                    lam = np.linalg.eigvalsh((diff + np.conj(np.swapaxes(diff, 1, 2))) / 2)
-                    cols.append(np.abs(lam).sum(axis=1) / 2)
-                return np.stack(cols, axis=1)
-
-            return _Obs(
-                name,
-                lambda a: np.array(
-                    [_trace_distance_arr(_marginal(a, dims, k), taus[k]) for k in range(n)]
-                ),
-                labels,
-                batch=md_batch,
-            )
-        if spec == "marginal_relative_entropy":
-            taus = self._need("taus", spec)
-            qt = [qutip.Qobj(t) for t in taus]
-            return _Obs(
-                name,
-                lambda a: np.array(
-                    [
-                        measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k])
-                        for k in range(n)
-                    ]
-                ),
-                labels,
-            )
-        if spec == "mutual_information":
-
-            def mi(a):
-                left = int(np.prod(dims[:-1]))
-                t = a.reshape(left, dims[-1], left, dims[-1])
-                ra = np.einsum("aibi->ab", t)
-                rb = np.einsum("iaib->ab", t)
-                return _entropy_arr(ra) + _entropy_arr(rb) - _entropy_arr(a)
-
-            return _Obs(name, mi)
-        if spec == "purity":
-            return _Obs(
-                name,
-                lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1)))),
-                batch=lambda c: (np.abs(c.X.reshape(c.X.shape[0], -1)) ** 2).sum(axis=1),
-            )
-        if spec == "heat_current":
-            hams = self._need("hams", spec)
-            bath_labels = list(dict.fromkeys(lab for stage in self.baths for lab, _, _ in stage))
-            pos = {lab: i for i, lab in enumerate(bath_labels)}
-            # Tr[H L(rho)] = vec(H^T) . (L vec(rho)) in the row-major vectorization
-            rows = [
-                [(pos[lab], k, hams[k].T.reshape(-1) @ S) for lab, k, S in stage]
-                for stage in self.baths
-            ]
-
-            def heat(a):
-                out = np.zeros(len(bath_labels))
-                for i, k, w in rows[self.stage]:
-                    out[i] += float(np.real(w @ _marginal(a, dims, k).reshape(-1)))
-                return out
-
-            def heat_batch(c):
-                out = np.zeros((c.X.shape[0], len(bath_labels)))
-                for stage in set(c.stages):
-                    sel = np.array([s == stage for s in c.stages])
-                    for i, k, w in rows[min(stage, len(rows) - 1)]:
-                        out[sel, i] += np.real(c.marginal(k)[sel].reshape(int(sel.sum()), -1) @ w)
-                return out
-
-            return _Obs(name, heat, bath_labels, batch=heat_batch)
-        if spec == "energy":
-            hams = self._need("hams", spec)
-            return _Obs(
-                name,
-                lambda a: np.array(
-                    [float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]
-                ),
-                labels,
-                batch=lambda c: np.stack(
-                    [np.einsum("ab,tba->t", hams[k], c.marginal(k)).real for k in range(n)], axis=1
-                ),
-            )
-        raise AssertionError(spec)  # pragma: no cover
-
-    def evaluate_batch(self, X: np.ndarray, stages: Sequence[int]) -> dict[str, np.ndarray]:
+    def evaluate_batch(
+        self, X: np.ndarray, stages: Sequence[int], times: Sequence[float] | None = None
+    ) -> dict[str, np.ndarray]:
         """All observables of a batch of paired states ``X`` (T, d_0^2, ..., d_{n-1}^2),
-        state ``i`` produced during stage ``stages[i]``; returns arrays (T, ...).
+        state ``i`` produced during stage ``stages[i]`` at ``times[i]``; returns arrays
+        (T, ...), complex for observables that may be complex.
 
         Observables with a vectorised form work on the paired layout directly (marginals
         by contraction with identity vectors); the others get each full density matrix.
@@ -413,20 +346,247 @@ class ObservableSet:
         c = _Batch(X, self.dims, stages)
         out = {}
         for o in self.obs:
+            if o.timed and times is None:
+                raise ValueError(f"observable {o.name!r} takes the time; pass times")
             if o.batch is not None:
-                out[o.name] = np.asarray(o.batch(c), dtype=float)
+                out[o.name] = _cast(o.batch(c), o.complex)
             else:
                 vals = []
                 for i in range(X.shape[0]):
                     self.stage = min(stages[i], len(self.baths) - 1)
-                    vals.append(np.asarray(o.fn(c.full(i)), dtype=float))
-                out[o.name] = np.stack(vals)
+                    a = c.full(i)
+                    vals.append(o.fn(float(times[i]), a) if o.timed else o.fn(a))
+                out[o.name] = _cast(vals, o.complex)
         return out
 
-    def evaluate(self, a: np.ndarray, stage: int = 0) -> dict[str, np.ndarray]:
+    def evaluate(
+        self, a: np.ndarray, stage: int = 0, t: float | None = None
+    ) -> dict[str, np.ndarray]:
         """All observables of the density matrix ``a`` (``D x D`` array) during ``stage``."""
         self.stage = min(stage, len(self.baths) - 1)
-        return {o.name: np.asarray(o.fn(a), dtype=float) for o in self.obs}
+        out = {}
+        for o in self.obs:
+            if o.timed and t is None:
+                raise ValueError(f"observable {o.name!r} takes the time; pass t")
+            out[o.name] = _cast(o.fn(float(t), a) if o.timed else o.fn(a), o.complex)
+        return out
+
+
+def _cast(v, is_complex: bool) -> np.ndarray:
+    """Real float arrays, complex where the observable may be complex (callables: as returned)."""
+    v = np.asarray(v)
+    if is_complex or np.iscomplexobj(v):
+        return v.astype(complex)
+    return v.astype(float)
+
+
+def _operator_spec(O: qutip.Qobj, dims) -> Spec:
+    """``Tr(O rho)``: real for Hermitian ``O``, complex otherwise (as qutip's ``expect``)."""
+    D = int(np.prod(dims))
+    if not O.isoper or O.shape != (D, D):
+        raise ValueError(f"an e_ops operator has shape {O.shape}, the state is {D}x{D}")
+    M = O.full()
+    herm = bool(np.allclose(M, M.conj().T, atol=1e-12 * max(1.0, np.abs(M).max()), rtol=0))
+    # Tr(O rho) = sum_ij O^T[i, j] rho[i, j]: on the paired layout, one dot product
+    w = to_paired(M.T, dims).reshape(-1)
+    flat = M.T.reshape(-1)
+    part = np.real if herm else (lambda z: z)
+    return Spec(
+        lambda a: part(complex(flat @ a.reshape(-1))),
+        batch=lambda c: part(c.X.reshape(c.X.shape[0], -1) @ w),
+        complex=not herm,
+    )
+
+
+# --------------------------------------------------------------------------- builtins
+def _negativity_cut(ctx: ObservableSet, spec: str, arg: str) -> Spec:
+    n = ctx.n
+    try:
+        cut = tuple(sorted({int(k) for k in arg.split(",")}))
+    except ValueError:
+        raise ValueError(
+            f"observable {spec!r}: expected negativity[i,j,...] with party indices"
+        ) from None
+    if not cut or cut[0] < 0 or cut[-1] >= n or len(cut) == n:
+        raise ValueError(f"observable {spec!r}: parties must be a proper subset of 0..{n - 1}")
+    return Spec(lambda a: _negativity(a, ctx.dims, cut))
+
+
+#: parametrised families ``name[args]`` -> builder(ctx, spec, args)
+_FAMILIES = {"negativity": _negativity_cut}
+
+
+@observable("negativity", min_parties=2)
+def _(ctx):
+    return Spec(lambda a: _negativity(a, ctx.dims, (ctx.n - 1,)))
+
+
+@observable("log_negativity", min_parties=2)
+def _(ctx):
+    return Spec(lambda a: float(np.log2(2 * _negativity(a, ctx.dims, (ctx.n - 1,)) + 1)))
+
+
+def _bipartitions(n: int) -> list[tuple[int, ...]]:
+    return [c for r in range(1, n) for c in itertools.combinations(range(1, n), r)]
+
+
+@observable("bipartition_negativity", min_parties=2)
+def _(ctx):
+    cuts = _bipartitions(ctx.n)
+    names = ["".join(ctx.labels_of_parties[k] for k in c) + "|rest" for c in cuts]
+    return Spec(lambda a: np.array([_negativity(a, ctx.dims, c) for c in cuts]), names)
+
+
+@observable("min_bipartition_negativity", min_parties=2)
+def _(ctx):
+    cuts = _bipartitions(ctx.n)
+    return Spec(lambda a: min(_negativity(a, ctx.dims, c) for c in cuts))
+
+
+@observable("ppt", min_parties=2)
+def _(ctx):
+    def ppt(a):
+        b = _pt_array(a, ctx.dims, (ctx.n - 1,))
+        return float(np.linalg.eigvalsh((b + b.conj().T) / 2)[0] >= -measures.PPT_ATOL)
+
+    return Spec(ppt)
+
+
+def _two_equal(ctx, name: str) -> int:
+    if ctx.n != 2 or ctx.dims[0] != ctx.dims[1]:
+        raise ValueError(f"observable {name!r} needs two parties of equal dimension")
+    return ctx.dims[0]
+
+
+@observable("phi_plus_overlap")
+def _(ctx):
+    d = _two_equal(ctx, "phi_plus_overlap")
+    idx = np.arange(d) * (d + 1)
+    return Spec(
+        lambda a: float(a[np.ix_(idx, idx)].sum().real / d),
+        batch=lambda c: np.einsum("tii->t", c.X.reshape(-1, d * d, d * d)).real / d,
+    )
+
+
+@observable("fully_entangled_fraction")
+def _(ctx):
+    _two_equal(ctx, "fully_entangled_fraction")
+    dims = ctx.dims
+    return Spec(lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims])))
+
+
+@observable("ghz_fidelity")
+def _(ctx):
+    if any(d != 2 for d in ctx.dims):
+        raise ValueError("observable 'ghz_fidelity' needs qubits")
+    n = ctx.n
+    zero, one, coh = (0,) * n, (3,) * n, (1,) * n  # paired indices of |0><0|, |1><1|, |0><1|
+
+    def ghz_batch(c):
+        X = c.X
+        return ((X[(slice(None), *zero)] + X[(slice(None), *one)]) / 2).real + X[
+            (slice(None), *coh)
+        ].real
+
+    return Spec(lambda a: float(((a[0, 0] + a[-1, -1]) / 2).real + a[0, -1].real), batch=ghz_batch)
+
+
+@observable("marginal_distance")
+def _(ctx):
+    taus, dims, n = ctx.need("taus"), ctx.dims, ctx.n
+
+    def md_batch(c):
+        cols = []
+        for k in range(n):
+            diff = c.marginal(k) - taus[k]
+            lam = np.linalg.eigvalsh((diff + np.conj(np.swapaxes(diff, 1, 2))) / 2)
+            cols.append(np.abs(lam).sum(axis=1) / 2)
+        return np.stack(cols, axis=1)
+
+    return Spec(
+        lambda a: np.array([_trace_distance_arr(_marginal(a, dims, k), taus[k]) for k in range(n)]),
+        ctx.labels_of_parties,
+        batch=md_batch,
+    )
+
+
+@observable("marginal_relative_entropy")
+def _(ctx):
+    taus, dims, n = ctx.need("taus"), ctx.dims, ctx.n
+    qt = [qutip.Qobj(t) for t in taus]
+    return Spec(
+        lambda a: np.array(
+            [measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k]) for k in range(n)]
+        ),
+        ctx.labels_of_parties,
+    )
+
+
+@observable("mutual_information", min_parties=2)
+def _(ctx):
+    dims = ctx.dims
+
+    def mi(a):
+        left = int(np.prod(dims[:-1]))
+        t = a.reshape(left, dims[-1], left, dims[-1])
+        ra = np.einsum("aibi->ab", t)
+        rb = np.einsum("iaib->ab", t)
+        return _entropy_arr(ra) + _entropy_arr(rb) - _entropy_arr(a)
+
+    return Spec(mi)
+
+
+@observable("purity")
+def _(ctx):
+    return Spec(
+        lambda a: float(np.real(np.vdot(a.conj().T.reshape(-1), a.reshape(-1)))),
+        batch=lambda c: (np.abs(c.X.reshape(c.X.shape[0], -1)) ** 2).sum(axis=1),
+    )
+
+
+@observable("energy")
+def _(ctx):
+    hams, dims, n = ctx.need("hamiltonians"), ctx.dims, ctx.n
+    return Spec(
+        lambda a: np.array(
+            [float(np.real(np.trace(hams[k] @ _marginal(a, dims, k)))) for k in range(n)]
+        ),
+        ctx.labels_of_parties,
+        batch=lambda c: np.stack(
+            [np.einsum("ab,tba->t", hams[k], c.marginal(k)).real for k in range(n)], axis=1
+        ),
+    )
+
+
+@observable("heat_current")
+def _(ctx):
+    hams, dims = ctx.need("hamiltonians"), ctx.dims
+    bath_labels = list(dict.fromkeys(lab for stage in ctx.baths for lab, _, _ in stage))
+    pos = {lab: i for i, lab in enumerate(bath_labels)}
+    # Tr[H L(rho)] = vec(H^T) . (L vec(rho)) in the engine's row-major vectorization
+    rows = [
+        [(pos[lab], k, hams[k].T.reshape(-1) @ S) for lab, k, S in stage] for stage in ctx.baths
+    ]
+
+    def heat(a):
+        out = np.zeros(len(bath_labels))
+        for i, k, w in rows[ctx.stage]:
+            out[i] += float(np.real(w @ _marginal(a, dims, k).reshape(-1)))
+        return out
+
+    def heat_batch(c):
+        out = np.zeros((c.X.shape[0], len(bath_labels)))
+        for stage in set(c.stages):
+            sel = np.array([s == stage for s in c.stages])
+            for i, k, w in rows[min(stage, len(rows) - 1)]:
+                out[sel, i] += np.real(c.marginal(k)[sel].reshape(int(sel.sum()), -1) @ w)
+        return out
+
+    return Spec(heat, bath_labels, batch=heat_batch)
+
+
+#: Names of the builtin observables registered in this module.
+BUILTIN = builtins()
 
 
 def default_e_ops(dims: Sequence[int], *, has_taus: bool) -> list[str]:

@@ -26,7 +26,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from .exact import Exact, _run_exact
-from .model import Model, Stage, stages_of
+from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
 from .result import Result
 from .sampled import Sampled, _sampled_driver, realization_seed
@@ -78,6 +78,14 @@ def _stage_windows(
 
 
 def _resolve_method(method, stages: Sequence[Stage], ntraj):
+    method = _pick_method(method, stages, ntraj)
+    if not isinstance(method, Exact) and any(s.model.is_time_dependent for s in stages):
+        raise ValueError(_TIMEDEP_EXACT_ONLY + f" (method is {method.name!r})")
+    return method
+
+
+def _pick_method(method, stages: Sequence[Stage], ntraj):
+    auto = isinstance(method, str) and method == "auto"
     if isinstance(method, str):
         if method == "auto":
             models = [s.model for s in stages]
@@ -101,6 +109,11 @@ def _resolve_method(method, stages: Sequence[Stage], ntraj):
             f"method must be a name or Exact/SegmentAveraged/Sampled, got {type(method).__name__}"
         )
     if ntraj is not None:
+        if auto and not isinstance(method, Sampled):
+            # method="auto" chose a deterministic method: ntraj does not apply. Ignored
+            # (and recorded in Result.params["ignored"]) so that swapping a coloured
+            # process for a white one does not break a script.
+            return method
         if not isinstance(method, Sampled):
             raise ValueError(f"ntraj applies to method='sampled' only (method is {method.name!r})")
         if ntraj != method.ntraj:
@@ -160,16 +173,23 @@ def evolve(
         The dynamics; stages are run back to back from ``tlist[0]``.
     tlist : array_like
         Strictly increasing output times.
-    e_ops : sequence of str or mapping, optional
-        Observables (see :mod:`dynamics.observables`). Default: negativity, overlap with
-        Phi+ or GHZ fidelity, marginal distances (when thermal states are known), purity.
+    e_ops : sequence or mapping, optional
+        Observables (see :mod:`dynamics.observables`), as in :func:`qutip.mesolve`: a list
+        of Qobj (``Tr(O rho)``; complex for non-Hermitian ``O``), callables ``f(t, state)``
+        or ``f(rho)``, and builtin names, or a dict ``name -> spec``. Results are keyed by
+        name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
+        ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
+        marginal distances (when thermal states are known), purity.
     method : {"auto", "exact", "segment", "sampled"} or Exact / SegmentAveraged / Sampled
         ``auto`` picks ``exact`` when every process is white, ``segment`` when the others
         are i.i.d. pulses, else ``sampled``.
     seed : int or SeedSequence, optional
         Root seed of the sampled method; realization ``m`` uses :func:`realization_seed`.
     ntraj : int, optional
-        Shortcut for ``Sampled(ntraj=...)``.
+        Shortcut for ``Sampled(ntraj=...)``. With ``method="auto"`` choosing a
+        deterministic method (every process white or i.i.d. pulses) it does not apply and
+        is ignored, recorded as ``result.params["ignored"]``; with an explicit
+        ``"exact"``/``"segment"`` it is an error.
     taus, hamiltonians : sequence of Qobj, optional
         Per-party thermal states and Hamiltonians; default from the protocol.
     store_states : bool
@@ -192,6 +212,16 @@ def evolve(
     >>> res = evolve(phi_plus(), Model((2, 2)), [0.0, 1.0], e_ops=["negativity"])
     >>> round(float(res.expect["negativity"][-1]), 12)
     0.5
+
+    A QuTiP model, with QuTiP's e_ops (results by position; complex for non-Hermitian):
+
+    >>> import qutip
+    >>> from baths import Environment, lindblad
+    >>> env = Environment((2,), [lindblad(0, 0.5 * qutip.sigmaz(), [0.3 * qutip.destroy(2)])])
+    >>> plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
+    >>> res = evolve(plus, env, [0.0, 1.0], e_ops=[qutip.sigmax(), qutip.destroy(2)])
+    >>> res.expect[1].dtype, list(res.expect)
+    (dtype('complex128'), ['e0', 'e1'])
     """
     limit = nullcontext() if BLAS_THREADS is None else _blas_controller().limit(limits=BLAS_THREADS)
     with limit:
@@ -267,7 +297,9 @@ def _evolve(
 
         def flush():
             if idx:
-                vals = obs.evaluate_batch(buf[: len(idx)], [stage_of(tlist[i]) for i in idx])
+                vals = obs.evaluate_batch(
+                    buf[: len(idx)], [stage_of(tlist[i]) for i in idx], tlist[idx]
+                )
                 for k, v in vals.items():
                     v = np.array(v, copy=True)  # never a view into the reused block
                     for j, i in enumerate(idx):
@@ -284,15 +316,23 @@ def _evolve(
 
         record(0, x0)
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record)
+            _run_exact(x0, windows, tlist, record, method.atol)
         else:
             _run_segment(x0, windows, tlist, record, method)
         flush()
+        missing = [i for i, v in enumerate(next(iter(expect.values()), [])) if v is None]
+        if missing:  # never hand out None in place of a value
+            raise RuntimeError(f"internal error: no state recorded at tlist[{missing[0]}]")
         expect = {k: np.stack(v) for k, v in expect.items()}
         stderr = {}
 
     params = {
         "method": {"name": method.name, **{k: v for k, v in asdict(method).items()}},
+        **(
+            {}
+            if ntraj is None or isinstance(method, Sampled)
+            else {"ignored": {"ntraj": int(ntraj), "reason": f"method {method.name!r} is exact"}}
+        ),
         "stages": [{"duration": s.duration, "model": s.model.describe()} for s in stages],
         "dims": list(dims),
     }

@@ -37,6 +37,19 @@ def _json_default(obj):
     raise TypeError(f"Result.params must be JSON-able; cannot encode {type(obj).__name__}: {obj!r}")
 
 
+class _Expect(dict):
+    """A dict keyed by observable name that also accepts a position, ``expect[0]``, as
+    qutip's ``result.expect[i]`` (the order of ``e_ops``)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            keys = list(self)
+            if not -len(keys) <= key < len(keys):
+                raise KeyError(f"no observable at position {key} (there are {len(keys)})")
+            key = keys[key]
+        return super().__getitem__(key)
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     r"""Time series returned by :func:`dynamics.evolve` (every method).
@@ -47,7 +60,8 @@ class Result:
         Strictly increasing output times.
     expect : dict[str, ndarray]
         Observable name -> values, shape ``(T,)`` or ``(T, k)`` (e.g. ``"negativity"``
-        ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``).
+        ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``). Also indexed by position,
+        ``expect[0]``, in the order of ``e_ops`` (as qutip's ``result.expect[i]``).
     stderr : dict[str, ndarray]
         Standard errors of the sampled method, keys a subset of ``expect`` with the same
         shapes; empty for exact methods.
@@ -138,8 +152,8 @@ class Result:
         ):
             raise ValueError(f"ntraj must be an integer >= 1 or None, got {self.ntraj!r}")
         object.__setattr__(self, "times", times)
-        object.__setattr__(self, "expect", expect)
-        object.__setattr__(self, "stderr", stderr)
+        object.__setattr__(self, "expect", _Expect(expect))
+        object.__setattr__(self, "stderr", _Expect(stderr))
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "units", {str(k): str(v) for k, v in dict(self.units).items()})
         object.__setattr__(self, "params", dict(self.params))
@@ -232,7 +246,15 @@ class Result:
                     if k in self.labels
                     else np.arange(v.shape[1]),
                 )
-            data_vars[k] = (dims, v, attrs)
+            if np.iscomplexobj(v):  # NetCDF3 has no complex type: a trailing (real, imag) axis
+                coords["complex"] = ("complex", np.array(["real", "imag"], dtype=object))
+                data_vars[k] = (
+                    (*dims, "complex"),
+                    np.stack([v.real, v.imag], axis=-1),
+                    {**attrs, "complex": 1},
+                )
+            else:
+                data_vars[k] = (dims, v, attrs)
             if k in self.stderr:
                 data_vars[f"{k}_stderr"] = (dims, self.stderr[k], {**attrs, "stderr_of": k})
         attrs = {
@@ -247,10 +269,27 @@ class Result:
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
     @classmethod
-    def from_xarray(cls, ds: xr.Dataset) -> Result:
-        """Inverse of :meth:`to_xarray` (``states`` is None)."""
+    def from_xarray(cls, ds: xr.Dataset, *, sel: dict | None = None) -> Result:
+        """Inverse of :meth:`to_xarray` (``states`` is None); also reads study data.
+
+        A dataset written by a study (``data.nc`` of ``eplt run``) is read as well: every
+        data variable with a ``time`` dimension becomes an ``expect`` entry, ``(T,)``, or
+        ``(T, k)`` when it has one more dimension (whose coordinate values become the
+        labels, e.g. the scenarios). ``sel`` (a mapping for :meth:`xarray.Dataset.sel`)
+        picks one value of further dimensions first, e.g. ``sel={"scenario": "gad"}``.
+        Variables without a time axis (grids, closed forms) are not time series: their
+        names are listed in ``params["other_variables"]`` (read them with xarray). The
+        study's attributes go into ``params``.
+        """
+        if sel:
+            try:
+                ds = ds.sel(sel)
+            except (KeyError, ValueError) as err:
+                raise ValueError(f"sel={sel!r} does not match the dataset ({err})") from None
         if "time" not in ds.coords:
-            raise ValueError("dataset has no 'time' coordinate; not written by Result.to_xarray")
+            raise ValueError("dataset has no 'time' coordinate; not a Result or study time series")
+        if ds.attrs.get("format") != _FORMAT:
+            return cls._from_study(ds)
         expect, stderr, labels, units = {}, {}, {}, {}
         if "units" in ds["time"].attrs:
             units["time"] = str(ds["time"].attrs["units"])
@@ -259,6 +298,9 @@ class Result:
             if "stderr_of" in var.attrs:
                 stderr[str(var.attrs["stderr_of"])] = np.asarray(var.values)
                 continue
+            if var.attrs.get("complex") == 1 and var.dims[-1] == "complex":
+                var = var.sel(complex="real") + 1j * var.sel(complex="imag")
+                var.attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex"}
             expect[name] = np.asarray(var.values)
             if "units" in var.attrs:
                 units[name] = str(var.attrs["units"])
@@ -281,13 +323,52 @@ class Result:
             units=units,
         )
 
+    @classmethod
+    def _from_study(cls, ds: xr.Dataset) -> Result:
+        expect, stderr, labels, units, other = {}, {}, {}, {}, []
+        if "units" in ds["time"].attrs:
+            units["time"] = str(ds["time"].attrs["units"])
+        for name, var in ds.data_vars.items():
+            name = str(name)
+            if "time" not in var.dims:
+                other.append(name)
+                continue
+            extra = [d for d in var.dims if d != "time"]
+            if len(extra) > 1:
+                choices = {d: [_plain(v) for v in ds[d].values] for d in extra if d in ds.coords}
+                raise ValueError(
+                    f"data variable {name!r} has dimensions {tuple(var.dims)}; select all but "
+                    f"one besides time with sel=..., e.g. sel={{{extra[0]!r}: ...}} "
+                    f"(values: {choices})"
+                )
+            v = var.transpose("time", *extra)
+            target = stderr if str(var.attrs.get("stderr_of", "")) else expect
+            key = str(var.attrs.get("stderr_of", name))
+            target[key] = np.asarray(v.values)
+            if extra and extra[0] in ds.coords and target is expect:
+                labels[key] = [str(_plain(x)) for x in ds[extra[0]].values]
+            if "units" in var.attrs and target is expect:
+                units[key] = str(var.attrs["units"])
+        params = {str(k): _maybe_json(v) for k, v in ds.attrs.items()}
+        params["other_variables"] = other
+        return cls(
+            times=np.asarray(ds["time"].values, dtype=float),
+            expect=expect,
+            stderr={k: v for k, v in stderr.items() if k in expect},
+            method=str(ds.attrs.get("method", "")),
+            params=params,
+            labels=labels,
+            units=units,
+        )
+
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write the result as NetCDF (through xarray, ``engine="scipy"``, NetCDF3).
 
         The file is written to a temporary file in the same directory and moved into
         place with :func:`os.replace`, so ``path`` never holds a partial file. States are
         not saved. ``seed`` and ``ntraj`` are stored as decimal strings (NetCDF3 has no
-        64-bit integers). Complex observables are refused (NetCDF3 has no complex type).
+        64-bit integers). Complex observables (NetCDF3 has no complex type) are stored
+        with a trailing ``complex`` axis (``real``, ``imag``) and read back as complex.
 
         Raises
         ------
@@ -297,9 +378,9 @@ class Result:
         path = Path(path)
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        for k, v in self.expect.items():
-            if np.iscomplexobj(v) or np.iscomplexobj(self.stderr.get(k, 0.0)):
-                raise TypeError(f"observable {k!r} is complex; NetCDF3 cannot store complex arrays")
+        for k in self.stderr:
+            if np.iscomplexobj(self.stderr[k]):
+                raise TypeError(f"stderr of {k!r} is complex; standard errors are real")
         ds = self.to_xarray()
         for key in ("seed", "ntraj"):
             if key in ds.attrs:
@@ -317,10 +398,35 @@ class Result:
         return path
 
     @classmethod
-    def load(cls, path) -> Result:
-        """Read a result written by :meth:`save` (``states`` is None)."""
+    def load(cls, path, *, sel: dict | None = None) -> Result:
+        """Read a result written by :meth:`save`, or the time series of a study's
+        ``data.nc`` (see :meth:`from_xarray`; ``sel`` picks e.g. one scenario).
+        ``states`` is None.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> r = Result(times=np.arange(3.0), expect={"purity": np.ones(3)}, method="exact")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     Result.load(r.save(os.path.join(d, "r.nc"))).expect[0].tolist()
+        [1.0, 1.0, 1.0]
+        """
         with xr.open_dataset(path, engine="scipy") as ds:
-            return cls.from_xarray(ds.load())
+            return cls.from_xarray(ds.load(), sel=sel)
+
+
+def _plain(x):
+    """A numpy scalar as a plain Python value (for messages and labels)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _maybe_json(v):
+    if isinstance(v, str):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return _plain(v)
 
 
 def _fmt(value, err) -> str:

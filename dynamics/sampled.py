@@ -17,7 +17,7 @@ import qutip
 from ._expm import expm_batched
 from .exact import _key
 from .model import Model
-from .superop import from_paired, hamiltonian_superop
+from .superop import _hamiltonian_superop, from_paired
 
 __all__ = ["Sampled", "realization_seed"]
 
@@ -180,7 +180,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                 if changed:
                     if drives[k]:
                         Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
-                        gens[k] = Lloc[k] + hamiltonian_superop(Hs)
+                        gens[k] = Lloc[k] + _hamiltonian_superop(Hs)
                     else:
                         gens[k] = Lloc[k]
                 if changed or _key(h[j]) != _key(h[j - 1]):
@@ -236,7 +236,7 @@ def _jackknife(values: list[dict], full: dict) -> dict:
     for k in full:
         arr = np.stack([v[k] for v in values])
         mean = arr.mean(axis=0)
-        out[k] = np.sqrt((G - 1) / G * ((arr - mean) ** 2).sum(axis=0))
+        out[k] = np.sqrt((G - 1) / G * (np.abs(arr - mean) ** 2).sum(axis=0))  # |.|: complex too
     return out
 
 
@@ -315,13 +315,13 @@ def _sampled_driver(
     total = sums.sum(axis=0)
     mean = total / n
     stage_idx = [stage_of(t) for t in tlist]
-    expect = obs.evaluate_batch(mean, stage_idx)
+    expect = obs.evaluate_batch(mean, stage_idx, tlist)
     stderr: dict[str, np.ndarray] = {}
     if G >= 2:
         loo = []
         for g in range(G):
             m_g = (total - sums[g]) / (n - counts[g])
-            loo.append(obs.evaluate_batch(m_g, stage_idx))
+            loo.append(obs.evaluate_batch(m_g, stage_idx, tlist))
         stderr = _jackknife(loo, expect)
     else:
         stderr = {k: np.full_like(v, np.nan) for k, v in expect.items()}

@@ -15,7 +15,7 @@ import numpy as np
 from ._expm import expm_batched
 from .exact import _key, _run_exact
 from .model import Model
-from .superop import Generator, ProductTerm, apply_local, hamiltonian_superop
+from .superop import Generator, ProductTerm, _hamiltonian_superop, apply_local
 
 __all__ = ["SegmentAveraged"]
 
@@ -108,7 +108,7 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         for i, (src, (vals, w)) in enumerate(zip(members, node_sets)):
             weights = weights * np.asarray(w)[idx[i]]
             for a in src.actions:
-                adds[a.party] += hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
+                adds[a.party] += _hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
         if local:
             gens = [base_local[p] + adds[p] for p in parties]
         else:
@@ -205,13 +205,19 @@ def _run_segment(x, windows, tlist, record, method):
         if tau is None:
             x = _run_exact(x, [(start, end, model)], tlist, record)
             continue
-        seg_start = start
-        while seg_start < end - 1e-12:
-            seg_end = min(seg_start + tau, end)
+        # Segment edges start + j tau, computed (not accumulated: 10 additions of 0.1 fall
+        # short of 1.0, which left the output at t = 1.0 unrecorded); an edge within
+        # rounding of the stage end is the stage end.
+        close = 1e-12 * max(1.0, abs(end))
+        j, seg_start = 0, start
+        while seg_start < end - close:
+            seg_end = start + (j + 1) * tau
+            if seg_end >= end - close:
+                seg_end = end
             for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
                 record(i, _apply_channel(channel(tlist[i] - seg_start), x))
             x = _apply_channel(channel(seg_end - seg_start), x)
-            seg_start = seg_end
+            j, seg_start = j + 1, seg_end
     return x
 
 

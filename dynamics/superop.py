@@ -1,7 +1,19 @@
 r"""Superoperators on n parties as sums of products of local superoperators.
 
-Vectorization convention (used everywhere inside the solvers)
--------------------------------------------------------------
+Public boundary: qutip's convention
+-----------------------------------
+:func:`hamiltonian_superop`, :func:`dissipator`, :func:`lindbladian`,
+:func:`unitary_superop` and :func:`replacement_superop` return :class:`qutip.Qobj`
+superoperators in qutip's convention (column stacking, ``vec(A X B) = (B^T (x) A) vec(X)``,
+``superrep='super'``), equal to ``qutip.liouvillian``, ``qutip.lindblad_dissipator``,
+``qutip.to_super``. :func:`as_engine_superop` reads any qutip superoperator into the
+engine's layout; raw arrays are refused there.
+
+Engine layout (internal to the solvers)
+---------------------------------------
+Everything below is private to the solvers (the ``_``-prefixed builders, the factors of
+:class:`Generator` and :class:`ProductTerm`, :func:`apply_local`,
+:func:`apply_consecutive`); do not hand these matrices to qutip.
 A local operator ``X`` (d x d) is vectorised **row-major**: ``vec(X)[i*d + j] = X[i, j]``,
 so ``vec(A X B) = (A (x) B^T) vec(X)``. A local superoperator is a ``d^2 x d^2`` matrix
 acting on that vector, e.g.
@@ -22,6 +34,7 @@ conversion to qutip superoperators is :meth:`Generator.to_qutip`.)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +48,7 @@ __all__ = [
     "ProductTerm",
     "apply_consecutive",
     "apply_local",
+    "as_engine_superop",
     "dissipator",
     "from_paired",
     "hamiltonian_superop",
@@ -49,8 +63,8 @@ def _arr(x) -> np.ndarray:
     return x.full() if isinstance(x, qutip.Qobj) else np.asarray(x, dtype=complex)
 
 
-def hamiltonian_superop(H) -> np.ndarray:
-    """``X -> -i [H, X]`` as a ``d^2 x d^2`` matrix (row-major vectorization).
+def _hamiltonian_superop(H) -> np.ndarray:
+    """Internal: ``X -> -i [H, X]`` as a ``d^2 x d^2`` matrix (row-major vectorization).
 
     ``H`` may carry leading batch axes (``(..., d, d)``); the result then has shape
     ``(..., d^2, d^2)``.
@@ -62,16 +76,16 @@ def hamiltonian_superop(H) -> np.ndarray:
     return -1j * L.reshape(H.shape[:-2] + (d * d, d * d))
 
 
-def dissipator(L) -> np.ndarray:
-    r"""``D[L] X = L X L^† - {L^† L, X}/2`` as a ``d^2 x d^2`` matrix."""
+def _dissipator(L) -> np.ndarray:
+    r"""Internal: ``D[L] X = L X L^† - {L^† L, X}/2`` as a ``d^2 x d^2`` matrix (row-major)."""
     L = _arr(L)
     eye = np.eye(L.shape[0])
     LdL = L.conj().T @ L
     return np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, eye) + np.kron(eye, LdL.T))
 
 
-def lindbladian(H=None, c_ops: Sequence = (), d: int | None = None) -> np.ndarray:
-    r"""Local Lindbladian ``-i[H, X] + sum_k D[L_k] X`` (row-major vectorization)."""
+def _lindbladian(H=None, c_ops: Sequence = (), d: int | None = None) -> np.ndarray:
+    r"""Internal: ``-i[H, X] + sum_k D[L_k] X`` as a ``d^2 x d^2`` matrix (row-major)."""
     mats = [_arr(c) for c in c_ops] + ([] if H is None else [_arr(H)])
     if d is None:
         if not mats:
@@ -79,23 +93,183 @@ def lindbladian(H=None, c_ops: Sequence = (), d: int | None = None) -> np.ndarra
         d = mats[0].shape[0]
     out = np.zeros((d * d, d * d), dtype=complex)
     if H is not None:
-        out += hamiltonian_superop(H)
+        out += _hamiltonian_superop(H)
     for c in c_ops:
-        out += dissipator(c)
+        out += _dissipator(c)
     return out
 
 
-def unitary_superop(U) -> np.ndarray:
-    """``X -> U X U^†`` as ``U (x) U^*``."""
+def _unitary_superop(U) -> np.ndarray:
+    """Internal: ``X -> U X U^†`` as ``U (x) U^*`` (row-major)."""
     U = _arr(U)
     return np.kron(U, U.conj())
 
 
-def replacement_superop(omega) -> np.ndarray:
-    """``X -> omega Tr X`` as ``|vec omega><vec I|``."""
+def _replacement_superop(omega) -> np.ndarray:
+    """Internal: ``X -> omega Tr X`` as ``|vec omega><vec I|`` (row-major)."""
     omega = _arr(omega)
     d = omega.shape[0]
     return np.outer(omega.reshape(-1), np.eye(d).reshape(-1)).astype(complex)
+
+
+# --------------------------------------------------------------------------- public boundary
+def _swap_stacking(S: np.ndarray) -> np.ndarray:
+    """Row-stacked <-> column-stacked local superoperator (the map is its own inverse).
+
+    Row-major ``vec(X)[i d + j] = X[i, j]``, column-major ``vec(X)[i + j d] = X[i, j]``:
+    ``S_row[(a b), (c e)] = S_col[(b a), (e c)]`` with C-order index pairs.
+    """
+    S = np.asarray(S)
+    d = math.isqrt(S.shape[-1])
+    lead = S.shape[:-2]
+    t = S.reshape(lead + (d, d, d, d))
+    n = len(lead)
+    order = list(range(n)) + [n + 1, n, n + 3, n + 2]
+    return np.ascontiguousarray(t.transpose(order)).reshape(lead + (d * d, d * d))
+
+
+def _op_dims(*ops) -> list:
+    """qutip dims ``[[d...], [d...]]`` of the first Qobj among ``ops`` (else ``[[d], [d]]``)."""
+    for o in ops:
+        if isinstance(o, qutip.Qobj):
+            return [list(o.dims[0]), list(o.dims[1])]
+    for o in ops:
+        if o is not None:
+            d = np.shape(o)[0]
+            return [[d], [d]]
+    raise ValueError("no operator given")
+
+
+def _to_qutip_super(S: np.ndarray, op_dims) -> qutip.Qobj:
+    """Internal row-stacked ``d^2 x d^2`` matrix -> qutip superoperator (column stacking)."""
+    return qutip.Qobj(_swap_stacking(S), dims=[op_dims, op_dims], superrep="super")
+
+
+def as_engine_superop(S, d: int | None = None, *, what: str = "superoperator") -> np.ndarray:
+    """A qutip superoperator -> the engine's internal (row-stacked) ``d^2 x d^2`` matrix.
+
+    ``S`` must be a :class:`qutip.Qobj` superoperator in any representation
+    (``superrep`` 'super', 'choi' or 'chi'; converted with :func:`qutip.to_super`); it
+    is read in qutip's column-stacking convention. A raw array is refused: the same
+    numbers mean different maps in row and column stacking, and guessing silently flips
+    the sign of ``<sigma_y>``. ``d`` (optional) is the expected local dimension.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> S = qutip.liouvillian(qutip.sigmaz(), [qutip.destroy(2)])
+    >>> as_engine_superop(S, 2).shape
+    (4, 4)
+    """
+    if not isinstance(S, qutip.Qobj):
+        raise TypeError(
+            f"{what} must be a qutip.Qobj superoperator (e.g. qutip.liouvillian(H, c_ops)), "
+            f"got {type(S).__name__}; raw arrays are refused because row and column "
+            "stacking give different maps"
+        )
+    if S.isoper and S.shape[0] == S.shape[1] and S.dims[0] == S.dims[1]:
+        raise TypeError(
+            f"{what} is an operator, not a superoperator; "
+            "use qutip.liouvillian(H, c_ops) or qutip.to_super(U)"
+        )
+    if not S.issuper:
+        raise TypeError(f"{what} must be a superoperator, got a Qobj of type {S.type!r}")
+    if S.superrep != "super":
+        S = qutip.to_super(S)
+    if S.dims[0] != S.dims[1]:
+        raise ValueError(f"{what} must map operators on one space to the same space, got {S.dims}")
+    n = S.shape[0]
+    dd = math.isqrt(n)
+    if dd * dd != n:
+        raise ValueError(f"{what} has shape {S.shape}, not (d^2, d^2)")
+    if d is not None and dd != d:
+        raise ValueError(f"{what} acts on dimension {dd}, expected {d}")
+    return _swap_stacking(S.full())
+
+
+def hamiltonian_superop(H) -> qutip.Qobj:
+    r"""The superoperator ``X -> -i [H, X]`` in qutip's convention.
+
+    Column stacking, ``vec(A X B) = (B^T (x) A) vec(X)``, so the result is
+    ``-i (I (x) H - H^T (x) I)``, equal to ``-1j * (qutip.spre(H) - qutip.spost(H))``.
+
+    Parameters
+    ----------
+    H : Qobj or array_like, shape (d, d)
+
+    Returns
+    -------
+    Qobj
+        ``superrep='super'``, dims ``[[H.dims], [H.dims]]``.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> S = hamiltonian_superop(qutip.sigmaz())
+    >>> bool((S - (-1j) * (qutip.spre(qutip.sigmaz()) - qutip.spost(qutip.sigmaz()))).norm() < 1e-12)
+    True
+    """
+    return _to_qutip_super(_hamiltonian_superop(_arr(H)), _op_dims(H))
+
+
+def dissipator(L) -> qutip.Qobj:
+    r"""The superoperator ``D[L] X = L X L^† - {L^† L, X}/2`` in qutip's convention.
+
+    Equal to :func:`qutip.lindblad_dissipator` (column stacking, ``superrep='super'``).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> a = qutip.destroy(2)
+    >>> bool((dissipator(a) - qutip.lindblad_dissipator(a)).norm() < 1e-12)
+    True
+    """
+    return _to_qutip_super(_dissipator(_arr(L)), _op_dims(L))
+
+
+def lindbladian(H=None, c_ops: Sequence = ()) -> qutip.Qobj:
+    r"""``X -> -i[H, X] + sum_k D[L_k] X`` in qutip's convention.
+
+    Reads ``H`` and ``c_ops`` as :func:`qutip.mesolve` does (hbar = 1, collapse operators
+    carry the square roots of their rates); equal to :func:`qutip.liouvillian`.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> H, c = qutip.sigmax(), [0.3 * qutip.destroy(2)]
+    >>> bool((lindbladian(H, c) - qutip.liouvillian(H, c)).norm() < 1e-12)
+    True
+    """
+    c_ops = list(c_ops)
+    dims = _op_dims(H, *c_ops)
+    return _to_qutip_super(
+        _lindbladian(None if H is None else _arr(H), [_arr(c) for c in c_ops]), dims
+    )
+
+
+def unitary_superop(U) -> qutip.Qobj:
+    """``X -> U X U^†`` in qutip's convention (``U^* (x) U``; equal to ``qutip.to_super(U)``).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> bool((unitary_superop(qutip.sigmax()) - qutip.to_super(qutip.sigmax())).norm() < 1e-12)
+    True
+    """
+    return _to_qutip_super(_unitary_superop(_arr(U)), _op_dims(U))
+
+
+def replacement_superop(omega) -> qutip.Qobj:
+    """``X -> omega Tr X`` in qutip's convention (``|vec omega>><<vec I|``, column stacking).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> S = replacement_superop(qutip.fock_dm(2, 1))
+    >>> qutip.vector_to_operator(S * qutip.operator_to_vector(qutip.qeye(2))).tr()
+    2.0
+    """
+    return _to_qutip_super(_replacement_superop(_arr(omega)), _op_dims(omega))
 
 
 def to_paired(rho, dims: Sequence[int] | None = None) -> np.ndarray:

@@ -190,6 +190,15 @@ def prepare_folder(out: Path, *, force: bool = False) -> Path:
     return out
 
 
+def _without_string_units(ds: xr.Dataset) -> xr.Dataset:
+    """Drop ``units`` from text-valued coordinates and variables (labels have no unit;
+    xarray would print them as ``[1]``)."""
+    for name in list(ds.coords) + list(ds.data_vars):
+        if ds[name].dtype.kind in "OUS" and "units" in ds[name].attrs:
+            ds[name].attrs = {k: v for k, v in ds[name].attrs.items() if k != "units"}
+    return ds
+
+
 def write_outputs(
     result: StudyResult,
     figures: dict,
@@ -207,7 +216,7 @@ def write_outputs(
         _atomic_write(p, writer)
         written.append(p)
 
-    data = result.data.copy()
+    data = _without_string_units(result.data.copy())
     data.attrs = {
         k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v)
         for k, v in data.attrs.items()

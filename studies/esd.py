@@ -296,7 +296,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             ),
         },
         coords={
-            "scenario": ("scenario", scen, {"units": "1"}),
+            "scenario": ("scenario", scen),
             "time": ("time", times, {"units": "1/omega"}),
             "nbar": ("nbar", nbars, {"units": "1", "long_name": "mean thermal occupation"}),
         },

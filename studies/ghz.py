@@ -64,8 +64,6 @@ import qutip
 import xarray as xr
 
 from baths import (
-    BrownianNoise,
-    Drive,
     Environment,
     Kick,
     PoissonClock,
@@ -74,6 +72,7 @@ from baths import (
     qubit_hamiltonian,
     thermal_bath,
     thermal_state,
+    zero_sum_phase_drive,
 )
 from dynamics import evolve
 from dynamics.channels import ghz_eplt_channel, ghz_twirl
@@ -195,7 +194,6 @@ SUMMARY_KEYS = {
 #: Value plotted by ``eplt sweep ghz``.
 SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star"
 
-_SZ = np.diag([1.0, -1.0])
 _SX = np.array([[0.0, 1.0], [1.0, 0.0]])
 
 
@@ -207,10 +205,7 @@ def twirl_environment(n: int, kappa: float, flip_rate: float, taus=None) -> Envi
     applies ``sigma_x`` to every qubit at each tick. ``.independent()`` copies every process
     per qubit.
     """
-    terms = []
-    for k in range(n - 1):
-        proc = BrownianNoise(kappa=kappa, channels=1, name=f"phase{k}")
-        terms += [Drive(proc, k, [_SZ / 2]), Drive(proc, n - 1, [-_SZ / 2])]
+    terms = zero_sum_phase_drive(kappa, n, name="phase")
     clock = PoissonClock(rate=flip_rate, name="flip")
     terms += [Kick(clock, q, _SX) for q in range(n)]
     return Environment([2] * n, terms, taus=taus)

@@ -115,6 +115,11 @@ def test_thermalization_time_from_result():
         method="exact",
     )
     assert thermalization_time(res, EPS) == thermalization_time(t, decay(t), EPS)
+    # keywords as well as positions
+    assert thermalization_time(res, eps=EPS) == thermalization_time(t, decay(t), EPS)
+    assert thermalization_time(t, distances=decay(t), eps=EPS) == thermalization_time(res, EPS)
+    with pytest.raises(TypeError, match="result holds the distances"):
+        thermalization_time(res, decay(t), eps=EPS)
     with pytest.raises(KeyError, match="negativity"):
         sudden_death_time(res)
 
@@ -240,6 +245,7 @@ def test_window_off_grid_crossings_interpolated():
     # Via a Result: same answer.
     res = Result(times=t, expect={"marginal_distance": D, "negativity": N}, method="exact")
     assert thermal_entangled_window(res, 0.5, atol=0.0).intervals == w.intervals
+    assert thermal_entangled_window(res, eps=0.5, atol=0.0).intervals == w.intervals
 
 
 def test_window_empty_when_entanglement_dies_first():

@@ -202,8 +202,54 @@ def test_unserialisable_params_raise(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_complex_observable_refused_on_save(tmp_path):
-    r = Result(times=[0.0, 1.0], expect={"c": np.array([1j, 2.0])})
-    with pytest.raises(TypeError, match="complex"):
-        r.save(tmp_path / "c.nc")
-    assert list(tmp_path.iterdir()) == []
+def test_complex_observables_round_trip(tmp_path):
+    """<a> is complex: saved with a (real, imag) axis (NetCDF3 has no complex type) and
+    read back exactly, for (T,) and labelled (T, k) entries."""
+    c2 = np.array([[1j, 2.0], [0.5 - 1j, -3j]])
+    r = Result(
+        times=[0.0, 1.0],
+        expect={"c": np.array([1j, 2.0]), "c2": c2, "x": np.array([1.0, 2.0])},
+        labels={"c2": ["A", "B"]},
+        units={"c": "1"},
+    )
+    back = Result.load(r.save(tmp_path / "c.nc"))
+    assert np.iscomplexobj(back.expect["c"]) and not np.iscomplexobj(back.expect["x"])
+    np.testing.assert_array_equal(back.expect["c"], r.expect["c"])
+    np.testing.assert_array_equal(back.expect["c2"], c2)
+    assert back.labels == {"c2": ["A", "B"]} and back.units == {"c": "1"}
+    bad = Result(times=[0.0, 1.0], expect={"c": np.ones(2)}, stderr={"c": np.ones(2) * 1j})
+    with pytest.raises(TypeError, match="standard errors are real"):
+        bad.save(tmp_path / "bad.nc")
+
+
+def test_reads_a_study_dataset_and_asks_for_a_selection(tmp_path):
+    """A study's data.nc (scenario x time x party, plus grids without time) loads as a
+    Result once all but one extra dimension is selected; grids are listed, not dropped."""
+    t = np.linspace(0, 1, 4)
+    md = np.arange(2 * 4 * 2, dtype=float).reshape(2, 4, 2)
+    ds = xr.Dataset(
+        {
+            "marginal_distance": (("scenario", "time", "party"), md, {"units": "1"}),
+            "negativity": (("scenario", "time"), md[:, :, 0]),
+            "t_star_beta": (("beta",), np.ones(3)),
+        },
+        coords={
+            "scenario": ("scenario", np.array(["shared", "independent"], dtype=object)),
+            "time": ("time", t, {"units": "1/r"}),
+            "party": ("party", np.array(["A", "B"], dtype=object)),
+            "beta": ("beta", np.arange(3.0)),
+        },
+        attrs={"study": "speedup", "input": "phi_plus"},
+    )
+    path = tmp_path / "data.nc"
+    ds.to_netcdf(path, engine="scipy")
+    with pytest.raises(ValueError, match=r"select all but one.*'scenario'"):
+        Result.load(path)
+    r = Result.load(path, sel={"scenario": "independent"})
+    np.testing.assert_array_equal(r.expect["marginal_distance"], md[1])
+    assert r.labels["marginal_distance"] == ["A", "B"]
+    np.testing.assert_array_equal(r.expect[1], md[1, :, 0])
+    assert r.units == {"time": "1/r", "marginal_distance": "1"}
+    assert r.params["study"] == "speedup" and r.params["other_variables"] == ["t_star_beta"]
+    with pytest.raises(ValueError, match="does not match"):
+        Result.load(path, sel={"scenario": "nope"})

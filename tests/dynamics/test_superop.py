@@ -6,11 +6,11 @@ import pytest
 from dynamics.superop import (
     Generator,
     ProductTerm,
+    _dissipator,
+    _hamiltonian_superop,
     apply_consecutive,
     apply_local,
-    dissipator,
     from_paired,
-    hamiltonian_superop,
     to_paired,
 )
 
@@ -43,11 +43,11 @@ def test_hamiltonian_superop_is_the_commutator_and_batches():
     for d in (2, 3, 5):
         Hs = np.stack([_rand_op(rng, d) for _ in range(4)])
         X = _rand_op(rng, d)
-        batched = hamiltonian_superop(Hs)
+        batched = _hamiltonian_superop(Hs)
         assert batched.shape == (4, d * d, d * d)
         for H, S in zip(Hs, batched):
             np.testing.assert_allclose(_superop_action(S, X), -1j * (H @ X - X @ H), atol=1e-12)
-            np.testing.assert_allclose(hamiltonian_superop(H), S, atol=0)
+            np.testing.assert_allclose(_hamiltonian_superop(H), S, atol=0)
 
 
 def test_dissipator_action():
@@ -55,7 +55,7 @@ def test_dissipator_action():
     L, X = _rand_op(rng, 3), _rand_op(rng, 3)
     LdL = L.conj().T @ L
     want = L @ X @ L.conj().T - 0.5 * (LdL @ X + X @ LdL)
-    np.testing.assert_allclose(_superop_action(dissipator(L), X), want, atol=1e-12)
+    np.testing.assert_allclose(_superop_action(_dissipator(L), X), want, atol=1e-12)
 
 
 # five qubits: party k has B = 4^(4-k) trailing entries, covering every branch of the
@@ -114,3 +114,44 @@ def test_generator_dense_sparse_and_apply_agree():
     np.testing.assert_allclose(
         Generator(dims, terms[2:]).to_dense(), 2.0 * np.eye(dense.shape[0]), atol=0
     )
+
+
+def test_public_builders_are_qutip_superoperators():
+    """The public builders return qutip's column-stacked superoperators, equal to qutip's
+    own constructions, and as_engine_superop maps them to the engine's row-stacked matrices
+    (checked by their action on a random matrix)."""
+    import qutip
+
+    from dynamics.superop import (
+        _replacement_superop,
+        as_engine_superop,
+        dissipator,
+        hamiltonian_superop,
+        lindbladian,
+        replacement_superop,
+        unitary_superop,
+    )
+
+    rng = np.random.default_rng(7)
+    d = 3
+    A = qutip.Qobj(_rand_op(rng, d))
+    H = A + A.dag()
+    U = qutip.Qobj(np.linalg.qr(_rand_op(rng, d))[0])
+    omega = qutip.rand_dm(d, seed=1)
+    pairs = [
+        (hamiltonian_superop(H), -1j * (qutip.spre(H) - qutip.spost(H))),
+        (dissipator(A), qutip.lindblad_dissipator(A)),
+        (lindbladian(H, [A, 0.5 * A.dag()]), qutip.liouvillian(H, [A, 0.5 * A.dag()])),
+        (unitary_superop(U), qutip.to_super(U)),
+    ]
+    for got, want in pairs:
+        assert got.superrep == "super" and got.dims == want.dims
+        np.testing.assert_allclose(got.full(), want.full(), atol=1e-12)
+    X = _rand_op(rng, d)
+    S = replacement_superop(omega)
+    out = qutip.vector_to_operator(S * qutip.operator_to_vector(qutip.Qobj(X)))
+    np.testing.assert_allclose(out.full(), omega.full() * np.trace(X), atol=1e-12)
+    np.testing.assert_allclose(as_engine_superop(S), _replacement_superop(omega), atol=1e-14)
+    L = qutip.liouvillian(H, [A])
+    want = (qutip.vector_to_operator(L * qutip.operator_to_vector(qutip.Qobj(X)))).full()
+    np.testing.assert_allclose(_superop_action(as_engine_superop(L), X), want, atol=1e-11)

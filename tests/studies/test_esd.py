@@ -100,6 +100,23 @@ def test_figures_have_labelled_axes(case):
 def test_cli_run_writes_outputs(tmp_path):
     sets = {"n_times": 21, "n_nbar": 2, "n_times_sweep": 11}
     run_ok(tmp_path, "esd", sets, ("negativity", "esd_vs_nbar"))
+    # One format: Result.load reads the study's time series (scenarios as labels), and
+    # text coordinates carry no units (xarray would label them [1]).
+    import numpy as np
+    import xarray as xr
+
+    from dynamics import Result
+
+    path = tmp_path / "o" / "data.nc"
+    with xr.open_dataset(path, engine="scipy") as ds:
+        assert "units" not in ds["scenario"].attrs
+        neg = ds["negativity"].transpose("time", "scenario").values
+    res = Result.load(path)
+    assert res.labels["negativity"] == list(esd.SCENARIOS)
+    np.testing.assert_array_equal(res.expect["negativity"], neg)
+    assert res.units["time"] == "1/omega" and "t_esd" in res.params["other_variables"]
+    one = Result.load(path, sel={"scenario": esd.SCENARIOS[0]})
+    np.testing.assert_array_equal(one.expect["negativity"], neg[:, 0])
 
 
 def test_cli_rejects_out_of_range_parameters(tmp_path, capsys):

@@ -1,0 +1,60 @@
+r"""Ready-made shared drives beyond the two-party twirl of :mod:`baths.protocols`.
+
+* :func:`zero_sum_phase_drive` — shared phase noise on n qubits whose random phases sum to
+  zero: the dephasing part of the GHZ twirl.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .environment import Drive
+from .processes import BrownianNoise
+
+__all__ = ["zero_sum_phase_drive"]
+
+_SZ = np.diag([1.0, -1.0])
+
+
+def zero_sum_phase_drive(kappa: float, n: int, *, name: str = "phase") -> list[Drive]:
+    r"""Shared phase noise on ``n`` qubits with zero total phase (the GHZ twirl's drive).
+
+    ``n - 1`` independent Brownian signals ``xi_k`` of strength ``kappa`` (processes
+    ``f"{name}{k}"``); signal ``k`` acts as ``H = xi_k(t) sigma_z/2`` on qubit ``k`` and as
+    ``-xi_k(t) sigma_z/2`` on qubit ``n - 1`` (``sigma_z = diag(1, -1)`` on ``|0>, |1>``).
+    The phases therefore sum to zero, so a coherence ``|x><y|`` survives the average only
+    when ``z_k(x) - z_k(y)`` is the same for every qubit: the populations and
+    ``|0...0><1...1|`` (GHZ coherence). Averaged (shared), each signal gives the jump
+    operator ``sqrt(kappa) (sigma_z^(k) - sigma_z^(n-1))/2``; a coherence of qubit ``k``
+    alone decays at ``kappa/2``. ``Environment(...).independent()`` copies every signal
+    per qubit, which dephases every coherence.
+
+    Parameters
+    ----------
+    kappa : float
+        Strength of each signal, ``>= 0``.
+    n : int
+        Number of qubits (parties ``0..n-1``), ``>= 2``.
+    name : str
+        Prefix of the process names.
+
+    Returns
+    -------
+    list of Drive
+        ``2 (n - 1)`` drives, for :class:`~baths.Environment` (add a shared flip clock,
+        ``Kick(PoissonClock(...), q, sigma_x)`` on every qubit, for the full GHZ twirl).
+
+    Examples
+    --------
+    >>> from baths import Environment
+    >>> env = Environment([2] * 3, zero_sum_phase_drive(1.0, 3))
+    >>> round(env.spectral_gap(), 12)
+    0.5
+    """
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    terms = []
+    for k in range(n - 1):
+        proc = BrownianNoise(kappa=kappa, channels=1, name=f"{name}{k}")
+        terms += [Drive(proc, k, [_SZ / 2]), Drive(proc, n - 1, [-_SZ / 2])]
+    return terms

@@ -1,0 +1,297 @@
+"""A QuTiP model brought in through every public route gives mesolve's numbers.
+
+The reference is :func:`qutip.mesolve` at tight tolerances (atol = rtol = 1e-10). The
+exact solver uses matrix exponentials (error ~1e-14), so agreement to 1e-7 on every Pauli
+expectation leaves a wide margin for mesolve's integrator and none for a convention error:
+a row/column stacking mix-up flips the sign of <sigma_y> (an error of order 1).
+"""
+
+import numpy as np
+import pytest
+import qutip
+
+from baths import Environment, Kick, PoissonClock, Reset, hamiltonian, lindblad, thermal_bath
+from baths.thermal import qubit_hamiltonian, thermal_state
+from dynamics import evolve
+from dynamics.model import LocalTerm, Model
+
+TOL = 1e-7
+OPTS = {"atol": 1e-10, "rtol": 1e-10}
+PAULIS = [qutip.sigmax(), qutip.sigmay(), qutip.sigmaz()]
+
+
+def _model():
+    H = 0.7 * qutip.sigmax() + 0.3 * qutip.sigmaz() + 0.2 * qutip.sigmay()
+    c_ops = [np.sqrt(0.2) * qutip.destroy(2), np.sqrt(0.1) * qutip.create(2)]
+    c_ops.append(np.sqrt(0.05) * qutip.sigmaz())
+    psi0 = (qutip.basis(2, 0) + (0.3 + 0.8j) * qutip.basis(2, 1)).unit()
+    return H, c_ops, psi0
+
+
+def _mesolve(H, psi0, t, c_ops, e_ops):
+    return np.array(qutip.mesolve(H, psi0, t, c_ops, e_ops=e_ops, options=OPTS).expect)
+
+
+def test_qutip_liouvillian_in_a_local_term_matches_mesolve_including_sigma_y():
+    H, c_ops, psi0 = _model()
+    t = np.linspace(0, 3, 31)
+    ref = _mesolve(H, psi0, t, c_ops, PAULIS)
+    assert np.abs(ref[1]).max() > 0.3  # <sigma_y> is far from zero: a sign flip would show
+    term = LocalTerm("q", 0, qutip.liouvillian(H, c_ops))
+    got = evolve(psi0, Model((2,), local=(term,)), t, e_ops=PAULIS)
+    for i in range(3):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+    np.testing.assert_allclose((term.generator - qutip.liouvillian(H, c_ops)).full(), 0, atol=1e-14)
+
+
+def test_raw_arrays_are_refused_as_superoperators():
+    H, c_ops, _ = _model()
+    L = qutip.liouvillian(H, c_ops)
+    with pytest.raises(TypeError, match="raw arrays are refused"):
+        LocalTerm("q", 0, L.full())
+    with pytest.raises(TypeError, match="operator, not a superoperator"):
+        LocalTerm("q", 0, H)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "lindblad(H, c_ops)",
+        "lindblad(liouvillian)",
+        "lindblad(choi)",
+        "lindblad(H, superop c_ops)",
+        "hamiltonian + lindblad(c_ops)",
+        "LocalTerm(liouvillian)",
+        "Environment(LocalTerm)",
+    ],
+)
+def test_every_route_matches_mesolve(route):
+    H, c_ops, psi0 = _model()
+    t = np.linspace(0, 2.5, 26)
+    ref = _mesolve(H, psi0, t, c_ops, PAULIS)
+    L = qutip.liouvillian(H, c_ops)
+    if route == "LocalTerm(liouvillian)":
+        protocol = Model((2,), local=(LocalTerm("q", 0, L),))
+    elif route == "Environment(LocalTerm)":
+        protocol = Environment((2,), [LocalTerm("q", 0, L)])
+    else:
+        terms = {
+            "lindblad(H, c_ops)": [lindblad(0, H, c_ops)],
+            "lindblad(liouvillian)": [lindblad(0, L)],
+            "lindblad(choi)": [lindblad(0, qutip.to_choi(L))],
+            "lindblad(H, superop c_ops)": [
+                lindblad(0, H, [qutip.lindblad_dissipator(c) for c in c_ops])
+            ],
+            "hamiltonian + lindblad(c_ops)": [hamiltonian(0, H), lindblad(0, c_ops=c_ops)],
+        }[route]
+        protocol = Environment((2,), terms)
+    got = evolve(psi0, protocol, t, e_ops=PAULIS)
+    for i in range(3):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL, err_msg=f"Pauli {i}")
+
+
+def test_environment_liouvillian_is_qutips():
+    H, c_ops, _ = _model()
+    H1 = 0.4 * qutip.sigmay()
+    env = Environment((2, 2), [lindblad(0, H, c_ops), lindblad(1, H1)])
+    eye = qutip.qeye(2)
+    want = qutip.liouvillian(
+        qutip.tensor(H, eye) + qutip.tensor(eye, H1), [qutip.tensor(c, eye) for c in c_ops]
+    )
+    got = env.liouvillian()
+    assert got.superrep == "super" and got.dims == want.dims
+    np.testing.assert_allclose(got.full(), want.full(), atol=1e-12)
+    np.testing.assert_allclose(
+        env.terms[0].generator.full(), qutip.liouvillian(H, c_ops).full(), atol=1e-14
+    )
+
+
+def test_two_parties_with_correlations_match_mesolve():
+    """lindblad on each party of two qubits vs mesolve on the joint space, including the
+    two-point functions <sigma_y (x) sigma_x> (sign-sensitive on both parties)."""
+    H, c_ops, psi0 = _model()
+    H1 = 0.4 * qutip.sigmay() - 0.5 * qutip.sigmaz()
+    c1 = [np.sqrt(0.3) * qutip.destroy(2)]
+    rho0 = qutip.ket2dm(qutip.tensor(psi0, (qutip.basis(2, 0) + 1j * qutip.basis(2, 1)).unit()))
+    rho0 = 0.8 * rho0 + 0.2 * qutip.ket2dm(qutip.bell_state("00"))
+    eye = qutip.qeye(2)
+    Hj = qutip.tensor(H, eye) + qutip.tensor(eye, H1)
+    cj = [qutip.tensor(c, eye) for c in c_ops] + [qutip.tensor(eye, c) for c in c1]
+    e_ops = [qutip.tensor(a, b) for a in PAULIS for b in PAULIS]
+    t = np.linspace(0, 2, 11)
+    ref = _mesolve(Hj, rho0, t, cj, e_ops)
+    env = Environment((2, 2), [lindblad(0, H, c_ops), lindblad(1, H1, c1)])
+    got = evolve(rho0, env, t, e_ops=e_ops)
+    for i in range(9):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_thermal_bath_is_the_dissipator_only_unless_asked():
+    Hq = qubit_hamiltonian(1.3)
+    nbar, G = 0.4, 0.7
+    c_ops = [np.sqrt(G * (nbar + 1)) * qutip.destroy(2), np.sqrt(G * nbar) * qutip.create(2)]
+    _, _, psi0 = _model()
+    t = np.linspace(0, 2, 11)
+    for include, H in ((False, 0 * Hq), (True, Hq)):
+        ref = _mesolve(H, psi0, t, c_ops, PAULIS)
+        bath = thermal_bath(0, Hq, nbar=nbar, rate=G, include_hamiltonian=include)
+        got = evolve(psi0, Environment((2,), [bath]), t, e_ops=PAULIS)
+        for i in range(3):
+            np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_non_hermitian_expectations_are_complex():
+    """<a> for a = destroy(2) is complex; mesolve's value, not its real part."""
+    H, c_ops, psi0 = _model()
+    t = np.linspace(0, 2, 11)
+    a = qutip.destroy(2)
+    ref = qutip.mesolve(H, psi0, t, c_ops, e_ops=[a], options=OPTS).expect[0]
+    assert np.abs(np.imag(ref)).max() > 0.1
+    got = evolve(psi0, Environment((2,), [lindblad(0, H, c_ops)]), t, e_ops=[a])
+    assert np.iscomplexobj(got.expect[0])
+    np.testing.assert_allclose(got.expect[0], ref, atol=TOL)
+    assert not np.iscomplexobj(
+        evolve(psi0, Environment((2,), [lindblad(0, H, c_ops)]), t, e_ops=[qutip.sigmay()]).expect[
+            0
+        ]
+    )
+
+
+def test_e_ops_list_of_qobj_names_dict_and_callables():
+    H, c_ops, psi0 = _model()
+    env = Environment((2,), [lindblad(0, H, c_ops)])
+    t = np.linspace(0, 1, 5)
+    ref = _mesolve(H, psi0, t, c_ops, PAULIS)
+    res = evolve(
+        psi0,
+        env,
+        t,
+        e_ops=[
+            qutip.sigmax(),
+            "purity",
+            lambda t_, state: qutip.expect(qutip.sigmay(), state) * t_,
+            lambda rho: qutip.expect(qutip.sigmaz(), rho),
+        ],
+    )
+    assert list(res.expect) == ["e0", "purity", "e2", "e3"]
+    np.testing.assert_allclose(res.expect[0], ref[0], atol=TOL)
+    np.testing.assert_allclose(res.expect["e0"], ref[0], atol=TOL)
+    np.testing.assert_allclose(res.expect[2], ref[1] * t, atol=TOL)  # f(t, state) gets t
+    np.testing.assert_allclose(res.expect[-1], ref[2], atol=TOL)
+    purity = (1 + ref[0] ** 2 + ref[1] ** 2 + ref[2] ** 2) / 2
+    np.testing.assert_allclose(res.expect[1], purity, atol=TOL)
+    by_name = evolve(psi0, env, t, e_ops={"sy": qutip.sigmay()})
+    np.testing.assert_allclose(by_name.expect["sy"], ref[1], atol=TOL)
+    single = evolve(psi0, env, t, e_ops=qutip.sigmaz())
+    np.testing.assert_allclose(single.expect[0], ref[2], atol=TOL)
+    with pytest.raises(KeyError, match="position 4"):
+        res.expect[4]
+    with pytest.raises(TypeError, match=r"\(t, state\)"):
+        evolve(psi0, env, t, e_ops=[lambda a, b, c: 0.0])
+
+
+def test_lindblad_input_errors():
+    with pytest.raises(ValueError, match="needs H, c_ops"):
+        lindblad(0)
+    with pytest.raises(ValueError, match="Hermitian"):
+        lindblad(0, qutip.destroy(2))
+    with pytest.raises(ValueError, match="different dimensions"):
+        lindblad(0, qutip.sigmaz(), [qutip.destroy(3)])
+    with pytest.raises(ValueError, match="dimension 3, party 0 has 2"):
+        Environment((2,), [lindblad(0, qutip.num(3))])
+
+
+def test_reset_and_kick_of_the_wrong_dimension_are_refused_when_built():
+    clk = PoissonClock(rate=1.0, name="clock")
+    tau3 = thermal_state(qutip.num(3), 1.0)
+    with pytest.raises(
+        ValueError, match=r"Reset on party 1: omega has shape \(3, 3\), party 1 has dimension 2"
+    ):
+        Environment(
+            (2, 2), [Reset(clk, 0, thermal_state(qubit_hamiltonian(1.0), 1.0)), Reset(clk, 1, tau3)]
+        )
+    with pytest.raises(
+        ValueError, match=r"Kick on party 0: U has shape \(3, 3\), party 0 has dimension 2"
+    ):
+        Environment((2,), [Kick(clk, 0, qutip.qeye(3))])
+    with pytest.raises(ValueError, match="not unitary"):
+        Kick(clk, 0, qutip.destroy(2))
+    with pytest.raises(ValueError, match="trace 1"):
+        Reset(clk, 0, qutip.qeye(2))
+
+
+# --------------------------------------------------------------------------- time-dependent
+H0, H1 = 0.5 * qutip.sigmaz(), 0.8 * qutip.sigmax()
+
+
+def _drive(t):
+    return np.cos(2.0 * t)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "function",
+        "array",
+        "QobjEvo",
+        # qutip warns that it evaluates string coefficients with eval when cython is absent
+        pytest.param("string", marks=pytest.mark.filterwarnings("ignore:`cython`:UserWarning")),
+    ],
+)
+def test_time_dependent_hamiltonian_matches_mesolve(form):
+    """H(t) = H0 + cos(2t) H1 in each of QuTiP's formats. Error control: Exact(atol=1e-10)
+    per output interval, 30 intervals; mesolve at 1e-12; the bound asserted is 1e-7."""
+    _, c_ops, psi0 = _model()
+    t = np.linspace(0, 3, 31)
+    tl = np.linspace(0, 3, 301)
+    H, kw, t_ref = {
+        "function": ([H0, [H1, _drive]], {}, t),
+        "array": ([H0, [H1, _drive(tl)]], {"tlist": tl}, tl),
+        "QobjEvo": (qutip.QobjEvo([H0, [H1, _drive]]), {}, t),
+        "string": ([H0, [H1, "cos(w * t)"]], {"args": {"w": 2.0}}, t),
+    }[form]
+    opts = {"atol": 1e-12, "rtol": 1e-12}
+    ref = qutip.mesolve(H, psi0, t_ref, c_ops, e_ops=PAULIS, args=kw.get("args"), options=opts)
+    ref = np.array(ref.expect)[:, :: len(t_ref) // (len(t) - 1)]
+    got = evolve(psi0, Environment((2,), [lindblad(0, H, c_ops, **kw)]), t, e_ops=PAULIS)
+    for i in range(3):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_time_dependent_term_with_a_shared_drive_matches_mesolve():
+    """A coupling white process (shared twirl drive, averaged to jump operators
+    sqrt(kappa)(G_k (x) I - I (x) G_k^*)) plus a time-dependent H on party A: the dense
+    Magnus path, against mesolve on the joint space."""
+    from baths import gellmann_basis, twirl_drive
+
+    _, c_ops, psi0 = _model()
+    kappa, eye = 0.7, qutip.qeye(2)
+    rho0 = qutip.ket2dm(qutip.tensor(psi0, psi0))
+    jumps = [
+        np.sqrt(kappa)
+        * (qutip.tensor(qutip.Qobj(g), eye) - qutip.tensor(eye, qutip.Qobj(g.conj())))
+        for g in gellmann_basis(2)
+    ]
+    cj = jumps + [qutip.tensor(c, eye) for c in c_ops]
+    Hj = [qutip.tensor(H0, eye), [qutip.tensor(H1, eye), _drive]]
+    e_ops = [qutip.tensor(a, b) for a in PAULIS for b in PAULIS]
+    t = np.linspace(0, 2, 11)
+    ref = _mesolve(Hj, rho0, t, cj, e_ops)
+    env = Environment((2, 2), [lindblad(0, [H0, [H1, _drive]], c_ops)] + twirl_drive(kappa))
+    got = evolve(rho0, env, t, e_ops=e_ops)
+    for i in range(9):
+        np.testing.assert_allclose(got.expect[i], ref[i], atol=TOL)
+
+
+def test_time_dependent_terms_need_the_exact_method():
+    from baths import Drive, GaussianPulses
+
+    term = lindblad(0, [H0, [H1, _drive]])
+    pulses = GaussianPulses(segment=0.1, variance=1.0, channels=1, name="p")
+    env = Environment((2,), [term, Drive(pulses, 0, [qutip.sigmaz()])])
+    with pytest.raises(ValueError, match="method='exact' only"):
+        evolve(qutip.basis(2, 0), env, [0.0, 1.0])
+    with pytest.raises(ValueError, match="atol must lie in"):
+        from dynamics import Exact
+
+        Exact(atol=0.0)
