@@ -237,8 +237,16 @@ class LTError(float):
         obj = super().__new__(cls, upper)
         d = obj.__dict__
         d["lower"], d["upper"], d["exact"] = float(lower), float(upper), bool(exact)
-        d["per_party"], d["worst_input"] = tuple(per_party), tuple(worst_input)
+        # (ket array, party dims) pairs; Qobj built on access (root finders never look)
+        d["per_party"], d["_worst"] = tuple(per_party), tuple(worst_input)
         return obj
+
+    @property
+    def worst_input(self) -> tuple:
+        return tuple(
+            w if isinstance(w, qutip.Qobj) else qutip.Qobj(w[0], dims=[w[1], [1] * len(w[1])])
+            for w in self._worst
+        )
 
     def __setattr__(self, name, value):
         raise AttributeError("LTError is immutable")
@@ -252,7 +260,7 @@ class LTError(float):
         return f"LTError({float(self):.6g}, {tag})"
 
     def __reduce__(self):
-        return (LTError, (self.lower, self.upper, self.exact, self.per_party, self.worst_input))
+        return (LTError, (self.lower, self.upper, self.exact, self.per_party, self._worst))
 
 
 def _marginal_map(a: np.ndarray, out_dims: list[int], k: int) -> np.ndarray:
@@ -610,7 +618,7 @@ def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) ->
             lo, psi = _seesaw_lower(Mk, t, d_in, rng)
             up = max(lo, _diamond_upper(Mk, t, d_in))
         per.append((max(0.0, lo), max(0.0, up)))
-        worst.append(qutip.Qobj(psi, dims=[in_dims, [1] * len(in_dims)]))
+        worst.append((psi, list(in_dims)))
     lower = max(p[0] for p in per)
     upper = max(p[1] for p in per)
     exact = all(p[1] - p[0] <= atol for p in per)
