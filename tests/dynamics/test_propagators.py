@@ -23,7 +23,8 @@ from baths import (
 )
 from baths.protocols import gellmann_basis, twirl_drive
 from dynamics import evolve, lt_time, marginal_channels, propagator
-from dynamics.certify import _bb_qubit_output, _trs_max
+from dynamics._ltsolvers import bb_qubit_output as _bb_qubit_output
+from dynamics._ltsolvers import trs_max as _trs_max
 from dynamics.channels import eplt_channel, is_cptp, lt_error
 from dynamics.states import phi_plus, random_state
 from tests.systems import qubit_populations
