@@ -13,9 +13,29 @@ from collections.abc import Sequence
 import numpy as np
 import qutip
 import scipy.optimize
-from scipy.optimize import brentq
 
 from ._checks import as_density_matrix
+from ._ltsolvers import (
+    PAULI as _PAULI,
+)
+from ._ltsolvers import (
+    affine_qubit as _affine_qubit,
+)
+from ._ltsolvers import (
+    bb_qubit_output as _bb_qubit_output,
+)
+from ._ltsolvers import (
+    bloch_ket as _bloch_ket,
+)
+from ._ltsolvers import (
+    diamond_upper as _diamond_upper,
+)
+from ._ltsolvers import (
+    seesaw_lower as _seesaw_lower,
+)
+from ._ltsolvers import (
+    trs_max as _trs_max,
+)
 from .twirls import _haar_unitary
 
 __all__ = [
@@ -209,9 +229,6 @@ def _herm(x: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- lt_error
-_PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
-
-
 class LTError(float):
     r"""Worst-case local-thermalization error of a channel: a ``float`` with its bracket.
 
@@ -237,8 +254,16 @@ class LTError(float):
         obj = super().__new__(cls, upper)
         d = obj.__dict__
         d["lower"], d["upper"], d["exact"] = float(lower), float(upper), bool(exact)
-        d["per_party"], d["worst_input"] = tuple(per_party), tuple(worst_input)
+        # (ket array, party dims) pairs; Qobj built on access (root finders never look)
+        d["per_party"], d["_worst"] = tuple(per_party), tuple(worst_input)
         return obj
+
+    @property
+    def worst_input(self) -> tuple:
+        return tuple(
+            w if isinstance(w, qutip.Qobj) else qutip.Qobj(w[0], dims=[w[1], [1] * len(w[1])])
+            for w in self._worst
+        )
 
     def __setattr__(self, name, value):
         raise AttributeError("LTError is immutable")
@@ -252,7 +277,7 @@ class LTError(float):
         return f"LTError({float(self):.6g}, {tag})"
 
     def __reduce__(self):
-        return (LTError, (self.lower, self.upper, self.exact, self.per_party, self.worst_input))
+        return (LTError, (self.lower, self.upper, self.exact, self.per_party, self._worst))
 
 
 def _marginal_map(a: np.ndarray, out_dims: list[int], k: int) -> np.ndarray:
@@ -297,203 +322,6 @@ def _delta_except(dims: list[int], k: int) -> np.ndarray:
         shape[m], shape[n + m] = d, d
         out = out * np.eye(d).reshape(shape)
     return out
-
-
-def _affine_qubit(N: np.ndarray):
-    """Bloch form of a qubit -> qubit map (column stacking): ``r_out = T r + t``."""
-    basis = np.concatenate([np.eye(2)[None] / 2, _PAULI / 2])  # I/2, sigma_a/2
-    out = N @ basis.transpose(0, 2, 1).reshape(4, 4).T  # columns: vec of the outputs
-    bloch = np.einsum("aji,jim->am", _PAULI, out.reshape(2, 2, 4)).real  # Tr(sigma_a Y_m)
-    return bloch[:, 1:], bloch[:, 0]
-
-
-def _trs_max(T: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
-    r"""``max_{|r| = 1} |T r + b|``: (lower, upper, maximiser).
-
-    The trust-region problem ``max r^T Q r + 2 c^T r + |b|^2`` on the sphere
-    (``Q = T^T T``, ``c = T^T b``) has no duality gap (S-lemma): for every
-    ``mu > lambda_max(Q)``, ``mu + |b|^2 + c^T (mu - Q)^{-1} c`` bounds it from above,
-    with equality at the root of the secular equation ``|(mu - Q)^{-1} c| = 1``.
-    """
-    nT = float(np.linalg.norm(T, 2))
-    if nT < 1e-13:  # (almost) constant: any unit vector, bracket width <= 2 ||T||
-        r = np.array([0.0, 0.0, 1.0])
-        return float(np.linalg.norm(T @ r + b)), nT + float(np.linalg.norm(b)), r
-    Q, c = T.T @ T, T.T @ b
-    q, V = np.linalg.eigh(Q)
-    cp = V.T @ c
-    const = float(b @ b)
-    scale = max(float(q[-1]), float(np.abs(cp).max()), const, 1e-300)
-    qmax = q[-1]
-
-    def phi(mu):
-        return float(np.sum(cp**2 / (mu - q) ** 2)) - 1.0
-
-    def dual(mu):
-        return mu + const + float(np.sum(cp**2 / (mu - q)))
-
-    cands = []
-    lo = qmax + 1e-14 * scale
-    if phi(lo) > 0:
-        hi = qmax + float(np.linalg.norm(cp)) + scale
-        mu = brentq(phi, lo, hi, xtol=1e-15 * scale, rtol=4 * np.finfo(float).eps, maxiter=500)
-        cands.append((mu, V @ (cp / (mu - q))))
-    else:  # hard case: the top eigenspace carries (almost) no linear term
-        mu = lo
-        gap = qmax - q
-        top = gap <= 1e-14 * scale
-        y = np.zeros(3)
-        y[~top] = cp[~top] / gap[~top]
-        z = math.sqrt(max(0.0, 1.0 - float(y @ y)))
-        i_top = int(np.nonzero(top)[0][0])
-        for sgn in (1.0, -1.0):
-            yy = y.copy()
-            yy[i_top] = sgn * z
-            if np.linalg.norm(yy) > 0:
-                cands.append((mu, V @ yy))
-    best_r, best = None, -np.inf
-    for _, r in cands:
-        r = r / np.linalg.norm(r)
-        v = float(np.linalg.norm(T @ r + b))
-        if v > best:
-            best, best_r = v, r
-    upper = math.sqrt(max(min(dual(mu_) for mu_, _ in cands), best * best))
-    # |T r + b| <= ||T|| + |b|: tighter when both are round-off small
-    upper = min(upper, nT + math.sqrt(const))
-    upper = max(upper, best)
-    return best, upper, best_r
-
-
-def _bloch_ket(r: np.ndarray) -> np.ndarray:
-    rho = (np.eye(2) + np.einsum("a,aij->ij", r, _PAULI)) / 2
-    _, V = np.linalg.eigh(rho)
-    return V[:, -1]
-
-
-def _bb_qubit_output(A: np.ndarray, atol: float, max_cells: int):
-    r"""``max_{|n| = 1} lambda_max(n . A)`` by branch and bound on the sphere.
-
-    ``lambda_max`` is convex and positively homogeneous, so on a spherical triangle with
-    vertices ``v_i`` every point is ``s sum_i a_i v_i`` with ``s <= 1/h`` (``h``: distance
-    of the flat triangle's plane to the origin) and the function is at most
-    ``max_i f(v_i) / h`` (when that maximum is >= 0): a certified bound that closes
-    quadratically in the cell size.
-    """
-
-    def f(n):
-        M = np.einsum("ka,aij->kij", n, A)
-        lam, vec = np.linalg.eigh(M)
-        return lam[:, -1], vec[:, :, -1]
-
-    V = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], float)
-    faces = [(i, j, k) for i in (0, 1) for j in (2, 3) for k in (4, 5)]
-    tris = V[np.array(faces)]  # (8, 3, 3)
-    fv, _ = f(tris.reshape(-1, 3))
-    fv = fv.reshape(-1, 3)
-    i0 = int(np.argmax(fv))
-    lower, best_n = float(fv.flat[i0]), tris.reshape(-1, 3)[i0]
-    pruned_ub = -np.inf
-    tol = 2 * atol
-    upper = np.inf
-    while True:
-        nrm = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-        h = np.abs(np.einsum("ta,ta->t", nrm, tris[:, 0])) / np.linalg.norm(nrm, axis=1)
-        m = fv.max(axis=1)
-        ub = np.where(m > 0, m / h, m)
-        keep = ub > lower + tol
-        if (~keep).any():
-            pruned_ub = max(pruned_ub, float(ub[~keep].max()))
-        upper = max(lower, pruned_ub, float(ub[keep].max()) if keep.any() else -np.inf)
-        if not keep.any() or 4 * keep.sum() > max_cells:
-            break
-        tris, fv = tris[keep], fv[keep]
-        a, b, c = tris[:, 0], tris[:, 1], tris[:, 2]
-        mids = np.stack([a + b, b + c, c + a], axis=1)
-        mids /= np.linalg.norm(mids, axis=2, keepdims=True)
-        fm, _ = f(mids.reshape(-1, 3))
-        fm = fm.reshape(-1, 3)
-        ab, bc, ca = mids[:, 0], mids[:, 1], mids[:, 2]
-        fab, fbc, fca = fm[:, 0], fm[:, 1], fm[:, 2]
-        fa, fb, fc = fv[:, 0], fv[:, 1], fv[:, 2]
-        tris = np.concatenate(
-            [
-                np.stack([a, ab, ca], 1),
-                np.stack([ab, b, bc], 1),
-                np.stack([ca, bc, c], 1),
-                np.stack([ab, bc, ca], 1),
-            ]
-        )
-        fv = np.concatenate(
-            [
-                np.stack([fa, fab, fca], 1),
-                np.stack([fab, fb, fbc], 1),
-                np.stack([fca, fbc, fc], 1),
-                np.stack([fab, fbc, fca], 1),
-            ]
-        )
-        j = int(np.argmax(fm))
-        if fm.flat[j] > lower:
-            lower, best_n = float(fm.flat[j]), mids.reshape(-1, 3)[j]
-    _, vec = f(best_n[None])
-    return lower, max(upper, lower), vec[0]
-
-
-def _seesaw_lower(Mk: np.ndarray, tau: np.ndarray, d_in: int, rng, starts: int = 20):
-    """Lower bound on ``max_psi D(M(psi), tau)`` by alternating maximisation."""
-    d = tau.shape[0]
-
-    def out(psi):
-        rho = np.outer(psi, psi.conj())
-        return (Mk @ rho.reshape(-1, order="F")).reshape(d, d, order="F")
-
-    def adj(P):
-        return (Mk.conj().T @ P.reshape(-1, order="F")).reshape(d_in, d_in, order="F")
-
-    best, best_psi = -np.inf, None
-    inits = [np.eye(d_in)[i].astype(complex) for i in range(d_in)]
-    for _ in range(starts):
-        z = rng.normal(size=d_in) + 1j * rng.normal(size=d_in)
-        inits.append(z / np.linalg.norm(z))
-    for psi in inits:
-        val = -np.inf
-        for _ in range(200):
-            X = out(psi) - tau
-            lam, U = np.linalg.eigh((X + X.conj().T) / 2)
-            P = U[:, lam > 0] @ U[:, lam > 0].conj().T
-            new = float(lam[lam > 0].sum())
-            W = adj(P)
-            _, Y = np.linalg.eigh((W + W.conj().T) / 2)
-            psi = Y[:, -1]
-            if new <= val + 1e-15:
-                break
-            val = new
-        X = out(psi) - tau
-        v = 0.5 * float(np.abs(np.linalg.eigvalsh((X + X.conj().T) / 2)).sum())
-        if v > best:
-            best, best_psi = v, psi
-    return best, best_psi
-
-
-def _diamond_upper(Mk: np.ndarray, tau: np.ndarray, d_in: int) -> float:
-    r"""``||M - R_tau||_diamond / 2`` (Watrous' SDP for a difference of channels), an upper
-    bound on the worst marginal distance without ancilla."""
-    import cvxpy as cp
-
-    d = tau.shape[0]
-    R = np.outer(tau.reshape(-1, order="F"), np.eye(d_in).reshape(-1, order="F"))
-    D = Mk - R
-    # Choi, input first: J[(i, a), (j, b)] = Phi(|i><j|)[a, b]
-    J = D.reshape(d, d, d_in, d_in).transpose(3, 1, 2, 0).reshape(d_in * d, d_in * d)
-    J = (J + J.conj().T) / 2
-    W = cp.Variable((d_in * d, d_in * d), hermitian=True)
-    rho = cp.Variable((d_in, d_in), hermitian=True)
-    cons = [W >> 0, rho >> 0, cp.real(cp.trace(rho)) == 1, cp.kron(rho, np.eye(d)) - W >> 0]
-    prob = cp.Problem(cp.Maximize(cp.real(cp.trace(J @ W))), cons)
-    prob.solve(solver=cp.CLARABEL)
-    if prob.value is None:  # pragma: no cover - solver failure
-        raise RuntimeError(f"diamond-norm SDP failed: {prob.status}")
-    # a solver tolerance margin keeps the bound conservative
-    return float(prob.value) + 1e-7
 
 
 def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) -> LTError:
@@ -610,7 +438,7 @@ def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) ->
             lo, psi = _seesaw_lower(Mk, t, d_in, rng)
             up = max(lo, _diamond_upper(Mk, t, d_in))
         per.append((max(0.0, lo), max(0.0, up)))
-        worst.append(qutip.Qobj(psi, dims=[in_dims, [1] * len(in_dims)]))
+        worst.append((psi, list(in_dims)))
     lower = max(p[0] for p in per)
     upper = max(p[1] for p in per)
     exact = all(p[1] - p[0] <= atol for p in per)

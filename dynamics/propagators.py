@@ -25,12 +25,14 @@ sampled method has no channel (it averages states, not maps) and is refused.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import qutip
+from qutip.core.dimensions import Dimensions
 from scipy.optimize import brentq
 
 from ._expm import expm_batched
@@ -144,7 +146,15 @@ def _paired_to_qutip(M: np.ndarray, dims: Sequence[int]) -> qutip.Qobj:
     perm = [2 * k + 1 for k in range(n)] + [2 * k for k in range(n)]
     T = M.reshape([v for d in dims for v in (d, d)] * 2)
     T = T.transpose(perm + [2 * n + p for p in perm]).reshape(N, N)
-    return qutip.Qobj(T, dims=[[dims, dims], [dims, dims]], superrep="super")
+    return qutip.Qobj(T, dims=_super_dims(tuple(dims)), superrep="super", copy=False)
+
+
+@functools.cache
+def _super_dims(dims: tuple[int, ...]) -> Dimensions:
+    """qutip's parsed dims of a superoperator on ``dims`` (parsing a nested list costs
+    ~4x the rest of building a small Qobj; root finders build thousands)."""
+    d = list(dims)
+    return Dimensions([[d, d], [d, d]])
 
 
 # --------------------------------------------------------------------------- public

@@ -74,8 +74,8 @@ from baths import (
     thermal_state,
     zero_sum_phase_drive,
 )
-from dynamics import evolve
-from dynamics.channels import ghz_eplt_channel, ghz_twirl
+from dynamics import evolve, marginal_channels
+from dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
 from dynamics.measures import ghz_fidelity, trace_distance
 from dynamics.states import noisy_ghz_state, random_state
 
@@ -185,6 +185,8 @@ SUMMARY_KEYS = {
     "ghz_fidelity_at_t_star": "GHZ fidelity at t*, keyed by scenario",
     "min_bipartition_negativity_at_t_star": "smallest negativity over all bipartitions at t*, keyed by scenario",
     "marginal_distance_at_t_star": "largest trace distance of a one-qubit marginal to tau at t*, keyed by scenario",
+    "lt_error_at_t_star": "worst case over ALL inputs of the largest one-qubit marginal distance at t* "
+    "(dynamics.channels.lt_error from the n marginal channels), keyed by scenario",
     "closed_forms": "GHZ fidelity at t*: correlated 1/2 + gamma (F_in - 1/2); independent (p0^n + p1^n)/2",
     "twirl_distance": "trace distance of the correlated twirl stage's output at t_twirl to ghz_twirl(rho0)",
     "twirl_distance_random": "the same for a seeded random n-qubit input (checks the zero-sum design)",
@@ -383,6 +385,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         },
         "marginal_distance_at_t_star": {
             sc: at_star(sc, "marginal_distance", "max") for sc in SCENARIOS
+        },
+        "lt_error_at_t_star": {
+            sc: float(lt_error(marginal_channels(protos[sc], t_star), tau)) for sc in SCENARIOS
         },
         "closed_forms": closed,
         "twirl_distance": tw_dist,

@@ -23,7 +23,8 @@ from baths import (
 )
 from baths.protocols import gellmann_basis, twirl_drive
 from dynamics import evolve, lt_time, marginal_channels, propagator
-from dynamics.certify import _bb_qubit_output, _trs_max
+from dynamics._ltsolvers import bb_qubit_output as _bb_qubit_output
+from dynamics._ltsolvers import trs_max as _trs_max
 from dynamics.channels import eplt_channel, is_cptp, lt_error
 from dynamics.states import phi_plus, random_state
 from tests.systems import qubit_populations
@@ -386,3 +387,22 @@ def test_lt_time_of_independent_thermal_resets():
     assert lt_time(env, eps, t_max=1.0) == math.inf
     with pytest.raises(ValueError, match=r"eps must lie in \(0, 1\)"):
         lt_time(env, 0.0, t_max=1.0)
+
+
+def test_propagator_works_with_the_channel_checks():
+    # the EPLT protocol with a certified twirl (eps = 1e-3) against the one that skips it
+    from baths import certified_twirl_time, eplt_protocol
+    from dynamics.channels import choi_matrix, is_locally_thermalizing
+
+    eps = 1e-3
+    t_tw = certified_twirl_time(TAU, TAU, rate=1.0, kappa=10.0, eps=eps)
+    good, ts = eplt_protocol(TAU, TAU, H, H, BETA, rate=1.0, kappa=10.0, t_twirl=t_tw)
+    bad, ts0 = eplt_protocol(TAU, TAU, H, H, BETA, rate=1.0)
+    S, S0 = propagator(good, ts), propagator(bad, ts0)
+    assert np.abs(choi_matrix(S) - qutip.to_choi(S).full()).max() < 1e-14
+    assert is_cptp(S) and is_cptp(S0)
+    assert float(lt_error(S, TAU)) == pytest.approx(eps, abs=1e-10)
+    assert float(lt_error(S0, TAU)) == pytest.approx(P1, abs=1e-12)  # p_min
+    # Choi entries of Tr_B o E - tau Tr are O(eps) for the certified channel, O(p_min) else
+    assert is_locally_thermalizing(S, TAU, atol=1e-2)
+    assert not is_locally_thermalizing(S0, TAU, atol=1e-2)

@@ -144,3 +144,17 @@ def test_cli_run_writes_outputs(tmp_path):
 def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
     key, value = setting.split("=")
     assert message in run_error(tmp_path, capsys, "ghz", {key: value})
+
+
+def test_lt_error_at_t_star_is_worst_case_over_inputs(result):
+    # The marginal maps of the two scenarios are identical. Each marginal mode of the twirl
+    # stage is a joint mode, so it decays at least at the gap: the Bloch vector contracts
+    # by <= e^{-gap t_twirl} = twirl_tol, then the reset multiplies it by gamma; the
+    # marginal offsets are those of E_gamma. Hence lt_error <= gamma twirl_tol / 2, with
+    # equality here: the slowest joint mode (kappa/2) is a one-qubit coherence.
+    s = result.summary
+    lt = s["lt_error_at_t_star"]
+    assert set(lt) == set(ghz.SCENARIOS)
+    assert lt["correlated"] == pytest.approx(lt["independent"], abs=1e-14)
+    assert lt["correlated"] <= s["gamma"] * 1e-4 / 2 + 1e-14
+    assert lt["correlated"] == pytest.approx(s["gamma"] * 1e-4 / 2, rel=1e-9)

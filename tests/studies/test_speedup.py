@@ -170,3 +170,10 @@ def test_zero_temperature_is_a_clear_error():
 
     with pytest.raises(NoEPLTError, match="pure"):
         speedup.run({**SMALL, "beta": 800.0})
+
+
+def test_plot_module_lists_the_same_scenarios():
+    from studies import _speedup_plot
+
+    assert _speedup_plot.DYNAMIC == speedup.DYNAMIC
+    assert set(speedup.LABELS) == set(speedup.DYNAMIC)

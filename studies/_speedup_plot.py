@@ -1,0 +1,238 @@
+"""Figures of the :mod:`studies.speedup` study (re-exported there as ``plot``, ``figures``)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.ticker
+import numpy as np
+
+from . import style
+from .base import StudyResult
+
+#: The study's scenarios with a time series (the same tuple as ``speedup.DYNAMIC``, tested).
+DYNAMIC = (
+    "reference",
+    "thermal_resets",
+    "correlated",
+    "shared_drive_independent_clocks",
+    "independent",
+    "independent_damping_stopped",
+)
+
+LABELS = {
+    "reference": "independent thermal baths (GAD)",
+    "thermal_resets": "independent thermal resets",
+    "correlated": "shared drive + shared clock",
+    "shared_drive_independent_clocks": "shared drive, independent clocks",
+    "independent": "independent drive + clocks",
+    "independent_damping_stopped": "independent T=0 damping, stopped",
+}
+_COLOR = {s: style.COLORS[i] for i, s in enumerate(DYNAMIC)}
+_LS = {s: style.LINESTYLES[i % len(style.LINESTYLES)] for i, s in enumerate(DYNAMIC)}
+
+
+def _input_label(params) -> str:
+    if params["input"] == "phi_plus":
+        return r"$\Phi^+$"
+    return (
+        rf"$\cos\theta|00\rangle+\sin\theta|11\rangle$, $\theta={params['theta'] / math.pi:.3g}\pi$"
+    )
+
+
+def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
+    """One panel: ``which`` in {"negativity", "distance", "speedup", "negativity_vs_beta"}."""
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    ds, s, prm = result.data, result.summary, result.params
+    r, omega = prm["rate"], prm["omega"]
+    t = r * ds["time"].values  # plotted in units of 1/r
+    ts = r * s["t_star"]
+    if which == "negativity":
+        for sc in DYNAMIC:
+            y = ds["negativity"].sel(scenario=sc).values
+            if sc == "independent":  # zero throughout: drawn, and said so
+                lab = LABELS[sc] + " (= 0)"
+            else:
+                lab = LABELS[sc]
+            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab)
+        style.mark_time(ax, ts, r"$t^*$")
+        ax.set_ylabel(r"negativity $\mathcal{N}$")
+        ax.set_ylim(bottom=0)
+        # up to just past the last sudden death (the rest is zero)
+        ends = [
+            r * (s["t_star_by_scenario"][sc] + v)
+            for sc, v in s["entanglement_lifetime_after_t_star"].items()
+            if v is not None and math.isfinite(v)
+        ]
+        ax.set_xlabel(r"time $r t$")
+        ax.set_xlim(t[0], min(t[-1], 1.2 * max(ends + [ts])))
+        return ax
+    elif which == "distance":
+        floor = 1e-6
+        shown = ("reference", "thermal_resets", "correlated", "independent_damping_stopped")
+        gad = ds["marginal_distance"].sel(scenario="reference").max("party").values
+        for sc in shown:
+            d = ds["marginal_distance"].sel(scenario=sc).max("party").values
+            lab = LABELS[sc]
+            if sc == "correlated":
+                lab = "the three protocols (identical marginals)"
+            elif sc == "thermal_resets" and np.abs(d - gad).max() < 1e-12:
+                lab = None  # hidden under GAD: said on the curve instead
+                ax.text(
+                    0.25,
+                    0.2,
+                    "GAD (solid) and thermal resets (dashed)\ncoincide for this input",
+                    transform=ax.transAxes,
+                    fontsize=7,
+                    color="0.25",
+                )
+            y = np.where(d > 1e-14, d, np.nan)
+            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab)
+            # exactly tau: a marker on the floor instead of a plunge to round-off
+            zero = np.nonzero(d <= 1e-14)[0]
+            if zero.size:
+                ax.plot(t[zero[0]], floor, marker="v", ms=5, color=_COLOR[sc], clip_on=False)
+        ax.annotate(
+            r"exactly $\tau$",
+            (ts, floor),
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize=7,
+            color="0.25",
+        )
+        ax.set_yscale("log")
+        ax.set_ylim(floor, 1.0)
+        ax.axhline(prm["eps"], color="0.5", lw=0.8, ls="--")
+        ax.annotate(
+            r"$\epsilon$",
+            (t[-1], prm["eps"]),
+            xytext=(-4, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.4",
+        )
+        style.mark_time(ax, ts, r"$t^*$")
+        te = r * s["t_eps_reference_for_input"]
+        if te <= t[-1]:
+            style.mark_time(ax, te, r"$t_\epsilon^{\rm GAD}$")
+        ax.set_ylabel(r"$\max_X D(\rho_X, \tau_X)$")
+    elif which == "speedup":
+        b = ds["beta"].values * omega
+        for i, kr in enumerate(ds["kappa_ratio"].values):
+            inf = math.isinf(kr)
+            lab = r"$\kappa/r=\infty$ (instant twirl)" if inf else rf"$\kappa/r={kr:g}$"
+            ax.plot(
+                b,
+                ds["speedup_kappa"].sel(kappa_ratio=kr),
+                color=style.COLORS[i],
+                lw=0.8 if inf else 1.6,
+                label=lab,
+            )
+        ax.plot(
+            b,
+            ds["speedup_gad_beta"],
+            color="0.3",
+            ls="--",
+            label=rf"vs GAD ($\kappa/r={prm['kappa'] / r:g}$)",
+        )
+        ax.plot(
+            b,
+            ds["speedup_for_input_beta"],
+            color="k",
+            ls=":",
+            label=_input_label(prm) + r"'s own $t_\epsilon$ (GAD)",
+        )
+        ax.axhline(1.0, color="0.5", lw=0.8)
+        cbs = [v for v in s["crossover_beta_by_kappa_ratio"].values() if v is not None]
+        if cbs:
+            ax.plot(
+                np.array(cbs) * omega,
+                np.ones(len(cbs)),
+                "o",
+                ms=4,
+                mfc="none",
+                color="k",
+                label=r"crossover $S=1$ (the same for all $\kappa$)"
+                if len(set(np.round(cbs, 6))) == 1
+                else r"crossover $S=1$",
+            )
+            ax.annotate(
+                rf"$\beta\omega={cbs[-1] * omega:.2f}$",
+                (cbs[-1] * omega, 1.0),
+                xytext=(0, -16),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(r"inverse temperature $\beta\omega$")
+        ax.set_ylabel(r"speed-up $S = t_\epsilon^{\rm ref}/t^*$")
+        ax.set_xlim(b[0], b[-1])
+        return ax
+    elif which == "negativity_vs_beta":
+        b = ds["beta"].values * omega
+        n = ds["negativity_at_t_star_beta"]
+        ax.plot(b, n.sel(clocks="shared"), color=_COLOR["correlated"], label="shared clock")
+        ax.plot(
+            b,
+            n.sel(clocks="independent"),
+            color=_COLOR["shared_drive_independent_clocks"],
+            ls="--",
+            label="independent clocks",
+        )
+        ax.set_xlabel(r"inverse temperature $\beta\omega$")
+        ax.set_ylabel(r"negativity at $t^*$")
+        ax.set_xlim(b[0], b[-1])
+        ax.set_ylim(bottom=0)
+        return ax
+    else:
+        raise ValueError(
+            "which must be 'negativity', 'distance', 'speedup' or 'negativity_vs_beta', "
+            f"got {which!r}"
+        )
+    ax.set_xlabel(r"time $r t$")
+    ax.set_xlim(t[0], t[-1])
+    return ax
+
+
+@style.styled
+def figures(result: StudyResult) -> dict:
+    prm = result.params
+    fig1, axes = style.figure(2, 1, width=style.PAGE, height=2.9)
+    plot(result, axes[0, 0], which="negativity")
+    plot(result, axes[0, 1], which="distance")
+    axes[0, 0].set_title(
+        rf"(a) entanglement of {_input_label(prm)}, $\beta\omega={prm['beta'] * prm['omega']:g}$, "
+        rf"$\kappa/r={prm['kappa'] / prm['rate']:g}$",
+        loc="left",
+    )
+    axes[0, 1].set_title(r"(b) local thermalization of the same input", loc="left")
+    h1, l1 = axes[0, 0].get_legend_handles_labels()
+    h2, l2 = axes[0, 1].get_legend_handles_labels()
+    extra = [(h, lab) for h, lab in zip(h2, l2) if lab not in l1]
+    fig1.legend(
+        h1 + [h for h, _ in extra],
+        l1 + [lab for _, lab in extra],
+        loc="outside lower center",
+        ncols=3,
+    )
+    fig2, ax2 = style.figure(2, 1, width=style.PAGE, height=3.0)
+    plot(result, ax2[0, 0], which="speedup")
+    plot(result, ax2[0, 1], which="negativity_vs_beta")
+    ax2[0, 0].set_title(r"(a) speed-up, worst case over inputs (vs thermal resets)", loc="left")
+    ax2[0, 1].set_title(
+        rf"(b) entanglement of {_input_label(prm)} at $t^*$, shared drive, "
+        rf"$\kappa/r={prm['kappa'] / prm['rate']:g}$",
+        loc="left",
+    )
+    h, lab = ax2[0, 0].get_legend_handles_labels()
+    fig2.legend(h, lab, loc="outside lower center", ncols=4)
+    ax2[0, 1].legend(loc="upper right")
+    return {"timeseries": fig1, "speedup_vs_beta": fig2}
