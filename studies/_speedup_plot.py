@@ -28,8 +28,9 @@ LABELS = {
     "independent": "independent drive + clocks",
     "independent_damping_stopped": "independent T=0 damping, stopped",
 }
-_COLOR = {s: style.COLORS[i] for i, s in enumerate(DYNAMIC)}
-_LS = {s: style.LINESTYLES[i % len(style.LINESTYLES)] for i, s in enumerate(DYNAMIC)}
+# one colour and line style per scenario name in every study (studies.style palette)
+_COLOR = {s: style.scenario_style(s)["color"] for s in DYNAMIC}
+_LS = {s: style.scenario_style(s)["ls"] for s in DYNAMIC}
 
 
 def _input_label(params) -> str:
@@ -56,7 +57,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
                 lab = LABELS[sc] + " (= 0)"
             else:
                 lab = LABELS[sc]
-            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab)
+            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab, gid=sc)
         style.mark_time(ax, ts, r"$t^*$")
         ax.set_ylabel(r"negativity $\mathcal{N}$")
         ax.set_ylim(bottom=0)
@@ -89,7 +90,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
                     color="0.25",
                 )
             y = np.where(d > 1e-14, d, np.nan)
-            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab)
+            ax.plot(t, y, color=_COLOR[sc], ls=_LS[sc], label=lab, gid=sc)
             # exactly tau: a marker on the floor instead of a plunge to round-off
             zero = np.nonzero(d <= 1e-14)[0]
             if zero.size:

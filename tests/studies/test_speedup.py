@@ -177,3 +177,19 @@ def test_plot_module_lists_the_same_scenarios():
 
     assert _speedup_plot.DYNAMIC == speedup.DYNAMIC
     assert set(speedup.LABELS) == set(speedup.DYNAMIC)
+
+
+def test_scenario_colours_follow_the_shared_palette(result):
+    # one colour per scenario name in every study (studies.style.SCENARIO_COLORS)
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from studies import style
+
+    _, ax = plt.subplots()
+    speedup.plot(result, ax, which="negativity")
+    colours = {ln.get_gid(): to_hex(ln.get_color()) for ln in ax.get_lines() if ln.get_gid()}
+    assert {"correlated", "independent", "thermal_resets"} <= set(colours)
+    for name, c in colours.items():
+        assert c == to_hex(style.SCENARIO_COLORS[name]), name
+    plt.close("all")
