@@ -39,11 +39,14 @@ clocks of rate ``(1 - c) r``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.polynomial.hermite_e import hermegauss
+from scipy.signal import lfilter
 
 from dynamics.model import MarkovFactor, Process, dissipator_terms
 from dynamics.superop import Generator, ProductTerm
@@ -353,8 +356,15 @@ class OrnsteinUhlenbeck(Process):
         noise = rng.normal(size=(h.size, self.channels))
         x = np.empty((edges.size, self.channels))
         x[0] = rng.normal(size=self.channels) * self.sigma
-        for j in range(h.size):
-            x[j + 1] = x[j] * a[j] + self.sigma * math.sqrt(1 - a[j] ** 2) * noise[j]
+        u = (self.sigma * np.sqrt(1 - a**2))[:, None] * noise
+        # x' = a x + u is a first-order linear filter: one lfilter per run of equal steps
+        # (equal to 1e-12 relative: grid spacings differ by round-off), the arithmetic of
+        # the step-by-step recursion at a fraction of its Python overhead
+        cuts = [0, *(np.nonzero(np.abs(a[1:] - a[:-1]) > 1e-12 * a[1:])[0] + 1).tolist(), h.size]
+        for j, k in itertools.pairwise(cuts):
+            x[j + 1 : k + 1] = lfilter([1.0], [1.0, -a[j]], u[j:k], axis=0, zi=(a[j] * x[j])[None])[
+                0
+            ]
         return (x[:-1] + x[1:]) / 2
 
     def max_rate(self):
@@ -420,7 +430,7 @@ class FixedSignal(Process):
 
     def markov_factors(self, *, depth, t):
         value = self.sample(None, np.array([t, t]))[0]
-        return [MarkovFactor(np.zeros((1, 1)), value[:, None, None], [1.0], [1.0])]
+        return [MarkovFactor(np.zeros((1, 1)), [[[v]] for v in value], [1.0], [1.0])]
 
     def describe(self):
         return {"name": self.name, "type": "FixedSignal", "pieces": len(self.values)}
@@ -431,7 +441,7 @@ def _product_chain(generators, values) -> MarkovFactor:
     sizes = [np.shape(W)[0] for W in generators]
     m = int(np.prod(sizes))
     W = np.zeros((m, m))
-    V = np.zeros((len(values), m, m))
+    V = [None] * len(values)
     p0 = np.ones(1)
     for k, (Wk, vk) in enumerate(zip(generators, values)):
         left, right = np.eye(int(np.prod(sizes[:k]))), np.eye(int(np.prod(sizes[k + 1 :])))
@@ -466,13 +476,13 @@ def _hermite_hierarchy(sigma: float, tau_c: float, channels: int, depth: int) ->
     modes = [n for n in _multi_indices(channels, depth)]
     pos = {n: i for i, n in enumerate(modes)}
     m = len(modes)
-    W = np.diag([-sum(n) / tau_c for n in modes])
-    V = np.zeros((channels, m, m))
-    for i, n in enumerate(modes):
-        for k in range(channels):
-            if n[k] > 0:
-                j = pos[n[:k] + (n[k] - 1,) + n[k + 1 :]]
-                V[k, i, j] = V[k, j, i] = sigma * math.sqrt(n[k])
+    W = sp.diags([[-sum(n) / tau_c for n in modes]], [0], format="csr")
+    V = []
+    for k in range(channels):
+        i = [a for a, n in enumerate(modes) if n[k] > 0]
+        j = [pos[modes[a][:k] + (modes[a][k] - 1,) + modes[a][k + 1 :]] for a in i]
+        v = [sigma * math.sqrt(modes[a][k]) for a in i]
+        V.append(sp.csr_matrix((v + v, (i + j, j + i)), shape=(m, m)))
     e0 = np.zeros(m)
     e0[0] = 1.0
     return MarkovFactor(W, V, e0, e0, truncated=True)
@@ -557,7 +567,7 @@ class MarkovChain(Process):
 
     def markov_factors(self, *, depth, t):
         vals = self._value_table()
-        V = np.stack([np.diag(vals[:, k]) for k in range(vals.shape[1])])
+        V = [np.diag(vals[:, k]) for k in range(vals.shape[1])]
         return [MarkovFactor(self._generator(), V, self.initial, np.ones(len(self.rates)))]
 
     def sample(self, rng, edges):

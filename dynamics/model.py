@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from .superop import Generator, ProductTerm, dissipator, hamiltonian_superop
 
@@ -130,26 +131,27 @@ class MarkovFactor:
 
     Parameters
     ----------
-    generator : ndarray (m, m)
-    values : ndarray (channels, m, m)
+    generator : (m, m) ndarray or scipy sparse matrix
+    values : sequence of (m, m) ndarray or sparse matrices, one per signal channel
     initial, readout : ndarray (m,)
     truncated : bool
         True when the representation is a truncated (approximate) hierarchy.
     """
 
-    generator: np.ndarray
-    values: np.ndarray
+    generator: object
+    values: tuple
     initial: np.ndarray
     readout: np.ndarray
     truncated: bool = False
 
     def __post_init__(self):
-        W = np.atleast_2d(np.asarray(self.generator, dtype=complex))
-        V = np.asarray(self.values, dtype=complex)
+        W = self.generator if sp.issparse(self.generator) else np.atleast_2d(self.generator)
         m = W.shape[0]
-        if W.shape != (m, m) or V.ndim != 3 or V.shape[1:] != (m, m):
+        V = tuple(v if sp.issparse(v) else np.asarray(v) for v in self.values)
+        if W.shape != (m, m) or not V or any(v.shape != (m, m) for v in V):
             raise ValueError(
-                f"MarkovFactor needs generator (m, m) and values (channels, m, m), got {W.shape}, {V.shape}"
+                f"MarkovFactor needs a generator (m, m) and values (m, m) per channel, got "
+                f"{W.shape} and {[v.shape for v in V]}"
             )
         object.__setattr__(self, "generator", W)
         object.__setattr__(self, "values", V)

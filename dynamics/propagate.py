@@ -104,7 +104,7 @@ def _resolve_method(method, stages: Sequence[Stage], ntraj):
                 for m in models
             ) and all(_segment_possible(m) for m in models):
                 method = SegmentAveraged()
-            elif all(is_markovian(m) for m in models):
+            elif ntraj is None and all(is_markovian(m) for m in models):
                 method = StochasticLiouville()
             else:
                 method = Sampled(ntraj=ntraj or 1000)
@@ -186,7 +186,7 @@ def evolve(
         (Exact / SegmentAveraged / StochasticLiouville / Sampled). ``auto`` picks ``exact``
         when every process is white, ``segment`` when the others are i.i.d. pulses,
         ``sle`` when they are Markovian (telegraph, chains, Ornstein-Uhlenbeck, fixed
-        signals), else ``sampled``.
+        signals) and ``ntraj`` is not given, else ``sampled``.
     seed : int or SeedSequence, optional
         Root seed of the sampled method; realization ``m`` uses :func:`realization_seed`.
     ntraj : int, optional

@@ -149,7 +149,7 @@ def _stage_terms(model: Model, depth: int, t: float):
             raise TypeError(f"process {proc.name!r}: matrix-valued signals need method='sampled'")
         ops = [(a.party, [hamiltonian_superop(A) for A in a.unit_operators()]) for a in src.actions]
         for f in proc.markov_factors(depth=depth, t=t):
-            nch = f.values.shape[0]
+            nch = len(f.values)
             for a in src.actions:
                 if len(a.generators) != nch:
                     raise ValueError(
@@ -159,19 +159,28 @@ def _stage_terms(model: Model, depth: int, t: float):
             if f.size == 1:
                 for party, As in ops:
                     for k in range(nch):
-                        if f.values[k, 0, 0] != 0:
-                            terms.append((complex(f.values[k, 0, 0]), {party: As[k]}))
+                        v = complex(_dense(f.values[k])[0, 0])
+                        if v != 0:
+                            terms.append((v, {party: As[k]}))
                 continue
             ax = n + len(factors)
             factors.append(f)
             terms.append((1.0, {ax: f.generator}))
             for party, As in ops:
                 for k in range(nch):
-                    if np.any(f.values[k]):
+                    if _nnz(f.values[k]):
                         terms.append((1.0, {ax: f.values[k], party: As[k]}))
     d0 = model.dims[0] ** 2
     terms = [(c, fac if fac else {0: np.eye(d0)}) for c, fac in terms]
     return terms, factors
+
+
+def _dense(a) -> np.ndarray:
+    return a.toarray() if sp.issparse(a) else np.asarray(a)
+
+
+def _nnz(a) -> int:
+    return a.count_nonzero() if sp.issparse(a) else int(np.count_nonzero(a))
 
 
 def _clusters(n_axes: int, terms) -> list[tuple[int, ...]]:
@@ -205,7 +214,7 @@ def _cluster_matrix(axes, sizes, terms):
             m = np.ones((1, 1), complex)
             for a in axes:
                 f = fac.get(a)
-                m = np.kron(m, np.eye(sizes[a]) if f is None else f)
+                m = np.kron(m, np.eye(sizes[a]) if f is None else _dense(f))
             out += c * m
         return out
     rows, cols, vals = [], [], []
@@ -216,6 +225,9 @@ def _cluster_matrix(axes, sizes, terms):
             if f is None:
                 fr = fq = np.arange(sizes[a])
                 fv = np.ones(sizes[a])
+            elif sp.issparse(f):
+                f = f.tocoo()
+                fr, fq, fv = f.row, f.col, f.data
             else:
                 fr, fq = np.nonzero(f)
                 fv = np.asarray(f)[fr, fq]
