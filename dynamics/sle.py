@@ -271,22 +271,30 @@ def _krylov_column(L, v, offsets, reduce, tol, mmax):
     N = v.size
     m = min(mmax, N)
     outs, t, j = [], 0.0, 0
+    # one basis buffer for all restarts: a fresh one per restart cost more in page
+    # faults than the Arnoldi steps themselves
+    V = np.empty((m + 1, N), complex)
     while j < len(offsets):
         beta = float(np.linalg.norm(v))
         if beta == 0:
             outs.extend(reduce(v[None])[0] for _ in offsets[j:])
             break
-        V = np.empty((m + 1, N), complex)
         H = np.zeros((m + 1, m), complex)
         V[0] = v / beta
         k_used, happy = m, False
         for k in range(m):
             w = L @ V[k]
-            for _ in range(2):  # classical Gram-Schmidt, twice
+            # classical Gram-Schmidt, repeated once when the first pass cancelled much
+            # of w ("twice is enough", Kahan-Parlett)
+            w_norm = float(np.linalg.norm(w))
+            for _ in range(2):
                 h = (V[: k + 1] @ w.conj()).conj()
                 w -= h @ V[: k + 1]
                 H[: k + 1, k] += h
-            hn = float(np.linalg.norm(w))
+                hn = float(np.linalg.norm(w))
+                if hn > 0.7 * w_norm:
+                    break
+                w_norm = hn
             H[k + 1, k] = hn
             if hn <= 1e-14 * max(1.0, float(np.abs(H[: k + 2, : k + 1]).max())):
                 k_used, happy = k + 1, True
@@ -502,9 +510,9 @@ def _run_sle(x0, windows, tlist, record, method: StochasticLiouville) -> dict:
         while d > method.tol and K + 2 <= method.max_depth:
             step = 2
             if d_last is not None and 0 < d < d_last:
-                # extrapolate the (at least geometric) convergence, at most doubling K
+                # extrapolate the (at least geometric) convergence, at most tripling K
                 steps = math.ceil(math.log(method.tol / d) / math.log(d / d_last))
-                step = 2 * max(1, min(steps, K // 2))
+                step = 2 * max(1, min(steps, K))
             step = min(step, method.max_depth - K)
             if step > 2:
                 prev, K = run(K + step - 2), K + step
