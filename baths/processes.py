@@ -184,7 +184,7 @@ class GaussianPulses(Process):
         for g in np.meshgrid(*([w] * self.channels), indexing="ij"):
             wgrid = wgrid * g
         vals = np.stack([g.reshape(-1) for g in grids], axis=1)
-        return list(vals), wgrid.reshape(-1)
+        return vals, wgrid.reshape(-1)  # (nodes, channels): one row per node
 
     def sample(self, rng, edges):
         seg = _segment_index(edges, self.segment)
