@@ -18,6 +18,10 @@ index is the mode of the Fokker-Planck operator (Hermite functions, a hierarchy 
 total order ``depth``); the depth is raised until two depths agree to ``tol`` and the
 difference is reported in ``result.params["method"]``.
 
+Stages: the classical variables start afresh (from their ``initial`` law) in every
+stage and are averaged out at its end, as in the sampled method, which draws each
+stage's signal independently.
+
 State-space growth: every independent classical variable multiplies the joint object
 by its size — a telegraph copy per party by 2, an Ornstein-Uhlenbeck copy with ``c``
 channels by ``binom(depth + c, c)``; independent copies of a process

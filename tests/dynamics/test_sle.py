@@ -166,6 +166,25 @@ def test_shared_and_independent_agree_with_sampled_and_share_marginals(proc):
     assert ov[0] > ov[1] + 0.05
 
 
+def test_partial_correlation_agrees_with_sampled():
+    # correlation c: xi_p = sqrt(c) xi_shared + sqrt(1 - c) xi_p' -- three OU variables
+    proc = OrnsteinUhlenbeck(sigma=1.2, tau_c=0.4, channels=1, name="d")
+    gen = [PAULI[0]]
+    env = Environment(
+        (2, 2),
+        [Drive(proc, 0, gen), Drive(proc, 1, gen, conjugate=True)] + gads(),
+        correlation=0.5,
+    )
+    t = np.linspace(0, 1.5, 4)
+    e_ops = ["negativity", "phi_plus_overlap", "marginal_distance"]
+    ex = evolve(phi_plus(), env, t, e_ops=e_ops)
+    assert ex.method == "sle" and ex.params["method"]["converged"]
+    sa = evolve(phi_plus(), env, t, e_ops=e_ops, method=Sampled(ntraj=2000), seed=11)
+    for k in e_ops:
+        se = np.maximum(sa.stderr[k], 1e-12)
+        assert np.all(np.abs(ex.expect[k] - sa.expect[k]) <= 4 * se + 1e-9), k
+
+
 def test_independent_copies_factorise_like_one_product_chain():
     # two independent telegraphs (factorised clusters) = one shared 4-state chain whose
     # two channels drive A and B separately (one joint cluster): same law
@@ -335,3 +354,27 @@ def test_krylov_and_dense_paths_agree(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isclose(dense.states[-1].tr(), 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_chains_give_density_matrices(seed):
+    # seeded randomized invariant: averages of CPTP realizations are states (trace one,
+    # Hermitian, positive) for any chain, generators and correlation
+    rng = np.random.default_rng(seed)
+    n = 3
+    R = rng.random((n, n)) * 2
+    vals = rng.normal(size=(n, 2))
+    chain = MarkovChain(rates=R.tolist(), values=vals.tolist(), name="c")
+    gens = [qutip.rand_herm(2, seed=seed + 10 * k).full() for k in range(2)]
+    c = float(rng.integers(0, 2))
+    env = Environment(
+        (2, 2),
+        [Drive(chain, 0, gens), Drive(chain, 1, gens, conjugate=True)] + gads(),
+        correlation=c,
+    )
+    res = evolve(phi_plus(), env, np.linspace(0, 2, 5), store_states=True)
+    for st in res.states:
+        a = st.full()
+        assert abs(np.trace(a) - 1) < 1e-12
+        assert np.abs(a - a.conj().T).max() < 1e-12
+        assert np.linalg.eigvalsh((a + a.conj().T) / 2).min() > -1e-12
