@@ -588,5 +588,5 @@ def coloured_figure(result: StudyResult):
     ax.set_title(
         r"shared OU drive, $2\sigma^2\tau_c=\kappa$ fixed (exact SLE)", loc="left", fontsize=7
     )
-    ax.legend(loc="lower left", fontsize=6, handlelength=2.2)
+    ax.legend(loc="lower left", fontsize=7, handlelength=2.2)
     return fig
