@@ -1,21 +1,22 @@
 """Mathematics of open-system dynamics with classically correlated baths.
 
 States, entanglement and thermalization measures, locally thermalizing channels,
-superoperators, the solver :func:`evolve` with its three averaging methods, results
+superoperators, the solver :func:`evolve` with its four averaging methods, results
 and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
 
 Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.twirls`,
 :mod:`~dynamics.eplt`, :mod:`~dynamics.certify` (gathered in :mod:`~dynamics.channels`),
 :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
 :mod:`~dynamics.propagate` (dispatching to :mod:`~dynamics.exact`, :mod:`~dynamics.segment`,
-:mod:`~dynamics.sampled`), :mod:`~dynamics.propagators` (the averaged channel
-:func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
+:mod:`~dynamics.sle`, :mod:`~dynamics.sampled`), :mod:`~dynamics.propagators` (the averaged channel
+:func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`,
+:mod:`~dynamics.result`,
 :mod:`~dynamics.metrics`.
 """
 
 from . import channels, measures, metrics, states
 from .model import Model
-from .propagate import Exact, Sampled, SegmentAveraged, evolve
+from .propagate import Exact, Sampled, SegmentAveraged, StochasticLiouville, evolve
 from .propagators import lt_time, marginal_channels, propagator
 from .result import Result
 
@@ -25,6 +26,7 @@ __all__ = [
     "Result",
     "Sampled",
     "SegmentAveraged",
+    "StochasticLiouville",
     "channels",
     "evolve",
     "lt_time",

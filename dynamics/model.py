@@ -16,8 +16,10 @@ only read them.
 
 Processes implement :class:`Process`: white processes (Brownian noise, Poisson clocks)
 average to an exact Lindbladian (:meth:`Process.averaged_generator`); i.i.d. pulse
-processes give a segment average (:meth:`Process.segment_nodes`); every process can be
-sampled.
+processes give a segment average (:meth:`Process.segment_nodes`); Markov processes
+(random telegraph, finite chains, Ornstein-Uhlenbeck, deterministic signals) describe
+their generator through :meth:`Process.markov_factors` for the stochastic Liouville
+method (:mod:`dynamics.sle`); every process can be sampled.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from .superop import (
     Generator,
@@ -43,6 +46,7 @@ __all__ = [
     "HamiltonianAction",
     "JumpAction",
     "LocalTerm",
+    "MarkovFactor",
     "Model",
     "Process",
     "Source",
@@ -213,6 +217,59 @@ class JumpAction(Action):
         return _to_qutip_super(self.superop, [[d], [d]])
 
 
+@dataclass(frozen=True, eq=False)
+class MarkovFactor:
+    r"""One classical Markov variable in the form the stochastic Liouville equation needs.
+
+    The joint object is a vector ``c`` over the variable's ``m`` states (or modes) of
+    operators; for a signal value ``xi`` driving ``H = sum_k xi_k A_k`` it obeys
+    ``dc/dt = (generator (x) id) c + sum_k (values[k] (x) L_{A_k}) c``, with
+    ``L_A = -i[A, .]``. The average state is ``sum_s readout[s] c_s``; at the start
+    ``c = initial (x) rho``.
+
+    * finite chain: ``generator = W`` (``dp/dt = W p``, columns sum to zero),
+      ``values[k] = diag(xi_k(s))``, ``initial`` = stationary law, ``readout = (1, ..., 1)``;
+    * Ornstein-Uhlenbeck (Hermite modes): ``generator = -diag(n)/tau_c``,
+      ``values[k] = sigma (a_k + a_k^+)``, ``initial = readout = e_0``; ``truncated`` is
+      True (the hierarchy is cut at a finite depth).
+
+    Parameters
+    ----------
+    generator : (m, m) ndarray or scipy sparse matrix
+    values : sequence of (m, m) ndarray or sparse matrices, one per signal channel
+    initial, readout : ndarray (m,)
+    truncated : bool
+        True when the representation is a truncated (approximate) hierarchy.
+    """
+
+    generator: object
+    values: tuple
+    initial: np.ndarray
+    readout: np.ndarray
+    truncated: bool = False
+
+    def __post_init__(self):
+        W = self.generator if sp.issparse(self.generator) else np.atleast_2d(self.generator)
+        m = W.shape[0]
+        V = tuple(v if sp.issparse(v) else np.asarray(v) for v in self.values)
+        if W.shape != (m, m) or not V or any(v.shape != (m, m) for v in V):
+            raise ValueError(
+                f"MarkovFactor needs a generator (m, m) and values (m, m) per channel, got "
+                f"{W.shape} and {[v.shape for v in V]}"
+            )
+        object.__setattr__(self, "generator", W)
+        object.__setattr__(self, "values", V)
+        for f in ("initial", "readout"):
+            v = np.asarray(getattr(self, f), dtype=complex).reshape(-1)
+            if v.shape != (m,):
+                raise ValueError(f"MarkovFactor {f} must have length {m}, got {v.shape}")
+            object.__setattr__(self, f, v)
+
+    @property
+    def size(self) -> int:
+        return self.generator.shape[0]
+
+
 class Process(ABC):
     """Law of a classical random process (implemented in :mod:`baths.processes`).
 
@@ -226,7 +283,13 @@ class Process(ABC):
         True when the averaged dynamics is exactly a Lindbladian (Brownian, Poisson).
     segment : float or None
         Duration of the i.i.d. pieces for pulse processes, else None.
+    markovian : bool
+        True when :meth:`markov_factors` describes the process exactly (finite chains)
+        or by a convergent hierarchy (Ornstein-Uhlenbeck): the stochastic Liouville
+        method applies.
     """
+
+    markovian = False
 
     # Subclasses set ``name``, ``kind``, ``white`` and ``segment`` (class attributes or
     # dataclass fields); they are not given defaults here so that dataclass subclasses
@@ -239,6 +302,13 @@ class Process(ABC):
     def segment_nodes(self, *, nodes: int, samples: int, rng) -> tuple[list, np.ndarray]:
         """Quadrature (or sample) nodes ``(values, weights)`` of one segment's value."""
         raise TypeError(f"{type(self).__name__} is not an i.i.d. pulse process")
+
+    def markov_factors(self, *, depth: int, t: float) -> list[MarkovFactor]:
+        """Independent classical variables of this signal (:class:`MarkovFactor`).
+
+        ``depth`` truncates hierarchies (ignored by finite chains); ``t`` is a time inside
+        the piece between two :meth:`breakpoints` (used by deterministic signals)."""
+        raise TypeError(f"{type(self).__name__} is not a Markov process")
 
     @abstractmethod
     def sample(self, rng: np.random.Generator, edges: np.ndarray):

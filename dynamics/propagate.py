@@ -6,6 +6,9 @@ r"""Propagation: one entry point, :func:`evolve`, dispatching to three ways to a
 * :class:`~dynamics.segment.SegmentAveraged` — i.i.d. piecewise-constant pulses: the
   average channel of one segment is computed once and applied segment after segment
   (:mod:`dynamics.segment`).
+* :class:`~dynamics.sle.StochasticLiouville` — Markovian signals (random telegraph,
+  finite chains, Ornstein-Uhlenbeck, deterministic signals) averaged exactly through
+  the stochastic Liouville equation (:mod:`dynamics.sle`).
 * :class:`~dynamics.sampled.Sampled` — any process: ``ntraj`` realizations, each a tensor
   product of local propagators, averaged with jackknife standard errors
   (:mod:`dynamics.sampled`).
@@ -31,9 +34,17 @@ from .observables import ObservableSet, default_e_ops
 from .result import Result
 from .sampled import Sampled, _sampled_driver, realization_seed
 from .segment import SegmentAveraged, _run_segment
+from .sle import StochasticLiouville, _run_sle, is_markovian
 from .superop import from_paired, to_paired
 
-__all__ = ["Exact", "Sampled", "SegmentAveraged", "evolve", "realization_seed"]
+__all__ = [
+    "Exact",
+    "Sampled",
+    "SegmentAveraged",
+    "StochasticLiouville",
+    "evolve",
+    "realization_seed",
+]
 
 #: BLAS threads while :func:`evolve` runs (``None``: leave the BLAS setting alone). The
 #: solvers work with many small matrices (local d^2 x d^2 maps, batched), for which
@@ -48,7 +59,12 @@ BLAS_THREADS: int | None = 1
 OBS_BUFFER_BYTES = 2**23
 
 
-_METHODS = {"exact": Exact, "segment": SegmentAveraged, "sampled": Sampled}
+_METHODS = {
+    "exact": Exact,
+    "segment": SegmentAveraged,
+    "sle": StochasticLiouville,
+    "sampled": Sampled,
+}
 
 
 def _check_tlist(tlist) -> np.ndarray:
@@ -96,17 +112,20 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
                 for m in models
             ) and all(_segment_possible(m) for m in models):
                 method = SegmentAveraged()
+            elif ntraj is None and all(is_markovian(m) for m in models):
+                method = StochasticLiouville()
             else:
                 method = Sampled(ntraj=ntraj or 1000)
         elif method in _METHODS:
             method = _METHODS[method]() if method != "sampled" else Sampled(ntraj=ntraj or 1000)
         else:
             raise ValueError(
-                f"method must be one of 'auto', 'exact', 'segment', 'sampled' or a method object, got {method!r}"
+                f"method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled' or a method object, got {method!r}"
             )
-    elif not isinstance(method, (Exact, SegmentAveraged, Sampled)):
+    elif not isinstance(method, (Exact, SegmentAveraged, StochasticLiouville, Sampled)):
         raise TypeError(
-            f"method must be a name or Exact/SegmentAveraged/Sampled, got {type(method).__name__}"
+            "method must be a name or Exact/SegmentAveraged/StochasticLiouville/Sampled, "
+            f"got {type(method).__name__}"
         )
     if ntraj is not None:
         if auto and not isinstance(method, Sampled):
@@ -180,9 +199,11 @@ def evolve(
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
         ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
         marginal distances (when thermal states are known), purity.
-    method : {"auto", "exact", "segment", "sampled"} or Exact / SegmentAveraged / Sampled
-        ``auto`` picks ``exact`` when every process is white, ``segment`` when the others
-        are i.i.d. pulses, else ``sampled``.
+    method : {"auto", "exact", "segment", "sle", "sampled"} or a method object
+        (Exact / SegmentAveraged / StochasticLiouville / Sampled). ``auto`` picks ``exact``
+        when every process is white, ``segment`` when the others are i.i.d. pulses,
+        ``sle`` when they are Markovian (telegraph, chains, Ornstein-Uhlenbeck, fixed
+        signals) and ``ntraj`` is not given, else ``sampled``.
     seed : int or SeedSequence, optional
         Root seed of the sampled method; realization ``m`` uses :func:`realization_seed`.
     ntraj : int, optional
@@ -317,6 +338,8 @@ def _evolve(
         record(0, x0)
         if isinstance(method, Exact):
             _run_exact(x0, windows, tlist, record, method.atol)
+        elif isinstance(method, StochasticLiouville):
+            sle_info = _run_sle(x0, windows, tlist, record, method)
         else:
             _run_segment(x0, windows, tlist, record, method)
         flush()
@@ -336,6 +359,8 @@ def _evolve(
         "stages": [{"duration": s.duration, "model": s.model.describe()} for s in stages],
         "dims": list(dims),
     }
+    if isinstance(method, StochasticLiouville):
+        params["method"].update(sle_info)
     return Result(
         times=tlist,
         expect=expect,

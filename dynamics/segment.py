@@ -15,7 +15,7 @@ import numpy as np
 from ._expm import expm_batched
 from .exact import _key, _run_exact
 from .model import Model
-from .superop import Generator, ProductTerm, _hamiltonian_superop, apply_local
+from .superop import Generator, ProductTerm, _hamiltonian_superop, apply_consecutive, apply_local
 
 __all__ = ["SegmentAveraged"]
 
@@ -124,10 +124,34 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             )
         blocks.append((parties, gens, weights))
     cache: dict[float, list] = {}
+    buffers: dict = {}
+
+    def _buffer(key, dtype):
+        if key not in buffers:
+            buffers[key] = np.empty(key[1], dtype)
+        return buffers[key]
+
     # Per-node propagators exp(s L_node) by offset s; a multiple m*h of a computed offset
     # h is reached by one batched product (m-1)h -> m h instead of a new exponential.
     node_props: dict[float, list] = {}
     stacked = [gens for _, gens, _ in blocks]
+    # U on one party, U* on another (the shared twirl): with real local dissipators the
+    # node generators are complex conjugates, and so are their propagators
+    twins = [
+        [
+            next((i for i in range(j) if np.array_equal(st[i].conj(), st[j])), None)
+            for j in range(len(st))
+        ]
+        if local
+        else None
+        for st in stacked
+    ]
+
+    def _local_props(st, tw, fn):
+        out = []
+        for j, G in enumerate(st):
+            out.append(fn(j, G) if tw[j] is None else out[tw[j]].conj())
+        return out
 
     def propagators(s: float) -> list:
         key = _key(s)
@@ -139,13 +163,18 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             if m >= 2 and abs(s - m * h) <= 1e-12 * max(1.0, s) and _key((m - 1) * h) in node_props:
                 prev, step = node_props[_key((m - 1) * h)], node_props[_key(h)]
                 res = [
-                    [a @ b for a, b in zip(pp, ss)] if local else pp @ ss
-                    for pp, ss in zip(prev, step)
+                    _local_props(st, tw, lambda j, G, pp=pp, ss=ss: pp[j] @ ss[j])
+                    if local
+                    else pp @ ss
+                    for st, tw, pp, ss in zip(stacked, twins, prev, step)
                 ]
                 node_props[key] = res
                 return res
         res = [
-            [expm_batched(G * s) for G in st] if local else expm_batched(st * s) for st in stacked
+            _local_props(st, tw, lambda j, G: expm_batched(G * s))
+            if local
+            else expm_batched(st * s)
+            for st, tw in zip(stacked, twins)
         ]
         node_props[key] = res
         return res
@@ -157,10 +186,14 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         out = []
         for (parties, _, weights), props in zip(blocks, propagators(s)):
             if local and len(props) == 2:
-                # sum_i w_i P0_i (x) P1_i as one matrix product over the nodes
+                # sum_i w_i P0_i (x) P1_i as one matrix product over the nodes; the
+                # weighted copy goes to a reused buffer (a fresh 1 MB temporary per
+                # offset cost 3x the product itself in page faults)
                 a, b = props
                 da, db = a.shape[1], b.shape[1]
-                K = (weights[:, None] * a.reshape(len(weights), -1)).T @ b.reshape(len(weights), -1)
+                wa = _buffer(("wa", a.shape), a.dtype)
+                np.multiply(weights[:, None, None], a, out=wa)
+                K = wa.reshape(len(weights), -1).T @ b.reshape(len(weights), -1)
                 K = K.reshape(da, da, db, db).transpose(0, 2, 1, 3).reshape(da * db, da * db)
                 out.append((parties, K))
             elif local:
@@ -183,6 +216,11 @@ def _apply_channel(blocks, x):
     for parties, A in blocks:
         if len(parties) == 1:
             x = apply_local(x, parties[0], A)
+            continue
+        if list(parties) == list(range(parties[0], parties[0] + len(parties))):
+            # consecutive parties: one contraction, no tensordot/transpose round trip
+            # (B1: 60 us -> 5 us per application, 220 applications per run)
+            x = apply_consecutive(x, parties[0], A)
             continue
         sizes = [x.shape[p] for p in parties]
         T = A.reshape(sizes + sizes)
@@ -215,7 +253,13 @@ def _run_segment(x, windows, tlist, record, method):
             if seg_end >= end - close:
                 seg_end = end
             for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
-                record(i, _apply_channel(channel(tlist[i] - seg_start), x))
+                s = tlist[i] - seg_start
+                if s <= 1e-12 * max(1.0, abs(seg_start)):
+                    # an output time on a segment start, missed by round-off of the
+                    # accumulated start: the state there (not a new exponential at s ~ 1e-16)
+                    record(i, x)
+                else:
+                    record(i, _apply_channel(channel(s), x))
             x = _apply_channel(channel(seg_end - seg_start), x)
             j, seg_start = j + 1, seg_end
     return x

@@ -32,6 +32,13 @@ is tracked. Scenarios:
     The same Brownian drives with independent noise on A and B: each qudit depolarizes
     (same local gap) and the state tends to ``I/d^2``, not to ``T(rho0)``; entanglement dies.
 
+Coloured-noise panel (``d = 2``; a separate figure ``coloured``): the same shared drive as
+an Ornstein-Uhlenbeck process of correlation time ``tau_c`` (each of ``coloured_tau_c``,
+units of ``1/kappa``) at fixed ``kappa = 2 sigma^2 tau_c`` (the integral of its
+correlation function, so it tends to the shared Brownian drive as ``tau_c -> 0``),
+averaged exactly by the stochastic Liouville method (:class:`dynamics.StochasticLiouville`,
+Hermite hierarchy converged to ``1e-9``).
+
 Figures: ``distance`` (trace distance of each scenario to its *own* fixed point against
 ``kappa t``, log scale: ``T(rho0)`` for the shared drives, ``I/d^2`` for independent drives
 (data ``distance_fixed_point``; ``distance`` keeps the distance to ``T(rho0)`` of all);
@@ -48,7 +55,8 @@ correlated Brownian drive on its exponential tail, ``kappa t >= t_max/2`` and ``
 ``fitted_rate_pulses`` and ``rate_pulses_closed_form`` (segment-averaged pulses, d = 2),
 ``distance_at`` (correlated Brownian distance at ``report_times``), ``t_twirl`` (first time
 after which the correlated Brownian distance stays below ``eps``), ``t_twirl_by_scenario``,
-``negativity_final`` and ``negativity_twirl``.
+``negativity_final`` and ``negativity_twirl``; ``coloured_max_deviation`` (largest
+``|D_OU - D_Brownian|`` over time per ``kappa tau_c``, d = 2).
 """
 
 from __future__ import annotations
@@ -59,9 +67,9 @@ import numpy as np
 import qutip
 import xarray as xr
 
-from baths import Drive, Environment, GaussianPulses
+from baths import Drive, Environment, GaussianPulses, OrnsteinUhlenbeck
 from baths.protocols import gellmann_basis, twirl_drive
-from dynamics import Sampled, SegmentAveraged, evolve
+from dynamics import Sampled, SegmentAveraged, StochasticLiouville, evolve
 from dynamics.channels import isotropic_twirl
 from dynamics.measures import negativity, phi_plus_overlap
 from dynamics.metrics import crossing_time, sudden_death_time
@@ -77,8 +85,10 @@ __all__ = [
     "PARAMS",
     "SCENARIOS",
     "SUMMARY_KEYS",
+    "coloured_figure",
     "figures",
     "plot",
+    "plot_coloured",
     "pulse_rate_closed_form",
     "run",
 ]
@@ -142,6 +152,16 @@ PARAMS = (
         "1/kappa",
         low=0,
     ),
+    Param(
+        "coloured_tau_c",
+        (1.0, 0.3, 0.1, 0.03),
+        "floats",
+        "correlation times of the shared Ornstein-Uhlenbeck drive (coloured panel, d = 2)",
+        "1/kappa",
+        low=0,
+        low_open=True,
+        high=10,
+    ),
 )
 
 SUMMARY_KEYS = {
@@ -165,6 +185,8 @@ SUMMARY_KEYS = {
     "t_sudden_death_independent": "sudden-death time of the negativity under independent "
     "drives (bisection on the exact evolution to 1e-9), units of 1/kappa; null if never "
     "entangled or still entangled at t_max",
+    "coloured_max_deviation": "max over time of |D_OU - D_Brownian| for the shared "
+    "Ornstein-Uhlenbeck drive at fixed kappa, keyed by kappa tau_c (null for d > 2)",
 }
 
 #: Value plotted by ``eplt sweep twirl``.
@@ -334,6 +356,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         t_tw[s] = c.time
     at = {f"{t:g}": float(D[np.argmin(np.abs(kt - t))]) for t in p["report_times"]}
 
+    # ---- coloured-noise panel (own block): shared OU drive at fixed kappa, exact SLE
+    coloured = _coloured_distances(p, rho0, times, e_ops) if d == 2 else None
+
     data = xr.Dataset(
         {
             "distance": (
@@ -379,6 +404,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             "input": p["input"],
         },
     )
+    if coloured is not None:
+        data["coloured_distance"] = (
+            ("tau_c", "time"),
+            coloured,
+            {"units": "1", "long_name": "trace distance to T(rho0), shared OU drive (exact SLE)"},
+        )
+        data = data.assign_coords(
+            tau_c=("tau_c", np.asarray(p["coloured_tau_c"], float), {"units": "1/kappa"})
+        )
     summary = {
         "gap_correlated": gap_c,
         "gap_independent": gap_i,
@@ -392,12 +426,39 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "negativity_twirl": negativity(T),
         "input_overlap": phi_plus_overlap(rho0),
         "t_sudden_death_independent": t_sd_ind,
+        "coloured_max_deviation": None
+        if coloured is None
+        else {
+            f"{tc:g}": float(np.abs(c - D).max()) for tc, c in zip(p["coloured_tau_c"], coloured)
+        },
     }
     return StudyResult(NAME, p, seed, data, summary)
 
 
 #: Label of the time axes (time in units of 1/kappa).
 TIME_LABEL = r"time $\kappa t$"
+
+
+def _coloured_distances(p: dict, rho0, times, e_ops) -> np.ndarray:
+    """Distance to T(rho0) under a shared 3-channel OU drive, one row per tau_c (d = 2).
+
+    ``sigma = sqrt(kappa / (2 tau_c))`` keeps ``kappa = 2 sigma^2 tau_c`` fixed."""
+    kappa = p["kappa"]
+    G = gellmann_basis(2)
+    rows = []
+    for tc in p["coloured_tau_c"]:
+        tau_c = tc / kappa
+        ou = OrnsteinUhlenbeck(
+            sigma=math.sqrt(kappa / (2 * tau_c)), tau_c=tau_c, channels=len(G), name="ou"
+        )
+        env = Environment((2, 2), [Drive(ou, 0, G), Drive(ou, 1, G, conjugate=True)])
+        r = evolve(rho0, env, times, e_ops=e_ops, method=StochasticLiouville(tol=1e-9))
+        rows.append(np.asarray(r.expect["distance"]))
+    return np.stack(rows)
+
+
+def _xlabel(ax):
+    ax.set_xlabel(TIME_LABEL)
 
 
 def plot(
@@ -565,4 +626,47 @@ def figures(result: StudyResult) -> dict:
         handles, labels = ax.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=1, handlelength=2.2)
         out[which] = fig
+    if "coloured_distance" in result.data:
+        out["coloured"] = coloured_figure(result)
     return out
+
+
+def plot_coloured(result: StudyResult, ax=None):
+    """Distance to ``T(rho0)`` for the shared OU drive at each ``kappa tau_c`` (exact SLE),
+    with the shared Brownian curve (``tau_c -> 0`` at fixed kappa)."""
+    if ax is None:
+        _, axes = style.figure()
+        ax = axes[0, 0]
+    ds = result.data
+    kt = ds["time"].values
+    for j, tc in enumerate(ds["tau_c"].values):
+        y = np.maximum(ds["coloured_distance"].isel(tau_c=j).values, 1e-16)
+        ax.plot(
+            kt,
+            y,
+            color=style.COLORS[(j + 1) % len(style.COLORS)],
+            lw=1.2,
+            label=rf"OU, $\kappa\tau_c={tc:g}$",
+        )
+    D = np.maximum(ds["distance"].sel(scenario="brownian_correlated").values, 1e-16)
+    ax.plot(kt, D, color="k", lw=1.0, ls="--", label=r"Brownian ($\tau_c \to 0$)")
+    _xlabel(ax)
+    ax.set_xlim(kt[0], kt[-1])
+    ax.set_yscale("log")
+    lo = max(1e-16, 0.3 * float(np.min(D[D > 1e-16])))
+    ax.set_ylim(lo, 1.5)
+    ax.set_ylabel(r"$D(\rho_t, \mathcal{T}(\rho_0))$")
+    return ax
+
+
+@style.styled
+def coloured_figure(result: StudyResult):
+    """The coloured-noise figure: shared OU drives at fixed kappa against the Brownian one."""
+    fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.9)
+    ax = axes[0, 0]
+    plot_coloured(result, ax)
+    ax.set_title(
+        r"shared OU drive, $2\sigma^2\tau_c=\kappa$ fixed (exact SLE)", loc="left", fontsize=7
+    )
+    ax.legend(loc="lower left", fontsize=7, handlelength=2.2)
+    return fig

@@ -146,9 +146,23 @@ def test_independent_drives_approach_their_own_fixed_point_and_sudden_death(resu
     assert result.summary["t_sudden_death_independent"] == pytest.approx(t_sd, abs=1e-8)
 
 
+def test_coloured_panel_tends_to_the_brownian_curve(result):
+    # shared OU drive at fixed kappa = 2 sigma^2 tau_c: the deviation from the Brownian
+    # curve shrinks with tau_c (first order in kappa tau_c) and all curves start at D(0)
+    dev = result.summary["coloured_max_deviation"]
+    taus = list(result.params["coloured_tau_c"])
+    assert list(dev) == [f"{t:g}" for t in taus]
+    vals = [dev[f"{t:g}"] for t in taus]
+    assert np.all(np.diff(vals) < 0)
+    assert vals[-1] < 1.0 * taus[-1]
+    D = result.data["coloured_distance"].values
+    brown = result.data["distance"].sel(scenario="brownian_correlated").values
+    assert np.allclose(D[:, 0], brown[0], atol=1e-12)
+
+
 def test_figures_have_labelled_axes(result):
     figs = twirl.figures(result)
-    assert set(figs) == {"distance", "negativity"}
+    assert set(figs) == {"distance", "negativity", "coloured"}
     for fig in figs.values():
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
