@@ -52,7 +52,7 @@ import scipy.sparse as sp
 from .exact import _key
 from .model import Model
 from .segment import _apply_channel
-from .superop import hamiltonian_superop
+from .superop import _hamiltonian_superop
 
 __all__ = ["StochasticLiouville"]
 
@@ -151,7 +151,9 @@ def _stage_terms(model: Model, depth: int, t: float):
             )
         if not _plain_actions(src):
             raise TypeError(f"process {proc.name!r}: matrix-valued signals need method='sampled'")
-        ops = [(a.party, [hamiltonian_superop(A) for A in a.unit_operators()]) for a in src.actions]
+        ops = [
+            (a.party, [_hamiltonian_superop(A) for A in a.unit_operators()]) for a in src.actions
+        ]
         for f in proc.markov_factors(depth=depth, t=t):
             nch = len(f.values)
             for a in src.actions:

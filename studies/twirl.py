@@ -662,11 +662,12 @@ def plot_coloured(result: StudyResult, ax=None):
 @style.styled
 def coloured_figure(result: StudyResult):
     """The coloured-noise figure: shared OU drives at fixed kappa against the Brownian one."""
-    fig, axes = style.figure(1, 1, width=style.COLUMN, height=2.9)
+    fig, axes = style.figure(1, 1, width=style.COLUMN, height=3.5)
     ax = axes[0, 0]
     plot_coloured(result, ax)
     ax.set_title(
         r"shared OU drive, $2\sigma^2\tau_c=\kappa$ fixed (exact SLE)", loc="left", fontsize=7
     )
-    ax.legend(loc="lower left", fontsize=7, handlelength=2.2)
+    handles, labels = ax.get_legend_handles_labels()  # below the axes, as the other figures
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, handlelength=2.2)
     return fig
