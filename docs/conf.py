@@ -182,4 +182,17 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 html_last_updated_fmt = ""
-mathjax3_config = {"tex": {"macros": {"Tr": r"\operatorname{Tr}", "ket": [r"|#1\rangle", 1]}}}
+
+# -- MathJax: a local copy, so formulas render without network --------------------
+#: MathJax 3 from the ``django-static-mathjax`` wheel (plain static files, no Django
+#: needed; in the ``docs`` extra). docs/_ext/eplt_docs.py copies the two parts used
+#: (``tex-chtml.js`` and its web fonts) into ``_static/mathjax/``. Without the wheel the
+#: pages load MathJax from Sphinx's default CDN when viewed.
+MATHJAX_LOCAL = None
+_mj = importlib.util.find_spec("mathjax")
+if _mj is not None and _mj.submodule_search_locations:
+    _es5 = Path(list(_mj.submodule_search_locations)[0]) / "static" / "mathjax" / "es5"
+    if (_es5 / "tex-chtml.js").is_file():
+        MATHJAX_LOCAL = str(_es5)
+        mathjax_path = "mathjax/tex-chtml.js"
+eplt_mathjax_local = MATHJAX_LOCAL

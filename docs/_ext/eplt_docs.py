@@ -358,14 +358,28 @@ def _builder_inited(app) -> None:
     app.env.find_files(app.config, app.builder)
 
 
-def _clean(app, exc) -> None:  # nothing to clean; generated files stay for incremental builds
-    return None
+def _copy_mathjax(app, exc) -> None:
+    """Copy the local MathJax (``conf.MATHJAX_LOCAL``) into ``_static/mathjax/``."""
+    src = app.config.eplt_mathjax_local
+    if exc is not None or not src or app.builder.format != "html":
+        return
+    import shutil
+
+    src = Path(src)
+    dst = Path(app.outdir) / "_static" / "mathjax"
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    (dst / fonts).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / "tex-chtml.js", dst / "tex-chtml.js")
+    for f in (src / fonts).glob("*.woff"):
+        shutil.copy2(f, dst / fonts / f.name)
 
 
 def setup(app):
     app.add_config_value("eplt_api_packages", ["dynamics", "baths", "studies"], "env")
     app.add_config_value("eplt_study_doc_params", {}, "env")
     app.add_config_value("eplt_docs_fast", False, "env")
+    app.add_config_value("eplt_mathjax_local", None, "html")
+    app.connect("build-finished", _copy_mathjax)
     # before autosummary's own builder-inited handler (priority 500) reads the pages
     app.connect("builder-inited", _builder_inited, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
