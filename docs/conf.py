@@ -191,7 +191,7 @@ html_last_updated_fmt = ""
 MATHJAX_LOCAL = None
 _mj = importlib.util.find_spec("mathjax")
 if _mj is not None and _mj.submodule_search_locations:
-    _es5 = Path(list(_mj.submodule_search_locations)[0]) / "static" / "mathjax" / "es5"
+    _es5 = Path(next(iter(_mj.submodule_search_locations))) / "static" / "mathjax" / "es5"
     if (_es5 / "tex-chtml.js").is_file():
         MATHJAX_LOCAL = str(_es5)
         mathjax_path = "mathjax/tex-chtml.js"

@@ -273,7 +273,13 @@ def _study_page(name, st, params, summary, files, seconds, fast) -> str:
         "   :widths: 14, 12, 10, 18, 46\n"
     )
     for p in st.PARAMS:
-        row = [f"``{p.name}``", f"``{_fmt_default(p.default)}``", p.unit or "–", p.range_text(), p.help]
+        row = [
+            f"``{p.name}``",
+            f"``{_fmt_default(p.default)}``",
+            p.unit or "–",
+            p.range_text(),
+            p.help,
+        ]
         out.append("   " + ", ".join(_csv_cell(c) for c in row))
     out.append("")
     out.append(_title("Summary keys", "-"))
@@ -325,7 +331,9 @@ def write_study_pages(app) -> None:
         else:
             summary, files, seconds = _run_study(name, st, params, img)
             total += seconds
-        _write(STUDY_OUT / f"{name}.rst", _study_page(name, st, params, summary, files, seconds, fast))
+        _write(
+            STUDY_OUT / f"{name}.rst", _study_page(name, st, params, summary, files, seconds, fast)
+        )
         toc.append(f"   _generated/{name}")
         gallery.append((name, st, files))
     _write(STUDY_OUT / "toc.inc", "\n".join(toc) + "\n")
@@ -386,4 +394,3 @@ def setup(app):
 
 
 __all__ = ["setup", "write_api_pages", "write_study_pages"]
-

@@ -34,9 +34,13 @@ t_star = np.log(1 / E.gamma)
 tlist = np.linspace(0.0, 2.0, 41)
 e_ops = ["negativity", "marginal_distance"]
 
-exact = {c: evolve(phi_plus(), env.with_correlation(c), tlist, e_ops=e_ops) for c in (1.0, 0.5, 0.0)}
+exact = {
+    c: evolve(phi_plus(), env.with_correlation(c), tlist, e_ops=e_ops) for c in (1.0, 0.5, 0.0)
+}
 for c, r in exact.items():
-    print(f"c = {c}: method {r.method}, N(t*) = {np.interp(t_star, tlist, r.expect['negativity']):.4f}")
+    print(
+        f"c = {c}: method {r.method}, N(t*) = {np.interp(t_star, tlist, r.expect['negativity']):.4f}"
+    )
 
 # %%
 # The marginals do not know about the correlation
@@ -52,9 +56,7 @@ print(f"max |D(c=1) - D(c=.5)| = {np.max(np.abs(d[1.0] - d[0.5])):.1e}")
 # ------------------------------------
 # 300 realizations of the shared clock (seeded: realization ``m`` uses its own spawned
 # ``SeedSequence``, so the numbers do not depend on batching or executors).
-sampled = evolve(
-    phi_plus(), env, tlist, e_ops=e_ops, method="sampled", ntraj=300, seed=1
-)
+sampled = evolve(phi_plus(), env, tlist, e_ops=e_ops, method="sampled", ntraj=300, seed=1)
 N_s, N_err = sampled.expect["negativity"], sampled.stderr["negativity"]
 z = np.abs(N_s - exact[1.0].expect["negativity"]) / np.where(N_err > 0, N_err, np.inf)
 print(f"sampled vs exact: max deviation = {z.max():.2f} standard errors")
@@ -62,12 +64,20 @@ print(f"sampled vs exact: max deviation = {z.max():.2f} standard errors")
 fig, axs = plt.subplots(1, 2, figsize=(8.5, 3.3), layout="constrained")
 for c, r in exact.items():
     axs[0].plot(tlist, r.expect["negativity"], label=f"exact, c = {c:g}")
-axs[0].errorbar(tlist[::2], N_s[::2], yerr=2 * N_err[::2], fmt="o", ms=3, capsize=2,
-                color="k", label="sampled c = 1 (±2 s.e.)")
+axs[0].errorbar(
+    tlist[::2],
+    N_s[::2],
+    yerr=2 * N_err[::2],
+    fmt="o",
+    ms=3,
+    capsize=2,
+    color="k",
+    label="sampled c = 1 (±2 s.e.)",
+)
 axs[0].axvline(t_star, color="0.6", lw=0.8)
 axs[0].set(xlabel="r t", ylabel="negativity")
 axs[0].legend(fontsize=8)
-for c, r in exact.items():
+for c in exact:
     axs[1].semilogy(tlist, d[c][:, 0] + 1e-17, label=f"c = {c:g}")
 axs[1].axvline(t_star, color="0.6", lw=0.8)
 axs[1].set(xlabel="r t", ylabel=r"$D(\rho_A, \tau)$")

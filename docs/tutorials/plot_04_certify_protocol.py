@@ -51,8 +51,12 @@ print(f"E_gamma: CPTP {is_cptp(S)}, LT {is_locally_thermalizing(S, tau)}")
 # ----------------------------------------
 # Products of the single-qubit states :math:`|0\rangle, |1\rangle, |+\rangle, |{+i}\rangle`
 # span all 4x4 operators, so the 16 outputs fix the linear map. ``vec`` stacks columns.
-kets = [qutip.basis(2, 0), qutip.basis(2, 1), (qutip.basis(2, 0) + qutip.basis(2, 1)).unit(),
-        (qutip.basis(2, 0) + 1j * qutip.basis(2, 1)).unit()]
+kets = [
+    qutip.basis(2, 0),
+    qutip.basis(2, 1),
+    (qutip.basis(2, 0) + qutip.basis(2, 1)).unit(),
+    (qutip.basis(2, 0) + 1j * qutip.basis(2, 1)).unit(),
+]
 inputs = [qutip.ket2dm(qutip.tensor(a, b)) for a, b in itertools.product(kets, kets)]
 vec = lambda op: op.full().reshape(-1, order="F")  # noqa: E731
 Vin = np.column_stack([vec(s) for s in inputs])
@@ -77,9 +81,15 @@ def lt_error(S, tau, restarts=4, seed=0):
         out = qutip.vector_to_operator(S * qutip.operator_to_vector(qutip.ket2dm(psi)))
         return -max(trace_distance(out.ptrace(k), tau) for k in (0, 1))
 
-    return max(-minimize(minus_err, rng.normal(size=8), method="Nelder-Mead",
-                         options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000}).fun
-               for _ in range(restarts))
+    return max(
+        -minimize(
+            minus_err,
+            rng.normal(size=8),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+        ).fun
+        for _ in range(restarts)
+    )
 
 
 # %%
@@ -91,7 +101,9 @@ proto, t_star = eplt_protocol(tau, tau, H, H, 1.0, rate=1.0, kappa=5.0, t_twirl=
 S0 = channel_at(proto, t_star)
 out = qutip.vector_to_operator(S0 * qutip.operator_to_vector(phi_plus()))
 print(f"t* = {t_star:.4f};  D(marginal of E(Phi+), tau) = {trace_distance(out.ptrace(0), tau):.1e}")
-print(f"LT (exact check): {is_locally_thermalizing(S0, tau)};  worst-case LT error {lt_error(S0, tau):.4f}")
+print(
+    f"LT (exact check): {is_locally_thermalizing(S0, tau)};  worst-case LT error {lt_error(S0, tau):.4f}"
+)
 
 # %%
 # With a finite-time twirl first
@@ -111,8 +123,13 @@ for tt in t_tw:
 
 fig, ax = plt.subplots(figsize=(5.5, 3.3), layout="constrained")
 ax.semilogy(kappa * t_tw, errs, "o-", label="worst case over inputs (this page)")
-ax.semilogy(kappa * t_tw, errs[0] * np.exp(-2 * kappa * t_tw), "k--", lw=0.8,
-            label=r"$\propto e^{-2\kappa t_{tw}}$")
+ax.semilogy(
+    kappa * t_tw,
+    errs[0] * np.exp(-2 * kappa * t_tw),
+    "k--",
+    lw=0.8,
+    label=r"$\propto e^{-2\kappa t_{tw}}$",
+)
 ax.set(xlabel=r"$\kappa\, t_{tw}$", ylabel="LT error at $t^*$")
 ax.legend()
 plt.show()

@@ -62,7 +62,9 @@ H = qubit_hamiltonian(1.0)
 tau = thermal_state(H, 1.0)
 E = eplt_channel(tau, tau)
 J_E = choi_matrix(E.superoperator())
-print(f"E_gamma: value {np.real(np.trace(J_E @ np.kron(PHI.T, PHI))):.6f}, (1+gamma)/2 = {(1 + E.gamma) / 2:.6f}")
+print(
+    f"E_gamma: value {np.real(np.trace(J_E @ np.kron(PHI.T, PHI))):.6f}, (1+gamma)/2 = {(1 + E.gamma) / 2:.6f}"
+)
 J_pt = J_E.reshape([2] * 8).transpose(0, 5, 2, 7, 4, 1, 6, 3).reshape(16, 16)  # T on B_in, B_out
 print(f"         PPT Choi matrix: {np.linalg.eigvalsh(J_pt).min() > -1e-12}")
 
@@ -70,8 +72,10 @@ print(f"         PPT Choi matrix: {np.linalg.eigvalsh(J_pt).min() > -1e-12}")
 # Bounds against temperature
 # --------------------------
 t_ = tau.full()
-print(f"beta omega = 1: LT bound {best_overlap(t_, t_, ppt=False):.6f}, "
-      f"PPT bound {best_overlap(t_, t_, ppt=True):.6f}")
+print(
+    f"beta omega = 1: LT bound {best_overlap(t_, t_, ppt=False):.6f}, "
+    f"PPT bound {best_overlap(t_, t_, ppt=True):.6f}"
+)
 
 betas = np.linspace(0.1, 4.0, 9)
 lt, ppt, egam, tfd = [], [], [], []
@@ -91,8 +95,10 @@ ax.plot(betas, ppt, "s", ms=4, mfc="none", label="SDP over LT + PPT channels")
 ax.set(xlabel=r"$\beta\omega$", ylabel=r"max $\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle$")
 ax.legend(fontsize=8)
 plt.show()
-print(f"max |LT - TFD| = {np.max(np.abs(np.array(lt) - tfd)):.1e}, "
-      f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(ppt) - egam)):.1e}")
+print(
+    f"max |LT - TFD| = {np.max(np.abs(np.array(lt) - tfd)):.1e}, "
+    f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(ppt) - egam)):.1e}"
+)
 
 # %%
 # The gap between the curves is what *quantum* correlations between the baths would buy

@@ -48,10 +48,30 @@ import sys
 
 import xarray as xr
 
-cmd = [sys.executable, "-m", "studies", "sweep", "speedup",
-       "--grid", "beta=0.5,2", "--grid", "kappa=1,10",
-       "--set", "n_times=51", "--set", "n_beta=4", "--set", "kappa_ratios=10",
-       "--executor", "processes", "--workers", "2", "--quiet", "--out", str(work / "cli")]
+cmd = [
+    sys.executable,
+    "-m",
+    "studies",
+    "sweep",
+    "speedup",
+    "--grid",
+    "beta=0.5,2",
+    "--grid",
+    "kappa=1,10",
+    "--set",
+    "n_times=51",
+    "--set",
+    "n_beta=4",
+    "--set",
+    "kappa_ratios=10",
+    "--executor",
+    "processes",
+    "--workers",
+    "2",
+    "--quiet",
+    "--out",
+    str(work / "cli"),
+]
 print("$ eplt " + " ".join(cmd[3:]))
 subprocess.run(cmd, check=True)
 print(sorted(p.name for p in (work / "cli").iterdir()))

@@ -20,8 +20,20 @@ import tempfile
 from pathlib import Path
 
 out = Path(tempfile.mkdtemp(prefix="eplt-data-")) / "esd"
-cmd = [sys.executable, "-m", "studies", "run", "esd", "--set", "n_nbar=12", "--quiet",
-       "--format", "png", "--out", str(out)]
+cmd = [
+    sys.executable,
+    "-m",
+    "studies",
+    "run",
+    "esd",
+    "--set",
+    "n_nbar=12",
+    "--quiet",
+    "--format",
+    "png",
+    "--out",
+    str(out),
+]
 print("$ eplt " + " ".join(cmd[3:]))
 subprocess.run(cmd, check=True)
 print(sorted(p.name for p in out.iterdir()))
