@@ -58,7 +58,13 @@ kets = [
     (qutip.basis(2, 0) + 1j * qutip.basis(2, 1)).unit(),
 ]
 inputs = [qutip.ket2dm(qutip.tensor(a, b)) for a, b in itertools.product(kets, kets)]
-vec = lambda op: op.full().reshape(-1, order="F")  # noqa: E731
+
+
+def vec(op):
+    """Column-stacked vector of an operator (QuTiP's convention)."""
+    return op.full().reshape(-1, order="F")
+
+
 Vin = np.column_stack([vec(s) for s in inputs])
 
 
