@@ -83,9 +83,23 @@ def _canonical(obj, name: str, here: str, roots: tuple[str, ...]) -> str | None:
     return None
 
 
+def _public_names(mod: ModuleType) -> list[str]:
+    """A module without ``__all__``: its own public functions and classes (and a study's
+    constants), in source order."""
+    logger.info(f"[eplt_docs] API: {mod.__name__} has no __all__; documenting what it defines")
+    out = []
+    for n, o in vars(mod).items():
+        if n.startswith("_"):
+            continue
+        own = (inspect.isfunction(o) or inspect.isclass(o)) and o.__module__ == mod.__name__
+        if own or n in ("NAME", "DESCRIPTION", "PARAMS", "SUMMARY_KEYS"):
+            out.append(n)
+    return out
+
+
 def _module_page(modname: str, roots: tuple[str, ...]) -> tuple[str, list[str]]:
     mod = importlib.import_module(modname)
-    names = list(getattr(mod, "__all__", []))
+    names = list(getattr(mod, "__all__", _public_names(mod)))
     local, linked, modules = [], [], []
     for n in names:
         obj = getattr(mod, n)
@@ -407,12 +421,34 @@ def _copy_mathjax(app, exc) -> None:
         shutil.copy2(f, dst / fonts / f.name)
 
 
+def _data_docstring(app, what, name, obj, options, lines) -> None:
+    """Module data without a ``#:`` comment would show its type's docstring ("Built-in
+    immutable sequence..."): drop that; point study constants to their study page."""
+    if what not in ("data", "attribute"):
+        return
+    type_doc = inspect.getdoc(type(obj)) or ""
+    if lines and "\n".join(lines).strip() == type_doc.strip():
+        lines[:] = []
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "studies":
+        import studies
+
+        if parts[1] in studies.STUDIES and parts[2] in (
+            "NAME",
+            "DESCRIPTION",
+            "PARAMS",
+            "SUMMARY_KEYS",
+        ):
+            lines += ["", f"Shown as tables on the study page :ref:`study-{parts[1]}`."]
+
+
 def setup(app):
     app.add_config_value("eplt_api_packages", ["dynamics", "baths", "studies"], "env")
     app.add_config_value("eplt_study_doc_params", {}, "env")
     app.add_config_value("eplt_docs_fast", False, "env")
     app.add_config_value("eplt_mathjax_local", None, "html")
     app.connect("build-finished", _copy_mathjax)
+    app.connect("autodoc-process-docstring", _data_docstring, priority=100)  # before numpydoc
     # before autosummary's own builder-inited handler (priority 500) reads the pages
     app.connect("builder-inited", _builder_inited, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -14,26 +14,16 @@ the shared style of :mod:`studies.style`.
 # Run a study
 # -----------
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 out = Path(tempfile.mkdtemp(prefix="eplt-data-")) / "esd"
-cmd = [
-    sys.executable,
-    "-m",
-    "studies",
-    "run",
-    "esd",
-    "--set",
-    "n_nbar=12",
-    "--quiet",
-    "--format",
-    "png",
-    "--out",
-    str(out),
-]
+cmd = [sys.executable, "-m", "studies"] + shlex.split(
+    "run esd --set n_nbar=12 --quiet --format png --out " + shlex.quote(str(out))
+)
 print("$ eplt " + " ".join(cmd[3:]))
 subprocess.run(cmd, check=True)
 print(sorted(p.name for p in out.iterdir()))
