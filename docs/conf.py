@@ -16,10 +16,10 @@ What is generated at build time (nothing of it is committed):
 * ``docs/auto_tutorials/`` — the tutorials in ``docs/tutorials/``, executed by
   sphinx-gallery.
 
-Environment variables: ``EPLT_DOCS_INTERSPHINX=1`` enables links to the Python, numpy,
-scipy, matplotlib, xarray and QuTiP documentation (needs network, or local inventories,
-see :data:`INTERSPHINX_LOCAL`); ``EPLT_DOCS_FAST=1`` skips executing tutorials and study
-runs (layout work only; pages show no figures).
+Environment variables (see docs/building.rst): ``EPLT_DOCS_INTERSPHINX=1`` links through
+the full official inventories of QuTiP, numpy, ... (needs network; by default small
+hand-written inventories are used, docs/_ext/eplt_inventories.py);
+``EPLT_DOCS_FAST=1`` skips executing tutorials and study runs (layout work only).
 """
 
 from __future__ import annotations
@@ -93,29 +93,62 @@ autodoc_inherit_docstrings = False
 add_module_names = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
+numpydoc_xref_param_type = True  # types in Parameters/Returns link (intersphinx below)
+numpydoc_xref_aliases = {
+    "Qobj": "qutip.Qobj",
+    "ndarray": "numpy.ndarray",
+    "array_like": ":term:`numpy:array_like`",
+    "Generator": "numpy.random.Generator",
+    "SeedSequence": "numpy.random.SeedSequence",
+    "Dataset": "xarray.Dataset",
+    "Figure": "matplotlib.figure.Figure",
+    "Axes": "matplotlib.axes.Axes",
+    "Path": "pathlib.Path",
+    "Executor": "concurrent.futures.Executor",
+    "mapping": ":term:`python:mapping`",
+}
+numpydoc_xref_ignore = {
+    "of",
+    "or",
+    "and",
+    "optional",
+    "default",
+    "shape",
+    "type",
+    "like",
+    "to",
+    "keyed",
+    "by",
+    "per",
+    "each",
+    "one",
+    "any",
+    "in",
+    "the",
+    "a",
+    "an",
+    "with",
+    "from",
+}
 
 # -- intersphinx --------------------------------------------------------------------
-#: Inventories are fetched from the web only when EPLT_DOCS_INTERSPHINX=1 (CI machines
-#: without network would otherwise warn once per inventory and fail under -W). A local
-#: inventory file can be given per project: EPLT_DOCS_INV_QUTIP=/path/objects.inv etc.
-_INTERSPHINX_URLS = {
-    "python": "https://docs.python.org/3",
-    "numpy": "https://numpy.org/doc/stable",
-    "scipy": "https://docs.scipy.org/doc/scipy",
-    "matplotlib": "https://matplotlib.org/stable",
-    "xarray": "https://docs.xarray.dev/en/stable",
-    "qutip": "https://qutip.readthedocs.io/en/stable",
-}
+#: The build machines have no network, so the official inventories cannot be fetched.
+#: By default the links use the small hand-written inventories of
+#: docs/_ext/eplt_inventories.py (only the names these pages use), written into
+#: docs/_build/inventories/ here. EPLT_DOCS_INTERSPHINX=1 fetches the full official
+#: inventories instead; EPLT_DOCS_INV_<PROJECT>=/path/objects.inv uses a local copy of one.
+import eplt_inventories  # noqa: E402  (docs/_ext is on sys.path)
+
+_LOCAL_INV = eplt_inventories.write(HERE / "_build" / "inventories")
 INTERSPHINX_LOCAL = {
     k: os.environ[f"EPLT_DOCS_INV_{k.upper()}"]
-    for k in _INTERSPHINX_URLS
+    for k in _LOCAL_INV
     if os.environ.get(f"EPLT_DOCS_INV_{k.upper()}")
 }
 if os.environ.get("EPLT_DOCS_INTERSPHINX") == "1":
-    intersphinx_mapping = {k: (u, INTERSPHINX_LOCAL.get(k)) for k, u in _INTERSPHINX_URLS.items()}
+    intersphinx_mapping = {k: (u, INTERSPHINX_LOCAL.get(k)) for k, (u, _) in _LOCAL_INV.items()}
 else:
-    intersphinx_mapping = {k: (_INTERSPHINX_URLS[k], p) for k, p in INTERSPHINX_LOCAL.items()}
+    intersphinx_mapping = {k: (u, INTERSPHINX_LOCAL.get(k, p)) for k, (u, p) in _LOCAL_INV.items()}
 intersphinx_timeout = 10
 
 # -- sphinx-gallery -------------------------------------------------------------------
