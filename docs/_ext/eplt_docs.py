@@ -111,7 +111,6 @@ def _module_page(modname: str, roots: tuple[str, ...]) -> tuple[str, list[str]]:
         else:
             linked.append(target)
     subs = _public_submodules(mod)
-    kind = "package" if hasattr(mod, "__path__") else "module"
     out = [f".. _api-{modname}:\n", _title(f"``{modname}``")]
     out.append(f".. automodule:: {modname}\n   :no-members:\n")
     if local:
@@ -131,10 +130,11 @@ def _module_page(modname: str, roots: tuple[str, ...]) -> tuple[str, list[str]]:
         out.append("")
     listed = [m for m in modules if m not in subs]
     if subs or listed:
-        out.append(_title("Submodules" if kind == "package" else "Modules", "-"))
-        out.append(".. toctree::\n   :maxdepth: 1\n")
-        out += [f"   {s}" for s in subs]
-        out.append("")
+        out.append(_title("Submodules" if subs else "Modules", "-"))
+        if subs:
+            out.append(".. toctree::\n   :maxdepth: 1\n")
+            out += [f"   {s}" for s in subs]
+            out.append("")
         for m in listed:  # modules re-exported from elsewhere: a link, not a second page
             out.append(f"* :mod:`{m}`")
         out.append("")
