@@ -124,7 +124,7 @@ class LocalChannel:
 
 
 def product_channel(*channels: LocalChannel) -> qutip.Qobj:
-    r"""Superoperator of ``E_1 (x) ... (x) E_n`` (column stacking, dims ``[d_1..d_n]``)."""
+    r"""Superoperator of ``E_1 (x) E_2 (x) ...`` (column stacking, dims ``[d_1..d_n]``)."""
     if not channels or not all(isinstance(c, LocalChannel) for c in channels):
         raise TypeError("channels must be one or more LocalChannel objects")
     dims = [c.d for c in channels]

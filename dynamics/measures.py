@@ -210,7 +210,7 @@ def fef_ascent(
 def fully_entangled_fraction(
     rho: qutip.Qobj, *, restarts: int = 20, seed=0, tol: float = 1e-13, return_info: bool = False
 ):
-    r"""Fully entangled fraction ``F_max = max_{Psi max. ent.} <Psi|rho|Psi>``.
+    r"""Fully entangled fraction ``F_max = max_Psi <Psi|rho|Psi>`` over maximally entangled Psi.
 
     Every maximally entangled state is ``(U (x) I)|Phi+>`` for a unitary U, so
     ``F_max = max_U vec(U)^† rho vec(U) / d``.

@@ -16,26 +16,26 @@ A new builtin is one registration (:func:`observable`):
 
 Builtins (conventions of :mod:`dynamics.measures`):
 
-==========================  =========================================================
-``negativity``              last party vs the rest
-``negativity[i,j,...]``     parties i, j, ... vs the rest (e.g. ``negativity[0,2]``)
-``log_negativity``          base 2
-``bipartition_negativity``  every cut S | rest with party 0 not in S (2^(n-1)-1 cuts)
+==============================  =========================================================
+``negativity``                  last party vs the rest
+``negativity[i,j,...]``         parties i, j, ... vs the rest (e.g. ``negativity[0,2]``)
+``log_negativity``              base 2
+``bipartition_negativity``      every cut S | rest with party 0 not in S (2^(n-1)-1 cuts)
 ``min_bipartition_negativity``  smallest of those
-``ppt``                     1.0 when PPT (last party), else 0.0
-``phi_plus_overlap``        ``<Phi+|rho|Phi+>`` (two qudits)
-``fully_entangled_fraction``  exact for two qubits, numerical beyond
-``ghz_fidelity``            ``<GHZ|rho|GHZ>`` (n qubits)
-``marginal_distance``       ``D(rho_k, tau_k)`` per party (needs ``taus``)
-``marginal_relative_entropy``  ``S(rho_k||tau_k)`` per party, nats (needs ``taus``)
-``mutual_information``      last party vs the rest, nats
-``purity``                  ``Tr rho^2``
-``energy``                  ``Tr(H_k rho_k)`` per party (needs ``hamiltonians``)
-``heat_current``            ``J_b = Tr[H_k L_b(rho_k)]`` per bath ``b`` acting on party
-                            ``k`` (deterministic local terms, and the marginal averaged
-                            generator of each white process); positive when energy flows
-                            into the system; 0 while the bath is off. Needs ``hamiltonians``.
-==========================  =========================================================
+``ppt``                         1.0 when PPT (last party), else 0.0
+``phi_plus_overlap``            ``<Phi+|rho|Phi+>`` (two qudits)
+``fully_entangled_fraction``    exact for two qubits, numerical beyond
+``ghz_fidelity``                ``<GHZ|rho|GHZ>`` (n qubits)
+``marginal_distance``           ``D(rho_k, tau_k)`` per party (needs ``taus``)
+``marginal_relative_entropy``   ``S(rho_k||tau_k)`` per party, nats (needs ``taus``)
+``mutual_information``          last party vs the rest, nats
+``purity``                      ``Tr rho^2``
+``energy``                      ``Tr(H_k rho_k)`` per party (needs ``hamiltonians``)
+``heat_current``                ``J_b = Tr[H_k L_b(rho_k)]`` per bath ``b`` acting on party
+                                ``k`` (deterministic local terms, and the marginal averaged
+                                generator of each white process); positive when energy flows
+                                into the system; 0 while the bath is off. Needs ``hamiltonians``.
+==============================  =========================================================
 """
 
 from __future__ import annotations
