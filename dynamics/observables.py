@@ -15,6 +15,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
 ``ppt``                     1.0 when PPT (last party), else 0.0
 ``phi_plus_overlap``        ``<Phi+|rho|Phi+>`` (two qudits)
 ``fully_entangled_fraction``  exact for two qubits, numerical beyond
+``chsh_max``                largest CHSH value (Horodecki criterion; two qubits)
 ``ghz_fidelity``            ``<GHZ|rho|GHZ>`` (n qubits)
 ``marginal_distance``       ``D(rho_k, tau_k)`` per party (needs ``taus``)
 ``marginal_relative_entropy``  ``S(rho_k||tau_k)`` per party, nats (needs ``taus``)
@@ -51,6 +52,7 @@ BUILTIN = (
     "ppt",
     "phi_plus_overlap",
     "fully_entangled_fraction",
+    "chsh_max",
     "ghz_fidelity",
     "marginal_distance",
     "marginal_relative_entropy",
@@ -296,6 +298,10 @@ class ObservableSet:
             return _Obs(
                 name, lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims]))
             )
+        if spec == "chsh_max":
+            if list(dims) != [2, 2]:
+                raise ValueError("observable 'chsh_max' needs two qubits")
+            return _Obs(name, measures._chsh_array)
         if spec == "ghz_fidelity":
             if any(d != 2 for d in dims):
                 raise ValueError("observable 'ghz_fidelity' needs qubits")
