@@ -63,6 +63,10 @@ __all__ = ["LOSRProtocol", "NegativitySearch", "losr_seesaw", "negativity_search
 MERITS = ("overlap", "negativity")
 
 
+def _seedseq(seed) -> np.random.SeedSequence:
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
 def _herm(x: np.ndarray) -> np.ndarray:
     return (x + x.conj().T) / 2
 
@@ -391,7 +395,7 @@ def losr_seesaw(
     stepA = _Step(dA, ta, dB, tb, k)
     stepB = _Step(dB, tb, dA, ta, k)
     nA, nB = dA * dA, dB * dB
-    children = np.random.SeedSequence(seed).spawn(restarts)
+    children = _seedseq(seed).spawn(restarts)
     best = None
     finals = []
     for r in range(restarts):
@@ -404,6 +408,7 @@ def losr_seesaw(
             p = np.concatenate([p, np.zeros(pad)])
             JA += [_replacement_choi(ta)] * pad
             JB += [_replacement_choi(tb)] * pad
+        start = (p.copy(), list(JA), list(JB))  # exactly feasible
         val, W = evaluate(_full_choi(p, JA, JB, dA, dB))
         hist = [val]
         for _ in range(max_iter):
@@ -421,12 +426,14 @@ def losr_seesaw(
             if new - val < tol:
                 break
             val = new
-        pe, JAe, JBe = _exactify(p, JA, JB, ta, tb)
-        Je = _full_choi(pe, JAe, JBe, dA, dB)
-        final = evaluate(Je)[0]
-        finals.append(final)
-        if best is None or final > best[0]:
-            best = (final, pe, JAe, JBe, Je, hist)
+        # the repaired end point, or the (exact) start if the repair cost more than the gain
+        vals = []
+        for cand in (_exactify(p, JA, JB, ta, tb), _exactify(*start, ta, tb)):
+            Je = _full_choi(*cand, dA, dB)
+            vals.append(evaluate(Je)[0])
+            if best is None or vals[-1] > best[0]:
+                best = (vals[-1], *cand, Je, hist)
+        finals.append(max(vals))
     final, pe, JAe, JBe, Je, hist = best
     return LOSRProtocol(
         probabilities=np.array(pe),
@@ -514,7 +521,7 @@ def negativity_search(
     if rho is None and dA != dB:
         raise ValueError("the default input Phi+ needs d_A = d_B")
     rho_a = (phi_plus(dA) if rho is None else as_density_matrix(rho, "rho")).full()
-    children = np.random.SeedSequence(seed).spawn(restarts)
+    children = _seedseq(seed).spawn(restarts)
     best, finals = None, []
     for r in range(restarts):
         if r == 0 and dA == dB:

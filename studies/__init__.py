@@ -22,6 +22,7 @@ STUDIES = {
     "ghz": ".ghz",
     "esd": ".esd",
     "fef": ".fef",
+    "bounds": ".bounds",
 }
 
 
