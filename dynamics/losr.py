@@ -50,6 +50,7 @@ import qutip
 from ._checks import as_density_matrix, party_dims
 from .bounds import (
     CLARABEL_SETTINGS,
+    BoundGapError,
     _repair,
     _single,
     choi_to_superoperator,
@@ -490,7 +491,7 @@ def negativity_search(
 
     Witness step: ``P`` = projector on the negative eigenspace of ``E(rho)^{T_B}``; channel
     step: :func:`dynamics.bounds.sdp_bound` with ``W = rho^T (x) (-P^{T_B})``. ``N(E(rho))``
-    never decreases. The first start is E_gamma (``N = p_min`` for equal qubit taus); the
+    never decreases (a step whose SDP cannot be certified to 1e-6 ends that start). The first start is E_gamma (``N = p_min`` for equal qubit taus); the
     others use the witness of a Haar-random pure output. The value is a **lower bound** on
     ``max N(E(rho))`` over the relaxation (for ``"none"``, every LT output obeys
     :func:`dynamics.bounds.any_lt_negativity_bound`).
@@ -536,7 +537,10 @@ def negativity_search(
             val = -math.inf  # not a feasible channel yet
         hist = [val]
         for _ in range(max_iter):
-            res = sdp_bound(tau_A, tau_B, witness=_herm(W), relaxation=relaxation)
+            try:
+                res = sdp_bound(tau_A, tau_B, witness=_herm(W), relaxation=relaxation)
+            except BoundGapError:  # an ill-conditioned witness: keep what this start has
+                break
             J = _repair(choi_matrix(res.channel), ta, tb, dA, dB, ppt=relaxation == "ppt")
             new, W = _negativity_and_witness(J, rho_a, dA, dB)
             hist.append(new)
