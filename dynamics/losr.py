@@ -492,7 +492,8 @@ def negativity_search(
     Witness step: ``P`` = projector on the negative eigenspace of ``E(rho)^{T_B}``; channel
     step: :func:`dynamics.bounds.sdp_bound` with ``W = rho^T (x) (-P^{T_B})``. ``N(E(rho))``
     never decreases (a step whose SDP cannot be certified to 1e-6 ends that start). The
-    first start is E_gamma (``N = p_min`` for equal qubit taus); the others use the witness of a Haar-random pure output. The value is a **lower bound** on
+    first start is E_gamma (``N = p_min`` for equal qubit taus); the others use the witness
+    of a Haar-random pure output. The value is a **lower bound** on
     ``max N(E(rho))`` over the relaxation (for ``"none"``, every LT output obeys
     :func:`dynamics.bounds.any_lt_negativity_bound`).
 
