@@ -135,7 +135,9 @@ def test_random_witness_beats_every_known_lt_channel():
         ]
         for J in known:
             assert res.value >= np.real(np.trace(J @ W)) - SDP_TOL
-        assert res.value == pytest.approx(np.real(np.trace(choi_matrix(res.channel) @ W)), abs=1e-12)
+        assert res.value == pytest.approx(
+            np.real(np.trace(choi_matrix(res.channel) @ W)), abs=1e-12
+        )
         _check_channel(res, [tau, tau])
 
 
