@@ -25,9 +25,12 @@ Certificates. The dual of the SDP is
 ``Z`` is clipped to be PSD, and ``Y_A`` is shifted by ``lambda_max`` of the remaining
 violation times the identity, so ``dual_value`` is the objective of an *exactly* feasible
 dual point: a rigorous upper bound (up to floating-point eigenvalue errors, ~1e-14).
-The primal matrix is projected onto the LT affine space exactly and mixed with the
-product replacement ``I (x) tau_A (x) tau_B`` until it is PSD (and PPT), so ``value`` is
-achieved by the returned channel. ``dual_value - value > tol`` raises
+The primal matrix is projected onto the LT affine space exactly (so the returned channel
+is exactly LT), its PSD/PPT violations are shrunk by alternating projections and then
+removed by mixing with the product replacement ``I (x) tau_A (x) tau_B`` when that costs a
+weight of at most :data:`MAX_MIX`, so ``value`` is achieved by the returned channel (at
+very low temperature, where that mixture is expensive, to the solver's accuracy; see
+``LTBound.violation``). ``dual_value - value > tol`` raises
 :class:`BoundGapError`.
 
 Symmetry. For diagonal taus and a figure of merit invariant under input ``U (x) U*``
@@ -76,6 +79,10 @@ _VERBOSE = False
 #: blocks at the default static regularization 1e-8; 1e-6 solves them, and the verified
 #: gaps stay below 1e-8 (tests/dynamics/test_bounds.py).
 CLARABEL_SETTINGS = {"static_regularization_constant": 1e-6}
+#: The repair mixes with ``I (x) tau_A (x) tau_B`` only if that costs at most this weight
+#: (``lambda_min`` of that matrix is ``p_min^A p_min^B``, tiny at low temperature);
+#: otherwise the channel is left PSD/PPT to the solver's accuracy (``LTBound.violation``).
+MAX_MIX = 1e-6
 RELAXATIONS = ("ppt", "none")
 SYMMETRIES = ("auto", "full", "input", "output", "none")
 
@@ -248,6 +255,10 @@ class LTBound:
         Wall-clock seconds (building, solving, verifying).
     tol : float
         Accepted gap.
+    violation : float
+        ``max(0, -lambda_min(J), -lambda_min(J^{T_B}))`` of the returned channel: 0 up to
+        round-off when the exact repair was cheap (weight <= :data:`MAX_MIX`), else the
+        solver's residual (~1e-9; then ``value`` is achieved to that accuracy).
     """
 
     value: float
@@ -260,6 +271,7 @@ class LTBound:
     solver_value: float
     solve_time: float
     tol: float
+    violation: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -550,6 +562,7 @@ def sdp_bound(
         v = _hermitian_basis(m) @ xk.value
         J += np.tensordot(v[: m * m] + 1j * v[m * m :], Lt, axes=1)
     J = _repair(_herm(J), ta, tb, dA, dB, ppt=relaxation == "ppt")
+    violation = _violation(J, dA, dB, relaxation == "ppt")
     value = float(np.real(np.trace(J @ W)))
 
     # ---- dual: symmetrise, clip, shift.
@@ -588,6 +601,7 @@ def sdp_bound(
         solver_value=float(prob.value),
         solve_time=time.perf_counter() - t0,
         tol=float(tol),
+        violation=violation,
     )
 
 
@@ -613,25 +627,52 @@ def _project_lt(J: np.ndarray, ta: np.ndarray, tb: np.ndarray, dA: int, dB: int)
     return J0 + X
 
 
-def _repair(J, ta, tb, dA, dB, *, ppt: bool) -> np.ndarray:
-    """Exact LT projection, then the smallest mixture with ``J_0`` that is PSD (and PPT)."""
+def _clip_psd(X: np.ndarray) -> np.ndarray:
+    lam, V = np.linalg.eigh(_herm(X))
+    return (V * np.clip(lam, 0, None)) @ V.conj().T
+
+
+def _repair(J, ta, tb, dA, dB, *, ppt: bool, rounds: int = 8) -> np.ndarray:
+    """Exact LT projection, then the smallest mixture with ``J_0`` that is PSD (and PPT).
+
+    ``J_0 = I (x) tau_A (x) tau_B`` has ``lambda_min = p_min^A p_min^B``, small at low
+    temperature, so the violations are first shrunk by alternating projections (clip the
+    negative eigenvalues of ``J`` and ``J^{T_B}``, project back onto the LT space) until
+    they are below 1e-13; mixing then costs ``O(1e-13 / lambda_min(J_0))``.
+    """
     D = dA * dB
+    pt = _symmetry.partial_transpose_B
     J = _herm(_project_lt(J, ta, tb, dA, dB))
+    for _ in range(rounds):
+        worst = float(np.linalg.eigvalsh(J)[0])
+        if ppt:
+            worst = min(worst, float(np.linalg.eigvalsh(_herm(pt(J, dA, dB)))[0]))
+        if worst >= -1e-13:
+            break
+        J = _clip_psd(J)
+        if ppt:
+            J = pt(_clip_psd(pt(J, dA, dB)), dA, dB)
+        J = _herm(_project_lt(J, ta, tb, dA, dB))
     J0 = np.kron(np.eye(D), np.kron(ta, tb))
     t = 0.0
     mats = [(J, J0)]
     if ppt:
-        mats.append(
-            (_symmetry.partial_transpose_B(J, dA, dB), _symmetry.partial_transpose_B(J0, dA, dB))
-        )
+        mats.append((pt(J, dA, dB), pt(J0, dA, dB)))
     for X, X0 in mats:
         lo = float(np.linalg.eigvalsh(_herm(X))[0])
         lo0 = float(np.linalg.eigvalsh(_herm(X0))[0])
-        if lo < 0:
-            if lo0 <= 0:
-                continue  # a pure tau: J is J_0 up to round-off; nothing to mix with
+        if lo < 0 and lo0 > 0:
             t = max(t, -lo / (lo0 - lo))
-    if t > 0:
-        t = min(1.0, t * (1 + 1e-9) + 1e-15)
-        J = (1 - t) * J + t * J0
+    if 0 < t <= MAX_MIX:
+        J = (1 - t * (1 + 1e-9)) * J + t * (1 + 1e-9) * J0
     return J
+
+
+def _violation(J: np.ndarray, dA: int, dB: int, ppt: bool) -> float:
+    """``max(0, -lambda_min(J), -lambda_min(J^{T_B}) if ppt)``."""
+    worst = float(np.linalg.eigvalsh(_herm(J))[0])
+    if ppt:
+        worst = min(
+            worst, float(np.linalg.eigvalsh(_herm(_symmetry.partial_transpose_B(J, dA, dB)))[0])
+        )
+    return max(0.0, -worst)
