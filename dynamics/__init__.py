@@ -7,10 +7,12 @@ and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
 Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`,
 :mod:`~dynamics.channels`, :mod:`~dynamics.superop`, :mod:`~dynamics.model`,
 :mod:`~dynamics.propagate`, :mod:`~dynamics.observables`, :mod:`~dynamics.result`,
-:mod:`~dynamics.metrics`.
+:mod:`~dynamics.metrics`, :mod:`~dynamics.bounds` (SDP bounds on local thermalizations),
+:mod:`~dynamics.losr` (see-saw lower bounds), :mod:`~dynamics.finite_twirl` (E_gamma with
+the Pauli twirl).
 """
 
-from . import channels, measures, metrics, states
+from . import bounds, channels, finite_twirl, losr, measures, metrics, states
 from .model import Model
 from .propagate import Exact, Sampled, SegmentAveraged, evolve
 from .result import Result
@@ -21,8 +23,11 @@ __all__ = [
     "Result",
     "Sampled",
     "SegmentAveraged",
+    "bounds",
     "channels",
     "evolve",
+    "finite_twirl",
+    "losr",
     "measures",
     "metrics",
     "states",
