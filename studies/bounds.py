@@ -415,7 +415,12 @@ def plot(result: StudyResult, ax=None, *, case: str = "equal", merit: str = "ove
             xl = xl % (result.params["beta_unequal"] * result.params["omega"])
         ax.set_xlabel(xl)
         if case != "unequal" and x.size and x.min() > 0:
-            ax.set_xscale("log")
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+            ax.set_xscale("log")  # ticks at the computed temperatures, no crowded minors
+            ax.xaxis.set_major_locator(FixedLocator(x))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_ylabel(
             r"$\langle\Phi^+|\mathcal{E}(\Phi^+)|\Phi^+\rangle$"
             if merit == "overlap"
