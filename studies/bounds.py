@@ -116,15 +116,15 @@ PARAMS = (
     Param("max_iter", 30, "int", "see-saw / search iterations per start", "", low=1, high=500),
     Param(
         "negativity_restarts",
-        3,
+        2,
         "int",
-        "starts of the PPT negativity search (qubits)",
+        "starts of the PPT negativity search (first is E_gamma, then random)",
         "",
         low=1,
         high=50,
     ),
-    Param("qutrit_restarts", 1, "int", "starts of every qutrit search", "", low=1, high=20),
-    Param("qutrit_max_iter", 4, "int", "iterations of every qutrit search", "", low=1, high=200),
+    Param("qutrit_restarts", 1, "int", "see-saw starts for qutrits", "", low=1, high=20),
+    Param("qutrit_max_iter", 8, "int", "iterations of every qutrit search", "", low=1, high=200),
 )
 
 _KEYS = {
