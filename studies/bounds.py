@@ -231,7 +231,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     }
     kw3 = {
         "restarts": p["qutrit_restarts"],
-        "neg_restarts": p["qutrit_restarts"],
+        "neg_restarts": p["negativity_restarts"],
         "max_iter": p["qutrit_max_iter"],
     }
     bar = tqdm(total=len(betas) + len(ratios) + len(qbetas), desc="points", disable=not progress)
