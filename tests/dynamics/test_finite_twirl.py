@@ -125,3 +125,13 @@ def test_chsh_bounds_every_setting():
     assert opt == pytest.approx(chsh_max(rho), abs=TOL)
     with pytest.raises(ValueError, match="two qubits"):
         chsh_max(random_state([3, 3], seed=1))
+
+
+def test_chsh_max_is_a_named_observable():
+    from dynamics.observables import ObservableSet
+
+    rho = random_state([2, 2], seed=3)
+    obs = ObservableSet(["chsh_max"], [2, 2])
+    assert float(obs.evaluate(rho.full())["chsh_max"]) == pytest.approx(chsh_max(rho), abs=TOL)
+    with pytest.raises(ValueError, match="two qubits"):
+        ObservableSet(["chsh_max"], [3, 3])
