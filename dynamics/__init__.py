@@ -11,10 +11,12 @@ Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.
 :mod:`~dynamics.sle`, :mod:`~dynamics.sampled`), :mod:`~dynamics.propagators` (the averaged channel
 :func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`,
 :mod:`~dynamics.result`,
-:mod:`~dynamics.metrics`.
+:mod:`~dynamics.metrics`, :mod:`~dynamics.bounds` (SDP bounds on local thermalizations),
+:mod:`~dynamics.losr` (see-saw lower bounds), :mod:`~dynamics.finite_twirl` (E_gamma with
+the Pauli twirl).
 """
 
-from . import channels, measures, metrics, states
+from . import bounds, channels, finite_twirl, losr, measures, metrics, states
 from .model import Model
 from .propagate import Exact, Sampled, SegmentAveraged, StochasticLiouville, evolve
 from .propagators import lt_time, marginal_channels, propagator
@@ -27,8 +29,11 @@ __all__ = [
     "Sampled",
     "SegmentAveraged",
     "StochasticLiouville",
+    "bounds",
     "channels",
     "evolve",
+    "finite_twirl",
+    "losr",
     "lt_time",
     "marginal_channels",
     "measures",

@@ -22,6 +22,7 @@ import qutip
 from ._checks import as_density_matrix, party_dims
 
 __all__ = [
+    "chsh_max",
     "entropy",
     "fef_ascent",
     "fully_entangled_fraction",
@@ -351,3 +352,45 @@ def mutual_information(rho: qutip.Qobj, subsys=None, *, base: float | None = Non
         + entropy(rho.ptrace(list(rest)), base=base)
         - entropy(rho, base=base)
     )
+
+
+_PAULIS = (
+    np.array([[0, 1], [1, 0]], dtype=complex),
+    np.array([[0, -1j], [1j, 0]]),
+    np.array([[1, 0], [0, -1]], dtype=complex),
+)
+
+
+def _chsh_array(a: np.ndarray) -> float:
+    T = np.array([[np.trace(a @ np.kron(s, t)).real for t in _PAULIS] for s in _PAULIS])
+    m = np.linalg.eigvalsh(T.T @ T)
+    return float(2 * np.sqrt(max(m[-1] + m[-2], 0.0)))
+
+
+def chsh_max(rho: qutip.Qobj) -> float:
+    r"""Largest CHSH value of a two-qubit state over all measurement settings.
+
+    Horodecki criterion (Phys. Lett. A 200, 340 (1995)): with the correlation matrix
+    ``T_ij = Tr[rho (sigma_i (x) sigma_j)]`` (``i, j in {x, y, z}``) and ``m1 >= m2`` the two
+    largest eigenvalues of ``T^T T``,
+    ``max <B_CHSH> = 2 sqrt(m1 + m2)``; local hidden-variable models give at most 2,
+    quantum mechanics at most ``2 sqrt 2`` (Tsirelson, reached by Bell states).
+    For ``E_gamma(Phi+) = gamma Phi+ + (1 - gamma)|00><00|`` (equal qubit taus)
+    ``T = diag(gamma, -gamma, 1)`` and the value is ``2 sqrt(1 + gamma^2)``: above 2 at
+    every nonzero temperature.
+
+    Parameters
+    ----------
+    rho : Qobj
+        Two-qubit density matrix (or ket), dims ``[2, 2]``.
+
+    Examples
+    --------
+    >>> from dynamics.states import phi_plus
+    >>> round(chsh_max(phi_plus()), 12)        # 2 sqrt(2)
+    2.828427124746
+    """
+    rho = as_density_matrix(rho, "rho")
+    if party_dims(rho) != [2, 2]:
+        raise ValueError(f"chsh_max needs two qubits (dims [2, 2]), got {party_dims(rho)}")
+    return _chsh_array(rho.full())

@@ -25,6 +25,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
 ``ppt``                         1.0 when PPT (last party), else 0.0
 ``phi_plus_overlap``            ``<Phi+|rho|Phi+>`` (two qudits)
 ``fully_entangled_fraction``    exact for two qubits, numerical beyond
+``chsh_max``                    largest CHSH value (Horodecki criterion; two qubits)
 ``ghz_fidelity``                ``<GHZ|rho|GHZ>`` (n qubits)
 ``marginal_distance``           ``D(rho_k, tau_k)`` per party (needs ``taus``)
 ``marginal_relative_entropy``   ``S(rho_k||tau_k)`` per party, nats (needs ``taus``)
@@ -35,8 +36,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
                                 ``k`` (deterministic local terms, and the marginal averaged
                                 generator of each white process); positive when energy flows
                                 into the system; 0 while the bath is off. Needs ``hamiltonians``.
-==============================  =========================================================
-"""
+==============================  =================================================="""
 
 from __future__ import annotations
 
@@ -473,6 +473,13 @@ def _(ctx):
     _two_equal(ctx, "fully_entangled_fraction")
     dims = ctx.dims
     return Spec(lambda a: measures.fully_entangled_fraction(qutip.Qobj(a, dims=[dims, dims])))
+
+
+@observable("chsh_max")
+def _(ctx):
+    if list(ctx.dims) != [2, 2]:
+        raise ValueError("observable 'chsh_max' needs two qubits")
+    return Spec(measures._chsh_array)
 
 
 @observable("ghz_fidelity")

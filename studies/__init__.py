@@ -24,6 +24,7 @@ STUDIES = {
     "fef": ".fef",
     "thermo": ".thermo",
     "robustness": ".robustness",
+    "bounds": ".bounds",
 }
 
 

@@ -1,0 +1,105 @@
+r"""Closed-form bounds from the thermofield double: what *any* local thermalization can reach.
+
+Every output of a locally thermalizing channel has marginals ``tau_A``, ``tau_B``; the
+bounds here hold for every state with those marginals (so for every LT channel and
+every input) and are reached, for equal spectra, by replacing every input with the
+thermofield double ``|TFD> = sum_i sqrt(p_i) |e_i> (x) |e_i^*>``. Re-exported by
+:mod:`dynamics.bounds`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import qutip
+
+from ._checks import as_density_matrix, party_dims
+
+__all__ = ["any_lt_negativity_bound", "any_lt_overlap_bound", "thermofield_double"]
+
+
+def _single(t, name: str) -> np.ndarray:
+    t = as_density_matrix(t, name)
+    if len(party_dims(t)) != 1:
+        raise ValueError(f"{name} must be a single-party state, got dims {t.dims}")
+    return t.full()
+
+
+def _herm(x: np.ndarray) -> np.ndarray:
+    return (x + x.conj().T) / 2
+
+
+def thermofield_double(tau: qutip.Qobj) -> qutip.Qobj:
+    r"""``|TFD> = sum_i sqrt(p_i) |e_i> (x) |e_i^*>`` for ``tau = sum_i p_i |e_i><e_i|``.
+
+    Both marginals equal ``tau`` (the second one ``tau^T = tau^*``, equal to ``tau`` for a
+    real thermal state); ``<Phi+|TFD>^2 = (sum_i sqrt(p_i))^2 / d`` in the eigenbasis of
+    ``tau``, and its negativity is ``((sum_i sqrt(p_i))^2 - 1)/2`` (``sqrt(p0 p1)`` for a qubit).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> tfd = thermofield_double(qutip.Qobj([[0.75, 0], [0, 0.25]]))
+    >>> bool((tfd.ptrace(0) - qutip.Qobj([[0.75, 0], [0, 0.25]])).norm() < 1e-12)
+    True
+    """
+    t = _single(tau, "tau")
+    p, V = np.linalg.eigh(_herm(t))
+    p = np.clip(p, 0, None)
+    d = t.shape[0]
+    psi = sum(np.sqrt(p[i]) * np.kron(V[:, i], V[:, i].conj()) for i in range(d))
+    return qutip.Qobj(psi, dims=[[d, d], [1, 1]])
+
+
+def _sqrt_trace(t: np.ndarray) -> float:
+    lam = np.clip(np.linalg.eigvalsh(_herm(t)), 0, None)
+    return float(np.sqrt(lam).sum())
+
+
+def any_lt_overlap_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:
+    r"""``max_E <Phi+|E(rho)|Phi+> <= min_X (Tr sqrt(tau_X))^2 / d`` over all LT channels.
+
+    Derivation: every LT output ``sigma`` has marginals ``tau_A``, ``tau_B``. Decompose
+    ``sigma = sum_k q_k |psi_k><psi_k|``; for a pure state with Schmidt coefficients
+    ``lambda_i`` (the spectrum of its A marginal ``rho_A^k``), ``|<Phi+|psi>|^2 <=
+    (sum_i sqrt(lambda_i))^2 / d = (Tr sqrt(rho_A^k))^2 / d``. The map
+    ``X -> (Tr sqrt X)^2`` is positively homogeneous of degree one and its superlevel sets
+    ``{Tr sqrt X >= c}`` are convex (``Tr sqrt`` is concave), so it is concave, and
+    ``sum_k q_k (Tr sqrt rho_A^k)^2 <= (Tr sqrt tau_A)^2``; likewise for B. With equal
+    spectra the bound is reached by replacing every input with the
+    :func:`thermofield_double` (written in the eigenbasis where ``Phi+`` is defined; for
+    diagonal taus, the computational basis). For unequal spectra it need not be tight
+    (use ``sdp_bound(..., relaxation="none")`` for the exact value).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> tau = qutip.Qobj([[0.75, 0], [0, 0.25]])
+    >>> round(any_lt_overlap_bound(tau, tau), 6)           # (sqrt(.75) + sqrt(.25))^2 / 2
+    0.933013
+    """
+    a, b = _single(tau_A, "tau_A"), _single(tau_B, "tau_B")
+    if a.shape != b.shape:
+        raise ValueError(f"tau_A and tau_B must have the same dimension, got {a.shape}, {b.shape}")
+    return min(_sqrt_trace(a), _sqrt_trace(b)) ** 2 / a.shape[0]
+
+
+def any_lt_negativity_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:
+    r"""``N(sigma) <= min_X ((Tr sqrt(tau_X))^2 - 1)/2`` for every state with marginals tau.
+
+    Derivation: negativity is convex and for a pure state equals
+    ``((sum_i sqrt(lambda_i))^2 - 1)/2`` (Schmidt coefficients ``lambda_i``); with the
+    concavity of ``X -> (Tr sqrt X)^2`` (see :func:`any_lt_overlap_bound`)
+    ``N(sigma) <= sum_k q_k N(psi_k) <= ((Tr sqrt tau_A)^2 - 1)/2``, and likewise for B.
+    Every LT output has these marginals, so this bounds ``N(E(rho))`` for every LT channel
+    and input; for equal spectra the :func:`thermofield_double` reaches it (for qubits
+    ``sqrt(p0 p1)``).
+
+    Examples
+    --------
+    >>> import qutip
+    >>> tau = qutip.Qobj([[0.75, 0], [0, 0.25]])
+    >>> round(any_lt_negativity_bound(tau, tau), 6)        # sqrt(0.75 * 0.25)
+    0.433013
+    """
+    a, b = _single(tau_A, "tau_A"), _single(tau_B, "tau_B")
+    return (min(_sqrt_trace(a), _sqrt_trace(b)) ** 2 - 1) / 2
