@@ -82,9 +82,9 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
             elif sc == "thermal_resets" and np.abs(d - gad).max() < 1e-12:
                 lab = None  # hidden under GAD: said on the curve instead
                 ax.text(
-                    0.25,
+                    0.3,
                     0.2,
-                    "GAD (solid) and thermal resets (dashed)\ncoincide for this input",
+                    "GAD and thermal resets:\none curve for this input",
                     transform=ax.transAxes,
                     fontsize=7,
                     color="0.25",
