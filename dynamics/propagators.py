@@ -105,6 +105,13 @@ def _check_joint_size(dims) -> None:
 
 def _stage_blocks(model: Model, dt: float, method) -> list:
     dims = model.dims
+    if model.is_time_dependent:
+        # the blocks below come from the time-independent averaged generator; a QuTiP
+        # time-dependent term would be silently dropped
+        raise ValueError(
+            "propagator/marginal_channels do not handle time-dependent local terms "
+            "(lindblad with a QobjEvo or [H0, [H1, f]]); evolve integrates them"
+        )
     if dt <= 0:
         return _identity_blocks(dims)
     if isinstance(method, SegmentAveraged):
