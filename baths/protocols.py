@@ -212,6 +212,11 @@ def certified_twirl_time(
     hi = 1.0 / kappa
     while err(hi) > 0:
         hi *= 2
-        if hi > 1e6 / kappa:  # pragma: no cover - the twirl always contracts
-            raise RuntimeError("the twirl does not reach eps: lt_error does not decay")
+        if hi > 1e6 / kappa:
+            # the twirl contracts, but a certificate has a resolution: 1e-16 for qubit
+            # outputs (exact), ~1e-7 for qudit outputs (SDP tolerance)
+            raise ValueError(
+                f"eps = {eps:g} is below what lt_error can certify for this channel "
+                f"(its certified bound stays at {err(hi) + eps:.3g}); use a larger eps"
+            )
     return float(brentq(err, hi / 2 if hi > 1.0 / kappa else 0.0, hi, xtol=xtol))

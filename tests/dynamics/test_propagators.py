@@ -419,3 +419,16 @@ def test_time_dependent_lindblad_terms_are_refused_not_dropped():
         propagator(env, 1.3)
     with pytest.raises(ValueError, match="time-dependent"):
         marginal_channels(env, 1.3)
+
+
+def test_qudit_lt_error_of_an_exact_lt_is_zero_and_certified():
+    # qudit outputs are bracketed (see-saw below, SDP above); an exactly LT channel has a
+    # zero marginal-map difference, so the rigorous nuclear-norm bound gives 0, not the
+    # solver's 1e-7 margin
+    tau = qutip.Qobj(np.diag([0.6, 0.3, 0.1]))
+    e = lt_error(eplt_channel(tau, tau).superoperator(), tau)
+    assert float(e) <= 1e-12 and e.exact
+    # a channel that is not LT: the bracket holds a brute-force value
+    E = qutip.to_super(qutip.rand_unitary([3, 3], seed=3))
+    e = lt_error(E, tau)
+    assert e.lower <= float(e) and float(e) > 0.05
