@@ -166,9 +166,14 @@ def _gamma_omegas(taus: Sequence[qutip.Qobj], names: Sequence[str], d: int):
     if gamma >= 1.0 - PURE_ATOL:
         return 1.0, [qutip.qeye(d) / d for _ in taus]
     eye = qutip.qeye(d)
-    return gamma, [
-        qutip.Qobj((t.full() - gamma * np.eye(d) / d) / (1 - gamma), dims=eye.dims) for t in taus
-    ]
+    # omega = (tau - gamma I/d) / (1 - gamma), normalised by its own trace: near infinite
+    # temperature 1 - gamma cancels (trace off by 1e-7 at beta = 1e-9), while
+    # Tr(tau - gamma I/d) = sum_i (p_i - p_min) is accurate
+    omegas = []
+    for t in taus:
+        X = t.full() - gamma * np.eye(d) / d
+        omegas.append(qutip.Qobj(X / np.trace(X).real, dims=eye.dims))
+    return gamma, omegas
 
 
 class _TwirlReplacementMixture:

@@ -393,3 +393,16 @@ def test_bad_inputs_raise_with_parameter_name():
         C.choi_matrix(np.eye(16))
     with pytest.raises(ValueError, match="taus"):
         C.is_locally_thermalizing(E.superoperator(), [tau2])
+
+
+@pytest.mark.parametrize("beta", [1e-6, 1e-9, 1e-12])
+def test_omega_is_a_state_near_infinite_temperature(beta):
+    # 1 - gamma cancels near beta = 0 (the trace of omega was off by 1e-7 at beta = 1e-9);
+    # for a qubit omega is exactly the ground state
+    from baths import qubit_hamiltonian
+
+    tau = thermal_state(qubit_hamiltonian(1.0), beta)
+    E = C.eplt_channel(tau, tau)
+    for w in E.omega:
+        assert abs(w.tr() - 1) <= 1e-15
+        np.testing.assert_allclose(w.full(), np.diag([1.0, 0.0]), atol=1e-12)
