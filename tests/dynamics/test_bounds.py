@@ -205,3 +205,16 @@ def test_choi_superoperator_round_trip():
     S = eplt_channel(_tau(1.0), _tau(2.0)).superoperator()
     J = choi_matrix(S)
     assert np.allclose(B.choi_to_superoperator(J, 2, 2).full(), S.full(), atol=1e-14)
+
+
+@pytest.mark.parametrize("relaxation", ["ppt", "none"])
+def test_gap_tolerance_is_relative_to_the_objective_scale(relaxation):
+    # random Hermitian witnesses of norm ~1000: the solver's relative accuracy gives absolute
+    # gaps above 1e-6 (BoundGapError before the tolerance was made relative)
+    rng = np.random.default_rng(7)
+    tA = qutip.Qobj(np.diag([0.8, 0.2]))
+    tB = qutip.Qobj(np.diag([0.65, 0.35]))
+    for _ in range(3):
+        X = rng.normal(size=(16, 16)) + 1j * rng.normal(size=(16, 16))
+        b = B.sdp_bound(tA, tB, witness=50 * (X + X.conj().T), relaxation=relaxation)
+        assert b.value <= b.dual_value <= b.value + 1e-6 * max(1.0, abs(b.value))
