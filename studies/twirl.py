@@ -53,8 +53,10 @@ Summary keys (:data:`SUMMARY_KEYS`): ``gap_correlated``, ``gap_independent`` (sp
 of the averaged generators, units of kappa), ``fitted_rate`` (slope of ``ln D`` of the
 correlated Brownian drive on its exponential tail, ``kappa t >= t_max/2`` and ``D > 1e-12``),
 ``fitted_rate_pulses`` and ``rate_pulses_closed_form`` (segment-averaged pulses, d = 2),
-``distance_at`` (correlated Brownian distance at ``report_times``), ``t_twirl`` (first time
-after which the correlated Brownian distance stays below ``eps``), ``t_twirl_by_scenario``,
+``distance_at`` (correlated Brownian distance at ``report_times``), ``t_twirl_input`` (first time
+after which the correlated Brownian distance *of this input* stays below ``eps``: a
+per-input time, not the channel-level certified twirl time of :mod:`studies.speedup`),
+``t_twirl_input_by_scenario``,
 ``negativity_final`` and ``negativity_twirl``; ``coloured_max_deviation`` (largest
 ``|D_OU - D_Brownian|`` over time per ``kappa tau_c``, d = 2).
 """
@@ -177,9 +179,10 @@ SUMMARY_KEYS = {
     "(d = 2; null otherwise), units of kappa",
     "distance_at": "trace distance to T(rho0) of the shared Brownian drive at report_times "
     "(keys: kappa t)",
-    "t_twirl": "first time after which the shared Brownian drive stays within eps of T(rho0), "
-    "units of 1/kappa",
-    "t_twirl_by_scenario": "the same for each scenario (null: not reached by t_max)",
+    "t_twirl_input": "PER INPUT (this rho0 only; not a channel-level, input-independent "
+    "time like the speedup study's certified t_twirl): first time after which the shared "
+    "Brownian drive stays within eps of T(rho0), units of 1/kappa",
+    "t_twirl_input_by_scenario": "the same for each scenario (null: not reached by t_max)",
     "negativity_final": "negativity at t_max per scenario",
     "negativity_twirl": "negativity of T(rho0)",
     "input_overlap": "<Phi+|rho0|Phi+> (kept by every correlated scenario)",
@@ -421,8 +424,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "fitted_rate_pulses": fitted_p,
         "rate_pulses_closed_form": closed_p,
         "distance_at": at,
-        "t_twirl": t_tw["brownian_correlated"],
-        "t_twirl_by_scenario": t_tw,
+        "t_twirl_input": t_tw["brownian_correlated"],
+        "t_twirl_input_by_scenario": t_tw,
         "negativity_final": {s: float(neg_arr[i, -1]) for i, s in enumerate(scenarios)},
         "negativity_twirl": negativity(T),
         "input_overlap": phi_plus_overlap(rho0),
@@ -534,7 +537,7 @@ def _decorate_distance(ax, result: StudyResult) -> None:
     guide = D[i0] * np.exp(-gap * (kt[sel] - kt[i0]))
     ax.plot(kt[sel], guide, color="k", lw=0.5, ls=(0, (1, 1.5)), zorder=3)
     # label at the bottom (the y range leaves a free decade there), right of t_tw
-    tw = s["t_twirl"]
+    tw = s["t_twirl_input"]
     x0 = tw + 0.02 * kt[-1] if tw is not None and tw < 0.75 * kt[-1] else 0.6 * kt[-1]
     j = int(np.argmin(np.abs(kt - x0)))
     ax.annotate(
@@ -578,8 +581,8 @@ def _decorate_distance(ax, result: StudyResult) -> None:
         fontsize=7,
         color="0.4",
     )
-    if s["t_twirl"] is not None:
-        style.mark_time(ax, s["t_twirl"], r"$t_{\rm tw}$")
+    if s["t_twirl_input"] is not None:
+        style.mark_time(ax, s["t_twirl_input"], r"$t_{\rm tw}$")
 
 
 @style.styled

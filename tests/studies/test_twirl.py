@@ -72,13 +72,13 @@ def test_distance_decreases_and_twirl_time(result):
     envs = twirl._environments(result.params)
     rho0 = twirl.initial_state(result.params, 3)
     T = twirl.isotropic_twirl(rho0).full()
-    res = evolve(rho0, envs["correlated"], [0.0, s["t_twirl"]], store_states=True)
+    res = evolve(rho0, envs["correlated"], [0.0, s["t_twirl_input"]], store_states=True)
     d = np.abs(np.linalg.eigvalsh(res.states[-1].full() - T)).sum() / 2
     assert d == pytest.approx(1e-3, rel=1e-8)
     # independent drives go to I/4, which is far from T(rho0); entanglement dies
     Di = ds["distance"].sel(scenario="brownian_independent").values
     assert Di[-1] > 0.5
-    assert s["t_twirl_by_scenario"]["brownian_independent"] is None
+    assert s["t_twirl_input_by_scenario"]["brownian_independent"] is None
     assert s["negativity_final"]["brownian_independent"] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -192,7 +192,7 @@ def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
 def test_a_large_eps_crossing_in_the_first_grid_interval():
     # the exact refinement then starts at t = 0 (it used to fail: "tlist must be increasing")
     res = twirl.run({"eps": 0.25, "n_times": 41, "ntraj": 8})
-    t = res.summary["t_twirl"]
+    t = res.summary["t_twirl_input"]
     d = res.data["distance"].sel(scenario="brownian_correlated")
     kt = d["time"].values
     i = int(np.searchsorted(kt, t))  # the grid brackets the refined crossing
