@@ -290,7 +290,8 @@ def _lt(protocol, t, tau) -> float:
 
 def channel_time(env, tau, eps: float, rate: float) -> float:
     """Channel-level t_eps of a semigroup whose lt_error decays monotonically (thermal
-    resets, GAD): brentq (xtol 1e-12) on ``lt_error(E_t) - eps`` after doubling the bracket.
+    resets, GAD): brentq (xtol 1e-12) on ``lt_error(E_t) - eps`` after doubling the bracket
+    (narrowed by one log-secant guess, :func:`dynamics._ltsolvers.decay_root`).
     The headline numbers use :func:`dynamics.lt_time`, which does not assume monotonicity
     (tests check both agree)."""
     marg = _marginal_evaluator(env)
