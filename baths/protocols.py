@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from dynamics import marginal_channels
+from dynamics._ltsolvers import decay_root
 from dynamics.channels import eplt_channel, lt_error
+from dynamics.propagators import _marginal_evaluator
 
 from .environment import Drive, Environment, Protocol, Reset, thermal_bath
 from .processes import BrownianNoise, PoissonClock
@@ -191,32 +192,36 @@ def certified_twirl_time(
     t_reset = math.log(1 / E.gamma) / rate
     after = marginal_channels(reset, t_reset) if t_reset > 0 else None
     drive = Environment((d, d), twirl_drive(kappa if kappa > 0 else 0.0, d))
+    twirl = _marginal_evaluator(drive)
 
     def err(t: float) -> float:
         if t <= 0:
             M = after
         else:
-            tw = marginal_channels(drive, t)
+            tw = twirl(t)
             M = tw if after is None else [a @ b for a, b in zip(after, tw)]
         if M is None:  # gamma = 1: the reset does nothing and no twirl is asked
-            M = marginal_channels(drive, 0.0)
+            M = twirl(0.0)
         return float(lt_error(M, taus)) - eps
 
-    if err(0.0) <= 0:
+    f_lo = err(0.0)
+    if f_lo <= 0:
         return 0.0
     if not (kappa > 0 and math.isfinite(kappa)):
         raise ValueError(
             f"kappa must lie in (0, inf): without twirl the channel's lt_error is "
-            f"{err(0.0) + eps:.3g} > eps = {eps:g}"
+            f"{f_lo + eps:.3g} > eps = {eps:g}"
         )
     hi = 1.0 / kappa
-    while err(hi) > 0:
-        hi *= 2
+    f_hi = err(hi)
+    while f_hi > 0:
+        hi, f_lo = hi * 2, f_hi
+        f_hi = err(hi)
         if hi > 1e6 / kappa:
             # the twirl contracts, but a certificate has a resolution: 1e-16 for qubit
             # outputs (exact), ~1e-7 for qudit outputs (SDP tolerance)
             raise ValueError(
                 f"eps = {eps:g} is below what lt_error can certify for this channel "
-                f"(its certified bound stays at {err(hi) + eps:.3g}); use a larger eps"
+                f"(its certified bound stays at {f_hi + eps:.3g}); use a larger eps"
             )
-    return float(brentq(err, hi / 2 if hi > 1.0 / kappa else 0.0, hi, xtol=xtol))
+    return decay_root(err, hi / 2 if hi > 1.0 / kappa else 0.0, hi, f_lo, f_hi, eps, xtol)

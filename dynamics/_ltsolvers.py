@@ -42,6 +42,9 @@ def trs_max(T: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
     cp = V.T @ c
     const = float(b @ b)
     scale = max(float(q[-1]), float(np.abs(cp).max()), const, 1e-300)
+    fast = _trs_axial(T, b, q, V, cp, const, scale, nT)
+    if fast is not None:
+        return fast
     qmax = q[-1]
 
     def phi(mu):
@@ -80,6 +83,55 @@ def trs_max(T: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
     upper = min(upper, nT + math.sqrt(const))
     upper = max(upper, best)
     return best, upper, best_r
+
+
+def _trs_axial(T, b, q, V, cp, const, scale, nT):
+    r"""Closed form of :func:`trs_max` when the linear term lies in one eigenspace of Q.
+
+    In Q's eigenbasis, ``f(y) = sum_i q_i y_i^2 + 2 cp.y + |b|^2``. When ``cp`` lies
+    (to ``1e-13 scale``) in the eigenspace of one eigenvalue ``q_j`` (phase-covariant
+    maps: a diagonal T and ``b`` along z; unital or depolarising ones), write
+    ``y = x w + sqrt(1 - x^2) u`` with ``w = cp/|cp|`` and ``u`` the best orthogonal
+    direction (eigenvalue ``q_o``): ``f = (q_j - q_o) x^2 + 2 |cp| x + q_o + |b|^2``, a
+    quadratic on ``[-1, 1]`` maximised in closed form. The neglected parts (the linear
+    term off the eigenspace, the spread of the eigenvalues in it) enter the upper bound
+    as ``2 |cp_off| + spread``; the lower bound is ``|T r + b|`` at the maximiser.
+    Returns None when ``cp`` is not in one eigenspace (the secular equation then).
+    """
+    j = int(np.argmax(np.abs(cp)))
+    C = np.abs(q - q[j]) <= 1e-13 * scale
+    delta = float(np.linalg.norm(cp[~C]))
+    if delta > 1e-13 * scale:
+        return None
+    spread = float(np.abs(q[C] - q[j]).max())
+    c = float(np.linalg.norm(cp[C]))
+    # w: the unit direction of the linear term (any top vector of C when there is none)
+    w = V[:, C] @ (cp[C] / c) if c > 0 else V[:, j]
+    # u: best direction orthogonal to w (eigenvalue q_o)
+    if C.sum() > 1:
+        Vc = V[:, C]
+        P = Vc - np.outer(w, w @ Vc)  # C's eigenspace minus w
+        k = int(np.argmax(np.linalg.norm(P, axis=0)))
+        u_c, q_c = P[:, k] / np.linalg.norm(P[:, k]), float(q[j])
+    else:
+        u_c, q_c = None, -np.inf
+    if (~C).any():
+        i_o = int(np.flatnonzero(~C)[np.argmax(q[~C])])
+        if q[i_o] > q_c:
+            u_c, q_c = V[:, i_o], float(q[i_o])
+    a2 = float(q[j]) - q_c
+    cands = [1.0, -1.0]
+    if a2 < 0 and abs(c / a2) < 1:
+        cands.append(-c / a2)
+    vals = [a2 * x * x + 2 * c * x + q_c + const for x in cands]
+    i = int(np.argmax(vals))
+    x = cands[i]
+    r = x * w + math.sqrt(max(0.0, 1.0 - x * x)) * u_c
+    r = r / np.linalg.norm(r)
+    best = float(np.linalg.norm(T @ r + b))
+    upper = math.sqrt(max(vals[i] + 2 * delta + spread, 0.0))
+    upper = min(upper, nT + math.sqrt(const))
+    return best, max(upper, best), r
 
 
 def bloch_ket(r: np.ndarray) -> np.ndarray:
@@ -222,3 +274,31 @@ def diamond_upper(Mk: np.ndarray, tau: np.ndarray, d_in: int) -> float:
         return nuclear
     # a solver tolerance margin keeps the bound conservative; never above the nuclear bound
     return min(float(prob.value) + 1e-7, nuclear)
+
+
+def decay_root(f, lo: float, hi: float, f_lo: float, f_hi: float, eps: float, xtol: float):
+    r"""Root of ``f(t) = g(t) - eps`` in ``[lo, hi]`` (``f(lo) > 0 >= f(hi)``) by ``brentq``
+    to ``xtol``, after narrowing the bracket with one guess.
+
+    ``g`` (an lt_error) decays roughly exponentially, so the secant of ``ln g`` through
+    the bracket ends guesses the root ``t_g``; ``f(t_g -+ w)`` (``w = 1e-7 (hi - lo)``)
+    then gives a bracket that is valid whatever the guess's quality (only values of ``f``
+    narrow it), and brentq needs far fewer steps in it. Returns a root of ``f`` in the
+    original bracket, to ``xtol``, like ``brentq(f, lo, hi, xtol=xtol)``.
+    """
+    a, b, fb = lo, hi, f_hi
+    g_lo, g_hi = f_lo + eps, f_hi + eps
+    if g_lo > 0 and g_hi > 0 and g_lo != g_hi and fb < 0:
+        t_g = lo + (math.log(eps) - math.log(g_lo)) * (hi - lo) / (math.log(g_hi) - math.log(g_lo))
+        w = 1e-7 * (hi - lo)
+        for t in (t_g - w, t_g + w):
+            if a < t < b:
+                ft = f(t)
+                if ft > 0:
+                    a = t
+                else:
+                    b, fb = t, ft
+                    break
+    if fb == 0:
+        return float(b)
+    return float(brentq(f, a, b, xtol=xtol))

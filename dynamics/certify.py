@@ -402,7 +402,11 @@ def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) ->
     taus = [taus] * n if isinstance(taus, qutip.Qobj) else list(taus)
     if len(taus) != n:
         raise ValueError(f"taus must give one state per output party ({n}), got {len(taus)}")
-    taus = [as_density_matrix(t, f"taus[{k}]").full() for k, t in enumerate(taus)]
+    seen: dict = {}  # one check per distinct state (root finders pass the same tau twice)
+    for k, t in enumerate(taus):
+        if id(t) not in seen:
+            seen[id(t)] = as_density_matrix(t, f"taus[{k}]").full()
+    taus = [seen[id(t)] for t in taus]
     rng = np.random.default_rng(0)
     per, worst = [], []
     for k, ((Mk, in_dims), t, dk) in enumerate(zip(maps, taus, out_dims, strict=True)):

@@ -103,7 +103,9 @@ def _check_joint_size(dims) -> None:
         )
 
 
-def _stage_blocks(model: Model, dt: float, method) -> list:
+def _stage_blocks(model: Model, dt: float, method, gens: dict | None = None) -> list:
+    """One stage's channel over ``dt``; ``gens`` caches averaged generators by model id
+    (for repeated evaluation of the same stages, :func:`_marginal_evaluator`)."""
     dims = model.dims
     if model.is_time_dependent:
         # the blocks below come from the time-independent averaged generator; a QuTiP
@@ -125,18 +127,23 @@ def _stage_blocks(model: Model, dt: float, method) -> list:
             full = [(p, np.linalg.matrix_power(A, n_full)) for p, A in channel(tau)]
             rest = dt - s
             return _compose(full, channel(rest), dims) if rest > 1e-12 else full
-    gen = model.averaged_generator()
+    if gens is None:
+        gen = model.averaged_generator()
+    else:
+        gen = gens.get(id(model))
+        if gen is None:
+            gen = gens[id(model)] = model.averaged_generator()
     if gen.is_local:
         return [((k,), expm_batched(L * dt)) for k, L in enumerate(gen.local_parts())]
     _check_joint_size(dims)
     return [(tuple(range(len(dims))), expm_batched(gen.to_dense() * dt))]
 
 
-def _channel_blocks(stages: Sequence[Stage], t: float, method) -> list:
+def _channel_blocks(stages: Sequence[Stage], t: float, method, gens: dict | None = None) -> list:
     dims = stages[0].model.dims
     out = _identity_blocks(dims)
     for start, end, model in _stage_windows(stages, 0.0, t):
-        out = _compose(out, _stage_blocks(model, end - start, method), dims)
+        out = _compose(out, _stage_blocks(model, end - start, method, gens), dims)
     return out
 
 
@@ -270,14 +277,29 @@ def marginal_channels(protocol, t: float, *, method="auto") -> list[qutip.Qobj]:
     (8, [[[2], [2]], [[2], [2]]])
     """
     t = _check_time(t)
+    return _marginal_evaluator(protocol, method)(t)
+
+
+def _marginal_evaluator(protocol, method="auto"):
+    """``t -> marginal_channels(protocol, t, method=method)``, with the per-party
+    restriction, the method and each stage's averaged generator worked out once (root
+    finders evaluate the same protocol at many times; the values are identical)."""
     stages = stages_of(protocol)
     dims = stages[0].model.dims
-    out = []
+    parties = []
     for k, d in enumerate(dims):
         local = [Stage(st.duration, _restrict(st.model, k)) for st in stages]
-        blocks = _channel_blocks(local, t, _method(method, local))
-        out.append(_paired_to_qutip(_joint(blocks, (d,)), (d,)))
-    return out
+        parties.append((int(d), local, _method(method, local)))
+    gens: dict = {}  # keyed by id of the models held in ``parties`` (alive as long as it)
+
+    def at(t: float) -> list[qutip.Qobj]:
+        t = _check_time(t)
+        return [
+            _paired_to_qutip(_joint(_channel_blocks(local, t, m, gens), (d,)), (d,))
+            for d, local, m in parties
+        ]
+
+    return at
 
 
 def lt_time(
@@ -347,8 +369,10 @@ def lt_time(
             raise ValueError("taus must be given: the protocol names no thermal states")
         taus = [qutip.Qobj(np.asarray(x)) for x in taus]
 
+    marg = _marginal_evaluator(protocol, method)
+
     def err(t: float) -> float:
-        return float(lt_error(marginal_channels(protocol, t, method=method), taus))
+        return float(lt_error(marg(t), taus))
 
     grid = np.linspace(0.0, t_max, int(n_grid))
     vals = np.array([err(t) for t in grid])

@@ -432,3 +432,109 @@ def test_qudit_lt_error_of_an_exact_lt_is_zero_and_certified():
     E = qutip.to_super(qutip.rand_unitary([3, 3], seed=3))
     e = lt_error(E, tau)
     assert e.lower <= float(e) and float(e) > 0.05
+
+
+# ---------------------------------------------------------------- fast paths
+def _trs_cases(rng, n):
+    """Qubit affine maps (T, b): phase-covariant, depolarising, linear term in one
+    eigenspace of T^T T, generic."""
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:  # phase covariant: T = diag(a, a, c), b along z
+            a, c = rng.uniform(-1, 1, 2)
+            yield "axial", np.diag([a, a, c]), np.array([0.0, 0.0, rng.uniform(-1, 1)])
+        elif kind == 1:  # depolarising then a shift: Q = s^2 I fully degenerate
+            yield "axial", rng.uniform(-1, 1) * np.eye(3), rng.normal(size=3) * rng.uniform(0, 1)
+        elif kind == 2:  # b = T e_k: c = T^T T e_k in one eigenspace
+            R, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+            T = R @ np.diag(rng.uniform(-1, 1, 3))
+            yield "axial", T, T @ np.eye(3)[rng.integers(3)] * rng.uniform(0, 2)
+        else:
+            yield "generic", rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3) * 0.3
+
+
+def test_trust_region_closed_form_matches_the_secular_equation(monkeypatch):
+    # the closed form (linear term in one eigenspace of T^T T) against the certified
+    # secular-equation path on the same problems, and against dense sampling of the sphere
+    import dynamics._ltsolvers as sol
+
+    rng = np.random.default_rng(7)
+    fast_path = sol._trs_axial
+    taken = []
+
+    def spy(*a):
+        out = fast_path(*a)
+        taken.append(out is not None)
+        return out
+
+    x = rng.normal(size=(20000, 3))
+    sphere = x / np.linalg.norm(x, axis=1, keepdims=True)
+    for kind, T, b in _trs_cases(rng, 200):
+        taken.clear()
+        monkeypatch.setattr(sol, "_trs_axial", spy)
+        lo, up, r = sol.trs_max(T, b)
+        monkeypatch.setattr(sol, "_trs_axial", lambda *a: None)
+        lo2, up2, _ = sol.trs_max(T, b)
+        assert taken == [kind == "axial"]
+        assert lo == pytest.approx(lo2, abs=1e-12) and up == pytest.approx(up2, abs=1e-12)
+        assert lo <= up and abs(np.linalg.norm(r) - 1) < 1e-12
+        assert np.linalg.norm(T @ r + b) == pytest.approx(lo, abs=1e-14)
+        assert np.linalg.norm(sphere @ T.T + b, axis=1).max() <= up + 1e-12
+
+
+def test_lt_error_fast_path_matches_the_certified_path_on_protocol_channels(monkeypatch):
+    # channels of the study's protocols (twirl, resets, GAD, a sigma_y drive) at several
+    # times: lt_error with the closed form equals lt_error through the secular equation
+    import dynamics._ltsolvers as sol
+    from baths import certified_twirl_time, eplt_protocol
+
+    t_tw = certified_twirl_time(TAU, TAU, rate=1.0, kappa=10.0, eps=1e-3)
+    proto, ts = eplt_protocol(TAU, TAU, H, H, BETA, rate=1.0, kappa=10.0, t_twirl=t_tw)
+    gad = Environment((2, 2), [thermal_bath(q, H, BETA, relaxation_rate=1.0) for q in range(2)])
+    for env in (proto, gad, _driven_env()):
+        for t in (0.0, 0.01, 0.3, ts, 2.5):
+            M = marginal_channels(env, t)
+            fast = lt_error(M, TAU)
+            with monkeypatch.context() as m:
+                m.setattr(sol, "_trs_axial", lambda *a: None)
+                slow = lt_error(M, TAU)
+            assert float(fast) == pytest.approx(float(slow), abs=1e-12)
+            assert fast.lower == pytest.approx(slow.lower, abs=1e-12)
+
+
+def test_marginal_evaluator_reuses_generators_without_changing_channels():
+    from dynamics.propagators import _marginal_evaluator
+
+    env = _driven_env()
+    at = _marginal_evaluator(env)
+    for t in (0.7, 0.0, 2.3, 0.7):
+        for a, b in zip(at(t), marginal_channels(env, t)):
+            assert a.dims == b.dims and np.array_equal(a.full(), b.full())
+    with pytest.raises(ValueError, match="t must lie in"):
+        at(-1.0)
+
+
+@pytest.mark.parametrize("rate", [0.3, 1.0, 4.0])
+def test_decay_root_agrees_with_brentq_on_the_full_bracket(rate):
+    from dynamics._ltsolvers import decay_root
+
+    eps = 1e-3
+    calls = []
+
+    def exp_decay(t):  # log-linear: the guess is (almost) the root
+        calls.append(t)
+        return 0.7 * math.exp(-rate * t) - eps
+
+    def two_rates(t):  # not log-linear: the guess is off, the bracket still valid
+        calls.append(t)
+        return 0.5 * math.exp(-rate * t) + 0.2 * math.exp(-rate * t / 2) - eps
+
+    for f in (exp_decay, two_rates):
+        lo, hi = 0.0, 64.0 / rate
+        ref = scipy.optimize.brentq(f, lo, hi, xtol=1e-12)
+        calls.clear()
+        got = decay_root(f, lo, hi, f(lo), f(hi), eps, 1e-12)
+        assert got == pytest.approx(ref, abs=2e-12)
+        assert abs(f(got)) < 1e-9
+    with pytest.raises(ValueError):  # no sign change: brentq's own error
+        decay_root(lambda t: 1.0, 0.0, 1.0, 1.0, 1.0, eps, 1e-12)
