@@ -58,7 +58,10 @@ print(res)
 # Every term is local, so the joint generator is the sum of the local ones; eplt never
 # builds it (the propagator factorises), mesolve does.
 c_ops = [qutip.tensor(c, I2) for c in c_A]
-c_ops += [np.sqrt(G * (nbar + 1)) * qutip.tensor(I2, sm), np.sqrt(G * nbar) * qutip.tensor(I2, sm.dag())]
+c_ops += [
+    np.sqrt(G * (nbar + 1)) * qutip.tensor(I2, sm),
+    np.sqrt(G * nbar) * qutip.tensor(I2, sm.dag()),
+]
 H_joint = qutip.tensor(H_A, I2) + qutip.tensor(I2, H)
 opts = {"atol": 1e-12, "rtol": 1e-10, "store_states": True}
 ref = qutip.mesolve(H_joint, phi_plus(), tlist, c_ops, e_ops=[sy_A], options=opts)
@@ -66,7 +69,9 @@ ref = qutip.mesolve(H_joint, phi_plus(), tlist, c_ops, e_ops=[sy_A], options=opt
 N_ref = np.array([negativity(s) for s in ref.states])
 E_ref = np.array([qutip.expect(qutip.tensor(H_A, I2), s) for s in ref.states])
 sy_eplt = np.asarray(res.expect[2]).real
-print(f"max |N_eplt - N_mesolve|           = {np.max(np.abs(res.expect['negativity'] - N_ref)):.2e}")
+print(
+    f"max |N_eplt - N_mesolve|           = {np.max(np.abs(res.expect['negativity'] - N_ref)):.2e}"
+)
 E_A = np.asarray(res.expect["energy"])[:, 0]  # one column per party
 print(f"max |E_A,eplt - E_A,mesolve|       = {np.max(np.abs(E_A - E_ref)):.2e}")
 print(f"max |<sy_A>_eplt - <sy_A>_mesolve| = {np.max(np.abs(sy_eplt - ref.expect[0])):.2e}")

@@ -59,7 +59,9 @@ S0 = propagator(proto, t_star)
 out = qutip.vector_to_operator(S0 * qutip.operator_to_vector(phi_plus()))
 print(f"t* = {t_star:.4f};  D(Tr_B E(Phi+), tau) = {trace_distance(out.ptrace(0), tau):.1e}")
 err0 = lt_error(S0, [tau, tau])
-print(f"lt_error = [{err0.lower:.6f}, {err0.upper:.6f}] (exact: {err0.exact});  p_min = {p_min:.6f}")
+print(
+    f"lt_error = [{err0.lower:.6f}, {err0.upper:.6f}] (exact: {err0.exact});  p_min = {p_min:.6f}"
+)
 print("worst input of party A:", np.round(err0.worst_input[0].full().ravel(), 3))
 
 # %%
@@ -94,10 +96,14 @@ print(f"lt_error from the marginals: {lt_error(marg, [tau, tau]).upper:.6f}")
 # :math:`t_{tw} = \ln(\gamma / 2\epsilon) / 2\kappa`, for every input. That is what
 # :func:`baths.certified_twirl_time` returns (found on the channel, not from a formula).
 t_tw = certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
-print(f"certified t_twirl = {t_tw:.6f};  closed form {math.log(gamma / (2 * eps)) / (2 * kappa):.6f}")
+print(
+    f"certified t_twirl = {t_tw:.6f};  closed form {math.log(gamma / (2 * eps)) / (2 * kappa):.6f}"
+)
 proto_c, t_star_c = eplt_protocol(tau, tau, H, H, beta, rate=rate, kappa=kappa, t_twirl=t_tw)
 err_c = lt_error(propagator(proto_c, t_star_c), [tau, tau])
-print(f"t* = {t_star_c:.4f};  lt_error = {err_c.upper:.2e} <= eps = {eps:g}: {err_c.upper <= eps + 1e-12}")
+print(
+    f"t* = {t_star_c:.4f};  lt_error = {err_c.upper:.2e} <= eps = {eps:g}: {err_c.upper <= eps + 1e-12}"
+)
 
 # %%
 # The LT error against the twirl time, and the worst-case thermalization time
@@ -114,7 +120,9 @@ print(f"lt_time(protocol, eps) = {t_eps:.4f}  (t* = {t_star_c:.4f})")
 fig, ax = plt.subplots(figsize=(5.5, 3.3), layout="constrained")
 ax.semilogy(kappa * t_grid, errs, "o", label="lt_error (certified)")
 x = np.linspace(0, kappa * t_grid[-1], 100)
-ax.semilogy(x, gamma / 2 * np.exp(-2 * x), "k--", lw=0.8, label=r"$(\gamma/2)\,e^{-2\kappa t_{tw}}$")
+ax.semilogy(
+    x, gamma / 2 * np.exp(-2 * x), "k--", lw=0.8, label=r"$(\gamma/2)\,e^{-2\kappa t_{tw}}$"
+)
 ax.axhline(eps, color="C3", lw=0.8, label=r"$\epsilon$")
 ax.axvline(kappa * t_tw, color="C2", lw=0.8, ls=":", label="certified $t_{tw}$")
 ax.set(xlabel=r"$\kappa\, t_{tw}$ (dimensionless)", ylabel=r"LT error of $E_{t^*}$")

@@ -89,7 +89,9 @@ print(
     f"E_gamma {phi_plus_overlap(E_u(phi_plus())):.6f} <= see-saw {seesaw.value:.6f} "
     f"<= PPT {ppt_u.value:.6f} (dual {ppt_u.dual_value:.6f})"
 )
-print(f"see-saw: {len(seesaw.probabilities)} branches, restarts {np.round(seesaw.restart_values, 6)}")
+print(
+    f"see-saw: {len(seesaw.probabilities)} branches, restarts {np.round(seesaw.restart_values, 6)}"
+)
 
 # %%
 # Bounds against temperature
@@ -129,9 +131,15 @@ print(f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(v_ppt) - v_egam)):.1e}
 # entangled), where the Clifford twirl keeps only :math:`\Phi^+`.
 P = pauli_eplt_channel(tau, tau)
 print(f"LT error: {lt_error(P.superoperator(), [tau, tau]).upper:.1e}")
-print(f"unitary bits: Clifford {shared_randomness(E).unitary_bits:.3f}, Pauli {shared_randomness(P).unitary_bits:.1f}")
+print(
+    f"unitary bits: Clifford {shared_randomness(E).unitary_bits:.3f}, Pauli {shared_randomness(P).unitary_bits:.1f}"
+)
 for b in ("00", "01", "10", "11"):
     s = bell_state(b)
-    print(f"Bell {b}: kept {qutip.expect(s, E(s)):.4f} (Clifford), {qutip.expect(s, P(s)):.4f} (Pauli)")
+    print(
+        f"Bell {b}: kept {qutip.expect(s, E(s)):.4f} (Clifford), {qutip.expect(s, P(s)):.4f} (Pauli)"
+    )
 g = E.gamma
-print(f"CHSH of E_gamma(Phi+): {chsh_max(E(phi_plus())):.6f} = 2 sqrt(1 + gamma^2) = {2 * math.sqrt(1 + g**2):.6f}")
+print(
+    f"CHSH of E_gamma(Phi+): {chsh_max(E(phi_plus())):.6f} = 2 sqrt(1 + gamma^2) = {2 * math.sqrt(1 + g**2):.6f}"
+)
