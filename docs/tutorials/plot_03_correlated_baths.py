@@ -127,7 +127,7 @@ cases = {
     ],
 }
 P = phi_plus()  # a density matrix: <P> is the fidelity with Phi+
-t_c = np.linspace(0.0, 4.0, 41)
+t_c = np.linspace(0.0, 4.0, 81)
 
 
 def coherence(t, amp):
@@ -140,7 +140,7 @@ closed = {
     "shared, same sign": (1 + coherence(t_c, 2 * a)) / 2,
     "independent": (1 + coherence(t_c, a) ** 2) / 2,
 }
-fig, ax = plt.subplots(figsize=(5.8, 3.4), layout="constrained")
+fig, ax = plt.subplots(figsize=(7.5, 3.4), layout="constrained")
 for k, (label, terms) in enumerate(cases.items()):
     env_c = Environment((2, 2), terms)
     r_sle = evolve(phi_plus(), env_c, t_c, e_ops=[P], method="sle")
@@ -153,7 +153,13 @@ for k, (label, terms) in enumerate(cases.items()):
         f"|sampled - SLE| = {np.max(np.abs(F_s - F)):.1e} (within {z.max():.2f} s.e.)"
     )
     ax.plot(t_c, F, color=f"C{k}", label=f"{label} (SLE)")
-    ax.errorbar(t_c[::3], F_s[::3], yerr=2 * F_err[::3], fmt="o", ms=3, capsize=2, color=f"C{k}")
+    ax.errorbar(t_c[::6], F_s[::6], yerr=2 * F_err[::6], fmt="o", ms=3, capsize=2, color=f"C{k}")
 ax.set(xlabel=r"$t$ ($1/\omega$)", ylabel=r"$\langle\Phi^+|\rho(t)|\Phi^+\rangle$")
-ax.legend(fontsize=8, title="points: 200 samples, ±2 s.e.", title_fontsize=8)
+ax.legend(
+    fontsize=8,
+    title="points: 200 samples, ±2 s.e.",
+    title_fontsize=8,
+    loc="upper left",
+    bbox_to_anchor=(1.01, 1.0),
+)
 plt.show()

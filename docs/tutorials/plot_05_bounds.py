@@ -111,7 +111,12 @@ ax.plot(betas, v_any, "o", ms=4, label="SDP over all LT channels")
 ax.plot(bb, 0.5 + p1, "k--", lw=0.8, label=r"$E_\gamma$: $(1+\gamma)/2$")
 ax.plot(betas, v_ppt, "s", ms=5, mfc="none", label="SDP over LT + PPT channels")
 ax.set_xscale("log")
-ax.set(xlabel=r"$\beta\omega$", ylabel=r"max $\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle$")
+ax.set_xticks([0.25, 0.5, 1, 2, 4], ["0.25", "0.5", "1", "2", "4"])
+ax.minorticks_off()
+ax.set(
+    xlabel=r"$\beta\omega$ (dimensionless)",
+    ylabel=r"max $\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle$",
+)
 ax.legend(fontsize=8)
 plt.show()
 print(f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(v_ppt) - v_egam)):.1e}")
