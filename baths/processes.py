@@ -28,6 +28,9 @@ method (:mod:`dynamics.sle`) averages them exactly, without sampling. White limi
 a telegraph with ``amplitude^2 / rate = kappa`` and an Ornstein-Uhlenbeck process with
 ``2 sigma^2 tau_c = kappa`` both tend to :class:`BrownianNoise` of strength ``kappa``
 (``integral <xi(t) xi(0)> dt = kappa``).
+
+The clock:
+
 * :class:`PoissonClock` — ticks at rate ``rate``; averaging a clock whose ticks apply
   local channels ``J_p`` gives ``rate ((x)_p J_p - id)``.
 

@@ -67,6 +67,17 @@ API_PACKAGES = ["eplt", "dynamics", "baths", "studies"]
 #: module's own ``DOCS_PARAMS`` mapping if it defines one. Keep the whole build short.
 STUDY_DOC_PARAMS: dict[str, dict] = {
     "ghz": {"n_max": 6},  # the fidelity-vs-n panel up to 6 qubits instead of 8 (8 s -> 2 s)
+    # 3 + 2 + 2 points and shorter see-saws instead of 5 + 4 + 3 (default ~50 s idle)
+    "bounds": {
+        "betas": (0.5, 1.0, 2.0),
+        "ratios": (0.5, 1.0),
+        "qutrit_betas": (0.5, 1.0),
+        "restarts": 1,
+        "max_iter": 15,
+        "negativity_restarts": 1,
+        "qutrit_max_iter": 4,
+    },
+    "speedup": {"n_beta": 16},  # speed-up curves on 16 temperatures instead of 60 (~25 s)
 }
 
 templates_path = ["_templates"]

@@ -12,8 +12,9 @@ Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.
 :func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`,
 :mod:`~dynamics.result`,
 :mod:`~dynamics.metrics`, :mod:`~dynamics.bounds` (SDP bounds on local thermalizations),
-:mod:`~dynamics.losr` (see-saw lower bounds), :mod:`~dynamics.finite_twirl` (E_gamma with
-the Pauli twirl).
+:mod:`~dynamics.losr` (see-saw lower bounds), :mod:`~dynamics.thermofield` (closed-form
+any-LT bounds), :mod:`~dynamics.finite_twirl` (E_gamma with the Pauli twirl),
+:mod:`~dynamics.thermo` (the energy and entropy ledger).
 """
 
 from . import bounds, channels, finite_twirl, losr, measures, metrics, states

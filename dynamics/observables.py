@@ -16,7 +16,7 @@ A new builtin is one registration (:func:`observable`):
 
 Builtins (conventions of :mod:`dynamics.measures`):
 
-==============================  =========================================================
+==============================  =================================================================
 ``negativity``                  last party vs the rest
 ``negativity[i,j,...]``         parties i, j, ... vs the rest (e.g. ``negativity[0,2]``)
 ``log_negativity``              base 2
@@ -36,7 +36,7 @@ Builtins (conventions of :mod:`dynamics.measures`):
                                 ``k`` (deterministic local terms, and the marginal averaged
                                 generator of each white process); positive when energy flows
                                 into the system; 0 while the bath is off. Needs ``hamiltonians``.
-==============================  =================================================="""
+==============================  ================================================================="""
 
 from __future__ import annotations
 

@@ -8,137 +8,144 @@ A channel :math:`E` on two parties is *locally thermalizing* (LT) when
 marginals is not a local thermalization. This tutorial
 
 1. checks :math:`E_\gamma` exactly, from its superoperator;
-2. reconstructs the channel :math:`E_t` of a dynamical protocol from the solver
-   (process tomography on 16 input states) and computes its worst-case LT error
-   :math:`\max_\rho \max_X D(\mathrm{Tr}_{\bar X} E_t(\rho), \tau_X)`;
-3. shows that the shared reset clock alone thermalizes :math:`\Phi^+` exactly at
-   :math:`t^*` but is *not* LT, while a finite-time twirl before it makes the protocol
-   :math:`\epsilon`-LT with :math:`\epsilon` falling exponentially in the twirl time.
-
-.. note::
-   ``dynamics.propagator(protocol, t)`` and ``dynamics.channels.lt_error(channel, taus)``
-   (being added) do steps 2 and the worst case directly; this page does it by hand with
-   :func:`dynamics.evolve`, which exists today, and will switch to them.
+2. takes the averaged channel :math:`E_t` of a dynamical protocol from
+   :func:`dynamics.propagator` and its worst-case LT error
+   :math:`\max_\rho \max_X D(\mathrm{Tr}_{\bar X} E_t(\rho), \tau_X)` from
+   :func:`dynamics.channels.lt_error` (a certified bracket, not a sample of inputs);
+3. shows that the shared reset clock alone brings :math:`\Phi^+` to thermal marginals
+   exactly at :math:`t^*` but is *not* LT (its LT error is :math:`p_{min}`), while a twirl
+   of the certified duration :func:`baths.certified_twirl_time` makes it
+   :math:`\epsilon`-LT for every input;
+4. compares the channel with QuTiP's own Choi matrix (:func:`qutip.to_choi`).
 """
 
 # %%
 # E_gamma is exactly LT
 # ---------------------
 # Superoperators follow QuTiP: column stacking, a ``Qobj`` with ``superrep='super'``.
-import itertools
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import qutip
-from scipy.optimize import minimize
 
-from baths import qubit_hamiltonian, thermal_state
-from baths.protocols import eplt_protocol
-from dynamics import evolve
-from dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing
+from baths import certified_twirl_time, eplt_protocol, qubit_hamiltonian, thermal_state
+from dynamics import lt_time, marginal_channels, propagator
+from dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing, lt_error
 from dynamics.measures import trace_distance
 from dynamics.states import phi_plus
 
 H = qubit_hamiltonian(1.0)
-tau = thermal_state(H, beta=1.0)
+beta = 1.0
+tau = thermal_state(H, beta)
+p_min = 1 / (1 + math.e)  # excited population at beta omega = 1
+gamma = 2 * p_min
 E = eplt_channel(tau, tau)
 S = E.superoperator()
 print(S.superrep, S.dims)
 print(f"E_gamma: CPTP {is_cptp(S)}, LT {is_locally_thermalizing(S, tau)}")
-
-# %%
-# The channel of a protocol, by tomography
-# ----------------------------------------
-# Products of the single-qubit states :math:`|0\rangle, |1\rangle, |+\rangle, |{+i}\rangle`
-# span all 4x4 operators, so the 16 outputs fix the linear map. ``vec`` stacks columns.
-kets = [
-    qutip.basis(2, 0),
-    qutip.basis(2, 1),
-    (qutip.basis(2, 0) + qutip.basis(2, 1)).unit(),
-    (qutip.basis(2, 0) + 1j * qutip.basis(2, 1)).unit(),
-]
-inputs = [qutip.ket2dm(qutip.tensor(a, b)) for a, b in itertools.product(kets, kets)]
-
-
-def vec(op):
-    """Column-stacked vector of an operator (QuTiP's convention)."""
-    return op.full().reshape(-1, order="F")
-
-
-Vin = np.column_stack([vec(s) for s in inputs])
-
-
-def channel_at(protocol, t):
-    """Superoperator of ``protocol`` from time 0 to ``t`` (column stacking)."""
-    outs = [evolve(s, protocol, [0.0, t], e_ops=[], store_states=True).states[-1] for s in inputs]
-    M = np.column_stack([vec(o) for o in outs]) @ np.linalg.inv(Vin)
-    return qutip.Qobj(M, dims=[[[2, 2], [2, 2]], [[2, 2], [2, 2]]], superrep="super")
-
-
-def lt_error(S, tau, restarts=4, seed=0):
-    """Worst case over inputs of the marginals' trace distance to tau.
-
-    The distance is convex in the input, so its maximum over states is at a pure state:
-    maximise over normalised kets from a few random starts."""
-    rng = np.random.default_rng(seed)
-
-    def minus_err(x):
-        psi = qutip.Qobj((x[:4] + 1j * x[4:]).reshape(4, 1), dims=[[2, 2], [1, 1]]).unit()
-        out = qutip.vector_to_operator(S * qutip.operator_to_vector(qutip.ket2dm(psi)))
-        return -max(trace_distance(out.ptrace(k), tau) for k in (0, 1))
-
-    return max(
-        -minimize(
-            minus_err,
-            rng.normal(size=8),
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
-        ).fun
-        for _ in range(restarts)
-    )
-
+print(f"lt_error(E_gamma) = {lt_error(S, [tau, tau]).upper:.1e}")
 
 # %%
 # The reset clock alone: exact for Phi+, not LT
 # ---------------------------------------------
 # ``eplt_protocol`` with ``t_twirl = 0`` is the shared Poisson clock resetting both
 # qubits to :math:`\omega`, switched off at :math:`t^* = \ln(1/\gamma)/r`.
-proto, t_star = eplt_protocol(tau, tau, H, H, 1.0, rate=1.0, kappa=5.0, t_twirl=0.0)
-S0 = channel_at(proto, t_star)
+# :func:`dynamics.propagator` returns its averaged channel :math:`E_{t^*}` (exact
+# averaging: one matrix exponential per stage).
+rate, kappa, eps = 1.0, 5.0, 1e-3
+proto, t_star = eplt_protocol(tau, tau, H, H, beta, rate=rate, kappa=kappa, t_twirl=0.0)
+S0 = propagator(proto, t_star)
 out = qutip.vector_to_operator(S0 * qutip.operator_to_vector(phi_plus()))
-print(f"t* = {t_star:.4f};  D(marginal of E(Phi+), tau) = {trace_distance(out.ptrace(0), tau):.1e}")
+print(f"t* = {t_star:.4f};  D(Tr_B E(Phi+), tau) = {trace_distance(out.ptrace(0), tau):.1e}")
+err0 = lt_error(S0, [tau, tau])
 print(
-    f"LT (exact check): {is_locally_thermalizing(S0, tau)};  worst-case LT error {lt_error(S0, tau):.4f}"
+    f"lt_error = [{err0.lower:.6f}, {err0.upper:.6f}] (exact: {err0.exact});  p_min = {p_min:.6f}"
+)
+print("worst input of party A:", np.round(err0.worst_input[0].full().ravel(), 3))
+
+# %%
+# The clock replaces each marginal by :math:`\omega_X` with probability :math:`1-\gamma`
+# and keeps it with probability :math:`\gamma`:
+# :math:`\rho_X \mapsto \gamma\rho_X + (1-\gamma)\omega_X`, and
+# :math:`\tau_X = \gamma I/2 + (1-\gamma)\omega_X`. So the marginal distance is
+# :math:`\gamma\, D(\rho_X, I/2)`, largest (:math:`\gamma/2 = p_{min}`) for any pure
+# marginal (the solver returned :math:`|+\rangle`). :math:`\Phi^+` happened to have
+# maximally mixed marginals, which the clock turns into :math:`\tau` exactly. So the
+# clock alone is a procedure for
+# :math:`\Phi^+`, not a local thermalization.
+#
+# The marginal channels
+# ---------------------
+# The LT error only needs the single-party channels
+# :math:`\rho_X \mapsto \mathrm{Tr}_{\bar X} E_t(\rho)`, which
+# :func:`dynamics.marginal_channels` builds without the joint superoperator (so it works
+# for many parties). Both give the same bracket.
+marg = marginal_channels(proto, t_star)
+print([m.dims for m in marg])
+print(f"lt_error from the marginals: {lt_error(marg, [tau, tau]).upper:.6f}")
+
+# %%
+# The certified twirl time
+# ------------------------
+# A shared random-unitary drive (:math:`U` on A, :math:`U^*` on B, strength
+# :math:`\kappa`) for a time :math:`t_{tw}` contracts each marginal Bloch vector by
+# :math:`e^{-2\kappa t_{tw}}`, so
+# :math:`\mathrm{lt\_error}(E_{t^*}) = \tfrac{\gamma}{2} e^{-2\kappa t_{tw}}` and the
+# shortest twirl with :math:`\mathrm{lt\_error} \le \epsilon` is
+# :math:`t_{tw} = \ln(\gamma / 2\epsilon) / 2\kappa`, for every input. That is what
+# :func:`baths.certified_twirl_time` returns (found on the channel, not from a formula).
+t_tw = certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
+print(
+    f"certified t_twirl = {t_tw:.6f};  closed form {math.log(gamma / (2 * eps)) / (2 * kappa):.6f}"
+)
+proto_c, t_star_c = eplt_protocol(tau, tau, H, H, beta, rate=rate, kappa=kappa, t_twirl=t_tw)
+err_c = lt_error(propagator(proto_c, t_star_c), [tau, tau])
+print(
+    f"t* = {t_star_c:.4f};  lt_error = {err_c.upper:.2e} <= eps = {eps:g}: {err_c.upper <= eps + 1e-12}"
 )
 
 # %%
-# With a finite-time twirl first
-# ------------------------------
-# A shared random-unitary drive (:math:`U` on A, :math:`U^*` on B, strength
-# :math:`\kappa`) for a time :math:`t_{tw}` twirls the input towards
-# :math:`T(\rho)`, whose marginals are :math:`I/2`; the reset stage then lands on
-# :math:`\tau`. The LT error falls like :math:`e^{-\mathrm{gap}\,t_{tw}}`
-# (gap :math:`2\kappa` for qubits).
-kappa = 5.0
-t_tw = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+# The LT error against the twirl time, and the worst-case thermalization time
+# :func:`dynamics.lt_time` of the whole protocol (first time after which the channel
+# stays :math:`\epsilon`-LT):
+t_grid = np.linspace(0.0, 1.2 * t_tw, 7)
 errs = []
-for tt in t_tw:
-    p, ts = eplt_protocol(tau, tau, H, H, 1.0, rate=1.0, kappa=kappa, t_twirl=float(tt))
-    errs.append(lt_error(channel_at(p, ts), tau))
-    print(f"t_twirl = {tt:.1f}:  worst-case LT error = {errs[-1]:.2e}")
+for tt in t_grid:
+    p, ts = eplt_protocol(tau, tau, H, H, beta, rate=rate, kappa=kappa, t_twirl=float(tt))
+    errs.append(lt_error(marginal_channels(p, ts), [tau, tau]).upper)
+t_eps = lt_time(proto_c, eps, t_max=t_star_c + 2.0)
+print(f"lt_time(protocol, eps) = {t_eps:.4f}  (t* = {t_star_c:.4f})")
 
 fig, ax = plt.subplots(figsize=(5.5, 3.3), layout="constrained")
-ax.semilogy(kappa * t_tw, errs, "o-", label="worst case over inputs (this page)")
+ax.semilogy(kappa * t_grid, errs, "o", label="lt_error (certified)")
+x = np.linspace(0, kappa * t_grid[-1], 100)
 ax.semilogy(
-    kappa * t_tw,
-    errs[0] * np.exp(-2 * kappa * t_tw),
-    "k--",
-    lw=0.8,
-    label=r"$\propto e^{-2\kappa t_{tw}}$",
+    x, gamma / 2 * np.exp(-2 * x), "k--", lw=0.8, label=r"$(\gamma/2)\,e^{-2\kappa t_{tw}}$"
 )
-ax.set(xlabel=r"$\kappa\, t_{tw}$", ylabel="LT error at $t^*$")
-ax.legend()
+ax.axhline(eps, color="C3", lw=0.8, label=r"$\epsilon$")
+ax.axvline(kappa * t_tw, color="C2", lw=0.8, ls=":", label="certified $t_{tw}$")
+ax.set(xlabel=r"$\kappa\, t_{tw}$ (dimensionless)", ylabel=r"LT error of $E_{t^*}$")
+ax.legend(fontsize=8)
 plt.show()
+
+# %%
+# Cross-check with QuTiP
+# ----------------------
+# The channel is an ordinary QuTiP superoperator: :func:`qutip.to_choi` gives its Choi
+# matrix, whose partial traces over the outputs of B and of A encode the marginal maps.
+# For an LT channel, applying the Choi matrix to any input must give :math:`\tau`
+# marginals; QuTiP's CPTP check agrees with ours.
+S_c = propagator(proto_c, t_star_c)
+J = qutip.to_choi(S_c)
+print(J.superrep, "CP:", J.iscp, "TP:", J.istp, "| is_cptp:", is_cptp(S_c))
+rng = np.random.default_rng(1)
+worst = 0.0
+for _ in range(20):
+    rho = qutip.rand_dm([2, 2], seed=int(rng.integers(1 << 31)))
+    o = qutip.vector_to_operator(S_c * qutip.operator_to_vector(rho))
+    worst = max(worst, trace_distance(o.ptrace(0), tau), trace_distance(o.ptrace(1), tau))
+print(f"largest marginal distance over 20 random inputs: {worst:.2e} <= lt_error {err_c.upper:.2e}")
 
 # %%
 # The protocol is :math:`\epsilon`-LT with :math:`\epsilon` set by the twirl time, for

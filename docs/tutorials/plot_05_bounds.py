@@ -3,104 +3,148 @@ How well can any local thermalization preserve entanglement? SDP bounds
 =======================================================================
 
 How close to :math:`\Phi^+` can a locally thermalizing channel keep :math:`\Phi^+`?
-The figure of merit :math:`\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle` is linear in the
-channel's Choi matrix, and "locally thermalizing" is a set of linear constraints on it,
-so the best value is a semidefinite program:
+The figure of merit :math:`\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle = \mathrm{Tr}(J_E W)` is
+linear in the channel's Choi matrix :math:`J_E`, and "locally thermalizing" is a set of
+linear constraints on it, so the best value is a semidefinite program
+(:func:`dynamics.bounds.sdp_bound`):
 
-* over **all** LT channels — the answer is the thermofield-double value
-  :math:`(\sum_i \sqrt{p_i})^2/d`, reached by the constant channel that outputs the
-  thermofield double (whose marginals are :math:`\tau`);
-* over LT channels with a **PPT** Choi matrix across :math:`(A_{in}A_{out})|(B_{in}B_{out})`
-  — a relaxation of LOSR (local operations and shared randomness), so an upper bound on
-  every shared-randomness protocol. For two qubits with equal :math:`\tau` it equals
-  :math:`E_\gamma`'s value :math:`(1+\gamma)/2`: :math:`E_\gamma` is optimal.
+* ``relaxation="none"``: over **all** LT channels. The answer is the thermofield-double
+  value :math:`\min_X (\mathrm{Tr}\sqrt{\tau_X})^2/d` for equal spectra, reached by the
+  constant channel that outputs the thermofield double
+  (:mod:`dynamics.thermofield`);
+* ``relaxation="ppt"``: over LT channels with a **PPT** Choi matrix across
+  :math:`(A_{in}A_{out})|(B_{in}B_{out})`, a relaxation of LOSR (local operations and
+  shared randomness), so an upper bound on every shared-randomness protocol. For two
+  qubits with equal :math:`\tau` it equals :math:`E_\gamma`'s value
+  :math:`(1+\gamma)/2`: :math:`E_\gamma` is optimal.
 
-This page writes the SDPs out with cvxpy (Clarabel solver) to show what they are.
-``dynamics.bounds`` (being added) provides them, with see-saw lower bounds over
-:math:`k`-branch LOSR protocols, as functions; see :doc:`/guide/bounds`.
+Lower bounds come from explicit protocols: :math:`E_\gamma` itself and the see-saw
+:func:`dynamics.losr.losr_seesaw` over :math:`k`-branch LOSR protocols. See
+:doc:`/guide/bounds`.
 """
 
 # %%
-# The Choi matrix and the constraints
-# -----------------------------------
-# :math:`J = \sum_{ij} |i\rangle\langle j| \otimes E(|i\rangle\langle j|)` on
-# :math:`A_{in} B_{in} A_{out} B_{out}` (input first, the ordering of
-# :func:`dynamics.channels.choi_matrix`), so :math:`E(X) = \mathrm{Tr}_{in}[J (X^T\otimes I)]`.
-# LT: :math:`\mathrm{Tr}_{B_{out}} J = I_{in}\otimes\tau_A` and
-# :math:`\mathrm{Tr}_{A_{out}} J = I_{in}\otimes\tau_B` (trace preservation follows).
-import cvxpy as cp
+# One SDP, with its certificate
+# -----------------------------
+# :func:`~dynamics.bounds.sdp_bound` returns an :class:`~dynamics.bounds.LTBound`:
+# ``value`` is achieved by an exactly LT (and PPT) channel it returns, ``dual_value`` is
+# the objective of an exactly feasible dual point, so the true maximum of the relaxation
+# lies in ``[value, dual_value]``; a gap above ``tol`` (1e-6) would raise
+# :class:`~dynamics.bounds.BoundGapError`.
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
+import qutip
 
 from baths import qubit_hamiltonian, thermal_state
-from dynamics.channels import choi_matrix, eplt_channel
-from dynamics.states import phi_plus
+from dynamics.bounds import any_lt_overlap_bound, sdp_bound
+from dynamics.channels import eplt_channel, is_locally_thermalizing, lt_error
+from dynamics.finite_twirl import pauli_eplt_channel, shared_randomness
+from dynamics.losr import losr_seesaw
+from dynamics.measures import chsh_max, phi_plus_overlap
+from dynamics.states import bell_state, phi_plus
+from dynamics.thermofield import thermofield_double
 
-DIMS = [2, 2, 2, 2]  # A_in, B_in, A_out, B_out
-PHI = phi_plus().full()
-
-
-def best_overlap(tau_A, tau_B, *, ppt):
-    J = cp.Variable((16, 16), hermitian=True)
-    I4 = np.eye(4)
-    cons = [
-        J >> 0,
-        cp.partial_trace(J, DIMS, axis=3) == np.kron(I4, tau_A),
-        cp.partial_trace(J, DIMS, axis=2) == np.kron(I4, tau_B),
-    ]
-    if ppt:  # transpose B_in and B_out
-        cons.append(cp.partial_transpose(cp.partial_transpose(J, DIMS, 1), DIMS, 3) >> 0)
-    objective = cp.Maximize(cp.real(cp.trace(J @ np.kron(PHI.T, PHI))))
-    prob = cp.Problem(objective, cons)
-    prob.solve(solver=cp.CLARABEL)
-    return prob.value
-
-
-# %%
-# E_gamma is a feasible point of both programs, with value :math:`(1+\gamma)/2`:
 H = qubit_hamiltonian(1.0)
 tau = thermal_state(H, 1.0)
 E = eplt_channel(tau, tau)
-J_E = choi_matrix(E.superoperator())
+ppt = sdp_bound(tau, tau, relaxation="ppt")
 print(
-    f"E_gamma: value {np.real(np.trace(J_E @ np.kron(PHI.T, PHI))):.6f}, (1+gamma)/2 = {(1 + E.gamma) / 2:.6f}"
+    f"PPT bound: value {ppt.value:.8f}, dual {ppt.dual_value:.8f}, "
+    f"gap {ppt.dual_value - ppt.value:.1e}, symmetry {ppt.symmetry!r}, blocks {ppt.block_sizes}, "
+    f"{ppt.solve_time:.2f} s"
 )
-J_pt = J_E.reshape([2] * 8).transpose(0, 5, 2, 7, 4, 1, 6, 3).reshape(16, 16)  # T on B_in, B_out
-print(f"         PPT Choi matrix: {np.linalg.eigvalsh(J_pt).min() > -1e-12}")
+print(f"E_gamma: (1 + gamma)/2 = {(1 + E.gamma) / 2:.8f}")
+print(f"optimal channel LT: {is_locally_thermalizing(ppt.channel, tau)}")
+
+# %%
+# All LT channels and the thermofield double
+# ------------------------------------------
+# Without the PPT constraint the bound is the closed form
+# :func:`~dynamics.thermofield.any_lt_overlap_bound`,
+# :math:`(\sqrt{p_0} + \sqrt{p_1})^2/2` for equal qubits, attained by the channel that
+# outputs :func:`~dynamics.thermofield.thermofield_double` whatever the input.
+anylt = sdp_bound(tau, tau, relaxation="none")
+tfd = thermofield_double(tau)
+print(
+    f"any-LT SDP {anylt.value:.8f} (dual {anylt.dual_value:.8f}); "
+    f"closed form {any_lt_overlap_bound(tau, tau):.8f}; "
+    f"<Phi+|TFD|Phi+> = {qutip.expect(phi_plus(), tfd):.8f}"
+)
+print("TFD marginals are tau:", (tfd.ptrace(0) - tau).norm() < 1e-12)
+
+# %%
+# Unequal qubits: a gap between E_gamma and the PPT bound
+# -------------------------------------------------------
+# With :math:`\omega_B = \omega_A/2` the PPT bound lies above :math:`E_\gamma`. The
+# see-saw is a lower bound on the best LOSR protocol; from its starts it does not improve
+# on :math:`E_\gamma` here, so whether LOSR can beat :math:`E_\gamma` in this case is
+# open (the truth lies between the see-saw and the PPT bound).
+tau_B = thermal_state(qubit_hamiltonian(0.5), 1.0)
+E_u = eplt_channel(tau, tau_B)
+ppt_u = sdp_bound(tau, tau_B, relaxation="ppt")
+seesaw = losr_seesaw(tau, tau_B, restarts=2, max_iter=20, seed=0)
+print(
+    f"E_gamma {phi_plus_overlap(E_u(phi_plus())):.6f} <= see-saw {seesaw.value:.6f} "
+    f"<= PPT {ppt_u.value:.6f} (dual {ppt_u.dual_value:.6f})"
+)
+print(
+    f"see-saw: {len(seesaw.probabilities)} branches, restarts {np.round(seesaw.restart_values, 6)}"
+)
 
 # %%
 # Bounds against temperature
 # --------------------------
-t_ = tau.full()
-print(
-    f"beta omega = 1: LT bound {best_overlap(t_, t_, ppt=False):.6f}, "
-    f"PPT bound {best_overlap(t_, t_, ppt=True):.6f}"
-)
-
-betas = np.linspace(0.1, 4.0, 9)
-lt, ppt, egam, tfd = [], [], [], []
+betas = np.geomspace(0.25, 4.0, 7)
+v_ppt, v_any, v_egam = [], [], []
 for b in betas:
-    t_b = thermal_state(H, b).full()
-    p = np.real(np.diag(t_b))
-    lt.append(best_overlap(t_b, t_b, ppt=False))
-    ppt.append(best_overlap(t_b, t_b, ppt=True))
-    egam.append((1 + 2 * p.min()) / 2)
-    tfd.append(np.sum(np.sqrt(p)) ** 2 / 2)
-
+    t_b = thermal_state(H, b)
+    v_ppt.append(sdp_bound(t_b, t_b, relaxation="ppt").value)
+    v_any.append(sdp_bound(t_b, t_b, relaxation="none").value)
+    v_egam.append((1 + eplt_channel(t_b, t_b).gamma) / 2)
+bb = np.geomspace(0.2, 5.0, 100)
+p1 = 1 / (1 + np.exp(bb))
 fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
-ax.plot(betas, tfd, "k-", lw=0.8, label=r"thermofield double $(\sum_i\sqrt{p_i})^2/d$")
-ax.plot(betas, lt, "o", ms=4, label="SDP over LT channels")
-ax.plot(betas, egam, "k--", lw=0.8, label=r"$E_\gamma$: $(1+\gamma)/2$")
-ax.plot(betas, ppt, "s", ms=4, mfc="none", label="SDP over LT + PPT channels")
-ax.set(xlabel=r"$\beta\omega$", ylabel=r"max $\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle$")
+ax.plot(bb, (np.sqrt(1 - p1) + np.sqrt(p1)) ** 2 / 2, "k-", lw=0.8, label=r"thermofield double")
+ax.plot(betas, v_any, "o", ms=4, label="SDP over all LT channels")
+ax.plot(bb, 0.5 + p1, "k--", lw=0.8, label=r"$E_\gamma$: $(1+\gamma)/2$")
+ax.plot(betas, v_ppt, "s", ms=5, mfc="none", label="SDP over LT + PPT channels")
+ax.set_xscale("log")
+ax.set_xticks([0.25, 0.5, 1, 2, 4], ["0.25", "0.5", "1", "2", "4"])
+ax.minorticks_off()
+ax.set(
+    xlabel=r"$\beta\omega$ (dimensionless)",
+    ylabel=r"max $\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle$",
+)
 ax.legend(fontsize=8)
 plt.show()
-print(
-    f"max |LT - TFD| = {np.max(np.abs(np.array(lt) - tfd)):.1e}, "
-    f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(ppt) - egam)):.1e}"
-)
+print(f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(v_ppt) - v_egam)):.1e}")
 
 # %%
 # The gap between the curves is what *quantum* correlations between the baths would buy
-# (the thermofield double needs an entangled environment); classical shared randomness
-# — LOSR, inside the PPT set — cannot beat :math:`E_\gamma` here.
+# (the thermofield double needs an entangled environment); classical shared randomness,
+# inside the PPT set, cannot beat :math:`E_\gamma` for equal qubits.
+#
+# Fewer shared bits: the Pauli twirl
+# ----------------------------------
+# :math:`E_\gamma` twirls with a unitary 2-design (the 24 single-qubit Cliffords,
+# :math:`\log_2 24` bits of shared randomness, plus the coin).
+# :func:`~dynamics.finite_twirl.pauli_eplt_channel` twirls with the 4 Paulis
+# (:math:`U \otimes U^*`), 2 bits: the same marginals (exactly LT), the same output on
+# :math:`\Phi^+`, and it leaves every Bell state with fidelity above 1/2 (so still
+# entangled), where the Clifford twirl keeps only :math:`\Phi^+`.
+P = pauli_eplt_channel(tau, tau)
+print(f"LT error: {lt_error(P.superoperator(), [tau, tau]).upper:.1e}")
+print(
+    f"unitary bits: Clifford {shared_randomness(E).unitary_bits:.3f}, Pauli {shared_randomness(P).unitary_bits:.1f}"
+)
+for b in ("00", "01", "10", "11"):
+    s = bell_state(b)
+    print(
+        f"Bell {b}: kept {qutip.expect(s, E(s)):.4f} (Clifford), {qutip.expect(s, P(s)):.4f} (Pauli)"
+    )
+g = E.gamma
+print(
+    f"CHSH of E_gamma(Phi+): {chsh_max(E(phi_plus())):.6f} = 2 sqrt(1 + gamma^2) = {2 * math.sqrt(1 + g**2):.6f}"
+)
