@@ -52,6 +52,7 @@ from scipy.signal import lfilter
 
 from dynamics.model import MarkovFactor, Process, dissipator_terms
 from dynamics.superop import Generator, ProductTerm
+from dynamics.twirls import _haar_unitary
 
 from ._markov import _hermite_hierarchy, _product_chain, _stationary
 
@@ -208,12 +209,6 @@ class GaussianPulses(Process):
         }
 
 
-def _haar(rng, d):
-    z = (rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) / math.sqrt(2)
-    q, r = np.linalg.qr(z)
-    return q * (np.diag(r) / np.abs(np.diag(r)))
-
-
 def _hermitian_log_generator(U, segment):
     """Hermitian h with exp(-i h segment) = U (principal branch)."""
     w, V = np.linalg.eig(U)
@@ -243,14 +238,17 @@ class HaarPulses(Process):
             raise ValueError(f"d must be >= 2, got {self.d}")
 
     def segment_nodes(self, *, nodes, samples, rng):
-        vals = [_hermitian_log_generator(_haar(rng, self.d), self.segment) for _ in range(samples)]
+        vals = [
+            _hermitian_log_generator(_haar_unitary(self.d, rng), self.segment)
+            for _ in range(samples)
+        ]
         return vals, np.full(samples, 1.0 / samples)
 
     def sample(self, rng, edges):
         seg = _segment_index(edges, self.segment)
         hs = np.stack(
             [
-                _hermitian_log_generator(_haar(rng, self.d), self.segment)
+                _hermitian_log_generator(_haar_unitary(self.d, rng), self.segment)
                 for _ in range(seg.max() + 1)
             ]
         )

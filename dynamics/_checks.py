@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import qutip
 
-__all__ = ["as_density_matrix", "check_party_dims", "party_dims"]
+__all__ = ["as_density_matrix", "check_party_dims", "herm", "party_dims", "single_party_array"]
 
 #: Default absolute tolerance for "is this a density matrix" checks.
 STATE_ATOL = 1e-8
@@ -60,3 +60,16 @@ def check_party_dims(rho: qutip.Qobj, dims: Sequence[int], name: str = "rho") ->
     """Raise a ValueError unless ``rho`` has local dimensions ``dims``."""
     if party_dims(rho) != list(dims):
         raise ValueError(f"{name} has local dimensions {party_dims(rho)}, expected {list(dims)}")
+
+
+def herm(x: np.ndarray) -> np.ndarray:
+    """Hermitian part ``(x + x^†)/2`` of a square matrix (removes round-off asymmetry)."""
+    return (x + x.conj().T) / 2
+
+
+def single_party_array(t, name: str) -> np.ndarray:
+    """The matrix of a single-party density matrix ``t`` (validated as ``name``)."""
+    t = as_density_matrix(t, name)
+    if len(party_dims(t)) != 1:
+        raise ValueError(f"{name} must be a single-party state, got dims {t.dims}")
+    return t.full()

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checks import herm as _herm
+
 __all__ = ["Blocks", "block_basis", "group_projector", "partial_transpose_B"]
 
 
@@ -95,10 +97,6 @@ def group_projector(kind: str, dA: int, dB: int) -> Callable[[np.ndarray], np.nd
     if kind == "full":
         return lambda X: p_out(p_in(X))
     raise ValueError(f"unknown symmetry {kind!r}")
-
-
-def _herm(x: np.ndarray) -> np.ndarray:
-    return (x + x.conj().T) / 2
 
 
 def block_basis(P: Callable[[np.ndarray], np.ndarray], n: int, *, seed: int = 12345) -> Blocks:

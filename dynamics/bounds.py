@@ -56,6 +56,8 @@ import qutip
 
 from . import _symmetry
 from ._checks import as_density_matrix, party_dims
+from ._checks import herm as _herm
+from ._checks import single_party_array as _single
 from .thermofield import any_lt_negativity_bound, any_lt_overlap_bound, thermofield_double
 
 __all__ = [
@@ -90,17 +92,6 @@ SYMMETRIES = ("auto", "full", "input", "output", "none")
 
 class BoundGapError(RuntimeError):
     """The verified primal value and dual certificate differ by more than the tolerance."""
-
-
-def _single(t, name: str) -> np.ndarray:
-    t = as_density_matrix(t, name)
-    if len(party_dims(t)) != 1:
-        raise ValueError(f"{name} must be a single-party state, got dims {t.dims}")
-    return t.full()
-
-
-def _herm(x: np.ndarray) -> np.ndarray:
-    return (x + x.conj().T) / 2
 
 
 def choi_to_superoperator(J: np.ndarray, dA: int, dB: int) -> qutip.Qobj:

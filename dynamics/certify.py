@@ -15,6 +15,7 @@ import qutip
 import scipy.optimize
 
 from ._checks import as_density_matrix
+from ._checks import herm as _herm
 from ._ltsolvers import (
     PAULI as _PAULI,
 )
@@ -224,11 +225,6 @@ def find_entangled_output(
     return qutip.Qobj(best_psi, dims=[in_dims, [1] * len(in_dims)]), float(best_val)
 
 
-def _herm(x: np.ndarray) -> np.ndarray:
-    return (x + x.conj().T) / 2
-
-
-# --------------------------------------------------------------------------- lt_error
 class LTError(float):
     r"""Worst-case local-thermalization error of a channel: a ``float`` with its bracket.
 

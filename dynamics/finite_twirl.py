@@ -35,6 +35,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from .channels import EPLTChannel, LocalChannel, clifford_group, eplt_channel
+from .measures import binary_entropy as _h2
 
 __all__ = [
     "PauliEPLTChannel",
@@ -168,12 +169,6 @@ def pauli_eplt_channel(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> PauliEPLTChannel
     Raises :class:`dynamics.channels.NoEPLTError` when a thermal state is not full rank.
     """
     return PauliEPLTChannel(tau_A, tau_B)
-
-
-def _h2(p: float) -> float:
-    if p <= 0 or p >= 1:
-        return 0.0
-    return float(-p * math.log2(p) - (1 - p) * math.log2(1 - p))
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from ._checks import herm as _herm
 from .bounds import (
     CLARABEL_SETTINGS,
     BoundGapError,
@@ -58,6 +59,7 @@ from .bounds import (
     sdp_bound,
 )
 from .finite_twirl import weyl_heisenberg
+from .twirls import _haar_unitary as _haar
 
 __all__ = ["LOSRProtocol", "NegativitySearch", "losr_seesaw", "negativity_search"]
 
@@ -66,10 +68,6 @@ MERITS = ("overlap", "negativity")
 
 def _seedseq(seed) -> np.random.SeedSequence:
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-
-
-def _herm(x: np.ndarray) -> np.ndarray:
-    return (x + x.conj().T) / 2
 
 
 def _local_choi_unitary(U: np.ndarray) -> np.ndarray:
@@ -205,13 +203,6 @@ def _exactify(p, JA, JB, ta, tb):
         [*JA, _herm(RA + c * dltA)],
         [*JB, _herm(RB + c * dltB)],
     )
-
-
-def _haar(d: int, rng: np.random.Generator) -> np.ndarray:
-    """Haar-random unitary (QR of a Ginibre matrix with the phases of R fixed)."""
-    z = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
-    q, r = np.linalg.qr(z)
-    return q * (np.diag(r) / np.abs(np.diag(r)))
 
 
 def _start(k_tw: int, extra: int, ta, tb, rng, kind: int):

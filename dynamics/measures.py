@@ -22,6 +22,7 @@ import qutip
 from ._checks import as_density_matrix, party_dims
 
 __all__ = [
+    "binary_entropy",
     "chsh_max",
     "entropy",
     "fef_ascent",
@@ -394,3 +395,18 @@ def chsh_max(rho: qutip.Qobj) -> float:
     if party_dims(rho) != [2, 2]:
         raise ValueError(f"chsh_max needs two qubits (dims [2, 2]), got {party_dims(rho)}")
     return _chsh_array(rho.full())
+
+
+def binary_entropy(p: float) -> float:
+    r"""Binary entropy in bits, ``h(p) = -p log2 p - (1 - p) log2 (1 - p)`` (0 outside (0, 1)).
+
+    The shared random bits of a biased coin with probability ``p``.
+
+    Examples
+    --------
+    >>> binary_entropy(0.5)
+    1.0
+    """
+    if p <= 0 or p >= 1:
+        return 0.0
+    return float(-p * np.log2(p) - (1 - p) * np.log2(1 - p))

@@ -12,20 +12,10 @@ from __future__ import annotations
 import numpy as np
 import qutip
 
-from ._checks import as_density_matrix, party_dims
+from ._checks import herm as _herm
+from ._checks import single_party_array as _single
 
 __all__ = ["any_lt_negativity_bound", "any_lt_overlap_bound", "thermofield_double"]
-
-
-def _single(t, name: str) -> np.ndarray:
-    t = as_density_matrix(t, name)
-    if len(party_dims(t)) != 1:
-        raise ValueError(f"{name} must be a single-party state, got dims {t.dims}")
-    return t.full()
-
-
-def _herm(x: np.ndarray) -> np.ndarray:
-    return (x + x.conj().T) / 2
 
 
 def thermofield_double(tau: qutip.Qobj) -> qutip.Qobj:

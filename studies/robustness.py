@@ -69,6 +69,7 @@ from baths.protocols import certified_twirl_time, gellmann_basis
 from baths.schedules import eplt_schedule, jitter_nodes
 from dynamics import SegmentAveraged, evolve, marginal_channels
 from dynamics.channels import clifford_group, eplt_channel, lt_error
+from dynamics.measures import binary_entropy as _h2
 from dynamics.measures import negativity, partial_transpose
 from dynamics.states import bell_state, phi_plus
 
@@ -238,10 +239,6 @@ def _pulse_drive(kappa, t_twirl, k):
     G = gellmann_basis(2)
     proc = GaussianPulses(segment=seg, variance=kappa / seg, channels=len(G), name="pulses")
     return [Drive(proc, 0, G), Drive(proc, 1, G, conjugate=True)]
-
-
-def _h2(x: float) -> float:
-    return 0.0 if x in (0.0, 1.0) else -(x * math.log2(x) + (1 - x) * math.log2(1 - x))
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:

@@ -51,6 +51,7 @@ from baths import Environment, qubit_hamiltonian, thermal_bath, thermal_reset, t
 from baths.protocols import certified_twirl_time, eplt_protocol
 from dynamics import evolve, marginal_channels
 from dynamics.channels import eplt_channel, lt_error
+from dynamics.measures import binary_entropy as _h2
 from dynamics.measures import relative_entropy
 from dynamics.states import phi_plus
 from dynamics.thermo import energy_ledger, reservoir_free_energy_cost
@@ -148,10 +149,6 @@ SUMMARY_KEYS = {
     "shared_random_bits": "{drive, clock} shared random bits: inf for the Brownian drive; "
     "h2(gamma) for the shared clock's one relevant coin; by scenario",
 }
-
-
-def _h2(p: float) -> float:
-    return 0.0 if p in (0.0, 1.0) else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
 
 
 def _protocols(p, H, tau, t_twirl):
