@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import qutip
 
-from baths import Environment, PoissonClock, Reset, qubit_hamiltonian, thermal_state
+from baths import (
+    BrownianNoise,
+    Drive,
+    Environment,
+    PoissonClock,
+    Reset,
+    qubit_hamiltonian,
+    thermal_state,
+)
 from dynamics import evolve
 from dynamics.channels import eplt_channel
 from dynamics.states import phi_plus
@@ -52,3 +60,22 @@ def test_local_parts_are_bounded_and_sum_to_the_generator():
         np.testing.assert_allclose(u @ L, 0, atol=1e-12)
     joint = Generator(gen.dims, tuple(ProductTerm(1.0, {k: L}) for k, L in enumerate(parts)))
     np.testing.assert_allclose(joint.to_dense(), gen.to_dense(), atol=1e-12)
+
+
+@pytest.mark.parametrize("kappa", [1e-12, 1e-6, 1.0, 1e6, 1e12])
+def test_spectral_gap_of_a_shared_drive_at_any_scale(kappa):
+    # shared Brownian drive, generators sigma_k/sqrt(2) on A and their conjugates on B:
+    # fixed points span{I, Phi+}, slowest decay 2 kappa (tests/dynamics/test_propagate)
+
+    pauli = [qutip.sigmax().full() / np.sqrt(2), qutip.sigmay().full() / np.sqrt(2)]
+    pauli.append(qutip.sigmaz().full() / np.sqrt(2))
+    proc = BrownianNoise(kappa=kappa, channels=3, name="drive")
+    env = Environment((2, 2), [Drive(proc, 0, pauli), Drive(proc, 1, pauli, conjugate=True)])
+    # dense eigenvalues: relative accuracy ~1e-15 of the largest (a few kappa)
+    assert env.spectral_gap() == pytest.approx(2 * kappa, rel=1e-9)
+
+
+@pytest.mark.parametrize("rate", [1e-12, 1.0, 1e12])
+def test_spectral_gap_of_a_reset_clock_at_any_scale(rate):
+    env, _ = _env(rate)  # r (omega (x) omega Tr - id): every non-stationary mode decays at r
+    assert env.spectral_gap() == pytest.approx(rate, rel=1e-9)
