@@ -79,6 +79,15 @@ def _seed(text: str) -> int:
     return s
 
 
+def out_folder(text: str | None, default: Path) -> Path:
+    """``--out`` as a path (the default when not given; an empty or blank text is refused)."""
+    if text is None:
+        return default
+    if not text.strip():
+        raise UsageError(f"--out must name a folder, got {text!r}")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="eplt",
@@ -165,18 +174,16 @@ def cmd_run(args) -> int:
     matplotlib.use("Agg")
     from . import get_study
     from .base import prepare_folder, write_outputs
-    from .params import parse_assignment, resolve
+    from .params import parse_sets, resolve
 
     st = get_study(args.name)
     overrides = _load_toml(args.config) if args.config else {}
     seed = overrides.pop("seed", 0)
-    for item in args.sets:
-        k, v = parse_assignment(item)
-        overrides[k] = v
+    overrides.update(parse_sets(args.sets))
     params = resolve(st.PARAMS, overrides, study=st.NAME)
     seed = _seed(args.seed) if args.seed is not None else _seed(str(seed))
     fmts = _formats(args.format)
-    out = Path(args.out) if args.out else Path("results") / st.NAME
+    out = out_folder(args.out, Path("results") / st.NAME)
     prepare_folder(out, force=args.force)
     progress = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()

@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OMEGA", "Param", "ParamError", "parse_assignment", "resolve"]
+import numpy as np
+
+__all__ = [
+    "OMEGA",
+    "Param",
+    "ParamError",
+    "fmt_number",
+    "parse_assignment",
+    "parse_float",
+    "parse_int",
+    "parse_sets",
+    "resolve",
+]
 
 
 class ParamError(ValueError):
@@ -22,6 +35,36 @@ class ParamError(ValueError):
 
 
 _KINDS = ("float", "int", "bool", "str", "floats", "ints")
+
+# Numbers in text are read by one strict rule: ASCII digits, an optional sign, decimal
+# point and exponent, or inf/infinity. Python's float() would also take "1_0" (as 10) and
+# full-width digits; those are refused rather than reinterpreted.
+_FLOAT_RE = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
+_INT_RE = re.compile(r"[+-]?\d+")
+
+
+def fmt_number(x: float) -> str:
+    """Shortest text that reads back as ``x`` (``%g`` when that is exact, else repr), so a
+    bound such as pi/2 prints as 1.5707963267948966, not as 1.5708."""
+    x = float(x)
+    short = f"{x:g}"
+    return short if float(short) == x else repr(x)
+
+
+def parse_float(text: str, name: str) -> float:
+    """A float from text by the strict rule above (ParamError naming ``name`` otherwise)."""
+    t = text.strip()
+    if not t.isascii() or not _FLOAT_RE.fullmatch(t):
+        raise ParamError(f"{name} must be a number (digits, '.', 'e', 'inf'), got {text!r}")
+    return float(t)
+
+
+def parse_int(text: str, name: str) -> int:
+    """An integer from text: ASCII digits with an optional sign."""
+    t = text.strip()
+    if not t.isascii() or not _INT_RE.fullmatch(t):
+        raise ParamError(f"{name} must be an integer (ASCII digits), got {text!r}")
+    return int(t)
 
 
 @dataclass(frozen=True)
@@ -63,32 +106,48 @@ class Param:
     def range_text(self) -> str:
         if self.choices:
             return "one of " + ", ".join(map(str, self.choices))
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
+        lo = "-inf" if self.low is None else fmt_number(self.low)
+        hi = "inf" if self.high is None else fmt_number(self.high)
         return ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
 
     def _scalar(self, value, kind):
         base = kind.rstrip("s") if kind in ("floats", "ints") else kind
         if base == "float":
             if isinstance(value, bool):
-                raise ParamError(f"{self.name} must be a number, got {value!r}")
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                raise ParamError(f"{self.name} must be a number, got {value!r}") from None
+                raise ParamError(
+                    f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                )
+            if isinstance(value, str):
+                try:
+                    v = parse_float(value, self.name)
+                except ParamError:
+                    raise ParamError(
+                        f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                    ) from None
+            else:
+                try:
+                    v = float(value)
+                except (TypeError, ValueError, OverflowError):
+                    raise ParamError(
+                        f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                    ) from None
             if math.isnan(v):
                 raise ParamError(f"{self.name} must be a number in {self.range_text()}, got nan")
         elif base == "int":
+            bad = f"{self.name} must be an integer in {self.range_text()}, got {value!r}"
             if isinstance(value, bool):
-                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+                raise ParamError(bad)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            try:
-                v = int(value) if not isinstance(value, float) else None
-            except (TypeError, ValueError):
-                v = None
-            if v is None:
-                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+            if isinstance(value, str):
+                try:
+                    v = parse_int(value, self.name)
+                except ParamError:
+                    raise ParamError(bad) from None
+            elif isinstance(value, (int, np.integer)):
+                v = int(value)
+            else:
+                raise ParamError(bad)
         elif base == "bool":
             if isinstance(value, bool):
                 v = value
@@ -118,10 +177,19 @@ class Param:
         """Check and convert a value (from Python, TOML or command-line text)."""
         if self.kind in ("floats", "ints"):
             if isinstance(value, str):
-                text = value.replace(" ", "")
+                # one rule: values separated by commas (optionally in [...]); blanks
+                # around a value are ignored, an empty value ("1,,10") or blanks inside
+                # one ("1 10") are refused, never joined or dropped
+                text = value.strip()
                 if text.startswith("[") and text.endswith("]"):  # TOML/Python-style list
                     text = text[1:-1]
-                items = [x for x in text.split(",") if x]
+                items = [x.strip() for x in text.split(",")]
+                if text.strip() == "":
+                    items = []
+                elif any(x == "" for x in items):
+                    raise ParamError(
+                        f"{self.name}: empty value in {value!r} (a comma-separated list, e.g. 1,10,100)"
+                    )
             elif isinstance(value, Sequence):
                 items = list(value)
             else:
@@ -182,3 +250,14 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if not k:
         raise ParamError(f"--set expects key=value, got {text!r}")
     return k, v
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, str]:
+    """``--set key=value`` items as a dict; a key given twice is refused (never "last wins")."""
+    out: dict[str, str] = {}
+    for item in items:
+        k, v = parse_assignment(item)
+        if k in out:
+            raise ParamError(f"--set {k} given twice ({out[k]!r} and {v!r}); give it once")
+        out[k] = v
+    return out

@@ -53,12 +53,14 @@ import xarray as xr
 from dynamics.propagate import realization_seed
 
 from .base import OutputError, _atomic_write, jsonable, prepare_folder, write_figures
-from .params import ParamError, resolve, unknown_message
+from .params import ParamError, parse_float, parse_int, resolve, unknown_message
 
 __all__ = ["Grid", "SweepResult", "parse_grid", "point_seed", "run_sweep"]
 
 BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 EXECUTORS = ("serial", "processes", "dask")
+#: Largest number of grid points a sweep accepts (checked before the grid is built).
+MAX_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Grid:
 def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
     """Parse ``--grid`` specifications against the study's parameters."""
     idx = {p.name: p for p in params}
-    axes, seen = [], set()
+    axes, seen, total = [], set(), 1
     if not specs:
         raise ParamError("a sweep needs at least one --grid key=start:stop:num or key=v1,v2,...")
     for spec in specs:
@@ -109,14 +111,26 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
                     f"--grid {key}: expected start:stop:num or start:stop:num:log, got {text!r}"
                 )
             try:
-                a, b = float(parts[0]), float(parts[1])
-                n = int(parts[2])
-            except ValueError:
+                a, b = parse_float(parts[0], "start"), parse_float(parts[1], "stop")
+                n = parse_int(parts[2], "num")
+            except ParamError:
                 raise ParamError(
                     f"--grid {key}: start and stop must be numbers and num an integer, got {text!r}"
                 ) from None
+            if not (math.isfinite(a) and math.isfinite(b)):
+                raise ParamError(
+                    f"--grid {key}: start and stop of a range must be finite, got {text!r}"
+                    " (list infinite values explicitly: key=1,10,inf)"
+                )
             if n < 1:
                 raise ParamError(f"--grid {key}: num must be >= 1, got {n}")
+            # refuse before anything is allocated: the whole grid is capped
+            total *= n
+            if n > MAX_POINTS or total > MAX_POINTS:
+                raise ParamError(
+                    f"--grid {key}: {total if total <= MAX_POINTS else 'more than ' + str(MAX_POINTS)}"
+                    f" points; a sweep has at most {MAX_POINTS} points (lower num)"
+                )
             if log and (a <= 0 or b <= 0):
                 raise ParamError(f"--grid {key}: a log range needs start, stop > 0")
             raw = np.geomspace(a, b, n) if log else np.linspace(a, b, n)
@@ -124,9 +138,16 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
                 raw = np.round(raw)
             values = [p.convert(float(v) if p.kind == "float" else int(v)) for v in raw]
         else:
-            items = [x.strip() for x in text.split(",") if x.strip()]
-            if not items:
+            items = [x.strip() for x in text.split(",")]
+            if not text.strip():
                 raise ParamError(f"--grid {key}: empty list of values")
+            if any(not x for x in items):
+                raise ParamError(f"--grid {key}: empty value in {text!r} (v1,v2,...)")
+            total *= len(items)
+            if total > MAX_POINTS:
+                raise ParamError(
+                    f"--grid {key}: {total} points; a sweep has at most {MAX_POINTS} points"
+                )
             values = [p.convert(x) for x in items]
         if len(set(map(repr, values))) != len(values):
             raise ParamError(f"--grid {key}: repeated values {values}")
@@ -565,11 +586,11 @@ def cmd_sweep(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .cli import UsageError, _formats, _seed
-    from .params import parse_assignment
+    from .cli import UsageError, _formats, _seed, out_folder
+    from .params import parse_sets
 
     st = get_study(args.name)
-    fixed = dict(parse_assignment(x) for x in args.sets)
+    fixed = parse_sets(args.sets)
     grid = parse_grid(args.grid, st.PARAMS, study=st.NAME)
     if args.executor not in EXECUTORS:
         raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {args.executor!r}")
@@ -584,7 +605,7 @@ def cmd_sweep(args) -> int:
         if workers < 1:
             raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}")
     fmts = _formats(args.format)
-    out = Path(args.out) if args.out else Path("results") / f"sweep-{st.NAME}"
+    out = out_folder(args.out, Path("results") / f"sweep-{st.NAME}")
     if args.resume and not (out / "sweep.json").exists():
         raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
     if args.plot and args.plot.split(".")[0] not in st.SUMMARY_KEYS:  # before the work

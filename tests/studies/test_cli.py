@@ -67,7 +67,7 @@ def test_run_writes_all_outputs(tmp_path, capsys):
         (["run", "speedup", "--set", "kappa"], "--set expects key=value"),
         (
             ["run", "speedup", "--set", "kappa_ratios=1,x"],
-            "kappa_ratios must be a number, got 'x' (a comma-separated list, e.g. 1,10,100)",
+            "kappa_ratios must be a number in (0, inf], got 'x' (a comma-separated list, e.g. 1,10,100)",
         ),
         (["run", "speedup", "--seed", "-1"], "--seed must be a non-negative integer"),
         (["run", "speedup", "--format", "gif"], "--format must be"),
