@@ -173,7 +173,7 @@ def cmd_run(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .base import prepare_folder, write_outputs
+    from .base import claim_folder
     from .params import parse_sets, resolve
 
     st = get_study(args.name)
@@ -181,18 +181,34 @@ def cmd_run(args) -> int:
     seed = overrides.pop("seed", 0)
     overrides.update(parse_sets(args.sets))
     params = resolve(st.PARAMS, overrides, study=st.NAME)
-    seed = _seed(args.seed) if args.seed is not None else _seed(str(seed))
+    if args.seed is not None:
+        seed = _seed(args.seed)
+    elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(
+            f"config {args.config!r}: seed must be a non-negative integer, got {seed!r}"
+        )
     fmts = _formats(args.format)
     out = out_folder(args.out, Path("results") / st.NAME)
-    prepare_folder(out, force=args.force)
+    from ._resources import check_memory
+
+    check_memory(st, params)  # before the folder is created or anything allocated
+    lock = claim_folder(out, force=args.force)  # held until the last file is in place
+    try:
+        return _run_locked(st, params, seed, fmts, out, lock, args)
+    finally:
+        lock.release()
+
+
+def _run_locked(st, params, seed, fmts, out, lock, args) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()
     result = st.run(params, seed=seed, progress=progress)
+    from .base import write_outputs
     from .style import style
 
     with style():  # figures are built and saved with the shared style
         figs = st.figures(result)
-        written = write_outputs(result, figs, out, formats=fmts, force=True)
+        written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
         print(result)
         print(

@@ -49,6 +49,7 @@ the rates ``G`` and ``r``); the figures show ``G t``.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import xarray as xr
@@ -67,8 +68,9 @@ from dynamics.metrics import sudden_death_time
 from dynamics.states import phi_plus
 
 from . import style
+from ._resources import check_memory
 from .base import StudyResult, value_at
-from .params import OMEGA, Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, check_seed, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -201,11 +203,21 @@ def _esd(env: Environment, times: np.ndarray, negativity: np.ndarray, xtol: floa
     return sudden_death_time(times, negativity, refine=refine, xtol=xtol)
 
 
+def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
+    (measured: ~4 kB per saved time, states kept for the sudden-death refinement; rounded
+    up)."""
+    need = 2e7 + 6e3 * p["n_times"] + 500.0 * p["n_nbar"] * p["n_times_sweep"]
+    return need, ("n_times", "n_nbar", "n_times_sweep")
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Time series at ``nbar``, sudden-death times, and the sweep over nbar."""
     from tqdm.auto import tqdm
 
     p = resolve(PARAMS, params, study=NAME)
+    seed = check_seed(seed)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
     if p["nbar_min"] > p["nbar_max"]:
         raise ParamError(f"nbar_min must be <= nbar_max, got {p['nbar_min']!r} > {p['nbar_max']!r}")
     nbar, G, omega, t_max = p["nbar"], p["G"], p["omega"], p["t_max"]

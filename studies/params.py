@@ -21,6 +21,7 @@ __all__ = [
     "OMEGA",
     "Param",
     "ParamError",
+    "check_seed",
     "fmt_number",
     "parse_assignment",
     "parse_float",
@@ -261,3 +262,10 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
             raise ParamError(f"--set {k} given twice ({out[k]!r} and {v!r}); give it once")
         out[k] = v
     return out
+
+
+def check_seed(seed) -> int:
+    """A study's root seed: a non-negative integer (not a bool, float or text)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParamError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)

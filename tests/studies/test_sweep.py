@@ -376,14 +376,15 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
 
 
 def test_aggregate_decodes_infinities_and_ignores_other_strings(tmp_path):
-    from studies.sweep import _point_file, aggregate
+    from studies._checkpoints import write_checkpoint
+    from studies.sweep import aggregate
 
     grid = Grid((("beta", (1.0, 2.0, 3.0)),))
     (tmp_path / "points").mkdir()
     values = [1.5, "inf", "not a number"]
     for i, v in enumerate(values):
         rec = {"status": "ok", "error": "", "summary": {"x": v, "d": {"y": i}}, "seconds": 0.1}
-        _point_file(tmp_path, (i,)).write_text(json.dumps(rec))
+        write_checkpoint(tmp_path, {**rec, "index": [i]})
     ds = aggregate(tmp_path, grid)
     np.testing.assert_array_equal(ds["x"].values, [1.5, np.inf, np.nan])
     np.testing.assert_array_equal(ds["d.y"].values, [0.0, 1.0, 2.0])
