@@ -143,6 +143,9 @@ def _dask(workers, scheduler):
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
+                # workers log cancelled tasks as warnings with tracebacks when a sweep is
+                # interrupted; errors (a worker that cannot start) still show
+                silence_logs=logging.ERROR,
                 dashboard_address=":0",  # any free port (8787 may be taken by another cluster)
             )
         client = Client(cluster)

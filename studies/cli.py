@@ -49,6 +49,10 @@ def _load_toml(path: str) -> dict:
         raise UsageError(f"cannot read config file {path!r}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"malformed TOML in {path!r}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"config file {path!r} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8"
+        ) from None
     if "params" in data and isinstance(data["params"], dict):
         extra = {k: v for k, v in data.items() if k not in ("params", "seed")}
         if extra:
@@ -70,9 +74,11 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def _seed(text: str) -> int:
+    from .params import ParamError, parse_int
+
     try:
-        s = int(text)
-    except ValueError:
+        s = parse_int(text, "--seed")
+    except ParamError:
         raise UsageError(f"--seed must be a non-negative integer, got {text!r}") from None
     if s < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {text!r}")

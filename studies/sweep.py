@@ -606,6 +606,11 @@ def add_sweep_parser(sub) -> None:
         action="store_true",
         help="continue a sweep in an existing folder (the default when the folder holds the same sweep)",
     )
+    s.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="compute again the points recorded as failed (a plain rerun keeps their records)",
+    )
     s.add_argument("--plot", help="summary key to plot (default: the study's SWEEP_PLOT_KEY)")
     s.add_argument("--format", default="png,pdf")
     s.add_argument("--quiet", action="store_true")
@@ -632,8 +637,8 @@ def cmd_sweep(args) -> int:
     workers = None
     if args.workers is not None:
         try:
-            workers = int(args.workers)
-        except ValueError:
+            workers = parse_int(args.workers, "--workers")
+        except ParamError:
             raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}") from None
         if workers < 1:
             raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}")
@@ -657,6 +662,7 @@ def cmd_sweep(args) -> int:
         workers=workers,
         scheduler=args.scheduler,
         progress=progress,
+        retry_failed=args.retry_failed,
     )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
     numeric = [
@@ -667,14 +673,17 @@ def cmd_sweep(args) -> int:
     if key is not None and key in res.dataset:
         write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts)
     elif key is not None:
-        print(f"eplt: no figure: no point has a value of {key!r}", file=sys.stderr)
+        nested = [k for k in numeric if k.startswith(key + ".")]
+        hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""
+        print(f"eplt: no figure: no point has a single value of {key!r}{hint}", file=sys.stderr)
     if not args.quiet:
         print(
             f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"
         )
     if res.n_failed:
         print(
-            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json",
+            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json"
+            " (a rerun computes missing points; --retry-failed also the failed ones)",
             file=sys.stderr,
         )
         return 1

@@ -401,3 +401,83 @@ def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
             with contextlib.suppress(psutil.Error):
                 w.kill()
         proc.kill()
+
+
+# ------------------------------------------------- items 7, 10: one line, helpful words
+
+
+def test_toml_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    cfg = tmp_path / "p.toml"
+    cfg.write_bytes(b"beta = 1\n# caf\xe9\n")
+    err = _one_line_error(["run", "speedup", "--config", str(cfg), "--out", "x"], capsys)
+    assert "not UTF-8" in err
+
+
+def test_toml_seed_error_names_the_config_not_the_option(tmp_path, capsys):
+    cfg = tmp_path / "p.toml"
+    cfg.write_text("seed = -1\n")
+    err = _one_line_error(["run", "speedup", "--config", str(cfg), "--out", "x"], capsys)
+    assert "p.toml" in err and "--seed" not in err
+
+
+_CTRL_C = r"""
+import sys
+import studies.sweep as sw
+from tests.studies.test_reliability import _fake_point
+sw.run_point = _fake_point
+from studies.cli import main
+sys.exit(main(["sweep", "fef", "--grid", "n_F=3,5,7,9", "--executor", "dask", "--workers", "1",
+               "--out", sys.argv[1], "--quiet"]))
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_dask_prints_one_line(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "EPLT_TEST_SLEEP": "600"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C, str(tmp_path / "s")],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:  # a worker process is up and busy with a point
+            kids = psutil.Process(proc.pid).children(recursive=True)
+            if any(k.cpu_percent(0.05) == 0 and "spawn" in " ".join(k.cmdline()) for k in kids):
+                if (tmp_path / "s" / "sweep.json").exists():
+                    break
+            time.sleep(0.5)
+        time.sleep(2.0)  # let the task reach the worker
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines() == ["eplt: interrupted"], err
+
+
+def test_plot_key_with_parts_suggests_them(tmp_path, capsys, monkeypatch):
+    import studies.sweep as sw
+
+    def nested(study, params, seed, index):
+        rec = _fake_point(study, params, seed, index)
+        return {**rec, "summary": {"gamma": {"a": 1.0, "b": 2.0}}}
+
+    monkeypatch.setattr(sw, "run_point", nested)
+    code = main(
+        ["sweep", "fef", "--grid", "n_F=3,5", "--executor", "serial", "--plot", "gamma"]
+        + ["--out", str(tmp_path / "s"), "--quiet"]
+    )
+    err = capsys.readouterr().err
+    assert code == 0 and "gamma.a, gamma.b" in err
