@@ -473,6 +473,8 @@ def _run_segment(x, windows, tlist, record, method):
         seg_start = start
         while seg_start < end - 1e-12:
             seg_end = min(seg_start + tau, end)
+            if end - seg_end <= 1e-9 * tau:  # accumulated rounding must not drop the last times
+                seg_end = end
             for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
                 record(i, _apply_channel(channel(tlist[i] - seg_start), x))
             x = _apply_channel(channel(seg_end - seg_start), x)

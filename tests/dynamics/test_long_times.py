@@ -79,3 +79,19 @@ def test_spectral_gap_of_a_shared_drive_at_any_scale(kappa):
 def test_spectral_gap_of_a_reset_clock_at_any_scale(rate):
     env, _ = _env(rate)  # r (omega (x) omega Tr - id): every non-stationary mode decays at r
     assert env.spectral_gap() == pytest.approx(rate, rel=1e-9)
+
+
+def test_segment_averaging_records_every_time_despite_rounding_of_segment_ends():
+    # times k * segment / kappa with kappa = 3: the accumulated segment ends fall a few
+    # ulps short of the last time, which the solver used to skip (its value was None)
+    from baths import GaussianPulses
+    from dynamics import SegmentAveraged
+
+    kappa, seg = 3.0, 0.25
+    pauli = [qutip.sigmax().full() / np.sqrt(2), qutip.sigmay().full() / np.sqrt(2)]
+    pulses = GaussianPulses(segment=seg / kappa, variance=kappa / (seg / kappa), channels=2)
+    env = Environment((2, 2), [Drive(pulses, 0, pauli), Drive(pulses, 1, pauli, conjugate=True)])
+    kt = np.unique(np.round(np.concatenate([np.linspace(0, 5, 11), seg * np.arange(1, 21)]), 12))
+    res = evolve(phi_plus(), env, kt / kappa, e_ops=["negativity"], method=SegmentAveraged(nodes=2))
+    N = res.expect["negativity"]
+    assert N.dtype == float and N.shape == kt.shape and np.all(np.isfinite(N))
