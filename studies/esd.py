@@ -70,7 +70,7 @@ from dynamics.states import phi_plus
 from . import style
 from ._resources import check_memory
 from .base import StudyResult, value_at
-from .params import OMEGA, Param, ParamError, check_seed, resolve
+from .params import OMEGA, RATE_MAX, RATE_MIN, Param, ParamError, check_seed, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -103,8 +103,7 @@ PARAMS = (
         "mean thermal occupation of the baths",
         "",
         low=0,
-        high=math.inf,
-        high_open=True,
+        high=1e6,
     ),
     Param(
         "G",
@@ -112,10 +111,8 @@ PARAMS = (
         "float",
         "spontaneous emission rate of the damping bath",
         "omega",
-        low=0,
-        low_open=True,
-        high=math.inf,
-        high_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
     OMEGA,
     Param(
@@ -124,8 +121,7 @@ PARAMS = (
         "float",
         "end of the time series and of the sudden-death search",
         "1/omega",
-        low=0,
-        low_open=True,
+        low=1e-6,
         high=1e6,
     ),
     Param("n_times", 501, "int", "saved times of the time series", "", low=3, high=100_000),
@@ -154,7 +150,7 @@ SUMMARY_KEYS = {
         "the same from the closed forms of the module docstring (None if > t_max or never)"
     ),
     "nbar": "mean occupation",
-    "beta": "inverse temperature ln(1 + 1/nbar)/omega (1/omega)",
+    "beta": 'inverse temperature ln(1 + 1/nbar)/omega (1/omega); "inf" at nbar = 0',
     "G": "damping rate (omega)",
     "r": "reset-clock rate = population relaxation rate G (2 nbar + 1) (omega)",
     "max_marginal_difference": (

@@ -54,7 +54,7 @@ from dynamics.states import isotropic_state
 from . import style
 from ._resources import check_memory
 from .base import StudyResult
-from .params import OMEGA, Param, check_seed, resolve
+from .params import OMEGA, Param, check_seed, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -168,6 +168,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     p = resolve(PARAMS, params, study=NAME)
     seed = check_seed(seed)
     check_memory(sys.modules[__name__], p)  # before anything is allocated
+    for b in p["betas"]:
+        check_temperature(b, p["omega"], name="betas", high_temperature=False)
     betas = np.array(p["betas"], dtype=float)
     channels = [_channel(b, p["omega"]) for b in betas]  # fail early at zero temperature
     Fs = np.linspace(0.0, 1.0, p["n_F"])

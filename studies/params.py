@@ -22,6 +22,7 @@ __all__ = [
     "Param",
     "ParamError",
     "check_seed",
+    "check_temperature",
     "fmt_number",
     "parse_assignment",
     "parse_float",
@@ -87,6 +88,9 @@ class Param:
         as a value when ``high`` is ``inf``.
     choices : tuple, optional
         Allowed values for ``str`` parameters.
+    allow_inf : bool
+        Also accept ``inf`` beyond a finite ``high`` (e.g. "instantaneous": a finite range
+        where the numerics are sound, plus the limit handled exactly).
     """
 
     name: str
@@ -99,6 +103,7 @@ class Param:
     low_open: bool = False
     high_open: bool = False
     choices: tuple | None = None
+    allow_inf: bool = False
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -109,7 +114,8 @@ class Param:
             return "one of " + ", ".join(map(str, self.choices))
         lo = "-inf" if self.low is None else fmt_number(self.low)
         hi = "inf" if self.high is None else fmt_number(self.high)
-        return ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
+        text = ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
+        return text + (" or inf" if self.allow_inf and self.high is not None else "")
 
     def _scalar(self, value, kind):
         base = kind.rstrip("s") if kind in ("floats", "ints") else kind
@@ -168,6 +174,8 @@ class Param:
         return v
 
     def _check_range(self, v):
+        if self.allow_inf and v == math.inf:
+            return
         bad = (self.low is not None and (v < self.low or (self.low_open and v == self.low))) or (
             self.high is not None and (v > self.high or (self.high_open and v == self.high))
         )
@@ -205,17 +213,12 @@ class Param:
 
 
 #: The qubit gap / level spacing, the energy unit of every study (one declaration, one range).
-OMEGA = Param(
-    "omega",
-    1.0,
-    "float",
-    "qubit gap",
-    "energy",
-    low=0,
-    low_open=True,
-    high=math.inf,
-    high_open=True,
-)
+OMEGA = Param("omega", 1.0, "float", "qubit gap", "energy", low=1e-6, high=1e6)
+#: Rates and times are declared over twelve decades around the unit: enough for every
+#: regime the studies show, and inside it the propagators and root finders keep their
+#: digits (rate * t up to 1e12; 1e308 overflowed the matrix exponentials).
+RATE_MIN, RATE_MAX = 1e-6, 1e6
+T_MAX = 1e6
 
 
 def _index(params: Sequence[Param]) -> dict[str, Param]:
@@ -269,3 +272,47 @@ def check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParamError(f"seed must be a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+#: Smallest ``beta * omega`` the studies accept: below it ``1 - gamma ~ beta omega / 2``
+#: leaves too few digits for ``omega_X = (tau - gamma I/d)/(1 - gamma)``.
+MIN_BETA_OMEGA = 1e-6
+#: ``gamma = d p_min`` at or below this is treated as zero by ``dynamics.channels``.
+GAMMA_RESOLUTION = 1e-14
+
+
+def check_temperature(
+    beta: float, omega: float, *, d: int = 2, name: str = "beta", high_temperature: bool = True
+) -> None:
+    """Refuse, naming ``name``, a finite temperature at which E_gamma cannot be computed.
+
+    The thermal state of the ladder ``0, omega, ..., (d-1) omega`` has smallest
+    eigenvalue ``p_min = 1 / sum_k exp(k beta omega)``. When ``p_min`` falls below
+    :data:`GAMMA_RESOLUTION` (``beta omega > ~32`` for a qubit) the state is not pure —
+    ``p_min`` is finite — but gamma underflows the double-precision resolution of the
+    channel; when ``beta omega < MIN_BETA_OMEGA`` the channel's ``omega`` state loses its
+    digits (checked only with ``high_temperature=True``, for studies that divide by
+    ``1 - gamma``). ``beta = inf`` (zero temperature) is left to :class:`NoEPLTError`.
+    """
+    x = beta * omega
+    if math.isinf(beta) or (d < 2):
+        return
+    if high_temperature and x < MIN_BETA_OMEGA:
+        raise ParamError(
+            f"{name} * omega = {x:.3g} is below {MIN_BETA_OMEGA:g}: at such high temperature"
+            f" 1 - gamma ~ {name} omega / 2 leaves too few digits; raise {name} (now {beta:g})"
+        )
+    try:
+        log_p = -(d - 1) * x - math.log1p(sum(math.exp(-k * x) for k in range(1, d)))
+    except OverflowError:  # pragma: no cover - exp(-k x) never overflows for x >= 0
+        log_p = -math.inf
+    if log_p <= math.log(GAMMA_RESOLUTION / d):
+        limit = -math.log(GAMMA_RESOLUTION / d) / (d - 1)
+        p_text = (
+            f"{math.exp(log_p):.3g}" if math.exp(log_p) > 0 else f"10^{log_p / math.log(10):.4g}"
+        )
+        raise ParamError(
+            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite,"
+            f" but gamma = {d} p_min underflows double precision ({GAMMA_RESOLUTION:g}); lower {name}"
+            f" to beta omega < {limit:.4g} (beta = inf is zero temperature, where no EPLT exists)"
+        )

@@ -63,7 +63,17 @@ from dynamics.states import phi_plus
 from . import style
 from ._resources import check_memory
 from .base import StudyResult, value_at
-from .params import OMEGA, Param, ParamError, check_seed, resolve
+from .params import (
+    OMEGA,
+    RATE_MAX,
+    RATE_MIN,
+    T_MAX,
+    Param,
+    ParamError,
+    check_seed,
+    check_temperature,
+    resolve,
+)
 
 NAME = "speedup"
 DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglement at t*, speed-up vs temperature"
@@ -79,19 +89,26 @@ PARAMS = (
         "float",
         "bath relaxation rate r (also the reset-clock rate)",
         "omega",
-        low=0,
-        low_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
-    Param("kappa", 10.0, "float", "strength of the twirling drive", "omega", low=0),
+    Param(
+        "kappa",
+        10.0,
+        "float",
+        f"strength of the twirling drive (0: none, else at least {RATE_MIN:g})",
+        "omega",
+        low=0,
+        high=RATE_MAX,
+    ),
     Param(
         "eps",
         1e-3,
         "float",
         "thermalization tolerance in trace distance",
         "",
-        low=0,
+        low=1e-10,
         high=0.5,
-        low_open=True,
         high_open=True,
     ),
     Param(
@@ -118,6 +135,7 @@ PARAMS = (
         "end of the time series (0: automatic, 1.25 x the latest of every scenario's t* and t_eps)",
         "1/omega",
         low=0,
+        high=T_MAX,
     ),
     Param("n_times", 401, "int", "number of saved times", "", low=11, high=100_000),
     Param(
@@ -128,6 +146,7 @@ PARAMS = (
         "1/omega",
         low=0,
         low_open=True,
+        high=1e6,
     ),
     Param(
         "beta_max",
@@ -137,6 +156,7 @@ PARAMS = (
         "1/omega",
         low=0,
         low_open=True,
+        high=1e6,
     ),
     Param("n_beta", 60, "int", "points of the speed-up curve", "", low=2, high=10_000),
     Param(
@@ -145,8 +165,9 @@ PARAMS = (
         "floats",
         "kappa/r values of the speed-up curves (inf: instantaneous twirl added)",
         "",
-        low=0,
-        low_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
+        allow_inf=True,
     ),
 )
 
@@ -286,6 +307,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_memory(sys.modules[__name__], p)  # before anything is allocated
     if p["beta_min"] >= p["beta_max"]:
         raise ParamError(f"beta_min must be < beta_max, got {p['beta_min']:g} >= {p['beta_max']:g}")
+    for name in ("beta", "beta_min", "beta_max"):
+        check_temperature(p[name], p["omega"], name=name)
+    if 0 < p["kappa"] < RATE_MIN:
+        raise ParamError(f"kappa must be 0 or in [{RATE_MIN:g}, {RATE_MAX:g}], got {p['kappa']!r}")
     omega, beta, r, eps = p["omega"], p["beta"], p["rate"], p["eps"]
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)

@@ -70,7 +70,7 @@ from dynamics.states import phi_plus, random_state
 from . import style
 from ._resources import check_memory
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, check_seed, resolve
+from .params import OMEGA, Param, ParamError, check_seed, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -301,6 +301,12 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     if p["beta_min"] > p["beta_max"]:
         raise ParamError(f"beta_min must be <= beta_max, got {p['beta_min']!r} > {p['beta_max']!r}")
     omega = p["omega"]
+    for d in DIMS:  # gamma below double precision: one line naming the parameter
+        check_temperature(p["beta_max"], omega, d=d, name="beta_max", high_temperature=False)
+        for b in p["betas_threshold"]:
+            check_temperature(b, omega, d=d, name="betas_threshold", high_temperature=False)
+    b_B = p["beta_ratio"] * p["beta_max"]
+    check_temperature(b_B, omega, name="beta_ratio * beta_max", high_temperature=False)
     # Zero temperature anywhere: fail early with NoEPLTError, before any work.
     for d in DIMS:
         for b in (p["beta_max"], *p["betas_threshold"]):

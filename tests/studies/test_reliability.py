@@ -481,3 +481,27 @@ def test_plot_key_with_parts_suggests_them(tmp_path, capsys, monkeypatch):
     )
     err = capsys.readouterr().err
     assert code == 0 and "gamma.a, gamma.b" in err
+
+
+def test_low_temperature_message_says_gamma_underflows_not_zero_temperature(tmp_path, capsys):
+    # p_min = 4e-18 at beta omega = 40 is finite: the honest reason is double precision
+    err = _one_line_error(["run", "speedup", "--set", "beta=40", "--out", "x"], capsys)
+    assert "underflows double precision" in err and "beta" in err and "zero temperature" in err
+    assert "is pure" not in err
+    err = _one_line_error(["run", "threshold", "--set", "beta_max=30", "--out", "x"], capsys)
+    assert "beta_max" in err and "support" not in err
+
+
+def test_type_errors_state_the_range(capsys):
+    err = _one_line_error(["run", "speedup", "--set", "n_times=x", "--out", "x"], capsys)
+    assert "[11, 100000]" in err
+    err = _one_line_error(["run", "speedup", "--set", "beta=x", "--out", "x"], capsys)
+    assert "(0, inf]" in err
+
+
+def test_study_run_validates_the_seed():
+    from studies import speedup
+
+    for bad in ("x", -1, 1.5, True):
+        with pytest.raises(ParamError, match="seed"):
+            speedup.run({"n_times": 11, "n_beta": 2, "kappa_ratios": (10,)}, seed=bad)
