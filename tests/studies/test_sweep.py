@@ -110,7 +110,9 @@ def test_failing_point_is_recorded_and_others_finish(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "1 of 2 points failed" in err
     summary = json.loads((out / "sweep_summary.json").read_text())
-    assert summary["failed"] == 1 and "underflows double precision" in summary["failures"][0]["error"]
+    assert (
+        summary["failed"] == 1 and "underflows double precision" in summary["failures"][0]["error"]
+    )
     with xr.open_dataset(out / "sweep.nc", engine="scipy") as ds:
         assert list(ds["status"].values) == ["ok", "error"]
         assert np.isfinite(ds["speedup"].values[0]) and np.isnan(ds["speedup"].values[1])
