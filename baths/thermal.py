@@ -38,6 +38,8 @@ def _energies(H) -> tuple[np.ndarray, np.ndarray | None, list | None]:
         if not H.isoper or H.shape[0] != H.shape[1]:
             raise ValueError(f"H must be a square operator, got shape {H.shape}")
         a = H.full()
+        if not np.all(np.isfinite(a)):
+            raise ValueError("H must have finite entries (got inf or nan)")
         if not np.allclose(a, a.conj().T, atol=1e-12 * max(1.0, np.abs(a).max()), rtol=0):
             raise ValueError("H must be Hermitian")
         E, V = np.linalg.eigh((a + a.conj().T) / 2)

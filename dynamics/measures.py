@@ -46,11 +46,23 @@ PPT_ATOL = 1e-12
 
 
 def _subsys_tuple(subsys, n: int) -> tuple[int, ...]:
+    """``subsys`` (a party index or a collection of distinct ones) as a sorted tuple."""
+    allowed = f"a party index 0..{n - 1} or a list of distinct ones"
     if subsys is None:
         return (n - 1,)
+    if isinstance(subsys, (bool, np.bool_)):
+        raise TypeError(f"subsys must be {allowed}, got {subsys!r}")
     if isinstance(subsys, (int, np.integer)):
         subsys = (int(subsys),)
-    out = tuple(sorted({int(k) for k in subsys}))
+    if isinstance(subsys, (str, bytes)) or not hasattr(subsys, "__iter__"):
+        raise TypeError(f"subsys must be {allowed}, got {subsys!r}")
+    items = list(subsys)
+    for k in items:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"subsys must be {allowed}, got {subsys!r}")
+    if len(set(map(int, items))) != len(items):
+        raise ValueError(f"subsys must be {allowed}, got repeated parties {items}")
+    out = tuple(sorted(int(k) for k in items))
     if not out:
         raise ValueError("subsys must name at least one party")
     for k in out:

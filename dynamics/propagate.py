@@ -274,6 +274,8 @@ def _evolve(
         )
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
         raise TypeError(f"seed must be an int or numpy SeedSequence, got {type(seed).__name__}")
+    if isinstance(seed, (int, np.integer)) and (isinstance(seed, bool) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or numpy SeedSequence, got {seed!r}")
     if ntraj is not None and (not isinstance(ntraj, (int, np.integer)) or ntraj < 1):
         raise ValueError(f"ntraj must be an integer >= 1, got {ntraj!r}")
     method = _resolve_method(method, stages, ntraj)

@@ -356,6 +356,17 @@ def _apply_middle(M: np.ndarray, x3: np.ndarray, out: np.ndarray | None = None) 
     return np.matmul(M, x3, out=out)
 
 
+def _growth_rate(L: np.ndarray, d: int) -> float:
+    """``s`` with ``Tr(L x) = s Tr(x)`` for every ``x`` when ``L`` scales the trace
+    (exactly, from the trace functional), else the spectral abscissa of ``L``."""
+    u = np.eye(d).reshape(-1)  # Tr x = u . vec(x) in the row-major layout
+    left = u @ L
+    s = complex(left @ u) / d
+    if np.allclose(left, s * u, rtol=0, atol=1e-12 * max(1.0, float(np.abs(L).max()))):
+        return float(s.real)
+    return float(np.linalg.eigvals(L).real.max())
+
+
 @dataclass(frozen=True)
 class ProductTerm:
     """``coeff * (x)_{k in factors} factors[k]`` (identity on the other parties)."""
@@ -425,17 +436,34 @@ class Generator:
     def local_parts(self) -> list[np.ndarray]:
         """Per-party local generators ``L_k`` (only meaningful when :attr:`is_local`).
 
-        Terms with no factor (multiples of the identity superoperator) are put on party 0.
+        Terms with no factor (multiples ``c I`` of the identity superoperator) are split
+        between the parties so that no local factor grows: party ``k`` receives ``-s_k I``,
+        ``s_k`` the growth rate of its own terms (``Tr L_k x = s_k Tr x`` for a
+        trace-scaling part such as ``r S`` with ``S`` a channel, else the largest real
+        part of its spectrum), and party 0 the remainder ``c + sum_k s_k``. The sum
+        ``sum_k L_k`` is unchanged, but each ``exp(L_k t)`` stays bounded: with all the
+        identity on party 0, independent Poisson resets gave ``exp(+r t)`` on party 1 and
+        ``exp(-2 r t)`` on party 0, which overflow to ``inf * 0 = nan`` once
+        ``r t > 709``.
         """
         if not self.is_local:
             raise ValueError("generator couples parties; it has no local parts")
         parts = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
+        shift = 0.0 + 0.0j
         for t in self.terms:
             if t.factors:
                 ((k, S),) = t.factors.items()
                 parts[k] += t.coeff * S
             else:
-                parts[0] += t.coeff * np.eye(self.dims[0] ** 2)
+                shift += t.coeff
+        if shift == 0:
+            return parts
+        for k, (L, d) in enumerate(zip(parts, self.dims)):
+            s = _growth_rate(L, d)
+            if s != 0:
+                parts[k] = L - s * np.eye(d * d)
+                shift += s
+        parts[0] = parts[0] + shift * np.eye(self.dims[0] ** 2)
         return parts
 
     def to_sparse(self) -> sp.csr_matrix:
@@ -498,15 +526,24 @@ class Generator:
     def spectral_gap(self, *, k: int = 6) -> float:
         """Smallest nonzero ``-Re(lambda)`` over the spectrum of the generator.
 
-        Eigenvalues with ``|Re lambda| < 1e-9 * ||L||`` count as stationary. Dense
+        Eigenvalues with ``|Re lambda| <= 1e-9 * max|lambda|`` count as stationary: the
+        threshold is relative to the generator's own scale (not to ``max(1, ...)``), so
+        gaps of any magnitude are found (tested for rates 1e-12..1e12). Rates more than
+        ~1e9 times slower than the fastest mode are not resolved (dense eigenvalues are
+        accurate to ~1e-16 of the largest one) and count as stationary. Dense
         diagonalisation up to ``D^2 = 4096``, ARPACK beyond.
         """
         N = int(np.prod([d * d for d in self.dims]))
         if N <= 4096:
-            lam = np.linalg.eigvals(self.to_dense())
+            L = self.to_dense()
+            if not np.all(np.isfinite(L)):
+                raise ValueError("spectral_gap: the generator has non-finite entries")
+            lam = np.linalg.eigvals(L)
         else:  # pragma: no cover - large systems
             lam = spla.eigs(self.to_sparse(), k=k, which="LR", return_eigenvectors=False)
-        scale = max(1.0, float(np.abs(lam).max()))
+        scale = float(np.abs(lam).max()) if lam.size else 0.0
+        if scale == 0.0:
+            return 0.0
         re = -lam.real
         nonzero = re[re > 1e-9 * scale]
         return float(nonzero.min()) if nonzero.size else 0.0

@@ -12,15 +12,18 @@ Output folder layout (:func:`write_outputs`):
 * ``metadata.json`` — study, parameters, seed, package versions, git revision;
 * ``<figure>.png`` and ``<figure>.pdf`` for each figure.
 
-Every file is written to a temporary name in the folder and moved into place with
-``os.replace``; an existing non-empty folder is refused unless ``force=True``.
+Every file is written to a temporary name, flushed to disk and moved into place with
+``os.replace``, with the umask's mode; a run is staged and moved into the folder with
+``metadata.json`` last (see :mod:`studies._folders` for what survives a crash). An
+existing non-empty folder is refused unless ``force=True``; a folder left incomplete by
+a killed run is recognised and rewritten; a folder another process is writing into is
+refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import subprocess
 import tempfile
@@ -32,19 +35,27 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._folders import (
+    FolderLock,
+    OutputError,
+    atomic_write,
+    clean_stale,
+    incomplete_files,
+    remove_incomplete,
+    staged_run,
+    visible_entries,
+)
+
 __all__ = [
     "OutputError",
     "StudyResult",
+    "claim_folder",
     "jsonable",
     "metadata",
     "value_at",
     "write_figures",
     "write_outputs",
 ]
-
-
-class OutputError(OSError):
-    """The output folder cannot be used (exists and is not empty, or is not writable)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,26 +170,25 @@ def value_at(rho0, env, e_op, key: str = "value") -> Callable[[float], Any]:
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    atomic_write(path, write)
 
 
 def prepare_folder(out: Path, *, force: bool = False) -> Path:
-    """Create ``out`` (refusing a non-empty one unless ``force``) and check it is writable."""
+    """Create ``out`` (refusing a non-empty one unless ``force``) and check it is writable.
+
+    The lock, temporaries and the files of an incomplete run (named by its marker) do
+    not count as content.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output path {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(
-            f"output folder {str(out)!r} is not empty; use --force to overwrite its files or --out to choose another"
-        )
+    if out.is_dir() and not force:
+        leftover = set(incomplete_files(out) or ())
+        if [p for p in visible_entries(out) if p.name not in leftover]:
+            raise OutputError(
+                f"output folder {str(out)!r} is not empty;"
+                " use --force to overwrite its files or --out to choose another"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test", delete=True)
@@ -199,6 +209,29 @@ def _without_string_units(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
+def claim_folder(out: Path, *, force: bool = False) -> FolderLock:
+    """:func:`prepare_folder`, then hold the folder's lock (a second writer is refused),
+    remove stale temporaries and the files of an incomplete run; returns the lock."""
+    import sys
+
+    out = prepare_folder(out, force=force)
+    lock = FolderLock(out).acquire()
+    try:
+        prepare_folder(out, force=force)  # again, now that no one else writes into it
+        clean_stale(out)
+        if incomplete_files(out) is not None:
+            names = remove_incomplete(out)
+            print(
+                f"eplt: warning: {str(out)!r} held an incomplete run; removed its files"
+                f" ({', '.join(names) or 'none'})",
+                file=sys.stderr,
+            )
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
 def write_outputs(
     result: StudyResult,
     figures: dict,
@@ -206,29 +239,40 @@ def write_outputs(
     *,
     formats: Iterable[str] = ("png", "pdf"),
     force: bool = False,
+    lock: FolderLock | None = None,
 ) -> list[Path]:
-    """Write data, summary, metadata and figures of ``result`` into ``out`` atomically."""
-    out = prepare_folder(out, force=force)
-    written = []
+    """Write data, summary, metadata and figures of ``result`` into ``out``: staged, then
+    moved into place with ``metadata.json`` (the completion mark) last.
 
-    def put(name, writer):
-        p = out / name
-        _atomic_write(p, writer)
-        written.append(p)
-
-    data = _without_string_units(result.data.copy())
-    data.attrs = {
-        k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v)
-        for k, v in data.attrs.items()
-    }
-    put("data.nc", lambda p: data.to_netcdf(p, engine="scipy"))
-    put(
-        "summary.json",
-        lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
-    )
-    put("metadata.json", lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"))
-    written += write_figures(figures, out, formats)
-    return written
+    ``lock``: a :class:`FolderLock` already held on ``out`` (from :func:`claim_folder`);
+    without it the folder is claimed here.
+    """
+    own = lock is None
+    if own:
+        lock = claim_folder(out, force=force)
+    out = Path(out)
+    try:
+        data = _without_string_units(result.data.copy())
+        data.attrs = {
+            k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v)
+            for k, v in data.attrs.items()
+        }
+        with staged_run(out) as stage:
+            names = ["data.nc", "summary.json", "metadata.json"]
+            atomic_write(stage / "data.nc", lambda p: data.to_netcdf(p, engine="scipy"))
+            atomic_write(
+                stage / "summary.json",
+                lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
+            )
+            names += [p.name for p in write_figures(figures, stage, formats)]
+            atomic_write(
+                stage / "metadata.json",
+                lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"),
+            )
+    finally:
+        if own:
+            lock.release()
+    return [out / n for n in names]
 
 
 def write_figures(figures: dict, out: Path, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
@@ -241,6 +285,6 @@ def write_figures(figures: dict, out: Path, formats: Iterable[str] = ("png", "pd
         for name, fig in figures.items():
             for fmt in formats:
                 path = Path(out) / f"{name}.{fmt}"
-                _atomic_write(path, lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+                atomic_write(path, lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
                 written.append(path)
     return written

@@ -49,6 +49,10 @@ def _load_toml(path: str) -> dict:
         raise UsageError(f"cannot read config file {path!r}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"malformed TOML in {path!r}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"config file {path!r} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8"
+        ) from None
     if "params" in data and isinstance(data["params"], dict):
         extra = {k: v for k, v in data.items() if k not in ("params", "seed")}
         if extra:
@@ -70,13 +74,24 @@ def _formats(text: str) -> tuple[str, ...]:
 
 
 def _seed(text: str) -> int:
+    from .params import ParamError, parse_int
+
     try:
-        s = int(text)
-    except ValueError:
+        s = parse_int(text, "--seed")
+    except ParamError:
         raise UsageError(f"--seed must be a non-negative integer, got {text!r}") from None
     if s < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {text!r}")
     return s
+
+
+def out_folder(text: str | None, default: Path) -> Path:
+    """``--out`` as a path (the default when not given; an empty or blank text is refused)."""
+    if text is None:
+        return default
+    if not text.strip():
+        raise UsageError(f"--out must name a folder, got {text!r}")
+    return Path(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,28 +179,42 @@ def cmd_run(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .base import prepare_folder, write_outputs
-    from .params import parse_assignment, resolve
+    from .base import claim_folder
+    from .params import parse_sets, resolve
 
     st = get_study(args.name)
     overrides = _load_toml(args.config) if args.config else {}
     seed = overrides.pop("seed", 0)
-    for item in args.sets:
-        k, v = parse_assignment(item)
-        overrides[k] = v
+    overrides.update(parse_sets(args.sets))
     params = resolve(st.PARAMS, overrides, study=st.NAME)
-    seed = _seed(args.seed) if args.seed is not None else _seed(str(seed))
+    if args.seed is not None:
+        seed = _seed(args.seed)
+    elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(
+            f"config {args.config!r}: seed must be a non-negative integer, got {seed!r}"
+        )
     fmts = _formats(args.format)
-    out = Path(args.out) if args.out else Path("results") / st.NAME
-    prepare_folder(out, force=args.force)
+    out = out_folder(args.out, Path("results") / st.NAME)
+    from ._resources import check_memory
+
+    check_memory(st, params)  # before the folder is created or anything allocated
+    lock = claim_folder(out, force=args.force)  # held until the last file is in place
+    try:
+        return _run_locked(st, params, seed, fmts, out, lock, args)
+    finally:
+        lock.release()
+
+
+def _run_locked(st, params, seed, fmts, out, lock, args) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()
     result = st.run(params, seed=seed, progress=progress)
+    from .base import write_outputs
     from .style import style
 
     with style():  # figures are built and saved with the shared style
         figs = st.figures(result)
-        written = write_outputs(result, figs, out, formats=fmts, force=True)
+        written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
         print(result)
         print(

@@ -42,6 +42,7 @@ is raised.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import qutip
@@ -54,8 +55,9 @@ from dynamics.measures import fef_ascent, fully_entangled_fraction, phi_plus_ove
 from dynamics.states import isotropic_state
 
 from . import style
+from ._resources import check_memory
 from .base import StudyResult
-from .params import OMEGA, Param, resolve
+from .params import OMEGA, Param, check_seed, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -164,11 +166,21 @@ def _crossing(E) -> float | None:
     return float(brentq(g, 0.0, 1.0, xtol=ROOT_XTOL))
 
 
+def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
+    (measured: ~8 MB at the defaults, a few arrays over (beta, F); rounded up)."""
+    return 2e7 + 1e3 * p["n_F"] * len(p["betas"]), ("n_F", "betas")
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Overlap line, exact and numerical FEF, and the naive-bound crossing per beta."""
     from tqdm.auto import tqdm
 
     p = resolve(PARAMS, params, study=NAME)
+    seed = check_seed(seed)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
+    for b in p["betas"]:
+        check_temperature(b, p["omega"], name="betas", high_temperature=False)
     betas = np.array(p["betas"], dtype=float)
     channels = [_channel(b, p["omega"]) for b in betas]  # fail early at zero temperature
     Fs = np.linspace(0.0, 1.0, p["n_F"])

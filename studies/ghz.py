@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 
 import numpy as np
 import qutip
@@ -80,8 +81,19 @@ from dynamics.measures import ghz_fidelity, trace_distance
 from dynamics.states import noisy_ghz_state, random_state
 
 from . import style
+from ._resources import check_memory
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, resolve
+from .params import (
+    OMEGA,
+    RATE_MAX,
+    RATE_MIN,
+    T_MAX,
+    Param,
+    ParamError,
+    check_seed,
+    check_temperature,
+    resolve,
+)
 
 __all__ = [
     "DESCRIPTION",
@@ -134,8 +146,8 @@ PARAMS = (
         "float",
         "reset-clock rate r (also the relaxation rate of the holding baths)",
         "omega",
-        low=0,
-        low_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
     Param(
         "kappa",
@@ -143,11 +155,17 @@ PARAMS = (
         "float",
         "strength of each zero-sum phase noise",
         "omega",
-        low=0,
-        low_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
     Param(
-        "flip_rate", 5.0, "float", "rate of the shared flip clock", "omega", low=0, low_open=True
+        "flip_rate",
+        5.0,
+        "float",
+        "rate of the shared flip clock",
+        "omega",
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
     Param(
         "twirl_tol",
@@ -155,12 +173,19 @@ PARAMS = (
         "float",
         "twirl error target: t_twirl = ln(1/twirl_tol)/gap",
         "",
-        low=0,
+        low=1e-12,
         high=1,
-        low_open=True,
         high_open=True,
     ),
-    Param("t_max", 0.0, "float", "end of the time series (0: automatic, 1.5 t*)", "1/omega", low=0),
+    Param(
+        "t_max",
+        0.0,
+        "float",
+        "end of the time series (0: automatic, 1.5 t*)",
+        "1/omega",
+        low=0,
+        high=T_MAX,
+    ),
     Param("n_times", 301, "int", "number of saved times (about)", "", low=11, high=100_000),
     Param(
         "n_max",
@@ -276,10 +301,25 @@ def _twirl_distance(rho: qutip.Qobj, env: Environment, t_twirl: float) -> float:
     return trace_distance(out, ghz_twirl(rho))
 
 
+def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
+    (measured: ~250 MB for the scan to n_max = 6..8 (sparse joint twirl generator), ~100 MB
+    for an n = 8 series; rounded up)."""
+    scan = 4e8 if p["n_max"] >= 6 else 5e7
+    return scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"], ("n", "n_max", "n_times")
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Run the study (exact averaged dynamics; ``seed`` seeds the random states only)."""
     p = resolve(PARAMS, params, study=NAME)
+    seed = check_seed(seed)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
     n, omega, beta, r = p["n"], p["omega"], p["beta"], p["rate"]
+    check_temperature(beta, omega)
+    if 0 < p["t_max"] < 1e-6:
+        raise ParamError(
+            f"t_max must be 0 (automatic) or in [1e-06, {T_MAX:g}], got {p['t_max']!r}"
+        )
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)
     E = ghz_eplt_channel(tau, n)  # NoEPLTError at zero temperature

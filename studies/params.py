@@ -10,11 +10,26 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OMEGA", "Param", "ParamError", "parse_assignment", "resolve"]
+import numpy as np
+
+__all__ = [
+    "OMEGA",
+    "Param",
+    "ParamError",
+    "check_seed",
+    "check_temperature",
+    "fmt_number",
+    "parse_assignment",
+    "parse_float",
+    "parse_int",
+    "parse_sets",
+    "resolve",
+]
 
 
 class ParamError(ValueError):
@@ -22,6 +37,36 @@ class ParamError(ValueError):
 
 
 _KINDS = ("float", "int", "bool", "str", "floats", "ints")
+
+# Numbers in text are read by one strict rule: ASCII digits, an optional sign, decimal
+# point and exponent, or inf/infinity. Python's float() would also take "1_0" (as 10) and
+# full-width digits; those are refused rather than reinterpreted.
+_FLOAT_RE = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE)
+_INT_RE = re.compile(r"[+-]?\d+")
+
+
+def fmt_number(x: float) -> str:
+    """Shortest text that reads back as ``x`` (``%g`` when that is exact, else repr), so a
+    bound such as pi/2 prints as 1.5707963267948966, not as 1.5708."""
+    x = float(x)
+    short = f"{x:g}"
+    return short if float(short) == x else repr(x)
+
+
+def parse_float(text: str, name: str) -> float:
+    """A float from text by the strict rule above (ParamError naming ``name`` otherwise)."""
+    t = text.strip()
+    if not t.isascii() or not _FLOAT_RE.fullmatch(t):
+        raise ParamError(f"{name} must be a number (digits, '.', 'e', 'inf'), got {text!r}")
+    return float(t)
+
+
+def parse_int(text: str, name: str) -> int:
+    """An integer from text: ASCII digits with an optional sign."""
+    t = text.strip()
+    if not t.isascii() or not _INT_RE.fullmatch(t):
+        raise ParamError(f"{name} must be an integer (ASCII digits), got {text!r}")
+    return int(t)
 
 
 @dataclass(frozen=True)
@@ -43,6 +88,9 @@ class Param:
         as a value when ``high`` is ``inf``.
     choices : tuple, optional
         Allowed values for ``str`` parameters.
+    allow_inf : bool
+        Also accept ``inf`` beyond a finite ``high`` (e.g. "instantaneous": a finite range
+        where the numerics are sound, plus the limit handled exactly).
     """
 
     name: str
@@ -55,6 +103,7 @@ class Param:
     low_open: bool = False
     high_open: bool = False
     choices: tuple | None = None
+    allow_inf: bool = False
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -63,32 +112,49 @@ class Param:
     def range_text(self) -> str:
         if self.choices:
             return "one of " + ", ".join(map(str, self.choices))
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        return ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
+        lo = "-inf" if self.low is None else fmt_number(self.low)
+        hi = "inf" if self.high is None else fmt_number(self.high)
+        text = ("(" if self.low_open else "[") + lo + ", " + hi + (")" if self.high_open else "]")
+        return text + (" or inf" if self.allow_inf and self.high is not None else "")
 
     def _scalar(self, value, kind):
         base = kind.rstrip("s") if kind in ("floats", "ints") else kind
         if base == "float":
             if isinstance(value, bool):
-                raise ParamError(f"{self.name} must be a number, got {value!r}")
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                raise ParamError(f"{self.name} must be a number, got {value!r}") from None
+                raise ParamError(
+                    f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                )
+            if isinstance(value, str):
+                try:
+                    v = parse_float(value, self.name)
+                except ParamError:
+                    raise ParamError(
+                        f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                    ) from None
+            else:
+                try:
+                    v = float(value)
+                except (TypeError, ValueError, OverflowError):
+                    raise ParamError(
+                        f"{self.name} must be a number in {self.range_text()}, got {value!r}"
+                    ) from None
             if math.isnan(v):
                 raise ParamError(f"{self.name} must be a number in {self.range_text()}, got nan")
         elif base == "int":
+            bad = f"{self.name} must be an integer in {self.range_text()}, got {value!r}"
             if isinstance(value, bool):
-                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+                raise ParamError(bad)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            try:
-                v = int(value) if not isinstance(value, float) else None
-            except (TypeError, ValueError):
-                v = None
-            if v is None:
-                raise ParamError(f"{self.name} must be an integer, got {value!r}")
+            if isinstance(value, str):
+                try:
+                    v = parse_int(value, self.name)
+                except ParamError:
+                    raise ParamError(bad) from None
+            elif isinstance(value, (int, np.integer)):
+                v = int(value)
+            else:
+                raise ParamError(bad)
         elif base == "bool":
             if isinstance(value, bool):
                 v = value
@@ -108,6 +174,8 @@ class Param:
         return v
 
     def _check_range(self, v):
+        if self.allow_inf and v == math.inf:
+            return
         bad = (self.low is not None and (v < self.low or (self.low_open and v == self.low))) or (
             self.high is not None and (v > self.high or (self.high_open and v == self.high))
         )
@@ -118,10 +186,19 @@ class Param:
         """Check and convert a value (from Python, TOML or command-line text)."""
         if self.kind in ("floats", "ints"):
             if isinstance(value, str):
-                text = value.replace(" ", "")
+                # one rule: values separated by commas (optionally in [...]); blanks
+                # around a value are ignored, an empty value ("1,,10") or blanks inside
+                # one ("1 10") are refused, never joined or dropped
+                text = value.strip()
                 if text.startswith("[") and text.endswith("]"):  # TOML/Python-style list
                     text = text[1:-1]
-                items = [x for x in text.split(",") if x]
+                items = [x.strip() for x in text.split(",")]
+                if text.strip() == "":
+                    items = []
+                elif any(x == "" for x in items):
+                    raise ParamError(
+                        f"{self.name}: empty value in {value!r} (a comma-separated list, e.g. 1,10,100)"
+                    )
             elif isinstance(value, Sequence):
                 items = list(value)
             else:
@@ -136,17 +213,12 @@ class Param:
 
 
 #: The qubit gap / level spacing, the energy unit of every study (one declaration, one range).
-OMEGA = Param(
-    "omega",
-    1.0,
-    "float",
-    "qubit gap",
-    "energy",
-    low=0,
-    low_open=True,
-    high=math.inf,
-    high_open=True,
-)
+OMEGA = Param("omega", 1.0, "float", "qubit gap", "energy", low=1e-6, high=1e6)
+#: Rates and times are declared over twelve decades around the unit: enough for every
+#: regime the studies show, and inside it the propagators and root finders keep their
+#: digits (rate * t up to 1e12; 1e308 overflowed the matrix exponentials).
+RATE_MIN, RATE_MAX = 1e-6, 1e6
+T_MAX = 1e6
 
 
 def _index(params: Sequence[Param]) -> dict[str, Param]:
@@ -182,3 +254,65 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if not k:
         raise ParamError(f"--set expects key=value, got {text!r}")
     return k, v
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, str]:
+    """``--set key=value`` items as a dict; a key given twice is refused (never "last wins")."""
+    out: dict[str, str] = {}
+    for item in items:
+        k, v = parse_assignment(item)
+        if k in out:
+            raise ParamError(f"--set {k} given twice ({out[k]!r} and {v!r}); give it once")
+        out[k] = v
+    return out
+
+
+def check_seed(seed) -> int:
+    """A study's root seed: a non-negative integer (not a bool, float or text)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParamError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+#: Smallest ``beta * omega`` the studies accept: below it ``1 - gamma ~ beta omega / 2``
+#: leaves too few digits for ``omega_X = (tau - gamma I/d)/(1 - gamma)``.
+MIN_BETA_OMEGA = 1e-6
+#: ``gamma = d p_min`` at or below this is treated as zero by ``dynamics.channels``.
+GAMMA_RESOLUTION = 1e-14
+
+
+def check_temperature(
+    beta: float, omega: float, *, d: int = 2, name: str = "beta", high_temperature: bool = True
+) -> None:
+    """Refuse, naming ``name``, a finite temperature at which E_gamma cannot be computed.
+
+    The thermal state of the ladder ``0, omega, ..., (d-1) omega`` has smallest
+    eigenvalue ``p_min = 1 / sum_k exp(k beta omega)``. When ``p_min`` falls below
+    :data:`GAMMA_RESOLUTION` (``beta omega > ~32`` for a qubit) the state is not pure —
+    ``p_min`` is finite — but gamma underflows the double-precision resolution of the
+    channel; when ``beta omega < MIN_BETA_OMEGA`` the channel's ``omega`` state loses its
+    digits (checked only with ``high_temperature=True``, for studies that divide by
+    ``1 - gamma``). ``beta = inf`` (zero temperature) is left to :class:`NoEPLTError`.
+    """
+    x = beta * omega
+    if math.isinf(beta) or (d < 2):
+        return
+    if high_temperature and x < MIN_BETA_OMEGA:
+        raise ParamError(
+            f"{name} * omega = {x:.3g} is below {MIN_BETA_OMEGA:g}: at such high temperature"
+            f" 1 - gamma ~ {name} omega / 2 leaves too few digits; raise {name} (now {beta:g})"
+        )
+    try:
+        log_p = -(d - 1) * x - math.log1p(sum(math.exp(-k * x) for k in range(1, d)))
+    except OverflowError:  # pragma: no cover - exp(-k x) never overflows for x >= 0
+        log_p = -math.inf
+    if log_p <= math.log(GAMMA_RESOLUTION / d):
+        limit = -math.log(GAMMA_RESOLUTION / d) / (d - 1)
+        p_text = (
+            f"{math.exp(log_p):.3g}" if math.exp(log_p) > 0 else f"10^{log_p / math.log(10):.4g}"
+        )
+        raise ParamError(
+            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite,"
+            f" but gamma = {d} p_min underflows double precision ({GAMMA_RESOLUTION:g}); lower {name}"
+            f" to beta omega < {limit:.4g} (beta = inf is zero temperature, where no EPLT exists)"
+        )

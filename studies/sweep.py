@@ -35,14 +35,15 @@ sweep's definition), ``points/*.json`` and summary figures (PNG, PDF).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,13 +53,20 @@ import xarray as xr
 
 from dynamics.propagate import realization_seed
 
-from .base import OutputError, _atomic_write, jsonable, prepare_folder, write_figures
-from .params import ParamError, resolve, unknown_message
+from ._checkpoints import point_file, read_checkpoint, write_checkpoint
+from ._executors import EXECUTORS
+from ._executors import executor as _executor
+from ._folders import LOCK, FolderLock, atomic_write
+from ._resources import check_sweep_memory
+from .base import OutputError, jsonable, prepare_folder, write_figures
+from .params import ParamError, parse_float, parse_int, resolve, unknown_message
 
 __all__ = ["Grid", "SweepResult", "parse_grid", "point_seed", "run_sweep"]
 
-BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-EXECUTORS = ("serial", "processes", "dask")
+#: Rounds of a sweep for points whose worker died (the pool is recreated in between).
+MAX_ATTEMPTS = 3
+#: Largest number of grid points a sweep accepts (checked before the grid is built).
+MAX_POINTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class Grid:
 def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
     """Parse ``--grid`` specifications against the study's parameters."""
     idx = {p.name: p for p in params}
-    axes, seen = [], set()
+    axes, seen, total = [], set(), 1
     if not specs:
         raise ParamError("a sweep needs at least one --grid key=start:stop:num or key=v1,v2,...")
     for spec in specs:
@@ -109,14 +117,26 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
                     f"--grid {key}: expected start:stop:num or start:stop:num:log, got {text!r}"
                 )
             try:
-                a, b = float(parts[0]), float(parts[1])
-                n = int(parts[2])
-            except ValueError:
+                a, b = parse_float(parts[0], "start"), parse_float(parts[1], "stop")
+                n = parse_int(parts[2], "num")
+            except ParamError:
                 raise ParamError(
                     f"--grid {key}: start and stop must be numbers and num an integer, got {text!r}"
                 ) from None
+            if not (math.isfinite(a) and math.isfinite(b)):
+                raise ParamError(
+                    f"--grid {key}: start and stop of a range must be finite, got {text!r}"
+                    " (list infinite values explicitly: key=1,10,inf)"
+                )
             if n < 1:
                 raise ParamError(f"--grid {key}: num must be >= 1, got {n}")
+            # refuse before anything is allocated: the whole grid is capped
+            total *= n
+            if n > MAX_POINTS or total > MAX_POINTS:
+                raise ParamError(
+                    f"--grid {key}: {total if total <= MAX_POINTS else 'more than ' + str(MAX_POINTS)}"
+                    f" points; a sweep has at most {MAX_POINTS} points (lower num)"
+                )
             if log and (a <= 0 or b <= 0):
                 raise ParamError(f"--grid {key}: a log range needs start, stop > 0")
             raw = np.geomspace(a, b, n) if log else np.linspace(a, b, n)
@@ -124,9 +144,16 @@ def parse_grid(specs: Sequence[str], params, *, study: str) -> Grid:
                 raw = np.round(raw)
             values = [p.convert(float(v) if p.kind == "float" else int(v)) for v in raw]
         else:
-            items = [x.strip() for x in text.split(",") if x.strip()]
-            if not items:
+            items = [x.strip() for x in text.split(",")]
+            if not text.strip():
                 raise ParamError(f"--grid {key}: empty list of values")
+            if any(not x for x in items):
+                raise ParamError(f"--grid {key}: empty value in {text!r} (v1,v2,...)")
+            total *= len(items)
+            if total > MAX_POINTS:
+                raise ParamError(
+                    f"--grid {key}: {total} points; a sweep has at most {MAX_POINTS} points"
+                )
             values = [p.convert(x) for x in items]
         if len(set(map(repr, values))) != len(values):
             raise ParamError(f"--grid {key}: repeated values {values}")
@@ -181,10 +208,6 @@ def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
     return rec
 
 
-def _point_file(folder: Path, index: tuple) -> Path:
-    return folder / "points" / ("p_" + "_".join(f"{i:05d}" for i in index) + ".json")
-
-
 @dataclass(frozen=True)
 class SweepResult:
     """Aggregated sweep: ``dataset`` over the grid dims, counts, and the folder."""
@@ -196,80 +219,24 @@ class SweepResult:
     folder: Path
 
 
-def _executor(kind: str, workers: int | None, scheduler: str | None):
-    """Context manager yielding ``submit(fn, *args) -> future`` and an ``as_completed``."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def serial():
-        class _Deferred:
-            """Computed when iterated, so each point is checkpointed before the next runs."""
-
-            def __init__(self, fn, args):
-                self._fn, self._args = fn, args
-
-            def result(self):
-                return self._fn(*self._args)
-
-        yield (lambda fn, *a: _Deferred(fn, a)), (lambda fs: iter(fs))
-
-    @contextlib.contextmanager
-    def processes():
-        import multiprocessing as mp
-
-        n = workers or os.cpu_count() or 1
-        saved = {k: os.environ.get(k) for k in BLAS_ENV}
-        os.environ.update(BLAS_ENV)  # inherited by the spawned workers
-        try:
-            ex = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"))
-            try:
-                yield ex.submit, as_completed
-            except BaseException:
-                # Ctrl-C or an error: drop the queued points instead of computing them
-                # (their results could no longer be checkpointed)
-                ex.shutdown(wait=False, cancel_futures=True)
-                raise
-            ex.shutdown()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-    @contextlib.contextmanager
-    def dask():
-        try:
-            from distributed import Client, LocalCluster
-            from distributed import as_completed as das_completed
-        except ImportError:
-            raise ParamError(
-                "--executor dask needs dask.distributed: pip install 'eplt[dask]'"
-            ) from None
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
-                raise ParamError(
-                    f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}"
-                ) from None
-            cluster = None
+def _differences(recorded, definition) -> str:
+    """Which fields of two sweep definitions differ, e.g. ``seed: 3 != 4; fixed.beta_max``."""
+    if not isinstance(recorded, dict):
+        return "the recorded definition is not a table"
+    out = []
+    for key in sorted(set(recorded) | set(definition)):
+        a, b = recorded.get(key), definition.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                if a.get(k) != b.get(k):
+                    out.append(
+                        f"{key}.{k}: recorded {json.dumps(a.get(k))}, now {json.dumps(b.get(k))}"
+                    )
         else:
-            cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-        try:
-            yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-
-    return {"serial": serial, "processes": processes, "dask": dask}[kind]()
+            out.append(f"{key}: recorded {json.dumps(a)}, now {json.dumps(b)}")
+    return "; ".join(out)
 
 
 def run_sweep(
@@ -284,6 +251,8 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = False,
     on_point: Callable[[dict], None] | None = None,
+    retry_failed: bool = False,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> SweepResult:
     """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
 
@@ -303,21 +272,34 @@ def run_sweep(
         Worker processes (default: the machine's cores).
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``).
+    retry_failed : bool
+        Compute again the points recorded as failed (``status = "error"``).
+    max_attempts : int
+        Rounds for points whose worker died (the pool is recreated between rounds).
     """
     from . import get_study
 
     st = get_study(study)
     if not isinstance(grid, Grid):
         grid = Grid(tuple((k, tuple(st_conv(st, k, v) for v in vals)) for k, vals in grid.items()))
+    if int(np.prod(grid.shape)) > MAX_POINTS:
+        raise ParamError(f"a sweep has at most {MAX_POINTS} points, got {int(np.prod(grid.shape))}")
     if executor not in EXECUTORS:
         raise ParamError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    if workers is not None and workers < 1:
-        raise ParamError(f"workers must be >= 1, got {workers}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ParamError(f"workers must be an integer >= 1, got {workers!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParamError(f"seed must be a non-negative integer, got {seed!r}")
     fixed = dict(fixed or {})
     clash = set(fixed) & set(grid.keys)
     if clash:
         raise ParamError(f"{sorted(clash)} given both as --set and --grid")
     base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
+    n_parallel = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
+    if executor != "dask" or not scheduler:  # points run on this machine
+        check_sweep_memory(st, grid, base, n_parallel)
     definition = {
         "study": st.NAME,
         "grid": grid.to_json(),
@@ -325,15 +307,11 @@ def run_sweep(
         "fixed": jsonable({k: base[k] for k in sorted(base) if k not in grid.keys}),
         "seed": int(seed),
     }
+    definition = json.loads(json.dumps(definition))
     out = Path(out)
     spec_file = out / "sweep.json"
-    if spec_file.exists():
-        recorded = json.loads(spec_file.read_text())
-        if recorded != json.loads(json.dumps(definition)):
-            raise ParamError(
-                f"{str(out)!r} holds a different sweep (recorded {json.dumps(recorded)}); use another --out"
-            )
-    else:
+    created = not out.exists()
+    if not spec_file.exists():
         try:
             prepare_folder(out, force=False)
         except OutputError:
@@ -342,16 +320,84 @@ def run_sweep(
                     f"{str(out)!r} is not empty and holds no sweep; choose another --out"
                 ) from None
             raise
-        _atomic_write(spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n"))
-    (out / "points").mkdir(exist_ok=True)
+    with FolderLock(out):
+        wrote_spec = False
+        if spec_file.exists():
+            try:
+                recorded = json.loads(spec_file.read_text())
+            except (OSError, ValueError, UnicodeDecodeError):
+                recorded = None
+            if recorded is None:
+                # damaged (e.g. truncated by a crash): every checkpoint is still checked
+                # against this sweep's parameters and seed, so rewriting it loses nothing
+                print(
+                    f"eplt: warning: {spec_file} is damaged; rewritten from this sweep's definition",
+                    file=sys.stderr,
+                )
+                atomic_write(
+                    spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n")
+                )
+            elif recorded != definition:
+                raise ParamError(
+                    f"{str(out)!r} holds a different sweep ({_differences(recorded, definition)}); use another --out"
+                )
+        else:
+            atomic_write(spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n"))
+            wrote_spec = True
+        (out / "points").mkdir(exist_ok=True)
+        try:
+            return _run_points(
+                st,
+                grid,
+                base,
+                seed,
+                out,
+                executor,
+                workers,
+                scheduler,
+                progress,
+                on_point,
+                retry_failed,
+                max_attempts,
+            )
+        except BaseException:
+            if wrote_spec and not any((out / "points").iterdir()):
+                # nothing was computed (e.g. the scheduler is unreachable): leave no
+                # sweep.json behind that would refuse another grid in this folder
+                spec_file.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    (out / "points").rmdir()
+                if created:
+                    with contextlib.suppress(OSError):
+                        (out / LOCK).unlink()
+                        out.rmdir()
+            raise
 
+
+def _run_points(
+    st,
+    grid,
+    base,
+    seed,
+    out,
+    executor,
+    workers,
+    scheduler,
+    progress,
+    on_point,
+    retry_failed,
+    max_attempts,
+) -> SweepResult:
     todo, skipped = [], 0
     for idx, values in grid.points():
-        if _point_file(out, idx).exists():
+        params = {**base, **values}
+        s = point_seed(seed, idx)
+        expect = {"index": list(idx), "params": jsonable(params), "seed": s}
+        rec = read_checkpoint(point_file(out, idx), expect)
+        if rec is not None and not (retry_failed and rec["status"] != "ok"):
             skipped += 1
             continue
-        params = {**base, **values}
-        todo.append((idx, params, point_seed(seed, idx)))
+        todo.append((idx, params, s))
 
     bar = None
     lost: dict[tuple, str] = {}  # points whose worker died: index -> error
@@ -359,29 +405,37 @@ def run_sweep(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc=f"sweep {st.NAME}", leave=False)
-    if todo:
+    pending = todo
+    for _attempt in range(max(1, max_attempts)):
+        if not pending:
+            break
+        again = []
         with _executor(executor, workers, scheduler) as (submit, completed):
-            futures = {submit(run_point, st.NAME, params, s, idx): idx for idx, params, s in todo}
+            futures = {
+                submit(run_point, st.NAME, params, s, idx): (idx, params, s)
+                for idx, params, s in pending
+            }
             for fut in completed(futures):
+                item = futures[fut]
                 try:
                     rec = fut.result()
                 except Exception as exc:
-                    # the worker itself died (killed, out of memory, retries exhausted):
-                    # no point file, so the point stays "missing" and a rerun retries it
-                    lost[tuple(int(i) for i in futures[fut])] = f"{type(exc).__name__}: {exc}"
-                    if bar is not None:
-                        bar.update()
+                    # the worker itself died (killed, out of memory): no point file; the
+                    # point runs again in a new pool (bounded), else stays "missing"
+                    lost[tuple(int(i) for i in item[0])] = f"{type(exc).__name__}: {exc}"
+                    again.append(item)
                     continue
-                path = _point_file(out, tuple(rec["index"]))
-                _atomic_write(path, lambda p, rec=rec: p.write_text(json.dumps(rec) + "\n"))
+                lost.pop(tuple(int(i) for i in item[0]), None)
+                write_checkpoint(out, rec)
                 if on_point is not None:
                     on_point(rec)
                 if bar is not None:
                     bar.update()
+        pending = again
     if bar is not None:
         bar.close()
     ds = aggregate(out, grid)
-    _atomic_write(out / "sweep.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
+    atomic_write(out / "sweep.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
     n_failed = int((ds["status"].values != "ok").sum())
     failures = [
         {
@@ -397,7 +451,7 @@ def run_sweep(
         "skipped_existing": skipped,
         "failures": failures,
     }
-    _atomic_write(
+    atomic_write(
         out / "sweep_summary.json",
         lambda p: p.write_text(json.dumps(jsonable(summary), indent=2) + "\n"),
     )
@@ -416,9 +470,9 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     shape = grid.shape
     records = {}
     for idx, _ in grid.points():
-        path = _point_file(out, idx)
-        if path.exists():
-            records[idx] = json.loads(path.read_text())
+        rec = read_checkpoint(point_file(out, idx), {"index": list(idx)}, warn=False)
+        if rec is not None:
+            records[idx] = rec
     flat = {idx: _flatten(rec["summary"]) for idx, rec in records.items()}
     infinities = {"inf": math.inf, "-inf": -math.inf}  # how jsonable writes them
 
@@ -552,6 +606,11 @@ def add_sweep_parser(sub) -> None:
         action="store_true",
         help="continue a sweep in an existing folder (the default when the folder holds the same sweep)",
     )
+    s.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="compute again the points recorded as failed (a plain rerun keeps their records)",
+    )
     s.add_argument("--plot", help="summary key to plot (default: the study's SWEEP_PLOT_KEY)")
     s.add_argument("--format", default="png,pdf")
     s.add_argument("--quiet", action="store_true")
@@ -565,11 +624,11 @@ def cmd_sweep(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .cli import UsageError, _formats, _seed
-    from .params import parse_assignment
+    from .cli import UsageError, _formats, _seed, out_folder
+    from .params import parse_sets
 
     st = get_study(args.name)
-    fixed = dict(parse_assignment(x) for x in args.sets)
+    fixed = parse_sets(args.sets)
     grid = parse_grid(args.grid, st.PARAMS, study=st.NAME)
     if args.executor not in EXECUTORS:
         raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {args.executor!r}")
@@ -578,13 +637,13 @@ def cmd_sweep(args) -> int:
     workers = None
     if args.workers is not None:
         try:
-            workers = int(args.workers)
-        except ValueError:
+            workers = parse_int(args.workers, "--workers")
+        except ParamError:
             raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}") from None
         if workers < 1:
             raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}")
     fmts = _formats(args.format)
-    out = Path(args.out) if args.out else Path("results") / f"sweep-{st.NAME}"
+    out = out_folder(args.out, Path("results") / f"sweep-{st.NAME}")
     if args.resume and not (out / "sweep.json").exists():
         raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
     if args.plot and args.plot.split(".")[0] not in st.SUMMARY_KEYS:  # before the work
@@ -603,6 +662,7 @@ def cmd_sweep(args) -> int:
         workers=workers,
         scheduler=args.scheduler,
         progress=progress,
+        retry_failed=args.retry_failed,
     )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
     numeric = [
@@ -613,14 +673,17 @@ def cmd_sweep(args) -> int:
     if key is not None and key in res.dataset:
         write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts)
     elif key is not None:
-        print(f"eplt: no figure: no point has a value of {key!r}", file=sys.stderr)
+        nested = [k for k in numeric if k.startswith(key + ".")]
+        hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""
+        print(f"eplt: no figure: no point has a single value of {key!r}{hint}", file=sys.stderr)
     if not args.quiet:
         print(
             f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"
         )
     if res.n_failed:
         print(
-            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json",
+            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json"
+            " (a rerun computes missing points; --retry-failed also the failed ones)",
             file=sys.stderr,
         )
         return 1

@@ -59,6 +59,7 @@ Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``beta = inf``, or
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -70,8 +71,9 @@ from dynamics.measures import negativity, phi_plus_overlap
 from dynamics.states import phi_plus, random_state
 
 from . import style
+from ._resources import check_memory
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, resolve
+from .params import OMEGA, Param, ParamError, check_seed, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -307,12 +309,27 @@ def _threshold_vs_ratio(omega: float, beta_A: float, ratios: np.ndarray) -> np.n
 # --------------------------------------------------------------------------- run
 
 
+def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
+    (measured: ~4 kB per (beta, F) point of the heat map, the qutrit's 9 x 9 stacks; rounded
+    up)."""
+    return 2e7 + 6e3 * p["n_beta"] * p["n_F"] + 1e3 * p["n_random"], ("n_beta", "n_F")
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Heat map, thresholds and the random-state check (see the module docstring)."""
     p = resolve(PARAMS, params, study=NAME)
+    seed = check_seed(seed)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
     if p["beta_min"] > p["beta_max"]:
         raise ParamError(f"beta_min must be <= beta_max, got {p['beta_min']!r} > {p['beta_max']!r}")
     omega = p["omega"]
+    for d in DIMS:  # gamma below double precision: one line naming the parameter
+        check_temperature(p["beta_max"], omega, d=d, name="beta_max", high_temperature=False)
+        for b in p["betas_threshold"]:
+            check_temperature(b, omega, d=d, name="betas_threshold", high_temperature=False)
+    b_B = p["beta_ratio"] * p["beta_max"]
+    check_temperature(b_B, omega, name="beta_ratio * beta_max", high_temperature=False)
     # Zero temperature anywhere: fail early with NoEPLTError, before any work.
     for d in DIMS:
         for b in (p["beta_max"], *p["betas_threshold"]):

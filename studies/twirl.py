@@ -64,6 +64,7 @@ per-input time, not the channel-level certified twirl time of :mod:`studies.spee
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import qutip
@@ -78,9 +79,10 @@ from dynamics.metrics import crossing_time, sudden_death_time
 from dynamics.states import random_state
 
 from . import style
+from ._resources import check_memory
 from ._twirl_coloured import TIME_LABEL, coloured_distances, coloured_figure, plot_coloured
 from .base import StudyResult, value_at
-from .params import Param, ParamError, resolve
+from .params import RATE_MAX, RATE_MIN, Param, ParamError, check_seed, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -102,13 +104,21 @@ DESCRIPTION = (
 )
 
 PARAMS = (
-    Param("kappa", 1.0, "float", "strength of the Brownian drive", "1/time", low=0, low_open=True),
-    Param("d", 2, "int", "local dimension of the two qudits", "", low=2, high=4),
-    Param("t_max", 5.0, "float", "end of the time series", "1/kappa", low=0, low_open=True),
-    Param("n_times", 201, "int", "number of saved times", "", low=11, high=100_000),
     Param(
-        "segment", 0.25, "float", "duration of one i.i.d. pulse", "1/kappa", low=0, low_open=True
+        "kappa",
+        1.0,
+        "float",
+        "strength of the Brownian drive",
+        "1/time",
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
+    Param("d", 2, "int", "local dimension of the two qudits", "", low=2, high=4),
+    Param(
+        "t_max", 5.0, "float", "end of the time series", "1/kappa", low=0, low_open=True, high=1e4
+    ),
+    Param("n_times", 201, "int", "number of saved times", "", low=11, high=100_000),
+    Param("segment", 0.25, "float", "duration of one i.i.d. pulse", "1/kappa", low=1e-3, high=1e4),
     Param("ntraj", 400, "int", "realizations of the sampled pulsed drive", "", low=2, high=10**7),
     Param(
         "nodes",
@@ -266,15 +276,34 @@ def _fit_rate(kt: np.ndarray, dist: np.ndarray, t_from: float) -> float | None:
     return float(-slope)
 
 
+#: Most pulses (t_max / segment) of one run: each segment end is a saved time.
+MAX_SEGMENTS = 10_000
+
+
+def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
+    (measured: ~35 kB per saved time at d = 2, ~260 kB at d = 4; sampled batches stay under
+    ~150 MB whatever ntraj; rounded up)."""
+    n_times = p["n_times"] + min(MAX_SEGMENTS, p["t_max"] / p["segment"])  # + segment ends
+    return 1.5e8 + 3e3 * p["d"] ** 4 * n_times + 100.0 * p["ntraj"], ("n_times", "d", "ntraj")
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Run the study. ``seed`` seeds the random input (``input=random``) and the sampled pulses."""
     p = resolve(PARAMS, params, study=NAME)
+    seed = check_seed(seed)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
     d, kappa, t_max = p["d"], p["kappa"], p["t_max"]
     bad = [t for t in p["report_times"] if t > t_max]
     if bad:
         raise ParamError(f"report_times must be <= t_max = {t_max:g}, got {bad[0]:g}")
     if p["segment"] > t_max:
         raise ParamError(f"segment must be <= t_max = {t_max:g}, got {p['segment']:g}")
+    if t_max / p["segment"] > MAX_SEGMENTS:
+        raise ParamError(
+            f"t_max / segment = {t_max / p['segment']:.3g} pulses; at most {MAX_SEGMENTS}"
+            f" (raise segment, now {p['segment']:g}, or lower t_max, now {t_max:g})"
+        )
     rho0 = initial_state(p, seed)
     T = isotropic_twirl(rho0)
     Ta = T.full()

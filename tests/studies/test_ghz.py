@@ -123,8 +123,12 @@ def test_figures_have_labelled_axes(result):
 
 def test_zero_temperature_is_a_clear_error():
     from dynamics.channels import NoEPLTError
+    from studies.params import ParamError
 
     with pytest.raises(NoEPLTError, match="pure"):
+        ghz.run({**TINY, "beta": math.inf})
+    # finite but too cold for double precision: said so, naming beta
+    with pytest.raises(ParamError, match=r"beta = 800 .* underflows double precision"):
         ghz.run({**TINY, "beta": 800.0})
 
 

@@ -167,8 +167,12 @@ def test_figures_and_data(result):
 
 def test_zero_temperature_is_a_clear_error():
     from dynamics.channels import NoEPLTError
+    from studies.params import ParamError
 
     with pytest.raises(NoEPLTError, match="pure"):
+        speedup.run({**SMALL, "beta": math.inf})
+    # finite but too cold for double precision: said so, naming beta
+    with pytest.raises(ParamError, match=r"beta = 800 .* underflows double precision"):
         speedup.run({**SMALL, "beta": 800.0})
 
 

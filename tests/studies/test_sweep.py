@@ -110,7 +110,9 @@ def test_failing_point_is_recorded_and_others_finish(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "1 of 2 points failed" in err
     summary = json.loads((out / "sweep_summary.json").read_text())
-    assert summary["failed"] == 1 and "NoEPLTError" in summary["failures"][0]["error"]
+    assert (
+        summary["failed"] == 1 and "underflows double precision" in summary["failures"][0]["error"]
+    )
     with xr.open_dataset(out / "sweep.nc", engine="scipy") as ds:
         assert list(ds["status"].values) == ["ok", "error"]
         assert np.isfinite(ds["speedup"].values[0]) and np.isnan(ds["speedup"].values[1])
@@ -376,14 +378,15 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
 
 
 def test_aggregate_decodes_infinities_and_ignores_other_strings(tmp_path):
-    from studies.sweep import _point_file, aggregate
+    from studies._checkpoints import write_checkpoint
+    from studies.sweep import aggregate
 
     grid = Grid((("beta", (1.0, 2.0, 3.0)),))
     (tmp_path / "points").mkdir()
     values = [1.5, "inf", "not a number"]
     for i, v in enumerate(values):
         rec = {"status": "ok", "error": "", "summary": {"x": v, "d": {"y": i}}, "seconds": 0.1}
-        _point_file(tmp_path, (i,)).write_text(json.dumps(rec))
+        write_checkpoint(tmp_path, {**rec, "index": [i]})
     ds = aggregate(tmp_path, grid)
     np.testing.assert_array_equal(ds["x"].values, [1.5, np.inf, np.nan])
     np.testing.assert_array_equal(ds["d.y"].values, [0.0, 1.0, 2.0])

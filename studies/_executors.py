@@ -1,0 +1,162 @@
+"""Where sweep points run: serially, in a local process pool, or on a Dask cluster.
+
+:func:`executor` is a context manager yielding ``submit(fn, *args) -> future`` and an
+``as_completed``. Workers of the process pool
+
+* use one BLAS thread each (``OMP_NUM_THREADS=1`` etc. inherited at spawn);
+* ignore SIGINT (Ctrl-C reaches the whole process group; the parent alone handles it, so
+  workers print no tracebacks) — the same for the workers of a new Dask ``LocalCluster``;
+* exit when their parent dies, even by SIGKILL: a watchdog thread polls the parent's pid
+  (a worker reparented to init would otherwise block forever on its call queue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+
+from .params import ParamError
+
+__all__ = ["BLAS_ENV", "EXECUTORS", "executor"]
+
+BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+EXECUTORS = ("serial", "processes", "dask")
+#: Seconds between two looks of a worker's watchdog at its parent.
+WATCH_INTERVAL = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)  # the parent died: nobody will read our results
+        time.sleep(WATCH_INTERVAL)
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of pool workers: ignore SIGINT, exit when ``parent`` dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != parent:  # pragma: no cover - parent died during start-up
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while child processes are started: a spawned Python inherits the
+    ignored disposition and then installs no KeyboardInterrupt handler of its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+@contextlib.contextmanager
+def _blas_env():
+    saved = {k: os.environ.get(k) for k in BLAS_ENV}
+    os.environ.update(BLAS_ENV)  # inherited by the spawned workers
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def executor(kind: str, workers: int | None, scheduler: str | None):
+    """Context manager yielding ``submit(fn, *args) -> future`` and an ``as_completed``."""
+    return {"serial": _serial, "processes": _processes, "dask": _dask}[kind](workers, scheduler)
+
+
+@contextlib.contextmanager
+def _serial(workers, scheduler):
+    class _Deferred:
+        """Computed when iterated, so each point is checkpointed before the next runs."""
+
+        def __init__(self, fn, args):
+            self._fn, self._args = fn, args
+
+        def result(self):
+            return self._fn(*self._args)
+
+    yield (lambda fn, *a: _Deferred(fn, a)), (lambda fs: iter(fs))
+
+
+@contextlib.contextmanager
+def _processes(workers, scheduler):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    n = workers or os.cpu_count() or 1
+    with _blas_env():
+        ex = ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=mp.get_context("spawn"),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
+
+        def submit(fn, *a):
+            with _sigint_ignored():  # workers are spawned on demand, inside submit
+                return ex.submit(fn, *a)
+
+        try:
+            yield submit, as_completed
+        except BaseException:
+            # Ctrl-C or an error: drop the queued points instead of computing them
+            # (their results could no longer be checkpointed)
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
+
+
+@contextlib.contextmanager
+def _dask(workers, scheduler):
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as das_completed
+    except ImportError:
+        raise ParamError(
+            "--executor dask needs dask.distributed: pip install 'eplt[dask]'"
+        ) from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            raise ParamError(
+                f"cannot connect to the Dask scheduler at {scheduler!r}: {msg}"
+            ) from None
+        cluster = None
+    else:
+        with _sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                # workers log cancelled tasks as warnings with tracebacks when a sweep is
+                # interrupted; errors (a worker that cannot start) still show
+                silence_logs=logging.ERROR,
+                dashboard_address=":0",  # any free port (8787 may be taken by another cluster)
+            )
+        client = Client(cluster)
+    try:
+        yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
+    except KeyboardInterrupt:
+        # shutting down mid-task makes distributed log every cancelled task: keep it quiet
+        for name in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
