@@ -30,17 +30,18 @@ def _xlabel(ax):
 def coloured_distances(p: dict, rho0, times, e_ops) -> np.ndarray:
     """Distance to T(rho0) under a shared 3-channel OU drive, one row per tau_c (d = 2).
 
-    ``sigma = sqrt(kappa / (2 tau_c))`` keeps ``kappa = 2 sigma^2 tau_c`` fixed."""
-    kappa = p["kappa"]
+    ``sigma = sqrt(kappa / (2 tau_c))`` keeps ``kappa = 2 sigma^2 tau_c`` fixed. The drive
+    has no other time scale, so the distance depends on ``kappa t`` and ``kappa tau_c``
+    only: it is computed in units of ``1/kappa`` (``kappa = 1`` on the grid ``kappa t``),
+    which keeps the hierarchy's tolerances meaningful for any kappa (at kappa = 1e-6 the
+    raw times reached 5e6 and the depth search did not converge)."""
+    kt = p["kappa"] * np.asarray(times, dtype=float)
     G = gellmann_basis(2)
     rows = []
     for tc in p["coloured_tau_c"]:
-        tau_c = tc / kappa
-        ou = OrnsteinUhlenbeck(
-            sigma=math.sqrt(kappa / (2 * tau_c)), tau_c=tau_c, channels=len(G), name="ou"
-        )
+        ou = OrnsteinUhlenbeck(sigma=math.sqrt(1 / (2 * tc)), tau_c=tc, channels=len(G), name="ou")
         env = Environment((2, 2), [Drive(ou, 0, G), Drive(ou, 1, G, conjugate=True)])
-        r = evolve(rho0, env, times, e_ops=e_ops, method=StochasticLiouville(tol=1e-9))
+        r = evolve(rho0, env, kt, e_ops=e_ops, method=StochasticLiouville(tol=1e-9))
         rows.append(np.asarray(r.expect["distance"]))
     return np.stack(rows)
 
