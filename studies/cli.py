@@ -21,13 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+from ._cliargs import FORMATS, UsageError, _formats, _seed, out_folder  # noqa: F401
+
 __all__ = ["main"]
-
-FORMATS = ("png", "pdf", "svg")
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported in one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,37 +57,6 @@ def _load_toml(path: str) -> dict:
             )
         return {**data["params"], **({"seed": data["seed"]} if "seed" in data else {})}
     return data
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
-    bad = [f for f in fmts if f not in FORMATS]
-    if not fmts or bad:
-        raise UsageError(
-            f"--format must be a comma-separated subset of {','.join(FORMATS)}, got {text!r}"
-        )
-    return fmts
-
-
-def _seed(text: str) -> int:
-    from .params import ParamError, parse_int
-
-    try:
-        s = parse_int(text, "--seed")
-    except ParamError:
-        raise UsageError(f"--seed must be a non-negative integer, got {text!r}") from None
-    if s < 0:
-        raise UsageError(f"--seed must be a non-negative integer, got {text!r}")
-    return s
-
-
-def out_folder(text: str | None, default: Path) -> Path:
-    """``--out`` as a path (the default when not given; an empty or blank text is refused)."""
-    if text is None:
-        return default
-    if not text.strip():
-        raise UsageError(f"--out must name a folder, got {text!r}")
-    return Path(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

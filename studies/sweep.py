@@ -624,7 +624,7 @@ def cmd_sweep(args) -> int:
 
     matplotlib.use("Agg")
     from . import get_study
-    from .cli import UsageError, _formats, _seed, out_folder
+    from ._cliargs import UsageError, _formats, _seed, out_folder
     from .params import parse_sets
 
     st = get_study(args.name)
