@@ -76,7 +76,7 @@ from dynamics.states import bell_state, phi_plus
 from ._robustness_forms import _key, delay_error, early_stop_error, rate_error_lt, segments_error
 from ._robustness_plot import figures, plot
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, resolve
+from .params import OMEGA, RATE_MAX, RATE_MIN, Param, ParamError, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -100,17 +100,24 @@ PARAMS = (
     Param(
         "beta", 2.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
     ),
-    Param("rate", 1.0, "float", "reset-clock rate r", "omega", low=0, low_open=True),
-    Param("kappa", 10.0, "float", "strength of the twirling drive", "omega", low=0, low_open=True),
+    Param("rate", 1.0, "float", "reset-clock rate r", "omega", low=RATE_MIN, high=RATE_MAX),
+    Param(
+        "kappa",
+        10.0,
+        "float",
+        "strength of the twirling drive",
+        "omega",
+        low=RATE_MIN,
+        high=RATE_MAX,
+    ),
     Param(
         "eps",
         1e-3,
         "float",
         "LT tolerance of the certified twirl timing",
         "",
-        low=0,
+        low=1e-10,
         high=0.5,
-        low_open=True,
         high_open=True,
     ),
     Param(
@@ -128,8 +135,7 @@ PARAMS = (
         "floats",
         "beta omega values of the critical correlations",
         "",
-        low=0,
-        low_open=True,
+        low=1e-3,
         high=50,
     ),
     Param(
@@ -188,7 +194,8 @@ SUMMARY_KEYS = {
     "negativity_vs_rate_error": "N(Phi+) at t* against eta",
     "jitter": "delay uniform on [-spread, spread] (keys: r spread): lt_error of the averaged "
     "channel and N of the averaged state at t* + spread",
-    "finite_randomness": "protocol -> {bits (twirl + clock coin), twirl_bits, lt_error, "
+    "finite_randomness": "protocol -> {bits (twirl + clock coin; null for the Brownian "
+    "drive, whose continuous randomness has unbounded bits), twirl_bits, lt_error, "
     "negativity (Phi+), negativity_psi_plus} for brownian, pauli, clifford and segments_k "
     "(k pulse segments)",
     "lt_error_segments_closed_form": "gamma |f|^k / 2 by k (segments_error)",
@@ -244,6 +251,14 @@ def _pulse_drive(kappa, t_twirl, k):
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Run the study (deterministic: exact and segment-averaged channels; ``seed`` recorded only)."""
     p = resolve(PARAMS, params, study=NAME)
+    check_temperature(p["beta"], p["omega"], name="beta")
+    for name in ("rate", "kappa"):  # the dynamics' stiffness is rate/omega, not the rate alone
+        ratio = p[name] / p["omega"]
+        if not RATE_MIN <= ratio <= RATE_MAX:
+            raise ParamError(
+                f"{name}/omega must lie in [{RATE_MIN:g}, {RATE_MAX:g}], got {ratio:.3g} "
+                f"({name}={p[name]:g}, omega={p['omega']:g})"
+            )
     omega, beta, r, eps = p["omega"], p["beta"], p["rate"], p["eps"]
     H, tau, gamma, t_tw = _setup(omega, beta, p)
     t_reset = math.log(1 / gamma) / r
@@ -342,8 +357,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
 
     def entry(proto, t, bits, method="auto"):
         return {
-            "bits": bits + coin,
-            "twirl_bits": bits,
+            # null for the Brownian drive: continuous randomness, unbounded bits
+            "bits": None if math.isinf(bits) else bits + coin,
+            "twirl_bits": None if math.isinf(bits) else bits,
             "lt_error": _lt(proto, t, tau, method=method),
             "negativity": negativity(_final_state(proto, t, method=method)),
             "negativity_psi_plus": negativity(

@@ -58,7 +58,7 @@ from dynamics.thermo import energy_ledger, reservoir_free_energy_cost
 
 from . import style
 from .base import StudyResult
-from .params import OMEGA, Param, resolve
+from .params import OMEGA, RATE_MAX, RATE_MIN, Param, ParamError, check_temperature, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -85,19 +85,26 @@ PARAMS = (
         "float",
         "bath relaxation rate r (also the reset-clock rate)",
         "omega",
-        low=0,
-        low_open=True,
+        low=RATE_MIN,
+        high=RATE_MAX,
     ),
-    Param("kappa", 10.0, "float", "strength of the twirling drive", "omega", low=0, low_open=True),
+    Param(
+        "kappa",
+        10.0,
+        "float",
+        "strength of the twirling drive",
+        "omega",
+        low=RATE_MIN,
+        high=RATE_MAX,
+    ),
     Param(
         "eps",
         1e-3,
         "float",
         "LT tolerance (worst-case marginal trace distance) of the certified timing",
         "",
-        low=0,
+        low=1e-10,
         high=0.5,
-        low_open=True,
         high_open=True,
     ),
     Param(
@@ -182,6 +189,14 @@ def _protocols(p, H, tau, t_twirl):
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """Run the study (deterministic: exact averaged dynamics; ``seed`` is recorded only)."""
     p = resolve(PARAMS, params, study=NAME)
+    check_temperature(p["beta"], p["omega"], name="beta")
+    for name in ("rate", "kappa"):  # the dynamics' stiffness is rate/omega, not the rate alone
+        ratio = p[name] / p["omega"]
+        if not RATE_MIN <= ratio <= RATE_MAX:
+            raise ParamError(
+                f"{name}/omega must lie in [{RATE_MIN:g}, {RATE_MAX:g}], got {ratio:.3g} "
+                f"({name}={p[name]:g}, omega={p['omega']:g})"
+            )
     omega, beta, r = p["omega"], p["beta"], p["rate"]
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)

@@ -171,8 +171,7 @@ PARAMS = (
         "floats",
         "correlation times of the shared Ornstein-Uhlenbeck drive (coloured panel, d = 2)",
         "1/kappa",
-        low=0,
-        low_open=True,
+        low=0.01,
         high=10,
     ),
 )

@@ -81,7 +81,7 @@ def test_finite_randomness(res):
     want = (math.hypot(1 - gamma, gamma) - (1 - gamma)) / 2
     assert fin["pauli"]["negativity_psi_plus"] == pytest.approx(want, abs=1e-12)
     assert fin["clifford"]["negativity_psi_plus"] == 0.0
-    assert fin["brownian"]["bits"] == math.inf
+    assert fin["brownian"]["bits"] is None and fin["brownian"]["twirl_bits"] is None
     assert fin["brownian"]["lt_error"] == pytest.approx(1e-3, abs=1e-12)
     kt = res.params["kappa"] * res.summary["t_twirl"]
     for k in (1, 2):
@@ -93,6 +93,6 @@ def test_finite_randomness(res):
 
 def test_cli_outputs_and_bad_delay(tmp_path, capsys):
     summary = run_ok(tmp_path, "robustness", TINY, ("robustness", "finite_randomness"))
-    assert summary["finite_randomness"]["brownian"]["bits"] == "inf"
+    assert summary["finite_randomness"]["brownian"]["bits"] is None
     err = run_error(tmp_path / "b", capsys, "robustness", {"delays": "-5"})
     assert "delays must lie in" in err

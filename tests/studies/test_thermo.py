@@ -76,4 +76,4 @@ def test_cli_outputs(tmp_path):
 
 def test_bad_parameter_one_line(tmp_path, capsys):
     err = run_error(tmp_path, capsys, "thermo", {"eps": 0.7})
-    assert "eps must lie in (0, 0.5)" in err
+    assert "eps must lie in [1e-10, 0.5)" in err
