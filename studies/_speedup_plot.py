@@ -10,7 +10,7 @@ import numpy as np
 from . import style
 from .base import StudyResult
 
-#: The study's scenarios with a time series (the same tuple as ``speedup.DYNAMIC``, tested).
+#: The study's scenarios with a time series (``no_shared_randomness`` is a channel only).
 DYNAMIC = (
     "reference",
     "thermal_resets",

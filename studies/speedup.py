@@ -99,6 +99,7 @@ from dynamics.propagators import _marginal_evaluator
 from dynamics.states import phi_plus
 
 from ._resources import check_memory
+from ._speedup_plot import DYNAMIC as _PLOT_DYNAMIC
 from ._speedup_plot import LABELS, figures, plot  # noqa: F401  (the study's figures)
 from .base import StudyResult, value_at
 from .params import (
@@ -241,15 +242,9 @@ SUMMARY_KEYS = {
 #: Summary value plotted by ``eplt sweep speedup``.
 SWEEP_PLOT_KEY = "speedup"
 
-#: Scenarios with a time series (``no_shared_randomness`` is a channel only).
-DYNAMIC = (
-    "reference",
-    "thermal_resets",
-    "correlated",
-    "shared_drive_independent_clocks",
-    "independent",
-    "independent_damping_stopped",
-)
+#: Scenarios with a time series (``no_shared_randomness`` is a channel only); defined
+#: with the figures, which need it too.
+DYNAMIC = _PLOT_DYNAMIC
 SCENARIOS = DYNAMIC + ("no_shared_randomness",)
 PROTOCOLS = ("correlated", "shared_drive_independent_clocks", "independent")
 _SHARING = {
