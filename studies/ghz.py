@@ -452,10 +452,10 @@ def _witness_line(ax, x0: float) -> None:
     ax.annotate(
         r"$F_{\rm GHZ} = 1/2$: GME witness",
         (x0, 0.5),
-        xytext=(7, 2),
+        xytext=(7, -2),  # below the line: clear of the correlated curve crossing it
         textcoords="offset points",
         ha="left",
-        va="bottom",
+        va="top",
         fontsize=7,
         color="0.4",
     )
