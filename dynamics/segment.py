@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._expm import expm_batched
+from ._realbasis import conj_signs, from_real, to_real
 from .exact import _key, _run_exact
 from .model import Model
 from .superop import Generator, ProductTerm, _hamiltonian_superop, apply_consecutive, apply_local
@@ -60,6 +61,83 @@ def _clusters(pulses, n):
     return [(tuple(sorted(p)), m) for p, m in clusters]
 
 
+def _local_node_generators(parties, members, node_sets, idx, base_local, dims):
+    """Node generators of a cluster of parties with local white parts.
+
+    Returns ``(gens, twins, signs, real)``: per party the stacked node generators,
+    ``twins[j]`` the earlier party whose generators party ``j``'s are the complex
+    conjugates of (or None), ``signs[j]`` the sign pattern that conjugation is in the
+    Hermitian basis, and whether the generators are real (Hermitian basis) or complex
+    (row-major). Hermiticity-preserving generators — every Lindbladian with Hermitian
+    drives — are real in a Hermitian operator basis: propagators, products and kron sums
+    cost half of complex ones there. U on one party and U* on another with real
+    dissipators (the shared twirl) makes one party's generators the conjugates of the
+    other's, detected exactly on the ingredients (local generator, drive superoperators),
+    so that party needs no propagators of its own.
+    """
+    nn = idx.shape[1]
+    # ingredients per party: the local generator, then (member, linear?, superops)
+    parts: dict[int, list] = {p: [] for p in parties}
+    for i, (src, (vals, _)) in enumerate(zip(members, node_sets)):
+        for a in src.actions:
+            if a.generators:  # H = sum_k v_k A_k: the generator is linear in the values
+                ops = np.stack([_hamiltonian_superop(A) for A in a.unit_operators()])
+                parts[a.party].append((i, True, ops, np.asarray(vals, dtype=float)))
+            else:
+                ops = _hamiltonian_superop(a.hamiltonians(np.asarray(vals)))
+                parts[a.party].append((i, False, ops, None))
+
+    def conjugates(q, p):
+        if not np.array_equal(np.conj(base_local[q]), base_local[p]):
+            return False
+        if len(parts[q]) != len(parts[p]):
+            return False
+        return all(
+            i == j
+            and lin == lin2
+            and np.array_equal(np.conj(o), o2)
+            and (v is v2 or np.array_equal(v, v2))
+            for (i, lin, o, v), (j, lin2, o2, v2) in zip(parts[q], parts[p])
+        )
+
+    twins: list = []  # a twin's partner has propagators of its own (no chains)
+    for k in range(len(parties)):
+        twins.append(
+            next(
+                (j for j in range(k) if twins[j] is None and conjugates(parties[j], parties[k])),
+                None,
+            )
+        )
+
+    def build(p, conv):
+        G = np.broadcast_to(conv(base_local[p]), (nn,) + base_local[p].shape).copy()
+        for i, lin, ops, vals in parts[p]:
+            ops = conv(ops)
+            if lin:
+                flat = vals[idx[i]] @ ops.reshape(len(ops), -1)
+                G += flat.reshape(G.shape)
+            else:
+                G += ops[idx[i]]
+        return G
+
+    own = [p for p, tw in zip(parties, twins) if tw is None]
+    ok = all(to_real(base_local[p], [dims[p]]) is not None for p in own) and all(
+        to_real(o, [dims[p]]) is not None for p in own for _, _, o, _ in parts[p]
+    )
+    if ok:
+        gens = [
+            build(p, lambda S, d=dims[p]: to_real(S, [d])) if tw is None else None
+            for p, tw in zip(parties, twins)
+        ]
+        signs = [np.outer(conj_signs(dims[p]), conj_signs(dims[p])) for p in parties]
+        return gens, twins, signs, True
+    gens = [
+        build(p, lambda S: np.asarray(S, complex)) if tw is None else None
+        for p, tw in zip(parties, twins)
+    ]
+    return gens, twins, [None] * len(parties), False
+
+
 def _segment_stage_channels(model: Model, method: SegmentAveraged):
     """Return (tau, s -> averaged channel over an offset s into a segment).
 
@@ -94,7 +172,8 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             )
         clusters = [(tuple(range(n)), pulses)]
     base_local = gen_w.local_parts() if local else None
-    blocks = []  # (parties, node generators stacked over the nodes, node weights)
+    # (parties, node weights, node generators per party (or stacked dense), twins, signs, real)
+    blocks = []
     for parties, members in clusters:
         node_sets = [
             s.process.segment_nodes(nodes=method.nodes, samples=method.samples, rng=rng)
@@ -104,25 +183,35 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         sizes = [len(w) for _, w in node_sets]
         idx = np.indices(sizes).reshape(len(sizes), -1)
         weights = np.ones(idx.shape[1])
-        adds = {p: np.zeros((idx.shape[1],) + (dims[p] ** 2,) * 2, complex) for p in range(n)}
-        for i, (src, (vals, w)) in enumerate(zip(members, node_sets)):
+        for i, (_, w) in enumerate(node_sets):
             weights = weights * np.asarray(w)[idx[i]]
+        if local:
+            blocks.append(
+                (parties, weights)
+                + _local_node_generators(parties, members, node_sets, idx, base_local, dims)
+            )
+            continue
+        adds = {p: np.zeros((idx.shape[1],) + (dims[p] ** 2,) * 2, complex) for p in range(n)}
+        for i, (src, (vals, _)) in enumerate(zip(members, node_sets)):
             for a in src.actions:
                 adds[a.party] += _hamiltonian_superop(a.hamiltonians(np.asarray(vals)))[idx[i]]
-        if local:
-            gens = [base_local[p] + adds[p] for p in parties]
-        else:
-            dense_w = gen_w.to_dense()
-            gens = np.stack(
-                [
-                    dense_w
-                    + Generator(
-                        dims, tuple(ProductTerm(1.0, {p: adds[p][c]}) for p in range(n))
-                    ).to_dense()
-                    for c in range(idx.shape[1])
-                ]
-            )
-        blocks.append((parties, gens, weights))
+        dense_w = gen_w.to_dense()
+        gens = np.stack(
+            [
+                dense_w
+                + Generator(
+                    dims, tuple(ProductTerm(1.0, {p: adds[p][c]}) for p in range(n))
+                ).to_dense()
+                for c in range(idx.shape[1])
+            ]
+        )
+        # Hermiticity-preserving generators are real in a Hermitian operator basis
+        # (half the cost of complex arithmetic); see _local_node_generators
+        r = to_real(gens, dims)
+        blocks.append((parties, weights, gens if r is None else r, None, None, r is not None))
+    stacked = [blk[2] for blk in blocks]
+    twins = [blk[3] for blk in blocks]
+    signs = [blk[4] for blk in blocks]
     cache: dict[float, list] = {}
     buffers: dict = {}
 
@@ -134,23 +223,17 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
     # Per-node propagators exp(s L_node) by offset s; a multiple m*h of a computed offset
     # h is reached by one batched product (m-1)h -> m h instead of a new exponential.
     node_props: dict[float, list] = {}
-    stacked = [gens for _, gens, _ in blocks]
-    # U on one party, U* on another (the shared twirl): with real local dissipators the
-    # node generators are complex conjugates, and so are their propagators
-    twins = [
-        [
-            next((i for i in range(j) if np.array_equal(st[i].conj(), st[j])), None)
-            for j in range(len(st))
-        ]
-        if local
-        else None
-        for st in stacked
-    ]
 
-    def _local_props(st, tw, fn):
+    def _local_props(st, tw, sg, fn):
         out = []
         for j, G in enumerate(st):
-            out.append(fn(j, G) if tw[j] is None else out[tw[j]].conj())
+            if tw[j] is None:
+                out.append(fn(j, G))
+            elif sg[j] is not None:
+                out.append(None)  # the conjugate in the Hermitian basis: a sign pattern of
+                # party tw[j]'s propagators, applied where they are used (see channel)
+            else:
+                out.append(out[tw[j]].conj())
         return out
 
     def propagators(s: float) -> list:
@@ -163,18 +246,23 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
             if m >= 2 and abs(s - m * h) <= 1e-12 * max(1.0, s) and _key((m - 1) * h) in node_props:
                 prev, step = node_props[_key((m - 1) * h)], node_props[_key(h)]
                 res = [
-                    _local_props(st, tw, lambda j, G, pp=pp, ss=ss: pp[j] @ ss[j])
+                    _local_props(st, tw, sg, lambda j, G, pp=pp, ss=ss: pp[j] @ ss[j])
                     if local
                     else pp @ ss
-                    for st, tw, pp, ss in zip(stacked, twins, prev, step)
+                    for st, tw, sg, pp, ss in zip(stacked, twins, signs, prev, step)
                 ]
+                # keep the step h and the newest multiple only: the next offset m h + h
+                # needs nothing else, and freed stacks are reused by the allocator
+                # (keeping all ten 0.5 MB stacks doubled the products' time in page faults)
+                for k in [k for k in node_props if k not in (_key(h), _key((m - 1) * h))]:
+                    del node_props[k]
                 node_props[key] = res
                 return res
         res = [
-            _local_props(st, tw, lambda j, G: expm_batched(G * s))
+            _local_props(st, tw, sg, lambda j, G: expm_batched(G * s))
             if local
             else expm_batched(st * s)
-            for st, tw in zip(stacked, twins)
+            for st, tw, sg in zip(stacked, twins, signs)
         ]
         node_props[key] = res
         return res
@@ -184,27 +272,37 @@ def _segment_stage_channels(model: Model, method: SegmentAveraged):
         if key in cache:
             return cache[key]
         out = []
-        for (parties, _, weights), props in zip(blocks, propagators(s)):
+        for (parties, weights, _, tw, sg, is_real), props in zip(blocks, propagators(s)):
             if local and len(props) == 2:
                 # sum_i w_i P0_i (x) P1_i as one matrix product over the nodes; the
                 # weighted copy goes to a reused buffer (a fresh 1 MB temporary per
-                # offset cost 3x the product itself in page faults)
+                # offset cost 3x the product itself in page faults). A twin P1_i = P0_i
+                # times a sign pattern: the product with P0_i, then the pattern.
                 a, b = props
-                da, db = a.shape[1], b.shape[1]
+                da = a.shape[1]
+                db = da if b is None else b.shape[1]
                 wa = _buffer(("wa", a.shape), a.dtype)
                 np.multiply(weights[:, None, None], a, out=wa)
-                K = wa.reshape(len(weights), -1).T @ b.reshape(len(weights), -1)
-                K = K.reshape(da, da, db, db).transpose(0, 2, 1, 3).reshape(da * db, da * db)
-                out.append((parties, K))
+                K = wa.reshape(len(weights), -1).T @ (a if b is None else b).reshape(
+                    len(weights), -1
+                )
+                K = K.reshape(da, da, db, db)
+                if b is None:
+                    K = K * sg[1]
+                K = K.transpose(0, 2, 1, 3).reshape(da * db, da * db)
             elif local:
+                props = [P if P is not None else props[tw[j]] * sg[j] for j, P in enumerate(props)]
                 m = props[0]
                 for P in props[1:]:
                     m = np.einsum("iab,icd->iacbd", m, P).reshape(
                         m.shape[0], m.shape[1] * P.shape[1], -1
                     )
-                out.append((parties, np.einsum("i,iab->ab", weights, m)))
+                K = np.einsum("i,iab->ab", weights, m)
             else:
-                out.append((parties, np.einsum("i,iab->ab", weights, props)))
+                K = np.einsum("i,iab->ab", weights, props)
+            if is_real:
+                K = from_real(K, [dims[p] for p in parties])
+            out.append((parties, K))
         cache[key] = out
         return out
 
