@@ -196,6 +196,12 @@ class GaussianPulses(Process):
         coeffs = rng.normal(size=(seg.max() + 1, self.channels)) * math.sqrt(self.variance)
         return coeffs[seg]
 
+    def sample_many(self, rngs, edges):
+        seg = _segment_index(edges, self.segment)  # once for the whole batch
+        size = (seg.max() + 1, self.channels)
+        coeffs = np.stack([r.normal(size=size) for r in rngs]) * math.sqrt(self.variance)
+        return coeffs[:, seg]
+
     def breakpoints(self, t0, t1):
         return _segment_breaks(t0, t1, self.segment)
 

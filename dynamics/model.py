@@ -319,6 +319,11 @@ class Process(ABC):
         times in ``(edges[0], edges[-1]]``.
         """
 
+    def sample_many(self, rngs, edges: np.ndarray) -> np.ndarray:
+        """:meth:`sample` for each generator in ``rngs``, stacked (signals only): the
+        same numbers, realization by realization; subclasses share the per-grid work."""
+        return np.stack([self.sample(r, edges) for r in rngs])
+
     def breakpoints(self, t0: float, t1: float) -> np.ndarray:
         """Times in ``(t0, t1)`` where a piecewise-constant signal may jump."""
         return np.empty(0)

@@ -15,6 +15,7 @@ import numpy as np
 import qutip
 
 from ._expm import expm_batched
+from ._realbasis import conj_signs, hermitian_basis, to_real
 from .exact import _key
 from .model import Model
 from .superop import _hamiltonian_superop, from_paired
@@ -116,14 +117,130 @@ def _realizations_last(P: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(P, 0, -1)) if P.ndim == 3 else P
 
 
+def _change_basis(x: np.ndarray, dims, to_real_basis: bool) -> np.ndarray:
+    """Paired states (realization axis last, or none) between the row-major vec layout
+    and the Hermitian operator basis of :mod:`dynamics._realbasis` (real coefficients)."""
+    for k, d in enumerate(dims):
+        V = hermitian_basis(d)
+        x = np.moveaxis(np.tensordot(V.conj().T if to_real_basis else V, x, axes=(1, k)), 0, k)
+    return np.ascontiguousarray(x.real) if to_real_basis else x
+
+
+def _hermitian_values(v: np.ndarray) -> bool:
+    v = np.asarray(v)
+    return bool(
+        np.abs(v - np.conj(np.swapaxes(v, -1, -2))).max(initial=0.0)
+        <= 1e-12 * max(1.0, float(np.abs(v).max(initial=0.0)))
+    )
+
+
+def _window_real(dims, Lloc, signals, sig_vals, drives, jumps):
+    """Hermitian-basis form of a window's maps, or None when one is not Hermiticity
+    preserving (then the window runs in the complex row-major layout).
+
+    Returns per party: the real local generator, the drive terms ``(signal index,
+    linear?, real unit superoperators or None)``, real jump superoperators by clock
+    index, and ``twin``/``mask``: a party whose generators are the complex conjugates of
+    an earlier party's (U and U*, real dissipators; checked exactly on the ingredients)
+    takes that party's propagators times the sign pattern ``mask``.
+    """
+    n = len(dims)
+    Lr = [to_real(Lloc[k], [d]) for k, d in enumerate(dims)]
+    if any(r is None for r in Lr):
+        return None
+    terms = []
+    for k, d in enumerate(dims):
+        tk = []
+        for i, a in drives[k]:
+            if a.generators:
+                v = sig_vals[i]
+                if np.iscomplexobj(v) and np.any(np.imag(v) != 0):
+                    return None
+                R = [to_real(_hamiltonian_superop(A), [d]) for A in a.unit_operators()]
+                if any(r is None for r in R):
+                    return None
+                tk.append((i, True, np.stack(R)))
+            else:
+                if not _hermitian_values(sig_vals[i]):
+                    return None
+                tk.append((i, False, None))
+        terms.append(tk)
+    jr = []
+    for k, d in enumerate(dims):
+        jk = {}
+        for i, a in jumps[k]:
+            r = to_real(a.superop, [d])
+            if r is None:
+                return None
+            jk[i] = r
+        jr.append(jk)
+
+    def conjugates(q, k):
+        if jumps[q] or jumps[k] or not np.array_equal(np.conj(Lloc[q]), Lloc[k]):
+            return False
+        if len(drives[q]) != len(drives[k]):
+            return False
+        for (i, a), (j, b) in zip(drives[q], drives[k]):
+            if i != j or bool(a.generators) != bool(b.generators):
+                return False
+            if a.generators:
+                if not all(
+                    np.array_equal(np.conj(_hamiltonian_superop(A)), _hamiltonian_superop(B))
+                    for A, B in zip(a.unit_operators(), b.unit_operators())
+                ) or len(a.unit_operators()) != len(b.unit_operators()):
+                    return False
+            elif a.scale != b.scale or a.conjugate == b.conjugate:
+                return False
+        return True
+
+    twin: list = []
+    for k in range(n):
+        twin.append(
+            next(
+                (
+                    q
+                    for q in range(k)
+                    if twin[q] is None and dims[q] == dims[k] and conjugates(q, k)
+                ),
+                None,
+            )
+        )
+    mask = [np.outer(conj_signs(d), conj_signs(d)) for d in dims]
+    return {"L": Lr, "terms": terms, "jumps": jr, "twin": twin, "mask": mask}
+
+
+def _party_generator(k, j, Lloc, drives, sig_vals, rb):
+    """Party ``k``'s generator on substep ``j``: ``(M, m, m)``, or ``(m, m)`` undriven;
+    complex row-major (``rb`` None) or real in the Hermitian basis."""
+    if rb is None:
+        if not drives[k]:
+            return Lloc[k]
+        Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
+        return Lloc[k] + _hamiltonian_superop(Hs)
+    G = rb["L"][k]
+    d = math.isqrt(G.shape[0])
+    for (i, a), (_, lin, R) in zip(drives[k], rb["terms"][k]):
+        v = sig_vals[i][:, j]
+        if lin:  # H = sum_c v_c A_c: the real generator is linear in the values
+            add = (np.real(v).reshape(len(v), -1) @ R.reshape(len(R), -1)).reshape(len(v), *G.shape)
+        else:
+            V = hermitian_basis(d)
+            add = (V.conj().T @ _hamiltonian_superop(a.hamiltonians(v)) @ V).real
+        G = G + add
+    return G
+
+
 def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
-    """Propagate realizations ``indices`` together; call ``on_time(ti, x)``.
+    """Propagate realizations ``indices`` together; call ``on_time(ti, x, dims)``
+    (``dims`` when ``x`` is in the Hermitian basis, else None).
 
     ``x`` is the batch of paired states with the realization axis **last**
     (``(d_0^2, ..., d_{n-1}^2, M)``).
     """
     M = x.shape[-1]
-    rngs = [np.random.default_rng(realization_seed(seed, m)) for m in indices]
+    in_real = False  # x in the row-major complex layout (False) or the Hermitian basis
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rngs = [np.random.default_rng(realization_seed(root, m)) for m in indices]
     out_spacing = np.min(np.diff(tlist)) if tlist.size > 1 else math.inf
     for start, end, model in windows:
         if end <= start:
@@ -136,9 +253,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
         Lloc = model.local_generators()
         signals = [s for s in model.sources if s.process.kind == "signal"]
         clocks = [s for s in model.sources if s.process.kind == "clock"]
-        sig_vals = [
-            np.stack([s.process.sample(r, edges) for r in rngs]) for s in signals
-        ]  # (M, S, ...)
+        sig_vals = [s.process.sample_many(rngs, edges) for s in signals]  # (M, S, ...)
         ticks = [[np.asarray(s.process.sample(r, edges)) for r in rngs] for s in clocks]
         # party -> list of (signal index, action)
         drives = {
@@ -167,6 +282,13 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
             for v in sig_vals
         ]
         nparty = len(model.dims)
+        # Hermiticity-preserving maps (every Lindbladian, Hermitian drives, channels) are
+        # real in a Hermitian operator basis: states, generators, exponentials and their
+        # application are real there (half the arithmetic of the complex layout)
+        rb = _window_real(model.dims, Lloc, signals, sig_vals, drives, jumps)
+        if (rb is not None) != in_real:
+            x = _change_basis(x, model.dims, rb is not None)
+            in_real = rb is not None
         gens = [None] * nparty
         props = [None] * nparty  # (M, m, m), or (m, m) when shared
         props_last = [None] * nparty  # the same, realization axis last
@@ -177,30 +299,35 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                 # Rebuild a party's generator only when its signals changed (pulses hold
                 # their value for a segment), and its propagator only when h changed too.
                 changed = j == 0 or any(sig_changes[i][j - 1] for i, _ in drives[k])
-                if changed:
-                    if drives[k]:
-                        Hs = sum(a.hamiltonians(sig_vals[i][:, j]) for i, a in drives[k])
-                        gens[k] = Lloc[k] + _hamiltonian_superop(Hs)
-                    else:
-                        gens[k] = Lloc[k]
+                tw = None if rb is None else rb["twin"][k]
+                if changed and tw is None:
+                    gens[k] = _party_generator(k, j, Lloc, drives, sig_vals, rb)
                 if changed or _key(h[j]) != _key(h[j - 1]):
-                    # U on one party, U* on another (the shared twirl): with real local
-                    # dissipators the generators are complex conjugates, and so are the
-                    # propagators -- one exponential serves both
-                    twin = next(
-                        (
-                            q
-                            for q in range(k)
-                            if gens[q].shape == gens[k].shape
-                            and np.array_equal(gens[q].conj(), gens[k])
-                        ),
-                        None,
-                    )
-                    if twin is None:
+                    if rb is None:
+                        # U on one party, U* on another (the shared twirl): with real
+                        # local dissipators the generators are complex conjugates, and so
+                        # are the propagators -- one exponential serves both
+                        tw = next(
+                            (
+                                q
+                                for q in range(k)
+                                if gens[q].shape == gens[k].shape
+                                and np.array_equal(gens[q].conj(), gens[k])
+                            ),
+                            None,
+                        )
+                    if tw is None:
                         props[k] = expm_batched(gens[k] * h[j])
                         props_last[k] = _realizations_last(props[k])
-                    else:
-                        props[k], props_last[k] = props[twin].conj(), props_last[twin].conj()
+                    elif rb is None:
+                        props[k], props_last[k] = props[tw].conj(), props_last[tw].conj()
+                    else:  # the conjugate in the Hermitian basis: a sign pattern
+                        mk = rb["mask"][k]
+                        gens[k] = None
+                        props[k] = props[tw] * mk
+                        props_last[k] = props_last[tw] * (
+                            mk[:, :, None] if props_last[tw].ndim == 3 else mk
+                        )
                 step_props.append(props_last[k])
             props_j = step_props
             events = by_step.get(j)
@@ -212,9 +339,12 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                         if not relevant:
                             continue
                         Gk = gens[k][m] if gens[k].ndim == 3 else gens[k]
-                        t_prev, P = edges[j], np.eye(Gk.shape[0], dtype=complex)
+                        t_prev, P = edges[j], np.eye(Gk.shape[0], dtype=Gk.dtype)
                         for t, i in relevant:
-                            J = next(a.superop for ii, a in jumps[k] if ii == i)
+                            if rb is None:
+                                J = next(a.superop for ii, a in jumps[k] if ii == i)
+                            else:
+                                J = rb["jumps"][k][i]
                             P = J @ expm_batched(Gk * (t - t_prev)) @ P
                             t_prev = t
                         props_j[k][m] = expm_batched(Gk * (edges[j + 1] - t_prev)) @ P
@@ -223,7 +353,9 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
                 x = _apply_realizations(x, k, P)
             i_out = out_pos.get(float(edges[j + 1]))
             if i_out is not None:
-                on_time(i_out, x)
+                on_time(i_out, x, model.dims if in_real else None)
+    if in_real:
+        x = _change_basis(x, windows[-1][2].dims, False)
     return x
 
 
@@ -281,9 +413,16 @@ def _sampled_blocks(x0, windows, tlist, method: Sampled, seed, bounds: Sequence[
         parts = [(bisect_right(bounds, lo) - 1, lo - a, hi - a) for lo, hi in chunk]
         xb = np.broadcast_to(x0[..., None], (*x0.shape, b - a)).copy()
 
-        def on_time(i, x, parts=parts):
-            for g, u, v in parts:
-                sums[g, i] += x[..., u:v].sum(axis=-1)
+        groups = np.array([g for g, _, _ in parts])
+        starts = np.array([u for _, u, _ in parts])
+
+        def on_time(i, x, real_dims=None, groups=groups, starts=starts):
+            # the parts are consecutive and cover the batch: one reduceat sums each
+            # block over its own rows; back from the Hermitian basis once per time
+            part = np.add.reduceat(x, starts, axis=-1)
+            if real_dims is not None:
+                part = _change_basis(part, real_dims, False)
+            sums[groups, i] += np.moveaxis(part, -1, 0)
 
         on_time(0, xb)
         _run_sampled_chunk(xb, windows, tlist, method, range(a, b), seed, on_time)
