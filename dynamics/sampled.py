@@ -119,11 +119,16 @@ def _realizations_last(P: np.ndarray) -> np.ndarray:
 
 def _change_basis(x: np.ndarray, dims, to_real_basis: bool) -> np.ndarray:
     """Paired states (realization axis last, or none) between the row-major vec layout
-    and the Hermitian operator basis of :mod:`dynamics._realbasis` (real coefficients)."""
+    and the Hermitian operator basis of :mod:`dynamics._realbasis` (real coefficients);
+    None when going to the real basis with states that are not Hermitian."""
     for k, d in enumerate(dims):
         V = hermitian_basis(d)
         x = np.moveaxis(np.tensordot(V.conj().T if to_real_basis else V, x, axes=(1, k)), 0, k)
-    return np.ascontiguousarray(x.real) if to_real_basis else x
+    if not to_real_basis:
+        return x
+    if np.abs(x.imag).max(initial=0.0) > 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0))):
+        return None  # not Hermitian: no real coordinates
+    return np.ascontiguousarray(x.real)
 
 
 def _hermitian_values(v: np.ndarray) -> bool:
@@ -222,7 +227,9 @@ def _party_generator(k, j, Lloc, drives, sig_vals, rb):
     for (i, a), (_, lin, R) in zip(drives[k], rb["terms"][k]):
         v = sig_vals[i][:, j]
         if lin:  # H = sum_c v_c A_c: the real generator is linear in the values
-            add = (np.real(v).reshape(len(v), -1) @ R.reshape(len(R), -1)).reshape(len(v), *G.shape)
+            add = (np.real(v).reshape(len(v), -1) @ R.reshape(len(R), -1)).reshape(
+                len(v), *G.shape[-2:]
+            )
         else:
             V = hermitian_basis(d)
             add = (V.conj().T @ _hamiltonian_superop(a.hamiltonians(v)) @ V).real
@@ -239,6 +246,7 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
     """
     M = x.shape[-1]
     in_real = False  # x in the row-major complex layout (False) or the Hermitian basis
+    complex_only = False
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     rngs = [np.random.default_rng(realization_seed(root, m)) for m in indices]
     out_spacing = np.min(np.diff(tlist)) if tlist.size > 1 else math.inf
@@ -285,10 +293,22 @@ def _run_sampled_chunk(x, windows, tlist, method, indices, seed, on_time):
         # Hermiticity-preserving maps (every Lindbladian, Hermitian drives, channels) are
         # real in a Hermitian operator basis: states, generators, exponentials and their
         # application are real there (half the arithmetic of the complex layout)
-        rb = _window_real(model.dims, Lloc, signals, sig_vals, drives, jumps)
-        if (rb is not None) != in_real:
-            x = _change_basis(x, model.dims, rb is not None)
-            in_real = rb is not None
+        # (a state that is not Hermitian -- after a map that does not preserve
+        # Hermiticity -- stays in the complex layout to the end)
+        rb = (
+            None
+            if complex_only
+            else _window_real(model.dims, Lloc, signals, sig_vals, drives, jumps)
+        )
+        if rb is not None and not in_real:
+            xr = _change_basis(x, model.dims, True)
+            if xr is None:
+                rb, complex_only = None, True
+            else:
+                x, in_real = xr, True
+        elif rb is None and in_real:
+            x, in_real = _change_basis(x, model.dims, False), False
+        complex_only = complex_only or rb is None
         gens = [None] * nparty
         props = [None] * nparty  # (M, m, m), or (m, m) when shared
         props_last = [None] * nparty  # the same, realization axis last

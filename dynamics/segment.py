@@ -335,6 +335,27 @@ def _apply_channel(blocks, x):
     return x
 
 
+def _record_offsets(x, todo, channel, record, stacks):
+    """Record ``channel(s) x`` for the output times ``todo = [(i, s), ...]`` of one
+    segment. When every channel is one matrix on all parties (a cluster covering the
+    system, or a dense joint channel), they are applied as one stacked product (B1: 200
+    applications of 16 x 16 matrices, 18 us each in call overhead, became 20)."""
+    if not todo:
+        return
+    chans = [channel(s) for _, s in todo]
+    full = tuple(range(x.ndim))
+    if all(len(c) == 1 and tuple(c[0][0]) == full for c in chans):
+        key = tuple(_key(s) for _, s in todo)
+        if key not in stacks:
+            stacks[key] = np.stack([c[0][1] for c in chans])
+        ys = stacks[key] @ x.reshape(-1)
+        for (i, _), y in zip(todo, ys):
+            record(i, y.reshape(x.shape))
+        return
+    for (i, _), c in zip(todo, chans):
+        record(i, _apply_channel(c, x))
+
+
 def _run_segment(x, windows, tlist, record, method):
     for start, end, model in windows:
         tau, channel = _segment_stage_channels(model, method)
@@ -345,11 +366,12 @@ def _run_segment(x, windows, tlist, record, method):
         # short of 1.0, which left the output at t = 1.0 unrecorded); an edge within
         # rounding of the stage end is the stage end.
         close = 1e-12 * max(1.0, abs(end))
-        j, seg_start = 0, start
+        j, seg_start, stacks = 0, start, {}
         while seg_start < end - close:
             seg_end = start + (j + 1) * tau
             if seg_end >= end - close:
                 seg_end = end
+            todo = []
             for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
                 s = tlist[i] - seg_start
                 if s <= 1e-12 * max(1.0, abs(seg_start)):
@@ -357,7 +379,8 @@ def _run_segment(x, windows, tlist, record, method):
                     # accumulated start: the state there (not a new exponential at s ~ 1e-16)
                     record(i, x)
                 else:
-                    record(i, _apply_channel(channel(s), x))
+                    todo.append((i, s))
+            _record_offsets(x, todo, channel, record, stacks)
             x = _apply_channel(channel(seg_end - seg_start), x)
             j, seg_start = j + 1, seg_end
     return x

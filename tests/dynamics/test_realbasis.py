@@ -98,3 +98,138 @@ def test_segment_real_path_for_a_unitary_ensemble(monkeypatch):
     env = Environment((2, 2), terms)
     a, b = _both_paths(monkeypatch, phi_plus(), env, np.linspace(0, 1, 11), SegmentAveraged())
     assert np.abs(a - b).max() <= 1e-13
+
+
+# ----------------------------------------------------------------------------- sampled
+
+from baths.environment import Protocol, Reset, _Local  # noqa: E402
+from baths.processes import (  # noqa: E402
+    BrownianNoise,
+    FixedSignal,
+    HaarPulses,
+    MarkovChain,
+    OrnsteinUhlenbeck,
+    PoissonClock,
+    RandomTelegraph,
+)
+from baths.thermal import thermal_state  # noqa: E402
+from dynamics import sampled as sampled_module  # noqa: E402
+from dynamics.propagate import Sampled  # noqa: E402
+
+SIGNALS = [
+    BrownianNoise(kappa=0.7, channels=2),
+    GaussianPulses(segment=0.3, variance=2.0, channels=3),
+    HaarPulses(segment=0.25, d=2),
+    RandomTelegraph(rate=2.0, amplitude=1.0),
+    OrnsteinUhlenbeck(sigma=1.0, tau_c=0.3, channels=2),
+    FixedSignal(times=(0.0, 0.4, 1.0), values=((1.0,), (-0.5,))),
+    MarkovChain(rates=((0, 1.0, 0.5), (2.0, 0, 1.0), (0.3, 0.3, 0)), values=(1.0, 0.0, -2.0)),
+]
+
+
+@pytest.mark.parametrize("proc", SIGNALS, ids=lambda p: type(p).__name__)
+def test_sample_many_draws_what_sample_draws(proc):
+    edges = np.linspace(0.0, 1.0, 23)
+    seeds = np.random.SeedSequence(11).spawn(5)
+    many = proc.sample_many([np.random.default_rng(s) for s in seeds], edges)
+    one = np.stack([proc.sample(np.random.default_rng(s), edges) for s in seeds])
+    np.testing.assert_array_equal(many, one)
+
+
+def _sampled_both(monkeypatch, rho0, env, tlist, method, e_ops=("negativity",)):
+    real = evolve(rho0, env, tlist, method=method, store_states=True, seed=3, e_ops=list(e_ops))
+    with monkeypatch.context() as m:
+        m.setattr(sampled_module, "_window_real", lambda *a, **k: None)  # complex path
+        cplx = evolve(rho0, env, tlist, method=method, store_states=True, seed=3, e_ops=list(e_ops))
+    a = np.stack([s.full() for s in real.states])
+    b = np.stack([s.full() for s in cplx.states])
+    return a, b, real, cplx
+
+
+def _gad(p):
+    return thermal_bath(p, qubit_hamiltonian(1.0), nbar=0.4, rate=0.7)
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        # U / U*: the twin party's propagators are a sign pattern of the other's
+        lambda: (
+            [Drive(GaussianPulses(segment=0.1, variance=8.0, channels=3), 0, PAULIS)]
+            + [Drive(GaussianPulses(segment=0.1, variance=8.0, channels=3, name="b"), 1, PAULIS)]
+            + [_gad(0), _gad(1)]
+        ),
+        lambda: (
+            lambda g: [Drive(g, 0, PAULIS), Drive(g, 1, PAULIS, conjugate=True), _gad(0), _gad(1)]
+        )(GaussianPulses(segment=0.1, variance=8.0, channels=3)),
+        # coloured noise on the substep grid, and a matrix-valued (Haar) drive
+        lambda: (
+            (lambda o: [Drive(o, 0, PAULIS[:2]), Drive(o, 1, PAULIS[:2], conjugate=True)])(
+                OrnsteinUhlenbeck(sigma=1.5, tau_c=0.2, channels=2)
+            )
+            + [_gad(0), _gad(1)]
+        ),
+        lambda: (lambda h: [Drive(h, 0), Drive(h, 1, conjugate=True), _gad(1)])(
+            HaarPulses(segment=0.2, d=2)
+        ),
+        # two signals driving each party (the generator sums their terms)
+        lambda: (
+            (
+                lambda o, t: [
+                    Drive(o, 0, PAULIS),
+                    Drive(o, 1, PAULIS, conjugate=True),
+                    Drive(t, 0, [PAULIS[2]]),
+                    Drive(t, 1, [PAULIS[2]]),
+                ]
+            )(
+                OrnsteinUhlenbeck(sigma=1.0, tau_c=0.3, channels=3),
+                RandomTelegraph(rate=2.0, amplitude=1.0),
+            )
+            + [_gad(0), _gad(1)]
+        ),
+        # clock ticks: jump superoperators in the Hermitian basis, with a drive between
+        lambda: (
+            lambda c, g: [
+                Reset(c, 0, thermal_state(qubit_hamiltonian(1.0), 0.5)),
+                Reset(c, 1, thermal_state(qubit_hamiltonian(1.0), 0.5)),
+                Drive(g, 0, PAULIS),
+                Drive(g, 1, PAULIS, conjugate=True),
+                _gad(0),
+            ]
+        )(PoissonClock(rate=1.5), GaussianPulses(segment=0.15, variance=3.0, channels=3)),
+    ],
+    ids=["independent", "U-Ustar", "OU", "Haar", "two-signals", "clock"],
+)
+def test_sampled_real_path_equals_complex_path(monkeypatch, terms):
+    env = Environment((2, 2), terms())
+    tlist = np.linspace(0.0, 0.6, 13)
+    a, b, real, cplx = _sampled_both(
+        monkeypatch, phi_plus(), env, tlist, Sampled(ntraj=96, groups=4)
+    )
+    assert np.abs(a - b).max() <= 1e-13
+    np.testing.assert_allclose(real.stderr["negativity"], cplx.stderr["negativity"], atol=1e-13)
+
+
+def test_sampled_switches_basis_between_stages(monkeypatch):
+    # a stage whose local generator is not Hermiticity preserving (X -> A X) runs in the
+    # complex layout; the stages around it in the Hermitian basis
+    A = np.array([[0.0, 0.3], [0.0, -0.2]], complex)
+    odd = _Local("odd", 0, superop=np.kron(A, np.eye(2)))
+    g = GaussianPulses(segment=0.1, variance=4.0, channels=3)
+    hp = Environment((2, 2), [Drive(g, 0, PAULIS), Drive(g, 1, PAULIS, conjugate=True), _gad(0)])
+    non_hp = Environment((2, 2), [odd, Drive(g, 1, PAULIS)])
+    assert (
+        sampled_module._window_real(
+            (2, 2),
+            [np.kron(A, np.eye(2)), np.zeros((4, 4))],
+            [],
+            [],
+            {0: [], 1: []},
+            {0: [], 1: []},
+        )
+        is None
+    )
+    proto = Protocol([(0.3, hp), (0.2, non_hp), (0.3, hp)])
+    tlist = np.linspace(0.0, 0.8, 17)
+    a, b, *_ = _sampled_both(monkeypatch, phi_plus(), proto, tlist, Sampled(ntraj=64, groups=4), ())
+    assert np.abs(a - b).max() <= 1e-13
