@@ -23,7 +23,16 @@ Measured (same run)
 (c) qutip: one ``qutip.mesolve`` per realization on the full two-qubit system with the
     *same* sampled coefficients as realizations 0..N-1 of (b) (``process.sample`` on the
     sampler's substep grid, order-0 step coefficients), default options, timed on a
-    subset and scaled to 10^4.
+    subset and scaled to 10^4;
+(d) dynamiqs, if installed (``pip install -e .[bench]``; not a core dependency, it pulls
+    in JAX): one ``dynamiqs.mesolve`` batched over all 10^4 realizations of (b) with the
+    same coefficients (``dq.pwc`` on the substep grid), float64 on the CPU, default method
+    (Tsit5, rtol = atol = 1e-6, steps clipped to the coefficient jumps). Timed twice:
+    compile time (JAX's record of the first call's compile stages) separate,
+    ``speedup_vs_dynamiqs`` = its run-only time / the exact path's time. Its error
+    against (r) is a sampling error, like (b)'s; against (b) it differs by its
+    integration error only.
+    See ``benchmarks/_dynamiqs_peer.py``.
 
 Errors are the largest absolute deviation from (r) over all times of negativity and of
 both marginal distances. ``speedup_vs_sampled_at_equal_error`` scales the sampled time
@@ -49,6 +58,7 @@ import platform
 import sys
 import time
 
+import _dynamiqs_peer as dqpeer
 import numpy as np
 import qutip
 
@@ -126,16 +136,63 @@ def qutip_realization(coeffs, edges, gens, c_ops, rho0):
     return qutip.mesolve(qutip.QobjEvo(terms), rho0, TLIST, c_ops).states
 
 
-def qutip_values(states_list, taus):
-    """Mean state over realizations -> (T, 3) like :func:`values`."""
-    T = len(states_list[0])
-    out = np.empty((T, 3))
-    for i in range(T):
-        rho = sum(r[i] for r in states_list) / len(states_list)
+def state_values(rhos, taus):
+    """Density matrices ``rhos`` (T, 4, 4) -> (T, 3) like :func:`values`."""
+    out = np.empty((len(rhos), 3))
+    for i, r in enumerate(rhos):
+        rho = qutip.Qobj(r, dims=[[2, 2], [2, 2]])
         out[i, 0] = negativity(rho)
         out[i, 1] = trace_distance(rho.ptrace(0), taus[0])
         out[i, 2] = trace_distance(rho.ptrace(1), taus[1])
     return out
+
+
+def qutip_values(states_list, taus):
+    """Mean state over realizations -> (T, 3) like :func:`values`."""
+    mean = np.mean([[s.full() for s in r] for r in states_list], axis=0)
+    return state_values(mean, taus)
+
+
+# ----------------------------------------------------------------------------- dynamiqs
+
+
+def dynamiqs_peer(proc, edges, ntraj, gens, c_ops, rho0, taus, v_ref, v_s):
+    """(d): time dynamiqs on the realizations of (b) and compare; None if not installed."""
+    if not dqpeer.available():
+        print(f"(d) {dqpeer.NOT_INSTALLED}")
+        return None
+    coeffs = np.stack(
+        [proc.sample(np.random.default_rng(realization_seed(SEED, m)), edges) for m in range(ntraj)]
+    )  # (M, substeps, 3)
+    est = ntraj * TLIST.size * 16 * 16
+    print(
+        f"(d) dynamiqs {dqpeer.versions()}: saved states of {ntraj} realizations"
+        f" ~{est / 1e6:.0f} MB (chunked above {dqpeer.STATE_BUDGET / 2**30:.0f} GiB per call)"
+    )
+    mean, info = dqpeer.batched_mean_states(
+        edges, coeffs, [g.full() for g in gens], [c.full() for c in c_ops], rho0.full(), TLIST
+    )
+    v_dq = state_values(mean, taus)
+    err = float(np.abs(v_dq - v_ref).max())
+    diff = float(np.abs(v_dq - v_s).max())
+    print(
+        f"    batched mesolve ({info['chunks']} call(s) of {info['chunk']}, {edges.size - 1}"
+        f" coefficient steps): first call {info['first_s']:.2f} s (CPU {info['cpu_first_s']:.2f} s),"
+        f" second {info['run_s']:.2f} s (CPU {info['cpu_run_s']:.2f} s); compile (JAX's record)"
+        f" {info['compile_s']:.2f} s [second call {info['compile_s_second_call']:.2f} s;"
+        f" first - second {info['first_minus_second_s']:.2f} s]; peak RSS {info['max_rss_mb']:.0f} MB"
+    )
+    print(
+        f"    error vs reference {err:.1e}; same {ntraj} realizations, dynamiqs vs ours (b):"
+        f" max |diff| {diff:.1e}"
+    )
+    return {
+        **info,
+        "error": err,
+        "vs_sampled_max_diff": diff,
+        "versions": dqpeer.versions(),
+        "method": "Tsit5 (default, rtol=atol=1e-6), float64, cpu",
+    }
 
 
 # ----------------------------------------------------------------------------- main
@@ -224,7 +281,7 @@ def main(argv=None) -> dict:
         f" coefficient steps) -> {t_qutip:.1f} s for {ntraj}; same {nq} realizations, ours vs"
         f" qutip: max |diff| {dev_same:.1e}"
     )
-    print("(d) dynamiqs: not benchmarked (optional peer; it pulls in JAX)")
+    dq = dynamiqs_peer(proc, edges, ntraj, gens, c_ops, rho0, taus, v_ref, v_s)
 
     sp_s = t_sampled / t_exact
     scale = (err_sampled / max(err_exact, ERROR_TARGET)) ** 2
@@ -243,6 +300,13 @@ def main(argv=None) -> dict:
     print(
         f"{'qutip mesolve x ' + str(ntraj) + ' (scaled)':<38} {t_qutip:10.3f} {'':>9} {sp_q:11.1f}x"
     )
+    sp_dq = None
+    if dq is not None:
+        sp_dq = round(dq["run_s"] / t_exact, 1)
+        print(
+            f"{'dynamiqs batched x ' + str(ntraj) + ' (run only)':<38} {dq['run_s']:10.3f}"
+            f" {dq['error']:9.1e} {sp_dq:11.1f}x   (compile {dq['compile_s']:.2f} s separate)"
+        )
     print(
         "equal error: sampled time x (sampled_error / max(exact_error, 1e-6))^2"
         " (sampling error ~ M^-1/2; its time-step bias ignored)"
@@ -275,7 +339,11 @@ def main(argv=None) -> dict:
         "qutip_subset": nq,
         "qutip_same_realizations_max_diff": dev_same,
         "ntraj": ntraj,
-        "dynamiqs": "not benchmarked",
+        "speedup_vs_dynamiqs": sp_dq,  # dynamiqs run time / exact_s; null without dynamiqs
+        "dynamiqs_s": dq and dq["run_s"],
+        "dynamiqs_compile_s": dq and dq["compile_s"],
+        "dynamiqs_error": dq and dq["error"],
+        "dynamiqs": dq,
         "quick": args.quick,
     }
     print(json.dumps(out))
