@@ -38,6 +38,7 @@ Summary keys (:data:`SUMMARY_KEYS`): ``egamma_overlap``, ``losr_overlap``,
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -52,6 +53,7 @@ from dynamics.measures import negativity, phi_plus_overlap
 from dynamics.states import phi_plus
 
 from . import style
+from ._resources import check_work
 from .base import StudyResult
 from .params import OMEGA, Param, ParamError, resolve
 
@@ -201,6 +203,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     from tqdm.auto import tqdm
 
     p = resolve(PARAMS, params, study=NAME)
+    check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     om = p["omega"]
     for name in ("betas", "ratios", "qutrit_betas"):
         if len(p[name]) > MAX_POINTS:

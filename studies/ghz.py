@@ -81,7 +81,7 @@ from dynamics.measures import ghz_fidelity, trace_distance
 from dynamics.states import noisy_ghz_state, random_state
 
 from . import style
-from ._resources import check_memory
+from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import (
     OMEGA,
@@ -316,6 +316,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     p = resolve(PARAMS, params, study=NAME)
     seed = check_seed(seed)
     check_memory(sys.modules[__name__], p)  # before anything is allocated
+    check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     n, omega, beta, r = p["n"], p["omega"], p["beta"], p["rate"]
     check_temperature(beta, omega)
     if 0 < p["t_max"] < 1e-6:

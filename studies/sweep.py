@@ -57,7 +57,7 @@ from ._checkpoints import point_file, read_checkpoint, write_checkpoint
 from ._executors import EXECUTORS
 from ._executors import executor as _executor
 from ._folders import LOCK, FolderLock, atomic_write
-from ._resources import check_sweep_memory
+from ._resources import check_sweep_memory, check_sweep_work, sweep_notice
 from ._sweep_plot import sweep_figures
 from .base import OutputError, jsonable, prepare_folder, write_figures
 from .params import ParamError, parse_float, parse_int, resolve, unknown_message
@@ -254,6 +254,7 @@ def run_sweep(
     on_point: Callable[[dict], None] | None = None,
     retry_failed: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
+    announce: bool = False,
 ) -> SweepResult:
     """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
 
@@ -277,6 +278,15 @@ def run_sweep(
         Compute again the points recorded as failed (``status = "error"``).
     max_attempts : int
         Rounds for points whose worker died (the pool is recreated between rounds).
+    announce : bool
+        Print one line on stderr before the points start when their work is estimated
+        above 10 s (:func:`studies._resources.sweep_notice`; the command line's default).
+
+    The work of the points still to compute is estimated from each study's
+    ``work_estimate`` when they run on this machine (not on a remote Dask scheduler):
+    above ``EPLT_WORK_LIMIT`` the sweep is refused (ResourceError) before any point
+    runs, and a fresh folder is removed again; the estimate is recorded in
+    ``sweep_summary.json`` (``estimated_cpu_seconds``, ``estimated_wall_seconds``).
     """
     from . import get_study
 
@@ -299,7 +309,8 @@ def run_sweep(
         raise ParamError(f"{sorted(clash)} given both as --set and --grid")
     base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
     n_parallel = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
-    if executor != "dask" or not scheduler:  # points run on this machine
+    local = executor != "dask" or not scheduler  # points run on this machine
+    if local:
         check_sweep_memory(st, grid, base, n_parallel)
     definition = {
         "study": st.NAME,
@@ -360,6 +371,8 @@ def run_sweep(
                 on_point,
                 retry_failed,
                 max_attempts,
+                n_parallel if local else None,
+                announce,
             )
         except BaseException:
             if wrote_spec and not any((out / "points").iterdir()):
@@ -388,6 +401,8 @@ def _run_points(
     on_point,
     retry_failed,
     max_attempts,
+    n_parallel,
+    announce,
 ) -> SweepResult:
     todo, skipped = [], 0
     for idx, values in grid.points():
@@ -399,6 +414,12 @@ def _run_points(
             skipped += 1
             continue
         todo.append((idx, params, s))
+    work = None
+    if n_parallel is not None:  # on this machine: refused above EPLT_WORK_LIMIT, announced
+        work = check_sweep_work(st, [params for _, params, _ in todo], n_parallel)
+        notice = sweep_notice(st, work, len(todo), n_parallel) if announce else None
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
 
     bar = None
     lost: dict[tuple, str] = {}  # points whose worker died: index -> error
@@ -451,6 +472,10 @@ def _run_points(
         "failed": n_failed,
         "skipped_existing": skipped,
         "failures": failures,
+        # this machine's estimate for the points computed by this invocation (null on a
+        # remote scheduler); compare with the measured wall time per point in sweep.nc
+        "estimated_cpu_seconds": None if work is None else work["cpu"],
+        "estimated_wall_seconds": None if work is None else work["wall"],
     }
     atomic_write(
         out / "sweep_summary.json",
@@ -584,6 +609,7 @@ def cmd_sweep(args) -> int:
         scheduler=args.scheduler,
         progress=progress,
         retry_failed=args.retry_failed,
+        announce=not args.quiet,
     )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
     numeric = [
