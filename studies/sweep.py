@@ -279,14 +279,10 @@ def run_sweep(
     max_attempts : int
         Rounds for points whose worker died (the pool is recreated between rounds).
     announce : bool
-        Print one line on stderr before the points start when their work is estimated
-        above 10 s (:func:`studies._resources.sweep_notice`; the command line's default).
-
-    The work of the points still to compute is estimated from each study's
-    ``work_estimate`` when they run on this machine (not on a remote Dask scheduler):
-    above ``EPLT_WORK_LIMIT`` the sweep is refused (ResourceError) before any point
-    runs, and a fresh folder is removed again; the estimate is recorded in
-    ``sweep_summary.json`` (``estimated_cpu_seconds``, ``estimated_wall_seconds``).
+        Print one line on stderr when the points to compute are estimated above 10 s
+        (the CLI's default). Points run here (not on a remote scheduler) estimated above
+        ``EPLT_WORK_LIMIT`` are refused (ResourceError) before any runs; the estimate is
+        recorded in ``sweep_summary.json``.
     """
     from . import get_study
 
@@ -472,8 +468,7 @@ def _run_points(
         "failed": n_failed,
         "skipped_existing": skipped,
         "failures": failures,
-        # this machine's estimate for the points computed by this invocation (null on a
-        # remote scheduler); compare with the measured wall time per point in sweep.nc
+        # the points computed now, on this machine (null on a remote scheduler)
         "estimated_cpu_seconds": None if work is None else work["cpu"],
         "estimated_wall_seconds": None if work is None else work["wall"],
     }
