@@ -288,20 +288,22 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
 
 
 def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
-    """CPU seconds of :func:`run` and the parameters driving them: ~3 ms per saved time
-    (segment ends included) at d = 2, times (d/2)^3; ~6 microseconds per sampled
-    trajectory and pulse; at d = 2 the segment quadrature (~12 microseconds per nodes^3)
-    and ~0.15 s per coloured tau_c.
+    """CPU seconds of :func:`run` and the parameters driving them: per saved time (segment
+    ends included) ~0.8 ms for the exact scenarios, times (d/2)^4 (the d^2 x d^2 state);
+    per sampled trajectory ~(10 + 0.5 per saved time) microseconds, times (d/2)^4; at
+    d = 2 the segment quadrature (~12 microseconds per nodes^3) and per coloured tau_c
+    ~0.6 ms per saved time (exact hierarchy).
 
     Measured 2026-12-01 on a 2-core Xeon VM (``time.process_time``, one run in a fresh
     process each): 1.4 s at the defaults, 5.0 s at n_times = 2001, 31 s at 10001, 6.2 s at
-    ntraj = 40000, 2.2 s at nodes = 40, 4.1 s at d = 4. Rounded up."""
+    ntraj = 40000, 13.5 s at ntraj = 20000 with n_times = 1001, 2.2 s at nodes = 40,
+    4.1 s at d = 4, 3.9 s at d = 3 with n_times = 1001. Rounded up."""
     d = p["d"]
     pulses = max(1.0, min(MAX_SEGMENTS, p["t_max"] / p["segment"]))
-    size = (d / 2) ** 3
-    seconds = 0.6 + 3e-3 * (p["n_times"] + pulses) * size + 6e-6 * p["ntraj"] * pulses * size
+    times, size = p["n_times"] + pulses, (d / 2) ** 4
+    seconds = 0.6 + 8e-4 * times * size + p["ntraj"] * (1e-5 + 5e-7 * times) * size
     if d == 2:
-        seconds += 1.2e-5 * p["nodes"] ** 3 + 0.15 * len(p["coloured_tau_c"])
+        seconds += 1.2e-5 * p["nodes"] ** 3 + len(p["coloured_tau_c"]) * (0.02 + 6e-4 * times)
     return seconds, ("n_times", "ntraj", "d", "segment", "nodes")
 
 
