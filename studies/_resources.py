@@ -245,8 +245,8 @@ def check_work(study, params: Mapping) -> float:
     limit = work_limit()
     if limit is not None and seconds > limit:
         raise ResourceError(
-            f"{study.NAME}: these parameters need about {fmt_seconds(seconds)} of CPU,"
-            f" EPLT_WORK_LIMIT allows {fmt_seconds(limit)}; lower {_lower(names, params)}"
+            f"{study.NAME}: these parameters need {fmt_seconds(seconds)} of CPU,"
+            f" EPLT_WORK_LIMIT allows {fmt_seconds(limit)[1:]}; lower {_lower(names, params)}"
         )
     return seconds
 
@@ -261,7 +261,7 @@ def check_sweep_work(study, points: Iterable[Mapping], parallel: int) -> dict:
         raise ResourceError(
             f"sweep {study.NAME}: estimated {fmt_seconds(est['wall'])} with {parallel} point(s)"
             f" at once ({fmt_seconds(est['cpu'])} of CPU in all), EPLT_WORK_LIMIT allows"
-            f" {fmt_seconds(limit)}; use fewer grid points or lower"
+            f" {fmt_seconds(limit)[1:]}; use fewer grid points or lower"
             f" {_lower(est['names'], est['worst'])}"
         )
     return est
