@@ -289,21 +289,23 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
 
 def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """CPU seconds of :func:`run` and the parameters driving them: per saved time (segment
-    ends included) ~0.8 ms for the exact scenarios, times (d/2)^4 (the d^2 x d^2 state);
-    per sampled trajectory ~(10 + 0.5 per saved time) microseconds, times (d/2)^4; at
-    d = 2 the segment quadrature (~12 microseconds per nodes^3) and per coloured tau_c
-    ~0.6 ms per saved time (exact hierarchy).
+    ends included) ~1 ms for the exact scenarios, times (d/2)^4 (the d^2 x d^2 state);
+    per sampled trajectory ~10 microseconds plus ~0.6 per saved time and ~2 per pulse,
+    times (d/2)^4; at d = 2 the segment quadrature (~12 microseconds per nodes^3) and per
+    coloured tau_c ~0.7 ms per saved time (exact hierarchy).
 
     Measured 2026-12-01 on a 2-core Xeon VM (``time.process_time``, one run in a fresh
     process each): 1.4 s at the defaults, 5.0 s at n_times = 2001, 31 s at 10001, 6.2 s at
-    ntraj = 40000, 13.5 s at ntraj = 20000 with n_times = 1001, 2.2 s at nodes = 40,
-    4.1 s at d = 4, 3.9 s at d = 3 with n_times = 1001. Rounded up."""
+    ntraj = 40000, 13.5 s at ntraj = 20000 with n_times = 1001, 25 s at ntraj = 5000 with
+    n_times = 3001, 5.8 s at ntraj = 2000 with segment = 0.01, 2.2 s at nodes = 40,
+    4.1 s at d = 4 (13.5 s with n_times = 601), 3.9 s at d = 3 with n_times = 1001."""
     d = p["d"]
     pulses = max(1.0, min(MAX_SEGMENTS, p["t_max"] / p["segment"]))
     times, size = p["n_times"] + pulses, (d / 2) ** 4
-    seconds = 0.6 + 8e-4 * times * size + p["ntraj"] * (1e-5 + 5e-7 * times) * size
+    per_traj = 1e-5 + 6e-7 * times + 2e-6 * pulses
+    seconds = 0.6 + (1e-3 * times + p["ntraj"] * per_traj) * size
     if d == 2:
-        seconds += 1.2e-5 * p["nodes"] ** 3 + len(p["coloured_tau_c"]) * (0.02 + 6e-4 * times)
+        seconds += 1.2e-5 * p["nodes"] ** 3 + len(p["coloured_tau_c"]) * (0.02 + 7e-4 * times)
     return seconds, ("n_times", "ntraj", "d", "segment", "nodes")
 
 
