@@ -8,9 +8,15 @@
                   [--format png,pdf] [--force] [--quiet]
 
 Bad input (unknown study or parameter, wrong type, value out of range, malformed TOML,
-unusable output folder, a temperature where no EPLT exists) prints one line
-``eplt: error: ...`` and exits with status 2. The output folder is checked before any
-computation; a non-empty folder is never written into without ``--force``.
+unusable output folder, a temperature where no EPLT exists, more memory than is available
+or more work than ``EPLT_WORK_LIMIT`` allows) prints one line ``eplt: error: ...`` and
+exits with status 2. The output folder is checked before any computation; a non-empty
+folder is never written into without ``--force``.
+
+A run estimated at more than 10 s of CPU (each study's ``work_estimate``) is announced in
+one line on stderr before it starts; ``--quiet`` silences that line with the progress
+bars and the summary (scripts that need a guard set ``EPLT_WORK_LIMIT``, which refuses
+long runs whatever ``--quiet``).
 """
 
 from __future__ import annotations
@@ -160,9 +166,13 @@ def cmd_run(args) -> int:
         )
     fmts = _formats(args.format)
     out = out_folder(args.out, Path("results") / st.NAME)
-    from ._resources import check_memory
+    from ._resources import check_memory, check_work, work_notice
 
     check_memory(st, params)  # before the folder is created or anything allocated
+    check_work(st, params)  # refused above EPLT_WORK_LIMIT, before the folder too
+    notice = None if args.quiet else work_notice(st, params)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
     lock = claim_folder(out, force=args.force)  # held until the last file is in place
     try:
         return _run_locked(st, params, seed, fmts, out, lock, args)

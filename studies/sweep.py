@@ -57,7 +57,7 @@ from ._checkpoints import point_file, read_checkpoint, write_checkpoint
 from ._executors import EXECUTORS
 from ._executors import executor as _executor
 from ._folders import LOCK, FolderLock, atomic_write
-from ._resources import check_sweep_memory
+from ._resources import check_sweep_memory, check_sweep_work, sweep_notice
 from ._sweep_plot import sweep_figures
 from .base import OutputError, jsonable, prepare_folder, write_figures
 from .params import ParamError, parse_float, parse_int, resolve, unknown_message
@@ -254,6 +254,7 @@ def run_sweep(
     on_point: Callable[[dict], None] | None = None,
     retry_failed: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
+    announce: bool = False,
 ) -> SweepResult:
     """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
 
@@ -277,6 +278,11 @@ def run_sweep(
         Compute again the points recorded as failed (``status = "error"``).
     max_attempts : int
         Rounds for points whose worker died (the pool is recreated between rounds).
+    announce : bool
+        Print one line on stderr when the points to compute are estimated above 10 s
+        (the CLI's default). Points run here (not on a remote scheduler) estimated above
+        ``EPLT_WORK_LIMIT`` are refused (ResourceError) before any runs; the estimate is
+        recorded in ``sweep_summary.json``.
     """
     from . import get_study
 
@@ -299,7 +305,8 @@ def run_sweep(
         raise ParamError(f"{sorted(clash)} given both as --set and --grid")
     base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
     n_parallel = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
-    if executor != "dask" or not scheduler:  # points run on this machine
+    local = executor != "dask" or not scheduler  # points run on this machine
+    if local:
         check_sweep_memory(st, grid, base, n_parallel)
     definition = {
         "study": st.NAME,
@@ -360,6 +367,8 @@ def run_sweep(
                 on_point,
                 retry_failed,
                 max_attempts,
+                n_parallel if local else None,
+                announce,
             )
         except BaseException:
             if wrote_spec and not any((out / "points").iterdir()):
@@ -388,6 +397,8 @@ def _run_points(
     on_point,
     retry_failed,
     max_attempts,
+    n_parallel,
+    announce,
 ) -> SweepResult:
     todo, skipped = [], 0
     for idx, values in grid.points():
@@ -399,6 +410,12 @@ def _run_points(
             skipped += 1
             continue
         todo.append((idx, params, s))
+    work = None
+    if n_parallel is not None:  # on this machine: refused above EPLT_WORK_LIMIT, announced
+        work = check_sweep_work(st, [params for _, params, _ in todo], n_parallel)
+        notice = sweep_notice(st, work, len(todo), n_parallel) if announce else None
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
 
     bar = None
     lost: dict[tuple, str] = {}  # points whose worker died: index -> error
@@ -451,6 +468,9 @@ def _run_points(
         "failed": n_failed,
         "skipped_existing": skipped,
         "failures": failures,
+        # the points computed now, on this machine (null on a remote scheduler)
+        "estimated_cpu_seconds": None if work is None else work["cpu"],
+        "estimated_wall_seconds": None if work is None else work["wall"],
     }
     atomic_write(
         out / "sweep_summary.json",
@@ -584,6 +604,7 @@ def cmd_sweep(args) -> int:
         scheduler=args.scheduler,
         progress=progress,
         retry_failed=args.retry_failed,
+        announce=not args.quiet,
     )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
     numeric = [
