@@ -163,9 +163,16 @@ def cmd_run(args) -> int:
     from ._resources import check_memory
 
     check_memory(st, params)  # before the folder is created or anything allocated
+    created = not out.exists()
     lock = claim_folder(out, force=args.force)  # held until the last file is in place
     try:
         return _run_locked(st, params, seed, fmts, out, lock, args)
+    except BaseException:
+        if created:  # e.g. the study refused its parameters: leave no empty folder behind
+            from ._folders import remove_if_unused
+
+            remove_if_unused(out)
+        raise
     finally:
         lock.release()
 
