@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write into a non-empty output folder (replacing files of the same name)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars or summary")
-    from .sweep import add_sweep_parser
+    from ._sweep_cli import add_sweep_parser
 
     add_sweep_parser(sub)
     return p

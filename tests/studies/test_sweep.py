@@ -172,7 +172,7 @@ def test_a_lost_worker_leaves_its_point_missing_and_a_rerun_completes_it(tmp_pat
 def test_sweep_figures_with_a_text_axis(tmp_path):
     import matplotlib.pyplot as plt
 
-    from studies.sweep import sweep_figures
+    from studies._sweep_plot import sweep_figures
 
     ds = xr.Dataset(
         {"speedup": (("input", "beta"), np.array([[3.0, 2.0, 1.0], [4.0, 2.5, 1.5]]))},
@@ -350,8 +350,8 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
     import matplotlib.pyplot as plt
     import xarray as xr
 
+    from studies._sweep_plot import sweep_figures
     from studies.params import Param
-    from studies.sweep import sweep_figures
 
     params = (Param("beta", 1.0, "float", "", "1/omega"), Param("kappa", 1.0, "float", "", "r"))
     beta, kappa = np.linspace(0.5, 6, 8), np.array([1.0, 10.0, 100.0])
