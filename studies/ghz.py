@@ -91,8 +91,10 @@ from .params import (
     T_MAX,
     Param,
     ParamError,
+    beta_param,
     check_seed,
     check_temperature,
+    rate_param,
     resolve,
 )
 
@@ -138,18 +140,8 @@ PARAMS = (
         choices=("noisy_ghz", "random"),
     ),
     OMEGA,
-    Param(
-        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param(
-        "rate",
-        1.0,
-        "float",
-        "reset-clock rate r (also the relaxation rate of the holding baths)",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
+    beta_param(),
+    rate_param(),
     Param(
         "kappa",
         5.0,

@@ -113,8 +113,12 @@ from .params import (
     T_MAX,
     Param,
     ParamError,
+    beta_param,
     check_seed,
     check_temperature,
+    eps_param,
+    kappa_param,
+    rate_param,
     resolve,
 )
 
@@ -137,37 +141,10 @@ DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglemen
 
 PARAMS = (
     OMEGA,
-    Param(
-        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param(
-        "rate",
-        1.0,
-        "float",
-        "bath relaxation rate r (also the reset-clock rate)",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "kappa",
-        10.0,
-        "float",
-        f"strength of the twirling drive (0: none, else at least {RATE_MIN:g})",
-        "omega",
-        low=0,
-        high=RATE_MAX,
-    ),
-    Param(
-        "eps",
-        1e-3,
-        "float",
-        "thermalization tolerance in trace distance",
-        "",
-        low=1e-10,
-        high=0.5,
-        high_open=True,
-    ),
+    beta_param(),
+    rate_param(),
+    kappa_param(allow_off=True),
+    eps_param(),
     Param(
         "input",
         "phi_plus",

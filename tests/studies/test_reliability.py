@@ -477,6 +477,11 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
     finally:
         with __import__("contextlib").suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        # reap it and close its pipe here: otherwise a failure above leaves a running
+        # Popen to be garbage-collected (ResourceWarning, an error) inside a later test
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines() == ["eplt: interrupted"], err
 
