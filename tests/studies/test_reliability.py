@@ -247,13 +247,16 @@ def test_memory_limit_override_and_sweep_workers(tmp_path, capsys, monkeypatch):
 
 def _fake_point(study, params, seed, index):
     """Stands in for ``run_point`` (cheap); kills its own worker once for index (1,) when
-    ``EPLT_TEST_KILL_ONCE`` names a marker file that does not exist yet."""
+    ``EPLT_TEST_KILL_ONCE`` names a marker file that does not exist yet; touches
+    ``$EPLT_TEST_STARTED/<index>`` when it starts (a worker is busy with a point)."""
     import os
     import signal
     from pathlib import Path
 
     from studies.base import jsonable
 
+    if os.environ.get("EPLT_TEST_STARTED"):
+        (Path(os.environ["EPLT_TEST_STARTED"]) / "-".join(map(str, index))).touch()
     if os.environ.get("EPLT_TEST_SLEEP"):
         import time
 
@@ -454,8 +457,10 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
     import time
 
     pytest.importorskip("distributed")
-    psutil = pytest.importorskip("psutil")
+    started = tmp_path / "started"
+    started.mkdir()
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "EPLT_TEST_SLEEP": "600"}
+    env["EPLT_TEST_STARTED"] = str(started)
     proc = subprocess.Popen(
         [sys.executable, "-c", _CTRL_C, str(tmp_path / "s")],
         env=env,
@@ -464,14 +469,13 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
+        # wait until a worker runs a point: the cluster is up. (sweep.json and idle worker
+        # processes exist earlier, while the LocalCluster starts with SIGINT ignored, and
+        # a Ctrl-C then is lost: on a loaded machine this test used to hang there.)
         deadline = time.time() + 180
-        while time.time() < deadline:  # a worker process is up and busy with a point
-            kids = psutil.Process(proc.pid).children(recursive=True)
-            if any(k.cpu_percent(0.05) == 0 and "spawn" in " ".join(k.cmdline()) for k in kids):
-                if (tmp_path / "s" / "sweep.json").exists():
-                    break
-            time.sleep(0.5)
-        time.sleep(2.0)  # let the task reach the worker
+        while time.time() < deadline and not any(started.iterdir()):
+            time.sleep(0.2)
+        assert any(started.iterdir()), "no worker started a point"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
         _, err = proc.communicate(timeout=120)
     finally:
