@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import style
@@ -9,6 +11,9 @@ from .base import StudyResult
 
 __all__ = ["GME_NOTE", "LABELS", "TIME_LABEL", "figures", "plot"]
 
+#: Highest data point of the negativity and marginal panels, as a fraction of the axis
+#: height: the time labels (t_tw, t*) at the top stay clear of the curves.
+_DATA_TOP = 0.85
 #: Legend label of each scenario.
 LABELS = {"correlated": "correlated baths", "independent": "independent baths"}
 #: Label of the time axes (time in units of 1/r).
@@ -117,8 +122,10 @@ def plot(
             ylabel=r"GHZ fidelity $F_{\rm GHZ} = \langle{\rm GHZ}|\rho|{\rm GHZ}\rangle$",
         )
     elif which == "negativity":
+        top = float(ds["min_bipartition_negativity"].max())
         deco.set(
-            ylim=(0, None),
+            # the data's top at most 85% of the height: the t_tw / t* labels above it
+            ylim=(0, top / _DATA_TOP if top > 0 else 0.05),
             ylabel=r"negativity $\min_{S} \mathcal{N}_{S|\bar S}$",
         )
         ax.annotate(
@@ -136,8 +143,11 @@ def plot(
             color="0.35",
         )
     else:
-        # below 1e-9: exact to machine precision, as in speedup
-        deco.set(yscale="log", ylim=(1e-9, 1), ylabel=r"$\max_k D(\rho_k, \tau)$")
+        # below 1e-9: exact to machine precision, as in speedup; the data's top at most
+        # 85% of the (log) height, the t_tw / t* labels above it
+        d_top = max(float(ds["marginal_distance"].max()), 1e-9)
+        top = 10 ** (-9 + (math.log10(d_top) + 9) / _DATA_TOP)
+        deco.set(yscale="log", ylim=(1e-9, max(top, 1.0)), ylabel=r"$\max_k D(\rho_k, \tau)$")
     # t_tw labelled on the left of its line, t* on the right (the two are often close)
     style.mark_time(ax, s["t_twirl"] * prm["rate"], r"$t_{\rm tw}$", side="left")
     style.mark_time(ax, s["t_star"] * prm["rate"], r"$t^*$")

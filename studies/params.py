@@ -95,6 +95,9 @@ class Param:
     allow_inf : bool
         Also accept ``inf`` beyond a finite ``high`` (e.g. "instantaneous": a finite range
         where the numerics are sound, plus the limit handled exactly).
+    symbol : str
+        Mathtext symbol of the parameter in figure labels, without ``$`` (e.g. ``"r"`` for
+        ``rate``); empty: derived from the name (:func:`studies.style.param_label`).
     """
 
     name: str
@@ -108,6 +111,7 @@ class Param:
     high_open: bool = False
     choices: tuple | None = None
     allow_inf: bool = False
+    symbol: str = ""
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -253,6 +257,7 @@ def rate_param(*, default: float = 1.0) -> Param:
         "omega",
         low=RATE_MIN,
         high=RATE_MAX,
+        symbol="r",
     )
 
 
