@@ -438,7 +438,13 @@ def test_toml_seed_error_names_the_config_not_the_option(tmp_path, capsys):
 
 
 _CTRL_C = r"""
+import faulthandler
+import signal
 import sys
+faulthandler.register(signal.SIGUSR1)  # the test dumps the stacks when it times out
+# as a terminal's foreground job: a test run started in the background (`pytest &` in a
+# script) passes SIGINT down ignored, and a Ctrl-C would then never arrive
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import studies.sweep as sw
 from tests.studies.test_reliability import _fake_point
 sw.run_point = _fake_point
@@ -477,7 +483,14 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
             time.sleep(0.2)
         assert any(started.iterdir()), "no worker started a point"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
-        _, err = proc.communicate(timeout=120)
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGUSR1)  # where it hangs, in the failure message
+            time.sleep(2)
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, err = proc.communicate()
+            pytest.fail(f"no exit 120 s after Ctrl-C; stacks:\n{err}")
     finally:
         with __import__("contextlib").suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
