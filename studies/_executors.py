@@ -119,6 +119,31 @@ def _processes(workers, scheduler):
         ex.shutdown()
 
 
+def _discard_failed_client(exc: BaseException, client_type: type) -> None:
+    """Shut down the half-built ``Client`` whose constructor raised ``exc``.
+
+    ``distributed.Client.__init__`` starts an event loop in an "IO loop" thread before
+    it connects, and does not stop it when connecting fails: after a timeout the client
+    is closed but its loop thread runs until the process exits; after a malformed address
+    the client is left "connecting" and is closed only when the garbage collector happens
+    to reach it, at some later, unrelated moment. The caller never receives the object,
+    so it is found in the constructor's frame (``self``) on the exception's traceback.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        obj = tb.tb_frame.f_locals.get("self")
+        if isinstance(obj, client_type):
+            with contextlib.suppress(Exception):
+                obj.close(timeout=5)  # no-op when already closed; else closes comms + loop
+            runner = getattr(obj, "_loop_runner", None)
+            if runner is not None:
+                with contextlib.suppress(Exception):
+                    runner.stop()  # idempotent: stops the loop thread if close() did not
+            break
+        tb = tb.tb_next
+    del tb  # no frame references kept
+
+
 @contextlib.contextmanager
 def _dask(workers, scheduler):
     try:
@@ -132,6 +157,7 @@ def _dask(workers, scheduler):
         try:
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+            _discard_failed_client(exc, Client)
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise ParamError(
                 f"cannot connect to the Dask scheduler at {scheduler!r}: {msg}"
@@ -148,7 +174,12 @@ def _dask(workers, scheduler):
                 silence_logs=logging.ERROR,
                 dashboard_address=":0",  # any free port (8787 may be taken by another cluster)
             )
-        client = Client(cluster)
+        try:
+            client = Client(cluster)
+        except BaseException as exc:
+            _discard_failed_client(exc, Client)
+            cluster.close()  # its worker processes would outlive the sweep
+            raise
     try:
         yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
     except KeyboardInterrupt:

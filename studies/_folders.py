@@ -14,7 +14,8 @@ Guarantees (also stated in the README):
 * **Lock.** A run or sweep holds an exclusive ``flock`` on ``OUT/.eplt-lock`` from the
   folder check to the last file; a second run into the same folder is refused at once.
   The kernel releases the lock when the process dies (SIGKILL included), so a crash never
-  leaves a folder locked.
+  leaves a folder locked. A run refused or failed before writing anything removes the
+  folder it created (the lock included).
 * **Stale temporaries** (``.*.tmp`` files, ``.staging-*`` folders) of a dead run are
   removed by the next run that holds the lock.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "atomic_write",
     "clean_stale",
     "fsync_dir",
+    "remove_if_unused",
     "umask",
 ]
 
@@ -163,6 +165,21 @@ class FolderLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def remove_if_unused(folder: Path) -> bool:
+    """Remove ``folder`` if it holds nothing but its lock (call while holding the lock,
+    on a folder this process created): a refused or failed run leaves no folder behind.
+    Returns whether it was removed; a folder with anything else in it is kept."""
+    folder = Path(folder)
+    try:
+        if any(p.name != LOCK for p in folder.iterdir()):
+            return False
+        (folder / LOCK).unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def visible_entries(folder: Path) -> list[Path]:

@@ -17,14 +17,15 @@ def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
     One grid axis: a curve. Two: a family of curves over the longer axis, one per value
     of the shorter axis when it has at most six values, else a heat map. More: a heat
     map of the first two axes at the first value of the others. Axes spanning two decades
-    or more are logarithmic; labels carry the units declared by the study's ``params``.
+    or more are logarithmic; labels show the symbols and units declared by the study's
+    ``params`` in mathtext (:func:`studies.style.param_label`).
     """
     from . import style
 
-    units = {p.name: p.unit for p in params}
+    declared = {p.name: p for p in params}
 
     def label(dim: str) -> str:
-        return f"{dim} [{units[dim]}]" if units.get(dim) else dim
+        return style.param_label(declared[dim]) if dim in declared else dim
 
     def numeric(dim: str) -> bool:
         return ds[dim].dtype.kind in "iuf"

@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write into a non-empty output folder (replacing files of the same name)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars or summary")
-    from .sweep import add_sweep_parser
+    from ._sweep_cli import add_sweep_parser
 
     add_sweep_parser(sub)
     return p
@@ -173,9 +173,16 @@ def cmd_run(args) -> int:
     notice = None if args.quiet else work_notice(st, params)
     if notice:
         print(notice, file=sys.stderr, flush=True)
+    created = not out.exists()
     lock = claim_folder(out, force=args.force)  # held until the last file is in place
     try:
         return _run_locked(st, params, seed, fmts, out, lock, args)
+    except BaseException:
+        if created:  # e.g. the study refused its parameters: leave no empty folder behind
+            from ._folders import remove_if_unused
+
+            remove_if_unused(out)
+        raise
     finally:
         lock.release()
 

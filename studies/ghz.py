@@ -51,7 +51,8 @@ marked) and ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` again
 closed forms). Time is in units of ``1/r``.
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
-and :class:`dynamics.channels.NoEPLTError` is raised.
+and :class:`dynamics.channels.NoEPLTError` is raised. Plotting lives in
+:mod:`studies._ghz_plot` (re-exported here as :func:`plot` and :func:`figures`).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ from dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
 from dynamics.measures import ghz_fidelity, trace_distance
 from dynamics.states import noisy_ghz_state, random_state
 
-from . import style
+from ._ghz_plot import GME_NOTE, LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
 from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import (
@@ -90,8 +91,10 @@ from .params import (
     T_MAX,
     Param,
     ParamError,
+    beta_param,
     check_seed,
     check_temperature,
+    rate_param,
     resolve,
 )
 
@@ -137,18 +140,8 @@ PARAMS = (
         choices=("noisy_ghz", "random"),
     ),
     OMEGA,
-    Param(
-        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param(
-        "rate",
-        1.0,
-        "float",
-        "reset-clock rate r (also the relaxation rate of the holding baths)",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
+    beta_param(),
+    rate_param(),
     Param(
         "kappa",
         5.0,
@@ -470,184 +463,3 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         },
     }
     return StudyResult(NAME, p, seed, data, summary, extra={"p0": float(p0), "p1": float(p1)})
-
-
-LABELS = {"correlated": "correlated baths", "independent": "independent baths"}
-#: Label of the time axes (time in units of 1/r).
-TIME_LABEL = r"time $r t$"
-GME_NOTE = r"only $F_{\rm GHZ} > 1/2$ witnesses genuine multipartite entanglement"
-
-
-def _witness_line(ax, x0: float) -> None:
-    ax.axhline(0.5, color="0.5", lw=0.7, ls=":")
-    ax.annotate(
-        r"$F_{\rm GHZ} = 1/2$: GME witness",
-        (x0, 0.5),
-        xytext=(7, -2),  # below the line: clear of the correlated curve crossing it
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=7,
-        color="0.4",
-    )
-
-
-def plot(
-    result: StudyResult,
-    ax=None,
-    *,
-    which: str = "fidelity",
-    decorate: bool | None = None,
-    legend: bool = True,
-):
-    """One panel: ``which`` in {"fidelity", "negativity", "marginal", "vs_n"}.
-
-    ``fidelity``: GHZ fidelity with the witness line ``F_GHZ = 1/2`` (above it: genuine
-    multipartite entanglement, GME). ``negativity``: the smallest negativity over all
-    bipartitions ``S|S̄`` (positive: entangled across every cut, which does not imply GME).
-    ``marginal``: the largest marginal trace distance to ``tau``. ``vs_n``: the GHZ
-    fidelity at ``t*`` against ``n`` with the closed forms. Time in units of ``1/r``.
-    Composes on a shared axis (``decorate``, see :class:`studies.style.Decorator`);
-    ``legend`` draws one legend of everything on the axis, or none.
-    """
-    if ax is None:
-        _, axes = style.figure()
-        ax = axes[0, 0]
-    deco = style.Decorator(ax, decorate)
-    ds, s, prm = result.data, result.summary, result.params
-    if which == "vs_n":
-        ns = ds["n"].values
-        if ns.size == 0:
-            ax.text(0.5, 0.5, "no scan (n_max < 2)", ha="center", transform=ax.transAxes)
-        gamma, p0, p1 = s["gamma"], result.extra["p0"], result.extra["p1"]
-        F = prm["fidelity"]
-        nn = np.arange(2, max(3, int(ns.max()) if ns.size else 3) + 1)
-        for sc in SCENARIOS:
-            (line,) = ax.plot(
-                ns,
-                ds["ghz_fidelity_at_t_star_vs_n"].sel(scenario=sc),
-                "o",
-                ms=4,
-                color=style.SCENARIO_COLORS[sc],
-                label=LABELS[sc],
-            )
-            line.set_gid(sc)
-        ax.plot(
-            nn,
-            0.5 + gamma * (np.maximum(F, 2.0**-nn) - 0.5),
-            color=style.SCENARIO_COLORS["correlated"],
-            lw=0.9,
-            label=r"$\frac{1}{2}+\gamma(F_{\rm in}-\frac{1}{2})$",
-        )
-        ax.plot(
-            nn,
-            (p0**nn + p1**nn) / 2,
-            color=style.SCENARIO_COLORS["independent"],
-            lw=0.9,
-            ls="--",
-            label=r"$(p_0^n+p_1^n)/2$",
-        )
-        _witness_line(ax, nn[0])
-        if deco.owns_axis():
-            ax.set_xticks(nn)
-        deco.set(
-            xlabel=r"number of qubits $n$",
-            ylabel=r"GHZ fidelity $F_{\rm GHZ}$ at $t^*$",
-            ylim=(0, 1),
-        )
-        with style.style():
-            style.legend(ax, legend)
-        return ax
-    if which not in ("fidelity", "negativity", "marginal"):
-        raise ValueError(
-            f"which must be 'fidelity', 'negativity', 'marginal' or 'vs_n', got {which!r}"
-        )
-    t = ds["time"].values * prm["rate"]
-    for sc in SCENARIOS:
-        kw = {**style.scenario_style(sc), "label": LABELS[sc], "gid": sc}
-        if which == "fidelity":
-            ax.plot(t, ds["ghz_fidelity"].sel(scenario=sc), **kw)
-        elif which == "negativity":
-            ax.plot(t, ds["min_bipartition_negativity"].sel(scenario=sc), **kw)
-        else:
-            d = ds["marginal_distance"].sel(scenario=sc).max("qubit").values
-            ax.plot(t, np.maximum(d, 1e-16), **kw)
-    if which == "fidelity":
-        _witness_line(ax, t[0])
-        deco.set(
-            ylim=(0, 1),
-            ylabel=r"GHZ fidelity $F_{\rm GHZ} = \langle{\rm GHZ}|\rho|{\rm GHZ}\rangle$",
-        )
-    elif which == "negativity":
-        deco.set(
-            ylim=(0, None),
-            ylabel=r"negativity $\min_{S} \mathcal{N}_{S|\bar S}$",
-        )
-        ax.annotate(
-            "> 0 on every cut:\nnot a GME witness\n" r"(only $F_{\rm GHZ} > 1/2$ is)",
-            # left of t_tw when there is room (the curves are flat there), else at the right
-            (s["t_twirl"] * prm["rate"], 0.3)
-            if s["t_twirl"] * prm["rate"] > 0.45 * t[-1]
-            else (t[-1], 0.3),
-            xycoords=("data", "axes fraction"),
-            xytext=(-4, 0),
-            textcoords="offset points",
-            ha="right",
-            va="center",
-            fontsize=7,
-            color="0.35",
-        )
-    else:
-        # below 1e-9: exact to machine precision, as in speedup
-        deco.set(yscale="log", ylim=(1e-9, 1), ylabel=r"$\max_k D(\rho_k, \tau)$")
-    # t_tw labelled on the left of its line, t* on the right (the two are often close)
-    style.mark_time(ax, s["t_twirl"] * prm["rate"], r"$t_{\rm tw}$", side="left")
-    style.mark_time(ax, s["t_star"] * prm["rate"], r"$t^*$")
-    deco.set(xlabel=TIME_LABEL, xlim=(t[0], t[-1]))
-    with style.style():
-        style.legend(ax, legend)
-    return ax
-
-
-@style.styled
-def figures(result: StudyResult) -> dict:
-    """``timeseries`` (three panels, full width) and ``fidelity_vs_n`` (column width)."""
-    prm = result.params
-    fig1, axes = style.figure(3, 1, width=style.PAGE, height=2.7)
-    titles = (
-        "(a) GHZ fidelity",
-        "(b) smallest-bipartition negativity",
-        "(c) local thermalization",
-    )
-    for ax, which, title in zip(axes[0], ("fidelity", "negativity", "marginal"), titles):
-        plot(result, ax, which=which, legend=False)
-        ax.set_title(title, loc="left")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    inp = (
-        rf"noisy GHZ, $F_{{\rm in}}={prm['fidelity']:g}$"
-        if prm["input"] == "noisy_ghz"
-        else f"random input (seed {result.seed})"
-    )
-    fig1.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncols=2,
-        title=rf"$n={prm['n']}$ qubits, {inp}, $\beta\omega={prm['beta'] * prm['omega']:g}$, "
-        rf"$\kappa/r={prm['kappa'] / prm['rate']:g}$, flip rate$/r={prm['flip_rate'] / prm['rate']:g}$",
-        title_fontsize=7,
-    )
-    out = {"timeseries": fig1}
-    if result.data.sizes.get("n", 0):
-        fig2, ax2 = style.figure(1, 1, width=style.COLUMN, height=2.8)
-        plot(result, ax2[0, 0], which="vs_n", legend=False)
-        ax2[0, 0].legend(loc="upper center", ncols=2)
-        ax2[0, 0].set_ylim(0, 1.12)
-        ax2[0, 0].set_title(
-            rf"noisy GHZ, $F_{{\rm in}}={prm['fidelity']:g}$, $\beta\omega={prm['beta'] * prm['omega']:g}$"
-            + "\n"
-            + GME_NOTE,
-            loc="left",
-        )
-        out["fidelity_vs_n"] = fig2
-    return out

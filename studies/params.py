@@ -21,13 +21,17 @@ __all__ = [
     "OMEGA",
     "Param",
     "ParamError",
+    "beta_param",
     "check_seed",
     "check_temperature",
+    "eps_param",
     "fmt_number",
+    "kappa_param",
     "parse_assignment",
     "parse_float",
     "parse_int",
     "parse_sets",
+    "rate_param",
     "resolve",
 ]
 
@@ -91,6 +95,9 @@ class Param:
     allow_inf : bool
         Also accept ``inf`` beyond a finite ``high`` (e.g. "instantaneous": a finite range
         where the numerics are sound, plus the limit handled exactly).
+    symbol : str
+        Mathtext symbol of the parameter in figure labels, without ``$`` (e.g. ``"r"`` for
+        ``rate``); empty: derived from the name (:func:`studies.style.param_label`).
     """
 
     name: str
@@ -104,6 +111,7 @@ class Param:
     high_open: bool = False
     choices: tuple | None = None
     allow_inf: bool = False
+    symbol: str = ""
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -219,6 +227,65 @@ OMEGA = Param("omega", 1.0, "float", "qubit gap", "energy", low=1e-6, high=1e6)
 #: digits (rate * t up to 1e12; 1e308 overflowed the matrix exponentials).
 RATE_MIN, RATE_MAX = 1e-6, 1e6
 T_MAX = 1e6
+
+
+# The parameters below mean the same in every study that declares them (same symbol,
+# unit and range); a study chooses only what the keywords offer. Parameters that share a
+# name but not a meaning or a range (the GHZ phase-noise kappa, the twirl study's kappa
+# in 1/time and its per-input eps) are declared by their studies.
+def beta_param(*, default: float = 1.0) -> Param:
+    """``beta``: inverse temperature of the baths, units ``1/omega``, in ``(0, inf]``."""
+    return Param(
+        "beta",
+        default,
+        "float",
+        "inverse temperature of the baths",
+        "1/omega",
+        low=0,
+        low_open=True,
+    )
+
+
+def rate_param(*, default: float = 1.0) -> Param:
+    """``rate``: the reset-clock rate ``r`` of :func:`baths.eplt_protocol`, also the
+    relaxation rate of its thermal baths; units ``omega``, in ``[RATE_MIN, RATE_MAX]``."""
+    return Param(
+        "rate",
+        default,
+        "float",
+        "reset-clock rate r (also the relaxation rate of the thermal baths)",
+        "omega",
+        low=RATE_MIN,
+        high=RATE_MAX,
+        symbol="r",
+    )
+
+
+def kappa_param(*, default: float = 10.0, allow_off: bool = False) -> Param:
+    """``kappa``: strength of the shared Brownian twirling drive (U on A, U* on B), units
+    ``omega``, in ``[RATE_MIN, RATE_MAX]``; ``allow_off`` also accepts 0 (no twirl)."""
+    if allow_off:
+        help_ = f"strength of the twirling drive (0: none, else at least {RATE_MIN:g})"
+    else:
+        help_ = "strength of the twirling drive"
+    return Param(
+        "kappa", default, "float", help_, "omega", low=0 if allow_off else RATE_MIN, high=RATE_MAX
+    )
+
+
+def eps_param(*, default: float = 1e-3) -> Param:
+    """``eps``: the LT tolerance of the certified timings, a bound on ``lt_error`` (the
+    worst-case marginal trace distance over all inputs), in ``[1e-10, 0.5)``."""
+    return Param(
+        "eps",
+        default,
+        "float",
+        "LT tolerance (worst-case marginal trace distance) of the certified timings",
+        "",
+        low=1e-10,
+        high=0.5,
+        high_open=True,
+    )
 
 
 def _index(params: Sequence[Param]) -> dict[str, Param]:

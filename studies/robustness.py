@@ -78,7 +78,19 @@ from ._resources import check_work
 from ._robustness_forms import _key, delay_error, early_stop_error, rate_error_lt, segments_error
 from ._robustness_plot import figures, plot
 from .base import StudyResult
-from .params import OMEGA, RATE_MAX, RATE_MIN, Param, ParamError, check_temperature, resolve
+from .params import (
+    OMEGA,
+    RATE_MAX,
+    RATE_MIN,
+    Param,
+    ParamError,
+    beta_param,
+    check_temperature,
+    eps_param,
+    kappa_param,
+    rate_param,
+    resolve,
+)
 
 __all__ = [
     "DESCRIPTION",
@@ -99,29 +111,10 @@ DESCRIPTION = "EPLT under partial correlation, timing errors and finite shared r
 
 PARAMS = (
     OMEGA,
-    Param(
-        "beta", 2.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param("rate", 1.0, "float", "reset-clock rate r", "omega", low=RATE_MIN, high=RATE_MAX),
-    Param(
-        "kappa",
-        10.0,
-        "float",
-        "strength of the twirling drive",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "eps",
-        1e-3,
-        "float",
-        "LT tolerance of the certified twirl timing",
-        "",
-        low=1e-10,
-        high=0.5,
-        high_open=True,
-    ),
+    beta_param(default=2.0),
+    rate_param(),
+    kappa_param(),
+    eps_param(),
     Param(
         "correlations",
         tuple(np.round(np.linspace(0, 1, 21), 10)),

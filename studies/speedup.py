@@ -66,12 +66,12 @@ Figures: ``timeseries`` (negativity and marginal trace distance of the study inp
 and independent clocks, against ``beta omega``).
 
 Summary keys: see :data:`SUMMARY_KEYS`. Plotting lives in :mod:`studies._speedup_plot`
-(re-exported here as :func:`plot` and :func:`figures`).
+(re-exported here as :func:`plot` and :func:`figures`), the reference channels and their
+times in :mod:`studies._speedup_times` (:func:`channel_time`, :func:`reference_time`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 
@@ -81,26 +81,30 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from baths import (
-    Environment,
-    Protocol,
-    certified_twirl_time,
     eplt_protocol,
     qubit_hamiltonian,
-    thermal_bath,
-    thermal_reset,
     thermal_state,
 )
-from dynamics import evolve, lt_time, marginal_channels, propagator
-from dynamics._ltsolvers import decay_root
+from dynamics import evolve, lt_time, propagator
 from dynamics.channels import eplt_channel, lt_error
 from dynamics.measures import negativity
-from dynamics.metrics import sudden_death_time, thermalization_time
-from dynamics.propagators import _marginal_evaluator
+from dynamics.metrics import sudden_death_time
 from dynamics.states import phi_plus
 
 from ._resources import check_memory, check_work
 from ._speedup_plot import DYNAMIC as _PLOT_DYNAMIC
 from ._speedup_plot import LABELS, figures, plot  # noqa: F401  (the study's figures)
+from ._speedup_times import (  # the reference channels and their times
+    _damping_protocol,
+    _gad_env,
+    _lt,
+    _reset_env,
+    _reset_t_eps,
+    _twirl_time,
+    _unit_twirl,
+    channel_time,
+    reference_time,
+)
 from .base import StudyResult, value_at
 from .params import (
     OMEGA,
@@ -109,47 +113,38 @@ from .params import (
     T_MAX,
     Param,
     ParamError,
+    beta_param,
     check_seed,
     check_temperature,
+    eps_param,
+    kappa_param,
+    rate_param,
     resolve,
 )
+
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SCENARIOS",
+    "SUMMARY_KEYS",
+    "channel_time",
+    "figures",
+    "initial_state",
+    "plot",
+    "reference_time",
+    "run",
+]
 
 NAME = "speedup"
 DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglement at t*, speed-up vs temperature"
 
 PARAMS = (
     OMEGA,
-    Param(
-        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param(
-        "rate",
-        1.0,
-        "float",
-        "bath relaxation rate r (also the reset-clock rate)",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "kappa",
-        10.0,
-        "float",
-        f"strength of the twirling drive (0: none, else at least {RATE_MIN:g})",
-        "omega",
-        low=0,
-        high=RATE_MAX,
-    ),
-    Param(
-        "eps",
-        1e-3,
-        "float",
-        "thermalization tolerance in trace distance",
-        "",
-        low=1e-10,
-        high=0.5,
-        high_open=True,
-    ),
+    beta_param(),
+    rate_param(),
+    kappa_param(allow_off=True),
+    eps_param(),
     Param(
         "input",
         "phi_plus",
@@ -262,116 +257,6 @@ def initial_state(params) -> qutip.Qobj:
         th
     ) * qutip.tensor(qutip.basis(2, 1), qutip.basis(2, 1))
     return qutip.ket2dm(psi)
-
-
-def _twirl_time(tau, rate, kappa, eps) -> float:
-    try:
-        return certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
-    except ValueError as e:
-        if "kappa" in str(e):
-            raise ParamError(str(e)) from None
-        raise
-
-
-def _gad_env(H, beta, rate, tau):
-    return Environment(
-        (2, 2),
-        [
-            thermal_bath(0, H, beta, relaxation_rate=rate),
-            thermal_bath(1, H, beta, relaxation_rate=rate),
-        ],
-        taus=(tau, tau),
-    )
-
-
-def _reset_env(tau, rate):
-    return Environment(
-        (2, 2), [thermal_reset(0, tau, rate), thermal_reset(1, tau, rate)], taus=(tau, tau)
-    )
-
-
-def _damping_protocol(H, beta, rate, tau, t_stop):
-    damp = Environment(
-        (2, 2),
-        [
-            thermal_bath(0, H, math.inf, relaxation_rate=rate),
-            thermal_bath(1, H, math.inf, relaxation_rate=rate),
-        ],
-        taus=(tau, tau),
-    )
-    return Protocol([(t_stop, damp), (math.inf, _gad_env(H, beta, rate, tau))], taus=(tau, tau))
-
-
-def _lt(protocol, t, tau) -> float:
-    return float(lt_error(marginal_channels(protocol, t), tau))
-
-
-def channel_time(env, tau, eps: float, rate: float) -> float:
-    """Channel-level t_eps of a semigroup whose lt_error decays monotonically (thermal
-    resets, GAD): brentq (xtol 1e-12) on ``lt_error(E_t) - eps`` after doubling the bracket
-    (narrowed by one log-secant guess, :func:`dynamics._ltsolvers.decay_root`).
-    The headline numbers use :func:`dynamics.lt_time`, which does not assume monotonicity
-    (tests check both agree)."""
-    marg = _marginal_evaluator(env)
-
-    def lt(t):
-        return float(lt_error(marg(t), tau))
-
-    hi = 1.0 / rate
-    f_hi = lt(hi) - eps
-    f_lo = None
-    while f_hi > 0:
-        hi, f_lo = hi * 2, f_hi
-        f_hi = lt(hi) - eps
-    lo = hi / 2 if hi > 1.0 / rate else 0.0
-    if f_lo is None:
-        f_lo = lt(lo) - eps
-    return decay_root(lambda t: lt(t) - eps, lo, hi, f_lo, f_hi, eps, xtol=1e-12)
-
-
-@functools.lru_cache(maxsize=4096)
-def _reset_t_eps(omega: float, beta: float, rate: float, eps: float) -> float:
-    """Channel-level t_eps of independent thermal resets (cached: crossovers revisit betas)."""
-    tau = thermal_state(qubit_hamiltonian(omega), beta)
-    return channel_time(_reset_env(tau, rate), tau, eps, rate)
-
-
-@functools.lru_cache(maxsize=4096)
-def _unit_twirl(omega: float, beta: float, rate: float, eps: float) -> float:
-    """Certified twirl time at kappa = 1 (the time at kappa is this over kappa)."""
-    tau = thermal_state(qubit_hamiltonian(omega), beta)
-    return _twirl_time(tau, rate, 1.0, eps)
-
-
-def _marginal_distances(rho0: qutip.Qobj, protocol, tau: qutip.Qobj):
-    """``t -> [D(Tr_B rho(t), tau), D(Tr_A rho(t), tau)]`` through the marginal channels
-    (``Tr_{not k} E_t(rho0) = M_k(t)(Tr_{not k} rho0)``, exact): the same values as
-    ``value_at(rho0, protocol, "marginal_distance")`` without evolving the joint state."""
-    marg = _marginal_evaluator(protocol)
-    rho_k = [rho0.ptrace(k).full().reshape(-1, order="F") for k in range(len(rho0.dims[0]))]
-    t_k = tau.full()
-
-    def f(t: float) -> np.ndarray:
-        out = []
-        for M, r in zip(marg(max(float(t), 0.0)), rho_k):
-            x = (M.full() @ r).reshape(t_k.shape, order="F") - t_k
-            out.append(float(np.abs(np.linalg.eigvalsh((x + x.conj().T) / 2)).sum() / 2))
-        return np.array(out)
-
-    return f
-
-
-def reference_time(rho0: qutip.Qobj, omega: float, beta: float, rate: float, eps: float) -> float:
-    """The input's own t_eps under GAD (per input), by root finding to 1e-12."""
-    H = qubit_hamiltonian(omega)
-    tau = thermal_state(H, beta)
-    env = _gad_env(H, beta, rate, tau)
-
-    dist = _marginal_distances(rho0, env, tau)
-    t_hi = math.log(max(1.0, 1.0 / eps)) / rate * 3 + 1.0 / rate
-    times = np.linspace(0, t_hi, 61)
-    d = evolve(rho0, env, times, e_ops=["marginal_distance"]).expect["marginal_distance"]
-    return float(thermalization_time(times, d, eps, refine=dist, xtol=1e-12).time)
 
 
 def _lifetime(rho0, protocol, t_s: float, rate: float) -> float:

@@ -24,6 +24,7 @@ Text sizes are at least :data:`MIN_FONT` points: figures are saved at their own 
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import matplotlib
@@ -42,6 +43,7 @@ __all__ = [
     "figure",
     "legend",
     "mark_time",
+    "param_label",
     "rc",
     "scenario_style",
     "style",
@@ -193,6 +195,74 @@ def mark_time(ax, t, label=None, *, color="0.35", side: str = "right"):
             fontsize=7,
             color=color,
         )
+
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+}  # fmt: skip
+_ALIASES = {"eps": r"\epsilon"}
+
+
+def _tex_word(word: str) -> str | None:
+    """Mathtext of one identifier word: a Greek letter name or a single letter; None for
+    other words (they are not symbols)."""
+    if word in _ALIASES:
+        return _ALIASES[word]
+    if word in _GREEK:
+        return "\\" + word
+    return word if len(word) == 1 and word.isalpha() else None
+
+
+def _tex_symbol(name: str) -> str | None:
+    """``beta_min`` -> ``\\beta_{\\mathrm{min}}``, ``n_F`` -> ``n_{F}``; None when the name's
+    first word is not a symbol (``flip_rate``, ``coloured_tau_c``)."""
+    head, *subs = name.split("_")
+    sym = _tex_word(head)
+    if sym is None or not all(subs):
+        return None
+    if subs:  # one subscript (mathtext refuses a double one): n_times_sweep -> n_{times,sweep}
+        sym += "_{" + ",".join(_tex_word(w) or rf"\mathrm{{{w}}}" for w in subs) + "}"
+    return sym
+
+
+def _tex_unit(unit: str) -> str:
+    """``1/omega`` -> ``$1/\\omega$``; a unit with no symbol in it (``1/time``, ``energy``)
+    stays plain text."""
+    parts = re.findall(r"[A-Za-z]+|[^A-Za-z]+", unit)
+    words = [_tex_word(p) if p.isalpha() else None for p in parts]
+    if not any(words):
+        return unit
+    return (
+        "$"
+        + "".join(w or (rf"\mathrm{{{p}}}" if p.isalpha() else p) for p, w in zip(parts, words))
+        + "$"
+    )
+
+
+def param_label(param) -> str:
+    r"""Axis label of a study parameter: its symbol and unit in mathtext.
+
+    The symbol is ``param.symbol`` when declared, else derived from the name (Greek letter
+    names and single letters, words after ``_`` as upright subscripts); a name that is not
+    a symbol is shown as it is. The unit (``param.unit``) follows in brackets.
+
+    Examples
+    --------
+    >>> from studies.params import Param
+    >>> print(param_label(Param("beta", 1.0, unit="1/omega")))
+    $\beta$ [$1/\omega$]
+    >>> print(param_label(Param("beta_min", 1.0, unit="1/omega")))
+    $\beta_{\mathrm{min}}$ [$1/\omega$]
+    >>> print(param_label(Param("rate", 1.0, unit="omega", symbol="r")))
+    $r$ [$\omega$]
+    >>> print(param_label(Param("flip_rate", 1.0, unit="1/time")))
+    flip_rate [1/time]
+    """
+    sym = param.symbol or _tex_symbol(param.name)
+    text = f"${sym}$" if sym else param.name
+    return f"{text} [{_tex_unit(param.unit)}]" if param.unit else text
 
 
 def scenario_style(name: str) -> dict:

@@ -30,7 +30,8 @@ Reliability
 
 Outputs: ``sweep.nc`` (every numeric summary value of the study as a variable over the
 grid dimensions, plus ``status``/``error``), ``sweep_summary.json``, ``sweep.json`` (the
-sweep's definition), ``points/*.json`` and summary figures (PNG, PDF).
+sweep's definition), ``points/*.json`` and summary figures (PNG, PDF). The command line
+lives in :mod:`studies._sweep_cli`, the figures in :mod:`studies._sweep_plot`.
 """
 
 from __future__ import annotations
@@ -58,8 +59,7 @@ from ._executors import EXECUTORS
 from ._executors import executor as _executor
 from ._folders import LOCK, FolderLock, atomic_write
 from ._resources import check_sweep_memory, check_sweep_work, sweep_notice
-from ._sweep_plot import sweep_figures
-from .base import OutputError, jsonable, prepare_folder, write_figures
+from .base import OutputError, jsonable, prepare_folder
 from .params import ParamError, parse_float, parse_int, resolve, unknown_message
 
 __all__ = ["Grid", "SweepResult", "parse_grid", "point_seed", "run_sweep"]
@@ -530,103 +530,3 @@ def aggregate(out: Path, grid: Grid) -> xr.Dataset:
     data["seconds"] = (dims, seconds, {"units": "s", "long_name": "wall time of the point"})
     coords = {k: (k, np.asarray(v)) for k, v in grid.axes}
     return xr.Dataset(data, coords=coords)
-
-
-def add_sweep_parser(sub) -> None:
-    s = sub.add_parser("sweep", help="run a study over a parameter grid (checkpointed, resumable)")
-    s.add_argument("name")
-    s.add_argument("--grid", action="append", default=[], metavar="KEY=START:STOP:NUM|V1,V2,...")
-    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
-    s.add_argument("--executor", default="processes", help="serial, processes (default) or dask")
-    s.add_argument("--scheduler", help="address of a running Dask scheduler (with --executor dask)")
-    s.add_argument("--workers", help="number of worker processes (default: all cores)")
-    s.add_argument("--out", help="sweep folder (default results/sweep-NAME)")
-    s.add_argument("--seed", default="0", help="root seed")
-    s.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue a sweep in an existing folder (the default when the folder holds the same sweep)",
-    )
-    s.add_argument(
-        "--retry-failed",
-        action="store_true",
-        help="compute again the points recorded as failed (a plain rerun keeps their records)",
-    )
-    s.add_argument("--plot", help="summary key to plot (default: the study's SWEEP_PLOT_KEY)")
-    s.add_argument("--format", default="png,pdf")
-    s.add_argument("--quiet", action="store_true")
-    s.set_defaults(handler=cmd_sweep)
-
-
-def cmd_sweep(args) -> int:
-    import sys
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from . import get_study
-    from ._cliargs import UsageError, _formats, _seed, out_folder
-    from .params import parse_sets
-
-    st = get_study(args.name)
-    fixed = parse_sets(args.sets)
-    grid = parse_grid(args.grid, st.PARAMS, study=st.NAME)
-    if args.executor not in EXECUTORS:
-        raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {args.executor!r}")
-    if args.scheduler and args.executor != "dask":
-        raise UsageError("--scheduler needs --executor dask")
-    workers = None
-    if args.workers is not None:
-        try:
-            workers = parse_int(args.workers, "--workers")
-        except ParamError:
-            raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}") from None
-        if workers < 1:
-            raise UsageError(f"--workers must be an integer >= 1, got {args.workers!r}")
-    fmts = _formats(args.format)
-    out = out_folder(args.out, Path("results") / f"sweep-{st.NAME}")
-    if args.resume and not (out / "sweep.json").exists():
-        raise UsageError(f"--resume: {str(out)!r} holds no sweep to resume")
-    if args.plot and args.plot.split(".")[0] not in st.SUMMARY_KEYS:  # before the work
-        raise UsageError(
-            f"--plot: {args.plot!r} is not a summary value of {st.NAME}"
-            f" (choose from {', '.join(st.SUMMARY_KEYS)})"
-        )
-    progress = not args.quiet and sys.stderr.isatty()
-    res = run_sweep(
-        st.NAME,
-        grid,
-        fixed=fixed,
-        seed=_seed(args.seed),
-        out=out,
-        executor=args.executor,
-        workers=workers,
-        scheduler=args.scheduler,
-        progress=progress,
-        retry_failed=args.retry_failed,
-        announce=not args.quiet,
-    )
-    key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
-    numeric = [
-        k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"
-    ]
-    if key is None and numeric:
-        key = numeric[0]
-    if key is not None and key in res.dataset:
-        write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts)
-    elif key is not None:
-        nested = [k for k in numeric if k.startswith(key + ".")]
-        hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""
-        print(f"eplt: no figure: no point has a single value of {key!r}{hint}", file=sys.stderr)
-    if not args.quiet:
-        print(
-            f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"
-        )
-    if res.n_failed:
-        print(
-            f"eplt: {res.n_failed} of {res.n_points} points failed; see {out}/sweep_summary.json"
-            " (a rerun computes missing points; --retry-failed also the failed ones)",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

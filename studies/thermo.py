@@ -60,7 +60,19 @@ from dynamics.thermo import energy_ledger, reservoir_free_energy_cost
 from . import style
 from ._resources import check_work
 from .base import StudyResult
-from .params import OMEGA, RATE_MAX, RATE_MIN, Param, ParamError, check_temperature, resolve
+from .params import (
+    OMEGA,
+    RATE_MAX,
+    RATE_MIN,
+    Param,
+    ParamError,
+    beta_param,
+    check_temperature,
+    eps_param,
+    kappa_param,
+    rate_param,
+    resolve,
+)
 
 __all__ = [
     "DESCRIPTION",
@@ -78,37 +90,10 @@ DESCRIPTION = "Thermodynamic ledger: work, heat, reservoir cost, entropy product
 
 PARAMS = (
     OMEGA,
-    Param(
-        "beta", 1.0, "float", "inverse temperature of the baths", "1/omega", low=0, low_open=True
-    ),
-    Param(
-        "rate",
-        1.0,
-        "float",
-        "bath relaxation rate r (also the reset-clock rate)",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "kappa",
-        10.0,
-        "float",
-        "strength of the twirling drive",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "eps",
-        1e-3,
-        "float",
-        "LT tolerance (worst-case marginal trace distance) of the certified timing",
-        "",
-        low=1e-10,
-        high=0.5,
-        high_open=True,
-    ),
+    beta_param(),
+    rate_param(),
+    kappa_param(),
+    eps_param(),
     Param(
         "t_hold",
         5.0,

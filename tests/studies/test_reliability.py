@@ -4,6 +4,8 @@ checkpoints survive crashes."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from studies.cli import main
@@ -235,7 +237,9 @@ def test_memory_limit_override_and_sweep_workers(tmp_path, capsys, monkeypatch):
     assert "lower n_times" in err and "fewer --workers" in err
     assert not (tmp_path / "s").exists()
     monkeypatch.setenv("EPLT_MEMORY_LIMIT", "lots")
-    assert "EPLT_MEMORY_LIMIT" in _one_line_error(["run", "speedup", "--out", "x"], capsys)
+    assert "EPLT_MEMORY_LIMIT" in _one_line_error(
+        ["run", "speedup", "--out", str(tmp_path / "x")], capsys
+    )
 
 
 # ------------------------------------------------------------ item 5: sweeps that finish
@@ -243,13 +247,16 @@ def test_memory_limit_override_and_sweep_workers(tmp_path, capsys, monkeypatch):
 
 def _fake_point(study, params, seed, index):
     """Stands in for ``run_point`` (cheap); kills its own worker once for index (1,) when
-    ``EPLT_TEST_KILL_ONCE`` names a marker file that does not exist yet."""
+    ``EPLT_TEST_KILL_ONCE`` names a marker file that does not exist yet; touches
+    ``$EPLT_TEST_STARTED/<index>`` when it starts (a worker is busy with a point)."""
     import os
     import signal
     from pathlib import Path
 
     from studies.base import jsonable
 
+    if os.environ.get("EPLT_TEST_STARTED"):
+        (Path(os.environ["EPLT_TEST_STARTED"]) / "-".join(map(str, index))).touch()
     if os.environ.get("EPLT_TEST_SLEEP"):
         import time
 
@@ -349,9 +356,15 @@ def test_an_unreachable_scheduler_leaves_no_sweep_behind(tmp_path, capsys, addre
     pytest.importorskip("distributed")
     out = tmp_path / "s"
     argv = ["sweep", "fef", "--grid", "n_F=3,5", "--executor", "dask", "--out", str(out)]
+    before = set(threading.enumerate())
     err = _one_line_error([*argv, "--scheduler", address], capsys)
     assert "cannot connect to the Dask scheduler" in err
     assert not (out / "sweep.json").exists()  # another grid may use this folder
+    # distributed.Client starts an "IO loop" thread before connecting and, when connecting
+    # fails, leaves it running (for ever after a timeout; until some later garbage
+    # collection, inside whatever runs then, after a malformed address)
+    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not left, f"threads left running by the failed connection: {left}"
 
 
 def test_grid_range_with_infinite_end_is_one_line(tmp_path, capsys):
@@ -409,19 +422,29 @@ def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
 def test_toml_that_is_not_utf8_is_one_line(tmp_path, capsys):
     cfg = tmp_path / "p.toml"
     cfg.write_bytes(b"beta = 1\n# caf\xe9\n")
-    err = _one_line_error(["run", "speedup", "--config", str(cfg), "--out", "x"], capsys)
+    err = _one_line_error(
+        ["run", "speedup", "--config", str(cfg), "--out", str(tmp_path / "x")], capsys
+    )
     assert "not UTF-8" in err
 
 
 def test_toml_seed_error_names_the_config_not_the_option(tmp_path, capsys):
     cfg = tmp_path / "p.toml"
     cfg.write_text("seed = -1\n")
-    err = _one_line_error(["run", "speedup", "--config", str(cfg), "--out", "x"], capsys)
+    err = _one_line_error(
+        ["run", "speedup", "--config", str(cfg), "--out", str(tmp_path / "x")], capsys
+    )
     assert "p.toml" in err and "--seed" not in err
 
 
 _CTRL_C = r"""
+import faulthandler
+import signal
 import sys
+faulthandler.register(signal.SIGUSR1)  # the test dumps the stacks when it times out
+# as a terminal's foreground job: a test run started in the background (`pytest &` in a
+# script) passes SIGINT down ignored, and a Ctrl-C would then never arrive
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import studies.sweep as sw
 from tests.studies.test_reliability import _fake_point
 sw.run_point = _fake_point
@@ -440,8 +463,10 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
     import time
 
     pytest.importorskip("distributed")
-    psutil = pytest.importorskip("psutil")
+    started = tmp_path / "started"
+    started.mkdir()
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "EPLT_TEST_SLEEP": "600"}
+    env["EPLT_TEST_STARTED"] = str(started)
     proc = subprocess.Popen(
         [sys.executable, "-c", _CTRL_C, str(tmp_path / "s")],
         env=env,
@@ -450,19 +475,30 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
+        # wait until a worker runs a point: the cluster is up. (sweep.json and idle worker
+        # processes exist earlier, while the LocalCluster starts with SIGINT ignored, and
+        # a Ctrl-C then is lost: on a loaded machine this test used to hang there.)
         deadline = time.time() + 180
-        while time.time() < deadline:  # a worker process is up and busy with a point
-            kids = psutil.Process(proc.pid).children(recursive=True)
-            if any(k.cpu_percent(0.05) == 0 and "spawn" in " ".join(k.cmdline()) for k in kids):
-                if (tmp_path / "s" / "sweep.json").exists():
-                    break
-            time.sleep(0.5)
-        time.sleep(2.0)  # let the task reach the worker
+        while time.time() < deadline and not any(started.iterdir()):
+            time.sleep(0.2)
+        assert any(started.iterdir()), "no worker started a point"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
-        _, err = proc.communicate(timeout=120)
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGUSR1)  # where it hangs, in the failure message
+            time.sleep(2)
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, err = proc.communicate()
+            pytest.fail(f"no exit 120 s after Ctrl-C; stacks:\n{err}")
     finally:
         with __import__("contextlib").suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+        # reap it and close its pipe here: otherwise a failure above leaves a running
+        # Popen to be garbage-collected (ResourceWarning, an error) inside a later test
+        proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines() == ["eplt: interrupted"], err
 
@@ -485,17 +521,31 @@ def test_plot_key_with_parts_suggests_them(tmp_path, capsys, monkeypatch):
 
 def test_low_temperature_message_says_gamma_underflows_not_zero_temperature(tmp_path, capsys):
     # p_min = 4e-18 at beta omega = 40 is finite: the honest reason is double precision
-    err = _one_line_error(["run", "speedup", "--set", "beta=40", "--out", "x"], capsys)
+    out = tmp_path / "x"
+    err = _one_line_error(["run", "speedup", "--set", "beta=40", "--out", str(out)], capsys)
     assert "underflows double precision" in err and "beta" in err and "zero temperature" in err
     assert "is pure" not in err
-    err = _one_line_error(["run", "threshold", "--set", "beta_max=30", "--out", "x"], capsys)
+    assert not out.exists()  # refused by the study after the folder was claimed: removed
+    err = _one_line_error(["run", "threshold", "--set", "beta_max=30", "--out", str(out)], capsys)
     assert "beta_max" in err and "support" not in err
+    assert not out.exists()
 
 
-def test_type_errors_state_the_range(capsys):
-    err = _one_line_error(["run", "speedup", "--set", "n_times=x", "--out", "x"], capsys)
+def test_a_refused_run_keeps_a_folder_it_did_not_create(tmp_path, capsys):
+    out = tmp_path / "x"
+    out.mkdir()
+    _one_line_error(["run", "speedup", "--set", "beta=40", "--out", str(out)], capsys)
+    assert out.is_dir()  # the user's (empty) folder stays; only the lock file is left in it
+
+
+def test_type_errors_state_the_range(tmp_path, capsys):
+    err = _one_line_error(
+        ["run", "speedup", "--set", "n_times=x", "--out", str(tmp_path / "x")], capsys
+    )
     assert "[11, 100000]" in err
-    err = _one_line_error(["run", "speedup", "--set", "beta=x", "--out", "x"], capsys)
+    err = _one_line_error(
+        ["run", "speedup", "--set", "beta=x", "--out", str(tmp_path / "x")], capsys
+    )
     assert "(0, inf]" in err
 
 

@@ -203,13 +203,14 @@ def test_scenario_colours_follow_the_shared_palette(result):
 def test_marginal_distances_through_the_marginal_channels_match_evolve(name):
     # the root finder's refine function (marginal channels) against evolving the joint
     # state (value_at), for an entangled and a non-maximally entangled input under GAD
+    from studies._speedup_times import _marginal_distances
     from studies.base import value_at
 
     H = qubit_hamiltonian(1.0)
     tau = thermal_state(H, 1.3)
     rho0 = speedup.initial_state({"input": name, "theta": 0.4})
     env = speedup._gad_env(H, 1.3, 0.8, tau)
-    fast = speedup._marginal_distances(rho0, env, tau)
+    fast = _marginal_distances(rho0, env, tau)
     slow = value_at(rho0, env, "marginal_distance")
     for t in (0.0, 0.05, 1.0, 3.7, 12.0):
         np.testing.assert_allclose(fast(t), slow(t), rtol=0, atol=1e-13)

@@ -133,3 +133,32 @@ def test_decorator_rejects_a_non_boolean():
     _, ax = plt.subplots()
     with pytest.raises(TypeError, match="decorate must be None, True or False"):
         style.Decorator(ax, "yes")
+
+
+def test_param_labels_are_valid_mathtext_for_every_declared_parameter():
+    from matplotlib.mathtext import MathTextParser
+
+    from studies import STUDIES, get_study
+    from studies.params import Param, rate_param
+
+    parser = MathTextParser("path")
+    for study in STUDIES:
+        for p in get_study(study).PARAMS:
+            label = style.param_label(p)
+            assert label.count("$") % 2 == 0, (study, p.name, label)
+            parser.parse(label)  # raises ValueError on a malformed expression
+            if p.unit:
+                assert label.endswith("]"), label
+    assert style.param_label(rate_param()) == r"$r$ [$\omega$]"  # its declared symbol
+    assert style.param_label(Param("n_F", 1, "int")) == "$n_{F}$"
+    assert style.param_label(Param("eps", 1e-3)) == r"$\epsilon$"
+    assert style.param_label(Param("t_max", 1.0, unit="1/kappa")) == (
+        r"$t_{\mathrm{max}}$ [$1/\kappa$]"
+    )
+    # not symbols: the name and unit as they are
+    assert style.param_label(Param("coloured_tau_c", 1.0, unit="1/time")) == (
+        "coloured_tau_c [1/time]"
+    )
+    assert style.param_label(Param("n_times_sweep", 1, "int")) == (
+        r"$n_{\mathrm{times},\mathrm{sweep}}$"
+    )

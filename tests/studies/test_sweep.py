@@ -172,7 +172,7 @@ def test_a_lost_worker_leaves_its_point_missing_and_a_rerun_completes_it(tmp_pat
 def test_sweep_figures_with_a_text_axis(tmp_path):
     import matplotlib.pyplot as plt
 
-    from studies.sweep import sweep_figures
+    from studies._sweep_plot import sweep_figures
 
     ds = xr.Dataset(
         {"speedup": (("input", "beta"), np.array([[3.0, 2.0, 1.0], [4.0, 2.5, 1.5]]))},
@@ -350,8 +350,8 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
     import matplotlib.pyplot as plt
     import xarray as xr
 
+    from studies._sweep_plot import sweep_figures
     from studies.params import Param
-    from studies.sweep import sweep_figures
 
     params = (Param("beta", 1.0, "float", "", "1/omega"), Param("kappa", 1.0, "float", "", "r"))
     beta, kappa = np.linspace(0.5, 6, 8), np.array([1.0, 10.0, 100.0])
@@ -361,8 +361,8 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
     ax = sweep_figures(ds, "speedup", params)["sweep_speedup"].axes[0]
     assert len(ax.get_lines()) == 3
     np.testing.assert_allclose(ax.get_lines()[2].get_ydata(), val[:, 2])
-    assert ax.get_xlabel() == "beta [1/omega]" and ax.get_xscale() == "linear"
-    assert ax.get_legend().get_title().get_text() == "kappa [r]"
+    assert ax.get_xlabel() == r"$\beta$ [$1/\omega$]" and ax.get_xscale() == "linear"
+    assert ax.get_legend().get_title().get_text() == r"$\kappa$ [$r$]"
     # seven kappa values spanning two decades: a heat map with a logarithmic kappa axis
     kappa7 = np.array([1.0, 2, 5, 10, 20, 50, 100])
     ds7 = xr.Dataset(
@@ -372,8 +372,8 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
     fig = sweep_figures(ds7, "speedup", params)["sweep_speedup"]
     ax = fig.axes[0]
     assert not ax.get_lines() and ax.collections
-    assert ax.get_xlabel() == "kappa [r]" and ax.get_xscale() == "log"
-    assert ax.get_ylabel() == "beta [1/omega]"
+    assert ax.get_xlabel() == r"$\kappa$ [$r$]" and ax.get_xscale() == "log"
+    assert ax.get_ylabel() == r"$\beta$ [$1/\omega$]"
     plt.close("all")
 
 
