@@ -181,6 +181,22 @@ class HamiltonianAction(Action):
         H = self.scale * H
         return -H.conj() if self.conjugate else H
 
+    def conjugate_of(self, other: Action) -> bool:
+        """True when, for every process value, this action's Hamiltonian is ``-H^*`` of
+        ``other``'s (so its generator ``-i[H, .]`` is the complex conjugate of
+        ``other``'s: U on one party, U* on this one). Checked exactly, on the
+        generators (or, for matrix-valued signals, on ``scale`` and ``conjugate``)."""
+        if not isinstance(other, HamiltonianAction) or bool(self.generators) != bool(
+            other.generators
+        ):
+            return False
+        if not self.generators:
+            return self.scale == other.scale and self.conjugate != other.conjugate
+        mine, theirs = self.unit_operators(), other.unit_operators()
+        return len(mine) == len(theirs) and all(
+            np.array_equal(A, -np.conj(B)) for A, B in zip(mine, theirs)
+        )
+
     def unit_operators(self) -> list[np.ndarray]:
         """``A_k`` such that ``H = sum_k xi_k A_k`` (conjugation and scale included)."""
         out = []

@@ -185,18 +185,7 @@ def _window_real(dims, Lloc, signals, sig_vals, drives, jumps):
             return False
         if len(drives[q]) != len(drives[k]):
             return False
-        for (i, a), (j, b) in zip(drives[q], drives[k]):
-            if i != j or bool(a.generators) != bool(b.generators):
-                return False
-            if a.generators:
-                if not all(
-                    np.array_equal(np.conj(_hamiltonian_superop(A)), _hamiltonian_superop(B))
-                    for A, B in zip(a.unit_operators(), b.unit_operators())
-                ) or len(a.unit_operators()) != len(b.unit_operators()):
-                    return False
-            elif a.scale != b.scale or a.conjugate == b.conjugate:
-                return False
-        return True
+        return all(i == j and b.conjugate_of(a) for (i, a), (j, b) in zip(drives[q], drives[k]))
 
     twin: list = []
     for k in range(n):

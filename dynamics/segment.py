@@ -76,28 +76,28 @@ def _local_node_generators(parties, members, node_sets, idx, base_local, dims):
     so that party needs no propagators of its own.
     """
     nn = idx.shape[1]
-    # ingredients per party: the local generator, then (member, linear?, superops)
+    # ingredients per party: (member, action, linear?, superops, node values)
     parts: dict[int, list] = {p: [] for p in parties}
     for i, (src, (vals, _)) in enumerate(zip(members, node_sets)):
         for a in src.actions:
-            if a.generators:  # H = sum_k v_k A_k: the generator is linear in the values
+            vals = np.asarray(vals)
+            if a.generators and not np.iscomplexobj(vals):
+                # H = sum_k v_k A_k: the generator is linear in the (real) values
                 ops = np.stack([_hamiltonian_superop(A) for A in a.unit_operators()])
-                parts[a.party].append((i, True, ops, np.asarray(vals, dtype=float)))
+                parts[a.party].append((i, a, True, ops, vals.astype(float)))
             else:
-                ops = _hamiltonian_superop(a.hamiltonians(np.asarray(vals)))
-                parts[a.party].append((i, False, ops, None))
+                parts[a.party].append(
+                    (i, a, False, _hamiltonian_superop(a.hamiltonians(vals)), None)
+                )
 
     def conjugates(q, p):
-        if not np.array_equal(np.conj(base_local[q]), base_local[p]):
-            return False
-        if len(parts[q]) != len(parts[p]):
-            return False
-        return all(
-            i == j
-            and lin == lin2
-            and np.array_equal(np.conj(o), o2)
-            and (v is v2 or np.array_equal(v, v2))
-            for (i, lin, o, v), (j, lin2, o2, v2) in zip(parts[q], parts[p])
+        return (
+            np.array_equal(np.conj(base_local[q]), base_local[p])
+            and len(parts[q]) == len(parts[p])
+            and all(
+                i == j and lin == lin2 and b.conjugate_of(a)
+                for (i, a, lin, _, _), (j, b, lin2, _, _) in zip(parts[q], parts[p])
+            )
         )
 
     twins: list = []  # a twin's partner has propagators of its own (no chains)
@@ -109,30 +109,35 @@ def _local_node_generators(parties, members, node_sets, idx, base_local, dims):
             )
         )
 
-    def build(p, conv):
-        G = np.broadcast_to(conv(base_local[p]), (nn,) + base_local[p].shape).copy()
-        for i, lin, ops, vals in parts[p]:
-            ops = conv(ops)
+    own = [p for p, tw in zip(parties, twins) if tw is None]
+    # the Hermitian-basis form of every ingredient, converted once (None: not
+    # Hermiticity preserving, and the cluster stays complex)
+    real_base = {p: to_real(base_local[p], [dims[p]]) for p in own}
+    real_ops = {p: [to_real(o, [dims[p]]) for _, _, _, o, _ in parts[p]] for p in own}
+    ok = all(r is not None for r in real_base.values()) and all(
+        r is not None for rs in real_ops.values() for r in rs
+    )
+
+    def build(p, base, ops_list):
+        G = np.broadcast_to(base, (nn,) + base.shape).copy()
+        for (i, _, lin, _, vals), ops in zip(parts[p], ops_list):
             if lin:
-                flat = vals[idx[i]] @ ops.reshape(len(ops), -1)
-                G += flat.reshape(G.shape)
+                G += (vals[idx[i]] @ ops.reshape(len(ops), -1)).reshape(G.shape)
             else:
                 G += ops[idx[i]]
         return G
 
-    own = [p for p, tw in zip(parties, twins) if tw is None]
-    ok = all(to_real(base_local[p], [dims[p]]) is not None for p in own) and all(
-        to_real(o, [dims[p]]) is not None for p in own for _, _, o, _ in parts[p]
-    )
     if ok:
         gens = [
-            build(p, lambda S, d=dims[p]: to_real(S, [d])) if tw is None else None
+            build(p, real_base[p], real_ops[p]) if tw is None else None
             for p, tw in zip(parties, twins)
         ]
         signs = [np.outer(conj_signs(dims[p]), conj_signs(dims[p])) for p in parties]
         return gens, twins, signs, True
     gens = [
-        build(p, lambda S: np.asarray(S, complex)) if tw is None else None
+        build(p, np.asarray(base_local[p], complex), [o for _, _, _, o, _ in parts[p]])
+        if tw is None
+        else None
         for p, tw in zip(parties, twins)
     ]
     return gens, twins, [None] * len(parties), False

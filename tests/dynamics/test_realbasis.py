@@ -233,3 +233,19 @@ def test_sampled_switches_basis_between_stages(monkeypatch):
     tlist = np.linspace(0.0, 0.8, 17)
     a, b, *_ = _sampled_both(monkeypatch, phi_plus(), proto, tlist, Sampled(ntraj=64, groups=4), ())
     assert np.abs(a - b).max() <= 1e-13
+
+
+def test_conjugate_of_is_the_u_ustar_relation():
+    from dynamics.model import HamiltonianAction
+
+    a = HamiltonianAction(0, tuple(PAULIS))
+    b = HamiltonianAction(1, tuple(PAULIS), conjugate=True)
+    assert b.conjugate_of(a) and a.conjugate_of(b)
+    assert not HamiltonianAction(1, tuple(PAULIS)).conjugate_of(a)  # sigma_x, sigma_z: not
+    assert not HamiltonianAction(1, tuple(PAULIS), conjugate=True, scale=2.0).conjugate_of(a)
+    # matrix-valued signals: decided by the conjugate flag and the scale
+    m, mc = HamiltonianAction(0), HamiltonianAction(1, conjugate=True)
+    assert mc.conjugate_of(m) and not HamiltonianAction(1).conjugate_of(m)
+    # -H^* of sigma_y is sigma_y itself: a sigma_y-only drive is its own conjugate pair
+    y = HamiltonianAction(0, (PAULIS[1],))
+    assert HamiltonianAction(1, (PAULIS[1],)).conjugate_of(y)
