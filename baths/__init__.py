@@ -1,4 +1,4 @@
-"""Physical bath models built on :mod:`dynamics`: thermal states, thermal and reset baths,
+"""Physical bath models built on :mod:`eplt.dynamics`: thermal states, thermal and reset baths,
 classical noise processes, and their composition into correlated or independent
 environments and staged protocols.
 

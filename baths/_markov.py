@@ -1,5 +1,5 @@
 """Generators of Markov signals for the stochastic Liouville method (private helpers of
-:mod:`baths.processes`): product chains, stationary laws, the Ornstein-Uhlenbeck Hermite
+:mod:`eplt.baths.processes`): product chains, stationary laws, the Ornstein-Uhlenbeck Hermite
 hierarchy."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-
-from dynamics.model import MarkovFactor
+from eplt.dynamics.model import MarkovFactor
 
 
 def _product_chain(generators, values) -> MarkovFactor:

@@ -1,4 +1,4 @@
-r"""Ready-made shared drives beyond the two-party twirl of :mod:`baths.protocols`.
+r"""Ready-made shared drives beyond the two-party twirl of :mod:`eplt.baths.protocols`.
 
 * :func:`zero_sum_phase_drive` — shared phase noise on n qubits whose random phases sum to
   zero: the dephasing part of the GHZ twirl.
@@ -41,7 +41,7 @@ def zero_sum_phase_drive(kappa: float, n: int, *, name: str = "phase") -> list[D
     Returns
     -------
     list of Drive
-        ``2 (n - 1)`` drives, for :class:`~baths.Environment` (add a shared flip clock,
+        ``2 (n - 1)`` drives, for :class:`~eplt.baths.Environment` (add a shared flip clock,
         ``Kick(PoissonClock(...), q, sigma_x)`` on every qubit, for the full GHZ twirl).
 
     Examples

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-
-from dynamics.model import Process
+from eplt.dynamics.model import Process
 
 from .environment import Drive
 from .processes import _positive, _segment_breaks, _segment_index
@@ -76,7 +75,7 @@ class UnitaryEnsemble(Process):
 
     Examples
     --------
-    >>> from dynamics.twirls import clifford_group
+    >>> from eplt.dynamics.twirls import clifford_group
     >>> ens = UnitaryEnsemble(clifford_group(2), segment=1.0)
     >>> round(ens.bits, 6)  # log2 24
     4.584963
@@ -162,7 +161,7 @@ def ensemble_drive(
     >>> import math
     >>> from baths import Environment, Protocol
     >>> from dynamics import evolve
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> env = Environment((2, 2), ensemble_drive(pauli_group(2), 1.0))
     >>> res = evolve(phi_plus(), Protocol([(1.0, env)]), [0, 1.0], e_ops=["phi_plus_overlap"])
     >>> round(float(res.expect["phi_plus_overlap"][-1]), 12)  # U (x) U^* keeps Phi+

@@ -10,7 +10,7 @@ Terms (one party each):
   ``r`` (``= G (2 nbar + 1)`` for a qubit): rates ``r p_i/(p_i + p_j)`` down and
   ``r p_j/(p_i + p_j)`` up, well defined at ``beta = 0``. Stationary state: ``tau``.
   Dissipator only (no ``-i[H, .]``) unless ``include_hamiltonian=True``.
-* :func:`baths.lindblad` — any local ``H``, ``c_ops`` (or Liouvillian) as qutip reads them.
+* :func:`eplt.baths.lindblad` — any local ``H``, ``c_ops`` (or Liouvillian) as qutip reads them.
 * :func:`thermal_reset` — ``r (tau Tr s - s)``.
 * :func:`hamiltonian` — a deterministic local Hamiltonian.
 * :class:`Drive` — a signal process acting as ``H = sum_k xi_k G_k`` on one party
@@ -21,7 +21,7 @@ Terms (one party each):
 An :class:`Environment` lists terms on parties and says how correlated each process is:
 ``correlation=1`` (default) — one process drives all terms that name it (shared
 randomness); ``0`` — each party gets its own copy with the same law; in between for
-Gaussian signals and clocks (see :mod:`baths.processes`). A :class:`Protocol` runs
+Gaussian signals and clocks (see :mod:`eplt.baths.processes`). A :class:`Protocol` runs
 environments one after another for given durations.
 """
 
@@ -34,9 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import qutip
-
-from dynamics.model import HamiltonianAction, JumpAction, LocalTerm, Model, Source, Stage
-from dynamics.superop import (
+from eplt.dynamics.model import HamiltonianAction, JumpAction, LocalTerm, Model, Source, Stage
+from eplt.dynamics.superop import (
     _dissipator,
     _hamiltonian_superop,
     _replacement_superop,
@@ -134,7 +133,7 @@ def thermal_bath(
 
     Examples
     --------
-    >>> from baths.thermal import qubit_hamiltonian
+    >>> from eplt.baths.thermal import qubit_hamiltonian
     >>> bath = thermal_bath(0, qubit_hamiltonian(1.0), nbar=0.5, rate=1.0)
     >>> bath.name
     'thermal[0]'
@@ -217,7 +216,7 @@ def hamiltonian(party: int, H, *, name: str | None = None) -> _Local:
 class Drive:
     """A signal ``process`` acting on ``party`` as ``H = sum_k xi_k G_k`` (``-G_k^*`` if ``conjugate``).
 
-    Leave ``generators`` empty for matrix-valued signals (:class:`~baths.processes.HaarPulses`).
+    Leave ``generators`` empty for matrix-valued signals (:class:`~eplt.baths.processes.HaarPulses`).
     """
 
     process: object
@@ -305,7 +304,7 @@ class Environment:
         Local dimensions.
     terms : sequence
         Local terms (:func:`thermal_bath`, :func:`thermal_reset`, :func:`hamiltonian`,
-        :func:`baths.lindblad` for QuTiP ``H``/``c_ops``/Liouvillians) and
+        :func:`eplt.baths.lindblad` for QuTiP ``H``/``c_ops``/Liouvillians) and
         random terms (:class:`Drive`, :class:`Reset`, :class:`Kick`). Random terms that
         reference the same process (by ``process.name``) on several parties are
         correlated according to ``correlation``.
@@ -482,7 +481,7 @@ class Environment:
         )
 
     def model(self) -> Model:
-        """The realization-level :class:`dynamics.model.Model` of this environment."""
+        """The realization-level :class:`eplt.dynamics.model.Model` of this environment."""
         return self._model
 
     def stages(self) -> list[Stage]:

@@ -3,7 +3,7 @@ r"""Local terms from QuTiP objects: bring a model written for :func:`qutip.mesol
 :func:`lindblad` reads a Hamiltonian and collapse operators exactly as ``mesolve`` does
 (hbar = 1; each collapse operator carries the square root of its rate), or a ready-made
 Liouvillian superoperator (qutip's column-stacking convention, any ``superrep``), and
-returns a local term for one party, usable in an :class:`~baths.Environment` with every
+returns a local term for one party, usable in an :class:`~eplt.baths.Environment` with every
 other term. The result is the same generator ``qutip.liouvillian(H, c_ops)``: the
 expectations of a model built here match ``mesolve`` on every operator (a test checks all
 Paulis, including ``sigma_y``, whose sign a row/column stacking mix-up would flip).
@@ -16,8 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import qutip
-
-from dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
+from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party
 
@@ -79,11 +78,11 @@ def lindblad(
         **Time-dependent** ``H``, in QuTiP's formats: a :class:`qutip.QobjEvo`, or a list
         ``[H0, [H1, f1], ...]`` with coefficients ``f(t)`` / ``f(t, args)``, strings, or
         arrays sampled on ``tlist`` (interpolated as ``mesolve`` does: the same
-        :class:`qutip.QobjEvo` is built). Time is the time of :func:`dynamics.evolve`'s
+        :class:`qutip.QobjEvo` is built). Time is the time of :func:`eplt.dynamics.evolve`'s
         ``tlist`` (absolute, not from the stage start). Such terms are integrated by the
         exact method only, with fourth-order commutator-free Magnus substeps and step
         doubling, so that each density-matrix entry is accurate to about
-        ``Exact(atol=1e-10)`` per output interval (see :class:`dynamics.exact.Exact`).
+        ``Exact(atol=1e-10)`` per output interval (see :class:`eplt.dynamics.exact.Exact`).
     c_ops : sequence of Qobj
         Collapse operators (``d x d``), or superoperators added to the generator as they
         are (as ``mesolve`` does); an item may be time-dependent in the same formats.
@@ -97,7 +96,7 @@ def lindblad(
     Returns
     -------
     term
-        A deterministic local term for :class:`~baths.Environment`; its dimension is
+        A deterministic local term for :class:`~eplt.baths.Environment`; its dimension is
         checked against the party's when the environment is built.
 
     Raises

@@ -1,6 +1,6 @@
 r"""Classical random processes shared by (or copied for) the baths.
 
-Every process implements :class:`dynamics.model.Process`; randomness only comes from the
+Every process implements :class:`eplt.dynamics.model.Process`; randomness only comes from the
 ``numpy.random.Generator`` the solver passes to :meth:`sample`. All classes are plain
 frozen dataclasses (picklable, no lambdas), so models cross process boundaries.
 
@@ -23,8 +23,8 @@ Hamiltonian ``H(t) = sum_k xi_k(t) G_k`` of every party it acts on.
 * :class:`FixedSignal` — a deterministic piecewise-constant signal (control pulses, tests).
 
 The Markov ones (telegraph, chain, Ornstein-Uhlenbeck, fixed) also describe their
-generator (:meth:`~dynamics.model.Process.markov_factors`), so the stochastic Liouville
-method (:mod:`dynamics.sle`) averages them exactly, without sampling. White limits:
+generator (:meth:`~eplt.dynamics.model.Process.markov_factors`), so the stochastic Liouville
+method (:mod:`eplt.dynamics.sle`) averages them exactly, without sampling. White limits:
 a telegraph with ``amplitude^2 / rate = kappa`` and an Ornstein-Uhlenbeck process with
 ``2 sigma^2 tau_c = kappa`` both tend to :class:`BrownianNoise` of strength ``kappa``
 (``integral <xi(t) xi(0)> dt = kappa``).
@@ -34,7 +34,7 @@ The clock:
 * :class:`PoissonClock` — ticks at rate ``rate``; averaging a clock whose ticks apply
   local channels ``J_p`` gives ``rate ((x)_p J_p - id)``.
 
-Correlation between parties (:mod:`baths.environment`): Gaussian signals are mixed,
+Correlation between parties (:mod:`eplt.baths.environment`): Gaussian signals are mixed,
 ``xi_p = sqrt(c) xi_shared + sqrt(1 - c) xi_p'`` (correlation coefficient ``c``, same law
 for each party); a clock is split into a shared clock of rate ``c r`` and independent
 clocks of rate ``(1 - c) r``.
@@ -47,12 +47,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from eplt.dynamics.model import MarkovFactor, Process, dissipator_terms
+from eplt.dynamics.superop import Generator, ProductTerm
+from eplt.dynamics.twirls import _haar_unitary
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.signal import lfilter
-
-from dynamics.model import MarkovFactor, Process, dissipator_terms
-from dynamics.superop import Generator, ProductTerm
-from dynamics.twirls import _haar_unitary
 
 from ._markov import _hermite_hierarchy, _product_chain, _stationary
 

@@ -12,7 +12,7 @@ r"""Ready-made drives and staged protocols for entanglement-preserving local the
   ``gamma T_t(rho0) + (1 - gamma) omega_A (x) omega_B`` (``T_t``: the finite-time twirl).
 * :func:`certified_twirl_time` — the input-independent twirl duration: the shortest
   ``t_twirl`` for which the protocol's *channel* at ``t*`` is eps-LT (worst case over all
-  inputs, :func:`dynamics.channels.lt_error`). For qubits it is
+  inputs, :func:`eplt.dynamics.channels.lt_error`). For qubits it is
   ``ln(gamma/(2 eps))/(2 kappa)`` (0 when ``gamma <= 2 eps``).
 """
 
@@ -21,11 +21,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from dynamics import marginal_channels
-from dynamics._ltsolvers import decay_root
-from dynamics.channels import eplt_channel, lt_error
-from dynamics.propagators import _marginal_evaluator
+from eplt.dynamics import marginal_channels
+from eplt.dynamics._ltsolvers import decay_root
+from eplt.dynamics.channels import eplt_channel, lt_error
+from eplt.dynamics.propagators import _marginal_evaluator
 
 from .environment import Drive, Environment, Protocol, Reset, thermal_bath
 from .processes import BrownianNoise, PoissonClock
@@ -82,7 +81,7 @@ def eplt_protocol(
 
     Stages: (1) twirl drive of strength ``kappa`` for ``t_twirl`` (skipped when 0);
     (2) a Poisson clock of rate ``rate`` resetting party X to ``omega_X`` (the states of
-    :func:`dynamics.channels.eplt_channel`) for ``ln(1/gamma)/rate``; (3) if ``hold``,
+    :func:`eplt.dynamics.channels.eplt_channel`) for ``ln(1/gamma)/rate``; (3) if ``hold``,
     thermal baths at ``beta`` with relaxation rate ``rate`` (they leave ``tau`` invariant).
     ``shared_drive``/``shared_clock`` choose correlated or independent randomness.
     ``kappa`` is needed only when ``t_twirl > 0``. For a protocol that is LT for *every*
@@ -155,7 +154,7 @@ def certified_twirl_time(
     Parameters
     ----------
     tau_A, tau_B : Qobj
-        Thermal states (not pure: :class:`dynamics.channels.NoEPLTError`).
+        Thermal states (not pure: :class:`eplt.dynamics.channels.NoEPLTError`).
     rate : float
         Reset-clock rate ``r > 0``.
     kappa : float

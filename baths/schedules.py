@@ -2,17 +2,17 @@ r"""Per-party schedules: protocols whose stage boundaries differ between parties
 
 Real baths are not synchronised perfectly: one party's reset stage may stop a little
 late or early, its clock may run at a miscalibrated rate, the stop time may jitter.
-:func:`per_party_protocol` builds a staged :class:`~baths.Protocol` from one schedule
+:func:`per_party_protocol` builds a staged :class:`~eplt.baths.Protocol` from one schedule
 per party, ``[(duration, terms), ...]``, by splitting time at every party's stage
 boundaries: on each sub-stage the environment holds the terms active for each party.
 A process named by several parties is shared on the sub-stages where both are active
 (on the others it acts on the remaining party alone, with the same local law), so the
 marginal dynamics of each party is exactly its own schedule.
 
-:func:`eplt_schedule` is the EPLT protocol of :func:`baths.protocols.eplt_protocol`
+:func:`eplt_schedule` is the EPLT protocol of :func:`eplt.baths.protocols.eplt_protocol`
 with those imperfections: partial correlation of the clock (``clock_correlation = c``:
 a shared clock at ``c min(r_A, r_B)`` plus independent clocks making up each party's
-rate) and of the drive (Gaussian mixing, :class:`~baths.Environment`), a delay of one
+rate) and of the drive (Gaussian mixing, :class:`~eplt.baths.Environment`), a delay of one
 party's reset stop, and a rate error ``r_X = r (1 + eta)``. :func:`jitter_nodes` gives
 quadrature nodes for a delay uniform on ``[-spread, spread]``; average the channels (or
 states) of the delayed protocols with those weights.
@@ -25,8 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from dynamics.channels import eplt_channel
+from eplt.dynamics.channels import eplt_channel
 
 from .environment import Drive, Environment, Protocol, Reset, thermal_bath
 from .processes import BrownianNoise, PoissonClock
@@ -55,7 +54,7 @@ def per_party_protocol(
         The party's stages, back to back from 0; every term acts on that party. The last
         duration of every party may be ``inf``; otherwise all parties must end together.
     correlation : float or mapping of process name to float
-        As in :class:`~baths.Environment`; a mapping may name processes that are absent
+        As in :class:`~eplt.baths.Environment`; a mapping may name processes that are absent
         from some sub-stages.
     taus, hamiltonians : sequences of Qobj, optional
         Reference states and energy operators for the observables.
@@ -192,7 +191,7 @@ def eplt_schedule(
 
     Stages per party: the twirl for ``t_twirl`` (a shared Gell-Mann Brownian drive of
     strength ``kappa`` at ``drive_correlation``, or the drive terms ``twirl``); a
-    Poisson reset to ``omega_X`` (:func:`dynamics.channels.eplt_channel`) for
+    Poisson reset to ``omega_X`` (:func:`eplt.dynamics.channels.eplt_channel`) for
     ``ln(1/gamma)/rate``, on ``party`` for ``delay`` longer (``delay < 0``: shorter)
     and at rate ``rate (1 + rate_error)``; then (``hold``) thermal baths at ``beta``
     with relaxation rate ``rate``. The clocks: a shared clock at

@@ -2,7 +2,7 @@ r"""B1: two qubits, shared piecewise-constant random drive + local thermal dampi
 
 Model
 -----
-* Initial state Phi+ (``dynamics.states.phi_plus()``).
+* Initial state Phi+ (``eplt.dynamics.states.phi_plus()``).
 * Generalized amplitude damping on each qubit:
   ``thermal_bath(k, qubit_hamiltonian(1.0), nbar=0.5, rate=1.0)`` (G = 1, nbar = 0.5).
 * A shared random drive, piecewise constant on 20 segments of length 0.1 on [0, 2]:
@@ -66,10 +66,9 @@ import time
 import _dynamiqs_peer as dqpeer
 import numpy as np
 import qutip
-
-from baths import Drive, Environment, GaussianPulses, qubit_hamiltonian, thermal_bath
-from dynamics.propagate import Sampled, SegmentAveraged, evolve, realization_seed
-from dynamics.states import phi_plus
+from eplt.baths import Drive, Environment, GaussianPulses, qubit_hamiltonian, thermal_bath
+from eplt.dynamics.propagate import Sampled, SegmentAveraged, evolve, realization_seed
+from eplt.dynamics.states import phi_plus
 
 KAPPA, NBAR, G = 5.0, 0.5, 1.0
 SEGMENTS, T_END = 20, 2.0

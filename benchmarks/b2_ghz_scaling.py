@@ -2,7 +2,7 @@
 
 Each qubit has its own thermal (generalized amplitude damping) bath,
 ``thermal_bath(k, qubit_hamiltonian(1.0), beta=1.0, rate=1.0)``; the joint generator is a
-sum of local terms, so :func:`dynamics.evolve` (method ``exact``) propagates with the
+sum of local terms, so :func:`eplt.dynamics.evolve` (method ``exact``) propagates with the
 product of local ``exp(L_k dt)`` and never builds the ``4^n x 4^n`` Liouvillian. 201 saved
 times on [0, 2], ``e_ops=["ghz_fidelity", "marginal_distance"]``.
 
@@ -32,10 +32,9 @@ import time
 
 import numpy as np
 import qutip
-
-from baths import Environment, nbar_from_beta, qubit_hamiltonian, thermal_bath
-from dynamics.propagate import evolve
-from dynamics.states import ghz_state
+from eplt.baths import Environment, nbar_from_beta, qubit_hamiltonian, thermal_bath
+from eplt.dynamics.propagate import evolve
+from eplt.dynamics.states import ghz_state
 
 BETA, RATE = 1.0, 1.0
 TLIST = np.linspace(0.0, 2.0, 201)

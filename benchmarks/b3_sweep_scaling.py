@@ -23,8 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from studies.sweep import Grid, run_sweep
+from eplt.studies.sweep import Grid, run_sweep
 
 FIXED = {"n_times": 101, "n_beta": 10, "kappa_ratios": (10.0,), "beta_max": 8.0}
 

@@ -2,7 +2,7 @@ r"""B4: two qubits, shared coloured (Ornstein-Uhlenbeck) drive + local thermal d
 
 Model
 -----
-* Initial state Phi+ (``dynamics.states.phi_plus()``).
+* Initial state Phi+ (``eplt.dynamics.states.phi_plus()``).
 * Generalized amplitude damping on each qubit:
   ``thermal_bath(k, qubit_hamiltonian(1.0), nbar=0.5, rate=1.0)`` (G = 1, nbar = 0.5).
 * A shared three-channel Ornstein-Uhlenbeck drive, ``OrnsteinUhlenbeck(sigma=2,
@@ -61,12 +61,11 @@ import time
 import _dynamiqs_peer as dqpeer
 import numpy as np
 import qutip
-
-from baths import Drive, Environment, OrnsteinUhlenbeck, qubit_hamiltonian, thermal_bath
-from dynamics.measures import negativity, trace_distance
-from dynamics.propagate import Sampled, StochasticLiouville, evolve, realization_seed
-from dynamics.sampled import _rate_scale, _substep_edges
-from dynamics.states import phi_plus
+from eplt.baths import Drive, Environment, OrnsteinUhlenbeck, qubit_hamiltonian, thermal_bath
+from eplt.dynamics.measures import negativity, trace_distance
+from eplt.dynamics.propagate import Sampled, StochasticLiouville, evolve, realization_seed
+from eplt.dynamics.sampled import _rate_scale, _substep_edges
+from eplt.dynamics.states import phi_plus
 
 SIGMA, TAU_C, NBAR, G = 2.0, 0.5, 0.5, 1.0
 T_END = 2.0

@@ -9,7 +9,7 @@ What is generated at build time (nothing of it is committed):
 * ``docs/api/`` — one page per public package in :data:`API_PACKAGES` (those that are
   importable), one page per public submodule, one page per name in each module's
   ``__all__`` (autosummary + numpydoc). New modules and names appear by themselves.
-* ``docs/studies/_generated/`` — one page per entry of ``studies.STUDIES``: the module
+* ``docs/studies/_generated/`` — one page per entry of ``eplt.studies.STUDIES``: the module
   docstring, the parameter table (units, ranges) and summary keys that ``eplt describe``
   prints, and the study's figures, computed by running the study (see
   :data:`STUDY_DOC_PARAMS`), plus the figure gallery of all studies.
@@ -60,7 +60,7 @@ extensions = [
 
 #: Packages whose public API is documented, in this order; those that cannot be imported
 #: (e.g. a facade not yet written) are skipped with a log message, not a warning.
-API_PACKAGES = ["eplt", "dynamics", "baths", "studies"]
+API_PACKAGES = ["eplt", "eplt.dynamics", "eplt.baths", "eplt.studies"]
 
 #: Parameters used to run each study for its docs page and the gallery (overrides of the
 #: study's defaults). Studies not listed run with their defaults, or with the study

@@ -2,19 +2,19 @@
 
 States, entanglement and thermalization measures, locally thermalizing channels,
 superoperators, the solver :func:`evolve` with its four averaging methods, results
-and derived metrics. Knows nothing of baths; :mod:`baths` builds models on top.
+and derived metrics. Knows nothing of baths; :mod:`eplt.baths` builds models on top.
 
-Submodules: :mod:`~dynamics.states`, :mod:`~dynamics.measures`, :mod:`~dynamics.twirls`,
-:mod:`~dynamics.eplt`, :mod:`~dynamics.certify` (gathered in :mod:`~dynamics.channels`),
-:mod:`~dynamics.superop`, :mod:`~dynamics.model`,
-:mod:`~dynamics.propagate` (dispatching to :mod:`~dynamics.exact`, :mod:`~dynamics.segment`,
-:mod:`~dynamics.sle`, :mod:`~dynamics.sampled`), :mod:`~dynamics.propagators` (the averaged channel
-:func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~dynamics.observables`,
-:mod:`~dynamics.result`,
-:mod:`~dynamics.metrics`, :mod:`~dynamics.bounds` (SDP bounds on local thermalizations),
-:mod:`~dynamics.losr` (see-saw lower bounds), :mod:`~dynamics.thermofield` (closed-form
-any-LT bounds), :mod:`~dynamics.finite_twirl` (E_gamma with the Pauli twirl),
-:mod:`~dynamics.thermo` (the energy and entropy ledger).
+Submodules: :mod:`~eplt.dynamics.states`, :mod:`~eplt.dynamics.measures`, :mod:`~eplt.dynamics.twirls`,
+:mod:`~eplt.dynamics.eplt`, :mod:`~eplt.dynamics.certify` (gathered in :mod:`~eplt.dynamics.channels`),
+:mod:`~eplt.dynamics.superop`, :mod:`~eplt.dynamics.model`,
+:mod:`~eplt.dynamics.propagate` (dispatching to :mod:`~eplt.dynamics.exact`, :mod:`~eplt.dynamics.segment`,
+:mod:`~eplt.dynamics.sle`, :mod:`~eplt.dynamics.sampled`), :mod:`~eplt.dynamics.propagators` (the averaged channel
+:func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~eplt.dynamics.observables`,
+:mod:`~eplt.dynamics.result`,
+:mod:`~eplt.dynamics.metrics`, :mod:`~eplt.dynamics.bounds` (SDP bounds on local thermalizations),
+:mod:`~eplt.dynamics.losr` (see-saw lower bounds), :mod:`~eplt.dynamics.thermofield` (closed-form
+any-LT bounds), :mod:`~eplt.dynamics.finite_twirl` (E_gamma with the Pauli twirl),
+:mod:`~eplt.dynamics.thermo` (the energy and entropy ledger).
 """
 
 from . import bounds, channels, finite_twirl, losr, measures, metrics, states

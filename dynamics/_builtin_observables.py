@@ -1,5 +1,5 @@
-"""The builtin observables (private): one :func:`~dynamics.observables.observable`
-registration each, imported by :mod:`dynamics.observables` (which documents them)."""
+"""The builtin observables (private): one :func:`~eplt.dynamics.observables.observable`
+registration each, imported by :mod:`eplt.dynamics.observables` (which documents them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Result types of the thermodynamic ledger (:mod:`dynamics.thermo`); private module."""
+"""Result types of the thermodynamic ledger (:mod:`eplt.dynamics.thermo`); private module."""
 
 from __future__ import annotations
 

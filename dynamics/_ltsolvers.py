@@ -1,4 +1,4 @@
-"""Solvers behind :func:`dynamics.certify.lt_error` (private).
+"""Solvers behind :func:`eplt.dynamics.certify.lt_error` (private).
 
 Qubit -> qubit: the trust-region problem ``max_{|r|=1} |T r + b|`` (exact, with its dual
 bound); qubit output, any input: a certified branch and bound on the sphere; qudit

@@ -1,7 +1,7 @@
-r"""Symmetry reduction of the Choi-matrix SDPs of :mod:`dynamics.bounds` (private).
+r"""Symmetry reduction of the Choi-matrix SDPs of :mod:`eplt.dynamics.bounds` (private).
 
 Choi matrices of channels ``AB -> AB`` are indexed ``(A_in, B_in, A_out, B_out)`` (input
-first, as :func:`dynamics.channels.choi_matrix`). A group ``G`` of unitaries acting as
+first, as :func:`eplt.dynamics.channels.choi_matrix`). A group ``G`` of unitaries acting as
 ``J -> g J g^†`` that leaves the feasible set and the objective invariant lets the SDP be
 restricted to the commutant algebra ``A = {J : g J g^† = J for all g}`` (average any
 optimum over ``G``). ``A`` is a ``*``-algebra, ``A ~ (+)_k M_{m_k} (x) I_{n_k}`` in a suitable

@@ -14,7 +14,7 @@ overlap ``<sigma, E(rho)> = Tr(E(rho) sigma)`` with ``W = rho^T (x) sigma``
 is separable, hence PPT, across ``(A_in A_out) | (B_in B_out)``; adding ``J^{T_B} >= 0``
 (``relaxation="ppt"``) therefore bounds every shared-randomness protocol from above, while
 ``relaxation="none"`` bounds every LT channel (including ones that need quantum
-communication). See-saw lower bounds on the LOSR optimum are in :mod:`dynamics.losr`.
+communication). See-saw lower bounds on the LOSR optimum are in :mod:`eplt.dynamics.losr`.
 
 Certificates. The dual of the SDP is
 
@@ -36,11 +36,11 @@ very low temperature, where that mixture is expensive, to the solver's accuracy;
 Symmetry. For diagonal taus and a figure of merit invariant under input ``U (x) U*``
 and/or output ``D (x) D*`` (``D`` diagonal unitary) — e.g. ``Phi+ -> Phi+`` — the SDP is
 restricted to the invariant Choi matrices and block-diagonalised
-(:mod:`dynamics._symmetry`); two qutrits then need PSD blocks of size at most 3 instead of
+(:mod:`eplt.dynamics._symmetry`); two qutrits then need PSD blocks of size at most 3 instead of
 81. The reduction is exact (average any optimum over the group), and the certificate is
 checked in the full space.
 
-Conventions as :mod:`dynamics.channels`: column-stacking superoperators in qutip's
+Conventions as :mod:`eplt.dynamics.channels`: column-stacking superoperators in qutip's
 ``super`` representation, Choi matrices input first, ``Phi+ = sum_i |ii>/sqrt(d)``,
 partial transposes on B.
 """
@@ -98,12 +98,12 @@ def choi_to_superoperator(J: np.ndarray, dA: int, dB: int) -> qutip.Qobj:
     r"""Column-stacking superoperator (qutip ``super``) of the channel with Choi matrix ``J``.
 
     ``J[(i, a), (j, b)] = E(|i><j|)[a, b]`` with input index ``i = (a_in, b_in)`` first; the
-    inverse of :func:`dynamics.channels.choi_matrix`. Dims ``[[[dA, dB], [dA, dB]], ...]``.
+    inverse of :func:`eplt.dynamics.channels.choi_matrix`. Dims ``[[[dA, dB], [dA, dB]], ...]``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from dynamics.channels import choi_matrix
+    >>> from eplt.dynamics.channels import choi_matrix
     >>> J = np.kron(np.eye(4), np.eye(4) / 4)        # replacement by I/4
     >>> S = choi_to_superoperator(J, 2, 2)
     >>> bool(np.allclose(choi_matrix(S), J))
@@ -126,7 +126,7 @@ def overlap_witness(rho: qutip.Qobj, target: qutip.Qobj) -> np.ndarray:
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> W = overlap_witness(phi_plus(), phi_plus())
     >>> W.shape
     (16, 16)

@@ -147,7 +147,7 @@ def find_entangled_output(
     S : Qobj
         Superoperator (column stacking) of a channel with at least two output parties.
     subsys : int or iterable of int, optional
-        Transposed output parties (as :func:`dynamics.measures.negativity`; default last).
+        Transposed output parties (as :func:`eplt.dynamics.measures.negativity`; default last).
     seed : int or Generator
         Seed of the random starts.
     restarts : int
@@ -219,7 +219,7 @@ def find_entangled_output(
         for psi in cands:
             psi = psi / np.linalg.norm(psi)
             lam = np.linalg.eigvalsh(_herm(_pt(output(psi), out_dims, parties)))
-            val = float(-lam[lam < 0].sum())  # as dynamics.measures.negativity
+            val = float(-lam[lam < 0].sum())  # as eplt.dynamics.measures.negativity
             if val > best_val:
                 best_psi, best_val = psi, val
     return qutip.Qobj(best_psi, dims=[in_dims, [1] * len(in_dims)]), float(best_val)
@@ -347,7 +347,7 @@ def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) ->
     channel : Qobj or sequence of Qobj
         A (trace-preserving) superoperator, QuTiP column stacking, ``superrep='super'``,
         whose output dims give the parties; or the marginal channels of the parties
-        (single-party superoperators, as :func:`dynamics.marginal_channels` returns).
+        (single-party superoperators, as :func:`eplt.dynamics.marginal_channels` returns).
     taus : Qobj or sequence of Qobj
         Thermal state of each output party (one Qobj: the same for every party).
     atol : float
@@ -367,7 +367,7 @@ def lt_error(channel, taus, *, atol: float = 1e-10, max_cells: int = 400_000) ->
     ``D = 1 - p_min``):
 
     >>> import math, qutip
-    >>> from dynamics.channels import eplt_channel
+    >>> from eplt.dynamics.channels import eplt_channel
     >>> tau = qutip.Qobj([[0.7, 0], [0, 0.3]])
     >>> E = eplt_channel(tau, tau)
     >>> float(lt_error(E.superoperator(), tau)) < 1e-12

@@ -1,8 +1,8 @@
 r"""Channels: twirls, the EPLT protocols and checks on channels given as superoperators.
 
-This module gathers the public names of :mod:`dynamics.twirls` (twirls),
-:mod:`dynamics.eplt` (E_gamma, E_gamma^GHZ, local channels) and
-:mod:`dynamics.certify` (Choi matrices, CPTP and local-thermalization checks, the
+This module gathers the public names of :mod:`eplt.dynamics.twirls` (twirls),
+:mod:`eplt.dynamics.eplt` (E_gamma, E_gamma^GHZ, local channels) and
+:mod:`eplt.dynamics.certify` (Choi matrices, CPTP and local-thermalization checks, the
 worst-case LT error :func:`lt_error`).
 
 Conventions

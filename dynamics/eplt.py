@@ -235,7 +235,7 @@ class EPLTChannel(_TwirlReplacementMixture):
     Examples
     --------
     >>> import qutip
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> tau = qutip.Qobj([[0.8, 0], [0, 0.2]])
     >>> E = eplt_channel(tau, tau)
     >>> round(E.gamma, 12)

@@ -29,7 +29,7 @@ class Exact:
     Parameters
     ----------
     atol : float
-        Only for time-dependent local terms (:func:`baths.lindblad` with a QobjEvo or
+        Only for time-dependent local terms (:func:`eplt.baths.lindblad` with a QobjEvo or
         ``[H0, [H1, f]]``): the estimated error of every density-matrix entry, per
         interval between output times, is kept below ``atol``. Those stages are
         integrated with the fourth-order commutator-free Magnus scheme on substeps

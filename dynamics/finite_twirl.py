@@ -22,7 +22,7 @@ LT and LOSR: a shared coin (bias gamma) and, on heads, ``2 log2 d`` shared bits 
 Bell state other than ``Phi+`` to a state with ``F = 0`` (separable). On ``Phi+`` the two
 protocols agree exactly.
 
-Conventions as :mod:`dynamics.channels` (column-stacking superoperators, qutip ``super``).
+Conventions as :mod:`eplt.dynamics.channels` (column-stacking superoperators, qutip ``super``).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class PauliEPLTChannel:
     r"""E_gamma with the Pauli (Weyl-Heisenberg) twirl: ``gamma T_P + (1 - gamma) omega_A (x) omega_B``.
 
     Same ``gamma``, ``omega`` and marginals (exactly ``tau_A``, ``tau_B``) as
-    :class:`dynamics.channels.EPLTChannel`, and the same output on ``Phi+``; it needs ``d^2``
+    :class:`eplt.dynamics.channels.EPLTChannel`, and the same output on ``Phi+``; it needs ``d^2``
     twirl unitaries instead of a 2-design and keeps every generalized Bell state (see the
     module docstring). Build with :func:`pauli_eplt_channel`.
 
@@ -82,7 +82,7 @@ class PauliEPLTChannel:
     Examples
     --------
     >>> import qutip
-    >>> from dynamics.states import bell_state
+    >>> from eplt.dynamics.states import bell_state
     >>> tau = qutip.Qobj([[0.8, 0], [0, 0.2]])
     >>> E = pauli_eplt_channel(tau, tau)
     >>> out = E(bell_state("11"))                        # Psi- survives
@@ -166,7 +166,7 @@ class PauliEPLTChannel:
 def pauli_eplt_channel(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> PauliEPLTChannel:
     """E_gamma with the Weyl-Heisenberg (for qubits Pauli) twirl; see :class:`PauliEPLTChannel`.
 
-    Raises :class:`dynamics.channels.NoEPLTError` when a thermal state is not full rank.
+    Raises :class:`eplt.dynamics.channels.NoEPLTError` when a thermal state is not full rank.
     """
     return PauliEPLTChannel(tau_A, tau_B)
 
@@ -198,7 +198,7 @@ class SharedRandomness:
 
 
 def shared_randomness(channel) -> SharedRandomness:
-    r"""Shared bits of :class:`dynamics.channels.EPLTChannel` (Clifford branches; prime ``d``)
+    r"""Shared bits of :class:`eplt.dynamics.channels.EPLTChannel` (Clifford branches; prime ``d``)
     or :class:`PauliEPLTChannel`.
 
     E_gamma with the 24 single-qubit Cliffords: ``log2(24) = 4.585`` bits plus the coin; the
@@ -208,7 +208,7 @@ def shared_randomness(channel) -> SharedRandomness:
     --------
     >>> import qutip
     >>> tau = qutip.Qobj([[0.8, 0], [0, 0.2]])
-    >>> from dynamics.channels import eplt_channel
+    >>> from eplt.dynamics.channels import eplt_channel
     >>> round(shared_randomness(eplt_channel(tau, tau)).unitary_bits, 4)
     4.585
     >>> shared_randomness(pauli_eplt_channel(tau, tau)).unitary_bits

@@ -13,9 +13,9 @@ linear constraints
 so a linear figure of merit ``Tr(J_E W)`` is maximised over ``(X_l, p_l)`` by an SDP; then
 the roles are swapped (probabilities absorbed into B). Each step can only increase the
 value; the result is a feasible LOSR protocol, so its value is a **lower bound** on the
-LOSR optimum (and never exceeds the PPT bound of :func:`dynamics.bounds.sdp_bound`).
+LOSR optimum (and never exceeds the PPT bound of :func:`eplt.dynamics.bounds.sdp_bound`).
 
-Starts: the Pauli (Weyl-Heisenberg) version of E_gamma (:mod:`dynamics.finite_twirl`), which
+Starts: the Pauli (Weyl-Heisenberg) version of E_gamma (:mod:`eplt.dynamics.finite_twirl`), which
 has E_gamma's value on ``Phi+``, so the see-saw never ends below E_gamma; then
 ``restarts - 1`` random protocols of the same shape, alternately (i) Haar-random frames
 ``R U_l R'`` of the unitary error basis on A with the conjugate frames on B and (ii)
@@ -481,12 +481,12 @@ def negativity_search(
     r"""Alternating search for a PPT (or any) LT channel with large output negativity.
 
     Witness step: ``P`` = projector on the negative eigenspace of ``E(rho)^{T_B}``; channel
-    step: :func:`dynamics.bounds.sdp_bound` with ``W = rho^T (x) (-P^{T_B})``. ``N(E(rho))``
+    step: :func:`eplt.dynamics.bounds.sdp_bound` with ``W = rho^T (x) (-P^{T_B})``. ``N(E(rho))``
     never decreases (a step whose SDP cannot be certified to 1e-6 ends that start). The
     first start is E_gamma (``N = p_min`` for equal qubit taus); the others use the witness
     of a Haar-random pure output. The value is a **lower bound** on
     ``max N(E(rho))`` over the relaxation (for ``"none"``, every LT output obeys
-    :func:`dynamics.bounds.any_lt_negativity_bound`).
+    :func:`eplt.dynamics.bounds.any_lt_negativity_bound`).
 
     Parameters
     ----------

@@ -87,7 +87,7 @@ def partial_transpose(rho: qutip.Qobj, subsys=None) -> qutip.Qobj:
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> round(float(partial_transpose(phi_plus()).eigenenergies()[0]), 12)
     -0.5
     """
@@ -125,7 +125,7 @@ def negativity(rho: qutip.Qobj, subsys=None) -> float:
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> round(negativity(phi_plus(3)), 12)
     1.0
     """
@@ -163,7 +163,7 @@ def ghz_fidelity(rho: qutip.Qobj) -> float:
 
     Examples
     --------
-    >>> from dynamics.states import ghz_state
+    >>> from eplt.dynamics.states import ghz_state
     >>> ghz_fidelity(ghz_state(4))
     1.0
     """
@@ -254,7 +254,7 @@ def fully_entangled_fraction(
 
     Examples
     --------
-    >>> from dynamics.states import isotropic_state
+    >>> from eplt.dynamics.states import isotropic_state
     >>> round(fully_entangled_fraction(isotropic_state(0.8)), 12)
     0.8
     """
@@ -399,7 +399,7 @@ def chsh_max(rho: qutip.Qobj) -> float:
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> round(chsh_max(phi_plus()), 12)        # 2 sqrt(2)
     2.828427124746
     """

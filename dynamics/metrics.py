@@ -1,6 +1,6 @@
 r"""Derived metrics of time series: crossing times, thermalization and sudden-death times.
 
-All functions take a time grid and sampled values (or a :class:`~dynamics.result.Result`)
+All functions take a time grid and sampled values (or a :class:`~eplt.dynamics.result.Result`)
 and, where a time is sought, return a :class:`Crossing` that carries an accuracy
 estimate. Conventions:
 
@@ -243,7 +243,7 @@ def thermalization_time(
     Parameters
     ----------
     times : array_like, shape (T,), or Result
-        Time grid. A :class:`~dynamics.result.Result` may be passed instead, as
+        Time grid. A :class:`~eplt.dynamics.result.Result` may be passed instead, as
         ``thermalization_time(result, eps)`` or ``thermalization_time(result, eps=eps)``: it uses ``result.times`` and
         ``result.expect["marginal_distance"]``.
     distances : array_like, shape (T,) or (T, n)
@@ -314,7 +314,7 @@ def sudden_death_time(
     Parameters
     ----------
     times : array_like, shape (T,), or Result
-        Time grid, or a :class:`~dynamics.result.Result` (``sudden_death_time(result)``
+        Time grid, or a :class:`~eplt.dynamics.result.Result` (``sudden_death_time(result)``
         uses ``result.expect["negativity"]``).
     negativity : array_like, shape (T,) or (T, k)
         Negativity; for several bipartitions (T, k) the largest governs (death of all
@@ -441,7 +441,7 @@ def thermal_entangled_window(
     Parameters
     ----------
     times : array_like, shape (T,), or Result
-        Time grid, or a :class:`~dynamics.result.Result` called as
+        Time grid, or a :class:`~eplt.dynamics.result.Result` called as
         ``thermal_entangled_window(result, eps)`` (uses ``expect["marginal_distance"]``
         and ``expect["negativity"]``).
     distances : array_like, shape (T,) or (T, n)

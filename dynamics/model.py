@@ -11,7 +11,7 @@ A *realization-level* description of one stage of dynamics on n parties:
 Given one realization of every process, each action is local, so the realization's
 propagator is a tensor product of local propagators. Only the average over realizations
 correlates the parties. The ``baths`` package builds these objects (from thermal baths,
-drives, clocks and a correlation parameter); the solvers in :mod:`dynamics.propagate`
+drives, clocks and a correlation parameter); the solvers in :mod:`eplt.dynamics.propagate`
 only read them.
 
 Processes implement :class:`Process`: white processes (Brownian noise, Poisson clocks)
@@ -19,7 +19,7 @@ average to an exact Lindbladian (:meth:`Process.averaged_generator`); i.i.d. pul
 processes give a segment average (:meth:`Process.segment_nodes`); Markov processes
 (random telegraph, finite chains, Ornstein-Uhlenbeck, deterministic signals) describe
 their generator through :meth:`Process.markov_factors` for the stochastic Liouville
-method (:mod:`dynamics.sle`); every process can be sampled.
+method (:mod:`eplt.dynamics.sle`); every process can be sampled.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ _TIMEDEP_EXACT_ONLY = (
 class LocalTerm:
     r"""A deterministic local Lindblad generator on ``party``.
 
-    ``kind`` says what the term is, for the energy ledger (:mod:`dynamics.thermo`):
+    ``kind`` says what the term is, for the energy ledger (:mod:`eplt.dynamics.thermo`):
     ``"heat"`` (a thermal bath at inverse temperature ``beta``), ``"reservoir"`` (a reset
     ``r (omega Tr s - s)`` to a state omega), ``"work"`` (a Hamiltonian) or ``"other"``.
 
@@ -88,7 +88,7 @@ class LocalTerm:
         The generator as a qutip superoperator, read in qutip's convention (column
         stacking; any ``superrep``, converted with :func:`qutip.to_super`), e.g.
         ``qutip.liouvillian(H, c_ops)``. A raw array is refused (row- and column-stacked
-        matrices describe different maps). :func:`baths.lindblad` builds the same term from
+        matrices describe different maps). :func:`eplt.baths.lindblad` builds the same term from
         ``H`` and ``c_ops``.
 
     Attributes
@@ -97,11 +97,11 @@ class LocalTerm:
         The generator in qutip's convention (its time-independent part when ``timedep``).
     superop : ndarray
         Internal: the same generator in the engine's row-stacked layout
-        (:mod:`dynamics.superop`); the ``superop=`` keyword is for the engine only.
+        (:mod:`eplt.dynamics.superop`); the ``superop=`` keyword is for the engine only.
     timedep : callable or None
         Internal: ``t -> engine-layout matrix`` added to ``superop`` at time ``t`` (time
-        measured on ``tlist``), set by :func:`baths.lindblad` for QuTiP time-dependent
-        Hamiltonians; only :class:`~dynamics.exact.Exact` integrates it.
+        measured on ``tlist``), set by :func:`eplt.baths.lindblad` for QuTiP time-dependent
+        Hamiltonians; only :class:`~eplt.dynamics.exact.Exact` integrates it.
 
     Examples
     --------
@@ -287,7 +287,7 @@ class MarkovFactor:
 
 
 class Process(ABC):
-    """Law of a classical random process (implemented in :mod:`baths.processes`).
+    """Law of a classical random process (implemented in :mod:`eplt.baths.processes`).
 
     Attributes
     ----------
@@ -453,7 +453,7 @@ class Model:
 
     def local_generators(self) -> list[np.ndarray]:
         """Sum of the deterministic local terms, one ``d^2 x d^2`` matrix per party
-        (internal: the engine's row-stacked layout, see :mod:`dynamics.superop`)."""
+        (internal: the engine's row-stacked layout, see :mod:`eplt.dynamics.superop`)."""
         if self.is_time_dependent:
             raise TypeError(_TIMEDEP_EXACT_ONLY)
         out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
@@ -476,7 +476,7 @@ class Model:
 
     def averaged_generator(self) -> Generator:
         """Exact Lindbladian of the averaged dynamics (all processes must be white), as a
-        :class:`~dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
+        :class:`~eplt.dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
         Time-dependent local terms contribute their time-independent part only."""
         g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.superop}) for t in self.local))
         for s in self.sources:
@@ -493,7 +493,7 @@ class Model:
         terms, and for each white process its *marginal* averaged generator on each party
         it acts on (identical for shared and independent copies; labelled
         ``process[party]``). Used for heat currents. Internal: ``L`` is in the engine's
-        row-stacked layout (:mod:`dynamics.superop`)."""
+        row-stacked layout (:mod:`eplt.dynamics.superop`)."""
         out = [(t.name, t.party, t.superop) for t in self.local]
         for s in self.sources:
             if not s.process.white:

@@ -1,6 +1,6 @@
 r"""Observables tracked during a run, evaluated on joint density matrices (arrays).
 
-``e_ops`` passed to :func:`dynamics.evolve` is, as in :func:`qutip.mesolve`, a sequence
+``e_ops`` passed to :func:`eplt.dynamics.evolve` is, as in :func:`qutip.mesolve`, a sequence
 (or a mapping ``name -> spec``) whose items are
 
 * a builtin name (below);
@@ -14,7 +14,7 @@ result is also reachable by position: ``result.expect[i]`` as in qutip.
 A new builtin is one registration (:func:`observable`):
 ``@observable("name")`` on a function ``ctx -> Spec(fn, ...)``.
 
-Builtins (conventions of :mod:`dynamics.measures`):
+Builtins (conventions of :mod:`eplt.dynamics.measures`):
 
 ==============================  =================================================================
 ``negativity``                  last party vs the rest
@@ -401,7 +401,7 @@ _FAMILIES: dict[str, Callable] = {}
 
 from . import _builtin_observables  # noqa: E402, F401  (registers the builtins)
 
-#: Names of the builtin observables (registered in :mod:`dynamics._builtin_observables`).
+#: Names of the builtin observables (registered in :mod:`eplt.dynamics._builtin_observables`).
 BUILTIN = builtins()
 
 

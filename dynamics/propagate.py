@@ -1,17 +1,17 @@
 r"""Propagation: one entry point, :func:`evolve`, dispatching to three ways to average.
 
-* :class:`~dynamics.exact.Exact` — white processes (Brownian noise, Poisson clocks)
+* :class:`~eplt.dynamics.exact.Exact` — white processes (Brownian noise, Poisson clocks)
   average to a Lindbladian on the joint system, solved exactly
-  (:mod:`dynamics.exact`).
-* :class:`~dynamics.segment.SegmentAveraged` — i.i.d. piecewise-constant pulses: the
+  (:mod:`eplt.dynamics.exact`).
+* :class:`~eplt.dynamics.segment.SegmentAveraged` — i.i.d. piecewise-constant pulses: the
   average channel of one segment is computed once and applied segment after segment
-  (:mod:`dynamics.segment`).
-* :class:`~dynamics.sle.StochasticLiouville` — Markovian signals (random telegraph,
+  (:mod:`eplt.dynamics.segment`).
+* :class:`~eplt.dynamics.sle.StochasticLiouville` — Markovian signals (random telegraph,
   finite chains, Ornstein-Uhlenbeck, deterministic signals) averaged exactly through
-  the stochastic Liouville equation (:mod:`dynamics.sle`).
-* :class:`~dynamics.sampled.Sampled` — any process: ``ntraj`` realizations, each a tensor
+  the stochastic Liouville equation (:mod:`eplt.dynamics.sle`).
+* :class:`~eplt.dynamics.sampled.Sampled` — any process: ``ntraj`` realizations, each a tensor
   product of local propagators, averaged with jackknife standard errors
-  (:mod:`dynamics.sampled`).
+  (:mod:`eplt.dynamics.sampled`).
 
 Time convention: ``rho0`` is the state at ``tlist[0]``, where the protocol's first stage
 starts.
@@ -187,13 +187,13 @@ def evolve(
     ----------
     rho0 : Qobj
         Initial joint state (ket or density matrix) at ``tlist[0]``; dims ``[[d_0, ...], ...]``.
-    protocol : Model, or an object with ``stages()`` (e.g. :class:`baths.Environment`,
-        :class:`baths.Protocol`)
+    protocol : Model, or an object with ``stages()`` (e.g. :class:`eplt.baths.Environment`,
+        :class:`eplt.baths.Protocol`)
         The dynamics; stages are run back to back from ``tlist[0]``.
     tlist : array_like
         Strictly increasing output times.
     e_ops : sequence or mapping, optional
-        Observables (see :mod:`dynamics.observables`), as in :func:`qutip.mesolve`: a list
+        Observables (see :mod:`eplt.dynamics.observables`), as in :func:`qutip.mesolve`: a list
         of Qobj (``Tr(O rho)``; complex for non-Hermitian ``O``), callables ``f(t, state)``
         or ``f(rho)``, and builtin names, or a dict ``name -> spec``. Results are keyed by
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
@@ -228,8 +228,8 @@ def evolve(
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
-    >>> from dynamics.model import Model
+    >>> from eplt.dynamics.states import phi_plus
+    >>> from eplt.dynamics.model import Model
     >>> res = evolve(phi_plus(), Model((2, 2)), [0.0, 1.0], e_ops=["negativity"])
     >>> round(float(res.expect["negativity"][-1]), 12)
     0.5

@@ -14,12 +14,12 @@ Superoperators are :class:`qutip.Qobj` with ``superrep='super'`` in QuTiP's
 column stacking, ``vec(X)[j*D + i] = X[i, j]``, ``vec(A X B) = (B^T (x) A) vec(X)``,
 ``dims = [[dims, dims], [dims, dims]]``: ``E(rho) = vector_to_operator(S @
 operator_to_vector(rho))``. The solvers' internal layout (row-major per party, parties
-paired, :mod:`dynamics.superop`) never leaves this module.
+paired, :mod:`eplt.dynamics.superop`) never leaves this module.
 
 Methods: ``"exact"`` (white processes: the averaged Lindbladian of each stage,
 exponentiated; local stages as a product of local exponentials, the joint Liouvillian
 never built) and ``"segment"`` (i.i.d. pulses: the averaged one-segment channel, raised
-to the number of whole segments). ``"auto"`` chooses as :func:`dynamics.evolve`; the
+to the number of whole segments). ``"auto"`` chooses as :func:`eplt.dynamics.evolve`; the
 sampled method has no channel (it averages states, not maps) and is refused.
 """
 
@@ -119,7 +119,7 @@ def _stage_blocks(model: Model, dt: float, method, gens: dict | None = None) -> 
     if isinstance(method, SegmentAveraged):
         tau, channel = _segment_stage_channels(model, method)
         if tau is not None:
-            # whole segments then the remainder, as dynamics.segment._run_segment steps
+            # whole segments then the remainder, as eplt.dynamics.segment._run_segment steps
             n_full, s = 0, 0.0
             while s < dt - 1e-12 and s + tau <= dt + 1e-12 * max(1.0, dt):
                 n_full += 1
@@ -178,19 +178,19 @@ def propagator(
     r"""The averaged channel ``E_t`` of a protocol from ``tlist[0] = 0`` to ``t``.
 
     ``E_t = E_{stage m}(t - t_m) o ... o E_{stage 1}(t_1)``: the stages run back to back
-    from 0, as in :func:`dynamics.evolve`, so ``evolve(rho0, protocol, [0, t])`` ends in
+    from 0, as in :func:`eplt.dynamics.evolve`, so ``evolve(rho0, protocol, [0, t])`` ends in
     ``E_t(rho0)``. For the exact method each stage contributes ``exp(L_avg dt)`` of its
     averaged Lindbladian; for the segment method the averaged one-segment channel to the
     power of the number of whole segments, then the remainder.
 
     Parameters
     ----------
-    protocol : Model, or an object with ``stages()`` (:class:`baths.Environment`,
-        :class:`baths.Protocol`)
+    protocol : Model, or an object with ``stages()`` (:class:`eplt.baths.Environment`,
+        :class:`eplt.baths.Protocol`)
     t : float
         End time, ``>= 0`` (``t = 0``: the identity channel).
     method : {"auto", "exact", "segment"} or Exact / SegmentAveraged
-        As :func:`dynamics.evolve`; ``"sampled"`` is refused (it has no channel).
+        As :func:`eplt.dynamics.evolve`; ``"sampled"`` is refused (it has no channel).
     marginals : bool
         Return :func:`marginal_channels` instead of the joint channel.
 
@@ -199,8 +199,8 @@ def propagator(
     Qobj
         Superoperator in QuTiP's column stacking, ``superrep='super'``,
         ``dims [[dims, dims], [dims, dims]]`` (a list of single-party ones with
-        ``marginals``). Usable with :func:`dynamics.channels.lt_error`,
-        :func:`dynamics.channels.is_cptp`, :func:`qutip.to_choi`.
+        ``marginals``). Usable with :func:`eplt.dynamics.channels.lt_error`,
+        :func:`eplt.dynamics.channels.is_cptp`, :func:`qutip.to_choi`.
 
     Raises
     ------
@@ -315,7 +315,7 @@ def lt_time(
     r"""Worst-case thermalization time: the first ``t`` after which ``lt_error(E_t) <= eps``.
 
     ``t_eps = inf{t : lt_error(E_s, taus) <= eps for all s in [t, t_max]}``, with
-    ``lt_error`` the worst case over all inputs (:func:`dynamics.channels.lt_error`,
+    ``lt_error`` the worst case over all inputs (:func:`eplt.dynamics.channels.lt_error`,
     from the marginal channels). "For all later times" is judged on ``n_grid``
     equally spaced times in ``[0, t_max]`` (an excursion between grid points is
     invisible); the last crossing is located by ``brentq`` to ``xtol``.

@@ -1,4 +1,4 @@
-r"""The :class:`Result` of :func:`dynamics.evolve`: time series, errors, provenance.
+r"""The :class:`Result` of :func:`eplt.dynamics.evolve`: time series, errors, provenance.
 
 Every propagation method returns the same object: the output times, one array per
 tracked observable (``expect``), standard errors for the sampled method (``stderr``),
@@ -52,7 +52,7 @@ class _Expect(dict):
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    r"""Time series returned by :func:`dynamics.evolve` (every method).
+    r"""Time series returned by :func:`eplt.dynamics.evolve` (every method).
 
     Parameters
     ----------

@@ -119,7 +119,7 @@ def _realizations_last(P: np.ndarray) -> np.ndarray:
 
 def _change_basis(x: np.ndarray, dims, to_real_basis: bool) -> np.ndarray:
     """Paired states (realization axis last, or none) between the row-major vec layout
-    and the Hermitian operator basis of :mod:`dynamics._realbasis` (real coefficients);
+    and the Hermitian operator basis of :mod:`eplt.dynamics._realbasis` (real coefficients);
     None when going to the real basis with states that are not Hermitian."""
     for k, d in enumerate(dims):
         V = hermitian_basis(d)

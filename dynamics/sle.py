@@ -11,8 +11,8 @@ the joint object is one (unnormalised) density matrix per classical state ``s``,
 
 with ``L_s`` the Lindbladian of the realization in state ``s`` (local baths, white
 processes through their averaged generator, and ``-i[H(xi_s), .]``). For finite chains
-(:class:`~baths.processes.RandomTelegraph`, :class:`~baths.processes.MarkovChain`) this
-is exact; a deterministic :class:`~baths.processes.FixedSignal` is a one-state chain
+(:class:`~eplt.baths.processes.RandomTelegraph`, :class:`~eplt.baths.processes.MarkovChain`) this
+is exact; a deterministic :class:`~eplt.baths.processes.FixedSignal` is a one-state chain
 (exact stepping between its breakpoints). For Ornstein-Uhlenbeck noise the classical
 index is the mode of the Fokker-Planck operator (Hermite functions, a hierarchy cut at
 total order ``depth``); the depth is raised until two depths agree to ``tol`` and the
@@ -89,7 +89,7 @@ class StochasticLiouville:
     >>> import numpy as np, qutip
     >>> from baths import Drive, Environment, RandomTelegraph
     >>> env = Environment((2,), [Drive(RandomTelegraph(rate=1.0, amplitude=0.5), 0, [qutip.sigmaz()])])
-    >>> from dynamics.propagate import evolve
+    >>> from eplt.dynamics.propagate import evolve
     >>> res = evolve(qutip.ket2dm((qutip.basis(2, 0) + qutip.basis(2, 1)).unit()), env, [0, 1.0],
     ...              e_ops={"sx": qutip.sigmax()}, method=StochasticLiouville())
     >>> round(float(res.expect["sx"][-1]), 10)  # e^{-1}(cosh 0 + sinh(0)/0 -> 1 + t)
@@ -457,7 +457,7 @@ def _check_memory(clusters, x, T, method):
         raise MemoryError(
             f"stochastic Liouville state space too large: clusters (parties x classical states) "
             f"{desc}, ~{need / 2**30:.1f} GiB needed, limit {MAX_BYTES / 2**30:.1f} GiB "
-            "(dynamics.sle.MAX_BYTES); use method='sampled', fewer independent copies or a smaller depth"
+            "(eplt.dynamics.sle.MAX_BYTES); use method='sampled', fewer independent copies or a smaller depth"
         )
 
 

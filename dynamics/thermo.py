@@ -310,7 +310,7 @@ def energy_ledger(
     --------
     >>> import numpy as np
     >>> from baths import Environment, qubit_hamiltonian, thermal_bath
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> H = qubit_hamiltonian(1.0)
     >>> env = Environment((2, 2), [thermal_bath(k, H, 1.0, relaxation_rate=1.0) for k in (0, 1)])
     >>> led = energy_ledger(phi_plus(), env, np.linspace(0, 20, 5))

@@ -4,7 +4,7 @@ Every output of a locally thermalizing channel has marginals ``tau_A``, ``tau_B`
 bounds here hold for every state with those marginals (so for every LT channel and
 every input) and are reached, for equal spectra, by replacing every input with the
 thermofield double ``|TFD> = sum_i sqrt(p_i) |e_i> (x) |e_i^*>``. Re-exported by
-:mod:`dynamics.bounds`.
+:mod:`eplt.dynamics.bounds`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""Twirls: the isotropic twirl ``T`` (Haar or any unitary 2-design, e.g. the Clifford group),
 general unitary twirls, and the GHZ twirl of n qubits.
 
-Conventions as in :mod:`dynamics.channels`: ``Phi+ = sum_i |ii> / sqrt(d)``,
+Conventions as in :mod:`eplt.dynamics.channels`: ``Phi+ = sum_i |ii> / sqrt(d)``,
 ``GHZ = (|0...0> + |1...1>) / sqrt(2)``; superoperators in qutip's column-stacking
 convention.
 """
@@ -108,7 +108,7 @@ def isotropic_twirl(rho: qutip.Qobj) -> qutip.Qobj:
 
     Examples
     --------
-    >>> from dynamics.states import phi_plus
+    >>> from eplt.dynamics.states import phi_plus
     >>> bool(isotropic_twirl(phi_plus(3)) == phi_plus(3))
     True
     """
@@ -230,7 +230,7 @@ def ghz_twirl(rho: qutip.Qobj) -> qutip.Qobj:
 
     Examples
     --------
-    >>> from dynamics.states import ghz_state
+    >>> from eplt.dynamics.states import ghz_state
     >>> bool(ghz_twirl(ghz_state(3)) == ghz_state(3))
     True
     """

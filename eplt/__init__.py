@@ -11,7 +11,7 @@ enough for the common work::
 Everything here is the object of the same name in ``dynamics`` or ``baths``.
 """
 
-from baths import (
+from eplt.baths import (
     BrownianNoise,
     Drive,
     Environment,
@@ -29,8 +29,17 @@ from baths import (
     twirl_drive,
     zero_sum_phase_drive,
 )
-from dynamics import Exact, Result, Sampled, SegmentAveraged, channels, evolve, measures, metrics
-from dynamics.metrics import sudden_death_time, thermalization_time
+from eplt.dynamics import (
+    Exact,
+    Result,
+    Sampled,
+    SegmentAveraged,
+    channels,
+    evolve,
+    measures,
+    metrics,
+)
+from eplt.dynamics.metrics import sudden_death_time, thermalization_time
 
 __all__ = [
     "BrownianNoise",

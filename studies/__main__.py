@@ -1,4 +1,4 @@
-"""``python -m studies`` is the ``eplt`` command line."""
+"""``python -m eplt.studies`` is the ``eplt`` command line (``python -m eplt`` too)."""
 
 from .cli import main
 

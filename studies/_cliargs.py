@@ -1,5 +1,5 @@
-"""Command-line argument types shared by ``eplt run`` (:mod:`studies.cli`) and ``eplt sweep``
-(:mod:`studies.sweep`): both import them from here, so neither imports the other."""
+"""Command-line argument types shared by ``eplt run`` (:mod:`eplt.studies.cli`) and ``eplt sweep``
+(:mod:`eplt.studies.sweep`): both import them from here, so neither imports the other."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of the :mod:`studies.ghz` study (re-exported there as ``plot``, ``figures``)."""
+"""Figures of the :mod:`eplt.studies.ghz` study (re-exported there as ``plot``, ``figures``)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def plot(
     bipartitions ``S|S̄`` (positive: entangled across every cut, which does not imply GME).
     ``marginal``: the largest marginal trace distance to ``tau``. ``vs_n``: the GHZ
     fidelity at ``t*`` against ``n`` with the closed forms. Time in units of ``1/r``.
-    Composes on a shared axis (``decorate``, see :class:`studies.style.Decorator`);
+    Composes on a shared axis (``decorate``, see :class:`eplt.studies.style.Decorator`);
     ``legend`` draws one legend of everything on the axis, or none.
     """
     if ax is None:

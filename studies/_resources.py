@@ -213,7 +213,7 @@ def estimate_work(study, params: Mapping) -> tuple[float, tuple[str, ...]]:
 
 
 def estimate_sweep_work(study, grid, base: Mapping, parallel: int) -> dict:
-    """Work of a sweep of ``study`` over ``grid`` (a :class:`~studies.sweep.Grid`) with
+    """Work of a sweep of ``study`` over ``grid`` (a :class:`~eplt.studies.sweep.Grid`) with
     the fixed parameters ``base``, ``parallel`` points at a time.
 
     Returns a dict: ``cpu`` (CPU seconds summed over the points), ``wall`` (the larger of

@@ -1,4 +1,4 @@
-"""Closed forms of the :mod:`studies.robustness` study (lt_error of the certified EPLT
+"""Closed forms of the :mod:`eplt.studies.robustness` study (lt_error of the certified EPLT
 protocol under a delayed or early reset stop, a clock-rate error, and k pulse segments),
 shared by its run and its figures."""
 

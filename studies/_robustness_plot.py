@@ -1,4 +1,4 @@
-"""Figures of the :mod:`studies.robustness` study: N(t*) and lt_error against the clock
+"""Figures of the :mod:`eplt.studies.robustness` study: N(t*) and lt_error against the clock
 and drive correlation, the reset-stop delay and the rate error, and the finite shared
 randomness panel."""
 

@@ -1,4 +1,4 @@
-"""Figures of the :mod:`studies.speedup` study (re-exported there as ``plot``, ``figures``)."""
+"""Figures of the :mod:`eplt.studies.speedup` study (re-exported there as ``plot``, ``figures``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ LABELS = {
     "independent": "independent drive + clocks",
     "independent_damping_stopped": "independent T=0 damping, stopped",
 }
-# one colour and line style per scenario name in every study (studies.style palette)
+# one colour and line style per scenario name in every study (eplt.studies.style palette)
 _COLOR = {s: style.scenario_style(s)["color"] for s in DYNAMIC}
 _LS = {s: style.scenario_style(s)["ls"] for s in DYNAMIC}
 

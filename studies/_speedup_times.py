@@ -1,4 +1,4 @@
-"""The reference channels of the :mod:`studies.speedup` study and their certified
+"""The reference channels of the :mod:`eplt.studies.speedup` study and their certified
 thermalization times (re-exported there).
 
 * :func:`channel_time`: the channel-level ``t_eps`` of a semigroup whose ``lt_error``
@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 import qutip
-
-from baths import (
+from eplt.baths import (
     Environment,
     Protocol,
     certified_twirl_time,
@@ -26,11 +25,11 @@ from baths import (
     thermal_reset,
     thermal_state,
 )
-from dynamics import evolve, marginal_channels
-from dynamics._ltsolvers import decay_root
-from dynamics.channels import lt_error
-from dynamics.metrics import thermalization_time
-from dynamics.propagators import _marginal_evaluator
+from eplt.dynamics import evolve, marginal_channels
+from eplt.dynamics._ltsolvers import decay_root
+from eplt.dynamics.channels import lt_error
+from eplt.dynamics.metrics import thermalization_time
+from eplt.dynamics.propagators import _marginal_evaluator
 
 from .params import ParamError
 
@@ -82,8 +81,8 @@ def _lt(protocol, t, tau) -> float:
 def channel_time(env, tau, eps: float, rate: float) -> float:
     """Channel-level t_eps of a semigroup whose lt_error decays monotonically (thermal
     resets, GAD): brentq (xtol 1e-12) on ``lt_error(E_t) - eps`` after doubling the bracket
-    (narrowed by one log-secant guess, :func:`dynamics._ltsolvers.decay_root`).
-    The headline numbers use :func:`dynamics.lt_time`, which does not assume monotonicity
+    (narrowed by one log-secant guess, :func:`eplt.dynamics._ltsolvers.decay_root`).
+    The headline numbers use :func:`eplt.dynamics.lt_time`, which does not assume monotonicity
     (tests check both agree)."""
     marg = _marginal_evaluator(env)
 

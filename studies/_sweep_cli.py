@@ -1,5 +1,5 @@
-"""``eplt sweep``: the command line of :mod:`studies.sweep` (registered by
-:mod:`studies.cli`)."""
+"""``eplt sweep``: the command line of :mod:`eplt.studies.sweep` (registered by
+:mod:`eplt.studies.cli`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The summary figure of a parameter sweep (:func:`sweep_figures`), used by
-:mod:`studies.sweep` after aggregating the points."""
+:mod:`eplt.studies.sweep` after aggregating the points."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def sweep_figures(ds: xr.Dataset, key: str, params: Sequence = ()) -> dict:
     of the shorter axis when it has at most six values, else a heat map. More: a heat
     map of the first two axes at the first value of the others. Axes spanning two decades
     or more are logarithmic; labels show the symbols and units declared by the study's
-    ``params`` in mathtext (:func:`studies.style.param_label`).
+    ``params`` in mathtext (:func:`eplt.studies.style.param_label`).
     """
     from . import style
 

@@ -1,4 +1,4 @@
-"""Figures of the :mod:`studies.threshold` study (re-exported there as ``plot``,
+"""Figures of the :mod:`eplt.studies.threshold` study (re-exported there as ``plot``,
 ``figures``)."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def plot(
     ``F_th`` against ``beta omega`` for identical thermal states, d = 2 and 3.
     ``"unequal"``: the qubit threshold against ``beta_B / beta_A``, one curve per
     ``beta_A`` of ``betas_threshold``. Composes on a shared axis (``decorate``, see
-    :class:`studies.style.Decorator`); ``legend`` draws one legend of everything on the
+    :class:`eplt.studies.style.Decorator`); ``legend`` draws one legend of everything on the
     axis, or none.
     """
     if ax is None:

@@ -1,7 +1,7 @@
 """The twirl study's coloured-noise panel: a shared Ornstein-Uhlenbeck drive at fixed
 ``kappa = 2 sigma^2 tau_c``, averaged exactly by the stochastic Liouville method, against
 the shared Brownian drive (its ``tau_c -> 0`` limit). Data from :func:`coloured_distances`,
-figure from :func:`coloured_figure`; both used by :mod:`studies.twirl`.
+figure from :func:`coloured_figure`; both used by :mod:`eplt.studies.twirl`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from baths import Drive, Environment, OrnsteinUhlenbeck
-from baths.protocols import gellmann_basis
-from dynamics import StochasticLiouville, evolve
+from eplt.baths import Drive, Environment, OrnsteinUhlenbeck
+from eplt.baths.protocols import gellmann_basis
+from eplt.dynamics import StochasticLiouville, evolve
 
 from . import style
 from .base import StudyResult

@@ -1,6 +1,6 @@
-"""Figures of the :mod:`studies.twirl` study (re-exported there as ``plot``, ``figures``):
+"""Figures of the :mod:`eplt.studies.twirl` study (re-exported there as ``plot``, ``figures``):
 the distance and negativity panels; the coloured-noise panel is in
-:mod:`studies._twirl_coloured`."""
+:mod:`eplt.studies._twirl_coloured`."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def plot(
     ``exp(-gap kappa t)`` guide through the shared Brownian curve. ``negativity``: with
     ``N(T(rho0))`` and the independent sudden-death time marked. Composes on a shared
     axis: labels and limits only where the axis has none (``decorate``, see
-    :class:`studies.style.Decorator`); ``legend`` draws one legend of everything on the
+    :class:`eplt.studies.style.Decorator`); ``legend`` draws one legend of everything on the
     axis (or none).
     """
     if ax is None:

@@ -1,7 +1,7 @@
 """What every study returns and how a study run is written to disk.
 
 A study module defines ``NAME``, ``DESCRIPTION``, ``PARAMS`` (a tuple of
-:class:`studies.params.Param`), ``SUMMARY_KEYS`` (key -> meaning), ``run(params=None, *,
+:class:`eplt.studies.params.Param`), ``SUMMARY_KEYS`` (key -> meaning), ``run(params=None, *,
 seed=0, progress=False) -> StudyResult``, ``plot(result, ax=None, **kw)`` and
 ``figures(result) -> dict[name, Figure]``.
 
@@ -14,7 +14,7 @@ Output folder layout (:func:`write_outputs`):
 
 Every file is written to a temporary name, flushed to disk and moved into place with
 ``os.replace``, with the umask's mode; a run is staged and moved into the folder with
-``metadata.json`` last (see :mod:`studies._folders` for what survives a crash). An
+``metadata.json`` last (see :mod:`eplt.studies._folders` for what survives a crash). An
 existing non-empty folder is refused unless ``force=True``; a folder left incomplete by
 a killed run is recognised and rewritten; a folder another process is writing into is
 refused.
@@ -159,7 +159,7 @@ def metadata(result: StudyResult) -> dict:
 def value_at(rho0, env, e_op, key: str = "value") -> Callable[[float], Any]:
     """``t -> `` the exact value of one observable at time ``t`` (for root finders that
     refine a crossing between grid points); ``t <= 0`` gives the value at the start."""
-    from dynamics import evolve
+    from eplt.dynamics import evolve
 
     e_ops = {key: e_op}
 

@@ -3,18 +3,18 @@ r"""How much entanglement can any local thermalization keep? E_gamma against bou
 For the input ``Phi+`` and two figures of merit, the overlap ``<Phi+|E(Phi+)|Phi+>`` and
 the negativity ``N(E(Phi+))`` (partial transpose on B), four levels are compared:
 
-* ``egamma``: the protocol E_gamma (:func:`dynamics.channels.eplt_channel`);
-* ``losr``: a see-saw over k-branch LOSR protocols (:func:`dynamics.losr.losr_seesaw`),
+* ``egamma``: the protocol E_gamma (:func:`eplt.dynamics.channels.eplt_channel`);
+* ``losr``: a see-saw over k-branch LOSR protocols (:func:`eplt.dynamics.losr.losr_seesaw`),
   a **lower bound** on the best shared-randomness protocol, never below E_gamma;
 * ``ppt``: the SDP over LT channels with a PPT Choi matrix across
-  ``(A_in A_out)|(B_in B_out)`` (:func:`dynamics.bounds.sdp_bound`), an **upper bound** on
+  ``(A_in A_out)|(B_in B_out)`` (:func:`eplt.dynamics.bounds.sdp_bound`), an **upper bound** on
   every LOSR protocol for the overlap (certified by its dual). For the negativity (not
-  linear in E) the alternating search :func:`dynamics.losr.negativity_search` gives a
+  linear in E) the alternating search :func:`eplt.dynamics.losr.negativity_search` gives a
   **lower bound** on the PPT maximum;
 * ``any_lt``: all LT channels (no PPT constraint). Overlap: the SDP's exact maximum
   (``relaxation="none"``), next to the closed form ``min_X (Tr sqrt tau_X)^2/d`` (equal to
   it for equal spectra, thermofield double). Negativity: the closed-form upper bound
-  ``min_X ((Tr sqrt tau_X)^2 - 1)/2`` (:func:`dynamics.bounds.any_lt_negativity_bound`,
+  ``min_X ((Tr sqrt tau_X)^2 - 1)/2`` (:func:`eplt.dynamics.bounds.any_lt_negativity_bound`,
   ``sqrt(p0 p1)`` for equal qubits), reached by the thermofield double for equal spectra.
 
 Three cases: two qubits with equal ``tau`` (``H = omega |1><1|``) at each ``beta omega`` in
@@ -44,13 +44,12 @@ import time
 import numpy as np
 import qutip
 import xarray as xr
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.bounds import any_lt_negativity_bound, any_lt_overlap_bound, sdp_bound
-from dynamics.channels import eplt_channel
-from dynamics.losr import losr_seesaw, negativity_search
-from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.states import phi_plus
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.bounds import any_lt_negativity_bound, any_lt_overlap_bound, sdp_bound
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.losr import losr_seesaw, negativity_search
+from eplt.dynamics.measures import negativity, phi_plus_overlap
+from eplt.dynamics.states import phi_plus
 
 from . import style
 from ._resources import check_work

@@ -210,9 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
     import logging
 
+    from eplt.dynamics.channels import NoEPLTError
     from threadpoolctl import threadpool_limits
-
-    from dynamics.channels import NoEPLTError
 
     from .base import OutputError
     from .params import ParamError

@@ -5,12 +5,12 @@ the thermal state of mean occupation ``nbar`` (``beta omega = ln(1 + 1/nbar)``),
 scenarios with identical local dynamics:
 
 ``gad``
-    independent generalized amplitude damping (:func:`baths.thermal_bath`, jumps
+    independent generalized amplitude damping (:func:`eplt.baths.thermal_bath`, jumps
     ``sqrt(G (nbar + 1)) sigma-`` and ``sqrt(G nbar) sigma+``); populations relax at
     ``r = G (2 nbar + 1)``;
 ``reset_independent``
     each qubit has its own Poisson clock of rate ``r`` that resets it to ``tau``
-    (:class:`baths.PoissonClock`, :class:`baths.Reset`, ``Environment.independent()``);
+    (:class:`eplt.baths.PoissonClock`, :class:`eplt.baths.Reset`, ``Environment.independent()``);
 ``reset_shared``
     one clock of rate ``r`` resets both qubits at once (shared classical randomness).
 
@@ -18,7 +18,7 @@ With ``r = G (2 nbar + 1)`` every marginal follows ``tau + e^{-r t} (I/2 - tau)`
 three (checked: ``max_marginal_difference``), but the joint states differ. All processes
 are white, so the dynamics are solved exactly (averaged generator). Negativity dies at
 a finite time; the sudden-death time is located by bisection on the exact evolution at
-a single time (:func:`dynamics.metrics.sudden_death_time` with ``refine``), not read off
+a single time (:func:`eplt.dynamics.metrics.sudden_death_time` with ``refine``), not read off
 the grid.
 
 Closed forms (:func:`esd_closed_form`). With ``s = e^{-r t}`` and ``x = p0 p1``
@@ -54,8 +54,7 @@ import sys
 
 import numpy as np
 import xarray as xr
-
-from baths import (
+from eplt.baths import (
     Environment,
     PoissonClock,
     Reset,
@@ -64,9 +63,9 @@ from baths import (
     thermal_bath,
     thermal_state,
 )
-from dynamics import evolve
-from dynamics.metrics import sudden_death_time
-from dynamics.states import phi_plus
+from eplt.dynamics import evolve
+from eplt.dynamics.metrics import sudden_death_time
+from eplt.dynamics.states import phi_plus
 
 from . import style
 from ._resources import check_memory, check_work
@@ -349,7 +348,7 @@ def plot(
     axis), sudden deaths marked. ``"esd_vs_nbar"``: ``r t_ESD`` against ``nbar`` (numerics
     as markers, closed forms as lines down to ``nbar -> 0``, whose limits are marked:
     ``ln 2`` for independent resets, divergence for damping and the shared clock).
-    Composes on a shared axis (``decorate``, see :class:`studies.style.Decorator`);
+    Composes on a shared axis (``decorate``, see :class:`eplt.studies.style.Decorator`);
     ``legend`` draws one legend of everything on the axis, or none.
     """
     if ax is None:

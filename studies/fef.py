@@ -2,7 +2,7 @@ r"""Fully entangled fraction after E_gamma: the exact overlap relation against t
 
 Two qubits (``H = omega |1><1|``) with identical thermal states ``tau`` at each inverse
 temperature in ``betas``; inputs are the isotropic states ``rho_F`` (``F = <Phi+|rho_F|Phi+>``)
-and the channel is E_gamma (:func:`dynamics.channels.eplt_channel`), for which
+and the channel is E_gamma (:func:`eplt.dynamics.channels.eplt_channel`), for which
 ``omega_A = omega_B = |0><0|`` and ``<Phi+|omega (x) omega|Phi+> = 1/2``. For each beta,
 as functions of ``F``:
 
@@ -14,7 +14,7 @@ as functions of ``F``:
   with ``q = (1 - F)/3`` (``|00> = (Phi+ + Phi-)/sqrt(2)`` contributes only imaginary
   off-diagonal terms), so
   ``F_max[E_gamma(rho_F)] = gamma max(F, (1 - F)/3) + (1 - gamma)/2``; this closed form
-  is checked against :func:`dynamics.measures.fully_entangled_fraction` (the largest
+  is checked against :func:`eplt.dynamics.measures.fully_entangled_fraction` (the largest
   eigenvalue of that matrix) at every grid point;
 * the numerically maximized FEF: ``max_U <Phi+|(U (x) I)^† rho (U (x) I)|Phi+>`` over
   single-qubit unitaries by monotone polar ascent from the identity and ``restarts``
@@ -35,7 +35,7 @@ partial trace), failure region lightly shaded) and ``fef_gap`` (``F_max[E_gamma(
 betas on one axes).
 
 Summary keys: see :data:`SUMMARY_KEYS`; per-beta values are dicts keyed by beta as text
-(``"0.5"``). At zero temperature (``beta = inf``) :class:`dynamics.channels.NoEPLTError`
+(``"0.5"``). At zero temperature (``beta = inf``) :class:`eplt.dynamics.channels.NoEPLTError`
 is raised.
 """
 
@@ -47,12 +47,11 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.measures import fef_ascent, fully_entangled_fraction, phi_plus_overlap
+from eplt.dynamics.states import isotropic_state
 from scipy.optimize import brentq
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.channels import eplt_channel
-from dynamics.measures import fef_ascent, fully_entangled_fraction, phi_plus_overlap
-from dynamics.states import isotropic_state
 
 from . import style
 from ._resources import check_memory, check_work
@@ -135,7 +134,7 @@ def fef_closed_form(F, gamma: float):
 
 def fef_by_ascent(rho, *, restarts: int = 3, rng=None, tol: float = 1e-14) -> float:
     r"""``max_U <Phi+|(U^† (x) I) rho (U (x) I)|Phi+>`` by polar ascent over unitaries U
-    (:func:`dynamics.measures.fef_ascent`: from the identity and ``restarts``
+    (:func:`eplt.dynamics.measures.fef_ascent`: from the identity and ``restarts``
     Haar-random unitaries; the best value, a lower bound on the FEF), for comparison with
     the exact two-qubit formula."""
     a = rho.full()
@@ -314,7 +313,7 @@ def plot(
     """One panel: ``which="fef"`` (curves for ``betas[beta_index]``, with the line
     ``F_max = 1/2`` and the cap ``(sum_i sqrt(p_i))^2 / d`` of every state with marginals
     ``tau``) or ``"gap"`` (``F_max - F`` for every beta). Composes on a shared axis
-    (``decorate``, see :class:`studies.style.Decorator`); ``legend`` draws one legend of
+    (``decorate``, see :class:`eplt.studies.style.Decorator`); ``legend`` draws one legend of
     everything on the axis, or none."""
     if ax is None:
         _, axes = style.figure()

@@ -3,10 +3,10 @@ r"""GHZ protocol: n qubits keep multipartite entanglement while each reaches its
 With classically correlated baths (shared noise and shared clocks) against independent ones.
 
 ``n`` qubits (``H = omega |1><1|`` each) start in a GHZ state mixed with white noise,
-``rho0 = p GHZ + (1 - p) I/2^n`` with GHZ fidelity ``F_in`` (:func:`dynamics.states.noisy_ghz_state`),
+``rho0 = p GHZ + (1 - p) I/2^n`` with GHZ fidelity ``F_in`` (:func:`eplt.dynamics.states.noisy_ghz_state`),
 or in a seeded Hilbert-Schmidt random state (``input=random``, not twirl invariant). The
 target is the thermal state ``tau`` at inverse temperature ``beta``; the channel to reach
-is ``E^GHZ_gamma = gamma T_GHZ + (1 - gamma) omega^(x)n`` (:func:`dynamics.channels.ghz_eplt_channel`),
+is ``E^GHZ_gamma = gamma T_GHZ + (1 - gamma) omega^(x)n`` (:func:`eplt.dynamics.channels.ghz_eplt_channel`),
 ``gamma = 2 p_min(tau)``, ``omega = |0><0|``. The protocol, as three stages of baths:
 
 1. *GHZ twirl* for ``t_twirl``: (i) shared phase noise with zero sum, ``n - 1`` independent
@@ -15,7 +15,7 @@ is ``E^GHZ_gamma = gamma T_GHZ + (1 - gamma) omega^(x)n`` (:func:`dynamics.chann
    coherence ``|x><y|`` survives the average only when ``z_k(x) - z_k(y)`` is the same for
    every qubit: the populations and ``|0..0><1..1|``. (ii) A shared Poisson flip clock of
    rate ``flip_rate`` applying ``sigma_x`` to every qubit at each tick. Together they average
-   to a Lindbladian whose fixed points are those of :func:`dynamics.channels.ghz_twirl`;
+   to a Lindbladian whose fixed points are those of :func:`eplt.dynamics.channels.ghz_twirl`;
    its spectral gap is ``min(kappa/2, 2 flip_rate)`` (the slowest coherence, and the
    population difference ``p(x) - p(not x)``). The protocol does not know its input, so
    ``t_twirl = ln(1/twirl_tol)/gap`` (the run checks the result against ``ghz_twirl`` for
@@ -28,7 +28,7 @@ is ``E^GHZ_gamma = gamma T_GHZ + (1 - gamma) omega^(x)n`` (:func:`dynamics.chann
 3. *Hold*: thermal baths at ``beta`` with relaxation rate ``r`` (they keep ``tau``).
 
 ``independent``: the same environments with every process copied per qubit
-(:meth:`baths.Environment.independent`): each qubit is dephased and flipped on its own
+(:meth:`eplt.baths.Environment.independent`): each qubit is dephased and flipped on its own
 (its marginal goes to ``I/2``, the state to ``I/2^n``), then reset by its own clock. The
 marginals are *identical* to the correlated ones at all times, the state at ``t*`` is
 ``tau^(x)n``: GHZ fidelity ``(p0^n + p1^n)/2 < 1/2`` and no entanglement.
@@ -51,8 +51,8 @@ marked) and ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` again
 closed forms). Time is in units of ``1/r``.
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
-and :class:`dynamics.channels.NoEPLTError` is raised. Plotting lives in
-:mod:`studies._ghz_plot` (re-exported here as :func:`plot` and :func:`figures`).
+and :class:`eplt.dynamics.channels.NoEPLTError` is raised. Plotting lives in
+:mod:`eplt.studies._ghz_plot` (re-exported here as :func:`plot` and :func:`figures`).
 """
 
 from __future__ import annotations
@@ -64,8 +64,7 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
-
-from baths import (
+from eplt.baths import (
     Environment,
     Kick,
     PoissonClock,
@@ -76,10 +75,10 @@ from baths import (
     thermal_state,
     zero_sum_phase_drive,
 )
-from dynamics import evolve, marginal_channels
-from dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
-from dynamics.measures import ghz_fidelity, trace_distance
-from dynamics.states import noisy_ghz_state, random_state
+from eplt.dynamics import evolve, marginal_channels
+from eplt.dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
+from eplt.dynamics.measures import ghz_fidelity, trace_distance
+from eplt.dynamics.states import noisy_ghz_state, random_state
 
 from ._ghz_plot import GME_NOTE, LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
 from ._resources import check_memory, check_work
@@ -206,7 +205,7 @@ SUMMARY_KEYS = {
     "min_bipartition_negativity_at_t_star": "smallest negativity over all bipartitions at t*, keyed by scenario",
     "marginal_distance_at_t_star": "largest trace distance of a one-qubit marginal to tau at t*, keyed by scenario",
     "lt_error_at_t_star": "worst case over ALL inputs of the largest one-qubit marginal distance at t* "
-    "(dynamics.channels.lt_error from the n marginal channels), keyed by scenario",
+    "(eplt.dynamics.channels.lt_error from the n marginal channels), keyed by scenario",
     "closed_forms": "GHZ fidelity at t*: correlated 1/2 + gamma (F_in - 1/2); independent (p0^n + p1^n)/2",
     "twirl_distance": "trace distance of the correlated twirl stage's output at t_twirl to ghz_twirl(rho0)",
     "twirl_distance_random": "the same for a seeded random n-qubit input (checks the zero-sum design)",

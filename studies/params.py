@@ -97,7 +97,7 @@ class Param:
         where the numerics are sound, plus the limit handled exactly).
     symbol : str
         Mathtext symbol of the parameter in figure labels, without ``$`` (e.g. ``"r"`` for
-        ``rate``); empty: derived from the name (:func:`studies.style.param_label`).
+        ``rate``); empty: derived from the name (:func:`eplt.studies.style.param_label`).
     """
 
     name: str
@@ -247,7 +247,7 @@ def beta_param(*, default: float = 1.0) -> Param:
 
 
 def rate_param(*, default: float = 1.0) -> Param:
-    """``rate``: the reset-clock rate ``r`` of :func:`baths.eplt_protocol`, also the
+    """``rate``: the reset-clock rate ``r`` of :func:`eplt.baths.eplt_protocol`, also the
     relaxation rate of its thermal baths; units ``omega``, in ``[RATE_MIN, RATE_MAX]``."""
     return Param(
         "rate",
@@ -344,7 +344,7 @@ def check_seed(seed) -> int:
 #: Smallest ``beta * omega`` the studies accept: below it ``1 - gamma ~ beta omega / 2``
 #: leaves too few digits for ``omega_X = (tau - gamma I/d)/(1 - gamma)``.
 MIN_BETA_OMEGA = 1e-6
-#: ``gamma = d p_min`` at or below this is treated as zero by ``dynamics.channels``.
+#: ``gamma = d p_min`` at or below this is treated as zero by ``eplt.dynamics.channels``.
 GAMMA_RESOLUTION = 1e-14
 
 

@@ -1,9 +1,9 @@
 r"""Robustness of the EPLT protocol: partial correlation, timing errors, finite randomness.
 
 Two qubits (``H = omega |1><1|``), input Phi+ (negativity) and the channel over *all*
-inputs (LT error), protocol of :func:`baths.schedules.eplt_schedule`: a shared Gell-Mann
+inputs (LT error), protocol of :func:`eplt.baths.schedules.eplt_schedule`: a shared Gell-Mann
 drive of strength ``kappa`` for the certified twirl time
-(:func:`baths.certified_twirl_time`, ``ln(gamma/(2 eps))/(2 kappa)``), a Poisson reset to omega (the ground state)
+(:func:`eplt.baths.certified_twirl_time`, ``ln(gamma/(2 eps))/(2 kappa)``), a Poisson reset to omega (the ground state)
 at rate ``r`` for ``ln(1/gamma)/r``, then thermal baths at ``beta``. Unperturbed, the
 channel at ``t* = t_twirl + ln(1/gamma)/r`` has ``lt_error = eps`` (worst input) and
 ``N(Phi+) = p_min``. Perturbations:
@@ -14,7 +14,7 @@ Partial correlation ``c`` of the clock
     ``N(t*) = max(0, gamma^(2 - c) - gamma/2)``, entangled iff
     ``c > c* = 1 - ln 2 / ln(1/gamma)`` (0.51656 at ``beta omega = 2``; none at
     ``beta omega = 1``, where ``gamma > 1/2``). ``c = 0, 1`` are the independent and
-    shared clocks of :func:`baths.protocols.eplt_protocol` exactly.
+    shared clocks of :func:`eplt.baths.protocols.eplt_protocol` exactly.
 Partial correlation of the drive
     Gaussian mixing of the noise (``sqrt(c)`` shared, ``sqrt(1 - c)`` own): the own part
     depolarizes each qubit, ``s = e^{-2 kappa (1 - c) t_twirl}``, so Phi+ becomes
@@ -28,7 +28,7 @@ Delay ``delta`` of party B's reset stop
     bath for ``|delta|`` (populations relax at r, coherences at r/2), a trust-region
     maximum over the input's Bloch direction (:func:`early_stop_error`).
 Jitter
-    ``delta`` uniform on ``[-spread, spread]`` (:func:`baths.schedules.jitter_nodes`),
+    ``delta`` uniform on ``[-spread, spread]`` (:func:`eplt.baths.schedules.jitter_nodes`),
     judged at ``t* + spread``: the channels (and the states) are averaged over delta.
 Rate miscalibration ``r_B = r (1 + eta)``
     a shared clock at ``min(r_A, r_B)`` plus B's own excess:
@@ -36,7 +36,7 @@ Rate miscalibration ``r_B = r (1 + eta)``
 Finite shared randomness
     the twirl by one shared random Pauli (a 1-design: exact marginals, 2 bits) or
     Clifford (a 2-design: exactly the isotropic twirl, ``log2 24`` bits) per
-    :class:`baths.ensembles.UnitaryEnsemble` segment; ``k`` shared Gaussian pulse
+    :class:`eplt.baths.ensembles.UnitaryEnsemble` segment; ``k`` shared Gaussian pulse
     segments over ``t_twirl`` with the Brownian drive's strength (``variance kappa/segment``,
     continuous amplitudes: unbounded bits), each a random rotation that shrinks the Bloch
     vector by ``f = (1 + 2 (1 - 2 v) e^{-v})/3``, ``v = kappa t_twirl/k``, so
@@ -44,7 +44,7 @@ Finite shared randomness
     the Brownian drive. The reset clock adds
     one relevant coin, ``h2(gamma)`` bits (P(no tick before t*) = gamma).
 
-LT errors are :func:`dynamics.channels.lt_error` of :func:`dynamics.marginal_channels`
+LT errors are :func:`eplt.dynamics.channels.lt_error` of :func:`eplt.dynamics.marginal_channels`
 (exact for qubits, certified upper bound). All dynamics are white or segment-averaged
 exactly (Gauss-Hermite with ``nodes`` per coefficient for the Gaussian pulses).
 
@@ -62,17 +62,16 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
+from eplt.baths import Drive, GaussianPulses, qubit_hamiltonian, thermal_state
+from eplt.baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
+from eplt.baths.protocols import certified_twirl_time, gellmann_basis
+from eplt.baths.schedules import eplt_schedule, jitter_nodes
+from eplt.dynamics import SegmentAveraged, evolve, marginal_channels
+from eplt.dynamics.channels import clifford_group, eplt_channel, lt_error
+from eplt.dynamics.measures import binary_entropy as _h2
+from eplt.dynamics.measures import negativity, partial_transpose
+from eplt.dynamics.states import bell_state, phi_plus
 from scipy.optimize import brentq
-
-from baths import Drive, GaussianPulses, qubit_hamiltonian, thermal_state
-from baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
-from baths.protocols import certified_twirl_time, gellmann_basis
-from baths.schedules import eplt_schedule, jitter_nodes
-from dynamics import SegmentAveraged, evolve, marginal_channels
-from dynamics.channels import clifford_group, eplt_channel, lt_error
-from dynamics.measures import binary_entropy as _h2
-from dynamics.measures import negativity, partial_transpose
-from dynamics.states import bell_state, phi_plus
 
 from ._resources import check_work
 from ._robustness_forms import _key, delay_error, early_stop_error, rate_error_lt, segments_error

@@ -3,7 +3,7 @@ r"""Local thermalization by classically correlated baths, certified on the chann
 Two qubits (``H = omega |1><1|`` each) must reach their thermal state ``tau`` at inverse
 temperature ``beta``. Local thermalization is a property of the *channel*: a protocol
 counts as eps-LT at time t only when ``lt_error(E_t) = max_rho max_X D(Tr_{not X}
-E_t(rho), tau_X) <= eps`` for **every** input (:func:`dynamics.channels.lt_error`).
+E_t(rho), tau_X) <= eps`` for **every** input (:func:`eplt.dynamics.channels.lt_error`).
 Every timing here is input independent; the study input (default Phi+) is only used for
 the entanglement it keeps and for the per-input numbers reported beside.
 
@@ -38,7 +38,7 @@ Scenarios:
     and ``N = gamma^2/2`` survives, but the channel is *not* LT (``lt_error =
     sqrt(gamma)/2``, worst inputs on the Bloch equator): an input-dependent trick.
 
-``t_twirl`` is :func:`baths.certified_twirl_time`, the shortest twirl after which the
+``t_twirl`` is :func:`eplt.baths.certified_twirl_time`, the shortest twirl after which the
 protocol's channel at ``t*`` has ``lt_error <= eps`` (root finding on the channel; for
 this drive ``ln(gamma/(2 eps))/(2 kappa)``). Skipping the twirl for Phi+ (t_twirl = 0)
 gives ``s id + (1 - s) omega (x) omega`` with ``lt_error = p_min``
@@ -65,9 +65,9 @@ Figures: ``timeseries`` (negativity and marginal trace distance of the study inp
 ``r t``) and ``speedup_vs_beta`` (speed-ups, and the negativity at ``t*`` for shared
 and independent clocks, against ``beta omega``).
 
-Summary keys: see :data:`SUMMARY_KEYS`. Plotting lives in :mod:`studies._speedup_plot`
+Summary keys: see :data:`SUMMARY_KEYS`. Plotting lives in :mod:`eplt.studies._speedup_plot`
 (re-exported here as :func:`plot` and :func:`figures`), the reference channels and their
-times in :mod:`studies._speedup_times` (:func:`channel_time`, :func:`reference_time`).
+times in :mod:`eplt.studies._speedup_times` (:func:`channel_time`, :func:`reference_time`).
 """
 
 from __future__ import annotations
@@ -78,18 +78,17 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
-from scipy.optimize import brentq
-
-from baths import (
+from eplt.baths import (
     eplt_protocol,
     qubit_hamiltonian,
     thermal_state,
 )
-from dynamics import evolve, lt_time, propagator
-from dynamics.channels import eplt_channel, lt_error
-from dynamics.measures import negativity
-from dynamics.metrics import sudden_death_time
-from dynamics.states import phi_plus
+from eplt.dynamics import evolve, lt_time, propagator
+from eplt.dynamics.channels import eplt_channel, lt_error
+from eplt.dynamics.measures import negativity
+from eplt.dynamics.metrics import sudden_death_time
+from eplt.dynamics.states import phi_plus
+from scipy.optimize import brentq
 
 from ._resources import check_memory, check_work
 from ._speedup_plot import DYNAMIC as _PLOT_DYNAMIC
@@ -223,7 +222,7 @@ SUMMARY_KEYS = {
     "crossover_beta": "beta where speedup (this kappa) falls to 1 (null if not in [beta_min, beta_max])",
     "crossover_beta_by_kappa_ratio": "crossover beta of the channel-level speed-up, keyed by kappa/r",
     "lt_error_at_t_star": "worst case over all inputs of the marginal trace distance at each "
-    "scenario's t* (dynamics.channels.lt_error), keyed by scenario",
+    "scenario's t* (eplt.dynamics.channels.lt_error), keyed by scenario",
     "lt_error_without_twirl": "lt_error of the protocol with the twirl skipped (t_twirl = 0, the "
     "input-dependent timing that suits Phi+): p_min",
     "negativity_at_t_star": "negativity of the study input's state at each scenario's t*",

@@ -250,7 +250,7 @@ def param_label(param) -> str:
 
     Examples
     --------
-    >>> from studies.params import Param
+    >>> from eplt.studies.params import Param
     >>> print(param_label(Param("beta", 1.0, unit="1/omega")))
     $\beta$ [$1/\omega$]
     >>> print(param_label(Param("beta_min", 1.0, unit="1/omega")))
@@ -279,7 +279,7 @@ def scenario_style(name: str) -> dict:
     except KeyError:
         known = ", ".join(sorted(SCENARIO_COLORS))
         raise KeyError(
-            f"scenario {name!r} has no colour in studies.style; known: {known}"
+            f"scenario {name!r} has no colour in eplt.studies.style; known: {known}"
         ) from None
 
 

@@ -31,7 +31,7 @@ Reliability
 Outputs: ``sweep.nc`` (every numeric summary value of the study as a variable over the
 grid dimensions, plus ``status``/``error``), ``sweep_summary.json``, ``sweep.json`` (the
 sweep's definition), ``points/*.json`` and summary figures (PNG, PDF). The command line
-lives in :mod:`studies._sweep_cli`, the figures in :mod:`studies._sweep_plot`.
+lives in :mod:`eplt.studies._sweep_cli`, the figures in :mod:`eplt.studies._sweep_plot`.
 """
 
 from __future__ import annotations
@@ -51,8 +51,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-
-from dynamics.propagate import realization_seed
+from eplt.dynamics.propagate import realization_seed
 
 from ._checkpoints import point_file, read_checkpoint, write_checkpoint
 from ._executors import EXECUTORS

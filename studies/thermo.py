@@ -5,13 +5,13 @@ Two qubits (``H = omega |1><1|`` each) start in Phi+ and are brought to thermal 
 thermal baths), ``thermal_resets`` (independent resets to ``tau``: a collision bath at
 ``beta``), ``correlated`` (shared drive, then shared reset clock),
 ``shared_drive_independent_clocks`` and ``independent``. The three protocols use the same
-certified, input-independent twirl time (:func:`baths.certified_twirl_time`,
+certified, input-independent twirl time (:func:`eplt.baths.certified_twirl_time`,
 ``ln(gamma/(2 eps))/(2 kappa)`` for this drive): their channel at
 ``t* = t_twirl + ln(1/gamma)/r`` is eps-LT for every input (``lt_error_at_t_star``; the
 local dynamics, and so the LT error, are the same for shared and independent randomness).
 After ``t*`` they hold with thermal baths at ``beta``.
 
-The ledger (:func:`dynamics.thermo.energy_ledger`) classifies every energy flow:
+The ledger (:func:`eplt.dynamics.thermo.energy_ledger`) classifies every energy flow:
 *work* by the drives, *heat* from the thermal baths at ``beta``, and *reservoir*
 exchange with the reset clocks, whose target omega is the qubit ground state (a
 zero-temperature resource, not a bath at ``beta``). Each reset costs the nonequilibrium
@@ -47,15 +47,14 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
-
-from baths import Environment, qubit_hamiltonian, thermal_bath, thermal_reset, thermal_state
-from baths.protocols import certified_twirl_time, eplt_protocol
-from dynamics import evolve, marginal_channels
-from dynamics.channels import eplt_channel, lt_error
-from dynamics.measures import binary_entropy as _h2
-from dynamics.measures import relative_entropy
-from dynamics.states import phi_plus
-from dynamics.thermo import energy_ledger, reservoir_free_energy_cost
+from eplt.baths import Environment, qubit_hamiltonian, thermal_bath, thermal_reset, thermal_state
+from eplt.baths.protocols import certified_twirl_time, eplt_protocol
+from eplt.dynamics import evolve, marginal_channels
+from eplt.dynamics.channels import eplt_channel, lt_error
+from eplt.dynamics.measures import binary_entropy as _h2
+from eplt.dynamics.measures import relative_entropy
+from eplt.dynamics.states import phi_plus
+from eplt.dynamics.thermo import energy_ledger, reservoir_free_energy_cost
 
 from . import style
 from ._resources import check_work

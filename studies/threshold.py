@@ -1,8 +1,8 @@
 r"""Entanglement threshold of E_gamma on isotropic inputs: N(E_gamma(rho_F)) over F and beta.
 
 The input is the isotropic state ``rho_F = F Phi+ + (1 - F)(I - Phi+)/(d^2 - 1)``
-(:func:`dynamics.states.isotropic_state`), the channel the protocol E_gamma
-(:func:`dynamics.channels.eplt_channel`) for two identical thermal states ``tau`` at
+(:func:`eplt.dynamics.states.isotropic_state`), the channel the protocol E_gamma
+(:func:`eplt.dynamics.channels.eplt_channel`) for two identical thermal states ``tau`` at
 inverse temperature ``beta``: a qubit (``H = omega |1><1|``) for ``d = 2`` and a qutrit
 ladder (energies ``0, omega, 2 omega``) for ``d = 3``. Computed:
 
@@ -53,8 +53,8 @@ colour scale, threshold line labelled on the map) and ``threshold`` ((a) ``F_th`
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``beta = inf``, or
 ``beta omega`` so large that ``p_min <= 1e-14``) no EPLT exists and
-:class:`dynamics.channels.NoEPLTError` is raised. Plotting lives in
-:mod:`studies._threshold_plot` (re-exported here as :func:`plot` and :func:`figures`).
+:class:`eplt.dynamics.channels.NoEPLTError` is raised. Plotting lives in
+:mod:`eplt.studies._threshold_plot` (re-exported here as :func:`plot` and :func:`figures`).
 """
 
 from __future__ import annotations
@@ -65,11 +65,10 @@ from dataclasses import replace
 
 import numpy as np
 import xarray as xr
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.channels import eplt_channel
-from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.states import phi_plus, random_state
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.measures import negativity, phi_plus_overlap
+from eplt.dynamics.states import phi_plus, random_state
 
 from ._resources import check_memory, check_work
 from ._threshold_plot import figures, plot  # the study's figures
@@ -295,7 +294,7 @@ def _ratio_grid(beta_ratio: float, n: int = 41) -> np.ndarray:
 
 def _threshold_vs_ratio(omega: float, beta_A: float, ratios: np.ndarray) -> np.ndarray:
     """Qubit threshold for tau_B at beta_B = ratio * beta_A (NaN where tau_B is pure)."""
-    from dynamics.channels import NoEPLTError
+    from eplt.dynamics.channels import NoEPLTError
 
     out = np.full(ratios.size, np.nan)
     for k, q in enumerate(ratios):

@@ -3,9 +3,9 @@ r"""Finite-time twirling: a shared random drive brings two qudits to the isotrop
 Two qudits (dimension ``d``) start in ``rho0`` (default ``cos(theta)|00> + sin(theta)|11>``,
 ``theta = pi/8``, entangled and not twirl invariant; or a seeded Hilbert-Schmidt random
 state). A random unitary drive acts as ``U`` on A and ``U^*`` on B. Its generators are
-the generalized Gell-Mann matrices divided by sqrt(2) (:func:`baths.protocols.gellmann_basis`,
+the generalized Gell-Mann matrices divided by sqrt(2) (:func:`eplt.baths.protocols.gellmann_basis`,
 Hermitian, traceless, ``Tr(G_k G_l) = delta_kl``; Pauli/sqrt(2) for qubits), and the
-distance to the exact isotropic twirl ``T(rho0)`` (:func:`dynamics.channels.isotropic_twirl`)
+distance to the exact isotropic twirl ``T(rho0)`` (:func:`eplt.dynamics.channels.isotropic_twirl`)
 is tracked. Scenarios:
 
 ``brownian_correlated``
@@ -19,13 +19,13 @@ is tracked. Scenarios:
     ``x_k ~ N(0, kappa/segment)`` (so ``variance * segment = kappa``: the rotation
     ``x_k segment`` has the variance ``kappa segment`` of the Brownian drive over one segment,
     and the pulsed drive tends to the Brownian one as ``segment -> 0``). The average one-segment
-    channel is computed by Gauss-Hermite quadrature (:class:`dynamics.SegmentAveraged`).
+    channel is computed by Gauss-Hermite quadrature (:class:`eplt.dynamics.SegmentAveraged`).
     For qubits its decay rate is known in closed form: the slow (spin-1) mode is multiplied
     per segment by ``lambda = (1 + 2 (1 - s^2) exp(-s^2/2))/3``, ``s^2 = 2 kappa segment``, so
     ``rate = -ln(lambda)/segment`` (``-> 2 kappa`` as ``segment -> 0``). Only for ``d = 2``:
     the quadrature grid has ``nodes^(d^2 - 1)`` points (``nodes^8`` for qutrits).
 ``pulses_sampled``
-    The same pulses, ``ntraj`` sampled realizations (:class:`dynamics.Sampled`), with jackknife
+    The same pulses, ``ntraj`` sampled realizations (:class:`eplt.dynamics.Sampled`), with jackknife
     standard errors (shaded bands). The trace distance of the sample mean has a noise floor
     of order ``1/sqrt(ntraj)``.
 ``brownian_independent``
@@ -36,7 +36,7 @@ Coloured-noise panel (``d = 2``; a separate figure ``coloured``): the same share
 an Ornstein-Uhlenbeck process of correlation time ``tau_c`` (each of ``coloured_tau_c``,
 units of ``1/kappa``) at fixed ``kappa = 2 sigma^2 tau_c`` (the integral of its
 correlation function, so it tends to the shared Brownian drive as ``tau_c -> 0``),
-averaged exactly by the stochastic Liouville method (:class:`dynamics.StochasticLiouville`,
+averaged exactly by the stochastic Liouville method (:class:`eplt.dynamics.StochasticLiouville`,
 Hermite hierarchy converged to ``1e-9``).
 
 Figures: ``distance`` (trace distance of each scenario to its *own* fixed point against
@@ -55,12 +55,12 @@ correlated Brownian drive on its exponential tail, ``kappa t >= t_max/2`` and ``
 ``fitted_rate_pulses`` and ``rate_pulses_closed_form`` (segment-averaged pulses, d = 2),
 ``distance_at`` (correlated Brownian distance at ``report_times``), ``t_twirl_input`` (first time
 after which the correlated Brownian distance *of this input* stays below ``eps``: a
-per-input time, not the channel-level certified twirl time of :mod:`studies.speedup`),
+per-input time, not the channel-level certified twirl time of :mod:`eplt.studies.speedup`),
 ``t_twirl_input_by_scenario``,
 ``negativity_final`` and ``negativity_twirl``; ``coloured_max_deviation`` (largest
 ``|D_OU - D_Brownian|`` over time per ``kappa tau_c``, d = 2).
 
-Plotting lives in :mod:`studies._twirl_plot` and :mod:`studies._twirl_coloured`
+Plotting lives in :mod:`eplt.studies._twirl_plot` and :mod:`eplt.studies._twirl_coloured`
 (re-exported here as :func:`plot`, :func:`figures`, :func:`plot_coloured`,
 :func:`coloured_figure`).
 """
@@ -73,14 +73,13 @@ import sys
 import numpy as np
 import qutip
 import xarray as xr
-
-from baths import Drive, Environment, GaussianPulses
-from baths.protocols import gellmann_basis, twirl_drive
-from dynamics import Sampled, SegmentAveraged, evolve
-from dynamics.channels import isotropic_twirl
-from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.metrics import crossing_time, sudden_death_time
-from dynamics.states import random_state
+from eplt.baths import Drive, Environment, GaussianPulses
+from eplt.baths.protocols import gellmann_basis, twirl_drive
+from eplt.dynamics import Sampled, SegmentAveraged, evolve
+from eplt.dynamics.channels import isotropic_twirl
+from eplt.dynamics.measures import negativity, phi_plus_overlap
+from eplt.dynamics.metrics import crossing_time, sudden_death_time
+from eplt.dynamics.states import random_state
 
 from ._resources import check_memory, check_work
 from ._twirl_coloured import coloured_distances, coloured_figure, plot_coloured

@@ -5,14 +5,15 @@ import qutip
 
 
 def test_import_eplt_exposes_the_public_api():
-    import baths
-    import dynamics
+    import eplt.baths
+    import eplt.dynamics
+
     import eplt
 
-    assert eplt.evolve is dynamics.evolve
-    assert eplt.Environment is baths.Environment
-    assert eplt.thermal_state is baths.thermal_state
-    assert eplt.lindblad is baths.lindblad
+    assert eplt.evolve is eplt.dynamics.evolve
+    assert eplt.Environment is eplt.baths.Environment
+    assert eplt.thermal_state is eplt.baths.thermal_state
+    assert eplt.lindblad is eplt.baths.lindblad
     for name in eplt.__all__:
         assert getattr(eplt, name) is not None, name
     # a QuTiP model end to end through the facade: free decay of <n>

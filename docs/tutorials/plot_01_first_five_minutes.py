@@ -17,11 +17,10 @@ Conventions (see :doc:`/guide/conventions`): :math:`\hbar = k_B = 1`, qubit
 # %%
 # Thermal states
 # --------------
-# :func:`baths.thermal_state` takes a Hamiltonian (a ``Qobj``, or the 1-D array of its
+# :func:`eplt.baths.thermal_state` takes a Hamiltonian (a ``Qobj``, or the 1-D array of its
 # energies) and the inverse temperature ``beta`` in :math:`[0, \infty]`.
 import numpy as np
-
-from baths import nbar_from_beta, qubit_hamiltonian, thermal_state
+from eplt.baths import nbar_from_beta, qubit_hamiltonian, thermal_state
 
 H = qubit_hamiltonian(omega=1.0)
 tau = thermal_state(H, beta=1.0)
@@ -32,14 +31,14 @@ print(f"p1 = {p1:.6f},  nbar = {nbar_from_beta(1.0, omega=1.0):.6f}")
 # %%
 # The channel :math:`E_\gamma`
 # ----------------------------
-# :func:`dynamics.channels.eplt_channel` builds
+# :func:`eplt.dynamics.channels.eplt_channel` builds
 # :math:`E_\gamma(\rho) = \gamma\,T(\rho) + (1-\gamma)\,\omega_A\otimes\omega_B` with the
 # isotropic twirl :math:`T`, :math:`\gamma = d\,p_{\min}` and the reset states
 # :math:`\omega_X = (\tau_X - \gamma I/d)/(1-\gamma)`. It is a callable object with the
 # attributes of the construction.
-from dynamics.channels import eplt_channel
-from dynamics.measures import marginal_distances, negativity
-from dynamics.states import phi_plus
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.measures import marginal_distances, negativity
+from eplt.dynamics.states import phi_plus
 
 E = eplt_channel(tau, tau)
 out = E(phi_plus())
@@ -63,8 +62,7 @@ print(f"N(tau (x) tau) = {negativity(qutip.tensor(tau, tau)):.1f}")
 # entangled exactly when :math:`F = \langle\Phi^+|\rho|\Phi^+\rangle > 1/2`, at every
 # temperature. Isotropic inputs :math:`\rho_F` show it:
 import matplotlib.pyplot as plt
-
-from dynamics.states import isotropic_state
+from eplt.dynamics.states import isotropic_state
 
 Fs = np.linspace(0.25, 1.0, 61)
 fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
@@ -82,7 +80,7 @@ plt.show()
 # %%
 # At zero temperature :math:`\tau` is pure, :math:`\gamma = 0`, and no entanglement
 # preserving local thermalization exists. eplt says so instead of returning NaNs:
-from dynamics.channels import NoEPLTError
+from eplt.dynamics.channels import NoEPLTError
 
 try:
     eplt_channel(thermal_state(H, np.inf), tau)

@@ -18,19 +18,19 @@ and :math:`\sqrt{G\bar n}\,\sigma_+`.
 # %%
 # The model, written with QuTiP operators
 # ---------------------------------------
-# :func:`baths.lindblad` (also ``eplt.lindblad``) takes a party's ``H`` and ``c_ops``
+# :func:`eplt.baths.lindblad` (also ``eplt.lindblad``) takes a party's ``H`` and ``c_ops``
 # exactly as :func:`qutip.mesolve` reads them. Party A is driven along both
 # :math:`\sigma_x` and :math:`\sigma_y` and damped by a thermal bath written out as
-# collapse operators; party B uses the package's :func:`baths.thermal_bath` (the same
+# collapse operators; party B uses the package's :func:`eplt.baths.thermal_bath` (the same
 # generalized amplitude damping) to show both ways agree.
 import matplotlib.pyplot as plt
 import numpy as np
 import qutip
+from eplt.baths import nbar_from_beta
+from eplt.dynamics.measures import negativity
+from eplt.dynamics.states import phi_plus
 
 import eplt
-from baths import nbar_from_beta
-from dynamics.measures import negativity
-from dynamics.states import phi_plus
 
 omega, beta, G, drive_x, drive_y = 1.0, 1.0, 0.2, 0.3, 0.15
 H = eplt.qubit_hamiltonian(omega)  # omega |1><1|
@@ -80,7 +80,7 @@ print(f"max |<sy_A>_eplt - <sy_A>_mesolve| = {np.max(np.abs(sy_eplt - ref.expect
 # The agreement is at the level of mesolve's tolerance. ``energy`` is tracked per party
 # as :math:`\mathrm{Tr}(H_k\rho_k)`, with the energy operator :math:`H_k` taken from the
 # terms: for B the bare :math:`H` of the thermal bath (the Hamiltonian whose thermal state
-# the bath prepares), for A the ``H`` given to :func:`~baths.lindblad` (here
+# the bath prepares), for A the ``H`` given to :func:`~eplt.baths.lindblad` (here
 # :math:`H_A`, drive included), so the mesolve reference above uses :math:`H_A` too. Pass
 # ``evolve(..., hamiltonians=[...])`` to choose the energy operators yourself.
 fig, axs = plt.subplots(1, 3, figsize=(9, 3.0), layout="constrained")
@@ -99,6 +99,6 @@ axs[2].legend()
 plt.show()
 
 # %%
-# Entanglement dies in finite time here (sudden death); :mod:`dynamics.metrics` finds
+# Entanglement dies in finite time here (sudden death); :mod:`eplt.dynamics.metrics` finds
 # such times by root finding rather than reading them off the grid, see the
 # :ref:`study-esd` study.

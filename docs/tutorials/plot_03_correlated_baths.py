@@ -18,11 +18,10 @@ with jackknife standard errors; the two must agree within the error bars.
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-
-from baths import Environment, PoissonClock, Reset, qubit_hamiltonian, thermal_state
-from dynamics import evolve
-from dynamics.channels import eplt_channel
-from dynamics.states import phi_plus
+from eplt.baths import Environment, PoissonClock, Reset, qubit_hamiltonian, thermal_state
+from eplt.dynamics import evolve
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.states import phi_plus
 
 tau = thermal_state(qubit_hamiltonian(1.0), beta=1.0)
 E = eplt_channel(tau, tau)  # its reset states omega reach tau exactly at t* = ln(1/gamma)/r
@@ -89,18 +88,18 @@ plt.show()
 # :math:`E_\gamma(\Phi^+)`: thermal marginals, negativity :math:`p_{\min}`. Independent
 # clocks reach the same marginals with less entanglement; after :math:`t^*` the reset
 # keeps pushing towards :math:`\omega`, so the protocol stops it there (see
-# :func:`baths.protocols.eplt_protocol` and the :ref:`study-speedup` study).
+# :func:`eplt.baths.protocols.eplt_protocol` and the :ref:`study-speedup` study).
 
 # %%
 # Coloured noise: a shared telegraph drive
 # ----------------------------------------
 # Not every process is white. A random telegraph signal :math:`\xi(t) = \pm a`, flipping
-# at rate :math:`\lambda` (:class:`baths.RandomTelegraph`,
+# at rate :math:`\lambda` (:class:`eplt.baths.RandomTelegraph`,
 # :math:`\langle\xi(t)\xi(0)\rangle = a^2 e^{-2\lambda t}`), has memory, so no
 # Lindbladian averages it; but it is a Markov chain, and the stochastic Liouville method
-# (:class:`dynamics.StochasticLiouville`, ``method="sle"``, chosen by ``"auto"``)
+# (:class:`eplt.dynamics.StochasticLiouville`, ``method="sle"``, chosen by ``"auto"``)
 # averages it exactly by carrying the chain's state along. Each qubit is driven by
-# :math:`H = \xi(t)\,\sigma_z` (:class:`baths.Drive`); three cases from :math:`\Phi^+`:
+# :math:`H = \xi(t)\,\sigma_z` (:class:`eplt.baths.Drive`); three cases from :math:`\Phi^+`:
 #
 # * one **shared** signal with :math:`U` on A and :math:`U^*` on B (``conjugate=True``):
 #   :math:`U \otimes U^*` leaves :math:`\Phi^+` invariant, fidelity 1;
@@ -112,8 +111,7 @@ plt.show()
 # :math:`C_a(t) = e^{-\lambda t}[\cosh\Omega t + (\lambda/\Omega)\sinh\Omega t]`,
 # :math:`\Omega = \sqrt{\lambda^2 - 4a^2}` (tests/README.md).
 import qutip
-
-from baths import Drive, RandomTelegraph
+from eplt.baths import Drive, RandomTelegraph
 
 lam, a = 1.0, 1.0
 sz = qutip.sigmaz()

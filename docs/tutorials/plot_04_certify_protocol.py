@@ -9,12 +9,12 @@ marginals is not a local thermalization. This tutorial
 
 1. checks :math:`E_\gamma` exactly, from its superoperator;
 2. takes the averaged channel :math:`E_t` of a dynamical protocol from
-   :func:`dynamics.propagator` and its worst-case LT error
+   :func:`eplt.dynamics.propagator` and its worst-case LT error
    :math:`\max_\rho \max_X D(\mathrm{Tr}_{\bar X} E_t(\rho), \tau_X)` from
-   :func:`dynamics.channels.lt_error` (a certified bracket, not a sample of inputs);
+   :func:`eplt.dynamics.channels.lt_error` (a certified bracket, not a sample of inputs);
 3. shows that the shared reset clock alone brings :math:`\Phi^+` to thermal marginals
    exactly at :math:`t^*` but is *not* LT (its LT error is :math:`p_{min}`), while a twirl
-   of the certified duration :func:`baths.certified_twirl_time` makes it
+   of the certified duration :func:`eplt.baths.certified_twirl_time` makes it
    :math:`\epsilon`-LT for every input;
 4. compares the channel with QuTiP's own Choi matrix (:func:`qutip.to_choi`).
 """
@@ -28,12 +28,11 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import qutip
-
-from baths import certified_twirl_time, eplt_protocol, qubit_hamiltonian, thermal_state
-from dynamics import lt_time, marginal_channels, propagator
-from dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing, lt_error
-from dynamics.measures import trace_distance
-from dynamics.states import phi_plus
+from eplt.baths import certified_twirl_time, eplt_protocol, qubit_hamiltonian, thermal_state
+from eplt.dynamics import lt_time, marginal_channels, propagator
+from eplt.dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing, lt_error
+from eplt.dynamics.measures import trace_distance
+from eplt.dynamics.states import phi_plus
 
 H = qubit_hamiltonian(1.0)
 beta = 1.0
@@ -51,7 +50,7 @@ print(f"lt_error(E_gamma) = {lt_error(S, [tau, tau]).upper:.1e}")
 # ---------------------------------------------
 # ``eplt_protocol`` with ``t_twirl = 0`` is the shared Poisson clock resetting both
 # qubits to :math:`\omega`, switched off at :math:`t^* = \ln(1/\gamma)/r`.
-# :func:`dynamics.propagator` returns its averaged channel :math:`E_{t^*}` (exact
+# :func:`eplt.dynamics.propagator` returns its averaged channel :math:`E_{t^*}` (exact
 # averaging: one matrix exponential per stage).
 rate, kappa, eps = 1.0, 5.0, 1e-3
 proto, t_star = eplt_protocol(tau, tau, H, H, beta, rate=rate, kappa=kappa, t_twirl=0.0)
@@ -79,7 +78,7 @@ print("worst input of party A:", np.round(err0.worst_input[0].full().ravel(), 3)
 # ---------------------
 # The LT error only needs the single-party channels
 # :math:`\rho_X \mapsto \mathrm{Tr}_{\bar X} E_t(\rho)`, which
-# :func:`dynamics.marginal_channels` builds without the joint superoperator (so it works
+# :func:`eplt.dynamics.marginal_channels` builds without the joint superoperator (so it works
 # for many parties). Both give the same bracket.
 marg = marginal_channels(proto, t_star)
 print([m.dims for m in marg])
@@ -94,7 +93,7 @@ print(f"lt_error from the marginals: {lt_error(marg, [tau, tau]).upper:.6f}")
 # :math:`\mathrm{lt\_error}(E_{t^*}) = \tfrac{\gamma}{2} e^{-2\kappa t_{tw}}` and the
 # shortest twirl with :math:`\mathrm{lt\_error} \le \epsilon` is
 # :math:`t_{tw} = \ln(\gamma / 2\epsilon) / 2\kappa`, for every input. That is what
-# :func:`baths.certified_twirl_time` returns (found on the channel, not from a formula).
+# :func:`eplt.baths.certified_twirl_time` returns (found on the channel, not from a formula).
 t_tw = certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
 print(
     f"certified t_twirl = {t_tw:.6f};  closed form {math.log(gamma / (2 * eps)) / (2 * kappa):.6f}"
@@ -107,7 +106,7 @@ print(
 
 # %%
 # The LT error against the twirl time, and the worst-case thermalization time
-# :func:`dynamics.lt_time` of the whole protocol (first time after which the channel
+# :func:`eplt.dynamics.lt_time` of the whole protocol (first time after which the channel
 # stays :math:`\epsilon`-LT):
 t_grid = np.linspace(0.0, 1.2 * t_tw, 7)
 errs = []

@@ -6,12 +6,12 @@ How close to :math:`\Phi^+` can a locally thermalizing channel keep :math:`\Phi^
 The figure of merit :math:`\langle\Phi^+|E(\Phi^+)|\Phi^+\rangle = \mathrm{Tr}(J_E W)` is
 linear in the channel's Choi matrix :math:`J_E`, and "locally thermalizing" is a set of
 linear constraints on it, so the best value is a semidefinite program
-(:func:`dynamics.bounds.sdp_bound`):
+(:func:`eplt.dynamics.bounds.sdp_bound`):
 
 * ``relaxation="none"``: over **all** LT channels. The answer is the thermofield-double
   value :math:`\min_X (\mathrm{Tr}\sqrt{\tau_X})^2/d` for equal spectra, reached by the
   constant channel that outputs the thermofield double
-  (:mod:`dynamics.thermofield`);
+  (:mod:`eplt.dynamics.thermofield`);
 * ``relaxation="ppt"``: over LT channels with a **PPT** Choi matrix across
   :math:`(A_{in}A_{out})|(B_{in}B_{out})`, a relaxation of LOSR (local operations and
   shared randomness), so an upper bound on every shared-randomness protocol. For two
@@ -19,32 +19,31 @@ linear constraints on it, so the best value is a semidefinite program
   :math:`(1+\gamma)/2`: :math:`E_\gamma` is optimal.
 
 Lower bounds come from explicit protocols: :math:`E_\gamma` itself and the see-saw
-:func:`dynamics.losr.losr_seesaw` over :math:`k`-branch LOSR protocols. See
+:func:`eplt.dynamics.losr.losr_seesaw` over :math:`k`-branch LOSR protocols. See
 :doc:`/guide/bounds`.
 """
 
 # %%
 # One SDP, with its certificate
 # -----------------------------
-# :func:`~dynamics.bounds.sdp_bound` returns an :class:`~dynamics.bounds.LTBound`:
+# :func:`~eplt.dynamics.bounds.sdp_bound` returns an :class:`~eplt.dynamics.bounds.LTBound`:
 # ``value`` is achieved by an exactly LT (and PPT) channel it returns, ``dual_value`` is
 # the objective of an exactly feasible dual point, so the true maximum of the relaxation
 # lies in ``[value, dual_value]``; a gap above ``tol`` (1e-6) would raise
-# :class:`~dynamics.bounds.BoundGapError`.
+# :class:`~eplt.dynamics.bounds.BoundGapError`.
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import qutip
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.bounds import any_lt_overlap_bound, sdp_bound
-from dynamics.channels import eplt_channel, is_locally_thermalizing, lt_error
-from dynamics.finite_twirl import pauli_eplt_channel, shared_randomness
-from dynamics.losr import losr_seesaw
-from dynamics.measures import chsh_max, phi_plus_overlap
-from dynamics.states import bell_state, phi_plus
-from dynamics.thermofield import thermofield_double
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.bounds import any_lt_overlap_bound, sdp_bound
+from eplt.dynamics.channels import eplt_channel, is_locally_thermalizing, lt_error
+from eplt.dynamics.finite_twirl import pauli_eplt_channel, shared_randomness
+from eplt.dynamics.losr import losr_seesaw
+from eplt.dynamics.measures import chsh_max, phi_plus_overlap
+from eplt.dynamics.states import bell_state, phi_plus
+from eplt.dynamics.thermofield import thermofield_double
 
 H = qubit_hamiltonian(1.0)
 tau = thermal_state(H, 1.0)
@@ -62,9 +61,9 @@ print(f"optimal channel LT: {is_locally_thermalizing(ppt.channel, tau)}")
 # All LT channels and the thermofield double
 # ------------------------------------------
 # Without the PPT constraint the bound is the closed form
-# :func:`~dynamics.thermofield.any_lt_overlap_bound`,
+# :func:`~eplt.dynamics.thermofield.any_lt_overlap_bound`,
 # :math:`(\sqrt{p_0} + \sqrt{p_1})^2/2` for equal qubits, attained by the channel that
-# outputs :func:`~dynamics.thermofield.thermofield_double` whatever the input.
+# outputs :func:`~eplt.dynamics.thermofield.thermofield_double` whatever the input.
 anylt = sdp_bound(tau, tau, relaxation="none")
 tfd = thermofield_double(tau)
 print(
@@ -130,7 +129,7 @@ print(f"max |PPT - (1+gamma)/2| = {np.max(np.abs(np.array(v_ppt) - v_egam)):.1e}
 # ----------------------------------
 # :math:`E_\gamma` twirls with a unitary 2-design (the 24 single-qubit Cliffords,
 # :math:`\log_2 24` bits of shared randomness, plus the coin).
-# :func:`~dynamics.finite_twirl.pauli_eplt_channel` twirls with the 4 Paulis
+# :func:`~eplt.dynamics.finite_twirl.pauli_eplt_channel` twirls with the 4 Paulis
 # (:math:`U \otimes U^*`), 2 bits: the same marginals (exactly LT), the same output on
 # :math:`\Phi^+`, and it leaves every Bell state with fidelity above 1/2 (so still
 # entangled), where the Clifford twirl keeps only :math:`\Phi^+`.

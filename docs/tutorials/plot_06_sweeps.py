@@ -22,8 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-from studies.sweep import run_sweep
+from eplt.studies.sweep import run_sweep
 
 work = Path(tempfile.mkdtemp(prefix="eplt-sweep-"))
 grid = {"beta": [0.5, 2.0], "kappa": [1.0, 10.0]}
@@ -51,7 +50,7 @@ import sys
 
 import xarray as xr
 
-cmd = [sys.executable, "-m", "studies"] + shlex.split(
+cmd = [sys.executable, "-m", "eplt"] + shlex.split(
     "sweep speedup --grid beta=0.5,2 --grid kappa=1,10"
     " --set input=schmidt --set n_times=51 --set n_beta=4 --set kappa_ratios=10"
     " --executor processes --workers 2 --quiet --out " + shlex.quote(str(work / "cli"))

@@ -7,7 +7,7 @@ xarray, units in each variable's attributes), ``summary.json`` (headline numbers
 keys are listed by ``eplt describe NAME``), ``metadata.json`` (parameters, seed, package
 versions, git revision) and the figures as PNG and PDF. This page runs the sudden-death
 study from the command line, reads what it wrote and redraws a figure for a paper with
-the shared style of :mod:`studies.style`.
+the shared style of :mod:`eplt.studies.style`.
 """
 
 # %%
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 out = Path(tempfile.mkdtemp(prefix="eplt-data-")) / "esd"
-cmd = [sys.executable, "-m", "studies"] + shlex.split(
+cmd = [sys.executable, "-m", "eplt"] + shlex.split(
     "run esd --set n_nbar=12 --quiet --format png --out " + shlex.quote(str(out))
 )
 print("$ eplt " + " ".join(cmd[3:]))
@@ -55,13 +55,12 @@ print("seed:", meta["seed"], "| packages:", sorted(meta.get("versions", {})))
 # %%
 # A figure for a paper
 # --------------------
-# :func:`studies.style.figure` makes a one-column (3.4 in) figure with the shared style:
+# :func:`eplt.studies.style.figure` makes a one-column (3.4 in) figure with the shared style:
 # colour-blind-safe palette, sizes for a two-column journal. Save it inside
 # ``with style.style():`` (the output settings: dpi, tight bounding box, embedded fonts),
 # as PDF for the paper and PNG for slides.
 import matplotlib.pyplot as plt
-
-from studies import style
+from eplt.studies import style
 
 fig, axes = style.figure(width=style.COLUMN, height=2.3)  # axes: a 1 x 1 array
 ax = axes[0, 0]
@@ -82,12 +81,11 @@ plt.show()
 # %%
 # Time series from the solver directly
 # ------------------------------------
-# :class:`dynamics.Result` converts to the same kind of dataset and saves as NetCDF:
+# :class:`eplt.dynamics.Result` converts to the same kind of dataset and saves as NetCDF:
 import numpy as np
-
-from dynamics import Result, evolve
-from dynamics.states import phi_plus
-from studies.esd import environments
+from eplt.dynamics import Result, evolve
+from eplt.dynamics.states import phi_plus
+from eplt.studies.esd import environments
 
 envs = environments(nbar=0.5)
 res = evolve(phi_plus(), envs["reset_shared"], np.linspace(0, 2, 21), e_ops=["negativity"])

@@ -1,16 +1,15 @@
-"""Discrete shared unitary ensembles (baths.ensembles): designs, exact segment average, bits."""
+"""Discrete shared unitary ensembles (eplt.baths.ensembles): designs, exact segment average, bits."""
 
 import math
 
 import numpy as np
 import pytest
 import qutip
-
-from baths import Environment, Protocol
-from baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
-from dynamics import evolve, marginal_channels, propagator
-from dynamics.channels import clifford_group, isotropic_twirl
-from dynamics.states import bell_state, random_state
+from eplt.baths import Environment, Protocol
+from eplt.baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
+from eplt.dynamics import evolve, marginal_channels, propagator
+from eplt.dynamics.channels import clifford_group, isotropic_twirl
+from eplt.dynamics.states import bell_state, random_state
 
 
 def _one_segment(Us, seg=0.7):

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from baths import (
+from eplt.baths import (
     Environment,
     PoissonClock,
     Reset,
@@ -12,8 +11,8 @@ from baths import (
     thermal_state,
     twirl_drive,
 )
-from dynamics import evolve
-from dynamics.states import phi_plus
+from eplt.dynamics import evolve
+from eplt.dynamics.states import phi_plus
 
 H = qubit_hamiltonian(1.0)
 TAU = thermal_state(H, 1.0)

@@ -9,11 +9,10 @@ a row/column stacking mix-up flips the sign of <sigma_y> (an error of order 1).
 import numpy as np
 import pytest
 import qutip
-
-from baths import Environment, Kick, PoissonClock, Reset, hamiltonian, lindblad, thermal_bath
-from baths.thermal import qubit_hamiltonian, thermal_state
-from dynamics import evolve
-from dynamics.model import LocalTerm, Model
+from eplt.baths import Environment, Kick, PoissonClock, Reset, hamiltonian, lindblad, thermal_bath
+from eplt.baths.thermal import qubit_hamiltonian, thermal_state
+from eplt.dynamics import evolve
+from eplt.dynamics.model import LocalTerm, Model
 
 TOL = 1e-7
 OPTS = {"atol": 1e-10, "rtol": 1e-10}
@@ -262,7 +261,7 @@ def test_time_dependent_term_with_a_shared_drive_matches_mesolve():
     """A coupling white process (shared twirl drive, averaged to jump operators
     sqrt(kappa)(G_k (x) I - I (x) G_k^*)) plus a time-dependent H on party A: the dense
     Magnus path, against mesolve on the joint space."""
-    from baths import gellmann_basis, twirl_drive
+    from eplt.baths import gellmann_basis, twirl_drive
 
     _, c_ops, psi0 = _model()
     kappa, eye = 0.7, qutip.qeye(2)
@@ -284,7 +283,7 @@ def test_time_dependent_term_with_a_shared_drive_matches_mesolve():
 
 
 def test_time_dependent_terms_need_the_exact_method():
-    from baths import Drive, GaussianPulses
+    from eplt.baths import Drive, GaussianPulses
 
     term = lindblad(0, [H0, [H1, _drive]])
     pulses = GaussianPulses(segment=0.1, variance=1.0, channels=1, name="p")
@@ -292,6 +291,6 @@ def test_time_dependent_terms_need_the_exact_method():
     with pytest.raises(ValueError, match="method='exact' only"):
         evolve(qutip.basis(2, 0), env, [0.0, 1.0])
     with pytest.raises(ValueError, match="atol must lie in"):
-        from dynamics import Exact
+        from eplt.dynamics import Exact
 
         Exact(atol=0.0)

@@ -1,19 +1,19 @@
-"""Per-party schedules (baths.schedules): offsets, partial correlation, rate errors, jitter."""
+"""Per-party schedules (eplt.baths.schedules): offsets, partial correlation, rate errors, jitter."""
 
 import math
 
 import numpy as np
 import pytest
 import qutip
+from eplt.baths import PoissonClock, Reset, qubit_hamiltonian, thermal_bath, thermal_state
+from eplt.baths.protocols import eplt_protocol
+from eplt.baths.schedules import eplt_schedule, jitter_nodes, per_party_protocol
+from eplt.dynamics import evolve, marginal_channels, propagator
+from eplt.dynamics.channels import lt_error
+from eplt.dynamics.measures import negativity
+from eplt.dynamics.states import phi_plus
+from eplt.studies.robustness import delay_error, early_stop_error, rate_error_lt
 
-from baths import PoissonClock, Reset, qubit_hamiltonian, thermal_bath, thermal_state
-from baths.protocols import eplt_protocol
-from baths.schedules import eplt_schedule, jitter_nodes, per_party_protocol
-from dynamics import evolve, marginal_channels, propagator
-from dynamics.channels import lt_error
-from dynamics.measures import negativity
-from dynamics.states import phi_plus
-from studies.robustness import delay_error, early_stop_error, rate_error_lt
 from tests.systems import qubit_populations
 
 H = qubit_hamiltonian(1.0)

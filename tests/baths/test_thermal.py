@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 import qutip
+from eplt.baths import thermal as T
 
-from baths import thermal as T
 from tests.systems import qubit_populations
 
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import qutip
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics import evolve
-from dynamics.measures import negativity
-from dynamics.states import phi_plus
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics import evolve
+from eplt.dynamics.measures import negativity
+from eplt.dynamics.states import phi_plus
 
 
 def test_thermal_state_refuses_non_finite_hamiltonians():
@@ -29,7 +28,7 @@ def test_negativity_subsys_accepted_forms():
 
 
 def test_evolve_negative_seed_names_seed():
-    from baths import Environment, thermal_bath
+    from eplt.baths import Environment, thermal_bath
 
     H = qubit_hamiltonian(1.0)
     env = Environment(

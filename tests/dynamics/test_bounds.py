@@ -1,4 +1,4 @@
-"""SDP bounds over locally thermalizing channels (dynamics.bounds) and their certificates.
+"""SDP bounds over locally thermalizing channels (eplt.dynamics.bounds) and their certificates.
 
 Tolerances. Clarabel stops at relative primal/dual/gap accuracy 1e-8; the exact repairs
 (projection onto the LT space, mixing with I (x) tau (x) tau until PSD/PPT, shifting the
@@ -12,12 +12,12 @@ LT, PPT) use 1e-8: the repairs make them exact up to ~1e-14.
 import numpy as np
 import pytest
 import qutip
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics import bounds as B
+from eplt.dynamics.channels import choi_matrix, eplt_channel, is_cptp, is_locally_thermalizing
+from eplt.dynamics.measures import negativity, phi_plus_overlap
+from eplt.dynamics.states import phi_plus, random_state
 
-from baths import qubit_hamiltonian, thermal_state
-from dynamics import bounds as B
-from dynamics.channels import choi_matrix, eplt_channel, is_cptp, is_locally_thermalizing
-from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.states import phi_plus, random_state
 from tests.systems import qubit_populations
 
 SDP_TOL = 1e-6
@@ -30,7 +30,7 @@ def _tau(beta, omega=1.0):
 
 
 def _is_ppt_choi(S, dA, dB, atol=STRUCT_TOL):
-    from dynamics._symmetry import partial_transpose_B
+    from eplt.dynamics._symmetry import partial_transpose_B
 
     J = choi_matrix(S)
     return np.linalg.eigvalsh(partial_transpose_B(J, dA, dB))[0] >= -atol

@@ -12,17 +12,17 @@ import pickle
 import numpy as np
 import pytest
 import qutip
-
-from baths.thermal import thermal_state
-from dynamics import channels as C
-from dynamics.measures import (
+from eplt.baths.thermal import thermal_state
+from eplt.dynamics import channels as C
+from eplt.dynamics.measures import (
     fully_entangled_fraction,
     ghz_fidelity,
     is_ppt,
     negativity,
     phi_plus_overlap,
 )
-from dynamics.states import ghz_state, noisy_ghz_state, phi_plus, random_state
+from eplt.dynamics.states import ghz_state, noisy_ghz_state, phi_plus, random_state
+
 from tests.systems import negativity_eplt_phi_plus
 
 TOL = 1e-12
@@ -399,7 +399,7 @@ def test_bad_inputs_raise_with_parameter_name():
 def test_omega_is_a_state_near_infinite_temperature(beta):
     # 1 - gamma cancels near beta = 0 (the trace of omega was off by 1e-7 at beta = 1e-9);
     # for a qubit omega is exactly the ground state
-    from baths import qubit_hamiltonian
+    from eplt.baths import qubit_hamiltonian
 
     tau = thermal_state(qubit_hamiltonian(1.0), beta)
     E = C.eplt_channel(tau, tau)

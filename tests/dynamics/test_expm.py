@@ -2,8 +2,7 @@
 
 import numpy as np
 import scipy.linalg
-
-from dynamics._expm import expm_batched
+from eplt.dynamics._expm import expm_batched
 
 
 def _stack(rng, n, d):

@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pytest
 import qutip
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing
-from dynamics.finite_twirl import pauli_eplt_channel, shared_randomness, weyl_heisenberg
-from dynamics.measures import chsh_max, negativity
-from dynamics.states import bell_state, phi_plus, random_state
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing
+from eplt.dynamics.finite_twirl import pauli_eplt_channel, shared_randomness, weyl_heisenberg
+from eplt.dynamics.measures import chsh_max, negativity
+from eplt.dynamics.states import bell_state, phi_plus, random_state
 
 TOL = 1e-12
 
@@ -128,7 +127,7 @@ def test_chsh_bounds_every_setting():
 
 
 def test_chsh_max_is_a_named_observable():
-    from dynamics.observables import ObservableSet
+    from eplt.dynamics.observables import ObservableSet
 
     rho = random_state([2, 2], seed=3)
     obs = ObservableSet(["chsh_max"], [2, 2])

@@ -8,8 +8,7 @@ party 0, so party 1's factor was ``exp(+r t)`` and party 0's ``exp(-2 r t)``; be
 import numpy as np
 import pytest
 import qutip
-
-from baths import (
+from eplt.baths import (
     BrownianNoise,
     Drive,
     Environment,
@@ -18,10 +17,10 @@ from baths import (
     qubit_hamiltonian,
     thermal_state,
 )
-from dynamics import evolve
-from dynamics.channels import eplt_channel
-from dynamics.states import phi_plus
-from dynamics.superop import Generator, ProductTerm
+from eplt.dynamics import evolve
+from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.states import phi_plus
+from eplt.dynamics.superop import Generator, ProductTerm
 
 
 def _env(rate):
@@ -84,8 +83,8 @@ def test_spectral_gap_of_a_reset_clock_at_any_scale(rate):
 def test_segment_averaging_records_every_time_despite_rounding_of_segment_ends():
     # times k * segment / kappa with kappa = 3: the accumulated segment ends fall a few
     # ulps short of the last time, which the solver used to skip (its value was None)
-    from baths import GaussianPulses
-    from dynamics import SegmentAveraged
+    from eplt.baths import GaussianPulses
+    from eplt.dynamics import SegmentAveraged
 
     kappa, seg = 3.0, 0.25
     pauli = [qutip.sigmax().full() / np.sqrt(2), qutip.sigmay().full() / np.sqrt(2)]

@@ -1,4 +1,4 @@
-"""LOSR see-saw and negativity searches (dynamics.losr): lower bounds between E_gamma and the SDP.
+"""LOSR see-saw and negativity searches (eplt.dynamics.losr): lower bounds between E_gamma and the SDP.
 
 Tolerances. The see-saw steps are SDPs solved to Clarabel's 1e-8; the final protocol is
 repaired to be exactly LT (one extra product branch), so structural checks hold to 1e-8
@@ -11,13 +11,13 @@ its exactly feasible E_gamma-like start, so it is never below E_gamma beyond rou
 import numpy as np
 import pytest
 import qutip
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.bounds import any_lt_negativity_bound, sdp_bound
+from eplt.dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing
+from eplt.dynamics.losr import losr_seesaw, negativity_search
+from eplt.dynamics.measures import negativity, phi_plus_overlap
+from eplt.dynamics.states import phi_plus, random_state
 
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.bounds import any_lt_negativity_bound, sdp_bound
-from dynamics.channels import eplt_channel, is_cptp, is_locally_thermalizing
-from dynamics.losr import losr_seesaw, negativity_search
-from dynamics.measures import negativity, phi_plus_overlap
-from dynamics.states import phi_plus, random_state
 from tests.systems import qubit_populations
 
 SDP_TOL = 1e-6

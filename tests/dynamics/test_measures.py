@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import qutip
-
-from dynamics import measures as M
-from dynamics.states import (
+from eplt.dynamics import measures as M
+from eplt.dynamics.states import (
     bell_state,
     ghz_state,
     isotropic_state,

@@ -4,8 +4,7 @@ import math
 
 import numpy as np
 import pytest
-
-from dynamics.metrics import (
+from eplt.dynamics.metrics import (
     Crossing,
     crossing_time,
     speedup,
@@ -13,7 +12,7 @@ from dynamics.metrics import (
     thermal_entangled_window,
     thermalization_time,
 )
-from dynamics.result import Result
+from eplt.dynamics.result import Result
 
 D0, RATE, EPS = 1.0, 1.0, 0.05
 T_EPS = math.log(D0 / EPS) / RATE  # closed form for D(t) = D0 exp(-r t)

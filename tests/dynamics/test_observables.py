@@ -2,11 +2,10 @@
 
 import numpy as np
 import qutip
-
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.observables import ObservableSet
-from dynamics.states import random_state
-from dynamics.superop import to_paired
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.observables import ObservableSet
+from eplt.dynamics.states import random_state
+from eplt.dynamics.superop import to_paired
 
 
 def test_batched_forms_equal_the_per_state_forms():

@@ -7,9 +7,16 @@ import pickle
 import numpy as np
 import pytest
 import qutip
-
-from baths.environment import Drive, Environment, Kick, Protocol, Reset, thermal_bath, thermal_reset
-from baths.processes import (
+from eplt.baths.environment import (
+    Drive,
+    Environment,
+    Kick,
+    Protocol,
+    Reset,
+    thermal_bath,
+    thermal_reset,
+)
+from eplt.baths.processes import (
     BrownianNoise,
     FixedSignal,
     GaussianPulses,
@@ -18,13 +25,14 @@ from baths.processes import (
     PoissonClock,
     RandomTelegraph,
 )
-from baths.thermal import nbar_from_beta, qubit_hamiltonian, thermal_state
-from dynamics.channels import eplt_channel, isotropic_twirl
-from dynamics.measures import trace_distance
-from dynamics.metrics import sudden_death_time
-from dynamics.model import Model
-from dynamics.propagate import Exact, Sampled, SegmentAveraged, evolve, realization_seed
-from dynamics.states import phi_plus, random_state
+from eplt.baths.thermal import nbar_from_beta, qubit_hamiltonian, thermal_state
+from eplt.dynamics.channels import eplt_channel, isotropic_twirl
+from eplt.dynamics.measures import trace_distance
+from eplt.dynamics.metrics import sudden_death_time
+from eplt.dynamics.model import Model
+from eplt.dynamics.propagate import Exact, Sampled, SegmentAveraged, evolve, realization_seed
+from eplt.dynamics.states import phi_plus, random_state
+
 from tests.systems import gad_esd_time, qubit_populations, shared_reset_esd_time
 
 H1 = qubit_hamiltonian(1.0)
@@ -472,8 +480,7 @@ def test_heat_currents_closed_form_and_energy_balance():
 
 def test_chosen_bipartition_negativity():
     import qutip as qt
-
-    from dynamics.states import ghz_state
+    from eplt.dynamics.states import ghz_state
 
     psi = qt.tensor(qt.bell_state("00"), qt.basis(2, 0))  # Phi+ on (0, 1), party 2 in |0>
     rho = qt.ket2dm(psi)

@@ -1,4 +1,4 @@
-"""dynamics.propagator / marginal_channels against qutip and the solver; lt_error against
+"""eplt.dynamics.propagator / marginal_channels against qutip and the solver; lt_error against
 closed forms and a brute-force lower bound; lt_time against t_eps = ln((1 - p_min)/eps)/r."""
 
 import math
@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import qutip
 import scipy.optimize
-
-from baths import (
+from eplt.baths import (
     Drive,
     Environment,
     GaussianPulses,
@@ -21,12 +20,13 @@ from baths import (
     thermal_reset,
     thermal_state,
 )
-from baths.protocols import gellmann_basis, twirl_drive
-from dynamics import evolve, lt_time, marginal_channels, propagator
-from dynamics._ltsolvers import bb_qubit_output as _bb_qubit_output
-from dynamics._ltsolvers import trs_max as _trs_max
-from dynamics.channels import eplt_channel, is_cptp, lt_error
-from dynamics.states import phi_plus, random_state
+from eplt.baths.protocols import gellmann_basis, twirl_drive
+from eplt.dynamics import evolve, lt_time, marginal_channels, propagator
+from eplt.dynamics._ltsolvers import bb_qubit_output as _bb_qubit_output
+from eplt.dynamics._ltsolvers import trs_max as _trs_max
+from eplt.dynamics.channels import eplt_channel, is_cptp, lt_error
+from eplt.dynamics.states import phi_plus, random_state
+
 from tests.systems import qubit_populations
 
 BETA = 1.0
@@ -391,8 +391,8 @@ def test_lt_time_of_independent_thermal_resets():
 
 def test_propagator_works_with_the_channel_checks():
     # the EPLT protocol with a certified twirl (eps = 1e-3) against the one that skips it
-    from baths import certified_twirl_time, eplt_protocol
-    from dynamics.channels import choi_matrix, is_locally_thermalizing
+    from eplt.baths import certified_twirl_time, eplt_protocol
+    from eplt.dynamics.channels import choi_matrix, is_locally_thermalizing
 
     eps = 1e-3
     t_tw = certified_twirl_time(TAU, TAU, rate=1.0, kappa=10.0, eps=eps)
@@ -411,10 +411,12 @@ def test_propagator_works_with_the_channel_checks():
 def test_time_dependent_lindblad_terms_are_refused_not_dropped():
     # propagator is built from the time-independent averaged generator: a QuTiP
     # time-dependent Hamiltonian would be dropped silently (0.41 error against mesolve)
-    import baths
+    import eplt.baths
 
     H = [0.2 * qutip.sigmaz(), [qutip.sigmay(), lambda t: np.cos(2 * t)]]
-    env = baths.Environment((2,), [baths.lindblad(0, H, [np.sqrt(0.3) * qutip.destroy(2)])])
+    env = eplt.baths.Environment(
+        (2,), [eplt.baths.lindblad(0, H, [np.sqrt(0.3) * qutip.destroy(2)])]
+    )
     with pytest.raises(ValueError, match="time-dependent"):
         propagator(env, 1.3)
     with pytest.raises(ValueError, match="time-dependent"):
@@ -456,7 +458,7 @@ def _trs_cases(rng, n):
 def test_trust_region_closed_form_matches_the_secular_equation(monkeypatch):
     # the closed form (linear term in one eigenspace of T^T T) against the certified
     # secular-equation path on the same problems, and against dense sampling of the sphere
-    import dynamics._ltsolvers as sol
+    import eplt.dynamics._ltsolvers as sol
 
     rng = np.random.default_rng(7)
     fast_path = sol._trs_axial
@@ -485,8 +487,8 @@ def test_trust_region_closed_form_matches_the_secular_equation(monkeypatch):
 def test_lt_error_fast_path_matches_the_certified_path_on_protocol_channels(monkeypatch):
     # channels of the study's protocols (twirl, resets, GAD, a sigma_y drive) at several
     # times: lt_error with the closed form equals lt_error through the secular equation
-    import dynamics._ltsolvers as sol
-    from baths import certified_twirl_time, eplt_protocol
+    import eplt.dynamics._ltsolvers as sol
+    from eplt.baths import certified_twirl_time, eplt_protocol
 
     t_tw = certified_twirl_time(TAU, TAU, rate=1.0, kappa=10.0, eps=1e-3)
     proto, ts = eplt_protocol(TAU, TAU, H, H, BETA, rate=1.0, kappa=10.0, t_twirl=t_tw)
@@ -503,7 +505,7 @@ def test_lt_error_fast_path_matches_the_certified_path_on_protocol_channels(monk
 
 
 def test_marginal_evaluator_reuses_generators_without_changing_channels():
-    from dynamics.propagators import _marginal_evaluator
+    from eplt.dynamics.propagators import _marginal_evaluator
 
     env = _driven_env()
     at = _marginal_evaluator(env)
@@ -516,7 +518,7 @@ def test_marginal_evaluator_reuses_generators_without_changing_channels():
 
 @pytest.mark.parametrize("rate", [0.3, 1.0, 4.0])
 def test_decay_root_agrees_with_brentq_on_the_full_bracket(rate):
-    from dynamics._ltsolvers import decay_root
+    from eplt.dynamics._ltsolvers import decay_root
 
     eps = 1e-3
     calls = []

@@ -4,14 +4,13 @@ path against its complex path (the same numbers, to rounding)."""
 import numpy as np
 import pytest
 import qutip
-
-from baths import Drive, Environment, GaussianPulses, qubit_hamiltonian, thermal_bath
-from baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
-from dynamics import segment as segment_module
-from dynamics._realbasis import conj_signs, from_real, hermitian_basis, to_real
-from dynamics.propagate import SegmentAveraged, evolve
-from dynamics.states import phi_plus
-from dynamics.superop import _dissipator, _hamiltonian_superop
+from eplt.baths import Drive, Environment, GaussianPulses, qubit_hamiltonian, thermal_bath
+from eplt.baths.ensembles import UnitaryEnsemble, ensemble_drive, pauli_group
+from eplt.dynamics import segment as segment_module
+from eplt.dynamics._realbasis import conj_signs, from_real, hermitian_basis, to_real
+from eplt.dynamics.propagate import SegmentAveraged, evolve
+from eplt.dynamics.states import phi_plus
+from eplt.dynamics.superop import _dissipator, _hamiltonian_superop
 
 PAULIS = [qutip.sigmax().full(), qutip.sigmay().full(), qutip.sigmaz().full()]
 
@@ -102,8 +101,8 @@ def test_segment_real_path_for_a_unitary_ensemble(monkeypatch):
 
 # ----------------------------------------------------------------------------- sampled
 
-from baths.environment import Protocol, Reset, _Local  # noqa: E402
-from baths.processes import (  # noqa: E402
+from eplt.baths.environment import Protocol, Reset, _Local  # noqa: E402
+from eplt.baths.processes import (  # noqa: E402
     BrownianNoise,
     FixedSignal,
     HaarPulses,
@@ -112,9 +111,9 @@ from baths.processes import (  # noqa: E402
     PoissonClock,
     RandomTelegraph,
 )
-from baths.thermal import thermal_state  # noqa: E402
-from dynamics import sampled as sampled_module  # noqa: E402
-from dynamics.propagate import Sampled  # noqa: E402
+from eplt.baths.thermal import thermal_state  # noqa: E402
+from eplt.dynamics import sampled as sampled_module  # noqa: E402
+from eplt.dynamics.propagate import Sampled  # noqa: E402
 
 SIGNALS = [
     BrownianNoise(kappa=0.7, channels=2),
@@ -236,7 +235,7 @@ def test_sampled_switches_basis_between_stages(monkeypatch):
 
 
 def test_conjugate_of_is_the_u_ustar_relation():
-    from dynamics.model import HamiltonianAction
+    from eplt.dynamics.model import HamiltonianAction
 
     a = HamiltonianAction(0, tuple(PAULIS))
     b = HamiltonianAction(1, tuple(PAULIS), conjugate=True)

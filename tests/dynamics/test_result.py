@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import qutip
 import xarray as xr
-
-from dynamics.result import Result
+from eplt.dynamics.result import Result
 
 T = 11
 

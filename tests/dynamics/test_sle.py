@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import qutip
-
-from baths.environment import Drive, Environment, Protocol, Reset, thermal_bath
-from baths.processes import (
+from eplt.baths.environment import Drive, Environment, Protocol, Reset, thermal_bath
+from eplt.baths.processes import (
     BrownianNoise,
     FixedSignal,
     GaussianPulses,
@@ -18,10 +17,10 @@ from baths.processes import (
     PoissonClock,
     RandomTelegraph,
 )
-from baths.thermal import qubit_hamiltonian, thermal_state
-from dynamics import sle
-from dynamics.propagate import Exact, Sampled, StochasticLiouville, evolve
-from dynamics.states import phi_plus
+from eplt.baths.thermal import qubit_hamiltonian, thermal_state
+from eplt.dynamics import sle
+from eplt.dynamics.propagate import Exact, Sampled, StochasticLiouville, evolve
+from eplt.dynamics.states import phi_plus
 
 H1 = qubit_hamiltonian(1.0)
 SZ = qutip.sigmaz().full()

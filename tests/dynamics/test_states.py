@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 import qutip
-
-from dynamics import states as S
+from eplt.dynamics import states as S
 
 
 @pytest.mark.parametrize("d", [2, 3, 4])

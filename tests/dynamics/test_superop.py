@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from dynamics.superop import (
+from eplt.dynamics.superop import (
     Generator,
     ProductTerm,
     _dissipator,
@@ -121,8 +120,7 @@ def test_public_builders_are_qutip_superoperators():
     own constructions, and as_engine_superop maps them to the engine's row-stacked matrices
     (checked by their action on a random matrix)."""
     import qutip
-
-    from dynamics.superop import (
+    from eplt.dynamics.superop import (
         _replacement_superop,
         as_engine_superop,
         dissipator,

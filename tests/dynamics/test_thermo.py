@@ -1,12 +1,11 @@
-"""Thermodynamic ledger (dynamics.thermo): first law per term, Spohn, reservoir costs, closed forms."""
+"""Thermodynamic ledger (eplt.dynamics.thermo): first law per term, Spohn, reservoir costs, closed forms."""
 
 import math
 
 import numpy as np
 import pytest
 import qutip
-
-from baths import (
+from eplt.baths import (
     Drive,
     Environment,
     Kick,
@@ -18,11 +17,12 @@ from baths import (
     thermal_reset,
     thermal_state,
 )
-from baths.protocols import eplt_protocol, twirl_drive
-from dynamics import evolve
-from dynamics.measures import relative_entropy
-from dynamics.states import phi_plus, random_state
-from dynamics.thermo import energy_ledger, free_energy, reservoir_free_energy_cost
+from eplt.baths.protocols import eplt_protocol, twirl_drive
+from eplt.dynamics import evolve
+from eplt.dynamics.measures import relative_entropy
+from eplt.dynamics.states import phi_plus, random_state
+from eplt.dynamics.thermo import energy_ledger, free_energy, reservoir_free_energy_cost
+
 from tests.systems import qubit_populations
 
 H = qubit_hamiltonian(1.0)
@@ -168,7 +168,7 @@ def test_free_energy_closed_forms_and_bad_input():
     proto = Protocol([(1.0, Environment((2, 2), twirl_drive(1.0), hamiltonians=(H, H)))])
     with pytest.raises(ValueError, match="beyond the end of the protocol"):
         energy_ledger(phi_plus(), proto, [0, 2.0])
-    from baths.processes import GaussianPulses
+    from eplt.baths.processes import GaussianPulses
 
     pulses = GaussianPulses(segment=0.1, variance=1.0, channels=1)
     env = Environment((2, 2), [Drive(pulses, 0, [np.diag([1.0, -1.0])])], hamiltonians=(H, H))

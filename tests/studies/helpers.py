@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from studies import cli
+from eplt.studies import cli
 
 
 def run_ok(tmp_path: Path, study: str, sets: dict, figures: tuple[str, ...]) -> dict:

@@ -13,9 +13,9 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from eplt.studies import bounds
+from eplt.studies.cli import main
 
-from studies import bounds
-from studies.cli import main
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import qubit_populations
 

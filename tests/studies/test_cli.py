@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-from studies.cli import main
+from eplt.studies.cli import main
 
 SMALL = [
     "--set",
@@ -140,13 +139,13 @@ def test_list_and_describe(capsys):
 
 def test_python_dash_m_entry_point():
     out = subprocess.run(
-        [sys.executable, "-m", "studies", "run", "nope"], capture_output=True, text=True
+        [sys.executable, "-m", "eplt", "run", "nope"], capture_output=True, text=True
     )
     assert out.returncode == 2 and out.stderr.count("\n") == 1
 
 
 def test_list_parameters_accept_commas_and_brackets():
-    from studies.params import Param
+    from eplt.studies.params import Param
 
     p = Param("kappa_ratios", (1.0,), "floats", "", "", low=0, low_open=True)
     assert p.convert("1, 10,100") == p.convert("[1,10,100]") == p.convert([1, 10, 100])

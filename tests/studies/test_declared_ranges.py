@@ -1,6 +1,6 @@
 """Every value a study declares valid either runs or is refused in one line (issue #10).
 
-For each study in ``studies.STUDIES`` (so studies added later are covered without
+For each study in ``eplt.studies.STUDIES`` (so studies added later are covered without
 editing this file) hypothesis draws one or two parameters across their declared ranges,
 endpoints and extreme magnitudes included, with every integer (a size: times, grid
 points, qubits, samples) at the low end of its range and the rest at the defaults. The
@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from eplt.dynamics.channels import NoEPLTError
+from eplt.studies import STUDIES, get_study
+from eplt.studies.params import ParamError
+from eplt.studies.sweep import _flatten
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from dynamics.channels import NoEPLTError
-from studies import STUDIES, get_study
-from studies.params import ParamError
-from studies.sweep import _flatten
 
 EXAMPLES_PER_STUDY = 30
 

@@ -8,8 +8,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+from eplt.studies import esd
 
-from studies import esd
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import gad_esd_time, qubit_populations, shared_reset_esd_time
 
@@ -104,8 +104,7 @@ def test_cli_run_writes_outputs(tmp_path):
     # text coordinates carry no units (xarray would label them [1]).
     import numpy as np
     import xarray as xr
-
-    from dynamics import Result
+    from eplt.dynamics import Result
 
     path = tmp_path / "o" / "data.nc"
     with xr.open_dataset(path, engine="scipy") as ds:

@@ -9,10 +9,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from eplt.dynamics.channels import NoEPLTError
+from eplt.studies import fef
 from scipy.optimize import brentq
 
-from dynamics.channels import NoEPLTError
-from studies import fef
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import qubit_populations
 

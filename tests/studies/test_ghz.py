@@ -17,12 +17,12 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from eplt.dynamics import evolve
+from eplt.dynamics.channels import ghz_twirl
+from eplt.dynamics.measures import trace_distance
+from eplt.dynamics.states import random_state
+from eplt.studies import ghz
 
-from dynamics import evolve
-from dynamics.channels import ghz_twirl
-from dynamics.measures import trace_distance
-from dynamics.states import random_state
-from studies import ghz
 from tests.studies.helpers import run_error, run_ok
 
 TINY = {"n_times": 41, "n_max": 3}
@@ -122,8 +122,8 @@ def test_figures_have_labelled_axes(result):
 
 
 def test_zero_temperature_is_a_clear_error():
-    from dynamics.channels import NoEPLTError
-    from studies.params import ParamError
+    from eplt.dynamics.channels import NoEPLTError
+    from eplt.studies.params import ParamError
 
     with pytest.raises(NoEPLTError, match="pure"):
         ghz.run({**TINY, "beta": math.inf})

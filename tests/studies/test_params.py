@@ -1,12 +1,11 @@
-"""Shared parameter declarations (``studies.params``): a parameter that means the same in
+"""Shared parameter declarations (``eplt.studies.params``): a parameter that means the same in
 several studies is declared once, so its unit, range and wording cannot drift apart."""
 
 from __future__ import annotations
 
 import pytest
-
-from studies import STUDIES, get_study
-from studies.params import RATE_MIN, beta_param, eps_param, kappa_param, rate_param
+from eplt.studies import STUDIES, get_study
+from eplt.studies.params import RATE_MIN, beta_param, eps_param, kappa_param, rate_param
 
 #: Same name, other meaning or range, declared by the study on purpose.
 OWN = {

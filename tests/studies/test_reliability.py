@@ -7,9 +7,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from studies.cli import main
-from studies.params import Param, ParamError
+from eplt.studies.cli import main
+from eplt.studies.params import Param, ParamError
 
 
 def _one_line_error(argv, capsys) -> str:
@@ -78,8 +77,7 @@ def test_grid_values_follow_the_same_rule(tmp_path, capsys, grid):
 def _tiny_result():
     import numpy as np
     import xarray as xr
-
-    from studies.base import StudyResult
+    from eplt.studies.base import StudyResult
 
     data = xr.Dataset({"x": (("t",), np.arange(3.0), {"units": "1"})})
     return StudyResult("tiny", {"a": 1}, 0, data, {"value": 1.5})
@@ -89,7 +87,7 @@ def _tiny_result():
 def test_output_files_follow_the_umask(tmp_path, mask, mode):
     import os
 
-    from studies.base import write_outputs
+    from eplt.studies.base import write_outputs
 
     old = os.umask(mask)
     try:
@@ -103,9 +101,9 @@ def test_output_files_follow_the_umask(tmp_path, mask, mode):
 
 _KILL_MID_WRITE = r"""
 import os, signal, sys
-import studies._folders as f
+import eplt.studies._folders as f
 from tests.studies.test_reliability import _tiny_result
-from studies.base import write_outputs
+from eplt.studies.base import write_outputs
 real, moved = os.replace, []
 def replace(a, b):
     if str(a).endswith(".tmp"):  # a file into the staging folder: let it through
@@ -125,7 +123,7 @@ def test_sigkill_while_moving_files_leaves_a_visibly_incomplete_folder(tmp_path,
     import subprocess
     import sys
 
-    from studies.base import claim_folder, write_outputs
+    from eplt.studies.base import claim_folder, write_outputs
 
     out = tmp_path / "o"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
@@ -149,7 +147,7 @@ def test_sigkill_while_moving_files_leaves_a_visibly_incomplete_folder(tmp_path,
 
 
 def test_stale_temporaries_are_cleaned(tmp_path):
-    from studies.base import write_outputs
+    from eplt.studies.base import write_outputs
 
     out = tmp_path / "o"
     out.mkdir()
@@ -161,7 +159,7 @@ def test_stale_temporaries_are_cleaned(tmp_path):
 
 
 def test_second_concurrent_run_into_one_folder_is_refused(tmp_path, capsys):
-    from studies._folders import FolderLock
+    from eplt.studies._folders import FolderLock
 
     out = tmp_path / "o"
     out.mkdir()
@@ -180,7 +178,7 @@ def test_second_concurrent_run_into_one_folder_is_refused(tmp_path, capsys):
 _LIMITED = r"""
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))  # 3 GiB of address space
-from studies.cli import main
+from eplt.studies.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -223,8 +221,8 @@ def test_a_huge_grid_is_refused_before_it_is_built(tmp_path):
 
 
 def test_memory_limit_override_and_sweep_workers(tmp_path, capsys, monkeypatch):
-    from studies import get_study
-    from studies._resources import available_memory, check_memory
+    from eplt.studies import get_study
+    from eplt.studies._resources import available_memory, check_memory
 
     monkeypatch.setenv("EPLT_MEMORY_LIMIT", "2G")
     assert available_memory() == 2 * 2**30
@@ -253,7 +251,7 @@ def _fake_point(study, params, seed, index):
     import signal
     from pathlib import Path
 
-    from studies.base import jsonable
+    from eplt.studies.base import jsonable
 
     if os.environ.get("EPLT_TEST_STARTED"):
         (Path(os.environ["EPLT_TEST_STARTED"]) / "-".join(map(str, index))).touch()
@@ -275,13 +273,13 @@ def _fake_point(study, params, seed, index):
 
 
 def _grid4():
-    from studies.sweep import Grid
+    from eplt.studies.sweep import Grid
 
     return Grid((("n_F", (3, 5, 7, 9)),))
 
 
 def test_a_killed_worker_costs_no_point(tmp_path, monkeypatch):
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     monkeypatch.setattr(sw, "run_point", _fake_point)
     monkeypatch.setenv("EPLT_TEST_KILL_ONCE", str(tmp_path / "killed"))
@@ -293,7 +291,7 @@ def test_a_killed_worker_costs_no_point(tmp_path, monkeypatch):
 def test_damaged_checkpoints_are_recomputed_with_a_warning(tmp_path, monkeypatch, capsys):
     import json
 
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     calls = []
 
@@ -325,7 +323,7 @@ def test_damaged_checkpoints_are_recomputed_with_a_warning(tmp_path, monkeypatch
 
 
 def test_failed_points_are_retried_with_retry_failed(tmp_path, monkeypatch):
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     monkeypatch.setattr(sw, "run_point", _fake_point)
     monkeypatch.setenv("EPLT_TEST_FAIL_ONCE", str(tmp_path / "failed"))
@@ -339,7 +337,7 @@ def test_failed_points_are_retried_with_retry_failed(tmp_path, monkeypatch):
 
 
 def test_a_refused_resume_names_the_differing_fields(tmp_path, monkeypatch):
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     monkeypatch.setattr(sw, "run_point", _fake_point)
     out = tmp_path / "s"
@@ -376,7 +374,7 @@ def test_grid_range_with_infinite_end_is_one_line(tmp_path, capsys):
 
 _SWEEP_FOREVER = r"""
 import sys
-import studies.sweep as sw
+import eplt.studies.sweep as sw
 from tests.studies.test_reliability import _fake_point, _grid4
 sw.run_point = _fake_point
 sw.run_sweep("fef", _grid4(), out=sys.argv[1], executor="processes", workers=2)
@@ -445,10 +443,10 @@ faulthandler.register(signal.SIGUSR1)  # the test dumps the stacks when it times
 # as a terminal's foreground job: a test run started in the background (`pytest &` in a
 # script) passes SIGINT down ignored, and a Ctrl-C would then never arrive
 signal.signal(signal.SIGINT, signal.default_int_handler)
-import studies.sweep as sw
+import eplt.studies.sweep as sw
 from tests.studies.test_reliability import _fake_point
 sw.run_point = _fake_point
-from studies.cli import main
+from eplt.studies.cli import main
 sys.exit(main(["sweep", "fef", "--grid", "n_F=3,5,7,9", "--executor", "dask", "--workers", "1",
                "--out", sys.argv[1], "--quiet"]))
 """
@@ -504,7 +502,7 @@ def test_ctrl_c_under_dask_prints_one_line(tmp_path):
 
 
 def test_plot_key_with_parts_suggests_them(tmp_path, capsys, monkeypatch):
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     def nested(study, params, seed, index):
         rec = _fake_point(study, params, seed, index)
@@ -550,7 +548,7 @@ def test_type_errors_state_the_range(tmp_path, capsys):
 
 
 def test_study_run_validates_the_seed():
-    from studies import speedup
+    from eplt.studies import speedup
 
     for bad in ("x", -1, 1.5, True):
         with pytest.raises(ParamError, match="seed"):

@@ -3,8 +3,8 @@
 import math
 
 import pytest
+from eplt.studies import robustness
 
-from studies import robustness
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import qubit_populations
 

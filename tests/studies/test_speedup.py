@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from eplt.baths import certified_twirl_time, qubit_hamiltonian, thermal_state
+from eplt.dynamics import lt_time
+from eplt.studies import speedup
 from scipy.optimize import brentq
 
-from baths import certified_twirl_time, qubit_hamiltonian, thermal_state
-from dynamics import lt_time
-from studies import speedup
 from tests.systems import qubit_populations
 
 SMALL = {"n_times": 41, "n_beta": 6, "kappa_ratios": (10.0,), "beta_max": 8.0}
@@ -146,7 +146,7 @@ def test_schmidt_input_needs_the_same_twirl_time():
 
 
 def test_kappa_zero_refused_when_a_twirl_is_needed():
-    from studies.params import ParamError
+    from eplt.studies.params import ParamError
 
     with pytest.raises(ParamError, match="kappa must lie in"):
         speedup.run({**SMALL, "kappa": 0.0})
@@ -166,8 +166,8 @@ def test_figures_and_data(result):
 
 
 def test_zero_temperature_is_a_clear_error():
-    from dynamics.channels import NoEPLTError
-    from studies.params import ParamError
+    from eplt.dynamics.channels import NoEPLTError
+    from eplt.studies.params import ParamError
 
     with pytest.raises(NoEPLTError, match="pure"):
         speedup.run({**SMALL, "beta": math.inf})
@@ -177,18 +177,17 @@ def test_zero_temperature_is_a_clear_error():
 
 
 def test_plot_module_lists_the_same_scenarios():
-    from studies import _speedup_plot
+    from eplt.studies import _speedup_plot
 
     assert _speedup_plot.DYNAMIC == speedup.DYNAMIC
     assert set(speedup.LABELS) == set(speedup.DYNAMIC)
 
 
 def test_scenario_colours_follow_the_shared_palette(result):
-    # one colour per scenario name in every study (studies.style.SCENARIO_COLORS)
+    # one colour per scenario name in every study (eplt.studies.style.SCENARIO_COLORS)
     import matplotlib.pyplot as plt
+    from eplt.studies import style
     from matplotlib.colors import to_hex
-
-    from studies import style
 
     _, ax = plt.subplots()
     speedup.plot(result, ax, which="negativity")
@@ -203,8 +202,8 @@ def test_scenario_colours_follow_the_shared_palette(result):
 def test_marginal_distances_through_the_marginal_channels_match_evolve(name):
     # the root finder's refine function (marginal channels) against evolving the joint
     # state (value_at), for an entangled and a non-maximally entangled input under GAD
-    from studies._speedup_times import _marginal_distances
-    from studies.base import value_at
+    from eplt.studies._speedup_times import _marginal_distances
+    from eplt.studies.base import value_at
 
     H = qubit_hamiltonian(1.0)
     tau = thermal_state(H, 1.3)

@@ -1,4 +1,4 @@
-"""Figure rules shared by the studies (studies.style): composable ``plot(result, ax)``,
+"""Figure rules shared by the studies (eplt.studies.style): composable ``plot(result, ax)``,
 one colour per scenario name across studies, text of at least 7 pt at the saved size."""
 
 import matplotlib
@@ -7,10 +7,9 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+from eplt.studies import esd, fef, ghz, speedup, style, threshold, twirl
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
-
-from studies import esd, fef, ghz, speedup, style, threshold, twirl
 
 TINY = {
     "twirl": (twirl, {"n_times": 41, "ntraj": 16, "nodes": 6}),
@@ -136,10 +135,9 @@ def test_decorator_rejects_a_non_boolean():
 
 
 def test_param_labels_are_valid_mathtext_for_every_declared_parameter():
+    from eplt.studies import STUDIES, get_study
+    from eplt.studies.params import Param, rate_param
     from matplotlib.mathtext import MathTextParser
-
-    from studies import STUDIES, get_study
-    from studies.params import Param, rate_param
 
     parser = MathTextParser("path")
     for study in STUDIES:

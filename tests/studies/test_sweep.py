@@ -12,9 +12,8 @@ import time
 import numpy as np
 import pytest
 import xarray as xr
-
-from studies.cli import main
-from studies.sweep import Grid, parse_grid, point_seed, run_sweep
+from eplt.studies.cli import main
+from eplt.studies.sweep import Grid, parse_grid, point_seed, run_sweep
 
 FIXED = {"n_times": 11, "n_beta": 2, "kappa_ratios": (10.0,), "beta_max": 2.0}
 SLOW = {**FIXED, "n_beta": 12}  # ~0.5 s per point
@@ -43,7 +42,7 @@ def test_serial_sweep_dataset(serial):
     assert ds["speedup"].dims == ("beta", "kappa") and ds["speedup"].shape == (2, 2)
     assert (ds["status"].values == "ok").all() and serial.n_failed == 0
     # speed-up at (beta=1, kappa=10) equals the single study run's value
-    from studies import speedup
+    from eplt.studies import speedup
 
     single = speedup.run({**FIXED, "beta": 1.0, "kappa": 10.0}).summary["speedup"]
     assert ds["speedup"].sel(beta=1.0, kappa=10.0).item() == single
@@ -78,7 +77,7 @@ def test_rerun_skips_finished_points_and_refuses_other_sweeps(serial, tmp_path):
     again = run_sweep("speedup", GRID, fixed=FIXED, seed=3, out=out, executor="serial")
     assert again.n_skipped == 4
     _same(serial.dataset, again.dataset)
-    from studies.params import ParamError
+    from eplt.studies.params import ParamError
 
     with pytest.raises(ParamError, match="different sweep"):
         run_sweep("speedup", GRID, fixed=FIXED, seed=4, out=out, executor="serial")
@@ -149,7 +148,7 @@ def test_non_empty_folder_without_a_sweep_is_refused_and_kept(tmp_path, capsys):
 
 
 def test_a_lost_worker_leaves_its_point_missing_and_a_rerun_completes_it(tmp_path, monkeypatch):
-    import studies.sweep as sw
+    import eplt.studies.sweep as sw
 
     real = sw.run_point
 
@@ -171,8 +170,7 @@ def test_a_lost_worker_leaves_its_point_missing_and_a_rerun_completes_it(tmp_pat
 
 def test_sweep_figures_with_a_text_axis(tmp_path):
     import matplotlib.pyplot as plt
-
-    from studies._sweep_plot import sweep_figures
+    from eplt.studies._sweep_plot import sweep_figures
 
     ds = xr.Dataset(
         {"speedup": (("input", "beta"), np.array([[3.0, 2.0, 1.0], [4.0, 2.5, 1.5]]))},
@@ -207,7 +205,7 @@ def test_bad_grid_one_line_exit_2(grid, needle, tmp_path, capsys):
 
 
 def test_parse_grid_ranges():
-    from studies import speedup
+    from eplt.studies import speedup
 
     g = parse_grid(
         ["beta=1:3:3", "kappa=1:100:3:log", "input=phi_plus,schmidt"],
@@ -320,10 +318,10 @@ def test_dask_worker_killed_mid_sweep_all_points_complete(tmp_path):
 def test_sampled_evolve_over_executor_is_bit_identical():
     from concurrent.futures import ThreadPoolExecutor
 
-    from baths import BrownianNoise, Drive, Environment, qubit_hamiltonian, thermal_bath
-    from baths.protocols import gellmann_basis
-    from dynamics import Sampled, evolve
-    from dynamics.states import phi_plus
+    from eplt.baths import BrownianNoise, Drive, Environment, qubit_hamiltonian, thermal_bath
+    from eplt.baths.protocols import gellmann_basis
+    from eplt.dynamics import Sampled, evolve
+    from eplt.dynamics.states import phi_plus
 
     G = gellmann_basis(2)
     proc = BrownianNoise(kappa=1.0, channels=3, name="drive")
@@ -349,9 +347,8 @@ def test_sampled_evolve_over_executor_is_bit_identical():
 def test_sweep_figures_family_heat_map_units_and_log_axes():
     import matplotlib.pyplot as plt
     import xarray as xr
-
-    from studies._sweep_plot import sweep_figures
-    from studies.params import Param
+    from eplt.studies._sweep_plot import sweep_figures
+    from eplt.studies.params import Param
 
     params = (Param("beta", 1.0, "float", "", "1/omega"), Param("kappa", 1.0, "float", "", "r"))
     beta, kappa = np.linspace(0.5, 6, 8), np.array([1.0, 10.0, 100.0])
@@ -378,8 +375,8 @@ def test_sweep_figures_family_heat_map_units_and_log_axes():
 
 
 def test_aggregate_decodes_infinities_and_ignores_other_strings(tmp_path):
-    from studies._checkpoints import write_checkpoint
-    from studies.sweep import aggregate
+    from eplt.studies._checkpoints import write_checkpoint
+    from eplt.studies.sweep import aggregate
 
     grid = Grid((("beta", (1.0, 2.0, 3.0)),))
     (tmp_path / "points").mkdir()

@@ -3,8 +3,8 @@
 import math
 
 import pytest
+from eplt.studies import thermo
 
-from studies import thermo
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import qubit_populations
 

@@ -9,13 +9,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics.channels import NoEPLTError, eplt_channel
+from eplt.dynamics.measures import negativity
+from eplt.dynamics.states import isotropic_state
+from eplt.studies import cli, threshold
+from eplt.studies.params import ParamError
 
-from baths import qubit_hamiltonian, thermal_state
-from dynamics.channels import NoEPLTError, eplt_channel
-from dynamics.measures import negativity
-from dynamics.states import isotropic_state
-from studies import cli, threshold
-from studies.params import ParamError
 from tests.studies.helpers import run_error, run_ok
 from tests.systems import negativity_eplt_phi_plus
 

@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from eplt.studies import twirl
 
-from studies import twirl
 from tests.studies.helpers import run_error, run_ok
 
 TINY = {"n_times": 51, "ntraj": 64, "nodes": 8}
@@ -67,7 +67,7 @@ def test_distance_decreases_and_twirl_time(result):
     for key, val in s["distance_at"].items():
         assert val == pytest.approx(D[np.argmin(np.abs(kt - float(key)))], rel=1e-15)
     # t_twirl: brentq on the exact dynamics to 1e-12; D there equals eps
-    from dynamics import evolve
+    from eplt.dynamics import evolve
 
     envs = twirl._environments(result.params)
     rho0 = twirl.initial_state(result.params, 3)

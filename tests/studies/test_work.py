@@ -1,4 +1,4 @@
-"""Work (CPU time) estimated before a run or sweep starts (studies._resources).
+"""Work (CPU time) estimated before a run or sweep starts (eplt.studies._resources).
 
 Each study's ``work_estimate(params) -> (seconds, names)`` is a measured cost model
 (constants calibrated with ``time.process_time``, see each study's docstring). Nothing
@@ -16,12 +16,9 @@ import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from studies import STUDIES, get_study
-from studies import cli as cli_mod
-from studies._resources import (
+from eplt.studies import STUDIES, get_study
+from eplt.studies import cli as cli_mod
+from eplt.studies._resources import (
     NOTICE_SECONDS,
     ResourceError,
     check_work,
@@ -30,8 +27,10 @@ from studies._resources import (
     fmt_seconds,
     work_limit,
 )
-from studies.params import ParamError, resolve
-from studies.sweep import Grid
+from eplt.studies.params import ParamError, resolve
+from eplt.studies.sweep import Grid
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .test_declared_ranges import _float_values
 
