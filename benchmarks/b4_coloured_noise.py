@@ -56,11 +56,11 @@ import json
 import math
 import platform
 import sys
-import time
 
 import _dynamiqs_peer as dqpeer
 import numpy as np
 import qutip
+from _timing import interleaved, timed
 from eplt.baths import Drive, Environment, OrnsteinUhlenbeck, qubit_hamiltonian, thermal_bath
 from eplt.dynamics.measures import negativity, trace_distance
 from eplt.dynamics.propagate import Sampled, StochasticLiouville, evolve, realization_seed
@@ -94,15 +94,6 @@ def values(res) -> np.ndarray:
     return np.column_stack(
         [np.asarray(res.expect["negativity"]), np.asarray(res.expect["marginal_distance"])]
     )
-
-
-def best_of(fn, reps):
-    out, times = None, []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, min(times)
 
 
 # ----------------------------------------------------------------------------- qutip
@@ -203,6 +194,7 @@ def main(argv=None) -> dict:
     p.add_argument("--ntraj", type=int, default=None)
     p.add_argument("--nqutip", type=int, default=None, help="qutip realizations (default 20)")
     p.add_argument("--tol", type=float, default=1e-6, help="tol of the timed exact path")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds (best of)")
     args = p.parse_args(argv)
     ntraj = args.ntraj or (500 if args.quick else 10_000)
     nq = args.nqutip or (3 if args.quick else 20)
@@ -217,34 +209,51 @@ def main(argv=None) -> dict:
     print(f"python {platform.python_version()}, numpy {np.__version__}, qutip {qutip.__version__}")
 
     # ---- (r) reference
-    t0 = time.perf_counter()
-    ref = evolve(rho0, env, TLIST, e_ops=E_OPS, method=StochasticLiouville(tol=1e-10))
-    t_ref = time.perf_counter() - t0
+    ref, t_ref, _, _ = timed(
+        lambda: evolve(rho0, env, TLIST, e_ops=E_OPS, method=StochasticLiouville(tol=1e-10))
+    )
     ref_info = ref.params["method"]
     v_ref = values(ref)
     print(
         f"(r) reference SLE tol=1e-10: depth {ref_info['depth']}"
         f" (|rho({ref_info['compared_depth']}) - rho({ref_info['depth']})| ="
-        f" {ref_info['depth_difference']:.1e}), {t_ref:.2f} s, untimed"
+        f" {ref_info['depth_difference']:.1e}), {t_ref:.2f} s CPU, not compared"
     )
 
-    # ---- (a) exact path (what auto picks), timed
+    # ---- warm-ups, untimed: the method auto picks, a small sampled run, one qutip realization
     auto = evolve(rho0, env, TLIST[:3], e_ops=E_OPS)
     assert auto.method == "sle", auto.method
     method = StochasticLiouville(tol=args.tol)
-    exact, t_exact = best_of(lambda: evolve(rho0, env, TLIST, e_ops=E_OPS, method=method), 3)
+    evolve(rho0, env, TLIST, e_ops=E_OPS, method=Sampled(ntraj=64), seed=1)
+    edges = sampler_edges(env)
+    gens, c_ops = qutip_system()
+    coeffs = [
+        np.asarray(proc.sample(np.random.default_rng(realization_seed(SEED, m)), edges))
+        for m in range(nq)
+    ]
+    qutip_realization(coeffs[0], edges, gens, c_ops, rho0)
+
+    # ---- timed, interleaved: exact SLE (a), sampled (b), qutip on nq realizations (c)
+    timings, outs = interleaved(
+        {
+            "exact": lambda: evolve(rho0, env, TLIST, e_ops=E_OPS, method=method),
+            "sampled": lambda: evolve(
+                rho0, env, TLIST, e_ops=E_OPS, method=Sampled(ntraj=ntraj), seed=SEED
+            ),
+            "qutip": lambda: [qutip_realization(c, edges, gens, c_ops, rho0) for c in coeffs],
+        },
+        repeats=args.repeats,
+    )
+    exact, sampled, runs = outs["exact"], outs["sampled"], outs["qutip"]
+    tm_qutip = timings["qutip"].scaled(ntraj / nq)
+    t_exact, t_sampled = timings["exact"].cpu, timings["sampled"].cpu
+    t_q1, t_qutip = timings["qutip"].cpu / nq, tm_qutip.cpu
     info = exact.params["method"]
     err_exact = float(np.abs(values(exact) - v_ref).max())
     print(
-        f"(a) exact SLE tol={args.tol:g}: {t_exact:.3f} s (best of 3, depth search"
+        f"(a) exact SLE tol={args.tol:g}: {t_exact:.3f} s CPU (best of {args.repeats}, depth search"
         f" {info['depth_search']}), depth {info['depth']}, error vs reference {err_exact:.1e}"
     )
-
-    # ---- (b) sampled
-    evolve(rho0, env, TLIST, e_ops=E_OPS, method=Sampled(ntraj=64), seed=1)  # warm-up
-    t0 = time.perf_counter()
-    sampled = evolve(rho0, env, TLIST, e_ops=E_OPS, method=Sampled(ntraj=ntraj), seed=SEED)
-    t_sampled = time.perf_counter() - t0
     v_s = values(sampled)
     err_sampled = float(np.abs(v_s - v_ref).max())
     se = np.column_stack(
@@ -252,33 +261,18 @@ def main(argv=None) -> dict:
     )
     z = float(np.max(np.abs(v_s - v_ref) / np.maximum(se, 1e-15)))
     print(
-        f"(b) sampled, {ntraj} realizations: {t_sampled:.3f} s, error vs reference"
+        f"(b) sampled, {ntraj} realizations: {t_sampled:.3f} s CPU, error vs reference"
         f" {err_sampled:.1e} (max {z:.2f} standard errors over {v_s.size} values)"
     )
-
-    # ---- (c) qutip with the same coefficients as realizations 0..nq-1 of (b)
-    edges = sampler_edges(env)
-    gens, c_ops = qutip_system()
-    coeffs = [
-        np.asarray(proc.sample(np.random.default_rng(realization_seed(SEED, m)), edges))
-        for m in range(nq)
-    ]
-    qutip_realization(coeffs[0], edges, gens, c_ops, rho0)  # warm-up
-    runs = []
-    t0 = time.perf_counter()
-    for m in range(nq):
-        runs.append(qutip_realization(coeffs[m], edges, gens, c_ops, rho0))
-    t_q1 = (time.perf_counter() - t0) / nq
-    t_qutip = t_q1 * ntraj
     sub = evolve(
         rho0, env, TLIST, e_ops=E_OPS, method=Sampled(ntraj=nq, groups=1), seed=SEED
     )  # the same nq realizations, our sampler: integration error only
     taus = [qutip.Qobj(t) for t in env.model().taus]
     dev_same = float(np.abs(values(sub) - qutip_values(runs, taus)).max())
     print(
-        f"(c) qutip mesolve: {t_q1 * 1e3:.1f} ms per realization (mean of {nq}, {edges.size - 1}"
-        f" coefficient steps) -> {t_qutip:.1f} s for {ntraj}; same {nq} realizations, ours vs"
-        f" qutip: max |diff| {dev_same:.1e}"
+        f"(c) qutip mesolve: {t_q1 * 1e3:.1f} ms CPU per realization (best of {args.repeats} rounds"
+        f" of {nq}, {edges.size - 1} coefficient steps) -> {t_qutip:.1f} s for {ntraj}; same {nq}"
+        f" realizations, ours vs qutip: max |diff| {dev_same:.1e}"
     )
     dq = dynamiqs_peer(proc, edges, ntraj, gens, c_ops, rho0, taus, v_ref, v_s)
 
@@ -287,7 +281,13 @@ def main(argv=None) -> dict:
     sp_eq = t_sampled * scale / t_exact
     sp_q = t_qutip / t_exact
     print()
-    print(f"{'method':<38} {'time (s)':>10} {'error':>9} {'exact is':>12}")
+    tm_e, tm_s = timings["exact"], timings["sampled"]
+    print(
+        f"CPU time is the primary figure; best of {args.repeats} interleaved rounds; load up to"
+        f" {max(t.load for t in timings.values()):.1f} (1-min average); wall: exact"
+        f" {tm_e.wall:.3f} s, sampled {tm_s.wall:.3f} s, qutip (scaled) {tm_qutip.wall:.1f} s"
+    )
+    print(f"{'method':<38} {'CPU s':>10} {'error':>9} {'exact is':>12}")
     print(f"{'exact SLE (tol ' + format(args.tol, 'g') + ')':<38} {t_exact:10.3f} {err_exact:9.1e}")
     print(
         f"{'sampled (' + str(ntraj) + ')':<38} {t_sampled:10.3f} {err_sampled:9.1e} {sp_s:11.1f}x"
@@ -301,9 +301,9 @@ def main(argv=None) -> dict:
     )
     sp_dq = None
     if dq is not None:
-        sp_dq = round(dq["run_s"] / t_exact, 1)
+        sp_dq = round(dq["cpu_run_s"] / t_exact, 1)
         print(
-            f"{'dynamiqs batched x ' + str(ntraj) + ' (run only)':<38} {dq['run_s']:10.3f}"
+            f"{'dynamiqs batched x ' + str(ntraj) + ' (run only, CPU)':<38} {dq['cpu_run_s']:10.3f}"
             f" {dq['error']:9.1e} {sp_dq:11.1f}x   (compile {dq['compile_s']:.2f} s separate)"
         )
     print(
@@ -318,6 +318,13 @@ def main(argv=None) -> dict:
         f" exact_error <= {ERROR_TARGET:g}: {err_exact <= ERROR_TARGET}"
     )
     out = {
+        "time_measure": "CPU seconds (process_time + reaped children), best of interleaved rounds",
+        "timings": {
+            "exact": tm_e.as_dict(),
+            "sampled": tm_s.as_dict(),
+            "qutip_subset": timings["qutip"].as_dict(),
+        },
+        "speedup_vs_sampled_wall": round(tm_s.wall / tm_e.wall, 2),
         "exact_s": t_exact,
         "sampled_s": t_sampled,
         "qutip_s": t_qutip,
