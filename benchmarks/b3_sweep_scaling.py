@@ -8,7 +8,11 @@ point a full study run at reduced resolution, ~0.5-1 s), timed with
 
 Target on a 2-core machine: >= 1.6x for 2 workers over 1, and for Dask(2) over serial.
 All runs must give the same dataset (checked bit for bit). Times include starting the
-workers (the user-visible wall time).
+workers. The executors run interleaved (serial, processes 1, processes 2, Dask 2, then
+again), best of ``--repeats`` rounds; CPU time counts this process and every worker
+process once it has been shut down (``benchmarks/_timing.py``). For a parallel executor
+the wall-time ratio is the user-visible speed-up; the CPU ratio shows the overhead
+(workers importing qutip and cvxpy, ~2-4 s of CPU each, serialisation).
 
 Run: ``python benchmarks/b3_sweep_scaling.py [--quick]``. Last line: a JSON object.
 """
@@ -16,29 +20,29 @@ Run: ``python benchmarks/b3_sweep_scaling.py [--quick]``. Last line: a JSON obje
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _timing import interleaved
 from eplt.studies.sweep import Grid, run_sweep
 
 FIXED = {"n_times": 101, "n_beta": 10, "kappa_ratios": (10.0,), "beta_max": 8.0}
 
 
-def timed(label, grid, out, **kw):
-    t0 = time.perf_counter()
+def sweep(label, grid, out, **kw):
     res = run_sweep("speedup", grid, fixed=FIXED, seed=0, out=out, **kw)
-    dt = time.perf_counter() - t0
     assert res.n_failed == 0, label
-    return dt, res.dataset
+    return res.dataset
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="16 points instead of 64")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds (best of)")
     args = ap.parse_args()
     n = 4 if args.quick else 8
     grid = Grid(
@@ -48,43 +52,61 @@ def main() -> None:
         )
     )
     tmp = Path(tempfile.mkdtemp(prefix="eplt-b3-"))
+    runs = itertools.count()
     try:
-        rows = {}
-        rows["serial"] = timed("serial", grid, tmp / "serial", executor="serial")
-        rows["processes_1"] = timed(
-            "processes_1", grid, tmp / "p1", executor="processes", workers=1
-        )
-        rows["processes_2"] = timed(
-            "processes_2", grid, tmp / "p2", executor="processes", workers=2
-        )
+        kinds = {
+            "serial": {"executor": "serial"},
+            "processes_1": {"executor": "processes", "workers": 1},
+            "processes_2": {"executor": "processes", "workers": 2},
+        }
         try:
             import distributed  # noqa: F401
 
-            rows["dask_2"] = timed("dask_2", grid, tmp / "d2", executor="dask", workers=2)
+            kinds["dask_2"] = {"executor": "dask", "workers": 2}
         except ImportError:
             print("dask.distributed not installed: skipping the Dask row")
-        ref = rows["serial"][1]
-        for k, (_, ds) in rows.items():
+        contenders = {
+            k: (lambda k=k, kw=kw: sweep(k, grid, tmp / f"{k}-{next(runs)}", **kw))
+            for k, kw in kinds.items()
+        }
+        timings, datasets = interleaved(contenders, repeats=args.repeats)
+        ref = datasets["serial"]
+        for k, ds in datasets.items():
             for v in ref.data_vars:
                 if v != "seconds" and ref[v].dtype.kind == "f":
                     np.testing.assert_array_equal(ref[v].values, ds[v].values, err_msg=f"{k}: {v}")
         npts = int(np.prod(grid.shape))
         print(f"B3: sweep of {npts} points of `speedup` (each point {FIXED})")
-        print(f"{'executor':<14}{'wall time (s)':>14}{'s / point':>12}")
-        for k, (dt, _) in rows.items():
-            print(f"{k:<14}{dt:>14.2f}{dt / npts:>12.3f}")
-        ratios = {"processes_2_vs_1": rows["processes_1"][0] / rows["processes_2"][0]}
-        if "dask_2" in rows:
-            ratios["dask_2_vs_serial"] = rows["serial"][0] / rows["dask_2"][0]
-        for k, v in ratios.items():
-            print(f"{k}: {v:.2f}x (target >= 1.6x)")
+        print(
+            f"best of {args.repeats} interleaved rounds; CPU includes the worker processes;"
+            f" load (1-min average) up to {max(t.load for t in timings.values()):.1f}"
+        )
+        print(f"{'executor':<14}{'wall s':>10}{'CPU s':>10}{'wall s / point':>16}")
+        for k, t in timings.items():
+            print(f"{k:<14}{t.wall:>10.2f}{t.cpu:>10.2f}{t.wall / npts:>16.3f}")
+        pairs = {"processes_2_vs_1": ("processes_1", "processes_2")}
+        if "dask_2" in timings:
+            pairs["dask_2_vs_serial"] = ("serial", "dask_2")
+        ratios = {}
+        for name, (a, b) in pairs.items():
+            ratios[name] = {
+                "wall": timings[a].wall / timings[b].wall,
+                "cpu": timings[a].cpu / timings[b].cpu,
+            }
+            print(
+                f"{name}: wall {ratios[name]['wall']:.2f}x (target >= 1.6x),"
+                f" CPU {ratios[name]['cpu']:.2f}x (< 1: the parallel run spends more CPU)"
+            )
         print("all executors gave bit-identical datasets")
         print(
             json.dumps(
                 {
                     "points": npts,
-                    "seconds": {k: round(v[0], 3) for k, v in rows.items()},
-                    "speedup": {k: round(v, 3) for k, v in ratios.items()},
+                    "timings": {k: t.as_dict() for k, t in timings.items()},
+                    "speedup": {
+                        k: {m: round(x, 3) for m, x in v.items()} for k, v in ratios.items()
+                    },
+                    "time_measure": "wall (user-visible) and CPU incl. workers, best of rounds",
                 }
             )
         )
