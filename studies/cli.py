@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eplt",
         description="Local thermalization with classically correlated baths: studies and sweeps.",
     )
+    p.add_argument(
+        "--version", action="store_true", help="print the version of eplt and exit"
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("list", help="list the studies")
     d = sub.add_parser("describe", help="parameters, defaults, units and summary keys of a study")
@@ -221,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from eplt import __version__
+
+            print(f"eplt {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 2
