@@ -70,9 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eplt",
         description="Local thermalization with classically correlated baths: studies and sweeps.",
     )
-    p.add_argument(
-        "--version", action="store_true", help="print the version of eplt and exit"
-    )
+    p.add_argument("--version", action="store_true", help="print the version of eplt and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("list", help="list the studies")
     d = sub.add_parser("describe", help="parameters, defaults, units and summary keys of a study")
