@@ -76,7 +76,6 @@ SCENARIO_COLORS = {
     "no_shared_randomness": PURPLE,
     "independent_damping_stopped": SKY,
     # independent thermal baths (references)
-    "reference": BLACK,
     "thermal": BLACK,
     "gad": BLACK,
     "thermal_resets": GREY,
@@ -95,7 +94,6 @@ SCENARIO_LINESTYLES = {
     "reset_independent": "--",
     "no_shared_randomness": (0, (3, 1, 1, 1)),
     "independent_damping_stopped": (0, (3, 1, 1, 1, 1, 1)),
-    "reference": "-.",
     "thermal": "-.",
     "gad": "-.",
     "thermal_resets": ":",
