@@ -14,7 +14,11 @@ exits with status 2. The output folder is checked before any computation; a non-
 folder is never written into without ``--force``.
 
 A run estimated at more than 10 s of CPU (each study's ``work_estimate``) is announced in
-one line on stderr before it starts; ``--quiet`` silences that line with the progress
+one line on stderr before it starts; every run then prints one line per phase on stderr
+(computing, drawing figures, writing), on a terminal or not, so that logs and batch jobs
+show where a run is, and progress bars on a terminal. The summary printed at the end is
+rounded (four significant digits, one line per key, dictionaries folded;
+``summary.json`` keeps every digit). ``--quiet`` silences the notice, the phases, the
 bars and the summary (scripts that need a guard set ``EPLT_WORK_LIMIT``, which refuses
 long runs whatever ``--quiet``).
 """
@@ -188,22 +192,34 @@ def cmd_run(args) -> int:
         lock.release()
 
 
+def _phase(args, name: str, text: str) -> None:
+    """One progress line per phase on stderr (terminal or not, so that logs and batch jobs
+    show where a run is); silent with ``--quiet``."""
+    if not args.quiet:
+        print(f"eplt: {name}: {text}", file=sys.stderr, flush=True)
+
+
 def _run_locked(st, params, seed, fmts, out, lock, args) -> int:
-    progress = not args.quiet and sys.stderr.isatty()
+    bars = not args.quiet and sys.stderr.isatty()  # progress bars only on a terminal
     t0 = time.perf_counter()
-    result = st.run(params, seed=seed, progress=progress)
+    _phase(args, st.NAME, "computing")
+    result = st.run(params, seed=seed, progress=bars)
+    from ._summary_text import format_summary
     from .base import write_outputs
     from .style import style
 
+    _phase(args, st.NAME, f"computed in {time.perf_counter() - t0:.1f} s; drawing figures")
     with style():  # figures are built and saved with the shared style
         figs = st.figures(result)
+        _phase(args, st.NAME, f"writing data, summary and {len(figs)} figures to {out}/")
         written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
-        print(result)
-        print(
-            f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s: "
-            + ", ".join(p.name for p in written)
-        )
+        print(format_summary(result))
+        print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s:")
+        import textwrap
+
+        names = ", ".join(p.name for p in written)
+        print(textwrap.fill(names, width=100, initial_indent="  ", subsequent_indent="  "))
     return 0
 
 
