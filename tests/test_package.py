@@ -123,3 +123,31 @@ def test_git_revision_only_of_the_eplt_checkout(tmp_path, monkeypatch):
     subprocess.run(git + ["commit", "-q", "-m", "user's project"], check=True)
     monkeypatch.setattr(base, "__file__", str(fake))
     assert base._git_revision() is None
+
+
+def test_readme_speedup_tables_match_the_study():
+    """The README's S(eps) and S(kappa/r) tables are the speedup study's numbers, recomputed."""
+    import math
+
+    from eplt.studies import speedup
+    from eplt.studies.params import resolve
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    eps_head = re.search(r"^\| `eps` +\|(.*)\|$", text, re.M).group(1)
+    eps_row = re.search(r"^\| `S` at `kappa = 10 r` +\|(.*)\|$", text, re.M).group(1)
+    kr_head = re.search(r"^\| `kappa/r` \(`eps = 1e-3`\) +\|(.*)\|$", text, re.M).group(1)
+    kr_row = re.search(r"^\| `S` +\|(.*)\|$", text, re.M).group(1)
+
+    def cells(row):
+        return [c.strip() for c in row.split("|")]
+
+    p = resolve(speedup.PARAMS, {"beta": 1.0, "kappa": 10.0, "eps": 1e-3}, study="speedup")
+    ratios = [float(c.split()[0]) for c in cells(kr_head)]
+    dep = speedup._eps_and_kappa_dependence(p, ratios)
+    quoted_eps = dict(zip(cells(eps_head), map(float, cells(eps_row))))
+    assert len(quoted_eps) == 4
+    for e, v in quoted_eps.items():
+        assert round(dep["speedup_vs_eps"][f"{float(e):g}"], 2) == v, e
+    for x, v in zip(ratios, map(float, cells(kr_row))):
+        key = "inf" if math.isinf(x) else f"{x:g}"
+        assert round(dep["speedup_vs_kappa_ratio"][key], 2) == v, x
