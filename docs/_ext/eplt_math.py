@@ -33,8 +33,12 @@ def is_formula(text: str) -> bool:
     >>> [is_formula(t) for t in ("t* = t_twirl + ln(1/gamma)/r", "omega = |0><0|",
     ...  "eplt run speedup", "t_twirl", "eplt.dynamics.lt_error", "kappa_ratios", "p_min")]
     [True, True, False, False, False, False, True]
+    >>> [is_formula(t) for t in ("r", "E_gamma(rho0)", "e^{-r t}", "r (tau Tr - id)", "lt_error()")]
+    [True, True, True, True, False]
     """
-    if any(c in text for c in "\"'`:;[]{}\\$#@") or re.search(r"[A-Za-z]\.[A-Za-z]", text):
+    if any(c in text for c in "\"'`:;[]\\$#@") or re.search(r"[A-Za-z]\.[A-Za-z]", text):
+        return False
+    if text.count("{") != text.count("}"):
         return False
     if text.startswith(("eplt ", "python", "--")) or "--" in text:
         return False
@@ -43,7 +47,12 @@ def is_formula(text: str) -> bool:
     if re.fullmatch(r"[A-Za-z]+(_[A-Za-z0-9]+)+", text):  # a name like t_twirl, except symbols
         head, *subs = text.split("_")
         return len(subs) == 1 and (head in _GREEK or len(head) == 1) and len(subs[0]) <= 3
-    ops = ("=", "^", "(x)", "sqrt", "ln(", "exp(", "<=", ">=", "|", "/", "*", "+")
+    ops = ("=", "^", "(x)", "sqrt", "ln(", "exp(", "<=", ">=", "|", "/", "*", "+", " - ")
+    if re.fullmatch(r"[A-Za-z]", text):  # a symbol: r, U, N
+        return True
+    m = re.fullmatch(r"([A-Za-z]+)(?:_[A-Za-z0-9]+)?\(.*\)", text)  # E_gamma(rho0), N(rho)
+    if m and (m.group(1) in _GREEK or len(m.group(1)) == 1):
+        return True
     if re.fullmatch(r"[A-Za-z0-9_]+", text):
         return text in _GREEK or text in _WORDS
     return any(o in text for o in ops)
