@@ -14,9 +14,9 @@ exits with status 2. The output folder is checked before any computation; a non-
 folder is never written into without ``--force``.
 
 A run estimated at more than 10 s of CPU (each study's ``work_estimate``) is announced in
-one line on stderr before it starts; every run then prints one line per phase on stderr
-(computing, drawing figures, writing), on a terminal or not, so that logs and batch jobs
-show where a run is, and progress bars on a terminal. The summary printed at the end is
+one line on stderr before it starts, and then one line per later phase (computed, drawing
+figures; writing), on a terminal or not, so that logs and batch jobs show where a run is;
+progress bars only on a terminal. The summary printed at the end is
 rounded (four significant digits, one line per key, dictionaries folded;
 ``summary.json`` keeps every digit). ``--quiet`` silences the notice, the phases, the
 bars and the summary (scripts that need a guard set ``EPLT_WORK_LIMIT``, which refuses
@@ -181,7 +181,7 @@ def cmd_run(args) -> int:
     created = not out.exists()
     lock = claim_folder(out, force=args.force)  # held until the last file is in place
     try:
-        return _run_locked(st, params, seed, fmts, out, lock, args)
+        return _run_locked(st, params, seed, fmts, out, lock, args, long_run=notice is not None)
     except BaseException:
         if created:  # e.g. the study refused its parameters: leave no empty folder behind
             from ._folders import remove_if_unused
@@ -192,26 +192,29 @@ def cmd_run(args) -> int:
         lock.release()
 
 
-def _phase(args, name: str, text: str) -> None:
-    """One progress line per phase on stderr (terminal or not, so that logs and batch jobs
-    show where a run is); silent with ``--quiet``."""
-    if not args.quiet:
+def _phase(show: bool, name: str, text: str) -> None:
+    """One progress line per phase of a long run on stderr (terminal or not, so that logs
+    and batch jobs show where a run is)."""
+    if show:
         print(f"eplt: {name}: {text}", file=sys.stderr, flush=True)
 
 
-def _run_locked(st, params, seed, fmts, out, lock, args) -> int:
+def _run_locked(st, params, seed, fmts, out, lock, args, *, long_run: bool = False) -> int:
+    """Run, draw, write. A long run (its work notice was printed: that line opens the
+    computing phase) reports each later phase in one line on stderr; short runs and
+    ``--quiet`` print none, so a refused run still prints exactly one error line."""
     bars = not args.quiet and sys.stderr.isatty()  # progress bars only on a terminal
+    phases = long_run and not args.quiet
     t0 = time.perf_counter()
-    _phase(args, st.NAME, "computing")
     result = st.run(params, seed=seed, progress=bars)
     from ._summary_text import format_summary
     from .base import write_outputs
     from .style import style
 
-    _phase(args, st.NAME, f"computed in {time.perf_counter() - t0:.1f} s; drawing figures")
+    _phase(phases, st.NAME, f"computed in {time.perf_counter() - t0:.1f} s; drawing figures")
     with style():  # figures are built and saved with the shared style
         figs = st.figures(result)
-        _phase(args, st.NAME, f"writing data, summary and {len(figs)} figures to {out}/")
+        _phase(phases, st.NAME, f"writing data, summary and {len(figs)} figures to {out}/")
         written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
         print(format_summary(result))

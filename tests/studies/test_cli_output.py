@@ -37,10 +37,19 @@ def test_summary_is_rounded_folded_and_narrow(tmp_path, capsys):
     assert "{" not in cap.out and '"' not in cap.out  # no raw JSON
 
 
-def test_one_progress_line_per_phase_when_stderr_is_not_a_terminal(tmp_path, capsys):
+def test_one_progress_line_per_phase_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
+    from eplt.studies import _resources
+
+    short = _run(tmp_path / "s", capsys)  # a short run: no notice, no phase lines
+    assert short.err == ""
+    monkeypatch.setattr(_resources, "NOTICE_SECONDS", 0.0)  # every run counts as long
     cap = _run(tmp_path, capsys)  # capsys: stderr is not a terminal
-    phases = [ln for ln in cap.err.splitlines() if ln.startswith("eplt: thermo: ")]
-    assert [p.split(": ")[2].split(" ")[0] for p in phases] == ["computing", "computed", "writing"]
+    lines = cap.err.splitlines()
+    assert lines[0].startswith("thermo: estimated ")  # the notice opens the computing phase
+    phases = [ln.split(": ")[2].split(" ")[0] for ln in lines[1:]]
+    assert phases == ["computed", "writing"] and all(
+        ln.startswith("eplt: thermo: ") for ln in lines[1:]
+    )
     assert "\r" not in cap.err  # no progress bar redraws in a log
     quiet = _run(tmp_path / "q", capsys, "--quiet")
     assert quiet.out == "" and quiet.err == ""
