@@ -233,7 +233,7 @@ def _run_study(name: str, st: ModuleType, params: dict, img: Path) -> tuple[dict
             img.mkdir(parents=True, exist_ok=True)
             for fname, fig in figs.items():
                 f = f"{name}_{fname}.png"
-                fig.savefig(img / f, format="png", dpi=130)
+                fig.savefig(img / f, format="png", dpi=DPI)
                 plt.close(fig)
                 files.append(f)
     seconds = time.perf_counter() - t0
@@ -347,10 +347,17 @@ def _png_size(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
+#: Resolution of the study figures on the pages (pixels per inch).
+DPI = 130
+
+
 def _is_wide(path: Path) -> bool:
-    """A multi-panel figure (aspect ratio above 1.6): shown at full width."""
+    """A page-wide (multi-panel) figure: wider than 1.6 columns of a two-column paper at
+    :data:`DPI`, or wider than 1.6 times its height. Shown at full width."""
+    from eplt.studies.style import COLUMN
+
     size = _png_size(path)
-    return size is not None and size[0] > 1.6 * size[1]
+    return size is not None and (size[0] > 1.6 * COLUMN * DPI or size[0] > 1.6 * size[1])
 
 
 def _figures_section(name, params, files, seconds, fast) -> list[str]:

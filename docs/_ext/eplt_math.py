@@ -158,7 +158,9 @@ def _latex(tokens: list[str]) -> str:
         else:
             out.append(t)
         i += 1
-    return re.sub(r" +", " ", "".join(out)).strip()
+    text = re.sub(r" +", " ", "".join(out)).strip()
+    # TeX drops spaces in math: keep the one between two upright words ("no tick")
+    return re.sub(r"(\\mathrm\{[^}]*\}) (?=\\mathrm\{)", r"\1\\ ", text)
 
 
 def to_latex(text: str) -> str:
@@ -174,6 +176,8 @@ def to_latex(text: str) -> str:
     \omega = |0\rangle \langle 0|
     >>> print(to_latex("lt_error = sqrt(gamma)/2"))
     \mathrm{lt\_error} = \sqrt{\gamma}/2
+    >>> print(to_latex("P(no tick) = gamma"))
+    P(\mathrm{no}\ \mathrm{tick}) = \gamma
     >>> print(to_latex("E_gamma(Phi+) = gamma T(rho) + (1 - gamma) omega (x) omega"))
     E_{\gamma}(\Phi^+) = \gamma T(\rho) + (1 - \gamma) \omega \otimes \omega
     """
