@@ -151,7 +151,10 @@ __all__ = [
 ]
 
 NAME = "speedup"
-DESCRIPTION = "Correlated vs independent baths: thermalization time, entanglement at t*, speed-up vs temperature"
+DESCRIPTION = (
+    "Finite-time local thermalization certified on the channel: speed-up vs eps, kappa/r and "
+    "temperature; the entanglement that shared randomness keeps"
+)
 
 PARAMS = (
     OMEGA,
