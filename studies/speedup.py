@@ -11,8 +11,8 @@ Scenarios:
 
 ``gad``
     Independent thermal baths at ``beta`` (generalized amplitude damping, GAD, population
-    relaxation rate ``r``; coherences decay at ``r/2``). (Called ``reference`` before
-    0.2: "reference" now names only the speed-up's reference, the thermal resets.)
+    relaxation rate ``r``; coherences decay at ``r/2``). (Called ``reference`` in earlier
+    versions; "reference" now names only the speed-up's reference, the thermal resets.)
 ``thermal_resets``
     Independent thermal resets ``r (tau Tr - id)``: every input's marginals approach
     ``tau`` as ``e^{-r t}``, so ``lt_error = (1 - p_min) e^{-r t}`` and the channel-level
