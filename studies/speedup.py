@@ -110,12 +110,14 @@ from ._speedup_plot import LABELS, figures, plot  # noqa: F401  (the study's fig
 from ._speedup_times import (  # the reference channels and their times
     _damping_protocol,
     _gad_env,
+    _key,
     _lt,
     _reset_env,
     _reset_t_eps,
     _twirl_time,
     _unit_twirl,
     channel_time,
+    eps_and_kappa_dependence,
     reference_time,
 )
 from .base import StudyResult, value_at
@@ -354,38 +356,6 @@ def _crossover(p, betas, S, kappa):
     return float(brentq(f, betas[i], betas[i + 1], xtol=1e-10))
 
 
-def _key(x: float) -> str:
-    return "inf" if math.isinf(x) else f"{x:g}"
-
-
-def _eps_and_kappa_dependence(p: dict, ratios: list[float]) -> dict:
-    """The channel-level speed-up at the study's beta against eps and kappa/r.
-
-    ``S(eps, kappa) = t_eps(thermal resets) / (t_twirl(eps)/kappa + ln(1/gamma)/r)`` with the
-    certified twirl time at ``kappa = 1`` (the drive's averaged generator is ``kappa L_1``)."""
-    omega, beta, r, kappa = p["omega"], p["beta"], p["rate"], p["kappa"]
-    tau = thermal_state(qubit_hamiltonian(omega), beta)
-    t_reset = math.log(1 / eplt_channel(tau, tau).gamma) / r
-
-    def S(eps: float, k: float) -> float | None:
-        unit = _unit_twirl(omega, beta, r, float(eps))
-        if unit > 0 and k == 0:
-            return None  # a twirl is needed and the drive is off: never eps-LT
-        tw = 0.0 if (math.isinf(k) or unit == 0) else unit / k
-        return _reset_t_eps(omega, beta, r, float(eps)) / (tw + t_reset)
-
-    eps_values = sorted(set(EPS_VALUES) | {p["eps"]}, reverse=True)
-    kr = sorted(set(ratios) | {kappa / r})
-    return {
-        "speedup_vs_eps": {_key(e): S(e, kappa) for e in eps_values},
-        "speedup_vs_kappa_ratio": {_key(x): S(p["eps"], x * r) for x in kr},
-        "eps_grid": np.array([[S(e, x * r) for e in _EPS_GRID] for x in ratios], dtype=float),
-        "kappa_grid": np.array(
-            [[S(e, x * r) for x in _KAPPA_RATIO_GRID] for e in EPS_VALUES], dtype=float
-        ),
-    }
-
-
 def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it
     (measured: ~4 kB per saved time for the four scenarios; rounded up)."""
@@ -496,7 +466,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     crossover = _crossover(p, betas, S_b, kappa) if kappa > 0 else None
 
     ratios = list(p["kappa_ratios"]) + [math.inf]
-    dep = _eps_and_kappa_dependence(p, ratios)
+    dep = eps_and_kappa_dependence(p, ratios, EPS_VALUES, _EPS_GRID, _KAPPA_RATIO_GRID)
     data = xr.Dataset(
         {
             "negativity": (

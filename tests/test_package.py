@@ -130,6 +130,7 @@ def test_readme_speedup_tables_match_the_study():
     import math
 
     from eplt.studies import speedup
+    from eplt.studies._speedup_times import eps_and_kappa_dependence
     from eplt.studies.params import resolve
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -143,7 +144,7 @@ def test_readme_speedup_tables_match_the_study():
 
     p = resolve(speedup.PARAMS, {"beta": 1.0, "kappa": 10.0, "eps": 1e-3}, study="speedup")
     ratios = [float(c.split()[0]) for c in cells(kr_head)]
-    dep = speedup._eps_and_kappa_dependence(p, ratios)
+    dep = eps_and_kappa_dependence(p, ratios, speedup.EPS_VALUES, [1e-3], [10.0])
     quoted_eps = dict(zip(cells(eps_head), map(float, cells(eps_row))))
     assert len(quoted_eps) == 4
     for e, v in quoted_eps.items():
