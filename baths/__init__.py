@@ -34,6 +34,7 @@ from .thermal import (
     beta_from_temperature,
     nbar_from_beta,
     qubit_hamiltonian,
+    qudit_hamiltonian,
     thermal_state,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "lindblad",
     "nbar_from_beta",
     "qubit_hamiltonian",
+    "qudit_hamiltonian",
     "thermal_bath",
     "thermal_reset",
     "thermal_state",

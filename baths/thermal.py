@@ -18,6 +18,7 @@ __all__ = [
     "beta_from_temperature",
     "nbar_from_beta",
     "qubit_hamiltonian",
+    "qudit_hamiltonian",
     "thermal_state",
 ]
 
@@ -104,6 +105,44 @@ def qubit_hamiltonian(omega: float = 1.0) -> qutip.Qobj:
     if not omega > 0:
         raise ValueError(f"omega must be > 0, got {omega!r}")
     return qutip.Qobj(np.diag([0.0, omega]).astype(complex))
+
+
+def qudit_hamiltonian(d: int, omega: float = 1.0) -> qutip.Qobj:
+    r"""Equally spaced qudit Hamiltonian ``H = omega sum_k k |k><k|``, ``k = 0..d-1``.
+
+    The ladder of a truncated oscillator (``omega a^dag a`` on ``d`` Fock levels) and, at
+    ``d = 2``, :func:`qubit_hamiltonian`. Ground state ``|0>``; hbar = 1.
+
+    Parameters
+    ----------
+    d : int
+        Number of levels, ``d >= 2``.
+    omega : float
+        Level spacing, ``> 0`` (finite).
+
+    Returns
+    -------
+    Qobj
+        The diagonal ``d x d`` Hamiltonian, dims ``[[d], [d]]``.
+
+    Examples
+    --------
+    >>> H = qudit_hamiltonian(3, omega=0.5)
+    >>> H.diag().real.tolist()
+    [0.0, 0.5, 1.0]
+    >>> tau = thermal_state(H, beta=2.0)   # populations proportional to exp(-beta omega k)
+    >>> round(float(tau.diag()[1].real / tau.diag()[0].real), 6)   # exp(-1)
+    0.367879
+    """
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d!r}")
+    try:
+        omega = float(omega)
+    except (TypeError, ValueError):
+        raise TypeError(f"omega must be a real number in (0, inf), got {omega!r}") from None
+    if not (omega > 0 and math.isfinite(omega)):
+        raise ValueError(f"omega must lie in (0, inf), got {omega!r}")
+    return qutip.Qobj(np.diag(omega * np.arange(int(d), dtype=float)).astype(complex))
 
 
 def nbar_from_beta(beta: float, omega: float = 1.0) -> float:

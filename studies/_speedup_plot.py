@@ -12,7 +12,7 @@ from .base import StudyResult
 
 #: The study's scenarios with a time series (``no_shared_randomness`` is a channel only).
 DYNAMIC = (
-    "reference",
+    "gad",
     "thermal_resets",
     "correlated",
     "shared_drive_independent_clocks",
@@ -21,7 +21,7 @@ DYNAMIC = (
 )
 
 LABELS = {
-    "reference": "independent thermal baths (GAD)",
+    "gad": "independent thermal baths (GAD)",
     "thermal_resets": "independent thermal resets",
     "correlated": "shared drive + shared clock",
     "shared_drive_independent_clocks": "shared drive, independent clocks",
@@ -72,13 +72,22 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
         return ax
     elif which == "distance":
         floor = 1e-6
-        shown = ("reference", "thermal_resets", "correlated", "independent_damping_stopped")
-        gad = ds["marginal_distance"].sel(scenario="reference").max("party").values
+        shown = ("gad", "thermal_resets", "correlated", "independent_damping_stopped")
+        gad = ds["marginal_distance"].sel(scenario="gad").max("party").values
         for sc in shown:
             d = ds["marginal_distance"].sel(scenario=sc).max("party").values
-            lab = LABELS[sc]
-            if sc == "correlated":
-                lab = "the three protocols (identical marginals)"
+            lab = LABELS[sc]  # the same label as panel (a): one legend entry per scenario
+            if sc == "correlated":  # the other two protocols have the same marginals
+                ax.annotate(
+                    "all three protocols\n(identical marginals)",
+                    (ts, 1e-3),
+                    xytext=(5, 0),
+                    textcoords="offset points",
+                    ha="left",
+                    va="center",
+                    fontsize=7,
+                    color=_COLOR[sc],
+                )
             elif sc == "thermal_resets" and np.abs(d - gad).max() < 1e-12:
                 lab = None  # hidden under GAD: said on the curve instead
                 ax.text(
@@ -193,10 +202,46 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
         ax.set_xlim(b[0], b[-1])
         ax.set_ylim(bottom=0)
         return ax
+    elif which == "speedup_vs_eps":
+        eps = ds["eps"].values
+        for i, kr in enumerate(ds["kappa_ratio"].values):
+            inf = math.isinf(kr)
+            lab = r"$\kappa/r=\infty$ (instant twirl)" if inf else rf"$\kappa/r={kr:g}$"
+            y = ds["speedup_eps"].sel(kappa_ratio=kr).values
+            ax.plot(eps, y, color=style.COLORS[i % len(style.COLORS)], lw=0.8 if inf else 1.6,
+                    label=lab)  # fmt: skip
+        for e, v in s["speedup_vs_eps"].items():  # the summary's values at the study's kappa
+            if v is not None:
+                ax.plot(float(e), v, "o", ms=3.5, mfc="white", color="k", zorder=3)
+        ax.plot([], [], "o", ms=3.5, mfc="white", color="k",
+                label=rf"summary: $\kappa/r={prm['kappa'] / r:g}$")  # fmt: skip
+        ax.axvline(prm["eps"], color="0.5", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.invert_xaxis()  # stricter eps to the right
+        ax.set_xlabel(r"tolerance $\epsilon$ (worst-case marginal trace distance)")
+        ax.set_ylabel(r"speed-up $S = t_\epsilon^{\rm ref}/t^*$")
+        ax.set_ylim(bottom=0)
+        return ax
+    elif which == "speedup_vs_kappa_ratio":
+        x = ds["kappa_ratio_grid"].values
+        ev = ds["eps_value"].values
+        cmap = matplotlib.colormaps["viridis"]
+        for j, e in enumerate(ev):
+            y = ds["speedup_kappa_ratio_grid"].sel(eps_value=e).values
+            ax.plot(x, y, color=cmap(0.85 * j / max(1, ev.size - 1)), ls=style.LINESTYLES[j % 4],
+                    label=rf"$\epsilon=10^{{{round(math.log10(e))}}}$")  # fmt: skip
+        ax.axvline(prm["kappa"] / r, color="0.5", lw=0.8, ls=":")
+        ax.axhline(1.0, color="0.5", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(r"twirl strength $\kappa/r$")
+        ax.set_ylabel(r"speed-up $S = t_\epsilon^{\rm ref}/t^*$")
+        ax.set_xlim(x[0], x[-1])
+        ax.set_ylim(bottom=0)
+        return ax
     else:
         raise ValueError(
-            "which must be 'negativity', 'distance', 'speedup' or 'negativity_vs_beta', "
-            f"got {which!r}"
+            "which must be 'negativity', 'distance', 'speedup', 'negativity_vs_beta', "
+            f"'speedup_vs_eps' or 'speedup_vs_kappa_ratio', got {which!r}"
         )
     ax.set_xlabel(r"time $r t$")
     ax.set_xlim(t[0], t[-1])
@@ -214,7 +259,7 @@ def figures(result: StudyResult) -> dict:
         rf"$\kappa/r={prm['kappa'] / prm['rate']:g}$",
         loc="left",
     )
-    axes[0, 1].set_title(r"(b) local thermalization of the same input", loc="left")
+    axes[0, 1].set_title(rf"(b) marginals of {_input_label(prm)} (this input only)", loc="left")
     h1, l1 = axes[0, 0].get_legend_handles_labels()
     h2, l2 = axes[0, 1].get_legend_handles_labels()
     extra = [(h, lab) for h, lab in zip(h2, l2) if lab not in l1]
@@ -236,4 +281,14 @@ def figures(result: StudyResult) -> dict:
     h, lab = ax2[0, 0].get_legend_handles_labels()
     fig2.legend(h, lab, loc="outside lower center", ncols=4)
     ax2[0, 1].legend(loc="upper right")
-    return {"timeseries": fig1, "speedup_vs_beta": fig2}
+    fig3, ax3 = style.figure(2, 1, width=style.PAGE, height=2.9)
+    plot(result, ax3[0, 0], which="speedup_vs_eps")
+    plot(result, ax3[0, 1], which="speedup_vs_kappa_ratio")
+    bo = rf"$\beta\omega={prm['beta'] * prm['omega']:g}$"
+    ax3[0, 0].set_title(rf"(a) speed-up against $\epsilon$, {bo}", loc="left")
+    ax3[0, 1].set_title(
+        rf"(b) speed-up against $\kappa/r$, {bo} (dotted: study $\kappa/r$)", loc="left"
+    )
+    ax3[0, 0].legend(loc="upper left")
+    ax3[0, 1].legend(loc="upper left")
+    return {"timeseries": fig1, "speedup_vs_beta": fig2, "speedup_vs_eps": fig3}

@@ -4,6 +4,7 @@ thermalization times (re-exported there).
 * :func:`channel_time`: the channel-level ``t_eps`` of a semigroup whose ``lt_error``
   decays monotonically (independent thermal resets, GAD);
 * :func:`reference_time`: the study input's own ``t_eps`` under GAD (per input);
+* :func:`eps_and_kappa_dependence`: the channel-level speed-up against eps and kappa/r;
 * the certified twirl time of the shared drive at ``kappa = 1`` (the time at ``kappa``
   is that over ``kappa``) and the zero-temperature damping protocol stopped at
   ``ln(1/gamma)/r``.
@@ -27,13 +28,13 @@ from eplt.baths import (
 )
 from eplt.dynamics import evolve, marginal_channels
 from eplt.dynamics._ltsolvers import decay_root
-from eplt.dynamics.channels import lt_error
+from eplt.dynamics.channels import eplt_channel, lt_error
 from eplt.dynamics.metrics import thermalization_time
 from eplt.dynamics.propagators import _marginal_evaluator
 
 from .params import ParamError
 
-__all__ = ["channel_time", "reference_time"]
+__all__ = ["channel_time", "eps_and_kappa_dependence", "reference_time"]
 
 
 def _twirl_time(tau, rate, kappa, eps) -> float:
@@ -113,6 +114,44 @@ def _unit_twirl(omega: float, beta: float, rate: float, eps: float) -> float:
     """Certified twirl time at kappa = 1 (the time at kappa is this over kappa)."""
     tau = thermal_state(qubit_hamiltonian(omega), beta)
     return _twirl_time(tau, rate, 1.0, eps)
+
+
+def _key(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:g}"
+
+
+def eps_and_kappa_dependence(
+    p: dict, ratios: list[float], eps_values, eps_grid, kappa_ratio_grid
+) -> dict:
+    """The channel-level speed-up at the study's beta against eps and kappa/r.
+
+    ``S(eps, kappa) = t_eps(thermal resets) / (t_twirl(eps)/kappa + ln(1/gamma)/r)`` with the
+    certified twirl time at ``kappa = 1`` (the drive's averaged generator is ``kappa L_1``).
+    Returns the summary dicts ``speedup_vs_eps`` (``eps_values`` and the study's eps, at its
+    kappa) and ``speedup_vs_kappa_ratio`` (``ratios`` and the study's kappa/r, at its eps),
+    and the figure's grids ``eps_grid`` (ratio, eps) and ``kappa_grid`` (eps value, ratio);
+    ``None`` where a twirl is needed and ``kappa = 0``."""
+    omega, beta, r, kappa = p["omega"], p["beta"], p["rate"], p["kappa"]
+    tau = thermal_state(qubit_hamiltonian(omega), beta)
+    t_reset = math.log(1 / eplt_channel(tau, tau).gamma) / r
+
+    def S(eps: float, k: float) -> float | None:
+        unit = _unit_twirl(omega, beta, r, float(eps))
+        if unit > 0 and k == 0:
+            return None  # a twirl is needed and the drive is off: never eps-LT
+        tw = 0.0 if (math.isinf(k) or unit == 0) else unit / k
+        return _reset_t_eps(omega, beta, r, float(eps)) / (tw + t_reset)
+
+    eps_all = sorted(set(eps_values) | {p["eps"]}, reverse=True)
+    kr = sorted(set(ratios) | {kappa / r})
+    return {
+        "speedup_vs_eps": {_key(e): S(e, kappa) for e in eps_all},
+        "speedup_vs_kappa_ratio": {_key(x): S(p["eps"], x * r) for x in kr},
+        "eps_grid": np.array([[S(e, x * r) for e in eps_grid] for x in ratios], dtype=float),
+        "kappa_grid": np.array(
+            [[S(e, x * r) for x in kappa_ratio_grid] for e in eps_values], dtype=float
+        ),
+    }
 
 
 def _marginal_distances(rho0: qutip.Qobj, protocol, tau: qutip.Qobj):

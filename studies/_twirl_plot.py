@@ -79,6 +79,7 @@ def plot(
                 err if np.any(err > 0) else None,
                 label=label,
                 nse=1.0,
+                log=which == "distance",  # a log axis: the band never plunges to it
                 lw=lw,
                 **style.scenario_style(sc),
             )
@@ -111,9 +112,34 @@ def plot(
                 style.mark_time(ax, t_sd, rf"$t_{{\rm ESD}}={t_sd:.3g}$ (independent)", color=c)
             top = max(0.05, 1.3 * float(ds["negativity"].values.max()))
             deco.set(ylim=(0, top), ylabel=r"negativity $\mathcal{N}(\rho_t)$")
-        deco.set(xlabel=TIME_LABEL, xlim=(kt[0], kt[-1]))
+            end = _negativity_end(ds)
+            if end < kt[-1]:  # all change happens early: zoom there, and say so
+                ax.annotate(
+                    rf"constant up to $\kappa t={kt[-1]:g}$ $\rightarrow$",
+                    (0.97, 0.6),
+                    xycoords="axes fraction",
+                    ha="right",
+                    fontsize=7,
+                    color="0.35",
+                )
+            deco.set(xlabel=TIME_LABEL, xlim=(kt[0], end))
+        if which == "distance":
+            deco.set(xlabel=TIME_LABEL, xlim=(kt[0], kt[-1]))
         style.legend(ax, legend)
     return ax
+
+
+def _negativity_end(ds) -> float:
+    """End of the negativity panel's time axis: twice the last time any exact scenario's
+    negativity still moves (by more than 1e-3 of its range), at least 5% of the run."""
+    kt = ds["time"].values
+    exact = [str(sc) for sc in ds["scenario"].values
+             if not np.any(ds["negativity_stderr"].sel(scenario=sc).values > 0)]  # fmt: skip
+    n = ds["negativity"].sel(scenario=exact).values  # (scenario, time); sampled noise ignored
+    moving = np.abs(n - n[:, -1:]) > 1e-3 * max(1e-12, float(np.ptp(n)))
+    idx = np.nonzero(moving.any(axis=0))[0]
+    last = kt[idx[-1]] if idx.size else kt[0]
+    return float(min(kt[-1], max(2 * last, 0.05 * kt[-1])))
 
 
 def _decorate_distance(ax, result: StudyResult) -> None:
@@ -142,11 +168,11 @@ def _decorate_distance(ax, result: StudyResult) -> None:
     )
     notes = []
     if s["fitted_rate"] is not None:
-        notes.append(rf"fitted rate ${s['fitted_rate']:.7g}\,\kappa$")
+        notes.append(rf"fitted rate ${s['fitted_rate']:.3f}\,\kappa$")
     if s["fitted_rate_pulses"] is not None:
         notes.append(
-            rf"pulses: ${s['fitted_rate_pulses']:.5g}\,\kappa$ "
-            rf"(closed form ${s['rate_pulses_closed_form']:.5g}\,\kappa$)"
+            rf"pulses: ${s['fitted_rate_pulses']:.3f}\,\kappa$ "
+            rf"(closed form ${s['rate_pulses_closed_form']:.3f}\,\kappa$)"
         )
     colors = (
         style.SCENARIO_COLORS["brownian_correlated"],

@@ -116,16 +116,24 @@ def jsonable(x: Any) -> Any:
 
 
 def _git_revision() -> str | None:
+    """HEAD of the eplt source checkout this code runs from (``-dirty`` with uncommitted
+    changes); None for an installed wheel, even one inside another project's repository."""
     here = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--show-toplevel", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
         return None
-    rev = out.stdout.strip()
+    top, rev = out.stdout.split()
+    if Path(top).resolve() != here:  # e.g. site-packages/eplt inside a user's repository
+        return None
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
         cwd=here,

@@ -14,7 +14,11 @@ exits with status 2. The output folder is checked before any computation; a non-
 folder is never written into without ``--force``.
 
 A run estimated at more than 10 s of CPU (each study's ``work_estimate``) is announced in
-one line on stderr before it starts; ``--quiet`` silences that line with the progress
+one line on stderr before it starts, and then one line per later phase (computed, drawing
+figures; writing), on a terminal or not, so that logs and batch jobs show where a run is;
+progress bars only on a terminal. The summary printed at the end is
+rounded (four significant digits, one line per key, dictionaries folded;
+``summary.json`` keeps every digit). ``--quiet`` silences the notice, the phases, the
 bars and the summary (scripts that need a guard set ``EPLT_WORK_LIMIT``, which refuses
 long runs whatever ``--quiet``).
 """
@@ -70,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eplt",
         description="Local thermalization with classically correlated baths: studies and sweeps.",
     )
+    p.add_argument("--version", action="store_true", help="print the version of eplt and exit")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.add_parser("list", help="list the studies")
     d = sub.add_parser("describe", help="parameters, defaults, units and summary keys of a study")
@@ -176,7 +181,7 @@ def cmd_run(args) -> int:
     created = not out.exists()
     lock = claim_folder(out, force=args.force)  # held until the last file is in place
     try:
-        return _run_locked(st, params, seed, fmts, out, lock, args)
+        return _run_locked(st, params, seed, fmts, out, lock, args, long_run=notice is not None)
     except BaseException:
         if created:  # e.g. the study refused its parameters: leave no empty folder behind
             from ._folders import remove_if_unused
@@ -187,22 +192,37 @@ def cmd_run(args) -> int:
         lock.release()
 
 
-def _run_locked(st, params, seed, fmts, out, lock, args) -> int:
-    progress = not args.quiet and sys.stderr.isatty()
+def _phase(show: bool, name: str, text: str) -> None:
+    """One progress line per phase of a long run on stderr (terminal or not, so that logs
+    and batch jobs show where a run is)."""
+    if show:
+        print(f"eplt: {name}: {text}", file=sys.stderr, flush=True)
+
+
+def _run_locked(st, params, seed, fmts, out, lock, args, *, long_run: bool = False) -> int:
+    """Run, draw, write. A long run (its work notice was printed: that line opens the
+    computing phase) reports each later phase in one line on stderr; short runs and
+    ``--quiet`` print none, so a refused run still prints exactly one error line."""
+    bars = not args.quiet and sys.stderr.isatty()  # progress bars only on a terminal
+    phases = long_run and not args.quiet
     t0 = time.perf_counter()
-    result = st.run(params, seed=seed, progress=progress)
+    result = st.run(params, seed=seed, progress=bars)
+    from ._summary_text import format_summary
     from .base import write_outputs
     from .style import style
 
+    _phase(phases, st.NAME, f"computed in {time.perf_counter() - t0:.1f} s; drawing figures")
     with style():  # figures are built and saved with the shared style
         figs = st.figures(result)
+        _phase(phases, st.NAME, f"writing data, summary and {len(figs)} figures to {out}/")
         written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
-        print(result)
-        print(
-            f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s: "
-            + ", ".join(p.name for p in written)
-        )
+        print(format_summary(result))
+        print(f"wrote {len(written)} files to {out}/ in {time.perf_counter() - t0:.1f} s:")
+        import textwrap
+
+        names = ", ".join(p.name for p in written)
+        print(textwrap.fill(names, width=100, initial_indent="  ", subsequent_indent="  "))
     return 0
 
 
@@ -221,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.version:
+            from eplt import __version__
+
+            print(f"eplt {__version__}")
+            return 0
         if args.command is None:
             parser.print_help()
             return 2

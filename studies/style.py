@@ -76,7 +76,6 @@ SCENARIO_COLORS = {
     "no_shared_randomness": PURPLE,
     "independent_damping_stopped": SKY,
     # independent thermal baths (references)
-    "reference": BLACK,
     "thermal": BLACK,
     "gad": BLACK,
     "thermal_resets": GREY,
@@ -95,7 +94,6 @@ SCENARIO_LINESTYLES = {
     "reset_independent": "--",
     "no_shared_randomness": (0, (3, 1, 1, 1)),
     "independent_damping_stopped": (0, (3, 1, 1, 1, 1, 1)),
-    "reference": "-.",
     "thermal": "-.",
     "gad": "-.",
     "thermal_resets": ":",
@@ -165,15 +163,32 @@ def figure(
     return fig, axes
 
 
-def band(ax, x, y, err=None, *, label=None, color=None, ls="-", nse: float = 1.0, **kw):
-    """Plot ``y(x)`` with a shaded band ``y +- nse * err`` (skipped where err is None/0)."""
+def band(ax, x, y, err=None, *, label=None, color=None, ls="-", nse: float = 1.0, log=False, **kw):
+    """Plot ``y(x)`` with a shaded band ``y +- nse * err`` (skipped where err is None/0).
+
+    ``log=True`` (for a log axis, ``y > 0``): the band ``[y / (1 + e/y), y (1 + e/y)]``,
+    ``e = nse * err``, symmetric on the log axis and equal to ``y +- e`` to first order, so
+    that it never plunges to the axis where ``e >= y``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = plt.figure().add_subplot()
+    >>> _ = band(ax, [0, 1], [1e-3, 1e-3], [2e-3, 0], log=True)
+    >>> lo, hi = ax.collections[0].get_paths()[0].vertices[:, 1].min(), 3e-3
+    >>> round(float(lo), 6)   # 1e-3 / (1 + 2): not -1e-3
+    0.000333
+    """
     (line,) = ax.plot(x, y, label=label, color=color, ls=ls, **kw)
     if err is not None:
-        err = np.asarray(err)
+        err = nse * np.asarray(err)
         if np.any(err > 0):
-            ax.fill_between(
-                x, y - nse * err, y + nse * err, color=line.get_color(), alpha=0.25, lw=0
-            )
+            y = np.asarray(y, dtype=float)
+            if log:
+                lo, hi = y / (1 + err / y), y * (1 + err / y)
+            else:
+                lo, hi = y - err, y + err
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
     return line
 
 

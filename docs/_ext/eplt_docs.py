@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+from eplt_math import math_roles
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def _run_study(name: str, st: ModuleType, params: dict, img: Path) -> tuple[dict
             img.mkdir(parents=True, exist_ok=True)
             for fname, fig in figs.items():
                 f = f"{name}_{fname}.png"
-                fig.savefig(img / f, format="png", dpi=130)
+                fig.savefig(img / f, format="png", dpi=DPI)
                 plt.close(fig)
                 files.append(f)
     seconds = time.perf_counter() - t0
@@ -284,7 +285,7 @@ def _study_page(name, st, params, summary, files, seconds, fast) -> str:
     out = [f".. _study-{name}:\n", _title(name)]
     out.append(f"**{_esc(st.DESCRIPTION)}.**\n")
     if lines and lines[0].strip().rstrip(".") != st.DESCRIPTION.rstrip("."):
-        out.append(lines[0].strip() + "\n")  # reST, as in the docstring
+        out.append(math_roles(lines[0].strip()) + "\n")  # reST, as in the docstring
     out.append(
         ".. code-block:: bash\n\n"
         f"   eplt run {name}         # -> results/{name}/\n"
@@ -292,14 +293,15 @@ def _study_page(name, st, params, summary, files, seconds, fast) -> str:
     )
     out.append(
         ".. code-block:: python\n\n"
-        f"   from studies import {name}\n"
+        f"   from eplt.studies import {name}\n"
         f"   result = {name}.run({{...}}, seed=0)  # parameters below\n"
         f"   figs = {name}.figures(result)        # name -> Figure\n"
     )
-    out.append(f"API: :mod:`studies.{name}`.\n")
+    out.append(f"API: :mod:`eplt.studies.{name}`.\n")
     if body:
         out.append(_title("Description", "-"))
-        out.append(body + "\n")
+        out.append(math_roles(body) + "\n")  # formulas as math, names stay literals
+    out += _figures_section(name, params, files, seconds, fast)  # before the long tables
     out.append(_title("Parameters", "-"))
     out.append(
         f"Set with ``eplt run {name} --set NAME=VALUE`` (or a TOML file, ``--config``); "
@@ -331,24 +333,53 @@ def _study_page(name, st, params, summary, files, seconds, fast) -> str:
             out.append("")
             out.append(textwrap.indent(_value_block(summary[k]), "   "))
         out.append("")
-    out.append(_title("Figures", "-"))
+    return "\n".join(out) + "\n"
+
+
+def _png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels from a PNG's header, None if unreadable."""
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+#: Resolution of the study figures on the pages (pixels per inch).
+DPI = 130
+
+
+def _is_wide(path: Path) -> bool:
+    """A page-wide (multi-panel) figure: wider than 1.6 columns of a two-column paper at
+    :data:`DPI`, or wider than 1.6 times its height. Shown at full width."""
+    from eplt.studies.style import COLUMN
+
+    size = _png_size(path)
+    return size is not None and (size[0] > 1.6 * COLUMN * DPI or size[0] > 1.6 * size[1])
+
+
+def _figures_section(name, params, files, seconds, fast) -> list[str]:
+    out = [_title("Figures", "-")]
     if fast:
         out.append(".. note:: Built with ``EPLT_DOCS_FAST=1``: the study was not run.\n")
-    else:
-        sets = " ".join(f"--set {k}={_fmt_default(v)}" for k, v in params.items())
-        cmd = f"eplt run {name} {sets}".strip()
-        note = "the default parameters" if not params else "smaller parameters than the defaults"
+        return out
+    sets = " ".join(f"--set {k}={_fmt_default(v)}" for k, v in params.items())
+    cmd = f"eplt run {name} {sets}".strip()
+    note = "the default parameters" if not params else "smaller parameters than the defaults"
+    out.append(
+        f"Computed while building these pages with {note} (``{cmd}``, seed 0, "
+        f"{seconds:.1f} s on the build machine).\n"
+    )
+    for f in files:
+        fig = f[len(name) + 1 : -4]
+        width = "100%" if _is_wide(STUDY_OUT / "img" / f) else "60%"
         out.append(
-            f"Computed while building these pages with {note} (``{cmd}``, seed 0, "
-            f"{seconds:.1f} s on the build machine).\n"
+            f".. figure:: img/{f}\n   :alt: {name} {fig}\n   :width: {width}\n\n"
+            f"   Figure ``{fig}`` of ``{name}``.\n"
         )
-        for f in files:
-            fig = f[len(name) + 1 : -4]
-            out.append(
-                f".. figure:: img/{f}\n   :alt: {name} {fig}\n\n"
-                f"   Figure ``{fig}`` of ``{name}``.\n"
-            )
-    return "\n".join(out) + "\n"
+    return out
 
 
 def write_study_pages(app) -> None:
@@ -384,9 +415,10 @@ def write_study_pages(app) -> None:
         g.append(f"{_esc(st.DESCRIPTION)}. Details: :ref:`study-{name}`.\n")
         if not files:
             g.append("*(not run in this build)*\n")
-        for f in files:
+        for f in files:  # wide multi-panel figures on their own line, at a readable size
+            width = "100%" if _is_wide(img / f) else "49%"
             g.append(
-                f".. image:: /studies/_generated/img/{f}\n   :width: 49%\n"
+                f".. image:: /studies/_generated/img/{f}\n   :width: {width}\n"
                 f"   :alt: {f[:-4]}\n   :target: studies/_generated/{name}.html\n"
             )
         g.append("")

@@ -86,7 +86,14 @@ def _tiny(params) -> dict:
     return out
 
 
-@pytest.mark.parametrize("name", list(STUDIES))
+#: Studies whose case takes minutes (bounds: 891 s, twirl: 118 s at load 14 on 2 cores,
+#: 2026-12-06; bounds took 339 s in issue 23): run in CI, skipped by ``-m "not slow"``.
+_SLOW = ("bounds", "twirl")
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in STUDIES]
+)
 def test_declared_values_run_or_are_refused_in_one_line(name):
     study = get_study(name)
     varied = [p for p in study.PARAMS if p.kind != "str" or p.choices]

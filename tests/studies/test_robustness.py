@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 from eplt.studies import robustness
 
@@ -96,3 +97,33 @@ def test_cli_outputs_and_bad_delay(tmp_path, capsys):
     assert summary["finite_randomness"]["brownian"]["bits"] is None
     err = run_error(tmp_path / "b", capsys, "robustness", {"delays": "-5"})
     assert "delays must lie in" in err
+
+
+def test_figures_state_their_parameters_and_show_data_as_data(res):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    figs = robustness.figures(res)
+    beta = res.params["beta"] * res.params["omega"]
+    for fig in figs.values():
+        # the parameters every panel shares (beta omega = 2 by default, speedup's is 1)
+        assert rf"\beta\omega={beta:g}" in fig._suptitle.get_text()
+        for ax in fig.axes:
+            assert ax.get_title(loc="left").strip("()abcdef ") != "", "panel without a title"
+            assert ax.get_xlabel() and ax.get_ylabel()
+    rob = figs["robustness"]
+    # panel (b): lt_error is constant in c, so a linear axis in units of eps, not a flat log line
+    b = rob.axes[3]
+    assert b.get_yscale() == "linear" and "epsilon" in b.get_ylabel()
+    for ln in b.get_lines():
+        if ln.get_label() in ("clock", "drive"):
+            np.testing.assert_allclose(ln.get_ydata(), 1.0, atol=1e-8)
+    # finite randomness (a): k is an integer, nothing is drawn between the computed k
+    fa = figs["finite_randomness"].axes[0]
+    k = res.data["segments"].values
+    drawn = [ln for ln in fa.get_lines() if list(ln.get_xdata()) != [0, 1]]  # not axhlines
+    assert len(drawn) >= 2  # the computed values and the closed form
+    for ln in drawn:
+        assert isinstance(ln, Line2D) and ln.get_linestyle() == "None", ln.get_label()
+        np.testing.assert_array_equal(ln.get_xdata(), k)
+    plt.close("all")

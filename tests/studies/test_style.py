@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
-from eplt.studies import esd, fef, ghz, speedup, style, threshold, twirl
+from eplt.studies import esd, fef, ghz, speedup, style, thermo, threshold, twirl
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
@@ -17,6 +17,7 @@ TINY = {
     "ghz": (ghz, {"n_times": 41, "n_max": 3}),
     "esd": (esd, {"n_times": 41, "n_nbar": 3, "n_times_sweep": 21, "t_max": 4.0}),
     "fef": (fef, {"n_F": 11, "restarts": 0, "betas": [0.5, 2.0]}),
+    "thermo": (thermo, {"n_times": 21, "t_hold": 2.0}),
 }
 
 
@@ -87,6 +88,7 @@ def test_one_colour_per_scenario_name_across_studies(results):
         (ghz, "vs_n"),
         (esd, "negativity"),
         (esd, "esd_vs_nbar"),
+        (thermo, "energy"),
     ):
         _, ax = plt.subplots()
         mod.plot(results[mod.NAME], ax, which=which)
@@ -105,6 +107,7 @@ def test_one_colour_per_scenario_name_across_studies(results):
 
 def test_palette_covers_every_scenario_name():
     names = set(speedup.SCENARIOS) | set(twirl.SCENARIOS) | set(ghz.SCENARIOS) | set(esd.SCENARIOS)
+    names |= set(thermo.SCENARIOS)
     names |= {"no_shared_randomness", "independent_damping_stopped", "thermal", "gad"}
     assert names <= set(style.SCENARIO_COLORS) == set(style.SCENARIO_LINESTYLES)
     assert style.scenario_style("correlated") == {"color": style.BLUE, "ls": "-"}

@@ -257,6 +257,7 @@ def _wait_for_points(folder, k, timeout=120.0):
     raise AssertionError(f"no {k} finished points in {folder} after {timeout} s")
 
 
+@pytest.mark.slow  # 293 s at load 14 on 2 cores (2026-12-06)
 def test_sigkill_and_resume_gives_the_uninterrupted_dataset(tmp_path):
     """A torn temporary file may remain after SIGKILL; only complete p_*.json files count."""
     full = tmp_path / "full"

@@ -174,6 +174,36 @@ def test_figures_have_labelled_axes(result):
     assert json.dumps(result.params)
 
 
+def test_distance_band_stays_off_the_log_axis_and_numbers_are_rounded(result):
+    import re
+
+    import matplotlib.pyplot as plt
+
+    figs = twirl.figures(result)
+    ax = figs["distance"].axes[0]
+    assert ax.get_yscale() == "log"
+    # sampled error bands: positive everywhere (no spikes down to the axis)
+    bands = [c for c in ax.collections if len(c.get_paths())]
+    assert bands, "the sampled scenario draws its standard-error band"
+    for c in bands:
+        for path in c.get_paths():
+            assert np.all(path.vertices[:, 1] > 0)
+    # fitted rates printed to 4 significant figures (no "2.000001 kappa")
+    rates = [t.get_text() for t in ax.texts if "rate" in t.get_text()]
+    assert rates
+    for text in rates:
+        for num in re.findall(r"\d+\.\d+", text):
+            assert len(num.replace(".", "").lstrip("0")) <= 4, text
+    # negativity: zoomed where the change happens, and it says the rest is constant
+    ax = figs["negativity"].axes[0]
+    t_sd = result.summary["t_sudden_death_independent"]
+    t_max = float(result.data["time"].values[-1])
+    assert t_sd is not None and ax.get_xlim()[1] < t_max
+    assert ax.get_xlim()[1] >= t_sd
+    assert any("constant up to" in t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
 def test_cli_run_writes_outputs(tmp_path):
     sets = {"n_times": 21, "ntraj": 8, "nodes": 6, "t_max": 4}
     summary = run_ok(tmp_path, "twirl", sets, ("distance", "negativity"))
