@@ -28,6 +28,7 @@ of hundreds cost ``O(M^2)``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -131,7 +132,7 @@ class NNState:
         mid = (P[iu] + P.T[iu]) / 2
         lam = mid - np.sqrt(half**2 + np.abs(C[iu]) ** 2)
         neg = -lam[lam < 0].sum() - np.minimum(np.diag(P), 0).sum()
-        return float(neg)
+        return float(neg) + 0.0  # + 0.0: no "-0.0" for a separable state
 
     def phi_plus_overlap(self, d: int) -> float:
         """``<Phi+_d|sigma|Phi+_d>``, ``Phi+_d = sum_{i<d} |ii>/sqrt(d)``."""
@@ -198,6 +199,7 @@ class FockChannelOutput:
     thermal_distance: float
 
 
+@functools.lru_cache(maxsize=256)
 def _tails(q: float, M: int) -> tuple[float, float]:
     """``sum_{m>M} w_m`` and ``sum_{m>M} w_m (m+1)/2`` (summed smallest first)."""
     m = np.arange(M + 1, M + _TAIL_TERMS + 1, dtype=float)
@@ -210,6 +212,7 @@ def _tails(q: float, M: int) -> tuple[float, float]:
 _TAIL_TERMS = 400_000
 
 
+@functools.lru_cache(maxsize=256)
 def _branch_cutoff(q: float, tol: float) -> int:
     """Smallest ``M`` with ``sum_{m>M} w_m (m+1)/2 <= tol``, ``w_m = m (1-q)^2 q^(m-1)``."""
     m = np.arange(1, MAX_BRANCHES + _TAIL_TERMS + 1, dtype=float)
