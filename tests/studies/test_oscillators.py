@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from eplt.dynamics.bosonic import tmsv_coefficients
 from eplt.dynamics.layer_cake_fock import NNState, layer_cake_fock
-from eplt.studies import oscillators
+from eplt.studies import oscillators, style
+from matplotlib.text import Text
 
 from tests.studies.helpers import run_error, run_ok
 
@@ -94,6 +95,15 @@ def test_cutoff_check_warns_in_one_line_when_the_cutoff_is_too_small(capsys):
 def test_figures(res):
     figs = oscillators.figures(res)
     assert set(figs) == {"channel_tmsv", "channel_phi_plus", "dynamics"}
+    for key, fig in figs.items():  # the shared figure rules (tests/studies/test_style.py)
+        fig.canvas.draw()
+        small = [
+            (t.get_text(), t.get_fontsize())
+            for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < style.MIN_FONT
+        ]
+        assert not small, (key, small)
+        assert fig.get_tightbbox(fig.canvas.get_renderer()).width <= style.PAGE + 0.1, key
     ax = oscillators.plot(res, which="channel_phi_plus")
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="which must be one of"):
