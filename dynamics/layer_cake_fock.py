@@ -269,8 +269,9 @@ def layer_cake_fock(
     q = _q(beta, omega)
     if q == 0:
         raise NoEPLTError(
-            "beta = inf: the oscillator's thermal state |0><0| is pure, so every locally "
-            "thermalizing channel outputs |00><00| and no EPLT exists"
+            f"beta * omega = {float(beta) * float(omega):g}: q = exp(-beta omega) underflows to 0, "
+            "the oscillator's thermal state is |0><0| (pure), so every locally thermalizing "
+            "channel outputs |00><00| and no EPLT exists"
         )
     tol = float(tol)
     if not 0 < tol < 1:
@@ -342,7 +343,10 @@ def egamma_fock(rho, beta: float, d: int, *, omega: float = 1.0) -> FockChannelO
     q = _q(beta, omega)
     gamma = egamma_gamma(beta, d, omega=omega)
     if gamma == 0:
-        raise NoEPLTError("beta = inf: tau is pure, gamma_d = 0 and no EPLT exists")
+        raise NoEPLTError(
+            f"beta * omega = {float(beta) * float(omega):g}: q = exp(-beta omega) underflows to 0, "
+            "tau is pure, gamma_d = 0 and no EPLT exists"
+        )
     st = _as_nn(rho)
     if st.n > d:
         outside = np.abs(st.populations[d:, :]).sum() + np.abs(st.populations[:, d:]).sum()

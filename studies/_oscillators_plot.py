@@ -92,7 +92,7 @@ def _channel_phi(result: StudyResult, ax, deco) -> None:
 
 def _dynamics(result: StudyResult, ax, which: str, deco) -> None:
     ds, s = result.data, result.summary
-    G = result.params["rate"]
+    G = result.params["G"]
     t = G * ds["time"].values
     N, Nc = ds["cutoff_run"].values
     if which == "cutoff":
@@ -192,7 +192,7 @@ def figures(result: StudyResult) -> dict:
     s = result.summary
     fig.suptitle(
         rf"TMSV $\lambda_0={result.params['lam0']:g}$, $\beta\omega={s['beta']:g}$, "
-        rf"$G={result.params['rate']:g}\,\omega$, $\kappa={result.params['kappa']:g}\,\omega$, "
+        rf"$G={result.params['G']:g}\,\omega$, $\kappa={result.params['kappa_phase']:g}\,\omega$, "
         f"cutoff {s['cutoff_used']['dynamics']} per mode (dots: sudden death)",
         fontsize=8,
     )

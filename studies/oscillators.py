@@ -20,8 +20,8 @@ input (exact).
 
 **Dynamics** (:func:`eplt.baths.cavity_environment`). A TMSV of squeezing ``lam0`` on two
 modes at Fock cutoff ``cutoff``, each mode damped by its own thermal bath at ``beta``
-(jumps ``sqrt(G (nbar + 1)) a``, ``sqrt(G nbar) a^dag``, ``G = rate``), with white phase
-noise ``xi(t) a^dag a`` of strength ``kappa`` that is
+(jumps ``sqrt(G (nbar + 1)) a``, ``sqrt(G nbar) a^dag``), with white phase noise
+``xi(t) a^dag a`` of strength ``kappa = kappa_phase`` that is
 
 ``correlated``
     shared as ``U (x) U*`` (A: ``xi n``, B: ``-xi n``): averages to the jump
@@ -77,7 +77,6 @@ from eplt.dynamics.channels import NoEPLTError
 from eplt.dynamics.layer_cake_fock import (
     MAX_BRANCHES,
     NNState,
-    _branch_cutoff,
     egamma_fock,
     layer_cake_fock,
     tfd_negativity,
@@ -87,7 +86,7 @@ from eplt.dynamics.metrics import sudden_death_time
 from ._oscillators_plot import figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult, value_at
-from .params import OMEGA, Param, ParamError, check_seed, resolve
+from .params import OMEGA, Param, ParamError, beta_param, check_seed, resolve
 
 __all__ = [
     "DESCRIPTION",
@@ -120,7 +119,7 @@ ESD_XTOL = 1e-4
 INPUT_TOL = 1e-17
 
 PARAMS = (
-    Param("beta", 1.0, "float", "inverse temperature of both modes", "1/omega", low=0.05, high=50),
+    beta_param(default=1.0),
     Param(
         "betas",
         (0.5, 1.0, 2.0),
@@ -156,17 +155,10 @@ PARAMS = (
     Param(
         "lam0", 0.3, "float", "squeezing of the initial TMSV of the dynamics", "", low=0, high=0.9
     ),
+    Param("G", 0.1, "float", "damping rate of each cavity", "omega", low=1e-3, high=10),
     Param(
-        "rate",
-        0.1,
-        "float",
-        "damping rate G of each cavity",
-        "omega",
-        low=1e-3,
-        high=10,
-        symbol="G",
+        "kappa_phase", 0.2, "float", "strength of the white phase noise", "omega", low=0, high=10
     ),
-    Param("kappa", 0.2, "float", "strength of the white phase noise", "omega", low=0, high=10),
     Param("t_max", 20.0, "float", "end of the time series", "1/omega", low=0.1, high=1000),
     Param("n_times", 61, "int", "saved times of the time series", "", low=3, high=20_000),
     Param("cutoff", 8, "int", "Fock cutoff of each mode in the dynamics", "", low=3, high=40),
@@ -235,9 +227,10 @@ SERIES = (
 )
 
 
-def _tmsv_input(lam: float, M: int) -> NNState:
-    """The TMSV up to the level where lambda^(2n) < INPUT_TOL (and at least M levels)."""
-    n = M if lam == 0 else max(M, math.ceil(math.log(INPUT_TOL) / (2 * math.log(lam))))
+def _tmsv_input(lam: float) -> NNState:
+    """The TMSV up to the level where lambda^(2n) < INPUT_TOL (the rest is below round-off;
+    the layer cake reads the input's sums S_m, R_m, constant beyond its last level)."""
+    n = 1 if lam == 0 else max(1, math.ceil(math.log(INPUT_TOL) / (2 * math.log(lam))))
     return NNState.from_ket(tmsv_coefficients(lam, cutoff=n))
 
 
@@ -261,8 +254,7 @@ def channel_level(p: dict) -> dict:
     err, dropped, branches, levels = 0.0, 0.0, 0, 0
     for i, b in enumerate(betas):
         for j, lam in enumerate(lam_axis):
-            M = _branch_cutoff(math.exp(-b * p["omega"]), BRANCH_TOL)
-            st = _tmsv_input(float(lam), M)
+            st = _tmsv_input(float(lam))
             r = layer_cake_fock(st, b, omega=p["omega"], tol=BRANCH_TOL)
             lc[i, j] = r.negativity
             err, dropped = max(err, r.negativity_error), max(dropped, r.weight_dropped)
@@ -320,9 +312,9 @@ def _dynamics_at(p: dict, N: int, times: np.ndarray) -> tuple[dict, dict, dict]:
     series, envs = {}, {}
     for s in SCENARIOS:
         noise = {"correlated": "shared", "independent": "independent", "thermal": "none"}[s]
-        kappa = 0.0 if s == "thermal" else p["kappa"]
+        kappa = 0.0 if s == "thermal" else p["kappa_phase"]
         env = cavity_environment(
-            p["beta"], rate=p["rate"], cutoff=N, omega=p["omega"], kappa=kappa, noise=noise
+            p["beta"], rate=p["G"], cutoff=N, omega=p["omega"], kappa=kappa, noise=noise
         )
         res = evolve(
             rho0,
@@ -528,8 +520,8 @@ def _dataset(p, ch, main, check, times, t_esd) -> xr.Dataset:
         attrs={
             "study": NAME,
             "beta": p["beta"],
-            "rate": p["rate"],
-            "kappa": p["kappa"],
+            "G": p["G"],
+            "kappa_phase": p["kappa_phase"],
             "lam0": p["lam0"],
             "omega": p["omega"],
         },
