@@ -102,7 +102,13 @@ def _q(beta, omega) -> float:
             f"beta must lie in (0, inf] (an oscillator has no thermal state at beta = 0), "
             f"got {beta!r}"
         )
-    return 0.0 if math.isinf(beta) else math.exp(-beta * omega)
+    q = 0.0 if math.isinf(beta) else math.exp(-beta * omega)
+    if q >= 1.0:
+        raise ValueError(
+            f"beta * omega = {beta * omega:g} is too small: q = exp(-beta omega) rounds to 1 "
+            "(no normalisable thermal state); beta must lie in (0, inf]"
+        )
+    return q
 
 
 def _density(v: np.ndarray, dims) -> qutip.Qobj:

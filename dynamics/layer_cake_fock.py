@@ -199,32 +199,33 @@ class FockChannelOutput:
     thermal_distance: float
 
 
-@functools.lru_cache(maxsize=256)
-def _tails(q: float, M: int) -> tuple[float, float]:
-    """``sum_{m>M} w_m`` and ``sum_{m>M} w_m (m+1)/2`` (summed smallest first)."""
-    m = np.arange(M + 1, M + _TAIL_TERMS + 1, dtype=float)
-    w = (m * (1 - q) ** 2 * q ** (m - 1))[::-1]
-    return float(w.sum()), float((w * (m[::-1] + 1) / 2).sum())
+def _tails(q: float, M):
+    """``sum_{m>M} w_m`` and ``sum_{m>M} w_m (m+1)/2`` in closed form (``0 < q < 1``).
 
-
-#: Terms summed for the tail of the branch series (``q^m`` has underflowed long before for
-#: every ``q`` the branch limit admits).
-_TAIL_TERMS = 400_000
+    With ``w_m = m (1-q)^2 q^(m-1)``: ``sum_{m>M} w_m = q^M (M + 1 - M q)`` and, from the
+    second derivative of ``sum_{m>M} q^(m+1) = q^(M+2)/(1-q)``,
+    ``sum_{m>M} w_m (m+1)/2 = q^M/2 [k (k-1)(1-q) + 2 k q + 2 q^2/(1-q)]``, ``k = M + 2``.
+    """
+    M = np.asarray(M, dtype=float)
+    qM = q**M
+    k = M + 2
+    dropped = qM * (M + 1 - M * q)
+    neg = qM / 2 * (k * (k - 1) * (1 - q) + 2 * k * q + 2 * q * q / (1 - q))
+    return dropped, neg
 
 
 @functools.lru_cache(maxsize=256)
 def _branch_cutoff(q: float, tol: float) -> int:
     """Smallest ``M`` with ``sum_{m>M} w_m (m+1)/2 <= tol``, ``w_m = m (1-q)^2 q^(m-1)``."""
-    m = np.arange(1, MAX_BRANCHES + _TAIL_TERMS + 1, dtype=float)
-    terms = m * (1 - q) ** 2 * q ** (m - 1) * (m + 1) / 2
-    tail = np.cumsum(terms[::-1])[::-1]  # tail[k] = sum_{m >= k+1}; tail after M is tail[M]
-    ok = np.nonzero(tail[1 : MAX_BRANCHES + 1] <= tol)[0]
+    M = np.arange(1, MAX_BRANCHES + 1)
+    _, neg = _tails(q, M)
+    ok = np.nonzero(neg <= tol)[0]
     if ok.size == 0:
         raise ValueError(
             f"the layer cake at q = {q:.6g} needs more than {MAX_BRANCHES} branches for "
             f"tol = {tol:g}; raise beta*omega or tol"
         )
-    return int(ok[0]) + 1
+    return int(M[ok[0]])
 
 
 def layer_cake_fock(
@@ -296,7 +297,7 @@ def layer_cake_fock(
     P[i, i] = np.real(A_tail + B_tail)
     C[i, i] = A_tail + B_tail
     out = NNState(C, P)
-    dropped, neg_err = _tails(q, M)
+    dropped, neg_err = (float(x) for x in _tails(q, M))
     return FockChannelOutput(
         state=out,
         cutoff=M,
