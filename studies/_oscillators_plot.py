@@ -117,11 +117,13 @@ def _dynamics(result: StudyResult, ax, which: str, deco) -> None:
             label=f"top-level population ({N} levels)",
         )
         ax.axhline(s["tol"], color="0.3", ls=":", lw=0.9, label=r"tolerance")
+        low = min(float(np.min(edge)), s["tol"]) / 1e3  # room for the legend below the curves
         deco.set(
             xlabel=r"time $G t$",
-            ylabel=f"change, cutoff {Nc}" + r"$\to$" + f"{N}",
+            ylabel=f"largest change, cutoff {Nc}" + r"$\to$" + f"{N}",
             yscale="log",
             xlim=(t[0], t[-1]),
+            ylim=(low, 10 * s["tol"]),
         )
         return
     label = dict((v, y) for v, y, _ in _DYN)[which]
