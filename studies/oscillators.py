@@ -14,9 +14,8 @@ for ``Phi+_d`` against ``d``. The layer cake's branch sum is truncated at ``M`` 
 where the negativity's error bound ``sum_{m>M} w_m (m+1)/2`` is below ``1e-10``
 (:data:`BRANCH_TOL`); the dropped weight bounds the marginals' distance to ``tau``. The
 TMSV input is represented up to the level where ``lambda^(2n)`` is below ``1e-17``, so
-it is exact to round-off. Channel-level numbers are worst case over nothing: they are
-per input (the TMSV, ``Phi+_d``), labelled so; the LT property itself holds for every
-input (exact).
+it is exact to round-off. The channel-level negativities are per input (the TMSV,
+``Phi+_d``), labelled so; the LT property itself holds for every input (exactly).
 
 **Dynamics** (:func:`eplt.baths.cavity_environment`). A TMSV of squeezing ``lam0`` on two
 modes at Fock cutoff ``cutoff``, each mode damped by its own thermal bath at ``beta``
@@ -354,7 +353,8 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     q = math.exp(-b_min * p["omega"])
     M = MAX_BRANCHES if q > 0.999 else min(MAX_BRANCHES, 40 / (1 - q))
     chan = 16.0 * 8 * max(M, n_in) ** 2 + 16.0 * 4 * (p["d_max"] ** 2 + 64**2)
-    return 5e7 + dyn + chan + 8.0 * 8 * p["n_times"], ("cutoff", "d_max", "n_times")
+    names = ("cutoff",) if dyn >= chan else ("beta", "betas", "lambdas")
+    return 5e7 + dyn + chan + 8.0 * 8 * p["n_times"], names
 
 
 def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
