@@ -4,7 +4,8 @@ environments and staged protocols.
 
 Bring a QuTiP model: :func:`lindblad` reads ``H`` and ``c_ops`` (or a Liouvillian) as
 :func:`qutip.mesolve` does. Ready-made drives and protocols: :func:`twirl_drive`,
-:func:`zero_sum_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`."""
+:func:`zero_sum_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`. Oscillators
+on a Fock cutoff: :func:`cavity_environment`, :func:`oscillator_bath`, :func:`phase_noise`."""
 
 from .drives import zero_sum_phase_drive
 from .environment import (
@@ -18,6 +19,15 @@ from .environment import (
     thermal_reset,
 )
 from .lindblad import lindblad
+from .oscillators import (
+    cavity_environment,
+    edge_population_observable,
+    oscillator_bath,
+    oscillator_hamiltonian,
+    oscillator_reset,
+    phase_kick,
+    phase_noise,
+)
 from .processes import (
     BrownianNoise,
     FixedSignal,
@@ -54,12 +64,19 @@ __all__ = [
     "Reset",
     "beta_from_nbar",
     "beta_from_temperature",
+    "cavity_environment",
     "certified_twirl_time",
+    "edge_population_observable",
     "eplt_protocol",
     "gellmann_basis",
     "hamiltonian",
     "lindblad",
     "nbar_from_beta",
+    "oscillator_bath",
+    "oscillator_hamiltonian",
+    "oscillator_reset",
+    "phase_kick",
+    "phase_noise",
     "qubit_hamiltonian",
     "qudit_hamiltonian",
     "thermal_bath",

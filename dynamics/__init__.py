@@ -14,10 +14,22 @@ Submodules: :mod:`~eplt.dynamics.states`, :mod:`~eplt.dynamics.measures`, :mod:`
 :mod:`~eplt.dynamics.metrics`, :mod:`~eplt.dynamics.bounds` (SDP bounds on local thermalizations),
 :mod:`~eplt.dynamics.losr` (see-saw lower bounds), :mod:`~eplt.dynamics.thermofield` (closed-form
 any-LT bounds), :mod:`~eplt.dynamics.finite_twirl` (E_gamma with the Pauli twirl),
-:mod:`~eplt.dynamics.thermo` (the energy and entropy ledger).
+:mod:`~eplt.dynamics.thermo` (the energy and entropy ledger), :mod:`~eplt.dynamics.bosonic`
+(oscillator states on a Fock cutoff), :mod:`~eplt.dynamics.layer_cake_fock` (the layer cake
+and E_gamma on two oscillators).
 """
 
-from . import bounds, channels, finite_twirl, losr, measures, metrics, states
+from . import (
+    bosonic,
+    bounds,
+    channels,
+    finite_twirl,
+    layer_cake_fock,
+    losr,
+    measures,
+    metrics,
+    states,
+)
 from .model import Model
 from .propagate import Exact, Sampled, SegmentAveraged, StochasticLiouville, evolve
 from .propagators import lt_time, marginal_channels, propagator
@@ -30,10 +42,12 @@ __all__ = [
     "Sampled",
     "SegmentAveraged",
     "StochasticLiouville",
+    "bosonic",
     "bounds",
     "channels",
     "evolve",
     "finite_twirl",
+    "layer_cake_fock",
     "losr",
     "lt_time",
     "marginal_channels",

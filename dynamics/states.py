@@ -1,4 +1,6 @@
-"""Preset states: maximally entangled, Bell, isotropic, Werner and noisy GHZ states.
+"""Preset states: maximally entangled, Bell, isotropic, Werner and noisy GHZ states, and the
+oscillator states of :mod:`eplt.dynamics.bosonic` (Fock, coherent, thermal, two-mode
+squeezed vacuum, thermofield double; each on an explicit ``cutoff``).
 
 Conventions: computational basis ``|0>, |1>, ...``; the qubit ground state is ``|0>``.
 ``Phi+ = sum_i |ii> / sqrt(d)``; ``GHZ = (|0...0> + |1...1>) / sqrt(2)``. All states are
@@ -11,14 +13,27 @@ from __future__ import annotations
 import numpy as np
 import qutip
 
+from .bosonic import (
+    coherent_state,
+    fock_state,
+    thermal_oscillator,
+    thermofield_double_oscillator,
+    two_mode_squeezed_vacuum,
+)
+
 __all__ = [
     "bell_state",
+    "coherent_state",
+    "fock_state",
     "ghz_state",
     "isotropic_state",
     "noisy_ghz_state",
     "phi_plus",
     "phi_plus_ket",
     "random_state",
+    "thermal_oscillator",
+    "thermofield_double_oscillator",
+    "two_mode_squeezed_vacuum",
     "werner_state",
 ]
 

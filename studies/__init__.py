@@ -25,6 +25,7 @@ STUDIES = {
     "thermo": ".thermo",
     "robustness": ".robustness",
     "bounds": ".bounds",
+    "oscillators": ".oscillators",
 }
 
 
