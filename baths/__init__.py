@@ -4,9 +4,9 @@ environments and staged protocols.
 
 Bring a QuTiP model: :func:`lindblad` reads ``H`` and ``c_ops`` (or a Liouvillian) as
 :func:`qutip.mesolve` does. Ready-made drives and protocols: :func:`twirl_drive`,
-:func:`zero_sum_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`."""
+:func:`zero_sum_phase_drive`, :func:`exchangeable_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`."""
 
-from .drives import zero_sum_phase_drive
+from .drives import exchangeable_phase_drive, zero_sum_phase_drive
 from .environment import (
     Drive,
     Environment,
@@ -64,5 +64,6 @@ __all__ = [
     "thermal_reset",
     "thermal_state",
     "twirl_drive",
+    "exchangeable_phase_drive",
     "zero_sum_phase_drive",
 ]

@@ -31,6 +31,7 @@ from ._checks import as_density_matrix, party_dims
 from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
+from .permutation import PermutationSymmetric, SymmetricState, _evolve_permutation, auto_reason
 from .result import Result
 from .sampled import Sampled, _sampled_driver, realization_seed
 from .segment import SegmentAveraged, _run_segment
@@ -39,6 +40,7 @@ from .superop import from_paired, to_paired
 
 __all__ = [
     "Exact",
+    "PermutationSymmetric",
     "Sampled",
     "SegmentAveraged",
     "StochasticLiouville",
@@ -64,6 +66,7 @@ _METHODS = {
     "segment": SegmentAveraged,
     "sle": StochasticLiouville,
     "sampled": Sampled,
+    "permutation": PermutationSymmetric,
 }
 
 
@@ -120,11 +123,14 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
             method = _METHODS[method]() if method != "sampled" else Sampled(ntraj=ntraj or 1000)
         else:
             raise ValueError(
-                f"method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled' or a method object, got {method!r}"
+                f"method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled', 'permutation' or a method object, got {method!r}"
             )
-    elif not isinstance(method, (Exact, SegmentAveraged, StochasticLiouville, Sampled)):
+    elif not isinstance(
+        method, (Exact, SegmentAveraged, StochasticLiouville, Sampled, PermutationSymmetric)
+    ):
         raise TypeError(
-            "method must be a name or Exact/SegmentAveraged/StochasticLiouville/Sampled, "
+            "method must be a name or Exact/SegmentAveraged/StochasticLiouville/Sampled/"
+            "PermutationSymmetric, "
             f"got {type(method).__name__}"
         )
     if ntraj is not None:
@@ -140,6 +146,29 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
                 ntraj=ntraj, dt=method.dt, groups=method.groups, batch_size=method.batch_size
             )
     return method
+
+
+def _permutation_route(rho0, stages, e_ops, method, ntraj, store_states):
+    """``(PermutationSymmetric, reason)`` when evolve runs on the symmetric space, else None."""
+    if isinstance(method, str) and method == "auto":
+        reason = None if ntraj is not None else auto_reason(rho0, stages, e_ops, store_states)
+        method = PermutationSymmetric() if reason is not None else method
+    elif isinstance(method, str) and method == "permutation":
+        method, reason = PermutationSymmetric(), "method='permutation' given"
+    else:
+        reason = "method object given"
+    if not isinstance(method, PermutationSymmetric):
+        if isinstance(rho0, SymmetricState):
+            raise ValueError(
+                "a SymmetricState input needs method='permutation' (or 'auto' on a "
+                f"permutation-symmetric model); method is {method!r}"
+            )
+        return None
+    if ntraj is not None:
+        raise ValueError("ntraj applies to method='sampled' only (method is 'permutation')")
+    if store_states:
+        raise ValueError("method 'permutation' does not store joint states (store_states=False)")
+    return method, reason
 
 
 def _segment_possible(model: Model) -> bool:
@@ -267,6 +296,18 @@ def _evolve(
     tlist = _check_tlist(tlist)
     stages = stages_of(protocol)
     dims = stages[0].model.dims
+    perm = _permutation_route(rho0, stages, e_ops, method, ntraj, store_states)
+    if perm is not None:  # the symmetric space (eplt.dynamics.permutation)
+        if taus is None:
+            taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
+        if hamiltonians is None:
+            hamiltonians = next(
+                (s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None
+            )
+        windows = _stage_windows(stages, tlist[0], tlist[-1])
+        return _evolve_permutation(
+            rho0, stages, windows, tlist, e_ops, perm[0], taus, hamiltonians, perm[1]
+        )
     rho0 = as_density_matrix(rho0, "rho0")
     if party_dims(rho0) != list(dims):
         raise ValueError(
