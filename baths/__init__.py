@@ -55,6 +55,7 @@ __all__ = [
     "beta_from_temperature",
     "certified_twirl_time",
     "eplt_protocol",
+    "exchangeable_phase_drive",
     "gellmann_basis",
     "hamiltonian",
     "lindblad",
@@ -64,6 +65,5 @@ __all__ = [
     "thermal_reset",
     "thermal_state",
     "twirl_drive",
-    "exchangeable_phase_drive",
     "zero_sum_phase_drive",
 ]

@@ -62,9 +62,9 @@ class SymSpec:
 
     def build(self, space: SymSpace) -> sp.csr_matrix:
         """The generator on ``space`` augmented by the trace: a ``(D + 1) x (D + 1)``
-        sparse matrix acting on ``(c, Tr rho)``. Every term preserves the trace, so the
-        reset ``omega^(x)n Tr rho`` reads the conserved last entry instead of summing
-        ``binom(n, a)``-weighted entries (which would give the matrix a norm ~ 2^n)."""
+        sparse matrix acting on ``(m, Tr rho)`` (mass coefficients). Every term preserves
+        the trace, so the reset ``omega^(x)n Tr rho`` reads the conserved last entry: the
+        matrix keeps a rank-one term of norm ~ n out of the generator."""
         D = space.D
         L = space.one_body(self.local)
         for lam, V in self.collective:
@@ -99,9 +99,7 @@ def _from_pair(M: np.ndarray) -> list[tuple[float, np.ndarray]]:
     """``M = sum_r lam_r v_r v_r^+`` (Hermitian 4 x 4) as ``[(lam_r, V_r)]``."""
     lam, vecs = np.linalg.eigh((M + M.conj().T) / 2)
     cut = SYM_RTOL * max(1.0, float(np.abs(lam).max(initial=0)))
-    return [
-        (float(x), _clean(vecs[:, r]).reshape(2, 2)) for r, x in enumerate(lam) if abs(x) > cut
-    ]
+    return [(float(x), _clean(vecs[:, r]).reshape(2, 2)) for r, x in enumerate(lam) if abs(x) > cut]
 
 
 def _check_rate(process, action, expected: np.ndarray) -> None:

@@ -67,7 +67,9 @@ class SymPropagator:
             B[sub.row // s, sub.row % s, sub.col % s] = sub.data
             groups.append((idx, B))
         kry = (
-            np.sort(np.concatenate([self.order[self.starts[c] : self.starts[c + 1]] for c in large]))
+            np.sort(
+                np.concatenate([self.order[self.starts[c] : self.starts[c + 1]] for c in large])
+            )
             if large.size
             else None
         )

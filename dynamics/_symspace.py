@@ -9,15 +9,21 @@ numbers ``c_k`` (the matrix entry at any word of counts k), ``binom(n + 3, 3)`` 
 same number as the entries of the Dicke blocks ``sum_j (2j + 1)^2``
 (:func:`~eplt.dynamics.permutation.dicke_blocks`).
 
+The solver works with the *mass* coefficients ``m_k = W_k c_k``, ``W_k = n!/prod_mu k_mu!``
+the number of words of counts k (for a diagonal k, ``m_k`` is the probability of the type
+class): trace, marginals and GHZ fidelity are sums of ``m_k`` with weights in [0, 1], so a
+propagation error relative to ``||m||_1`` stays of that size in every observable (the raw
+entries ``c_k`` would multiply it by up to ``binom(n, n/2)``, 1e29 at n = 100).
+
 Generators. A superoperator ``S`` (4 x 4, engine layout, ``S[mu, nu]`` the weight of ``e_mu``
 in ``S(e_nu)``) applied to every qubit and summed, ``S_hat = sum_p S^(p)``, acts as the
 one-body (number conserving) operator
 
-    (S_hat c)_k' = sum_{mu, nu} k'_mu S[mu, nu] c_{k' - e_mu + e_nu},
+    (S_hat m)_k' = sum_{mu, nu} S[mu, nu] k_nu m_k,   k = k' - e_mu + e_nu,
 
 and a product channel ``K^(x)n`` whose matrix ``K`` has one nonzero entry per column
 (a unitary that permutes basis states up to phases) maps ``c`` to ``c_k' = prod_nu
-phase_nu^{k_nu} c_k`` with ``k_nu = k'_{pi(nu)}``. Collective operators such as
+phase_nu^{k_nu} c_k`` with ``k_nu = k'_{pi(nu)}`` (the same for ``m``: ``W`` is symmetric). Collective operators such as
 ``J = sum_p V^(p)`` multiply from the left and the right as ``L_hat(V)``, ``R_hat(V)``.
 """
 
@@ -77,7 +83,7 @@ class SymSpace:
                 src[:, nu] += 1
                 rows.append(sel)
                 cols.append(self.index(src))
-                vals.append(self.K[sel, mu] * S[mu, nu])
+                vals.append(src[:, nu] * S[mu, nu])
         if not rows:
             return sp.csr_matrix((self.D, self.D), dtype=complex)
         return sp.csr_matrix(
@@ -111,52 +117,68 @@ class SymSpace:
         val = np.exp(logmag + 1j * (src * np.angle(phase)).sum(axis=1))
         return sp.csr_matrix((val, (np.arange(self.D), self.index(src))), shape=(self.D,) * 2)
 
+    def to_mass(self, c: np.ndarray) -> np.ndarray:
+        """Entries ``c_k`` -> mass coefficients ``W_k c_k``."""
+        return c * np.exp(self.log_words)
+
+    def from_mass(self, m: np.ndarray) -> np.ndarray:
+        return m * np.exp(-self.log_words)
+
     def product_vector(self, a: np.ndarray) -> np.ndarray:
-        """Coefficients of ``sigma^(x)n`` for the local operator with row-major entries ``a``."""
+        """Mass coefficients of ``sigma^(x)n`` for the local operator with row-major entries ``a``."""
         a = np.asarray(a, dtype=complex).reshape(4)
-        out = np.ones(self.D, dtype=complex)
+        logmag = self.log_words.copy()
+        phase = np.zeros(self.D)
+        zero = np.zeros(self.D, dtype=bool)
         for mu in range(4):
             k = self.K[:, mu]
             if a[mu] == 0:
-                out[k > 0] = 0
+                zero |= k > 0
             else:
-                out = out * a[mu] ** k
+                logmag += k * np.log(abs(a[mu]))
+                phase += k * np.angle(a[mu])
+        out = np.exp(logmag + 1j * phase)
+        out[zero] = 0
         return out
 
     # ------------------------------------------------------------------ functionals
     def diagonal_sum(self, m: int, add: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Indices and weights of ``sum over the diagonal words of m qubits``: the
-        elements ``(a, 0, 0, m - a) + add`` with weight ``binom(m, a)``, a = 0..m."""
+        """Indices and weights of ``sum over the diagonal words of m qubits`` of the entries
+        at ``(a, 0, 0, m - a) + add`` (weight ``binom(m, a)`` on ``c``), as weights on the
+        mass coefficients: ``binom(m, a) / W_k`` (in [0, 1])."""
         a = np.arange(m + 1)
         K = np.zeros((m + 1, 4), dtype=np.int64)
         K[:, 0], K[:, 3] = a, m - a
         K += np.asarray(add, dtype=np.int64)
-        w = np.exp(gammaln(m + 1.0) - gammaln(a + 1.0) - gammaln(m - a + 1.0))
-        return self.index(K), w
+        idx = self.index(K)
+        logb = gammaln(m + 1.0) - gammaln(a + 1.0) - gammaln(m - a + 1.0)
+        return idx, np.exp(logb - self.log_words[idx])
 
-    def trace(self, c: np.ndarray) -> complex:
+    def trace(self, x: np.ndarray) -> np.ndarray:
+        """``Tr rho`` from mass coefficients (shape ``(..., D)``)."""
         idx, w = self.diagonal_sum(self.n, np.zeros(4))
-        return complex(w @ c[..., idx].T) if c.ndim == 1 else c[..., idx] @ w
+        return x[..., idx] @ w
 
-    def marginal(self, c: np.ndarray, m: int = 1) -> np.ndarray:
-        """Reduced state of the first ``m`` qubits (``m`` = 1 or 2), shape ``(..., 2^m, 2^m)``."""
+    def marginal(self, x: np.ndarray, m: int = 1) -> np.ndarray:
+        """Reduced state of the first ``m`` qubits (``m`` = 1 or 2), shape ``(..., 2^m, 2^m)``,
+        from mass coefficients."""
         if not 1 <= m <= min(2, self.n):
             raise ValueError(f"marginal of m = 1 or 2 qubits (at most n = {self.n}), got {m}")
         d = 2**m
-        out = np.zeros(c.shape[:-1] + (d, d), dtype=complex)
+        out = np.zeros(x.shape[:-1] + (d, d), dtype=complex)
         for word in np.ndindex(*(4,) * m):
             add = np.bincount(np.array(word), minlength=4)
             idx, w = self.diagonal_sum(self.n - m, add)
             row = sum(int(_ROW[mu]) << (m - 1 - s) for s, mu in enumerate(word))
             col = sum(int(_COL[mu]) << (m - 1 - s) for s, mu in enumerate(word))
-            out[..., row, col] = c[..., idx] @ w
+            out[..., row, col] = x[..., idx] @ w
         return out
 
-    def purity(self, c: np.ndarray) -> np.ndarray:
-        """``Tr rho^2 = sum_k (number of words of counts k) |c_k|^2`` (rho Hermitian)."""
+    def purity(self, x: np.ndarray) -> np.ndarray:
+        """``Tr rho^2 = sum_k W_k |c_k|^2 = sum_k |m_k|^2 / W_k`` (rho Hermitian)."""
         with np.errstate(divide="ignore"):
-            logc = np.log(np.abs(c))
-        return np.exp(2 * logc + self.log_words).sum(axis=-1)
+            logx = np.log(np.abs(x))
+        return np.exp(2 * logx - self.log_words).sum(axis=-1)
 
     # ------------------------------------------------------------------ dense (small n)
     def counts_of_entries(self) -> np.ndarray:

@@ -150,7 +150,8 @@ class SymmetricState:
         if a.shape != (2, 2):
             raise ValueError(f"sigma must be a 2 x 2 density matrix, got shape {a.shape}")
         n = _check_n(n)
-        return cls(n, _space(n).product_vector(a.reshape(-1)))
+        space = _space(n)
+        return cls(n, space.from_mass(space.product_vector(a.reshape(-1))))
 
     @classmethod
     def noisy_ghz(cls, n: int, fidelity: float) -> SymmetricState:
@@ -162,7 +163,7 @@ class SymmetricState:
             raise ValueError(f"fidelity must lie in [2^-n, 1] = [{2.0**-n:g}, 1], got {fidelity!r}")
         p = (f - 2.0**-n) / (1 - 2.0**-n)
         sp_ = _space(n)
-        c = (1 - p) * sp_.product_vector(np.eye(2).reshape(-1) / 2)
+        c = (1 - p) * 2.0**-n * (sp_.K[:, 1] + sp_.K[:, 2] == 0)  # I/2^n
         for k in ((n, 0, 0, 0), (0, n, 0, 0), (0, 0, n, 0), (0, 0, 0, n)):
             c[sp_.index(np.array([k]))[0]] += p / 2
         return cls(n, c)
@@ -191,20 +192,24 @@ class SymmetricState:
 
     # ------------------------------------------------------------------ observables
     def trace(self) -> float:
-        return float(np.real(self.space.trace(self.coeffs)))
+        space = self.space
+        return float(np.real(space.trace(space.to_mass(self.coeffs))))
 
     def marginal(self, m: int = 1) -> qutip.Qobj:
         """The reduced state of any ``m`` (1 or 2) qubits (all equal)."""
-        a = self.space.marginal(self.coeffs, m)
+        space = self.space
+        a = space.marginal(space.to_mass(self.coeffs), m)
         return qutip.Qobj(a, dims=[[2] * m, [2] * m])
 
     def ghz_fidelity(self) -> float:
         """``<GHZ|rho|GHZ>``, ``GHZ = (|0..0> + |1..1>)/sqrt(2)``."""
-        return float(_ghz(self.space, self.coeffs[None])[0])
+        space = self.space
+        return float(_ghz(space, space.to_mass(self.coeffs)[None])[0])
 
     def purity(self) -> float:
         """``Tr rho^2``."""
-        return float(self.space.purity(self.coeffs))
+        space = self.space
+        return float(space.purity(space.to_mass(self.coeffs)))
 
 
 def _symmetric_part(a: np.ndarray, n: int, atol: float) -> np.ndarray | None:
@@ -235,9 +240,7 @@ def _spin(space: SymSpace, X: np.ndarray, second: bool) -> np.ndarray:
     n = space.n
     if not second:
         r1 = space.marginal(X, 1)
-        return np.stack(
-            [n / 2 * np.einsum("ab,tba->t", _PAULI[a], r1).real for a in "xyz"], axis=1
-        )
+        return np.stack([n / 2 * np.einsum("ab,tba->t", _PAULI[a], r1).real for a in "xyz"], axis=1)
     if n == 1:
         return np.full((X.shape[0], 3), 0.25)
     r2 = space.marginal(X, 2)
@@ -369,7 +372,7 @@ def _evolve_permutation(rho0, stages, windows, tlist, e_ops, method, taus, hams,
         if need and any(np.abs(v - vals[0]).max() > 1e-12 for v in vals):
             raise ValueError(f"observable {name!r}: the {need} of the qubits differ")
     space = state.space
-    x = np.concatenate([state.coeffs, [state.trace()]])
+    x = np.concatenate([space.to_mass(state.coeffs), [state.trace()]])
     chunks: dict[str, list] = {name: [] for name in names}
     labels: dict[str, list[str]] = {}
     buf: list[np.ndarray] = []

@@ -123,7 +123,8 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
             method = _METHODS[method]() if method != "sampled" else Sampled(ntraj=ntraj or 1000)
         else:
             raise ValueError(
-                f"method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled', 'permutation' or a method object, got {method!r}"
+                "method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled', "
+                f"'permutation' or a method object, got {method!r}"
             )
     elif not isinstance(
         method, (Exact, SegmentAveraged, StochasticLiouville, Sampled, PermutationSymmetric)

@@ -70,6 +70,7 @@ from eplt.baths import (
     PoissonClock,
     Protocol,
     Reset,
+    exchangeable_phase_drive,
     qubit_hamiltonian,
     thermal_bath,
     thermal_state,
@@ -218,15 +219,36 @@ SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star"
 _SX = np.array([[0.0, 1.0], [1.0, 0.0]])
 
 
-def twirl_environment(n: int, kappa: float, flip_rate: float, taus=None) -> Environment:
+#: The two zero-sum phase drives of the twirl stage.
+DRIVES = ("zero_sum", "exchangeable")
+
+
+def twirl_gap(n: int, kappa: float, flip_rate: float, drive: str = "zero_sum") -> float:
+    """Spectral gap of the averaged twirl stage: ``min(kappa/2, 2 flip_rate)`` for the
+    zero-sum drive, ``min(kappa (n - 1)/(2n), 2 flip_rate)`` for the exchangeable one."""
+    phase = kappa / 2 if drive == "zero_sum" else kappa * (n - 1) / (2 * n)
+    return min(phase, 2 * flip_rate)
+
+
+def twirl_environment(
+    n: int, kappa: float, flip_rate: float, taus=None, *, drive: str = "zero_sum"
+) -> Environment:
     """The shared GHZ-twirl environment: zero-sum phase noise plus a shared flip clock.
 
-    Brownian signal ``k = 0..n-2`` (strength ``kappa``) acts with ``+sigma_z/2`` on qubit
-    ``k`` and ``-sigma_z/2`` on qubit ``n - 1``; the clock ``flip`` (rate ``flip_rate``)
-    applies ``sigma_x`` to every qubit at each tick. ``.independent()`` copies every process
-    per qubit.
+    ``drive="zero_sum"``: Brownian signal ``k = 0..n-2`` (strength ``kappa``) acts with
+    ``+sigma_z/2`` on qubit ``k`` and ``-sigma_z/2`` on qubit ``n - 1``
+    (:func:`eplt.baths.zero_sum_phase_drive`); ``drive="exchangeable"``: signal ``k = 0..n-1``
+    acts on every qubit ``j`` with ``(delta_jk - 1/n) sigma_z/2``
+    (:func:`eplt.baths.exchangeable_phase_drive`, permutation symmetric). The clock ``flip``
+    (rate ``flip_rate``) applies ``sigma_x`` to every qubit at each tick.
+    ``.independent()`` copies every process per qubit.
     """
-    terms = zero_sum_phase_drive(kappa, n, name="phase")
+    if drive not in DRIVES:
+        raise ValueError(f"drive must be one of {DRIVES}, got {drive!r}")
+    if drive == "zero_sum":
+        terms = zero_sum_phase_drive(kappa, n, name="phase")
+    else:
+        terms = exchangeable_phase_drive(kappa, n, name="phase")
     clock = PoissonClock(rate=flip_rate, name="flip")
     terms += [Kick(clock, q, _SX) for q in range(n)]
     return Environment([2] * n, terms, taus=taus)
@@ -243,12 +265,14 @@ def ghz_protocol(
     flip_rate: float,
     t_twirl: float,
     shared: bool = True,
+    drive: str = "zero_sum",
 ) -> tuple[Protocol, float]:
     """Twirl for ``t_twirl``, shared (or independent) reset clock to omega for
-    ``ln(1/gamma)/rate``, then hold with thermal baths. Returns ``(protocol, t*)``."""
-    E = ghz_eplt_channel(tau, n)  # NoEPLTError when tau is pure
+    ``ln(1/gamma)/rate``, then hold with thermal baths. Returns ``(protocol, t*)``.
+    ``drive`` names the twirl's phase noise (:func:`twirl_environment`)."""
+    E = ghz_eplt_channel(tau, 2)  # gamma and omega per qubit; NoEPLTError when tau is pure
     taus = [tau] * n
-    twirl = twirl_environment(n, kappa, flip_rate, taus)
+    twirl = twirl_environment(n, kappa, flip_rate, taus, drive=drive)
     clock = PoissonClock(rate=rate, name="reset")
     reset = Environment([2] * n, [Reset(clock, q, E.omega) for q in range(n)], taus=taus)
     if not shared:
