@@ -405,7 +405,8 @@ def test_errors():
     sym = Environment([2] * n, exchangeable_phase_drive(1.0, n))
     with pytest.raises(ValueError, match="computes the observables"):
         evolve(noisy_ghz_state(n, 0.9), sym, [0.0, 1.0], e_ops=["negativity"], method="permutation")
-    partial = Environment([2] * n, [Kick(PoissonClock(1.0, name="c"), q, SX) for q in range(2)])
+    clock = PoissonClock(1.0, name="c")
+    partial = Environment([2] * n, [Kick(clock, q, SX) for q in range(2)])
     with pytest.raises(NotSymmetricError, match="acts on parties"):
         evolve(noisy_ghz_state(n, 0.9), partial, [0.0, 1.0], method="permutation")
 
