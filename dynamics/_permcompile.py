@@ -23,7 +23,6 @@ matrix, eigenvalues ``lam_r`` of either sign).
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -112,22 +111,30 @@ def _check_rate(process, action, expected: np.ndarray) -> None:
         )
 
 
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Compiled stages by the identity of their terms (``Protocol.stages()`` makes new
+#: models around the same terms on every call): ``key -> (sources, local, result)``, the
+#: terms kept alive so that their ids are not reused; the oldest entries are dropped.
+_COMPILED: dict = {}
+_CACHE_SIZE = 64
 
 
 def compile_stage(model: Model) -> SymSpec:
     """The :class:`SymSpec` of one stage, or :class:`NotSymmetricError` saying why not
-    (cached per model: ``method="auto"`` compiles to decide, the run reuses it)."""
-    hit = _COMPILED.get(model)
-    if hit is None:
+    (cached: ``method="auto"`` compiles to decide, the run and the marginal reuse it)."""
+    key = (id(model.sources), id(model.local), model.dims)
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not model.sources or hit[1] is not model.local:
         try:
-            hit = _compile_stage(model)
+            result = _compile_stage(model)
         except NotSymmetricError as err:
-            hit = err
-        _COMPILED[model] = hit
-    if isinstance(hit, NotSymmetricError):
-        raise NotSymmetricError(str(hit))
-    return hit
+            result = err
+        hit = (model.sources, model.local, result)
+        _COMPILED[key] = hit
+        while len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.pop(next(iter(_COMPILED)))
+    if isinstance(hit[2], NotSymmetricError):
+        raise NotSymmetricError(str(hit[2]))
+    return hit[2]
 
 
 def _compile_stage(model: Model) -> SymSpec:
@@ -141,6 +148,7 @@ def _compile_stage(model: Model) -> SymSpec:
         loc[t.party] += t.superop
     pair_rows = []  # (n, 4) vectors vec(A^(p)) of each Brownian source and channel
     kicks, resets = [], []
+    checked: set = set()  # one generator check per process class (n sources at n = 100)
     for s in model.sources:
         proc = s.process
         if not proc.white:
@@ -154,9 +162,9 @@ def _compile_stage(model: Model) -> SymSpec:
             if not np.isfinite(kappa) or len(acts) != len(s.actions) or not acts[0].generators:
                 raise NotSymmetricError(f"signal {proc.name!r} is not a Brownian drive")
             units = [a.unit_operators() for a in acts]
-            _check_rate(
-                proc, acts[0], sum(kappa * _dissipator(U) for U in units[0]) + np.zeros((4, 4))
-            )
+            if type(proc) not in checked:
+                checked.add(type(proc))
+                _check_rate(proc, acts[0], sum(kappa * _dissipator(U) for U in units[0]))
             for ch in range(len(units[0])):
                 row = np.zeros((n, 4), dtype=complex)
                 for a, U in zip(acts, units):
@@ -167,7 +175,9 @@ def _compile_stage(model: Model) -> SymSpec:
             acts = [a for a in s.actions if isinstance(a, JumpAction)]
             if not np.isfinite(rate) or len(acts) != len(s.actions):
                 raise NotSymmetricError(f"clock {proc.name!r} is not a Poisson clock")
-            _check_rate(proc, acts[0], rate * (acts[0].superop - np.eye(4)))
+            if type(proc) not in checked:
+                checked.add(type(proc))
+                _check_rate(proc, acts[0], rate * (acts[0].superop - np.eye(4)))
             if len(acts) == 1:
                 loc[acts[0].party] += rate * (acts[0].superop - np.eye(4))
                 continue
@@ -189,7 +199,9 @@ def _compile_stage(model: Model) -> SymSpec:
     collective = []
     if pair_rows:
         A = np.stack(pair_rows)  # (S, n, 4)
-        diag = np.einsum("spa,spb->pab", A, A.conj())
+        # C[p, q] = sum_s vec A_s^(p) vec A_s^(q)^+ (one BLAS product)
+        C = np.tensordot(A, A.conj(), axes=(0, 0)).transpose(0, 2, 1, 3)
+        diag = C[np.arange(n), np.arange(n)]
         for p in range(1, n):
             if not _same(diag[p], diag[0]):
                 raise NotSymmetricError(
@@ -197,7 +209,6 @@ def _compile_stage(model: Model) -> SymSpec:
                 )
         loc += sum(lam * _dissipator(V) for lam, V in _from_pair(diag[0])) + np.zeros((4, 4))
         if n > 1:
-            C = np.einsum("spa,sqb->pqab", A, A.conj())
             off = C[0, 1].copy()
             mask = ~np.eye(n, dtype=bool)
             dev = np.abs(C[mask] - off).max()
@@ -213,6 +224,27 @@ def _compile_stage(model: Model) -> SymSpec:
         if not _same(loc[p], loc[0]):
             raise NotSymmetricError(f"qubit {p} has different local terms from qubit 0")
     return SymSpec(n, _clean(loc[0]), tuple(collective), tuple(kicks), tuple(resets))
+
+
+def marginal_generator(spec: SymSpec) -> np.ndarray:
+    """The 4 x 4 (engine layout) generator of one qubit's marginal dynamics.
+
+    Exact when every collective jump operator is Hermitian (shared Brownian drives): the
+    cross terms ``V_p rho V_q - {V_q V_p, rho}/2`` and ``p <-> q`` cancel under the partial
+    trace, leaving ``D[V]`` on the qubit; a shared kick or reset acts on each qubit as the
+    local one."""
+    G = np.array(spec.local, dtype=complex)
+    for lam, V in spec.collective:
+        if not np.allclose(V, V.conj().T, atol=1e-12):
+            raise NotSymmetricError(
+                "a non-Hermitian collective jump couples the marginals to correlations"
+            )
+        G += lam * _dissipator(V)
+    for rate, K in spec.kicks:
+        G += rate * (K - np.eye(4))
+    for rate, a in spec.resets:
+        G += rate * (np.outer(a, _VEC_I) - np.eye(4))
+    return G
 
 
 def symmetry_reason(stages) -> str | None:

@@ -82,6 +82,7 @@ from eplt.dynamics.measures import ghz_fidelity, trace_distance
 from eplt.dynamics.states import noisy_ghz_state, random_state
 
 from ._ghz_plot import GME_NOTE, LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
+from ._ghz_scaling import run_scaling, scaling_bytes, scaling_seconds
 from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import (
@@ -118,6 +119,11 @@ DESCRIPTION = (
 
 #: Largest number of qubits (the joint Liouvillian has 4^n rows).
 N_LIMIT = 8
+#: Largest number of qubits of the scaling scan (binom(n + 3, 3) symmetric coefficients).
+N_SCALE_LIMIT = 200
+
+#: The two zero-sum phase drives of the twirl stage.
+DRIVES = ("zero_sum", "exchangeable")
 
 PARAMS = (
     Param("n", 3, "int", "number of qubits of the time series", "", low=2, high=N_LIMIT),
@@ -191,6 +197,25 @@ PARAMS = (
         low=0,
         high=N_LIMIT,
     ),
+    Param(
+        "drive",
+        "zero_sum",
+        "str",
+        "phase noise of the twirl: zero_sum (n - 1 signals against the last qubit) or "
+        "exchangeable (permutation symmetric)",
+        "",
+        choices=DRIVES,
+    ),
+    Param(
+        "n_scale_max",
+        100,
+        "int",
+        "largest n of the scaling scan (exchangeable drive; permutation-symmetric method "
+        "from 6 qubits; skipped if < 2)",
+        "",
+        low=0,
+        high=N_SCALE_LIMIT,
+    ),
 )
 
 SCENARIOS = ("correlated", "independent")
@@ -198,7 +223,8 @@ SCENARIOS = ("correlated", "independent")
 SUMMARY_KEYS = {
     "n": "number of qubits of the time series",
     "gamma": "gamma = 2 p_min of the qubit thermal state",
-    "twirl_gap": "spectral gap min(kappa/2, 2 flip_rate) of the averaged twirl stage (both scenarios)",
+    "twirl_gap": "spectral gap of the averaged twirl stage (both scenarios): min(kappa/2, 2 flip_rate) "
+    "(zero_sum drive) or min(kappa (n - 1)/(2n), 2 flip_rate) (exchangeable)",
     "t_twirl": "duration of the twirl stage, ln(1/twirl_tol)/twirl_gap, in 1/omega",
     "t_star": "t* = t_twirl + ln(1/gamma)/r, in 1/omega",
     "ghz_fidelity_input": "<GHZ|rho0|GHZ>",
@@ -211,16 +237,23 @@ SUMMARY_KEYS = {
     "twirl_distance": "trace distance of the correlated twirl stage's output at t_twirl to ghz_twirl(rho0)",
     "twirl_distance_random": "the same for a seeded random n-qubit input (checks the zero-sum design)",
     "ghz_fidelity_vs_n": "GHZ fidelity at t* of the noisy GHZ input for n = 2..n_max, keyed by n then scenario",
+    "drive": "phase noise of the twirl stage of the time series and the n = 2..n_max scan",
+    "fidelity_at_t_star_vs_n": "scaling scan (exchangeable drive): GHZ fidelity at t* of the noisy GHZ "
+    "input (per input), keyed by n then scenario",
+    "t_star_vs_n": "scaling scan: t* = t_twirl(n) + ln(1/gamma)/r, in 1/omega, keyed by n",
+    "t_twirl_vs_n": "scaling scan: certified twirl time ln(1/twirl_tol)/gap(n), gap(n) = "
+    "min(kappa (n - 1)/(2n), 2 flip_rate), the same for every input, in 1/omega, keyed by n",
+    "marginal_distance_at_t_star_vs_n": "scaling scan: largest one-qubit marginal distance to tau at t* "
+    "of the noisy GHZ input (per input), keyed by n then scenario",
+    "lt_error_at_t_star_vs_n": "scaling scan: worst case over ALL inputs of the one-qubit marginal "
+    "distance at t* (lt_error of the marginal channel; identical for both scenarios), keyed by n",
+    "method_vs_n": "scaling scan: the evolve method that computed each n (exact or permutation)",
 }
 
 #: Value plotted by ``eplt sweep ghz``.
 SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star"
 
 _SX = np.array([[0.0, 1.0], [1.0, 0.0]])
-
-
-#: The two zero-sum phase drives of the twirl stage.
-DRIVES = ("zero_sum", "exchangeable")
 
 
 def twirl_gap(n: int, kappa: float, flip_rate: float, drive: str = "zero_sum") -> float:
@@ -324,7 +357,10 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     (measured: ~250 MB for the scan to n_max = 6..8 (sparse joint twirl generator), ~100 MB
     for an n = 8 series; rounded up)."""
     scan = 4e8 if p["n_max"] >= 6 else 5e7
-    return scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"], ("n", "n_max", "n_times")
+    return (
+        scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"] + scaling_bytes(p["n_scale_max"]),
+        ("n", "n_max", "n_times", "n_scale_max"),
+    )
 
 
 #: Measured CPU seconds of the fidelity-vs-n scan's step to m qubits (three saved times,
@@ -354,7 +390,8 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     else:
         seconds = 0.5 * 3.0 ** (n - 6) + 0.0145 * 11.0 ** (n - 6) * times
     seconds += sum(_SCAN_SECONDS[m] for m in range(2, p["n_max"] + 1))
-    return seconds, ("n", "n_times", "n_max")
+    seconds += scaling_seconds(p["n_scale_max"])
+    return seconds, ("n", "n_times", "n_max", "n_scale_max")
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -371,14 +408,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         )
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)
-    E = ghz_eplt_channel(tau, n)  # NoEPLTError at zero temperature
+    E = ghz_eplt_channel(tau, 2)  # gamma per qubit; NoEPLTError at zero temperature
     gamma = E.gamma
     p0, p1 = np.sort(np.linalg.eigvalsh(tau.full()))[::-1]
     rho0 = _input_state(p, n, seed)
     F_in = ghz_fidelity(rho0)
-    gap = min(p["kappa"] / 2, 2 * p["flip_rate"])
+    gap = twirl_gap(n, p["kappa"], p["flip_rate"], p["drive"])
     t_twirl = math.log(1 / p["twirl_tol"]) / gap
-    kw = dict(rate=r, kappa=p["kappa"], flip_rate=p["flip_rate"], t_twirl=t_twirl)
+    kw = dict(rate=r, kappa=p["kappa"], flip_rate=p["flip_rate"], t_twirl=t_twirl, drive=p["drive"])
     protos = {}
     for sc in SCENARIOS:
         protos[sc], t_star = ghz_protocol(n, tau, H, beta, shared=sc == "correlated", **kw)
@@ -394,7 +431,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     i_star = int(np.argmin(np.abs(times - t_star))) if t_star <= t_max else None
 
     # The twirl stage against the closed-form GHZ twirl: this input and a random one.
-    twirl_env = twirl_environment(n, p["kappa"], p["flip_rate"], [tau] * n)
+    twirl_env = twirl_environment(n, p["kappa"], p["flip_rate"], [tau] * n, drive=p["drive"])
     tw_dist = _twirl_distance(rho0, twirl_env, t_twirl)
     tw_rand = _twirl_distance(
         random_state([2] * n, seed=np.random.SeedSequence(seed).spawn(1)[0]), twirl_env, t_twirl
@@ -410,11 +447,30 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         it = tqdm(ns, desc="fidelity vs n", leave=False)
     for m in it:
         rho_m = noisy_ghz_state(m, max(p["fidelity"], 2.0**-m))
-        tl = np.array([0.0, t_twirl, t_star])
+        t_tw_m = math.log(1 / p["twirl_tol"]) / twirl_gap(m, p["kappa"], p["flip_rate"], p["drive"])
         for sc in SCENARIOS:
-            proto, _ = ghz_protocol(m, tau, H, beta, shared=sc == "correlated", **kw)
+            proto, t_star_m = ghz_protocol(
+                m, tau, H, beta, shared=sc == "correlated", **{**kw, "t_twirl": t_tw_m}
+            )
+            tl = np.array([0.0, t_tw_m, t_star_m])
             res = evolve(rho_m, proto, tl, e_ops=["ghz_fidelity"])
             scan[sc].append(float(res.expect["ghz_fidelity"][-1]))
+
+    # The scaling scan: the permutation-symmetric protocol for n up to n_scale_max.
+    def sym_protocol(m, shared, t_tw):
+        return ghz_protocol(
+            m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "exchangeable"}
+        )
+
+    scale = run_scaling(
+        p,
+        tau,
+        H,
+        sym_protocol,
+        lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "exchangeable"),
+        SCENARIOS,
+    )
+    nsc = [int(m) for m in scale["n"]]
 
     def at_star(sc, key, reduce=None):
         if i_star is None:
@@ -445,9 +501,30 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 np.array([scan[sc] for sc in SCENARIOS]).reshape(len(SCENARIOS), len(ns)),
                 {"units": "1", "long_name": "GHZ fidelity at t*, noisy GHZ input"},
             ),
+            "fidelity_at_t_star_vs_n": (
+                ("scenario", "n_scale"),
+                np.array([scale["fidelity"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
+                {"units": "1", "long_name": "GHZ fidelity at t*, exchangeable drive"},
+            ),
+            "t_star_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["t_star"], dtype=float),
+                {"units": "1/omega", "long_name": "t* = t_twirl(n) + ln(1/gamma)/r"},
+            ),
+            "t_twirl_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["t_twirl"], dtype=float),
+                {"units": "1/omega", "long_name": "certified twirl time ln(1/twirl_tol)/gap(n)"},
+            ),
+            "lt_error_at_t_star_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["lt_error"], dtype=float),
+                {"units": "1", "long_name": "worst-case marginal distance at t* (all inputs)"},
+            ),
         },
         coords={
             "scenario": list(SCENARIOS),
+            "n_scale": ("n_scale", np.array(nsc, dtype=int), {"units": "1"}),
             "time": ("time", times, {"units": "1/omega"}),
             "qubit": list(range(n)),
             "n": ("n", np.array(ns, dtype=int), {"units": "1"}),
@@ -484,5 +561,18 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "ghz_fidelity_vs_n": {
             str(m): {sc: scan[sc][i] for sc in SCENARIOS} for i, m in enumerate(ns)
         },
+        "drive": p["drive"],
+        "fidelity_at_t_star_vs_n": {
+            str(m): {sc: float(scale["fidelity"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "t_star_vs_n": {str(m): float(scale["t_star"][i]) for i, m in enumerate(nsc)},
+        "t_twirl_vs_n": {str(m): float(scale["t_twirl"][i]) for i, m in enumerate(nsc)},
+        "marginal_distance_at_t_star_vs_n": {
+            str(m): {sc: float(scale["marginal_distance"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "lt_error_at_t_star_vs_n": {str(m): float(scale["lt_error"][i]) for i, m in enumerate(nsc)},
+        "method_vs_n": {str(m): scale["method"][i] for i, m in enumerate(nsc)},
     }
     return StudyResult(NAME, p, seed, data, summary, extra={"p0": float(p0), "p1": float(p1)})
