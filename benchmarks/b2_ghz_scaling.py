@@ -28,6 +28,7 @@ Usage (from the repository root)::
 
     python benchmarks/b2_ghz_scaling.py           # full run (about 10 minutes)
     python benchmarks/b2_ghz_scaling.py --quick   # dense n = 2..6, symmetric to 32, seconds
+    python benchmarks/b2_ghz_scaling.py --parts symmetric,protocol   # skip the dense part
 
 The last line printed is one JSON object: ``speedup_vs_qutip`` (n -> qutip CPU time / our
 CPU time for every n >= 6 where qutip finished), ``largest_n`` (largest n the dense route
@@ -196,7 +197,15 @@ def timed(run, *args, **kw):
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="dense n = 2..6, symmetric to 32")
+    p.add_argument(
+        "--parts",
+        default="dense,symmetric,protocol",
+        help="comma-separated parts to run (default: all three)",
+    )
     args = p.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if not parts <= {"dense", "symmetric", "protocol"}:
+        p.error(f"--parts: choose among dense, symmetric, protocol; got {args.parts!r}")
     n_ours = range(2, 7) if args.quick else range(2, 13)
     n_qutip_max = 6 if args.quick else 16
     sym_ns = [m for m in SYM_NS if m <= (32 if args.quick else 200)]
@@ -217,7 +226,7 @@ def main(argv=None) -> dict:
     t_ours, t_qutip, fid_dev, tight_dev, fids, wall = {}, {}, {}, {}, {}, {}
     largest = None
     qutip_on, prev = True, None
-    for n in range(2, max(n_ours[-1], n_qutip_max) + 1):
+    for n in range(2, max(n_ours[-1], n_qutip_max) + 1) if "dense" in parts else []:
         if n in n_ours:
             c, f = timed(ours, n)
             t_ours[n], fids[n], wall[("ours", n)] = c.cpu, f, c.wall
@@ -276,7 +285,7 @@ def main(argv=None) -> dict:
     print("\nsymmetric route (SymmetricState GHZ input) against qutip.piqs, best of 3 interleaved")
     sym, piqs_t, sym_dense_dev, sym_piqs_dev, rss = {}, {}, {}, {}, {}
     piqs_on = True
-    for n in sym_ns:
+    for n in sym_ns if "symmetric" in parts else []:
         if piqs_on:
             (c, f), (cp, fp) = best_of([ours_symmetric, with_piqs], n)
             piqs_t[n] = (cp.cpu, cp.wall)
@@ -301,7 +310,7 @@ def main(argv=None) -> dict:
     # ---------------------------------------------------------------- part 3: full protocol
     print("\nfull GHZ protocol (ghz study, exchangeable drive), 201 times on [0, 1.5 t*]")
     proto_t, proto_dev = {}, {}
-    for n in (6, 8):
+    for n in (6, 8) if "protocol" in parts else ():
         (cs, vs, _), (cd, vd, _) = best_of(
             [lambda m: protocol_run(m, True), lambda m: protocol_run(m, False)], n
         )
@@ -312,7 +321,7 @@ def main(argv=None) -> dict:
             f"  max |diff| (F and marginal distance) {proto_dev[n]:.1e}",
             flush=True,
         )
-    for n in proto_ns:
+    for n in proto_ns if "protocol" in parts else ():
         ((c, v, _),) = best_of([lambda m: protocol_run(m, True)], n)
         proto_t[n] = (c.cpu, c.wall)
         print(

@@ -12,6 +12,10 @@ r"""Propagation: one entry point, :func:`evolve`, dispatching to three ways to a
 * :class:`~eplt.dynamics.sampled.Sampled` — any process: ``ntraj`` realizations, each a tensor
   product of local propagators, averaged with jackknife standard errors
   (:mod:`eplt.dynamics.sampled`).
+* :class:`~eplt.dynamics.permutation.PermutationSymmetric` — white processes on n identical
+  qubits with permutation-symmetric terms, on the ``binom(n + 3, 3)``-dimensional symmetric
+  space (:mod:`eplt.dynamics.permutation`); inputs may be
+  :class:`~eplt.dynamics.permutation.SymmetricState` objects.
 
 Time convention: ``rho0`` is the state at ``tlist[0]``, where the protocol's first stage
 starts.
@@ -215,8 +219,10 @@ def evolve(
 
     Parameters
     ----------
-    rho0 : Qobj
-        Initial joint state (ket or density matrix) at ``tlist[0]``; dims ``[[d_0, ...], ...]``.
+    rho0 : Qobj or SymmetricState
+        Initial joint state (ket or density matrix) at ``tlist[0]``; dims ``[[d_0, ...], ...]``;
+        or a :class:`~eplt.dynamics.permutation.SymmetricState` of n qubits (method
+        ``permutation``).
     protocol : Model, or an object with ``stages()`` (e.g. :class:`eplt.baths.Environment`,
         :class:`eplt.baths.Protocol`)
         The dynamics; stages are run back to back from ``tlist[0]``.
@@ -229,8 +235,13 @@ def evolve(
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
         ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
         marginal distances (when thermal states are known), purity.
-    method : {"auto", "exact", "segment", "sle", "sampled"} or a method object
-        (Exact / SegmentAveraged / StochasticLiouville / Sampled). ``auto`` picks ``exact``
+    method : {"auto", "exact", "segment", "sle", "sampled", "permutation"} or a method object
+        (Exact / SegmentAveraged / StochasticLiouville / Sampled / PermutationSymmetric).
+        ``auto`` picks ``permutation`` when every process is white, the model is permutation
+        symmetric, the input is a SymmetricState or a permutation-invariant state of at least
+        :data:`~eplt.dynamics.permutation.AUTO_MIN_QUBITS` qubits and the observables are
+        among :data:`~eplt.dynamics.permutation.OBSERVABLES` (the reason is recorded in
+        ``result.params["method"]["reason"]``); else ``exact``
         when every process is white, ``segment`` when the others are i.i.d. pulses,
         ``sle`` when they are Markovian (telegraph, chains, Ornstein-Uhlenbeck, fixed
         signals) and ``ntraj`` is not given, else ``sampled``.
