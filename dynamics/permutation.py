@@ -334,8 +334,8 @@ def marginal_channel(protocol, t: float) -> qutip.Qobj:
     >>> from eplt.baths import Environment, exchangeable_phase_drive
     >>> env = Environment([2] * 50, exchangeable_phase_drive(1.0, 50))
     >>> S = marginal_channel(env, 2.0)
-    >>> round(abs(S.full()[1, 1]), 12) == round(float(np.exp(-2.0 * 49 / 100)), 12)
-    True
+    >>> round(float(abs(S.full()[1, 1])), 6)  # coherence: exp(-kappa (n - 1)/(2n) t)
+    0.375311
     """
     from scipy.linalg import expm
 

@@ -430,3 +430,19 @@ def test_auto_takes_the_permutation_method_only_when_it_applies():
     assert (
         evolve(noisy_ghz_state(3, 0.9), small, [0.0, 0.5], e_ops=["ghz_fidelity"]).method == "exact"
     )
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_marginal_channel_equals_the_engines_marginal_channels(shared):
+    from eplt.dynamics import marginal_channels
+    from eplt.dynamics.permutation import marginal_channel
+
+    proto, t_star = _protocol(4, shared)
+    for t in (0.5, t_star, 1.4 * t_star):
+        ours = marginal_channel(proto, t)
+        ref = marginal_channels(proto, t)
+        assert ours.superrep == "super" and ours.dims == ref[0].dims
+        for r in ref:
+            np.testing.assert_allclose(ours.full(), r.full(), atol=1e-12)
+    with pytest.raises(ValueError, match="t must be a finite time"):
+        marginal_channel(proto, -1.0)
