@@ -17,7 +17,8 @@ complex numbers (2.8 MB) against ``4^100``.
 :func:`eplt.dynamics.evolve` (``method="permutation"``; ``method="auto"`` takes it when every
 process is white, every stage is symmetric, the input is permutation invariant (or a
 :class:`SymmetricState`), the observables are among :data:`OBSERVABLES` and
-``n >= AUTO_MIN_QUBITS``; the reason is recorded in ``result.params["method"]["reason"]``).
+``AUTO_MIN_QUBITS <= n`` (``<= AUTO_MAX_DENSE_CHECK`` for a dense input); the reason is
+recorded in ``result.params["method"]["reason"]``).
 It is exact: the generator is compiled term by term onto the symmetric space (local terms
 as one-body operators ``sum_p S^(p)``, shared drives as collective dissipators
 ``D[sum_p V^(p)]``, shared kicks and resets as product maps) and exponentiated per connected
@@ -57,6 +58,10 @@ __all__ = [
 #: ``method="auto"`` takes the permutation method from this many qubits on (below, the
 #: dense engine is as fast and computes every observable).
 AUTO_MIN_QUBITS = 6
+
+#: Largest n for which ``method="auto"`` checks a dense input for permutation invariance
+#: (a ``4^n``-entry scan; beyond, give a :class:`SymmetricState`).
+AUTO_MAX_DENSE_CHECK = 10
 
 #: Largest symmetric dimension ``binom(n + 3, 3)`` accepted (n = 230; the state is 32 MB,
 #: a GHZ-protocol generator about 0.5 GB).
@@ -377,7 +382,7 @@ def auto_reason(rho0, stages, e_ops, store_states: bool) -> str | None:
     if symmetry_reason(stages) is not None:
         return None
     if not isinstance(rho0, SymmetricState):
-        if not isinstance(rho0, qutip.Qobj) or rho0.shape[0] != 2**n:
+        if n > AUTO_MAX_DENSE_CHECK or not isinstance(rho0, qutip.Qobj) or rho0.shape[0] != 2**n:
             return None
         a = qutip.ket2dm(rho0).full() if rho0.isket else rho0.full()
         if _symmetric_part(a, n, 1e-12) is None:
