@@ -207,6 +207,15 @@ def main(argv=None) -> dict:
         help="comma-separated parts to run (default: all three)",
     )
     p.add_argument("--dense-max", type=int, default=12, help="largest n of the dense route")
+    p.add_argument(
+        "--sym-ns", default=None, help="comma-separated n of the symmetric part (default: all)"
+    )
+    p.add_argument(
+        "--piqs-max",
+        type=int,
+        default=64,
+        help="largest n for qutip.piqs (measured 30 s CPU at 64, ~4th power growth)",
+    )
     args = p.parse_args(argv)
     parts = set(args.parts.split(","))
     if not parts <= {"dense", "symmetric", "protocol"}:
@@ -214,6 +223,8 @@ def main(argv=None) -> dict:
     n_ours = range(2, 7) if args.quick else range(2, args.dense_max + 1)
     n_qutip_max = 6 if args.quick else min(16, args.dense_max)
     sym_ns = [m for m in SYM_NS if m <= (32 if args.quick else 200)]
+    if args.sym_ns:
+        sym_ns = [int(m) for m in args.sym_ns.split(",")]
     proto_ns = (10, 32) if args.quick else (10, 32, 64, 100, 150, 200)
 
     print(
@@ -291,7 +302,7 @@ def main(argv=None) -> dict:
     sym, piqs_t, sym_dense_dev, sym_piqs_dev, rss = {}, {}, {}, {}, {}
     piqs_on = True
     for n in sym_ns if "symmetric" in parts else []:
-        if piqs_on:
+        if piqs_on and n <= args.piqs_max:
             (c, f), (cp, fp) = best_of([ours_symmetric, with_piqs], n)
             piqs_t[n] = (cp.cpu, cp.wall)
             sym_piqs_dev[n] = float(np.abs(f - fp).max())
