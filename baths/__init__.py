@@ -4,10 +4,11 @@ environments and staged protocols.
 
 Bring a QuTiP model: :func:`lindblad` reads ``H`` and ``c_ops`` (or a Liouvillian) as
 :func:`qutip.mesolve` does. Ready-made drives and protocols: :func:`twirl_drive`,
-:func:`zero_sum_phase_drive`, :func:`eplt_protocol`, :func:`gellmann_basis`. Oscillators
-on a Fock cutoff: :func:`cavity_environment`, :func:`oscillator_bath`, :func:`phase_noise`."""
+:func:`zero_sum_phase_drive`, :func:`exchangeable_phase_drive`, :func:`eplt_protocol`,
+:func:`gellmann_basis`. Oscillators on a Fock cutoff: :func:`cavity_environment`,
+:func:`oscillator_bath`, :func:`phase_noise`."""
 
-from .drives import zero_sum_phase_drive
+from .drives import exchangeable_phase_drive, zero_sum_phase_drive
 from .environment import (
     Drive,
     Environment,
@@ -68,6 +69,7 @@ __all__ = [
     "certified_twirl_time",
     "edge_population_observable",
     "eplt_protocol",
+    "exchangeable_phase_drive",
     "gellmann_basis",
     "hamiltonian",
     "lindblad",

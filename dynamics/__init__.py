@@ -8,7 +8,8 @@ Submodules: :mod:`~eplt.dynamics.states`, :mod:`~eplt.dynamics.measures`, :mod:`
 :mod:`~eplt.dynamics.eplt`, :mod:`~eplt.dynamics.certify` (gathered in :mod:`~eplt.dynamics.channels`),
 :mod:`~eplt.dynamics.superop`, :mod:`~eplt.dynamics.model`,
 :mod:`~eplt.dynamics.propagate` (dispatching to :mod:`~eplt.dynamics.exact`, :mod:`~eplt.dynamics.segment`,
-:mod:`~eplt.dynamics.sle`, :mod:`~eplt.dynamics.sampled`), :mod:`~eplt.dynamics.propagators` (the averaged channel
+:mod:`~eplt.dynamics.sle`, :mod:`~eplt.dynamics.sampled`, :mod:`~eplt.dynamics.permutation`),
+:mod:`~eplt.dynamics.propagators` (the averaged channel
 :func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~eplt.dynamics.observables`,
 :mod:`~eplt.dynamics.result`,
 :mod:`~eplt.dynamics.metrics`, :mod:`~eplt.dynamics.bounds` (SDP bounds on local thermalizations),
@@ -28,9 +29,11 @@ from . import (
     losr,
     measures,
     metrics,
+    permutation,
     states,
 )
 from .model import Model
+from .permutation import PermutationSymmetric, SymmetricState
 from .propagate import Exact, Sampled, SegmentAveraged, StochasticLiouville, evolve
 from .propagators import lt_time, marginal_channels, propagator
 from .result import Result
@@ -38,11 +41,13 @@ from .result import Result
 __all__ = [
     "Exact",
     "Model",
+    "PermutationSymmetric",
     "Result",
     "Sampled",
     "SegmentAveraged",
     "StochasticLiouville",
     "bosonic",
+    "SymmetricState",
     "bounds",
     "channels",
     "evolve",
@@ -53,6 +58,7 @@ __all__ = [
     "marginal_channels",
     "measures",
     "metrics",
+    "permutation",
     "propagator",
     "states",
 ]

@@ -12,6 +12,10 @@ r"""Propagation: one entry point, :func:`evolve`, dispatching to three ways to a
 * :class:`~eplt.dynamics.sampled.Sampled` — any process: ``ntraj`` realizations, each a tensor
   product of local propagators, averaged with jackknife standard errors
   (:mod:`eplt.dynamics.sampled`).
+* :class:`~eplt.dynamics.permutation.PermutationSymmetric` — white processes on n identical
+  qubits with permutation-symmetric terms, on the ``binom(n + 3, 3)``-dimensional symmetric
+  space (:mod:`eplt.dynamics.permutation`); inputs may be
+  :class:`~eplt.dynamics.permutation.SymmetricState` objects.
 
 Time convention: ``rho0`` is the state at ``tlist[0]``, where the protocol's first stage
 starts.
@@ -31,6 +35,7 @@ from ._checks import as_density_matrix, party_dims
 from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
+from .permutation import PermutationSymmetric, SymmetricState, _evolve_permutation, auto_reason
 from .result import Result
 from .sampled import Sampled, _sampled_driver, realization_seed
 from .segment import SegmentAveraged, _run_segment
@@ -39,6 +44,7 @@ from .superop import from_paired, to_paired
 
 __all__ = [
     "Exact",
+    "PermutationSymmetric",
     "Sampled",
     "SegmentAveraged",
     "StochasticLiouville",
@@ -64,6 +70,7 @@ _METHODS = {
     "segment": SegmentAveraged,
     "sle": StochasticLiouville,
     "sampled": Sampled,
+    "permutation": PermutationSymmetric,
 }
 
 
@@ -120,11 +127,15 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
             method = _METHODS[method]() if method != "sampled" else Sampled(ntraj=ntraj or 1000)
         else:
             raise ValueError(
-                f"method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled' or a method object, got {method!r}"
+                "method must be one of 'auto', 'exact', 'segment', 'sle', 'sampled', "
+                f"'permutation' or a method object, got {method!r}"
             )
-    elif not isinstance(method, (Exact, SegmentAveraged, StochasticLiouville, Sampled)):
+    elif not isinstance(
+        method, (Exact, SegmentAveraged, StochasticLiouville, Sampled, PermutationSymmetric)
+    ):
         raise TypeError(
-            "method must be a name or Exact/SegmentAveraged/StochasticLiouville/Sampled, "
+            "method must be a name or Exact/SegmentAveraged/StochasticLiouville/Sampled/"
+            "PermutationSymmetric, "
             f"got {type(method).__name__}"
         )
     if ntraj is not None:
@@ -140,6 +151,29 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
                 ntraj=ntraj, dt=method.dt, groups=method.groups, batch_size=method.batch_size
             )
     return method
+
+
+def _permutation_route(rho0, stages, e_ops, method, ntraj, store_states):
+    """``(PermutationSymmetric, reason)`` when evolve runs on the symmetric space, else None."""
+    if isinstance(method, str) and method == "auto":
+        reason = None if ntraj is not None else auto_reason(rho0, stages, e_ops, store_states)
+        method = PermutationSymmetric() if reason is not None else method
+    elif isinstance(method, str) and method == "permutation":
+        method, reason = PermutationSymmetric(), "method='permutation' given"
+    else:
+        reason = "method object given"
+    if not isinstance(method, PermutationSymmetric):
+        if isinstance(rho0, SymmetricState):
+            raise ValueError(
+                "a SymmetricState input needs method='permutation' (or 'auto' on a "
+                f"permutation-symmetric model); method is {method!r}"
+            )
+        return None
+    if ntraj is not None:
+        raise ValueError("ntraj applies to method='sampled' only (method is 'permutation')")
+    if store_states:
+        raise ValueError("method 'permutation' does not store joint states (store_states=False)")
+    return method, reason
 
 
 def _segment_possible(model: Model) -> bool:
@@ -185,8 +219,10 @@ def evolve(
 
     Parameters
     ----------
-    rho0 : Qobj
-        Initial joint state (ket or density matrix) at ``tlist[0]``; dims ``[[d_0, ...], ...]``.
+    rho0 : Qobj or SymmetricState
+        Initial joint state (ket or density matrix) at ``tlist[0]``; dims ``[[d_0, ...], ...]``;
+        or a :class:`~eplt.dynamics.permutation.SymmetricState` of n qubits (method
+        ``permutation``).
     protocol : Model, or an object with ``stages()`` (e.g. :class:`eplt.baths.Environment`,
         :class:`eplt.baths.Protocol`)
         The dynamics; stages are run back to back from ``tlist[0]``.
@@ -199,8 +235,13 @@ def evolve(
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
         ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
         marginal distances (when thermal states are known), purity.
-    method : {"auto", "exact", "segment", "sle", "sampled"} or a method object
-        (Exact / SegmentAveraged / StochasticLiouville / Sampled). ``auto`` picks ``exact``
+    method : {"auto", "exact", "segment", "sle", "sampled", "permutation"} or a method object
+        (Exact / SegmentAveraged / StochasticLiouville / Sampled / PermutationSymmetric).
+        ``auto`` picks ``permutation`` when every process is white, the model is permutation
+        symmetric, the input is a SymmetricState or a permutation-invariant state of at least
+        :data:`~eplt.dynamics.permutation.AUTO_MIN_QUBITS` qubits and the observables are
+        among :data:`~eplt.dynamics.permutation.OBSERVABLES` (the reason is recorded in
+        ``result.params["method"]["reason"]``); else ``exact``
         when every process is white, ``segment`` when the others are i.i.d. pulses,
         ``sle`` when they are Markovian (telegraph, chains, Ornstein-Uhlenbeck, fixed
         signals) and ``ntraj`` is not given, else ``sampled``.
@@ -267,6 +308,18 @@ def _evolve(
     tlist = _check_tlist(tlist)
     stages = stages_of(protocol)
     dims = stages[0].model.dims
+    perm = _permutation_route(rho0, stages, e_ops, method, ntraj, store_states)
+    if perm is not None:  # the symmetric space (eplt.dynamics.permutation)
+        if taus is None:
+            taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
+        if hamiltonians is None:
+            hamiltonians = next(
+                (s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None
+            )
+        windows = _stage_windows(stages, tlist[0], tlist[-1])
+        return _evolve_permutation(
+            rho0, stages, windows, tlist, e_ops, perm[0], taus, hamiltonians, perm[1]
+        )
     rho0 = as_density_matrix(rho0, "rho0")
     if party_dims(rho0) != list(dims):
         raise ValueError(

@@ -157,9 +157,78 @@ def plot(
     return ax
 
 
+def plot_scaling(result: StudyResult, axes) -> None:
+    """The scaling scan on two axes: (a) GHZ fidelity at ``t*`` against n (log scale) with
+    the closed forms and the witness line; (b) the certified twirl time and ``t*``."""
+    ds, s, prm = result.data, result.summary, result.params
+    ns = ds["n_scale"].values
+    ax = axes[0]
+    gamma, p0, p1 = s["gamma"], result.extra["p0"], result.extra["p1"]
+    F = prm["fidelity"]
+    nn = np.unique(np.geomspace(2, max(3, int(ns.max())), 200).astype(int))
+    for sc in map(str, ds["scenario"].values):
+        ax.plot(
+            ns,
+            ds["fidelity_at_t_star_vs_n"].sel(scenario=sc),
+            "o",
+            ms=4,
+            color=style.SCENARIO_COLORS[sc],
+            label=LABELS[sc],
+            gid=sc,
+        )
+    ax.plot(
+        nn,
+        0.5 + gamma * (np.maximum(F, 2.0**-nn) - 0.5),
+        color=style.SCENARIO_COLORS["correlated"],
+        lw=0.9,
+        label=r"$\frac{1}{2}+\gamma(F_{\rm in}-\frac{1}{2})$",
+    )
+    ax.plot(
+        nn,
+        (p0**nn + p1**nn) / 2,
+        color=style.SCENARIO_COLORS["independent"],
+        lw=0.9,
+        ls="--",
+        label=r"$(p_0^n+p_1^n)/2$",
+    )
+    _witness_line(ax, nn[0])
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel(r"number of qubits $n$")
+    ax.set_ylabel(r"GHZ fidelity $F_{\rm GHZ}$ at $t^*$")
+    ax.legend(loc="upper right", ncols=2, fontsize=7)
+    ax.set_title("(a) GHZ fidelity at $t^*$", loc="left")
+    ax = axes[1]
+    r = prm["rate"]
+    ax.plot(
+        ns,
+        ds["t_star_vs_n"] * r,
+        "o-",
+        ms=4,
+        color="0.15",
+        label=r"$t^*$ (correlated = independent)",
+    )
+    ax.plot(
+        ns, ds["t_twirl_vs_n"] * r, "s--", ms=4, color="0.55", label=r"$t_{\rm tw}$ (certified)"
+    )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.25 * float(ds["t_star_vs_n"].max()) * r)
+    ax.set_xlabel(r"number of qubits $n$")
+    ax.set_ylabel(r"time $r t$")
+    ax.legend(loc="upper right", fontsize=7)
+    for a in axes:
+        ticks = [m for m in (2, 5, 10, 20, 50, 100, 200) if m <= max(3, int(ns.max()))]
+        a.set_xticks(ticks, [str(m) for m in ticks])
+        a.minorticks_off()
+    ax.set_title(
+        r"(b) certified times ($\varepsilon_{\rm tw}$" + f"$={prm['twirl_tol']:g}$)", loc="left"
+    )
+
+
 @style.styled
 def figures(result: StudyResult) -> dict:
-    """``timeseries`` (three panels, full width) and ``fidelity_vs_n`` (column width)."""
+    """``timeseries`` (three panels, full width), ``fidelity_vs_n`` (column width) and
+    ``scaling`` (two panels: the scaling scan against n, log scale)."""
     prm = result.params
     fig1, axes = style.figure(3, 1, width=style.PAGE, height=2.7)
     titles = (
@@ -198,4 +267,14 @@ def figures(result: StudyResult) -> dict:
             loc="left",
         )
         out["fidelity_vs_n"] = fig2
+    if result.data.sizes.get("n_scale", 0):
+        fig3, ax3 = style.figure(2, 1, width=style.PAGE, height=2.8)
+        plot_scaling(result, ax3[0])
+        fig3.suptitle(
+            rf"exchangeable zero-sum drive, noisy GHZ $F_{{\rm in}}={prm['fidelity']:g}$, "
+            rf"$\beta\omega={prm['beta'] * prm['omega']:g}$, $\kappa/r={prm['kappa'] / prm['rate']:g}$; "
+            "permutation-symmetric method from n = 6",
+            fontsize=7,
+        )
+        out["scaling"] = fig3
     return out

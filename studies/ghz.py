@@ -43,12 +43,27 @@ marginals). Measured on 2 cores (``eplt run``, one BLAS thread): the default run
 times about 4 s; an ``n = 8`` series costs about 1.5 s per saved time (127 cuts of a
 256 x 256 state, two scenarios), so use ``n_times`` of a few tens there.
 
+*Scaling scan* (``n_scale_max``, default 100): the permutation-symmetric version of the
+protocol — the exchangeable zero-sum drive (:func:`eplt.baths.exchangeable_phase_drive`,
+every qubit alike; gap ``min(kappa (n - 1)/(2n), 2 flip_rate)``), the shared flip, the
+shared (or independent) reset, identical thermal baths — for n = 2, 3, 4, 6, 8, 12, 16, 24,
+32, 48, 64, 100: GHZ fidelity at t* of the noisy GHZ input (per input; correlated
+``1/2 + gamma (F_in - 1/2)`` at every n, independent ``(p0^n + p1^n)/2``), the certified
+twirl time ``t_twirl(n) = ln(1/twirl_tol)/gap(n)`` and ``t*`` (input independent), the worst
+case over all inputs of the marginal distance at t* (:func:`eplt.dynamics.permutation.marginal_channel`,
+identical for both scenarios), and the method of each n: the dense engine below 6 qubits,
+:mod:`eplt.dynamics.permutation` from 6 on (``binom(n + 3, 3)`` coefficients). The
+``drive`` parameter chooses the time series' drive (default ``zero_sum``, as before).
+
 Figures: ``timeseries`` (GHZ fidelity with the 1/2 witness line, the only witness of
 genuine multipartite entanglement shown; the smallest negativity over all bipartitions,
 positive when every cut is entangled, which does not imply GME; largest marginal trace
 distance to ``tau``, log scale; correlated vs independent; ``t_twirl`` and ``t*``
-marked) and ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` against the
-closed forms). Time is in units of ``1/r``.
+marked), ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` against the
+closed forms) and ``scaling`` (the scaling scan: GHZ fidelity at t* and the certified times
+against n, log scale). Time is in units of ``1/r``. The default run (series n = 3, dense
+scan to 8, scaling scan to 100) took 12.2 s CPU (43 s wall, load ~15) on the 2-core VM,
+2026-12-06; the scaling scan alone ~5.5 s CPU.
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
 and :class:`eplt.dynamics.channels.NoEPLTError` is raised. Plotting lives in
@@ -70,6 +85,7 @@ from eplt.baths import (
     PoissonClock,
     Protocol,
     Reset,
+    exchangeable_phase_drive,
     qubit_hamiltonian,
     thermal_bath,
     thermal_state,
@@ -81,6 +97,7 @@ from eplt.dynamics.measures import ghz_fidelity, trace_distance
 from eplt.dynamics.states import noisy_ghz_state, random_state
 
 from ._ghz_plot import GME_NOTE, LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
+from ._ghz_scaling import run_scaling, scaling_bytes, scaling_seconds
 from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import (
@@ -117,6 +134,11 @@ DESCRIPTION = (
 
 #: Largest number of qubits (the joint Liouvillian has 4^n rows).
 N_LIMIT = 8
+#: Largest number of qubits of the scaling scan (binom(n + 3, 3) symmetric coefficients).
+N_SCALE_LIMIT = 200
+
+#: The two zero-sum phase drives of the twirl stage.
+DRIVES = ("zero_sum", "exchangeable")
 
 PARAMS = (
     Param("n", 3, "int", "number of qubits of the time series", "", low=2, high=N_LIMIT),
@@ -190,6 +212,25 @@ PARAMS = (
         low=0,
         high=N_LIMIT,
     ),
+    Param(
+        "drive",
+        "zero_sum",
+        "str",
+        "phase noise of the twirl: zero_sum (n - 1 signals against the last qubit) or "
+        "exchangeable (permutation symmetric)",
+        "",
+        choices=DRIVES,
+    ),
+    Param(
+        "n_scale_max",
+        100,
+        "int",
+        "largest n of the scaling scan (exchangeable drive; permutation-symmetric method "
+        "from 6 qubits; skipped if < 2)",
+        "",
+        low=0,
+        high=N_SCALE_LIMIT,
+    ),
 )
 
 SCENARIOS = ("correlated", "independent")
@@ -197,7 +238,8 @@ SCENARIOS = ("correlated", "independent")
 SUMMARY_KEYS = {
     "n": "number of qubits of the time series",
     "gamma": "gamma = 2 p_min of the qubit thermal state",
-    "twirl_gap": "spectral gap min(kappa/2, 2 flip_rate) of the averaged twirl stage (both scenarios)",
+    "twirl_gap": "spectral gap of the averaged twirl stage (both scenarios): min(kappa/2, 2 flip_rate) "
+    "(zero_sum drive) or min(kappa (n - 1)/(2n), 2 flip_rate) (exchangeable)",
     "t_twirl": "duration of the twirl stage, ln(1/twirl_tol)/twirl_gap, in 1/omega",
     "t_star": "t* = t_twirl + ln(1/gamma)/r, in 1/omega",
     "ghz_fidelity_input": "<GHZ|rho0|GHZ>",
@@ -210,6 +252,17 @@ SUMMARY_KEYS = {
     "twirl_distance": "trace distance of the correlated twirl stage's output at t_twirl to ghz_twirl(rho0)",
     "twirl_distance_random": "the same for a seeded random n-qubit input (checks the zero-sum design)",
     "ghz_fidelity_vs_n": "GHZ fidelity at t* of the noisy GHZ input for n = 2..n_max, keyed by n then scenario",
+    "drive": "phase noise of the twirl stage of the time series and the n = 2..n_max scan",
+    "fidelity_at_t_star_vs_n": "scaling scan (exchangeable drive): GHZ fidelity at t* of the noisy GHZ "
+    "input (per input), keyed by n then scenario",
+    "t_star_vs_n": "scaling scan: t* = t_twirl(n) + ln(1/gamma)/r, in 1/omega, keyed by n",
+    "t_twirl_vs_n": "scaling scan: certified twirl time ln(1/twirl_tol)/gap(n), gap(n) = "
+    "min(kappa (n - 1)/(2n), 2 flip_rate), the same for every input, in 1/omega, keyed by n",
+    "marginal_distance_at_t_star_vs_n": "scaling scan: largest one-qubit marginal distance to tau at t* "
+    "of the noisy GHZ input (per input), keyed by n then scenario",
+    "lt_error_at_t_star_vs_n": "scaling scan: worst case over ALL inputs of the one-qubit marginal "
+    "distance at t* (lt_error of the marginal channel; identical for both scenarios), keyed by n",
+    "method_vs_n": "scaling scan: the evolve method that computed each n (exact or permutation)",
 }
 
 #: Value plotted by ``eplt sweep ghz``.
@@ -218,15 +271,32 @@ SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star"
 _SX = np.array([[0.0, 1.0], [1.0, 0.0]])
 
 
-def twirl_environment(n: int, kappa: float, flip_rate: float, taus=None) -> Environment:
+def twirl_gap(n: int, kappa: float, flip_rate: float, drive: str = "zero_sum") -> float:
+    """Spectral gap of the averaged twirl stage: ``min(kappa/2, 2 flip_rate)`` for the
+    zero-sum drive, ``min(kappa (n - 1)/(2n), 2 flip_rate)`` for the exchangeable one."""
+    phase = kappa / 2 if drive == "zero_sum" else kappa * (n - 1) / (2 * n)
+    return min(phase, 2 * flip_rate)
+
+
+def twirl_environment(
+    n: int, kappa: float, flip_rate: float, taus=None, *, drive: str = "zero_sum"
+) -> Environment:
     """The shared GHZ-twirl environment: zero-sum phase noise plus a shared flip clock.
 
-    Brownian signal ``k = 0..n-2`` (strength ``kappa``) acts with ``+sigma_z/2`` on qubit
-    ``k`` and ``-sigma_z/2`` on qubit ``n - 1``; the clock ``flip`` (rate ``flip_rate``)
-    applies ``sigma_x`` to every qubit at each tick. ``.independent()`` copies every process
-    per qubit.
+    ``drive="zero_sum"``: Brownian signal ``k = 0..n-2`` (strength ``kappa``) acts with
+    ``+sigma_z/2`` on qubit ``k`` and ``-sigma_z/2`` on qubit ``n - 1``
+    (:func:`eplt.baths.zero_sum_phase_drive`); ``drive="exchangeable"``: signal ``k = 0..n-1``
+    acts on every qubit ``j`` with ``(delta_jk - 1/n) sigma_z/2``
+    (:func:`eplt.baths.exchangeable_phase_drive`, permutation symmetric). The clock ``flip``
+    (rate ``flip_rate``) applies ``sigma_x`` to every qubit at each tick.
+    ``.independent()`` copies every process per qubit.
     """
-    terms = zero_sum_phase_drive(kappa, n, name="phase")
+    if drive not in DRIVES:
+        raise ValueError(f"drive must be one of {DRIVES}, got {drive!r}")
+    if drive == "zero_sum":
+        terms = zero_sum_phase_drive(kappa, n, name="phase")
+    else:
+        terms = exchangeable_phase_drive(kappa, n, name="phase")
     clock = PoissonClock(rate=flip_rate, name="flip")
     terms += [Kick(clock, q, _SX) for q in range(n)]
     return Environment([2] * n, terms, taus=taus)
@@ -243,12 +313,14 @@ def ghz_protocol(
     flip_rate: float,
     t_twirl: float,
     shared: bool = True,
+    drive: str = "zero_sum",
 ) -> tuple[Protocol, float]:
     """Twirl for ``t_twirl``, shared (or independent) reset clock to omega for
-    ``ln(1/gamma)/rate``, then hold with thermal baths. Returns ``(protocol, t*)``."""
-    E = ghz_eplt_channel(tau, n)  # NoEPLTError when tau is pure
+    ``ln(1/gamma)/rate``, then hold with thermal baths. Returns ``(protocol, t*)``.
+    ``drive`` names the twirl's phase noise (:func:`twirl_environment`)."""
+    E = ghz_eplt_channel(tau, 2)  # gamma and omega per qubit; NoEPLTError when tau is pure
     taus = [tau] * n
-    twirl = twirl_environment(n, kappa, flip_rate, taus)
+    twirl = twirl_environment(n, kappa, flip_rate, taus, drive=drive)
     clock = PoissonClock(rate=rate, name="reset")
     reset = Environment([2] * n, [Reset(clock, q, E.omega) for q in range(n)], taus=taus)
     if not shared:
@@ -300,7 +372,10 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     (measured: ~250 MB for the scan to n_max = 6..8 (sparse joint twirl generator), ~100 MB
     for an n = 8 series; rounded up)."""
     scan = 4e8 if p["n_max"] >= 6 else 5e7
-    return scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"], ("n", "n_max", "n_times")
+    return (
+        scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"] + scaling_bytes(p["n_scale_max"]),
+        ("n", "n_max", "n_times", "n_scale_max"),
+    )
 
 
 #: Measured CPU seconds of the fidelity-vs-n scan's step to m qubits (three saved times,
@@ -330,7 +405,8 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     else:
         seconds = 0.5 * 3.0 ** (n - 6) + 0.0145 * 11.0 ** (n - 6) * times
     seconds += sum(_SCAN_SECONDS[m] for m in range(2, p["n_max"] + 1))
-    return seconds, ("n", "n_times", "n_max")
+    seconds += scaling_seconds(p["n_scale_max"])
+    return seconds, ("n", "n_times", "n_max", "n_scale_max")
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -347,14 +423,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         )
     H = qubit_hamiltonian(omega)
     tau = thermal_state(H, beta)
-    E = ghz_eplt_channel(tau, n)  # NoEPLTError at zero temperature
+    E = ghz_eplt_channel(tau, 2)  # gamma per qubit; NoEPLTError at zero temperature
     gamma = E.gamma
     p0, p1 = np.sort(np.linalg.eigvalsh(tau.full()))[::-1]
     rho0 = _input_state(p, n, seed)
     F_in = ghz_fidelity(rho0)
-    gap = min(p["kappa"] / 2, 2 * p["flip_rate"])
+    gap = twirl_gap(n, p["kappa"], p["flip_rate"], p["drive"])
     t_twirl = math.log(1 / p["twirl_tol"]) / gap
-    kw = dict(rate=r, kappa=p["kappa"], flip_rate=p["flip_rate"], t_twirl=t_twirl)
+    kw = dict(rate=r, kappa=p["kappa"], flip_rate=p["flip_rate"], t_twirl=t_twirl, drive=p["drive"])
     protos = {}
     for sc in SCENARIOS:
         protos[sc], t_star = ghz_protocol(n, tau, H, beta, shared=sc == "correlated", **kw)
@@ -370,7 +446,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     i_star = int(np.argmin(np.abs(times - t_star))) if t_star <= t_max else None
 
     # The twirl stage against the closed-form GHZ twirl: this input and a random one.
-    twirl_env = twirl_environment(n, p["kappa"], p["flip_rate"], [tau] * n)
+    twirl_env = twirl_environment(n, p["kappa"], p["flip_rate"], [tau] * n, drive=p["drive"])
     tw_dist = _twirl_distance(rho0, twirl_env, t_twirl)
     tw_rand = _twirl_distance(
         random_state([2] * n, seed=np.random.SeedSequence(seed).spawn(1)[0]), twirl_env, t_twirl
@@ -386,11 +462,30 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         it = tqdm(ns, desc="fidelity vs n", leave=False)
     for m in it:
         rho_m = noisy_ghz_state(m, max(p["fidelity"], 2.0**-m))
-        tl = np.array([0.0, t_twirl, t_star])
+        t_tw_m = math.log(1 / p["twirl_tol"]) / twirl_gap(m, p["kappa"], p["flip_rate"], p["drive"])
         for sc in SCENARIOS:
-            proto, _ = ghz_protocol(m, tau, H, beta, shared=sc == "correlated", **kw)
+            proto, t_star_m = ghz_protocol(
+                m, tau, H, beta, shared=sc == "correlated", **{**kw, "t_twirl": t_tw_m}
+            )
+            tl = np.array([0.0, t_tw_m, t_star_m])
             res = evolve(rho_m, proto, tl, e_ops=["ghz_fidelity"])
             scan[sc].append(float(res.expect["ghz_fidelity"][-1]))
+
+    # The scaling scan: the permutation-symmetric protocol for n up to n_scale_max.
+    def sym_protocol(m, shared, t_tw):
+        return ghz_protocol(
+            m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "exchangeable"}
+        )
+
+    scale = run_scaling(
+        p,
+        tau,
+        H,
+        sym_protocol,
+        lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "exchangeable"),
+        SCENARIOS,
+    )
+    nsc = [int(m) for m in scale["n"]]
 
     def at_star(sc, key, reduce=None):
         if i_star is None:
@@ -421,9 +516,30 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 np.array([scan[sc] for sc in SCENARIOS]).reshape(len(SCENARIOS), len(ns)),
                 {"units": "1", "long_name": "GHZ fidelity at t*, noisy GHZ input"},
             ),
+            "fidelity_at_t_star_vs_n": (
+                ("scenario", "n_scale"),
+                np.array([scale["fidelity"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
+                {"units": "1", "long_name": "GHZ fidelity at t*, exchangeable drive"},
+            ),
+            "t_star_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["t_star"], dtype=float),
+                {"units": "1/omega", "long_name": "t* = t_twirl(n) + ln(1/gamma)/r"},
+            ),
+            "t_twirl_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["t_twirl"], dtype=float),
+                {"units": "1/omega", "long_name": "certified twirl time ln(1/twirl_tol)/gap(n)"},
+            ),
+            "lt_error_at_t_star_vs_n": (
+                ("n_scale",),
+                np.asarray(scale["lt_error"], dtype=float),
+                {"units": "1", "long_name": "worst-case marginal distance at t* (all inputs)"},
+            ),
         },
         coords={
             "scenario": list(SCENARIOS),
+            "n_scale": ("n_scale", np.array(nsc, dtype=int), {"units": "1"}),
             "time": ("time", times, {"units": "1/omega"}),
             "qubit": list(range(n)),
             "n": ("n", np.array(ns, dtype=int), {"units": "1"}),
@@ -460,5 +576,18 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "ghz_fidelity_vs_n": {
             str(m): {sc: scan[sc][i] for sc in SCENARIOS} for i, m in enumerate(ns)
         },
+        "drive": p["drive"],
+        "fidelity_at_t_star_vs_n": {
+            str(m): {sc: float(scale["fidelity"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "t_star_vs_n": {str(m): float(scale["t_star"][i]) for i, m in enumerate(nsc)},
+        "t_twirl_vs_n": {str(m): float(scale["t_twirl"][i]) for i, m in enumerate(nsc)},
+        "marginal_distance_at_t_star_vs_n": {
+            str(m): {sc: float(scale["marginal_distance"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "lt_error_at_t_star_vs_n": {str(m): float(scale["lt_error"][i]) for i, m in enumerate(nsc)},
+        "method_vs_n": {str(m): scale["method"][i] for i, m in enumerate(nsc)},
     }
     return StudyResult(NAME, p, seed, data, summary, extra={"p0": float(p0), "p1": float(p1)})

@@ -25,7 +25,7 @@ from eplt.studies import ghz
 
 from tests.studies.helpers import run_error, run_ok
 
-TINY = {"n_times": 41, "n_max": 3}
+TINY = {"n_times": 41, "n_max": 3, "n_scale_max": 8}
 
 
 def populations(beta):
@@ -91,7 +91,7 @@ def test_twirl_stage_gap_and_fixed_points(kappa, flip):
 
 
 def test_random_input_needs_the_twirl():
-    r = ghz.run({**TINY, "input": "random", "n_max": 0}, seed=4)
+    r = ghz.run({**TINY, "input": "random", "n_max": 0, "n_scale_max": 0}, seed=4)
     s = r.summary
     assert s["twirl_distance"] < 1e-4  # t_twirl is set by twirl_tol = 1e-4 and the gap
     tol = s["twirl_distance"] + 1e-12
@@ -114,7 +114,7 @@ def test_fidelity_vs_n(result):
 
 def test_figures_have_labelled_axes(result):
     figs = ghz.figures(result)
-    assert set(figs) == {"timeseries", "fidelity_vs_n"}
+    assert set(figs) == {"timeseries", "fidelity_vs_n", "scaling"}
     for fig in figs.values():
         for ax in fig.axes:
             assert ax.get_xlabel() and ax.get_ylabel()
@@ -133,7 +133,13 @@ def test_zero_temperature_is_a_clear_error():
 
 
 def test_cli_run_writes_outputs(tmp_path):
-    summary = run_ok(tmp_path, "ghz", {"n_times": 21, "n_max": 3}, ("timeseries", "fidelity_vs_n"))
+    summary = run_ok(
+        tmp_path,
+        "ghz",
+        {"n_times": 21, "n_max": 3, "n_scale_max": 6},
+        ("timeseries", "fidelity_vs_n", "scaling"),
+    )
+    assert summary["method_vs_n"] == {"2": "exact", "3": "exact", "4": "exact", "6": "permutation"}
     assert summary["ghz_fidelity_at_t_star"]["correlated"] > 0.5
 
 
@@ -162,3 +168,48 @@ def test_lt_error_at_t_star_is_worst_case_over_inputs(result):
     assert lt["correlated"] == pytest.approx(lt["independent"], abs=1e-14)
     assert lt["correlated"] <= s["gamma"] * 1e-4 / 2 + 1e-14
     assert lt["correlated"] == pytest.approx(s["gamma"] * 1e-4 / 2, rel=1e-9)
+
+
+def test_scaling_scan_against_closed_forms(result):
+    """The scaling scan (exchangeable drive, n = 2, 3, 4, 6, 8): GHZ fidelity at t* against
+    the closed forms (correlated up to the twirl error gamma * twirl_tol, measured through
+    the marginal bound below; independent (p0^n + p1^n)/2 up to twirl_tol), the certified
+    times, the worst-case marginal error and the method of each n."""
+    s = result.summary
+    p0, p1 = populations(1.0)
+    ns = [2, 3, 4, 6, 8]
+    assert list(s["fidelity_at_t_star_vs_n"]) == [str(n) for n in ns]
+    for n in ns:
+        F = s["fidelity_at_t_star_vs_n"][str(n)]
+        assert F["correlated"] == pytest.approx(0.5 + s["gamma"] * 0.4, abs=s["gamma"] * 1e-4)
+        assert F["correlated"] > 0.5 > F["independent"]
+        assert F["independent"] == pytest.approx((p0**n + p1**n) / 2, abs=1e-4)
+        gap = min(5.0 * (n - 1) / (2 * n), 10.0)
+        assert s["t_twirl_vs_n"][str(n)] == pytest.approx(math.log(1e4) / gap, rel=1e-14)
+        assert s["t_star_vs_n"][str(n)] == pytest.approx(
+            s["t_twirl_vs_n"][str(n)] + math.log(1 / s["gamma"]), rel=1e-14
+        )
+        # the slowest marginal mode is the one-qubit coherence, at the gap: equality
+        assert s["lt_error_at_t_star_vs_n"][str(n)] == pytest.approx(
+            s["gamma"] * 1e-4 / 2, rel=1e-9
+        )
+        for sc in ghz.SCENARIOS:
+            assert s["marginal_distance_at_t_star_vs_n"][str(n)][sc] < 1e-10
+        assert s["method_vs_n"][str(n)] == ("exact" if n < 6 else "permutation")
+    ds = result.data
+    assert ds["fidelity_at_t_star_vs_n"].dims == ("scenario", "n_scale")
+    np.testing.assert_array_equal(ds["n_scale"].values, ns)
+
+
+def test_exchangeable_drive_series():
+    r = ghz.run({**TINY, "drive": "exchangeable", "n_max": 0, "n_scale_max": 0})
+    s = r.summary
+    assert s["drive"] == "exchangeable"
+    assert s["twirl_gap"] == pytest.approx(5.0 * 2 / 6, rel=1e-14)  # kappa (n - 1)/(2n)
+    env = ghz.twirl_environment(3, 5.0, 5.0, drive="exchangeable")
+    assert env.spectral_gap() == pytest.approx(s["twirl_gap"], rel=1e-9)
+    assert s["ghz_fidelity_at_t_star"]["correlated"] == pytest.approx(
+        0.5 + s["gamma"] * 0.4, abs=s["twirl_distance"] + 1e-12
+    )
+    with pytest.raises(ValueError, match="drive must be one of"):
+        ghz.twirl_environment(3, 5.0, 5.0, drive="other")
