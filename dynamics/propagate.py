@@ -142,6 +142,16 @@ def _pick_method(method, stages: Sequence[Stage], ntraj):
     return method
 
 
+#: What ``method="auto"`` chose, and why (recorded as ``Result.params["method"]["reason"]``).
+_AUTO_REASONS = {
+    "exact": "auto: every process is white, so the averaged generator is an exact Lindbladian",
+    "segment": "auto: the processes that are not white are i.i.d. pulses of one segment length",
+    "sle": "auto: the processes that are not white are Markovian and ntraj was not given",
+    "sampled": "auto: some process is neither white, i.i.d. pulses nor Markovian, or ntraj "
+    "was given",
+}
+
+
 def _segment_possible(model: Model) -> bool:
     segs = {src.process.segment for src in model.sources if not src.process.white}
     return len(segs) <= 1
@@ -278,6 +288,7 @@ def _evolve(
         raise ValueError(f"seed must be a non-negative integer or numpy SeedSequence, got {seed!r}")
     if ntraj is not None and (not isinstance(ntraj, (int, np.integer)) or ntraj < 1):
         raise ValueError(f"ntraj must be an integer >= 1, got {ntraj!r}")
+    auto = isinstance(method, str) and method == "auto"
     method = _resolve_method(method, stages, ntraj)
     if taus is None:
         taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
@@ -303,6 +314,7 @@ def _evolve(
 
     x0 = to_paired(rho0)
     T = tlist.size
+    timedep_info: list = []  # what the time-dependent stages' integrators chose
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
@@ -339,7 +351,7 @@ def _evolve(
 
         record(0, x0)
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record, method.atol)
+            _run_exact(x0, windows, tlist, record, method.atol, rtol=method.rtol, info=timedep_info)
         elif isinstance(method, StochasticLiouville):
             sle_info = _run_sle(x0, windows, tlist, record, method)
         else:
@@ -363,6 +375,10 @@ def _evolve(
     }
     if isinstance(method, StochasticLiouville):
         params["method"].update(sle_info)
+    if auto:
+        params["method"]["reason"] = _AUTO_REASONS[method.name]
+    if timedep_info:
+        params["method"]["timedep"] = timedep_info
     return Result(
         times=tlist,
         expect=expect,
