@@ -366,6 +366,33 @@ class _Party:
         return (coef @ self.basis).reshape(S, D, D)
 
 
+#: Truncated Taylor series for small exponents: (largest 1-norm, degree) with the
+#: remainder ``theta^(k+1) / (k+1)!`` below 1e-17 (5e-18 and 2.4e-18).
+_TAYLOR = ((0.05, 8), (0.25, 12))
+
+
+def _expm_small(A: np.ndarray) -> np.ndarray:
+    """``exp(A)`` for a stack of matrices: the truncated Taylor series (Horner in blocks of
+    ``A^3``, no linear solve) when every 1-norm is small (see :data:`_TAYLOR`), else
+    :func:`~eplt.dynamics._expm.expm_batched` (Pade with scaling and squaring)."""
+    theta = float(np.abs(A).sum(axis=-2).max(initial=0.0))
+    k = next((deg for bound, deg in _TAYLOR if theta <= bound), None)
+    if k is None:
+        return expm_batched(A)
+    eye = np.eye(A.shape[-1])
+    A2 = A @ A
+    A3 = A2 @ A
+    c = [1 / math.factorial(j) for j in range(k + 1)]
+    blocks = []
+    for j in range(0, k + 1, 3):
+        blk = c[j] * eye + (c[j + 1] * A if j + 1 <= k else 0)
+        blocks.append(blk + c[j + 2] * A2 if j + 2 <= k else blk)
+    out = blocks[-1]
+    for blk in reversed(blocks[:-1]):
+        out = blk + A3 @ out
+    return out
+
+
 def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Fourth-order Magnus propagators over intervals ``(a_i, b_i)`` with ``n_i`` equal
     substeps (one exponential each, see :class:`_Party`), for every party of a group:
@@ -376,7 +403,7 @@ def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     j = np.arange(which.size) - first[which]
     h = ((b - a) / n)[which]
     s = a[which] + j * h
-    M = expm_batched(np.stack([party.omega(s, h) for party in parties]))
+    M = _expm_small(np.stack([party.omega(s, h) for party in parties]))
     if np.all(n == 1):
         return M
     P, D = M.shape[0], M.shape[-1]
@@ -398,29 +425,37 @@ def _chain(M: np.ndarray) -> np.ndarray:
     return M[..., 0, :, :]
 
 
-def _pairs(single: np.ndarray) -> list[tuple[int, int]]:
-    """Adjacent pairs ``(i, i + 1)`` covering every single-substep interval that has a
-    single-substep neighbour (a leftover at the end of a run pairs with its left
-    neighbour again)."""
+def _groups(single: np.ndarray, g: int) -> list[tuple[int, int]]:
+    """Contiguous groups ``(first, size)``, ``2 <= size <= g``, covering every
+    single-substep interval that has a single-substep neighbour (a leftover at the end of
+    a run is paired with its left neighbour again)."""
     out, m, i = [], single.size, 0
     while i < m:
-        if single[i] and i + 1 < m and single[i + 1]:
-            out.append((i, i + 1))
-            i += 2
+        if not single[i]:
+            i += 1
             continue
-        if single[i] and i > 0 and single[i - 1]:
-            out.append((i - 1, i))
-        i += 1
+        j = i
+        while j < m and single[j]:
+            j += 1  # run [i, j)
+        k = i
+        while j - k >= 2:
+            size = min(g, j - k)
+            out.append((k, size))
+            k += size
+        if k < j and j - i >= 2:
+            out.append((k - 1, 2))
+        i = j
     return out
 
 
-def _adaptive(parties, a, b, n0, atol, rtol):
+def _adaptive(parties, a, b, n0, atol, rtol, group=2):
     """Propagators over intervals ``(a_i, b_i)`` to the tolerance; returns
     ``(propagators (P, m, D, D), substeps computed per interval)``.
 
-    Error estimate (Richardson; local error ``K h^5``, global ``~ n^-4``): an interval
-    done in one substep is compared, with its neighbour, against one substep over both
-    (the pair's difference ``K (H^5 - h_1^5 - h_2^5)`` is shared out as ``K h_i^5``); an
+    Error estimate (Richardson; local error ``K h^5``, global ``~ n^-4``): intervals
+    done in one substep are compared, in contiguous groups of up to ``group``, against one
+    substep over the whole group (the difference ``K (H^5 - sum_i h_i^5)`` is shared out
+    as ``K h_i^5``); an
     interval of ``n >= 2`` substeps against ``n/2`` substeps
     (``err = max|P_n - P_(n/2)| / 15``); an isolated single-substep interval against two
     substeps. Accepted when ``err <= atol + rtol * max|P|``; else the substep count
@@ -431,19 +466,20 @@ def _adaptive(parties, a, b, n0, atol, rtol):
     fine = _magnus(parties, a, b, n)
     used = n.copy()
     err = np.full(m, np.nan)  # nan: not estimated yet
-    pairs = _pairs(n == 1)
-    if pairs:
-        i, k = np.array(pairs).T
-        coarse = _magnus(parties, a[i], b[k], np.ones(i.size, dtype=int))
-        diff = np.abs(coarse - fine[:, k] @ fine[:, i]).max(axis=(0, 2, 3))
-        h1, h2 = b[i] - a[i], b[k] - a[k]
-        q = ORDER + 1
-        denom = (h1 + h2) ** q - h1**q - h2**q
+    q = ORDER + 1
+    for size in range(2, group + 1):
+        firsts = np.array([f for f, z in _groups(n == 1, group) if z == size], dtype=int)
+        if not firsts.size:
+            continue
+        members = firsts[:, None] + np.arange(size)[None, :]  # (G, size)
+        coarse = _magnus(parties, a[firsts], b[members[:, -1]], np.ones(firsts.size, dtype=int))
+        diff = np.abs(coarse - _chain(fine[:, members])).max(axis=(0, 2, 3))
+        h = b[members] - a[members]
+        share = h**q / (h.sum(axis=1) ** q - (h**q).sum(axis=1))[:, None]
         est = np.zeros(m)
-        np.maximum.at(est, i, diff * h1**q / denom)
-        np.maximum.at(est, k, diff * h2**q / denom)
-        err[i], err[k] = est[i], est[k]
-        used[i] += 1
+        np.maximum.at(est, members.ravel(), (diff[:, None] * share).ravel())
+        err[members.ravel()] = est[members.ravel()]
+        used[firsts] += 1
     rest = np.nonzero(np.isnan(err))[0]
     if rest.size:
         half = np.where(n[rest] > 1, n[rest] // 2, 1)
@@ -494,14 +530,18 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
         mid = np.stack([party.generator(0.5 * (a + b)) for party in parties])
         norm = np.abs(mid).sum(axis=2).max(axis=(0, 2))  # 1-norm at the midpoints
         n0 = np.maximum(1, np.ceil(dt * norm)).astype(int)
+        # error estimates over groups of 4 intervals where one step over the group is
+        # still short (||L|| H <= 1/2), else over pairs
+        group = 4 if float(np.max(dt * norm)) <= 0.125 else 2
         out = np.empty((len(ks), m, D, D), dtype=complex)
         per = max(1, BATCH_BYTES // (len(ks) * D * D * 16 * 16))  # substeps per batch
+        csum = np.cumsum(3 * n0)
         i0 = 0
         while i0 < m:
-            i1 = i0 + 1
-            while i1 < m and n0[i0 : i1 + 1].sum() * 3 <= per:
-                i1 += 1
-            P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol)
+            # as many intervals as fit the batch budget (at least one)
+            base_sum = csum[i0 - 1] if i0 else 0
+            i1 = max(i0 + 1, int(np.searchsorted(csum, base_sum + per, side="right")))
+            P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol, group)
             out[:, i0:i1] = P
             work += int(used.sum()) * len(ks)
             i0 = i1
@@ -538,13 +578,17 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
 
 
 def _prefix(P: np.ndarray) -> np.ndarray:
-    """Cumulative products ``C_i = P_i P_{i-1} ... P_0`` (Hillis-Steele scan, log2 m
-    batched products)."""
-    C = P.copy()
-    s = 1
-    while s < C.shape[0]:
-        C[s:] = C[s:] @ C[:-s]
-        s *= 2
+    """Cumulative products ``C_i = P_i P_{i-1} ... P_0`` over the leading axis, by
+    recursive pairing (about ``2 m`` batched products in ``2 log2 m`` rounds)."""
+    m = P.shape[0]
+    if m == 1:
+        return P.copy()
+    even = m - m % 2
+    Cq = _prefix(P[1:even:2] @ P[0:even:2])  # C_(2j+1)
+    C = np.empty_like(P)
+    C[0] = P[0]
+    C[1::2] = Cq
+    C[2::2] = P[2::2] @ Cq[: (m - 1) // 2]
     return C
 
 

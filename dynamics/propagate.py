@@ -31,7 +31,7 @@ from ._checks import as_density_matrix, party_dims
 from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
-from .result import Result
+from .result import Result, _ExpectList
 from .sampled import Sampled, _sampled_driver, realization_seed
 from .segment import SegmentAveraged, _run_segment
 from .sle import StochasticLiouville, _run_sle, is_markovian
@@ -207,8 +207,10 @@ def evolve(
         of Qobj (``Tr(O rho)``; complex for non-Hermitian ``O``), callables ``f(t, state)``
         or ``f(rho)``, and builtin names, or a dict ``name -> spec``. Results are keyed by
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
-        ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
-        marginal distances (when thermal states are known), purity.
+        ``result.expect[i]``; when ``e_ops`` is a list (or one operator),
+        ``result.expect`` is, as qutip's, a list of arrays in that order (iterating gives
+        the arrays; names still work). Default: negativity, overlap with Phi+ or GHZ
+        fidelity, marginal distances (when thermal states are known), purity.
     method : {"auto", "exact", "segment", "sle", "sampled"} or a method object
         (Exact / SegmentAveraged / StochasticLiouville / Sampled). ``auto`` picks ``exact``
         when every process is white, ``segment`` when the others are i.i.d. pulses,
@@ -224,7 +226,8 @@ def evolve(
     taus, hamiltonians : sequence of Qobj, optional
         Per-party thermal states and Hamiltonians; default from the protocol.
     store_states : bool
-        Keep the (averaged) joint states at every time in ``result.states``.
+        Keep the (averaged) joint states at every time in ``result.states`` (the last one
+        is ``result.final_state``).
     executor : concurrent.futures.Executor-like, optional
         Sampled method only: jackknife blocks of realizations are mapped over it
         (``executor.map``), e.g. a ``ProcessPoolExecutor`` or a dask
@@ -251,8 +254,8 @@ def evolve(
     >>> env = Environment((2,), [lindblad(0, 0.5 * qutip.sigmaz(), [0.3 * qutip.destroy(2)])])
     >>> plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
     >>> res = evolve(plus, env, [0.0, 1.0], e_ops=[qutip.sigmax(), qutip.destroy(2)])
-    >>> res.expect[1].dtype, list(res.expect)
-    (dtype('complex128'), ['e0', 'e1'])
+    >>> res.expect[1].dtype, res.expect.keys(), len(res.expect)
+    (dtype('complex128'), ['e0', 'e1'], 2)
     """
     limit = nullcontext() if BLAS_THREADS is None else _blas_controller().limit(limits=BLAS_THREADS)
     with limit:
@@ -296,6 +299,8 @@ def _evolve(
         hamiltonians = next(
             (s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None
         )
+    # as qutip: e_ops given as a list (or one operator) -> Result.expect is a list of arrays
+    expect_as_list = isinstance(e_ops, (list, tuple, qutip.Qobj)) or callable(e_ops)
     if e_ops is None:
         e_ops = default_e_ops(dims, has_taus=taus is not None)
     windows = _stage_windows(stages, tlist[0], tlist[-1])
@@ -381,7 +386,7 @@ def _evolve(
         params["method"]["timedep"] = timedep_info
     return Result(
         times=tlist,
-        expect=expect,
+        expect=_ExpectList(expect) if expect_as_list else expect,
         stderr=stderr,
         states=states,
         method=method.name,

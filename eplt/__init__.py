@@ -39,7 +39,9 @@ from eplt.dynamics import (
     measures,
     metrics,
 )
+from eplt.dynamics.channels import lt_error
 from eplt.dynamics.metrics import sudden_death_time, thermalization_time
+from eplt.dynamics.propagators import propagator
 
 __all__ = [
     "BrownianNoise",
@@ -58,8 +60,10 @@ __all__ = [
     "evolve",
     "hamiltonian",
     "lindblad",
+    "lt_error",
     "measures",
     "metrics",
+    "propagator",
     "qubit_hamiltonian",
     "sudden_death_time",
     "thermal_bath",

@@ -172,7 +172,7 @@ def test_e_ops_list_of_qobj_names_dict_and_callables():
             lambda rho: qutip.expect(qutip.sigmaz(), rho),
         ],
     )
-    assert list(res.expect) == ["e0", "purity", "e2", "e3"]
+    assert res.expect.keys() == ["e0", "purity", "e2", "e3"]
     np.testing.assert_allclose(res.expect[0], ref[0], atol=TOL)
     np.testing.assert_allclose(res.expect["e0"], ref[0], atol=TOL)
     np.testing.assert_allclose(res.expect[2], ref[1] * t, atol=TOL)  # f(t, state) gets t
