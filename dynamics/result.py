@@ -300,7 +300,8 @@ class Result:
         labels (integers 0..k-1 when the result has none). Units go into each variable's
         ``units`` attribute (``"time"`` for the time coordinate). Dataset attributes:
         ``method``, ``params`` (JSON string), ``seed`` and ``ntraj`` (absent when None),
-        ``expect_is_list`` (1 when ``expect`` is the list form, so that it reads back so).
+        ``expect_list`` (when ``expect`` is the list form: its names in order, JSON, so that
+        it reads back so).
         States are not included.
         """
         coords: dict = {
@@ -343,7 +344,7 @@ class Result:
             "params": json.dumps(self.params, default=_json_default, sort_keys=True),
         }
         if isinstance(self.expect, _ExpectList):
-            attrs["expect_is_list"] = 1
+            attrs["expect_list"] = json.dumps(self.expect.keys())
         if self.seed is not None:
             attrs["seed"] = self.seed
         if self.ntraj is not None:
@@ -392,9 +393,10 @@ class Result:
                     labels[name] = [str(s) for s in idx]
         seed = ds.attrs.get("seed")
         ntraj = ds.attrs.get("ntraj")
+        order = json.loads(ds.attrs["expect_list"]) if "expect_list" in ds.attrs else None
         return cls(
             times=np.asarray(ds["time"].values, dtype=float),
-            expect=_ExpectList(expect) if ds.attrs.get("expect_is_list") == 1 else expect,
+            expect=expect if order is None else _ExpectList({k: expect[k] for k in order}),
             stderr=stderr,
             states=None,
             method=str(ds.attrs.get("method", "")),
