@@ -398,6 +398,21 @@ def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     substeps (one exponential each, see :class:`_Party`), for every party of a group:
     ``(P, m, D, D)``."""
     m = a.size
+    P, D = len(parties), parties[0].base.shape[0]
+    if int(n.sum()) * P * D * D * 16 * 8 > BATCH_BYTES and int(n.sum()) > 1:
+        # bounded memory: split the intervals, or one long interval into two runs of
+        # whole substeps (equal substeps, so the product is the same propagator)
+        if m > 1:
+            h = m // 2
+            return np.concatenate(
+                [_magnus(parties, a[:h], b[:h], n[:h]), _magnus(parties, a[h:], b[h:], n[h:])],
+                axis=1,
+            )
+        n1 = int(n[0]) // 2
+        mid = a + (b - a) * (n1 / n)
+        first = _magnus(parties, a, mid, np.array([n1]))
+        second = _magnus(parties, mid, b, n - n1)
+        return second @ first
     first = np.cumsum(n) - n
     which = np.repeat(np.arange(m), n)
     j = np.arange(which.size) - first[which]
@@ -406,7 +421,6 @@ def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
     M = _expm_small(np.stack([party.omega(s, h) for party in parties]))
     if np.all(n == 1):
         return M
-    P, D = M.shape[0], M.shape[-1]
     out = np.empty((P, m, D, D), dtype=complex)
     for nv in np.unique(n):
         sel = np.nonzero(n == nv)[0]
@@ -624,19 +638,28 @@ def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):
             out += apply_local(y, k, part.evaluate(t)[0])
         return out.reshape(-1)
 
-    # scipy refuses rtol below 100 machine epsilons (with a warning); atol carries the
-    # accuracy then
-    sol = si.solve_ivp(
-        rhs,
-        (bounds[0], bounds[-1]),
-        x.reshape(-1).astype(complex),
-        method="DOP853",
-        t_eval=bounds[1:],
-        rtol=max(rtol, 1e-13),
-        atol=atol,
-    )
-    if sol.status != 0:
-        raise RuntimeError(f"time-dependent stage: DOP853 failed ({sol.message})")
-    for j, i in enumerate(idx):
-        record(int(i), sol.y[:, j].reshape(shape))
-    return np.ascontiguousarray(sol.y[:, -1]).reshape(shape), calls[0]
+    # the states at the output times are kept by solve_ivp: a chunk of outputs at a time
+    # (bounded memory), each run continuing from the last state
+    per = max(1, BATCH_BYTES // (16 * x.size))
+    y = x.reshape(-1).astype(complex)
+    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
+    for c0 in range(0, bounds.size - 1, per):
+        c1 = min(bounds.size - 1, c0 + per)
+        # scipy refuses rtol below 100 machine epsilons (with a warning); atol carries the
+        # accuracy there
+        sol = si.solve_ivp(
+            rhs,
+            (bounds[c0], bounds[c1]),
+            y,
+            method="DOP853",
+            t_eval=bounds[c0 + 1 : c1 + 1],
+            rtol=max(rtol, 1e-13),
+            atol=atol,
+        )
+        if sol.status != 0:
+            raise RuntimeError(f"time-dependent stage: DOP853 failed ({sol.message})")
+        for j in range(c0, c1):
+            if j in rec:
+                record(rec[j], sol.y[:, j - c0].reshape(shape))
+        y = np.ascontiguousarray(sol.y[:, -1])
+    return y.reshape(shape), calls[0]

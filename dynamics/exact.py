@@ -34,12 +34,13 @@ class Exact:
     faster. The integrator is chosen by a cost model and recorded in
     ``Result.params["method"]["timedep"]`` (see :mod:`eplt.dynamics._timedep`):
 
-    * local stages with small parties: fourth-order commutator-free Magnus substeps,
-      batched; the error measure is, per output interval and per party, the largest
-      entry of the error of the party's propagator (estimated by step doubling), kept
-      at most ``atol + rtol * (largest entry of the propagator)``; the entries of a
-      CPTP map are at most 1, so the state's entries move by about the number of
-      parties times that per interval;
+    * local stages with small parties: fourth-order Magnus substeps, batched over
+      intervals and parties; the error measure is, per output interval and per party,
+      the largest entry of the error of the party's propagator (estimated by Richardson
+      step doubling), kept at most ``atol + rtol * (largest entry of the propagator)``;
+      the entries of a CPTP map are at most 1, so per interval the state's entries move
+      by at most about the number of parties times that, and errors add up over the
+      intervals;
     * non-local stages (a coupling white process) and large parties: scipy's DOP853 on
       the matrix-free ``L x``, ``atol`` and ``rtol`` on the state's entries (``rtol`` at
       least 1e-13, scipy's floor).

@@ -176,7 +176,8 @@ def _decay_closed(t):
 )
 def test_closed_forms_through_every_integrator(integrator, path, monkeypatch):
     """Both systems on two parties (driven dephasing on A, modulated decay on B), through
-    each integrator and state path. "shared" adds a third party C and a shared white
+    each integrator and state path (with memory batches small enough to split the work
+    into chunks on two of them). "shared" adds a third party C and a shared white
     sigma_z drive on B and C (U on B, U* on C; averaged, the jump operator
     sqrt(kappa) (Z_B - Z_C)): it dephases B and C but keeps B's populations and does not
     touch A, so the closed forms still hold, and the stage is non-local."""
@@ -186,6 +187,8 @@ def test_closed_forms_through_every_integrator(integrator, path, monkeypatch):
         monkeypatch.setattr(td, "MAGNUS_FLOPS", 0)
     if path == "stepping":
         monkeypatch.setattr(td, "BATCH_TIMES_MAX", 0)
+    if path in ("stepping", "local"):  # tiny batches: intervals and outputs in chunks
+        monkeypatch.setattr(td, "BATCH_BYTES", 2**12)
     t = np.linspace(0, 5, 26)
     terms = [_dephasing(0), _decay(1)]
     dims, rho0 = (2, 2), qutip.tensor(PLUS, qutip.basis(2, 1))
