@@ -26,18 +26,22 @@ cost model between
   propagator; the entries of a CPTP map's superoperator are at most 1); failing
   intervals get the substep count predicted from ``err ~ n^-4``. The joint state is the
   product of the local propagators, so its error is at most about the sum over parties.
-* ``"dop853"`` (non-local stages, or parties too large for dense exponentials): scipy's
+* ``"qutip"`` (non-local stages, or parties too large for dense exponentials): qutip's own
+  compiled integrator (``MESolver``, adams, ``atol``/``rtol`` exactly as ``mesolve``'s
+  options) on the joint QobjEvo Liouvillian: the stage's time-independent generator
+  (sparse) plus each party's time-dependent part with qutip's coefficients.
+* ``"dop853"`` (the same, for time-dependent parts given as plain callables): scipy's
   adaptive 8th-order Runge-Kutta on the matrix-free right-hand side ``L x`` (the
   time-independent part as a sparse joint matrix or local contractions, the
   time-dependent parts as local contractions), with ``atol``/``rtol`` on the entries of
-  the state, as ``mesolve``'s options.
+  the state.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import qutip
@@ -45,7 +49,15 @@ import scipy.integrate as si
 from qutip.core.cy.coefficient import FunctionCoefficient, StrFunctionCoefficient
 
 from ._expm import expm_batched
-from .superop import _hamiltonian_superop, apply_consecutive, apply_local, as_engine_superop
+from .superop import (
+    _hamiltonian_superop,
+    _to_qutip_super,
+    apply_consecutive,
+    apply_local,
+    as_engine_superop,
+    from_paired,
+    to_paired,
+)
 
 __all__ = ["TimeDependence", "compile_qobjevo", "run_stage"]
 
@@ -71,6 +83,11 @@ BATCH_TIMES_MAX = 1024
 #: ``sum_k D_k * size`` flops plus ``RK_OVERHEAD_FLOPS`` for the Python-level work of a call.
 MAGNUS_FLOPS = 60
 RK_OVERHEAD_FLOPS = 1e5
+
+#: Where the batched Magnus scheme does not apply, use qutip's own compiled integrator
+#: (``MESolver``, as mesolve) when every time-dependent part came from a QobjEvo; else (or
+#: when False) scipy's DOP853 on the matrix-free right-hand side.
+USE_QUTIP = True
 
 
 # --------------------------------------------------------------------------- coefficients
@@ -147,6 +164,9 @@ class TimeDependence:
     coefficients: tuple = ()
     pieces: tuple = ()
     functions: tuple = ()
+    #: the same time-dependent generator as a qutip QobjEvo superoperator (qutip's
+    #: convention and coefficients), for qutip's integrators; None when unknown
+    qutip_form: object = field(default=None, compare=False)
 
     def __post_init__(self):
         merged: dict = {}
@@ -172,11 +192,13 @@ class TimeDependence:
         pieces = self.pieces + tuple(
             (tuple((i + shift, c) for i, c in f), S) for f, S in other.pieces
         )
+        both = self.qutip_form is not None and other.qutip_form is not None
         return TimeDependence(
             self.dim,
             self.coefficients + other.coefficients,
             pieces,
             self.functions + other.functions,
+            self.qutip_form + other.qutip_form if both else None,
         )
 
     def weights(self, times) -> np.ndarray:
@@ -214,6 +236,9 @@ def compile_qobjevo(
         d = evo.shape[0]
     D = d * d
     const = np.zeros((D, D), dtype=complex)
+    full = {"H": qutip.liouvillian, "c_op": lambda e: qutip.liouvillian(None, [e])}.get(
+        kind, lambda e: e
+    )(evo)  # the generator as mesolve builds it (a QobjEvo superoperator)
     elements = evo.to_list()
     if not all(
         isinstance(e, qutip.Qobj)
@@ -232,7 +257,7 @@ def compile_qobjevo(
             f = lambda t: _dissipator_pair(evo(t).full(), evo(t).full())  # noqa: E731
         else:
             f = lambda t: as_engine_superop(evo(t), d, what=what)  # noqa: E731
-        return const, TimeDependence.from_callable(d, f)
+        return const, TimeDependence(d, functions=(f,), qutip_form=full)
     ops, coeffs = [], []
     for e in elements:
         if isinstance(e, qutip.Qobj):
@@ -262,8 +287,10 @@ def compile_qobjevo(
                 else as_engine_superop(Q, d, what=what)
             )
             add(() if i is None else ((i, False),), S)
-    td = TimeDependence(d, tuple(coeffs), tuple(pieces)) if pieces else None
-    return const, td
+    if not pieces:
+        return const, None
+    varying = full - _to_qutip_super(const, [[d], [d]]).to("csr")  # the time-dependent part
+    return const, TimeDependence(d, tuple(coeffs), tuple(pieces), qutip_form=varying)
 
 
 def _dissipator_pair(Ci: np.ndarray, Cj: np.ndarray) -> np.ndarray:
@@ -295,9 +322,12 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
         bounds.append(end)
     bounds = np.asarray(bounds, dtype=float)
     size = int(np.prod([d * d for d in dims]))
+    compiled = USE_QUTIP and all(part.qutip_form is not None for part in td.values())
+    ode = "qutip" if compiled else "dop853"
+    ode_name = "qutip's MESolver (adams)" if compiled else "Runge-Kutta (DOP853) on L x"
     if not gen.is_local:
-        integrator = "dop853"
-        reason = "non-local stage (a white process couples parties): Runge-Kutta on L x"
+        integrator = ode
+        reason = f"non-local stage (a white process couples parties): {ode_name}"
     else:
         magnus = MAGNUS_FLOPS * sum((dims[k] ** 2) ** 3 for k in td)
         rk = 12 * (sum(d * d for d in dims) * size + RK_OVERHEAD_FLOPS)
@@ -308,9 +338,9 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
                 f"Runge-Kutta ~{rk:.3g} flops/step"
             )
         else:
-            integrator = "dop853"
+            integrator = ode
             reason = (
-                f"local stage with large parties: Runge-Kutta cost ~{rk:.3g} flops/step < "
+                f"local stage with large parties: {ode_name}, ~{rk:.3g} flops/step < "
                 f"batched Magnus ~{magnus:.3g} flops/substep"
             )
     if bounds.size < 2:
@@ -318,6 +348,9 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
     if integrator == "magnus4":
         x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "substeps": work}
+    elif integrator == "qutip":
+        x = _qutip_stage(x, bounds, gen, td, atol, rtol, idx, record)
+        info = {"integrator": integrator, "reason": reason}
     else:
         x, work = _rk_stage(x, bounds, gen, td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "rhs_evaluations": work}
@@ -609,6 +642,52 @@ def _prefix(P: np.ndarray) -> np.ndarray:
 def _batched_kron(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     m, p, q = A.shape[0], A.shape[1], B.shape[1]
     return np.einsum("iab,icd->iacbd", A, B).reshape(m, p * q, p * q)
+
+
+def _qutip_super_tensor(factors: dict, dims) -> qutip.Qobj:
+    """``(x)_k S_k`` on the joint space in qutip's convention (identity superoperators on
+    the parties not in ``factors``, whose values are engine-layout matrices)."""
+    ops = []
+    for k, d in enumerate(dims):
+        S = factors.get(k)
+        ops.append(qutip.to_super(qutip.qeye(d)) if S is None else _to_qutip_super(S, [[d], [d]]))
+    ops = [op.to("csr") for op in ops]
+    return ops[0] if len(ops) == 1 else qutip.super_tensor(*ops)
+
+
+def _qutip_stage(x, bounds, gen, td, atol, rtol, idx, record):
+    """qutip's own integrator (``MESolver``, adams; ``atol``/``rtol`` as mesolve's
+    options) on the joint QobjEvo Liouvillian: the stage's time-independent generator
+    plus each party's time-dependent part, with qutip's coefficients."""
+    dims = list(gen.dims)
+    L = sum(t.coeff * _qutip_super_tensor(dict(t.factors), dims) for t in gen.terms)
+    L = qutip.QobjEvo(L if gen.terms else 0 * _qutip_super_tensor({}, dims))
+    for k, part in td.items():
+        q = part.qutip_form
+        if len(dims) > 1:
+            others = {j: qutip.to_super(qutip.qeye(d)) for j, d in enumerate(dims) if j != k}
+
+            def embed(S, k=k, others=others):
+                return qutip.super_tensor(*(S if j == k else others[j] for j in range(len(dims))))
+
+            q = q.linear_map(embed)
+        L = L + q
+    L.compress()  # one constant element (the stage's static part) and one per coefficient
+    opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7, "store_states": True}
+    solver = qutip.MESolver(L, options=opts)
+    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
+    rho = qutip.Qobj(from_paired(x, dims), dims=[dims, dims])
+    y = x
+    per = max(1, BATCH_BYTES // (16 * x.size))  # states kept by qutip: a chunk at a time
+    for c0 in range(0, bounds.size - 1, per):
+        c1 = min(bounds.size - 1, c0 + per)
+        states = solver.run(rho, bounds[c0 : c1 + 1]).states
+        for j in range(c0, c1):
+            if j in rec:
+                record(rec[j], to_paired(states[j - c0 + 1].full(), dims))
+        rho = states[-1]
+        y = to_paired(rho.full(), dims)
+    return y
 
 
 def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):

@@ -41,9 +41,10 @@ class Exact:
       the entries of a CPTP map are at most 1, so per interval the state's entries move
       by at most about the number of parties times that, and errors add up over the
       intervals;
-    * non-local stages (a coupling white process) and large parties: scipy's DOP853 on
-      the matrix-free ``L x``, ``atol`` and ``rtol`` on the state's entries (``rtol`` at
-      least 1e-13, scipy's floor).
+    * non-local stages (a coupling white process) and large parties: qutip's own
+      integrator (``MESolver``, as ``mesolve``) on the joint Liouvillian, ``atol`` and
+      ``rtol`` exactly as ``mesolve``'s options (scipy's DOP853 on the matrix-free
+      ``L x`` for time-dependent parts given as plain callables).
 
     Parameters
     ----------

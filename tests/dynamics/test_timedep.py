@@ -172,7 +172,14 @@ def _decay_closed(t):
 
 @pytest.mark.parametrize(
     "integrator, path",
-    [("magnus4", "batched"), ("magnus4", "stepping"), ("dop853", "local"), ("dop853", "shared")],
+    [
+        ("magnus4", "batched"),
+        ("magnus4", "stepping"),
+        ("qutip", "local"),
+        ("qutip", "shared"),
+        ("dop853", "local"),
+        ("dop853", "shared"),
+    ],
 )
 def test_closed_forms_through_every_integrator(integrator, path, monkeypatch):
     """Both systems on two parties (driven dephasing on A, modulated decay on B), through
@@ -181,10 +188,11 @@ def test_closed_forms_through_every_integrator(integrator, path, monkeypatch):
     sigma_z drive on B and C (U on B, U* on C; averaged, the jump operator
     sqrt(kappa) (Z_B - Z_C)): it dephases B and C but keeps B's populations and does not
     touch A, so the closed forms still hold, and the stage is non-local."""
-    if integrator == "dop853":
-        monkeypatch.setattr(td, "MAGNUS_FLOPS", 1e30)  # the cost model picks Runge-Kutta
-    else:
+    if integrator == "magnus4":
         monkeypatch.setattr(td, "MAGNUS_FLOPS", 0)
+    else:
+        monkeypatch.setattr(td, "MAGNUS_FLOPS", 1e30)  # the cost model picks an ODE solver
+        monkeypatch.setattr(td, "USE_QUTIP", integrator == "qutip")
     if path == "stepping":
         monkeypatch.setattr(td, "BATCH_TIMES_MAX", 0)
     if path in ("stepping", "local"):  # tiny batches: intervals and outputs in chunks
@@ -250,10 +258,12 @@ def test_rtol_is_honoured_like_atol():
     assert np.abs(_expect(loose) - ref).max() <= 2 * 5 * 1e-6
 
 
-def test_runge_kutta_tolerance_is_honoured_on_a_non_local_stage():
-    """DOP853 (non-local stage: a shared twirl drive) with atol/rtol on the state's
-    entries, as mesolve's options: a looser tolerance takes fewer right-hand sides and
-    its error stays within 100x the tolerance over the run (global vs local error)."""
+def test_runge_kutta_tolerance_is_honoured_on_a_non_local_stage(monkeypatch):
+    """DOP853 (non-local stage: a shared twirl drive; qutip's integrator switched off)
+    with atol/rtol on the state's entries: a looser tolerance takes fewer right-hand
+    sides and its error stays within 100x the tolerance over the run (global vs local
+    error)."""
+    monkeypatch.setattr(td, "USE_QUTIP", False)
     kappa, eye = 0.7, qutip.qeye(2)
     env = Environment((2, 2), [lindblad(0, [H0, [H1, _cos2]], C_OPS)] + twirl_drive(kappa))
     from eplt.baths import gellmann_basis
@@ -279,6 +289,36 @@ def test_runge_kutta_tolerance_is_honoured_on_a_non_local_stage():
     assert runs[1e-5][0] <= 100 * 1e-5 and runs[1e-10][0] <= TOL
 
 
+def test_qutip_integrator_takes_mesolve_options_on_a_non_local_stage():
+    """The non-local stage through qutip's MESolver: Exact(atol, rtol) are mesolve's own
+    options, so eplt at (1e-6, 1e-6) is as close to the tight reference as mesolve at
+    (1e-6, 1e-6) is (both within 100x the tolerance), and at 1e-10 within TOL."""
+    kappa, eye = 0.7, qutip.qeye(2)
+    from eplt.baths import gellmann_basis
+
+    env = Environment((2, 2), [lindblad(0, [H0, [H1, _cos2]], C_OPS)] + twirl_drive(kappa))
+    jumps = [
+        np.sqrt(kappa)
+        * (qutip.tensor(qutip.Qobj(g), eye) - qutip.tensor(eye, qutip.Qobj(g.conj())))
+        for g in gellmann_basis(2)
+    ]
+    Hj = [qutip.tensor(H0, eye), [qutip.tensor(H1, eye), _cos2]]
+    cj = jumps + [qutip.tensor(c, eye) for c in C_OPS]
+    rho0 = qutip.ket2dm(qutip.tensor(PSI, PSI))
+    e_ops = [qutip.tensor(a, b) for a in PAULIS for b in PAULIS]
+    t = np.linspace(0, 3, 7)
+    ref = _mesolve(Hj, rho0, t, cj, e_ops)
+    loose_opts = {"atol": 1e-6, "rtol": 1e-6}
+    peer = np.array(qutip.mesolve(Hj, rho0, t, cj, e_ops=e_ops, options=loose_opts).expect)
+    loose = evolve(rho0, env, t, e_ops=e_ops, method=Exact(**loose_opts))
+    (info,) = loose.params["method"]["timedep"]
+    assert info["integrator"] == "qutip" and "non-local" in info["reason"]
+    err, peer_err = np.abs(_expect(loose) - ref).max(), np.abs(peer - ref).max()
+    assert err <= 100 * 1e-6 and peer_err <= 100 * 1e-6
+    tight = evolve(rho0, env, t, e_ops=e_ops, method=Exact(atol=1e-10, rtol=1e-10))
+    np.testing.assert_allclose(_expect(tight), ref, atol=TOL, rtol=0)
+
+
 # --------------------------------------------------------------------------- what was chosen
 def test_auto_records_the_method_and_the_integrator_with_reasons():
     t = np.linspace(0, 1, 5)
@@ -288,14 +328,14 @@ def test_auto_records_the_method_and_the_integrator_with_reasons():
     (info,) = q.params["method"]["timedep"]
     assert info["integrator"] == "magnus4" and "local stage" in info["reason"]
     assert (info["start"], info["end"]) == (0.0, 1.0)
-    # a six-level party: dense 36 x 36 exponentials cost more than Runge-Kutta on L x
+    # a six-level party: dense 36 x 36 exponentials cost more than an ODE solver on L x
     d = 6
     a = qutip.destroy(d)
     big = lindblad(0, [a.dag() * a, [a + a.dag(), _cos2]], [np.sqrt(0.2) * a])
     rho = qutip.coherent_dm(d, 0.8)
     res = evolve(rho, Environment((d,), [big]), t, e_ops=[a.dag() * a])
     (info,) = res.params["method"]["timedep"]
-    assert info["integrator"] == "dop853" and "large parties" in info["reason"]
+    assert info["integrator"] == "qutip" and "large parties" in info["reason"]
     ref = _mesolve([a.dag() * a, [a + a.dag(), _cos2]], rho, t, [np.sqrt(0.2) * a], [a.dag() * a])
     np.testing.assert_allclose(res.expect[0], ref[0], atol=TOL, rtol=0)
     # an explicit method object records no "auto" reason
