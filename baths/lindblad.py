@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import qutip
-from eplt.dynamics._timedep import TimeDependence, compile_qobjevo
+from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party

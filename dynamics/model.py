@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from ._timedep import TimeDependence
+from ._tdterms import TimeDependence
 from .superop import (
     Generator,
     ProductTerm,

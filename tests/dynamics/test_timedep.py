@@ -14,7 +14,7 @@ import qutip
 from eplt.baths import Environment, lindblad, twirl_drive
 from eplt.dynamics import Exact, evolve
 from eplt.dynamics import _timedep as td
-from eplt.dynamics._timedep import _Coefficient
+from eplt.dynamics._tdterms import _Coefficient
 
 TOL = 1e-7
 OPTS = {"atol": 1e-12, "rtol": 1e-12}
