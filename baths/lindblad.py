@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import qutip
-from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo
+from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party
@@ -180,6 +181,7 @@ def lindblad(
         raise TypeError(f"lindblad: args must be a dict, got {type(args).__name__}")
     parts: list[np.ndarray] = []
     timed: list[TimeDependence] = []
+    qparts: list = []  # the same parts in qutip's form (for qutip's integrators)
     energy = None
 
     def add_timed(x, what, kind):
@@ -188,6 +190,8 @@ def lindblad(
         parts.append(const)
         if td is not None:
             timed.append(td)
+        else:
+            qparts.append(qutip_generator(evo, kind))
 
     what_H = f"lindblad on party {party}: H"
     if _is_timedep(H):
@@ -196,12 +200,14 @@ def lindblad(
         if isinstance(H, qutip.Qobj) and H.issuper:
             _check_one_party(H, what_H)
             parts.append(as_engine_superop(H, what=what_H))
+            qparts.append(H)
         else:
             Ha = _operator(H, what_H)
             scale = max(1.0, float(np.abs(Ha).max()))
             if not np.allclose(Ha, Ha.conj().T, atol=1e-12 * scale, rtol=0):
                 raise ValueError(f"lindblad on party {party}: H must be Hermitian")
             parts.append(_hamiltonian_superop(Ha))
+            qparts.append(H)
             energy = Ha
     for i, c in enumerate(c_ops):
         what = f"lindblad on party {party}: c_ops[{i}]"
@@ -210,8 +216,10 @@ def lindblad(
         elif isinstance(c, qutip.Qobj) and c.issuper:
             _check_one_party(c, what)
             parts.append(as_engine_superop(c, what=what))
+            qparts.append(("super", c))
         else:
             parts.append(_dissipator(_operator(c, what)))
+            qparts.append(("c_op", c))
     shapes = {p.shape for p in parts} | {(td.dim**2, td.dim**2) for td in timed}
     if len(shapes) != 1:
         dims = sorted({math.isqrt(s[0]) for s in shapes})
@@ -222,7 +230,26 @@ def lindblad(
     timedep = None
     for td in timed:
         timedep = td if timedep is None else timedep + td
+    if timedep is not None and timedep.qutip_term is not None:
+        # the whole term as mesolve builds it: the QobjEvos' generators and the rest
+        rest = [_qutip_part(q) for q in qparts]
+        timedep = replace(timedep, qutip_term=sum(rest, timedep.qutip_term))
     return _Local(name or f"lindblad[{party}]", party, S, H=energy, timedep=timedep)
+
+
+def _qutip_part(q):
+    """A constant part of a term in qutip's form: a generator already (QobjEvo), a
+    Hamiltonian (Qobj or array), a superoperator, ``("c_op", C)`` or ``("super", S)``."""
+    if isinstance(q, qutip.QobjEvo):
+        return q
+    if isinstance(q, tuple):
+        kind, x = q
+        x = x if isinstance(x, qutip.Qobj) else qutip.Qobj(np.asarray(x, dtype=complex))
+        return qutip_generator(x, kind)
+    if isinstance(q, qutip.Qobj) and q.issuper:
+        return qutip_generator(q, "super")
+    H = q if isinstance(q, qutip.Qobj) else qutip.Qobj(np.asarray(q, dtype=complex))
+    return qutip_generator(H, "H")
 
 
 def _issuper_evo(x) -> bool:

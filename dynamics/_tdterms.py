@@ -28,9 +28,9 @@ import numpy as np
 import qutip
 from qutip.core.cy.coefficient import FunctionCoefficient, StrFunctionCoefficient
 
-from .superop import _hamiltonian_superop, _to_qutip_super, as_engine_superop
+from .superop import _hamiltonian_superop, as_engine_superop
 
-__all__ = ["TimeDependence", "compile_qobjevo"]
+__all__ = ["TimeDependence", "compile_qobjevo", "qutip_generator"]
 
 
 # --------------------------------------------------------------------------- coefficients
@@ -107,9 +107,10 @@ class TimeDependence:
     coefficients: tuple = ()
     pieces: tuple = ()
     functions: tuple = ()
-    #: the same time-dependent generator as a qutip QobjEvo superoperator (qutip's
-    #: convention and coefficients), for qutip's integrators; None when unknown
-    qutip_form: object = field(default=None, compare=False)
+    #: the whole local term this part belongs to (its constant part included) as a qutip
+    #: QobjEvo superoperator (qutip's convention and coefficients, as mesolve builds it),
+    #: for qutip's integrators; None when unknown
+    qutip_term: object = field(default=None, compare=False)
 
     def __post_init__(self):
         merged: dict = {}
@@ -135,13 +136,13 @@ class TimeDependence:
         pieces = self.pieces + tuple(
             (tuple((i + shift, c) for i, c in f), S) for f, S in other.pieces
         )
-        both = self.qutip_form is not None and other.qutip_form is not None
+        both = self.qutip_term is not None and other.qutip_term is not None
         return TimeDependence(
             self.dim,
             self.coefficients + other.coefficients,
             pieces,
             self.functions + other.functions,
-            self.qutip_form + other.qutip_form if both else None,
+            self.qutip_term + other.qutip_term if both else None,
         )
 
     def weights(self, times) -> np.ndarray:
@@ -164,10 +165,25 @@ class TimeDependence:
         return out
 
 
+def qutip_generator(x, kind: str):
+    """The generator of ``x`` (a Qobj or QobjEvo) as mesolve builds it: ``liouvillian(x)``
+    for a Hamiltonian, ``liouvillian(None, [x])`` for a collapse operator, ``x`` for a
+    superoperator (converted to ``superrep='super'``)."""
+    if kind == "H":
+        return qutip.liouvillian(x)
+    if kind == "c_op":
+        return qutip.liouvillian(None, [x])
+    if isinstance(x, qutip.Qobj) and x.superrep != "super":
+        return qutip.to_super(x)
+    return x
+
+
 def compile_qobjevo(
     evo: qutip.QobjEvo, kind: str, what: str
 ) -> tuple[np.ndarray, TimeDependence | None]:
-    """``(constant part, time-dependent part)`` of a QobjEvo in the engine layout.
+    """``(constant part, time-dependent part)`` of a QobjEvo in the engine layout (the
+    time-dependent part's ``qutip_term`` is the QobjEvo's whole generator; the caller adds
+    the other parts of its term).
 
     ``kind`` is ``"H"`` (a Hamiltonian: ``-i[H(t), .]``), ``"c_op"`` (a collapse operator:
     ``D[C(t)]``) or ``"super"`` (a superoperator, qutip's convention). The time-dependent
@@ -179,9 +195,7 @@ def compile_qobjevo(
         d = evo.shape[0]
     D = d * d
     const = np.zeros((D, D), dtype=complex)
-    full = {"H": qutip.liouvillian, "c_op": lambda e: qutip.liouvillian(None, [e])}.get(
-        kind, lambda e: e
-    )(evo)  # the generator as mesolve builds it (a QobjEvo superoperator)
+    full = qutip_generator(evo, kind)  # as mesolve builds it (a QobjEvo superoperator)
     elements = evo.to_list()
     if not all(
         isinstance(e, qutip.Qobj)
@@ -200,7 +214,7 @@ def compile_qobjevo(
             f = lambda t: _dissipator_pair(evo(t).full(), evo(t).full())  # noqa: E731
         else:
             f = lambda t: as_engine_superop(evo(t), d, what=what)  # noqa: E731
-        return const, TimeDependence(d, functions=(f,), qutip_form=full)
+        return const, TimeDependence(d, functions=(f,), qutip_term=full)
     ops, coeffs = [], []
     for e in elements:
         if isinstance(e, qutip.Qobj):
@@ -232,8 +246,7 @@ def compile_qobjevo(
             add(() if i is None else ((i, False),), S)
     if not pieces:
         return const, None
-    varying = full - _to_qutip_super(const, [[d], [d]]).to("csr")  # the time-dependent part
-    return const, TimeDependence(d, tuple(coeffs), tuple(pieces), qutip_form=varying)
+    return const, TimeDependence(d, tuple(coeffs), tuple(pieces), qutip_term=full)
 
 
 def _dissipator_pair(Ci: np.ndarray, Cj: np.ndarray) -> np.ndarray:

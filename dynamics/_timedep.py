@@ -26,6 +26,7 @@ QobjEvo). :func:`run_stage` integrates one stage, choosing by a cost model betwe
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import qutip
@@ -88,7 +89,9 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
         bounds.append(end)
     bounds = np.asarray(bounds, dtype=float)
     size = int(np.prod([d * d for d in dims]))
-    compiled = USE_QUTIP and all(part.qutip_form is not None for part in td.values())
+    compiled = USE_QUTIP and all(
+        t.timedep is None or getattr(t.timedep, "qutip_term", None) is not None for t in model.local
+    )
     ode = "qutip" if compiled else "dop853"
     ode_name = "qutip's MESolver (adams)" if compiled else "Runge-Kutta (DOP853) on L x"
     if not gen.is_local:
@@ -115,7 +118,7 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
         x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "substeps": work}
     elif integrator == "qutip":
-        x = _qutip_stage(x, bounds, gen, td, atol, rtol, idx, record)
+        x = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason}
     else:
         x, work = _rk_stage(x, bounds, gen, td, atol, rtol, idx, record)
@@ -421,24 +424,32 @@ def _qutip_super_tensor(factors: dict, dims) -> qutip.Qobj:
     return ops[0] if len(ops) == 1 else qutip.super_tensor(*ops)
 
 
-def _qutip_stage(x, bounds, gen, td, atol, rtol, idx, record):
+def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
     """qutip's own integrator (``MESolver``, adams; ``atol``/``rtol`` as mesolve's
-    options) on the joint QobjEvo Liouvillian: the stage's time-independent generator
-    plus each party's time-dependent part, with qutip's coefficients."""
-    dims = list(gen.dims)
-    L = sum(t.coeff * _qutip_super_tensor(dict(t.factors), dims) for t in gen.terms)
-    L = qutip.QobjEvo(L if gen.terms else 0 * _qutip_super_tensor({}, dims))
-    for k, part in td.items():
-        q = part.qutip_form
+    options) on the joint QobjEvo Liouvillian: each time-dependent term as mesolve builds
+    it (``qutip_term``), plus the averaged generator of everything else."""
+    dims = list(model.dims)
+    rest = replace(model, local=tuple(t for t in model.local if t.timedep is None))
+    gen = rest.averaged_generator()
+    parts = [t.coeff * _qutip_super_tensor(dict(t.factors), dims) for t in gen.terms]
+    for term in model.local:
+        if term.timedep is None:
+            continue
+        q = term.timedep.qutip_term
         if len(dims) > 1:
-            others = {j: qutip.to_super(qutip.qeye(d)) for j, d in enumerate(dims) if j != k}
+            others = {
+                j: qutip.to_super(qutip.qeye(d)) for j, d in enumerate(dims) if j != term.party
+            }
 
-            def embed(S, k=k, others=others):
+            def embed(S, k=term.party, others=others):
                 return qutip.super_tensor(*(S if j == k else others[j] for j in range(len(dims))))
 
             q = q.linear_map(embed)
+        parts.append(q)
+    L = qutip.QobjEvo(parts[0])
+    for q in parts[1:]:
         L = L + q
-    L.compress()  # one constant element (the stage's static part) and one per coefficient
+    L.compress()  # one constant element and one per coefficient
     opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7, "store_states": True}
     solver = qutip.MESolver(L, options=opts)
     rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
