@@ -87,6 +87,8 @@ def _evo(x, what: str, args, tlist) -> qutip.QobjEvo:
             "MESolver.ExpectFeedback) is not supported; eplt propagates channels, which do "
             "not depend on the state"
         )
+    if not (evo.isoper or evo.issuper) or evo.shape[0] != evo.shape[1]:
+        raise ValueError(f"{what} must be a square operator, got shape {evo.shape}")
     _check_one_party(evo, what)
     return evo
 

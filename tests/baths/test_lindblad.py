@@ -361,7 +361,7 @@ def test_out_of_scope_inputs_get_one_clear_message():
     with pytest.raises(ValueError, match="every term must be local to one party"):
         lindblad(0, c_ops=[qutip.tensor(qutip.destroy(2), qutip.qeye(2))])
     with pytest.raises(ValueError, match="every term must be local to one party"):
-        lindblad(0, [pair, [pair, "cos(t)"]])
+        lindblad(0, [pair, [pair, np.cos]])
     with pytest.raises(ValueError, match="every term must be local to one party"):
         lindblad(0, qutip.liouvillian(pair))
     # the coupled pair as one party of the product dimension works
@@ -387,8 +387,10 @@ def test_out_of_scope_inputs_get_one_clear_message():
     env = Environment((2,), [lindblad(0, sz)])
     with pytest.raises(TypeError, match=r"rho0 is a superoperator .* give the state"):
         evolve(qutip.to_super(qutip.sigmax()), env, [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"H must be a square operator, got shape \(2, 1\)"):
+        lindblad(0, [qutip.basis(2, 0), [qutip.basis(2, 1), np.cos]])
     with pytest.raises(TypeError, match="args must be a dict"):
-        lindblad(0, [sz, [qutip.sigmax(), "cos(t)"]], args=[1.0])
+        lindblad(0, [sz, [qutip.sigmax(), np.cos]], args=[1.0])
 
 
 def test_result_expect_is_a_list_of_arrays_as_in_qutip(tmp_path):
