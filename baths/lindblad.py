@@ -2,7 +2,8 @@ r"""Local terms from QuTiP objects: bring a model written for :func:`qutip.mesol
 
 :func:`lindblad` reads a Hamiltonian and collapse operators exactly as ``mesolve`` does
 (hbar = 1; each collapse operator carries the square root of its rate), or a ready-made
-Liouvillian superoperator (qutip's column-stacking convention, any ``superrep``), and
+Liouvillian superoperator (qutip's column-stacking convention, ``superrep`` 'super',
+'choi' or 'chi'), and
 returns a local term for one party, usable in an :class:`~eplt.baths.Environment` with every
 other term. The result is the same generator ``qutip.liouvillian(H, c_ops)``: the
 expectations of a model built here match ``mesolve`` on every operator (a test checks all
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import qutip
+from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party
@@ -27,12 +30,35 @@ def _operator(x, what: str) -> np.ndarray:
     if isinstance(x, qutip.Qobj):
         if not x.isoper:
             raise TypeError(f"{what} must be an operator, got a Qobj of type {x.type!r}")
+        _check_one_party(x, what)
         a = x.full()
+    elif callable(x):
+        raise TypeError(_FUNCTION_MESSAGE.format(what=what))
     else:
         a = np.asarray(x, dtype=complex)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{what} must be a square operator, got shape {a.shape}")
     return a
+
+
+_FUNCTION_MESSAGE = (
+    "{what} is a Python function; give QuTiP's list format [H0, [H1, f]] (f(t) or "
+    "f(t, args) returning a number) or a qutip.QobjEvo"
+)
+
+
+def _check_one_party(x, what: str) -> None:
+    """Refuse a Qobj or QobjEvo whose dims name several tensor factors (a term on two
+    parties)."""
+    dims = x.dims[0]
+    if x.issuper:  # a superoperator's dims are [[space dims], [space dims]]
+        dims = dims[0]
+    if len(dims) > 1:
+        raise ValueError(
+            f"{what} acts on a tensor product of dims {list(dims)}; every term must be local "
+            "to one party (a coupled pair can be modelled as one party of the product "
+            f"dimension {int(np.prod(dims))}, with the operator as a single-space Qobj)"
+        )
 
 
 def _is_timedep(x) -> bool:
@@ -41,10 +67,30 @@ def _is_timedep(x) -> bool:
 
 
 def _evo(x, what: str, args, tlist) -> qutip.QobjEvo:
+    """The QobjEvo ``mesolve`` builds: ``QobjEvo(x, args=args, tlist=tlist)`` (for a
+    QobjEvo a copy whose arguments ``args`` update, as ``mesolve(..., args=...)`` does)."""
+    if isinstance(x, (list, tuple)) and tlist is None:
+        for j, e in enumerate(x):
+            if isinstance(e, (list, tuple)) and len(e) == 2 and np.ndim(e[1]) == 1:
+                raise ValueError(
+                    f"{what}: the coefficient of element {j} is an array of samples; give "
+                    "tlist= (the times of the samples), as mesolve takes its tlist"
+                )
     try:
-        return x if isinstance(x, qutip.QobjEvo) else qutip.QobjEvo(list(x), args=args, tlist=tlist)
+        evo = qutip.QobjEvo(x if isinstance(x, qutip.QobjEvo) else list(x), args=args, tlist=tlist)
     except Exception as err:  # qutip's own message says what is wrong with the format
         raise ValueError(f"{what}: not a QuTiP time-dependent operator ({err})") from None
+    if evo._feedback_functions or evo._solver_only_feedback:
+        names = sorted({*evo._feedback_functions, *evo._solver_only_feedback})
+        raise ValueError(
+            f"{what}: a QobjEvo with feedback (args {names} depend on the state, e.g. "
+            "MESolver.ExpectFeedback) is not supported; eplt propagates channels, which do "
+            "not depend on the state"
+        )
+    if not (evo.isoper or evo.issuper) or evo.shape[0] != evo.shape[1]:
+        raise ValueError(f"{what} must be a square operator, got shape {evo.shape}")
+    _check_one_party(evo, what)
+    return evo
 
 
 def lindblad(
@@ -74,15 +120,21 @@ def lindblad(
         The party's Hamiltonian (a Hermitian ``d x d`` operator; it also becomes the
         party's energy operator for the ``energy`` and ``heat_current`` observables), or a
         Liouvillian superoperator in qutip's convention (``superrep`` 'super', 'choi' or
-        'chi'; converted with :func:`qutip.to_super`), as ``mesolve`` accepts either.
+        'chi', the representations supported; converted with :func:`qutip.to_super`), as
+        ``mesolve`` accepts either.
         **Time-dependent** ``H``, in QuTiP's formats: a :class:`qutip.QobjEvo`, or a list
         ``[H0, [H1, f1], ...]`` with coefficients ``f(t)`` / ``f(t, args)``, strings, or
         arrays sampled on ``tlist`` (interpolated as ``mesolve`` does: the same
-        :class:`qutip.QobjEvo` is built). Time is the time of :func:`eplt.dynamics.evolve`'s
-        ``tlist`` (absolute, not from the stage start). Such terms are integrated by the
-        exact method only, with fourth-order commutator-free Magnus substeps and step
-        doubling, so that each density-matrix entry is accurate to about
-        ``Exact(atol=1e-10)`` per output interval (see :class:`eplt.dynamics.exact.Exact`).
+        :class:`qutip.QobjEvo` is built, ``QobjEvo(H, args=args, tlist=tlist)``; for a
+        QobjEvo that is a copy whose arguments ``args`` update, as in ``mesolve``). Time is
+        the time of :func:`eplt.dynamics.evolve`'s ``tlist`` (absolute, not from the stage
+        start). Such terms are integrated by the exact method only, with error control to
+        ``Exact(atol=..., rtol=...)`` (see :class:`eplt.dynamics.exact.Exact`). Out of
+        scope, refused with one message: a bare Python function as ``H`` (use the list
+        format or a QobjEvo), a QobjEvo with feedback (arguments that depend on the
+        state, such as ``MESolver.ExpectFeedback``), and operators on several tensor
+        factors (every term is local to one party; a coupled pair is one party of the
+        product dimension).
     c_ops : sequence of Qobj
         Collapse operators (``d x d``), or superoperators added to the generator as they
         are (as ``mesolve`` does); an item may be time-dependent in the same formats.
@@ -102,9 +154,12 @@ def lindblad(
     Raises
     ------
     TypeError
-        For raw arrays given as superoperators or non-operator inputs.
+        For raw arrays given as superoperators, non-operator inputs or a Python function
+        as ``H``.
     ValueError
-        For operators of mismatched dimensions or a non-Hermitian ``H``.
+        For operators of mismatched dimensions, a non-Hermitian ``H``, operators on
+        several tensor factors, a QobjEvo with feedback, an array coefficient without
+        ``tlist``, or a superoperator representation other than 'super', 'choi', 'chi'.
 
     Examples
     --------
@@ -118,56 +173,93 @@ def lindblad(
     True
     """
     party = _party(party)
+    if callable(c_ops) and not isinstance(c_ops, (qutip.Qobj, qutip.QobjEvo)):
+        raise TypeError(_FUNCTION_MESSAGE.format(what=f"lindblad on party {party}: c_ops"))
     if H is None and not len(c_ops):
         raise ValueError("lindblad needs H, c_ops or both")
     if isinstance(c_ops, (qutip.Qobj, qutip.QobjEvo)):
         c_ops = [c_ops]
+    if args is not None and not isinstance(args, dict):
+        raise TypeError(f"lindblad: args must be a dict, got {type(args).__name__}")
     parts: list[np.ndarray] = []
-    timed: list = []
+    timed: list[TimeDependence] = []
+    qparts: list = []  # the same parts in qutip's form (for qutip's integrators)
     energy = None
+
+    def add_timed(x, what, kind):
+        evo = _evo(x, what, args, tlist)
+        const, td = compile_qobjevo(evo, kind, what)
+        parts.append(const)
+        if td is not None:
+            timed.append(td)
+        else:
+            qparts.append(qutip_generator(evo, kind))
+
+    what_H = f"lindblad on party {party}: H"
     if _is_timedep(H):
-        timed.append(_timed_part(_evo(H, f"lindblad on party {party}: H", args, tlist), party, "H"))
+        add_timed(H, what_H, "super" if _issuper_evo(H) else "H")
     elif H is not None:
         if isinstance(H, qutip.Qobj) and H.issuper:
-            parts.append(as_engine_superop(H, what=f"lindblad on party {party}: H"))
+            _check_one_party(H, what_H)
+            parts.append(as_engine_superop(H, what=what_H))
+            qparts.append(H)
         else:
-            Ha = _operator(H, f"lindblad on party {party}: H")
+            Ha = _operator(H, what_H)
             scale = max(1.0, float(np.abs(Ha).max()))
             if not np.allclose(Ha, Ha.conj().T, atol=1e-12 * scale, rtol=0):
                 raise ValueError(f"lindblad on party {party}: H must be Hermitian")
             parts.append(_hamiltonian_superop(Ha))
+            qparts.append(H)
             energy = Ha
     for i, c in enumerate(c_ops):
         what = f"lindblad on party {party}: c_ops[{i}]"
         if _is_timedep(c):
-            timed.append(_timed_part(_evo(c, what, args, tlist), party, f"c_ops[{i}]"))
+            add_timed(c, what, "super" if _issuper_evo(c) else "c_op")
         elif isinstance(c, qutip.Qobj) and c.issuper:
+            _check_one_party(c, what)
             parts.append(as_engine_superop(c, what=what))
+            qparts.append(("super", c))
         else:
             parts.append(_dissipator(_operator(c, what)))
-    shapes = {p.shape for p in parts} | {(d * d, d * d) for d, _ in timed}
+            qparts.append(("c_op", c))
+    shapes = {p.shape for p in parts} | {(td.dim**2, td.dim**2) for td in timed}
     if len(shapes) != 1:
         dims = sorted({math.isqrt(s[0]) for s in shapes})
         raise ValueError(
             f"lindblad on party {party}: H and c_ops act on different dimensions {dims}"
         )
-    (shape,) = shapes
-    S = np.sum(parts, axis=0) if parts else np.zeros(shape, dtype=complex)
-    fs = [f for _, f in timed]
-    timedep = None if not fs else (lambda t: sum(f(t) for f in fs))
+    S = np.sum(parts, axis=0)
+    timedep = None
+    for td in timed:
+        timedep = td if timedep is None else timedep + td
+    if timedep is not None and timedep.qutip_term is not None:
+        # the whole term as mesolve builds it: the QobjEvos' generators and the rest
+        rest = [_qutip_part(q) for q in qparts]
+        timedep = replace(timedep, qutip_term=sum(rest, timedep.qutip_term))
     return _Local(name or f"lindblad[{party}]", party, S, H=energy, timedep=timedep)
 
 
-def _timed_part(evo: qutip.QobjEvo, party: int, what: str):
-    """``(d, t -> engine matrix)`` of a time-dependent Hamiltonian, collapse operator
-    or Liouvillian (a QobjEvo, evaluated by qutip at each time)."""
-    label = f"lindblad on party {party}: {what}"
-    if evo.issuper:
-        d = math.isqrt(evo.shape[0])
-        return d, (lambda t: as_engine_superop(evo(t), d, what=label))
-    if not evo.isoper or evo.shape[0] != evo.shape[1]:
-        raise ValueError(f"{label} must be a square operator, got shape {evo.shape}")
-    d = evo.shape[0]
-    if what == "H":
-        return d, (lambda t: _hamiltonian_superop(evo(t).full()))
-    return d, (lambda t: _dissipator(evo(t).full()))
+def _qutip_part(q):
+    """A constant part of a term in qutip's form: a generator already (QobjEvo), a
+    Hamiltonian (Qobj or array), a superoperator, ``("c_op", C)`` or ``("super", S)``."""
+    if isinstance(q, qutip.QobjEvo):
+        return q
+    if isinstance(q, tuple):
+        kind, x = q
+        x = x if isinstance(x, qutip.Qobj) else qutip.Qobj(np.asarray(x, dtype=complex))
+        return qutip_generator(x, kind)
+    if isinstance(q, qutip.Qobj) and q.issuper:
+        return qutip_generator(q, "super")
+    H = q if isinstance(q, qutip.Qobj) else qutip.Qobj(np.asarray(q, dtype=complex))
+    return qutip_generator(H, "H")
+
+
+def _issuper_evo(x) -> bool:
+    """True for a time-dependent superoperator (a QobjEvo or list of superoperators)."""
+    if isinstance(x, qutip.QobjEvo):
+        return x.issuper
+    for e in x:
+        q = e[0] if isinstance(e, (list, tuple)) else e
+        if isinstance(q, (qutip.Qobj, qutip.QobjEvo)):
+            return q.issuper
+    return False

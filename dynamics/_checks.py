@@ -36,6 +36,11 @@ def as_density_matrix(rho, name: str = "rho", *, atol: float = STATE_ATOL) -> qu
         raise TypeError(
             f"{name} must be a qutip.Qobj (ket or density matrix), got {type(rho).__name__}"
         )
+    if rho.issuper:
+        raise TypeError(
+            f"{name} is a superoperator (a channel or generator); give the state, a ket or "
+            "density matrix (channels come from eplt.propagator)"
+        )
     if rho.isket:
         rho = qutip.ket2dm(rho)
     if not rho.isoper or rho.shape[0] != rho.shape[1]:

@@ -115,7 +115,7 @@ def _series_of(result: Result, key: str, fname: str) -> tuple[np.ndarray, np.nda
     """``(result.times, result.expect[key])``, or a KeyError naming what is missing."""
     if key not in result.expect:
         raise KeyError(
-            f"{fname} needs result.expect[{key!r}]; the result has: {', '.join(result.expect)}"
+            f"{fname} needs result.expect[{key!r}]; the result has: {', '.join(result.expect.keys())}"
         )
     return result.times, result.expect[key]
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ._tdterms import TimeDependence
 from .superop import (
     Generator,
     ProductTerm,
@@ -98,10 +99,12 @@ class LocalTerm:
     superop : ndarray
         Internal: the same generator in the engine's row-stacked layout
         (:mod:`eplt.dynamics.superop`); the ``superop=`` keyword is for the engine only.
-    timedep : callable or None
-        Internal: ``t -> engine-layout matrix`` added to ``superop`` at time ``t`` (time
-        measured on ``tlist``), set by :func:`eplt.baths.lindblad` for QuTiP time-dependent
-        Hamiltonians; only :class:`~eplt.dynamics.exact.Exact` integrates it.
+    timedep : TimeDependence, callable or None
+        Internal: the time-dependent part added to ``superop`` at time ``t`` (time
+        measured on ``tlist``), compiled by :func:`eplt.baths.lindblad` from QuTiP
+        time-dependent operators (a private ``TimeDependence``, evaluated on many times
+        at once), or a callable ``t -> engine-layout matrix``; only
+        :class:`~eplt.dynamics.exact.Exact` integrates it.
 
     Examples
     --------
@@ -133,7 +136,7 @@ class LocalTerm:
         object.__setattr__(self, "party", int(party))
         S = _engine_superop(generator, superop, None, f"local term {name!r}")
         object.__setattr__(self, "superop", S)
-        if timedep is not None and not callable(timedep):
+        if timedep is not None and not (isinstance(timedep, TimeDependence) or callable(timedep)):
             raise TypeError(f"local term {name!r}: timedep must be callable t -> matrix")
         object.__setattr__(self, "timedep", timedep)
         object.__setattr__(self, "kind", str(kind))

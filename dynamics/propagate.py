@@ -36,7 +36,7 @@ from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
 from .permutation import PermutationSymmetric, SymmetricState, _evolve_permutation, auto_reason
-from .result import Result
+from .result import Result, _ExpectList
 from .sampled import Sampled, _sampled_driver, realization_seed
 from .segment import SegmentAveraged, _run_segment
 from .sle import StochasticLiouville, _run_sle, is_markovian
@@ -176,6 +176,16 @@ def _permutation_route(rho0, stages, e_ops, method, ntraj, store_states):
     return method, reason
 
 
+#: What ``method="auto"`` chose, and why (recorded as ``Result.params["method"]["reason"]``).
+_AUTO_REASONS = {
+    "exact": "auto: every process is white, so the averaged generator is an exact Lindbladian",
+    "segment": "auto: the processes that are not white are i.i.d. pulses of one segment length",
+    "sle": "auto: the processes that are not white are Markovian and ntraj was not given",
+    "sampled": "auto: some process is neither white, i.i.d. pulses nor Markovian, or ntraj "
+    "was given",
+}
+
+
 def _segment_possible(model: Model) -> bool:
     segs = {src.process.segment for src in model.sources if not src.process.white}
     return len(segs) <= 1
@@ -233,8 +243,10 @@ def evolve(
         of Qobj (``Tr(O rho)``; complex for non-Hermitian ``O``), callables ``f(t, state)``
         or ``f(rho)``, and builtin names, or a dict ``name -> spec``. Results are keyed by
         name (Qobj and callables in a list: ``"e0"``, ``"e1"``, ...) and by position,
-        ``result.expect[i]``. Default: negativity, overlap with Phi+ or GHZ fidelity,
-        marginal distances (when thermal states are known), purity.
+        ``result.expect[i]``; when ``e_ops`` is a list (or one operator),
+        ``result.expect`` is, as qutip's, a list of arrays in that order (iterating gives
+        the arrays; names still work). Default: negativity, overlap with Phi+ or GHZ
+        fidelity, marginal distances (when thermal states are known), purity.
     method : {"auto", "exact", "segment", "sle", "sampled", "permutation"} or a method object
         (Exact / SegmentAveraged / StochasticLiouville / Sampled / PermutationSymmetric).
         ``auto`` picks ``permutation`` when every process is white, the model is permutation
@@ -255,7 +267,8 @@ def evolve(
     taus, hamiltonians : sequence of Qobj, optional
         Per-party thermal states and Hamiltonians; default from the protocol.
     store_states : bool
-        Keep the (averaged) joint states at every time in ``result.states``.
+        Keep the (averaged) joint states at every time in ``result.states`` (the last one
+        is ``result.final_state``).
     executor : concurrent.futures.Executor-like, optional
         Sampled method only: jackknife blocks of realizations are mapped over it
         (``executor.map``), e.g. a ``ProcessPoolExecutor`` or a dask
@@ -282,8 +295,8 @@ def evolve(
     >>> env = Environment((2,), [lindblad(0, 0.5 * qutip.sigmaz(), [0.3 * qutip.destroy(2)])])
     >>> plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
     >>> res = evolve(plus, env, [0.0, 1.0], e_ops=[qutip.sigmax(), qutip.destroy(2)])
-    >>> res.expect[1].dtype, list(res.expect)
-    (dtype('complex128'), ['e0', 'e1'])
+    >>> res.expect[1].dtype, res.expect.keys(), len(res.expect)
+    (dtype('complex128'), ['e0', 'e1'], 2)
     """
     limit = nullcontext() if BLAS_THREADS is None else _blas_controller().limit(limits=BLAS_THREADS)
     with limit:
@@ -331,6 +344,7 @@ def _evolve(
         raise ValueError(f"seed must be a non-negative integer or numpy SeedSequence, got {seed!r}")
     if ntraj is not None and (not isinstance(ntraj, (int, np.integer)) or ntraj < 1):
         raise ValueError(f"ntraj must be an integer >= 1, got {ntraj!r}")
+    auto = isinstance(method, str) and method == "auto"
     method = _resolve_method(method, stages, ntraj)
     if taus is None:
         taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
@@ -338,6 +352,8 @@ def _evolve(
         hamiltonians = next(
             (s.model.hamiltonians for s in stages if s.model.hamiltonians is not None), None
         )
+    # as qutip: e_ops given as a list (or one operator) -> Result.expect is a list of arrays
+    expect_as_list = isinstance(e_ops, (list, tuple, qutip.Qobj)) or callable(e_ops)
     if e_ops is None:
         e_ops = default_e_ops(dims, has_taus=taus is not None)
     windows = _stage_windows(stages, tlist[0], tlist[-1])
@@ -356,6 +372,7 @@ def _evolve(
 
     x0 = to_paired(rho0)
     T = tlist.size
+    timedep_info: list = []  # what the time-dependent stages' integrators chose
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
@@ -392,7 +409,7 @@ def _evolve(
 
         record(0, x0)
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record, method.atol)
+            _run_exact(x0, windows, tlist, record, method.atol, rtol=method.rtol, info=timedep_info)
         elif isinstance(method, StochasticLiouville):
             sle_info = _run_sle(x0, windows, tlist, record, method)
         else:
@@ -416,9 +433,13 @@ def _evolve(
     }
     if isinstance(method, StochasticLiouville):
         params["method"].update(sle_info)
+    if auto:
+        params["method"]["reason"] = _AUTO_REASONS[method.name]
+    if timedep_info:
+        params["method"]["timedep"] = timedep_info
     return Result(
         times=tlist,
-        expect=expect,
+        expect=_ExpectList(expect) if expect_as_list else expect,
         stderr=stderr,
         states=states,
         method=method.name,

@@ -37,6 +37,11 @@ def _json_default(obj):
     raise TypeError(f"Result.params must be JSON-able; cannot encode {type(obj).__name__}: {obj!r}")
 
 
+class _NoObservable(KeyError, IndexError):
+    """No observable at that name or position (a KeyError and, for positions, an
+    IndexError as a list raises)."""
+
+
 class _Expect(dict):
     """A dict keyed by observable name that also accepts a position, ``expect[0]``, as
     qutip's ``result.expect[i]`` (the order of ``e_ops``)."""
@@ -45,9 +50,57 @@ class _Expect(dict):
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
             keys = list(self)
             if not -len(keys) <= key < len(keys):
-                raise KeyError(f"no observable at position {key} (there are {len(keys)})")
+                raise _NoObservable(f"no observable at position {key} (there are {len(keys)})")
             key = keys[key]
         return super().__getitem__(key)
+
+
+class _ExpectList(list):
+    """``Result.expect`` when ``e_ops`` was a list: as qutip's, a list of arrays in the
+    order of ``e_ops`` (iterating gives the arrays, ``expect[i]``, ``len``,
+    ``numpy.array(expect)``), and still keyed by name (``expect["e0"]``, ``keys()``,
+    ``items()``, ``"e0" in expect``). Read-only."""
+
+    def __init__(self, items):
+        items = dict(items)
+        super().__init__(items.values())
+        self._names = list(items)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            if key not in self._names:
+                raise _NoObservable(key)
+            key = self._names.index(key)
+        elif isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not -len(self) <= key < len(self):
+                raise _NoObservable(f"no observable at position {key} (there are {len(self)})")
+        return list.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        if isinstance(key, str):
+            return key in self._names
+        return any(v is key for v in self)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def values(self) -> list[np.ndarray]:
+        return list(self)
+
+    def items(self) -> list[tuple[str, np.ndarray]]:
+        return list(zip(self._names, self, strict=True))
+
+    def get(self, key, default=None):
+        return self[key] if key in self._names else default
+
+    def __repr__(self) -> str:
+        return "[" + ", ".join(f"{k}: {v!r}" for k, v in self.items()) + "]"
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("Result.expect is read-only")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,10 +111,14 @@ class Result:
     ----------
     times : ndarray, shape (T,)
         Strictly increasing output times.
-    expect : dict[str, ndarray]
+    expect : dict[str, ndarray], or list of ndarray
         Observable name -> values, shape ``(T,)`` or ``(T, k)`` (e.g. ``"negativity"``
         ``(T,)``, ``"marginal_distance"`` ``(T, n_parties)``). Also indexed by position,
-        ``expect[0]``, in the order of ``e_ops`` (as qutip's ``result.expect[i]``).
+        ``expect[0]``, in the order of ``e_ops`` (as qutip's ``result.expect[i]``). Given
+        as a list (or by :func:`~eplt.dynamics.evolve` when ``e_ops`` was a list), it
+        behaves as qutip's ``result.expect``, a list of arrays (iterating gives the arrays;
+        ``len``; ``numpy.array``), and names still work (``expect["e0"]``, ``keys()``,
+        ``items()``); a list given here is named ``"e0"``, ``"e1"``, ...
     stderr : dict[str, ndarray]
         Standard errors of the sampled method, keys a subset of ``expect`` with the same
         shapes; empty for exact methods.
@@ -114,7 +171,16 @@ class Result:
         if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
             raise ValueError("times must be finite and strictly increasing")
         T = times.size
-        expect = {str(k): np.asarray(v) for k, v in dict(self.expect).items()}
+        as_list = isinstance(self.expect, (list, tuple))
+        if isinstance(self.expect, _ExpectList):
+            items = self.expect.items()
+        elif as_list:
+            items = [(f"e{i}", v) for i, v in enumerate(self.expect)]
+        else:
+            items = dict(self.expect).items()
+        expect = {str(k): np.asarray(v) for k, v in items}
+        if len(expect) != len(items):
+            raise ValueError(f"expect names must be distinct, got {[k for k, _ in items]}")
         for k, v in expect.items():
             if v.ndim not in (1, 2) or v.shape[0] != T:
                 raise ValueError(
@@ -152,7 +218,7 @@ class Result:
         ):
             raise ValueError(f"ntraj must be an integer >= 1 or None, got {self.ntraj!r}")
         object.__setattr__(self, "times", times)
-        object.__setattr__(self, "expect", _Expect(expect))
+        object.__setattr__(self, "expect", _ExpectList(expect) if as_list else _Expect(expect))
         object.__setattr__(self, "stderr", _Expect(stderr))
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "units", {str(k): str(v) for k, v in dict(self.units).items()})
@@ -166,8 +232,21 @@ class Result:
             return self.expect[key]
         except KeyError:
             raise KeyError(
-                f"no observable {key!r} in this result (have: {', '.join(self.expect)})"
+                f"no observable {key!r} in this result (have: {', '.join(self.expect.keys())})"
             ) from None
+
+    @property
+    def final_state(self) -> qutip.Qobj:
+        """The (averaged) joint state at the last time, ``states[-1]``.
+
+        Only when states were stored (``evolve(..., store_states=True)``); otherwise an
+        AttributeError says so. States are not saved to files.
+        """
+        if self.states is None:
+            raise AttributeError(
+                "final_state: this result has no states; run evolve(..., store_states=True)"
+            )
+        return self.states[-1]
 
     def final(self, key: str):
         """Value of observable ``key`` at the last time (scalar, or array of shape (k,))."""
@@ -195,7 +274,7 @@ class Result:
             f"Result(method={self.method!r}, ntraj={self.ntraj}, seed={self.seed})",
             f"  times: {t[0]:.6g} .. {t[-1]:.6g}{tu} ({t.size} points)",
         ]
-        width = max((len(k) for k in self.expect), default=0)
+        width = max((len(k) for k in self.expect.keys()), default=0)
         for k, v in self.expect.items():
             err = self.stderr.get(k)
             unit = f" {self.units[k]}" if k in self.units else ""
@@ -220,7 +299,9 @@ class Result:
         2-D entries get a second dimension ``{key}_index`` whose coordinate holds the
         labels (integers 0..k-1 when the result has none). Units go into each variable's
         ``units`` attribute (``"time"`` for the time coordinate). Dataset attributes:
-        ``method``, ``params`` (JSON string), ``seed`` and ``ntraj`` (absent when None).
+        ``method``, ``params`` (JSON string), ``seed`` and ``ntraj`` (absent when None),
+        ``expect_list`` (when ``expect`` is the list form: its names in order, JSON, so that
+        it reads back so).
         States are not included.
         """
         coords: dict = {
@@ -262,6 +343,8 @@ class Result:
             "method": self.method,
             "params": json.dumps(self.params, default=_json_default, sort_keys=True),
         }
+        if isinstance(self.expect, _ExpectList):
+            attrs["expect_list"] = json.dumps(self.expect.keys())
         if self.seed is not None:
             attrs["seed"] = self.seed
         if self.ntraj is not None:
@@ -310,9 +393,10 @@ class Result:
                     labels[name] = [str(s) for s in idx]
         seed = ds.attrs.get("seed")
         ntraj = ds.attrs.get("ntraj")
+        order = json.loads(ds.attrs["expect_list"]) if "expect_list" in ds.attrs else None
         return cls(
             times=np.asarray(ds["time"].values, dtype=float),
-            expect=expect,
+            expect=expect if order is None else _ExpectList({k: expect[k] for k in order}),
             stderr=stderr,
             states=None,
             method=str(ds.attrs.get("method", "")),

@@ -145,6 +145,10 @@ def _to_qutip_super(S: np.ndarray, op_dims) -> qutip.Qobj:
     return qutip.Qobj(_swap_stacking(S), dims=[op_dims, op_dims], superrep="super")
 
 
+#: Superoperator representations read by :func:`as_engine_superop` (qutip's names).
+_SUPERREPS = ("super", "choi", "chi")
+
+
 def as_engine_superop(S, d: int | None = None, *, what: str = "superoperator") -> np.ndarray:
     """A qutip superoperator -> the engine's internal (row-stacked) ``d^2 x d^2`` matrix.
 
@@ -174,6 +178,11 @@ def as_engine_superop(S, d: int | None = None, *, what: str = "superoperator") -
         )
     if not S.issuper:
         raise TypeError(f"{what} must be a superoperator, got a Qobj of type {S.type!r}")
+    if S.superrep not in _SUPERREPS:
+        raise ValueError(
+            f"{what} has superoperator representation {S.superrep!r}; supported: "
+            + ", ".join(repr(r) for r in _SUPERREPS)
+        )
     if S.superrep != "super":
         S = qutip.to_super(S)
     if S.dims[0] != S.dims[1]:

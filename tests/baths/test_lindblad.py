@@ -172,7 +172,7 @@ def test_e_ops_list_of_qobj_names_dict_and_callables():
             lambda rho: qutip.expect(qutip.sigmaz(), rho),
         ],
     )
-    assert list(res.expect) == ["e0", "purity", "e2", "e3"]
+    assert res.expect.keys() == ["e0", "purity", "e2", "e3"]
     np.testing.assert_allclose(res.expect[0], ref[0], atol=TOL)
     np.testing.assert_allclose(res.expect["e0"], ref[0], atol=TOL)
     np.testing.assert_allclose(res.expect[2], ref[1] * t, atol=TOL)  # f(t, state) gets t
@@ -294,3 +294,161 @@ def test_time_dependent_terms_need_the_exact_method():
         from eplt.dynamics import Exact
 
         Exact(atol=0.0)
+
+
+# --------------------------------------------------------------------------- QuTiP parity
+def _cos_w(t, w):
+    return np.cos(w * t)
+
+
+def test_args_apply_to_qobjevo_terms_as_in_mesolve():
+    """mesolve(H, ..., args=...) updates the arguments of a QobjEvo H and of QobjEvo
+    collapse operators; lindblad(..., args=...) must do the same (it used to run with the
+    QobjEvo's own arguments: an error of 0.5 in <sigma_z>)."""
+    _, _, psi0 = _model()
+    H = qutip.QobjEvo([H0, [H1, _cos_w]], args={"w": 0.0})
+    C = qutip.QobjEvo(
+        [np.sqrt(0.2) * qutip.destroy(2), [0.3 * qutip.create(2), _cos_w]], args={"w": 0.0}
+    )
+    t = np.linspace(0, 3, 16)
+    args = {"w": 3.0}
+    ref = np.array(qutip.mesolve(H, psi0, t, [C], e_ops=PAULIS, args=args, options=OPTS).expect)
+    stale = np.array(qutip.mesolve(H, psi0, t, [C], e_ops=PAULIS, options=OPTS).expect)
+    assert np.abs(ref - stale).max() > 0.1  # the arguments matter
+    got = evolve(psi0, Environment((2,), [lindblad(0, H, [C], args=args)]), t, e_ops=PAULIS)
+    np.testing.assert_allclose(np.array(list(got.expect)), ref, atol=TOL)
+    # without args the QobjEvo keeps its own, as in mesolve
+    got = evolve(psi0, Environment((2,), [lindblad(0, H, [C])]), t, e_ops=PAULIS)
+    np.testing.assert_allclose(np.array(list(got.expect)), stale, atol=TOL)
+    (coeff,) = [e[1] for e in H.to_list() if isinstance(e, list)]
+    assert coeff.args == {"w": 0.0}  # the user's QobjEvo is not changed
+
+
+@pytest.mark.parametrize("feedback", ["expect", "state"])
+def test_feedback_qobjevo_is_refused(feedback):
+    """A coefficient that depends on the state (qutip's feedback arguments) cannot be part
+    of a channel; it is refused in one line instead of giving a number unrelated to
+    mesolve's."""
+    from qutip.solver.mesolve import MESolver
+
+    fb = {
+        "expect": MESolver.ExpectFeedback(qutip.sigmaz()),
+        "state": MESolver.StateFeedback(),
+    }[feedback]
+
+    def coeff(t, x):
+        return 0.1
+
+    H = qutip.QobjEvo([H0, [H1, coeff]], args={"x": fb})
+    with pytest.raises(ValueError, match=r"feedback \(args \['x'\] depend on the state"):
+        lindblad(0, H)
+    plain = qutip.QobjEvo([H0, [H1, coeff]], args={"x": 0.0})
+    with pytest.raises(ValueError, match="feedback"):
+        lindblad(0, plain, args={"x": fb})
+    with pytest.raises(ValueError, match="feedback"):
+        lindblad(0, c_ops=[[qutip.destroy(2), coeff]], args={"x": fb})
+
+
+def test_out_of_scope_inputs_get_one_clear_message():
+    sz = qutip.sigmaz()
+    with pytest.raises(TypeError, match=r"H is a Python function; give QuTiP's list format"):
+        lindblad(0, lambda t, args: sz)
+    with pytest.raises(ValueError, match=r"element 1 is an array of samples; give tlist="):
+        lindblad(0, [sz, [qutip.sigmax(), np.cos(np.linspace(0, 1, 11))]])
+    pair = qutip.tensor(sz, sz)
+    with pytest.raises(ValueError, match=r"every term must be local to one party.*dimension 4"):
+        lindblad(0, pair)
+    with pytest.raises(ValueError, match="every term must be local to one party"):
+        lindblad(0, c_ops=[qutip.tensor(qutip.destroy(2), qutip.qeye(2))])
+    with pytest.raises(ValueError, match="every term must be local to one party"):
+        lindblad(0, [pair, [pair, np.cos]])
+    with pytest.raises(ValueError, match="every term must be local to one party"):
+        lindblad(0, qutip.liouvillian(pair))
+    # the coupled pair as one party of the product dimension works
+    flat = qutip.Qobj(pair.full())
+    env = Environment(
+        (4,),
+        [
+            lindblad(
+                0,
+                flat,
+                [qutip.Qobj(np.sqrt(0.3) * qutip.tensor(qutip.destroy(2), qutip.qeye(2)).full())],
+            )
+        ],
+    )
+    assert env.dims == (4,)
+    L = qutip.liouvillian(sz, [qutip.destroy(2)])
+    bad = L.copy()
+    bad.superrep = "stinespring"
+    with pytest.raises(
+        ValueError, match=r"representation 'stinespring'; supported: 'super', 'choi', 'chi'"
+    ):
+        lindblad(0, bad)
+    env = Environment((2,), [lindblad(0, sz)])
+    with pytest.raises(TypeError, match=r"rho0 is a superoperator .* give the state"):
+        evolve(qutip.to_super(qutip.sigmax()), env, [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"H must be a square operator, got shape \(2, 1\)"):
+        lindblad(0, [qutip.basis(2, 0), [qutip.basis(2, 1), np.cos]])
+    with pytest.raises(TypeError, match="args must be a dict"):
+        lindblad(0, [sz, [qutip.sigmax(), np.cos]], args=[1.0])
+
+
+def test_result_expect_is_a_list_of_arrays_as_in_qutip(tmp_path):
+    """e_ops as a list: Result.expect behaves as qutip's result.expect (a list of arrays
+    in order), and the names stay (studies read "negativity" etc. by name)."""
+    H, c_ops, psi0 = _model()
+    t = np.linspace(0, 1, 5)
+    env = Environment((2,), [lindblad(0, H, c_ops)])
+    ref = qutip.mesolve(H, psi0, t, c_ops, e_ops=PAULIS + [qutip.destroy(2)], options=OPTS)
+    res = evolve(psi0, env, t, e_ops=PAULIS + [qutip.destroy(2)])
+    assert len(res.expect) == len(ref.expect) == 4
+    for mine, theirs in zip(res.expect, ref.expect, strict=True):  # iterating gives arrays
+        np.testing.assert_allclose(mine, theirs, atol=TOL)
+    assert np.array(res.expect).shape == np.array(ref.expect).shape == (4, 5)
+    np.testing.assert_array_equal(res.expect["e1"], res.expect[1])
+    assert res.expect.keys() == ["e0", "e1", "e2", "e3"] and "e3" in res.expect
+    assert [k for k, _ in res.expect.items()] == res.expect.keys()
+    np.testing.assert_array_equal(res.expect[-1], res.expect[3])
+    with pytest.raises(IndexError, match="position 4"):
+        res.expect[4]
+    with pytest.raises(KeyError, match="e9"):
+        res.expect["e9"]
+    with pytest.raises(TypeError, match="read-only"):
+        res.expect.append(t)
+    # builtin names in a list: the same list form, named
+    named = evolve(psi0, env, t, e_ops=["purity", qutip.sigmaz()])
+    assert named.expect.keys() == ["purity", "e1"] and len(list(named.expect)) == 2
+    # a dict keeps the dict form; the list form survives a file round trip
+    as_dict = evolve(psi0, env, t, e_ops={"sz": qutip.sigmaz()})
+    assert list(as_dict.expect) == ["sz"]
+    back = type(res).load(res.save(tmp_path / "r.nc"))
+    assert back.expect.keys() == res.expect.keys()
+    for a, b in zip(back.expect, res.expect, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_final_state_when_states_are_stored():
+    H, c_ops, psi0 = _model()
+    t = np.linspace(0, 1, 5)
+    env = Environment((2,), [lindblad(0, H, c_ops)])
+    res = evolve(psi0, env, t, e_ops=PAULIS, store_states=True)
+    ref = qutip.mesolve(H, psi0, t, c_ops, options=OPTS).final_state
+    np.testing.assert_allclose(res.final_state.full(), ref.full(), atol=TOL)
+    assert res.final_state is res.states[-1]
+    with pytest.raises(AttributeError, match=r"no states; run evolve\(..., store_states=True\)"):
+        _ = evolve(psi0, env, t, e_ops=PAULIS).final_state
+
+
+def test_facade_exports_propagator_and_lt_error():
+    from eplt.dynamics.channels import lt_error
+    from eplt.dynamics.propagators import propagator
+
+    import eplt
+
+    assert eplt.propagator is propagator and eplt.lt_error is lt_error
+    assert {"propagator", "lt_error"} <= set(eplt.__all__)
+    H, c_ops, _ = _model()
+    env = eplt.Environment((2,), [eplt.lindblad(0, H, c_ops)])
+    S = eplt.propagator(env, 1.3)  # qutip convention: exp(1.3 L) of qutip.liouvillian
+    want = (1.3 * qutip.liouvillian(H, c_ops)).expm()
+    np.testing.assert_allclose(S.full(), want.full(), atol=1e-12)

@@ -239,7 +239,7 @@ def test_staged_protocol_variants_at_t_star(beta):
 
 
 def _within(sampled, exact, nse=4.0):
-    for k in exact.expect:
+    for k in exact.expect.keys():  # names (a list e_ops makes expect a list of arrays)
         se = sampled.stderr[k]
         diff = np.abs(sampled.expect[k] - exact.expect[k])
         mask = se > 0

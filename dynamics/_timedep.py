@@ -1,0 +1,521 @@
+r"""Integrators for stages with time-dependent local terms (private).
+
+The terms arrive compiled (:class:`~eplt.dynamics._tdterms.TimeDependence`: constant
+engine-layout pieces with coefficient weights, and the same generator as a qutip
+QobjEvo). :func:`run_stage` integrates one stage, choosing by a cost model between:
+
+* ``"magnus4"`` (local stages, small parties): each party's propagator over each output
+  interval by the fourth-order Magnus expansion (one exponential per substep), every
+  substep of every interval and party exponentiated in one batch. Error control per
+  output interval and party by Richardson step doubling (see :func:`_adaptive`),
+  accepted when ``err <= atol + rtol * max|P|`` (largest entry of the error and of the
+  propagator; the entries of a CPTP map's superoperator are at most 1); failing
+  intervals get the substep count predicted from ``err ~ n^-4``. The joint state is the
+  product of the local propagators, so its error is at most about the sum over parties.
+* ``"qutip"`` (non-local stages, or parties too large for dense exponentials): qutip's own
+  compiled integrator (``MESolver``, adams, ``atol``/``rtol`` exactly as ``mesolve``'s
+  options) on the joint QobjEvo Liouvillian: the stage's time-independent generator
+  (sparse) plus each party's time-dependent part with qutip's coefficients.
+* ``"dop853"`` (the same, for time-dependent parts given as plain callables): scipy's
+  adaptive 8th-order Runge-Kutta on the matrix-free right-hand side ``L x`` (the
+  time-independent part as a sparse joint matrix or local contractions, the
+  time-dependent parts as local contractions), with ``atol``/``rtol`` on the entries of
+  the state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import qutip
+import scipy.integrate as si
+
+from ._expm import expm_batched
+from ._tdterms import TimeDependence
+from .superop import _to_qutip_super, apply_consecutive, apply_local, from_paired, to_paired
+
+__all__ = ["run_stage"]
+
+#: Gauss-Legendre nodes and commutator weight of the fourth-order Magnus scheme (:class:`_Party`).
+_C1, _C2 = 0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6
+_K4 = math.sqrt(3) / 12
+#: Order of the Magnus scheme (local error ``K h^(ORDER + 1)``).
+ORDER = 4
+
+#: Largest number of Magnus substeps per output interval before giving up.
+MAX_SUBSTEPS = 2**16
+
+#: Memory (bytes) of the batch of substep generators and exponentials held at once.
+BATCH_BYTES = 2**25
+
+#: Local states up to this many entries compute every output time of a stage at once
+#: from cumulative propagators; larger ones step interval by interval.
+BATCH_TIMES_MAX = 1024
+
+#: Cost model (flops) for the choice between the batched Magnus scheme and an ODE solver
+#: on ``L x``: one Magnus substep costs about ``MAGNUS_FLOPS * D^3`` per party (the
+#: exponential of the ``D x D`` local generator, ``D = d^2``, and the products around it),
+#: one ODE step about ``12`` right-hand sides of ``sum_k D_k * size`` flops plus
+#: ``RK_OVERHEAD_FLOPS`` for the Python-level work of a call.
+MAGNUS_FLOPS = 60
+RK_OVERHEAD_FLOPS = 1e5
+
+#: Where the batched Magnus scheme does not apply, use qutip's own compiled integrator
+#: (``MESolver``, as mesolve) when every time-dependent part came from a QobjEvo; else (or
+#: when False) scipy's DOP853 on the matrix-free right-hand side.
+USE_QUTIP = True
+
+
+# --------------------------------------------------------------------------- integrators
+def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
+    """Propagate ``x`` through one stage with time-dependent local terms.
+
+    Records the state at every ``tlist`` time in ``(start, end]`` and returns
+    ``(state at end, info)``, ``info`` a JSON-able dict: the integrator chosen, why, and
+    its work (Magnus substeps or Runge-Kutta right-hand sides).
+    """
+    gen = model.averaged_generator()  # time-independent part (every white process)
+    dims = gen.dims
+    td: dict[int, TimeDependence] = {}
+    for k, part in model.time_dependent_parts():
+        if not isinstance(part, TimeDependence):
+            part = TimeDependence.from_callable(dims[k], part)
+        td[k] = td[k] + part if k in td else part
+    idx = np.nonzero((tlist > start) & (tlist <= end))[0]
+    bounds = [start, *tlist[idx].tolist()]
+    if end > bounds[-1]:
+        bounds.append(end)
+    bounds = np.asarray(bounds, dtype=float)
+    size = int(np.prod([d * d for d in dims]))
+    compiled = USE_QUTIP and all(
+        t.timedep is None or getattr(t.timedep, "qutip_term", None) is not None for t in model.local
+    )
+    ode = "qutip" if compiled else "dop853"
+    ode_name = "qutip's MESolver (adams)" if compiled else "Runge-Kutta (DOP853) on L x"
+    if not gen.is_local:
+        integrator = ode
+        reason = f"non-local stage (a white process couples parties): {ode_name}"
+    else:
+        magnus = MAGNUS_FLOPS * sum((dims[k] ** 2) ** 3 for k in td)
+        rk = 12 * (sum(d * d for d in dims) * size + RK_OVERHEAD_FLOPS)
+        if magnus <= rk:
+            integrator = "magnus4"
+            reason = (
+                f"local stage: batched Magnus cost ~{magnus:.3g} flops/substep <= "
+                f"Runge-Kutta ~{rk:.3g} flops/step"
+            )
+        else:
+            integrator = ode
+            reason = (
+                f"local stage with large parties: {ode_name}, ~{rk:.3g} flops/step < "
+                f"batched Magnus ~{magnus:.3g} flops/substep"
+            )
+    if bounds.size < 2:
+        return x, {"integrator": integrator, "reason": reason}
+    if integrator == "magnus4":
+        x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
+        info = {"integrator": integrator, "reason": reason, "substeps": work}
+    elif integrator == "qutip":
+        x = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
+        info = {"integrator": integrator, "reason": reason}
+    else:
+        x, work = _rk_stage(x, bounds, gen, td, atol, rtol, idx, record)
+        info = {"integrator": integrator, "reason": reason, "rhs_evaluations": work}
+    return x, info
+
+
+class _Party:
+    r"""One party's generator ``L(t) = B + sum_p w_p(t) S_p (+ F(t))`` for the Magnus scheme.
+
+    The fourth-order exponent over a substep ``[s, s + h]`` is
+    ``Omega = h (L_1 + L_2) / 2 - (sqrt(3) h^2 / 12) [L_1, L_2]`` with ``L_j`` at the
+    Gauss-Legendre nodes ``s + (1/2 -+ sqrt(3)/6) h`` (Blanes, Casas, Oteo & Ros,
+    Phys. Rep. 470, 151 (2009), eq. (4.57)). Without fallback functions it is a linear
+    combination of the pieces and of their commutators ``[S_p, S_q]``, computed once, so a
+    batch of exponents is one matrix product."""
+
+    def __init__(self, base: np.ndarray, td: TimeDependence):
+        self.base, self.td = base, td
+        D = base.shape[0]
+        mats = [base] + [S for _, S in td.pieces]
+        self.linear = not td.functions
+        if self.linear:
+            self.pairs = [(p, q) for p in range(len(mats)) for q in range(p + 1, len(mats))]
+            comm = [mats[p] @ mats[q] - mats[q] @ mats[p] for p, q in self.pairs]
+            self.basis = np.array(mats + comm).reshape(len(mats) + len(comm), D * D)
+
+    def generator(self, times: np.ndarray) -> np.ndarray:
+        return self.base + self.td.evaluate(times)
+
+    def omega(self, s: np.ndarray, h: np.ndarray) -> np.ndarray:
+        S, D = s.size, self.base.shape[0]
+        t = np.concatenate([s + _C1 * h, s + _C2 * h])
+        if not self.linear:
+            L = self.generator(t)
+            L1, L2 = L[:S], L[S:]
+            hb = h[:, None, None]
+            return 0.5 * hb * (L1 + L2) - (_K4 * hb * hb) * (L1 @ L2 - L2 @ L1)
+        W = np.concatenate([np.ones((2 * S, 1)), self.td.weights(t)], axis=1)
+        w1, w2 = W[:S], W[S:]
+        coef = np.empty((S, self.basis.shape[0]), dtype=complex)
+        n = W.shape[1]
+        coef[:, :n] = (0.5 * h)[:, None] * (w1 + w2)
+        if self.pairs:
+            p, q = np.array(self.pairs).T
+            coef[:, n:] = (-_K4 * h * h)[:, None] * (w1[:, p] * w2[:, q] - w1[:, q] * w2[:, p])
+        return (coef @ self.basis).reshape(S, D, D)
+
+
+#: Truncated Taylor series for small exponents: (largest 1-norm, degree) with the
+#: remainder ``theta^(k+1) / (k+1)!`` below 1e-17 (5e-18 and 2.4e-18).
+_TAYLOR = ((0.05, 8), (0.25, 12))
+
+
+def _expm_small(A: np.ndarray) -> np.ndarray:
+    """``exp(A)`` for a stack of matrices: the truncated Taylor series (Horner in blocks of
+    ``A^3``, no linear solve) when every 1-norm is small (see :data:`_TAYLOR`), else
+    :func:`~eplt.dynamics._expm.expm_batched` (Pade with scaling and squaring)."""
+    theta = float(np.abs(A).sum(axis=-2).max(initial=0.0))
+    k = next((deg for bound, deg in _TAYLOR if theta <= bound), None)
+    if k is None:
+        return expm_batched(A)
+    eye = np.eye(A.shape[-1])
+    A2 = A @ A
+    A3 = A2 @ A
+    c = [1 / math.factorial(j) for j in range(k + 1)]
+    blocks = []
+    for j in range(0, k + 1, 3):
+        blk = c[j] * eye + (c[j + 1] * A if j + 1 <= k else 0)
+        blocks.append(blk + c[j + 2] * A2 if j + 2 <= k else blk)
+    out = blocks[-1]
+    for blk in reversed(blocks[:-1]):
+        out = blk + A3 @ out
+    return out
+
+
+def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Fourth-order Magnus propagators over intervals ``(a_i, b_i)`` with ``n_i`` equal
+    substeps (one exponential each, see :class:`_Party`), for every party of a group:
+    ``(P, m, D, D)``."""
+    m = a.size
+    P, D = len(parties), parties[0].base.shape[0]
+    if int(n.sum()) * P * D * D * 16 * 8 > BATCH_BYTES and int(n.sum()) > 1:
+        # bounded memory: split the intervals, or one long interval into two runs of
+        # whole substeps (equal substeps, so the product is the same propagator)
+        if m > 1:
+            h = m // 2
+            return np.concatenate(
+                [_magnus(parties, a[:h], b[:h], n[:h]), _magnus(parties, a[h:], b[h:], n[h:])],
+                axis=1,
+            )
+        n1 = int(n[0]) // 2
+        mid = a + (b - a) * (n1 / n)
+        first = _magnus(parties, a, mid, np.array([n1]))
+        second = _magnus(parties, mid, b, n - n1)
+        return second @ first
+    first = np.cumsum(n) - n
+    which = np.repeat(np.arange(m), n)
+    j = np.arange(which.size) - first[which]
+    h = ((b - a) / n)[which]
+    s = a[which] + j * h
+    M = _expm_small(np.stack([party.omega(s, h) for party in parties]))
+    if np.all(n == 1):
+        return M
+    out = np.empty((P, m, D, D), dtype=complex)
+    for nv in np.unique(n):
+        sel = np.nonzero(n == nv)[0]
+        pos = first[sel][:, None] + np.arange(nv)[None, :]
+        out[:, sel] = _chain(M[:, pos])
+    return out
+
+
+def _chain(M: np.ndarray) -> np.ndarray:
+    """Time-ordered product ``M[..., n-1, :, :] ... M[..., 0, :, :]`` over axis -3."""
+    while M.shape[-3] > 1:
+        n = M.shape[-3]
+        even = n - n % 2
+        P = M[..., 1:even:2, :, :] @ M[..., 0:even:2, :, :]
+        M = np.concatenate([P, M[..., even:, :, :]], axis=-3) if n % 2 else P
+    return M[..., 0, :, :]
+
+
+def _groups(single: np.ndarray, g: int) -> list[tuple[int, int]]:
+    """Contiguous groups ``(first, size)``, ``2 <= size <= g``, covering every
+    single-substep interval that has a single-substep neighbour (a leftover at the end of
+    a run is paired with its left neighbour again)."""
+    out, m, i = [], single.size, 0
+    while i < m:
+        if not single[i]:
+            i += 1
+            continue
+        j = i
+        while j < m and single[j]:
+            j += 1  # run [i, j)
+        k = i
+        while j - k >= 2:
+            size = min(g, j - k)
+            out.append((k, size))
+            k += size
+        if k < j and j - i >= 2:
+            out.append((k - 1, 2))
+        i = j
+    return out
+
+
+def _adaptive(parties, a, b, n0, atol, rtol, group=2):
+    """Propagators over intervals ``(a_i, b_i)`` to the tolerance; returns
+    ``(propagators (P, m, D, D), substeps computed per interval)``.
+
+    Error estimate (Richardson; local error ``K h^5``, global ``~ n^-4``): intervals
+    done in one substep are compared, in contiguous groups of up to ``group``, against one
+    substep over the whole group (the difference ``K (H^5 - sum_i h_i^5)`` is shared out
+    as ``K h_i^5``); an
+    interval of ``n >= 2`` substeps against ``n/2`` substeps
+    (``err = max|P_n - P_(n/2)| / 15``); an isolated single-substep interval against two
+    substeps. Accepted when ``err <= atol + rtol * max|P|``; else the substep count
+    predicted from ``err ~ n^-4`` (aiming at half the tolerance), re-estimated against the
+    previous result, until accepted."""
+    m = a.size
+    n = np.where(n0 > 1, n0 + n0 % 2, 1).astype(int)
+    fine = _magnus(parties, a, b, n)
+    used = n.copy()
+    err = np.full(m, np.nan)  # nan: not estimated yet
+    q = ORDER + 1
+    for size in range(2, group + 1):
+        firsts = np.array([f for f, z in _groups(n == 1, group) if z == size], dtype=int)
+        if not firsts.size:
+            continue
+        members = firsts[:, None] + np.arange(size)[None, :]  # (G, size)
+        coarse = _magnus(parties, a[firsts], b[members[:, -1]], np.ones(firsts.size, dtype=int))
+        diff = np.abs(coarse - _chain(fine[:, members])).max(axis=(0, 2, 3))
+        h = b[members] - a[members]
+        share = h**q / (h.sum(axis=1) ** q - (h**q).sum(axis=1))[:, None]
+        est = np.zeros(m)
+        np.maximum.at(est, members.ravel(), (diff[:, None] * share).ravel())
+        err[members.ravel()] = est[members.ravel()]
+        used[firsts] += 1
+    rest = np.nonzero(np.isnan(err))[0]
+    if rest.size:
+        half = np.where(n[rest] > 1, n[rest] // 2, 1)
+        other = _magnus(parties, a[rest], b[rest], np.where(n[rest] > 1, half, 2))
+        diff = np.abs(other - fine[:, rest]).max(axis=(0, 2, 3)) / (2**ORDER - 1)
+        iso = n[rest] == 1  # isolated single substeps: the two-substep result is the finer
+        fine[:, rest[iso]] = other[:, iso]
+        n[rest[iso]] = 2
+        used[rest] += np.where(iso, 2, half)
+        err[rest] = diff
+    tol = atol + rtol * np.abs(fine).max(axis=(0, 2, 3))
+    todo = np.nonzero(err > tol)[0]
+    prev, prev_n, prev_err = fine[:, todo], n[todo], err[todo]
+    while todo.size:
+        grow = np.ceil(prev_n * (prev_err / (0.5 * tol[todo])) ** (1 / ORDER))
+        new_n = np.maximum(2 * prev_n, grow).astype(int)
+        if new_n.max() > MAX_SUBSTEPS:
+            i = todo[int(np.argmax(new_n))]
+            raise RuntimeError(
+                f"time-dependent term: no convergence to atol={atol:g}, rtol={rtol:g} on "
+                f"[{a[i]!r}, {b[i]!r}] within {MAX_SUBSTEPS} substeps (is a coefficient "
+                "discontinuous or too fast?)"
+            )
+        new = _magnus(parties, a[todo], b[todo], new_n)
+        r = (prev_n / new_n) ** ORDER
+        e = np.abs(prev - new).max(axis=(0, 2, 3)) * r / (1 - r)
+        fine[:, todo] = new
+        used[todo] += new_n
+        ok = e <= tol[todo]
+        prev, prev_n, prev_err = new[:, ~ok], new_n[~ok], e[~ok]
+        todo = todo[~ok]
+    return fine, used
+
+
+def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
+    """Local stage: interval propagators of every party, then the product state."""
+    a, b = bounds[:-1], bounds[1:]
+    m = a.size
+    dt = b - a
+    props: list = [None] * len(base)
+    work = 0
+    # parties with time dependence, grouped by local dimension (one batch per group)
+    groups: dict[int, list[int]] = {}
+    for k in td:
+        groups.setdefault(base[k].shape[0], []).append(k)
+    for D, ks in groups.items():
+        parties = [_Party(base[k], td[k]) for k in ks]
+        mid = np.stack([party.generator(0.5 * (a + b)) for party in parties])
+        norm = np.abs(mid).sum(axis=2).max(axis=(0, 2))  # 1-norm at the midpoints
+        n0 = np.maximum(1, np.ceil(dt * norm)).astype(int)
+        # error estimates over groups of 4 intervals where one step over the group is
+        # still short (||L|| H <= 1/2), else over pairs
+        group = 4 if float(np.max(dt * norm)) <= 0.125 else 2
+        out = np.empty((len(ks), m, D, D), dtype=complex)
+        per = max(1, BATCH_BYTES // (len(ks) * D * D * 16 * 16))  # substeps per batch
+        csum = np.cumsum(3 * n0)
+        i0 = 0
+        while i0 < m:
+            # as many intervals as fit the batch budget (at least one)
+            base_sum = csum[i0 - 1] if i0 else 0
+            i1 = max(i0 + 1, int(np.searchsorted(csum, base_sum + per, side="right")))
+            P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol, group)
+            out[:, i0:i1] = P
+            work += int(used.sum()) * len(ks)
+            i0 = i1
+        for j, k in enumerate(ks):
+            props[k] = out[j]
+    for k, Lk in enumerate(base):  # time-independent parties: exact exponentials
+        if props[k] is None:
+            props[k] = expm_batched(Lk[None] * dt[:, None, None])
+    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
+    if x.size <= BATCH_TIMES_MAX:
+        cum = [_prefix(P) for P in props]
+        chunk = max(1, 2**24 // max(1, x.nbytes))
+        last = x
+        for c0 in range(0, m, chunk):
+            c1 = min(m, c0 + chunk)
+            X = np.broadcast_to(x, (c1 - c0, *x.shape))
+            for k, C in enumerate(cum):
+                X = apply_local(X, k, C[c0:c1], batch=True)
+            for j in range(c0, c1):
+                if j in rec:
+                    record(rec[j], X[j - c0])
+            last = X[-1]
+        return np.array(last), work
+    pairs = [
+        (k, _batched_kron(props[k], props[k + 1]) if k + 1 < len(props) else props[k])
+        for k in range(0, len(props), 2)
+    ]
+    for j in range(m):
+        for k, M in pairs:
+            x = apply_consecutive(x, k, M[j])
+        if j in rec:
+            record(rec[j], x)
+    return x, work
+
+
+def _prefix(P: np.ndarray) -> np.ndarray:
+    """Cumulative products ``C_i = P_i P_{i-1} ... P_0`` over the leading axis, by
+    recursive pairing (about ``2 m`` batched products in ``2 log2 m`` rounds)."""
+    m = P.shape[0]
+    if m == 1:
+        return P.copy()
+    even = m - m % 2
+    Cq = _prefix(P[1:even:2] @ P[0:even:2])  # C_(2j+1)
+    C = np.empty_like(P)
+    C[0] = P[0]
+    C[1::2] = Cq
+    C[2::2] = P[2::2] @ Cq[: (m - 1) // 2]
+    return C
+
+
+def _batched_kron(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    m, p, q = A.shape[0], A.shape[1], B.shape[1]
+    return np.einsum("iab,icd->iacbd", A, B).reshape(m, p * q, p * q)
+
+
+def _qutip_super_tensor(factors: dict, dims) -> qutip.Qobj:
+    """``(x)_k S_k`` on the joint space in qutip's convention (identity superoperators on
+    the parties not in ``factors``, whose values are engine-layout matrices)."""
+    ops = []
+    for k, d in enumerate(dims):
+        S = factors.get(k)
+        ops.append(qutip.to_super(qutip.qeye(d)) if S is None else _to_qutip_super(S, [[d], [d]]))
+    ops = [op.to("csr") for op in ops]
+    return ops[0] if len(ops) == 1 else qutip.super_tensor(*ops)
+
+
+def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
+    """qutip's own integrator (``MESolver``, adams; ``atol``/``rtol`` as mesolve's
+    options) on the joint QobjEvo Liouvillian: each time-dependent term as mesolve builds
+    it (``qutip_term``), plus the averaged generator of everything else."""
+    dims = list(model.dims)
+    rest = replace(model, local=tuple(t for t in model.local if t.timedep is None))
+    gen = rest.averaged_generator()
+    parts = [t.coeff * _qutip_super_tensor(dict(t.factors), dims) for t in gen.terms]
+    for term in model.local:
+        if term.timedep is None:
+            continue
+        q = term.timedep.qutip_term
+        if len(dims) > 1:
+            others = {
+                j: qutip.to_super(qutip.qeye(d)) for j, d in enumerate(dims) if j != term.party
+            }
+
+            def embed(S, k=term.party, others=others):
+                return qutip.super_tensor(*(S if j == k else others[j] for j in range(len(dims))))
+
+            q = q.linear_map(embed)
+        parts.append(q)
+    L = qutip.QobjEvo(parts[0])
+    for q in parts[1:]:
+        L = L + q
+    L.compress()  # one constant element and one per coefficient
+    opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7, "store_states": True}
+    solver = qutip.MESolver(L, options=opts)
+    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
+    rho = qutip.Qobj(from_paired(x, dims), dims=[dims, dims])
+    y = x
+    per = max(1, BATCH_BYTES // (16 * x.size))  # states kept by qutip: a chunk at a time
+    for c0 in range(0, bounds.size - 1, per):
+        c1 = min(bounds.size - 1, c0 + per)
+        states = solver.run(rho, bounds[c0 : c1 + 1]).states
+        for j in range(c0, c1):
+            if j in rec:
+                record(rec[j], to_paired(states[j - c0 + 1].full(), dims))
+        rho = states[-1]
+        y = to_paired(rho.full(), dims)
+    return y
+
+
+def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):
+    """DOP853 on the matrix-free right-hand side; records at the output times."""
+    shape = x.shape
+    if gen.is_local:
+        base = [(k, L) for k, L in enumerate(gen.local_parts()) if np.any(L)]
+
+        def static(y):
+            out = np.zeros(shape, dtype=complex)
+            for k, L in base:
+                out += apply_local(y, k, L)
+            return out
+    else:
+        L0 = gen.to_sparse().tocsr()
+
+        def static(y):
+            return (L0 @ y.reshape(-1)).reshape(shape)
+
+    calls = [0]
+
+    def rhs(t, v):
+        calls[0] += 1
+        y = v.reshape(shape)
+        out = static(y)
+        for k, part in td.items():
+            out += apply_local(y, k, part.evaluate(t)[0])
+        return out.reshape(-1)
+
+    # the states at the output times are kept by solve_ivp: a chunk of outputs at a time
+    # (bounded memory), each run continuing from the last state
+    per = max(1, BATCH_BYTES // (16 * x.size))
+    y = x.reshape(-1).astype(complex)
+    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
+    for c0 in range(0, bounds.size - 1, per):
+        c1 = min(bounds.size - 1, c0 + per)
+        # scipy refuses rtol below 100 machine epsilons (with a warning); atol carries the
+        # accuracy there
+        sol = si.solve_ivp(
+            rhs,
+            (bounds[c0], bounds[c1]),
+            y,
+            method="DOP853",
+            t_eval=bounds[c0 + 1 : c1 + 1],
+            rtol=max(rtol, 1e-13),
+            atol=atol,
+        )
+        if sol.status != 0:
+            raise RuntimeError(f"time-dependent stage: DOP853 failed ({sol.message})")
+        for j in range(c0, c1):
+            if j in rec:
+                record(rec[j], sol.y[:, j - c0].reshape(shape))
+        y = np.ascontiguousarray(sol.y[:, -1])
+    return y.reshape(shape), calls[0]
