@@ -63,8 +63,10 @@ def seal(rec: dict) -> dict:
 
 
 def write_checkpoint(folder: Path, rec: dict) -> Path:
+    """Seal ``rec`` (stamped with this eplt version unless it names the version of the
+    worker that computed it) and write it atomically to its point file."""
     path = point_file(folder, tuple(rec["index"]))
-    sealed = seal(rec)
+    sealed = seal({"eplt_version": VERSION, **rec})
     atomic_write(path, lambda p: p.write_text(json.dumps(sealed) + "\n"))
     return path
 
