@@ -282,6 +282,12 @@ def _dask(workers, scheduler, timeout):
             cluster.close()  # its worker processes would outlive the sweep
             raise
     completed = das_completed if cluster is not None else _watched(client, scheduler, timeout)
+    # the client logs a traceback when it loses the scheduler and tries to reconnect;
+    # the watcher reports that in one line instead
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    if cluster is None:
+        client_log.setLevel(logging.CRITICAL)
     try:
         yield (lambda fn, *a: client.submit(fn, *a, pure=False)), completed
     except KeyboardInterrupt:
@@ -290,5 +296,6 @@ def _dask(workers, scheduler, timeout):
         raise
     finally:
         client.close(timeout=10)  # bounded: a dead scheduler is not waited for
+        client_log.setLevel(level)
         if cluster is not None:
             cluster.close()

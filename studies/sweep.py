@@ -310,7 +310,7 @@ def run_sweep(
         )
     if scheduler is not None and executor != "dask":
         raise ParamError("a scheduler needs executor='dask'")
-    timeout = dask_timeout(timeout)
+    timeout = dask_timeout(timeout) if executor == "dask" else None
     fixed = dict(fixed or {})
     clash = set(fixed) & set(grid.keys)
     if clash:
