@@ -4,7 +4,7 @@ r"""Parameter sweeps: a study run at every point of a grid, on one machine or a 
 
     eplt sweep NAME --grid key=start:stop:num --grid key=v1,v2,... [--set key=value]
                [--executor serial|processes|dask] [--scheduler ADDRESS] [--workers N]
-               [--out DIR] [--seed N] [--resume] [--quiet]
+               [--timeout SECONDS] [--out DIR] [--seed N] [--resume] [--quiet]
 
 Grid axes: ``key=start:stop:num`` (``num`` evenly spaced values, ends included),
 ``key=start:stop:num:log`` (geometric spacing) or ``key=v1,v2,...``; values are checked
@@ -19,14 +19,20 @@ Reliability
   is done. Rerunning into the same folder (or ``--resume``) skips finished points; a sweep
   killed by SIGINT or SIGKILL and rerun yields the same dataset, with no point lost or
   duplicated. A folder recorded for a different sweep (study, grid, fixed parameters,
-  seed) is refused.
+  seed) is refused. Checkpoints record the eplt version; those of another version, or
+  whose fields do not have the shapes eplt writes, are computed again (one warning line).
+* **Aggregation.** A summary value that echoes a grid parameter is dropped where it
+  equals the coordinate (stored as ``summary.KEY`` where it differs), so every study
+  aggregates over every parameter.
 * **Failures.** A point that raises is recorded with its error (``status`` and ``error``
   in the dataset, ``failed`` in ``sweep_summary.json``) and does not stop the others;
   the exit status is 1 when some points failed.
 * **Workers.** ``processes`` (default): a local process pool sized to the machine's
   cores, each worker limited to one BLAS thread. ``dask``: a ``dask.distributed`` client
   connected to ``--scheduler`` or to a new ``LocalCluster``; the scheduler re-runs the
-  tasks of a lost worker. Dask's nanny already sets ``OMP_NUM_THREADS=1`` etc.
+  tasks of a lost worker. Dask's nanny already sets ``OMP_NUM_THREADS=1`` etc. On an
+  external scheduler a sweep stops with one line when the scheduler dies, or when it has
+  had no worker for ``--timeout`` seconds (``EPLT_DASK_TIMEOUT``, default 120).
 
 Outputs: ``sweep.nc`` (every numeric summary value of the study as a variable over the
 grid dimensions, plus ``status``/``error``), ``sweep_summary.json``, ``sweep.json`` (the
@@ -58,6 +64,7 @@ from ._executors import EXECUTORS, dask_timeout
 from ._executors import executor as _executor
 from ._folders import FolderLock, atomic_write, read_text_nofollow, require_file, require_folder
 from ._resources import check_sweep_memory, check_sweep_work, sweep_notice
+from ._sweep_aggregate import _flatten, aggregate  # noqa: F401 (_flatten: used by tests)
 from .base import OutputError, jsonable, prepare_folder
 from .params import ParamError, parse_float, parse_int, resolve, unknown_message
 
@@ -166,17 +173,6 @@ def point_seed(root: int, index: Sequence[int]) -> int:
     ``SeedSequence(root, spawn_key=index)`` (independent of executor and order)."""
     ss = functools.reduce(realization_seed, index, np.random.SeedSequence(int(root)))
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def _flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
@@ -528,74 +524,3 @@ def st_conv(st, key, value):
     if key not in idx:
         raise ParamError(unknown_message(key, st.PARAMS, st.NAME))
     return idx[key].convert(value)
-
-
-#: Variables every sweep dataset has besides the study's summary values.
-_RESERVED = ("status", "error", "seconds")
-
-
-def aggregate(out: Path, grid: Grid) -> xr.Dataset:
-    """Collect the point files of ``out`` into a dataset over the grid dimensions.
-
-    Every numeric summary value becomes a variable over the grid. A summary key that is
-    also a grid parameter (a study echoing its input) is dropped when it equals the
-    coordinate at every point, else stored as ``summary.KEY``; so is a key named like
-    ``status``, ``error`` or ``seconds``. Only sound checkpoints of this eplt version
-    count (:func:`eplt.studies._checkpoints.read_checkpoint`)."""
-    shape = grid.shape
-    records = {}
-    for idx, _ in grid.points():
-        rec = read_checkpoint(point_file(out, idx), {"index": list(idx)}, warn=False)
-        if rec is not None:
-            records[idx] = rec
-    flat = {idx: _flatten(rec["summary"]) for idx, rec in records.items()}
-    infinities = {"inf": math.inf, "-inf": -math.inf}  # how jsonable writes them
-
-    def number(v) -> float | None:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v)
-        return infinities.get(v) if isinstance(v, str) else None
-
-    keys: dict[str, None] = {}
-    for summary in flat.values():
-        for k, v in summary.items():
-            if v is None or number(v) is not None:
-                keys.setdefault(k, None)
-    dims = grid.keys
-    coord_values = dict(grid.axes)
-    data = {}
-    for k in keys:
-        arr = np.full(shape, np.nan)
-        for idx, summary in flat.items():
-            v = number(summary.get(k))
-            if v is not None:
-                arr[idx] = v
-        if k in coord_values:
-            # the study echoes a grid parameter: the coordinate already holds it; kept
-            # under another name only where it differs (e.g. a value the study rounded)
-            axis = dims.index(k)
-            try:
-                want = np.asarray(coord_values[k], dtype=float)
-            except (TypeError, ValueError):  # a text axis echoed as a number: keep both
-                want = None
-            if want is not None:
-                want = want.reshape([-1 if a == axis else 1 for a in range(len(dims))])
-                known = ~np.isnan(arr)
-                if np.array_equal(arr[known], np.broadcast_to(want, shape)[known]):
-                    continue
-        name = k if k not in coord_values and k not in _RESERVED else f"summary.{k}"
-        data[name] = (dims, arr)
-    status = np.full(shape, "missing", dtype=object)
-    error = np.full(shape, "", dtype=object)
-    seconds = np.full(shape, np.nan)
-    for idx, rec in records.items():
-        status[idx], error[idx], seconds[idx] = (
-            rec["status"],
-            rec["error"],
-            rec.get("seconds", np.nan),
-        )
-    data["status"] = (dims, status.astype(str))
-    data["error"] = (dims, error.astype(str))
-    data["seconds"] = (dims, seconds, {"units": "s", "long_name": "wall time of the point"})
-    coords = {k: (k, np.asarray(v)) for k, v in grid.axes}
-    return xr.Dataset(data, coords=coords)
