@@ -295,7 +295,10 @@ def _dask(workers, scheduler, timeout):
         _quiet_distributed()
         raise
     finally:
-        client.close(timeout=10)  # bounded: a dead scheduler is not waited for
+        if cluster is None:
+            client.close(timeout=10)  # bounded: a dead scheduler is not waited for
+        else:
+            client.close()
         client_log.setLevel(level)
         if cluster is not None:
             cluster.close()
