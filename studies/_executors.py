@@ -10,9 +10,11 @@
   (a worker reparented to init would otherwise block forever on its call queue).
 
 On an external Dask scheduler (``--scheduler``) the sweep watches the cluster while it
-waits: when the scheduler has had no worker for ``timeout`` seconds (``--timeout``,
-``EPLT_DASK_TIMEOUT``, default 120 s) or the scheduler itself dies, it stops with a
-:class:`ClusterError` saying which; the points already finished are kept.
+waits: when the scheduler, after it had workers, has had none for ``timeout`` seconds
+(``--timeout``, ``EPLT_DASK_TIMEOUT``, default 120 s), or the scheduler itself dies, it
+stops with a :class:`ClusterError` saying which; the points already finished are kept.
+Before the first worker connects (a batch queue may take hours) it waits, saying so in
+one line after ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -203,9 +206,18 @@ def _watched(client, scheduler: str, timeout: float):
             " the finished points are kept: restart it and rerun to compute the rest"
         )
 
+    def workers() -> int:
+        try:
+            return len(client.nthreads())
+        except Exception:
+            raise lost() from None
+
     def completed(futures):
         pending = set(futures)
         idle_since = None
+        # the timeout counts once the cluster has had a worker (batch systems may take
+        # long to start the first one: then one line says what the sweep waits for)
+        seen, announced = workers() > 0, False
         while pending:
             try:
                 done, _ = wait(list(pending), timeout=DASK_POLL, return_when="FIRST_COMPLETED")
@@ -221,18 +233,24 @@ def _watched(client, scheduler: str, timeout: float):
                 pending.discard(fut)
                 yield fut
             if done:
-                idle_since = None
+                idle_since, seen = None, True
                 continue
             if client.status != "running":
                 raise lost()
-            try:
-                n_workers = len(client.nthreads())
-            except Exception:
-                raise lost() from None
-            if n_workers:
-                idle_since = None
+            if workers():
+                idle_since, seen = None, True
                 continue
             idle_since = idle_since or time.monotonic()
+            if not seen:
+                if not announced and time.monotonic() - idle_since > timeout:
+                    announced = True
+                    print(
+                        f"eplt: waiting for a worker to connect to the Dask scheduler at"
+                        f" {scheduler!r}; Ctrl-C stops",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                continue
             if time.monotonic() - idle_since > timeout:
                 _quiet_distributed()
                 raise ClusterError(
