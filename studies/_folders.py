@@ -312,6 +312,7 @@ class FolderLock:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._fd: int | None = None
+        self._ino: tuple[int, int] | None = None
         self.stale: list[str] = []
 
     def _refuse(self, what: str) -> OutputError:
@@ -352,7 +353,7 @@ class FolderLock:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    holder = _lock_record(os.pread(fd, 4096, 0)).get("pid")
+                    holder = (_lock_record(os.pread(fd, 4096, 0)) or {}).get("pid")
                     raise OutputError(
                         f"another eplt process is writing into {str(self.folder)!r}"
                         + (f" (pid {holder})" if isinstance(holder, int) else "")
@@ -373,8 +374,11 @@ class FolderLock:
                 text = json.dumps(
                     {"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": self.stale}
                 )
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, (text + "\n").encode(), 0)
+                try:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, (text + "\n").encode(), 0)
+                except OSError as exc:
+                    raise OutputError(f"cannot write {str(path)!r}: {os_message(exc)}") from None
             except BaseException:
                 os.close(fd)
                 raise
