@@ -40,18 +40,22 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": os.getcwd(), "EPLT_TEST_SLEEP": "2"}
 
 
-@pytest.fixture
-def cluster():
-    """``(address, scheduler process, worker process)``: one worker with one thread."""
+def _scheduler() -> tuple[str, subprocess.Popen]:
     port = _free_port()
-    addr = f"tcp://127.0.0.1:{port}"
-    scheduler = subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
         + ["--port", str(port), "--no-dashboard"],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return f"tcp://127.0.0.1:{port}", proc
+
+
+@pytest.fixture
+def cluster():
+    """``(address, scheduler process, worker process)``: one worker with one thread."""
+    addr, scheduler = _scheduler()
     worker = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nthreads", "1"]
         + ["--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
@@ -147,3 +151,39 @@ def test_a_malformed_dask_timeout_variable_is_one_line(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "EPLT_DASK_TIMEOUT must be a number of seconds" in err
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_before_the_first_worker_the_sweep_waits_and_says_so(tmp_path):
+    """A batch queue may start the workers late: no timeout then, one line instead."""
+    import signal
+
+    addr, scheduler = _scheduler()
+    out = tmp_path / "s"
+    argv = ["sweep", "fef", "--grid", "n_F=3", "--executor", "dask", "--scheduler", addr]
+    proc = None
+    try:
+        with distributed.Client(addr, timeout="60s"):
+            pass  # the scheduler is up
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _DRIVER, *argv, "--timeout", "1", "--out", str(out), "--quiet"],
+            env=_env(),
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        first = proc.stderr.readline()  # blocks until the notice (or the end)
+        assert first.startswith("eplt: waiting for a worker to connect") and addr in first
+        time.sleep(3)  # well past the timeout: still waiting, not failed
+        assert proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+        assert proc.returncode == 130 and rest.strip().splitlines() == ["eplt: interrupted"], rest
+    finally:
+        if proc is not None:
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stderr.close()
+        scheduler.kill()
+        scheduler.wait()
