@@ -42,4 +42,10 @@ def out_folder(text: str | None, default: Path) -> Path:
         return default
     if not text.strip():
         raise UsageError(f"--out must name a folder, got {text!r}")
+    from ._folders import OutputError, check_name
+
+    try:
+        check_name(Path(text))  # a name over 255 bytes, a NUL byte
+    except OutputError as exc:
+        raise UsageError(f"--out: {exc}") from None
     return Path(text)

@@ -8,25 +8,64 @@
   workers print no tracebacks) — the same for the workers of a new Dask ``LocalCluster``;
 * exit when their parent dies, even by SIGKILL: a watchdog thread polls the parent's pid
   (a worker reparented to init would otherwise block forever on its call queue).
+
+On an external Dask scheduler (``--scheduler``) the sweep watches the cluster while it
+waits: when the scheduler, after it had workers, has had none for ``timeout`` seconds
+(``--timeout``, ``EPLT_DASK_TIMEOUT``, default 120 s), or the scheduler itself dies, it
+stops with a :class:`ClusterError` saying which; the points already finished are kept.
+Before the first worker connects (a batch queue may take hours) it waits, saying so in
+one line after ``timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
+import sys
 import threading
 import time
 
 from .params import ParamError
 
-__all__ = ["BLAS_ENV", "EXECUTORS", "executor"]
+__all__ = ["BLAS_ENV", "EXECUTORS", "ClusterError", "dask_timeout", "executor"]
 
 BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 EXECUTORS = ("serial", "processes", "dask")
 #: Seconds between two looks of a worker's watchdog at its parent.
 WATCH_INTERVAL = 0.5
+#: Seconds a sweep waits while an external Dask scheduler has no worker (default).
+DASK_TIMEOUT = 120.0
+#: Seconds between two looks at an external Dask cluster while no point finishes.
+DASK_POLL = 1.0
+
+
+class ClusterError(RuntimeError):
+    """The Dask cluster of a sweep failed midway: its scheduler died, or it had no worker
+    for longer than the timeout."""
+
+
+def dask_timeout(value: float | None = None) -> float:
+    """The no-worker timeout in seconds: ``value``, else ``EPLT_DASK_TIMEOUT``, else
+    :data:`DASK_TIMEOUT`; a number > 0 (``ParamError`` otherwise)."""
+    source = "timeout"
+    if value is None:
+        text = os.environ.get("EPLT_DASK_TIMEOUT")
+        if text is None:
+            return DASK_TIMEOUT
+        source = "EPLT_DASK_TIMEOUT"
+        try:
+            value = float(text.strip().removesuffix("s"))
+        except ValueError:
+            value = math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < math.inf):
+        raise ParamError(
+            f"{source} must be a number of seconds > 0 (how long a sweep waits while the"
+            f" Dask scheduler has no worker), got {value if source == 'timeout' else text!r}"
+        )
+    return float(value)
 
 
 def _watch_parent(parent: int) -> None:
@@ -72,9 +111,14 @@ def _blas_env():
                 os.environ[k] = v
 
 
-def executor(kind: str, workers: int | None, scheduler: str | None):
-    """Context manager yielding ``submit(fn, *args) -> future`` and an ``as_completed``."""
-    return {"serial": _serial, "processes": _processes, "dask": _dask}[kind](workers, scheduler)
+def executor(kind: str, workers: int | None, scheduler: str | None, timeout: float | None = None):
+    """Context manager yielding ``submit(fn, *args) -> future`` and an ``as_completed``.
+
+    ``timeout``: with an external Dask ``scheduler``, seconds to wait while it has no
+    worker (:func:`dask_timeout`)."""
+    if kind == "dask":
+        return _dask(workers, scheduler, dask_timeout(timeout))
+    return {"serial": _serial, "processes": _processes}[kind](workers, scheduler)
 
 
 @contextlib.contextmanager
@@ -144,8 +188,83 @@ def _discard_failed_client(exc: BaseException, client_type: type) -> None:
     del tb  # no frame references kept
 
 
+def _quiet_distributed() -> None:
+    """Silence distributed's logs (a dying cluster logs tracebacks while it closes)."""
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _watched(client, scheduler: str, timeout: float):
+    """``as_completed`` for an external scheduler that notices a dead scheduler and a
+    cluster without workers (:class:`ClusterError`) instead of waiting forever."""
+    from distributed import wait
+
+    def lost() -> ClusterError:
+        _quiet_distributed()
+        return ClusterError(
+            f"the Dask scheduler at {scheduler!r} died or stopped answering during the sweep;"
+            " the finished points are kept: restart it and rerun to compute the rest"
+        )
+
+    def workers() -> int:
+        try:
+            return len(client.nthreads())
+        except Exception:
+            raise lost() from None
+
+    def completed(futures):
+        pending = set(futures)
+        idle_since = None
+        # the timeout counts once the cluster has had a worker (batch systems may take
+        # long to start the first one: then one line says what the sweep waits for)
+        seen, announced = workers() > 0, False
+        while pending:
+            try:
+                done, _ = wait(list(pending), timeout=DASK_POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = ()
+            except Exception:  # e.g. FuturesCancelledError when the connection is lost
+                if client.status != "running":
+                    raise lost() from None
+                raise
+            for fut in done:
+                if fut.status == "cancelled" and client.status != "running":
+                    raise lost()
+                pending.discard(fut)
+                yield fut
+            if done:
+                idle_since, seen = None, True
+                continue
+            if client.status != "running":
+                raise lost()
+            if workers():
+                idle_since, seen = None, True
+                continue
+            idle_since = idle_since or time.monotonic()
+            if not seen:
+                if not announced and time.monotonic() - idle_since > timeout:
+                    announced = True
+                    print(
+                        f"eplt: waiting for a worker to connect to the Dask scheduler at"
+                        f" {scheduler!r}; Ctrl-C stops",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                continue
+            if time.monotonic() - idle_since > timeout:
+                _quiet_distributed()
+                raise ClusterError(
+                    f"the Dask scheduler at {scheduler!r} has had no worker for {timeout:g} s"
+                    f" (its workers died or none was started); {len(pending)} point(s) not"
+                    " computed, the finished ones are kept: start workers and rerun"
+                    " (--timeout or EPLT_DASK_TIMEOUT sets the wait)"
+                )
+
+    return completed
+
+
 @contextlib.contextmanager
-def _dask(workers, scheduler):
+def _dask(workers, scheduler, timeout):
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as das_completed
@@ -153,7 +272,7 @@ def _dask(workers, scheduler):
         raise ParamError(
             "--executor dask needs dask.distributed: pip install 'eplt[dask]'"
         ) from None
-    if scheduler:
+    if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
         except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
@@ -180,14 +299,24 @@ def _dask(workers, scheduler):
             _discard_failed_client(exc, Client)
             cluster.close()  # its worker processes would outlive the sweep
             raise
+    completed = das_completed if cluster is not None else _watched(client, scheduler, timeout)
+    # the client logs a traceback when it loses the scheduler and tries to reconnect;
+    # the watcher reports that in one line instead
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    if cluster is None:
+        client_log.setLevel(logging.CRITICAL)
     try:
-        yield (lambda fn, *a: client.submit(fn, *a, pure=False)), das_completed
+        yield (lambda fn, *a: client.submit(fn, *a, pure=False)), completed
     except KeyboardInterrupt:
         # shutting down mid-task makes distributed log every cancelled task: keep it quiet
-        for name in ("distributed", "tornado", "asyncio"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
+        _quiet_distributed()
         raise
     finally:
-        client.close()
+        if cluster is None:
+            client.close(timeout=10)  # bounded: a dead scheduler is not waited for
+        else:
+            client.close()
+        client_log.setLevel(level)
         if cluster is not None:
             cluster.close()

@@ -2,31 +2,45 @@
 
 Guarantees (also stated in the README):
 
-* **Files.** Every file is written to a temporary name in its folder, flushed to disk
-  (``fsync``) and renamed into place (``os.replace``), then the folder is synced: a file
-  is either absent, the previous version, or complete. Files get the usual mode
-  ``0o666 & ~umask`` (``mkstemp`` alone would give 0600).
-* **Runs.** A study run is written into a staging folder ``OUT/.staging-*`` and its
+* **Files.** Every file is written to a new temporary name in its folder (created with
+  ``O_EXCL | O_NOFOLLOW``), flushed to disk (``fsync``) and renamed into place
+  (``os.replace``, which replaces a symbolic link itself, never the file it points to),
+  then the folder is synced: a file is either absent, the previous version, or complete.
+  Files get the usual mode ``0o666 & ~umask`` (``mkstemp`` alone would give 0600).
+  A write that fails (disk full, read-only file system) raises :class:`WriteError`
+  naming the file; the previous version stays in place.
+* **Runs.** A study run is written into a staging folder ``OUT/.staging-TOKEN-*`` and its
   files are moved into ``OUT`` afterwards, with ``metadata.json`` last. While they are
   moved, ``OUT/.eplt-incomplete.json`` lists them; it is removed last. A folder with
-  that marker is *visibly incomplete*; the next run into it removes only the files the
-  marker names (never other files) and writes the run again, without ``--force``.
+  that marker is *visibly incomplete*; the next run into it removes only the regular
+  files the marker names (never a folder, a link, the lock or other files) and writes the
+  run again, without ``--force``. A marker that is not one eplt writes (a folder, a link,
+  a name with ``/`` or a NUL byte, a name that is a folder) is refused in one line and
+  nothing is removed.
 * **Lock.** A run or sweep holds an exclusive ``flock`` on ``OUT/.eplt-lock`` from the
   folder check to the last file; a second run into the same folder is refused at once.
-  The kernel releases the lock when the process dies (SIGKILL included), so a crash never
-  leaves a folder locked. A run refused or failed before writing anything removes the
-  folder it created (the lock included).
-* **Stale temporaries** (``.*.tmp`` files, ``.staging-*`` folders) of a dead run are
-  removed by the next run that holds the lock.
+  The lock file is opened with ``O_NOFOLLOW`` and must be a regular file (a symbolic link
+  or a file eplt did not write is refused, its target untouched). It records the
+  process's random token; it is removed when the run ends (only that file, only if it
+  still is the file this process locked). The kernel releases the lock when the process
+  dies (SIGKILL included), so a crash never leaves a folder locked.
+* **Stale temporaries.** Every temporary name holds the random token of the process
+  that made it (``.NAME.TOKEN-*.tmp``, ``.staging-TOKEN-*``). The next run that takes the
+  lock of a dead run reads that run's token from the lock file and removes only its
+  temporaries (regular files, and staging folders holding nothing but regular files);
+  hidden files and folders of the user's with similar names are left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
-import shutil
+import re
+import secrets
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +48,9 @@ from pathlib import Path
 __all__ = [
     "INCOMPLETE",
     "LOCK",
+    "SESSION",
     "FolderLock",
+    "WriteError",
     "atomic_write",
     "clean_stale",
     "fsync_dir",
@@ -47,10 +63,54 @@ INCOMPLETE = ".eplt-incomplete.json"
 STAGING_PREFIX = ".staging-"
 #: Names in an output folder that belong to the machinery, not to a run's outputs.
 HIDDEN = (LOCK, INCOMPLETE)
+#: Random token of this process: in its temporaries, staging folders, marker and lock.
+SESSION = secrets.token_hex(8)
+_TOKEN = re.compile(r"[0-9a-f]{16}\Z")
+#: At most this many tokens of dead runs are carried in a lock file.
+_MAX_STALE = 16
+#: Longest file name (bytes) on the file systems eplt writes to.
+NAME_MAX = 255
 
 
 class OutputError(OSError):
     """The output folder cannot be used (exists and is not empty, or is not writable)."""
+
+
+class WriteError(OutputError):
+    """Writing a file failed midway (disk full, read-only file system, I/O error)."""
+
+
+_HINTS = {
+    errno.ENOSPC: "the disk is full; free some space and rerun",
+    errno.EDQUOT: "the disk quota is exceeded; free some space and rerun",
+    errno.EROFS: "the file system is read-only; choose another --out",
+    errno.EACCES: "permission denied; choose another --out",
+    errno.EPERM: "permission denied; choose another --out",
+    errno.EISDIR: "a folder has that name; move it away or choose another --out",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+
+
+def os_message(exc: OSError) -> str:
+    """``strerror`` of ``exc`` with what to do, e.g. ``No space left on device (the disk
+    is full; free some space and rerun)``."""
+    text = exc.strerror or type(exc).__name__
+    hint = _HINTS.get(exc.errno)
+    return f"{text} ({hint})" if hint else text
+
+
+def check_name(path: Path) -> None:
+    """Refuse a path with a component longer than :data:`NAME_MAX` bytes or a NUL byte."""
+    text = os.fspath(path)
+    if "\0" in text:
+        raise OutputError(f"output path {text!r} contains a NUL byte")
+    for part in Path(text).parts:
+        n = len(os.fsencode(part))
+        if n > NAME_MAX:
+            raise OutputError(
+                f"output path {text[:60]!r}...: the name {part[:40]!r}... is {n} bytes long;"
+                f" a file name has at most {NAME_MAX} bytes"
+            )
 
 
 def umask() -> int:
@@ -70,7 +130,7 @@ def umask() -> int:
 def fsync_dir(folder: Path) -> None:
     """Flush a folder's entries (renames, new files) to disk."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:  # pragma: no cover - platforms without directory fds
         return
     try:
@@ -82,79 +142,280 @@ def fsync_dir(folder: Path) -> None:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
+def kind_of(mode: int) -> str:
+    """``"folder"``, ``"symbolic link"``, ... for an ``lstat`` mode."""
+    for test, name in (
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISLNK, "symbolic link"),
+        (stat.S_ISFIFO, "named pipe"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISREG, "file"),
+    ):
+        if test(mode):
+            return name
+    return "device"
+
+
+def lstat_or_none(path: Path) -> os.stat_result | None:
+    """``os.lstat(path)`` (never follows a link), None when nothing has that name."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def require_folder(path: Path, what: str) -> None:
+    """Refuse ``path`` unless it is absent or a real folder (not a link to one)."""
+    st = lstat_or_none(path)
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise OutputError(
+            f"{str(path)!r} is a {kind_of(st.st_mode)}, not {what};"
+            " move it away or choose another --out"
+        )
+
+
+def require_file(path: Path, what: str) -> bool:
+    """Refuse ``path`` unless it is absent or a regular file; returns whether it exists."""
+    st = lstat_or_none(path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise OutputError(
+            f"{str(path)!r} is a {kind_of(st.st_mode)}, not {what};"
+            " move it away or choose another --out"
+        )
+    return st is not None
+
+
+def read_text_nofollow(path: Path) -> str:
+    """Text of the regular file ``path``, opened without following a link."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read().decode()
+
+
 def atomic_write(path: Path, write: Callable[[Path], None], *, sync_dir: bool = True) -> None:
     """``write(tmp)`` to a temporary file next to ``path``, fsync, rename into place.
 
     The file gets mode ``0o666 & ~umask``. On any error (or interrupt) the temporary file
-    is removed and ``path`` is untouched.
+    is removed and ``path`` is untouched; an ``OSError`` (disk full, read-only file
+    system, a folder of that name) becomes a :class:`WriteError` naming ``path``.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW: a new file, never a link
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name[:200]}.{SESSION}-", suffix=".tmp", dir=path.parent
+        )
+        os.close(fd)
+        tmp_path = Path(tmp)
         write(tmp_path)
         os.chmod(tmp_path, 0o666 & ~umask())
         _fsync_file(tmp_path)
-        os.replace(tmp_path, path)
+        os.replace(tmp_path, path)  # replaces a link named `path`, not its target
+    except OSError as exc:
+        _discard(tmp_path)
+        if isinstance(exc, OutputError):
+            raise
+        raise WriteError(f"cannot write {str(path)!r}: {os_message(exc)}") from None
     except BaseException:
-        tmp_path.unlink(missing_ok=True)
+        _discard(tmp_path)
         raise
     if sync_dir:
         fsync_dir(path.parent)
 
 
-def clean_stale(folder: Path) -> list[str]:
-    """Remove temporaries of dead writers (call only while holding the folder's lock)."""
-    removed = []
-    for p in Path(folder).iterdir():
-        if p.name.startswith(".") and p.name.endswith(".tmp") and p.is_file():
-            p.unlink(missing_ok=True)
-            removed.append(p.name)
-        elif p.name.startswith(STAGING_PREFIX) and p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p.name)
+def _discard(tmp_path: Path | None) -> None:
+    if tmp_path is not None:
+        with contextlib.suppress(OSError):
+            st = os.lstat(tmp_path)
+            if stat.S_ISREG(st.st_mode):
+                os.unlink(tmp_path)
+
+
+def _owned_temporary(name: str, tokens: set[str]) -> bool:
+    """Whether ``name`` is a temporary (file or staging folder) of one of ``tokens``."""
+    if name.startswith(STAGING_PREFIX):
+        return name[len(STAGING_PREFIX) : len(STAGING_PREFIX) + 16] in tokens
+    if name.startswith(".") and name.endswith(".tmp"):
+        m = re.search(r"\.([0-9a-f]{16})-[^.]*\.tmp\Z", name)
+        return m is not None and m.group(1) in tokens
+    return False
+
+
+def clean_stale(folder: Path, tokens) -> list[str]:
+    """Remove the temporaries of dead eplt runs whose random ``tokens`` (read from the
+    lock file they left, :attr:`FolderLock.stale`) are in their names; call only while
+    holding the folder's lock.
+
+    Only regular files are removed, and staging folders only when they hold nothing but
+    regular files; anything else (a user's ``.staging-notes`` or ``.draft.tmp``, links,
+    sub-folders) is left alone. This process's own token is never in ``tokens``.
+    """
+    tokens = {t for t in tokens if isinstance(t, str) and _TOKEN.match(t) and t != SESSION}
+    removed: list[str] = []
+    if not tokens:
+        return removed
+    folder = Path(folder)
+    for sub in (folder, folder / "points"):
+        st = lstat_or_none(sub)
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            continue
+        for name in os.listdir(sub):
+            if not _owned_temporary(name, tokens):
+                continue
+            p = sub / name
+            st = lstat_or_none(p)
+            if st is None:
+                continue
+            if stat.S_ISREG(st.st_mode) and name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.unlink(p)
+                    removed.append(name)
+            elif stat.S_ISDIR(st.st_mode) and name.startswith(STAGING_PREFIX):
+                if _remove_staging(p):
+                    removed.append(name)
     return removed
+
+
+def _remove_staging(stage: Path) -> bool:
+    """Remove a dead run's staging folder if it holds only regular files."""
+    try:
+        entries = os.listdir(stage)
+        if any(not stat.S_ISREG(os.lstat(stage / n).st_mode) for n in entries):
+            return False
+        for n in entries:
+            os.unlink(stage / n)
+        os.rmdir(stage)
+    except OSError:
+        return False
+    return True
 
 
 class FolderLock:
     """Exclusive, non-blocking ``flock`` on ``folder/.eplt-lock`` (released on close or
-    when the process dies)."""
+    when the process dies; the file is removed by :meth:`release`).
+
+    The file is opened without following links and must be a regular file, empty or
+    written by eplt; anything else is refused (:class:`OutputError`) and left untouched.
+    ``stale`` lists the tokens of dead runs recorded in the file before it was taken.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._fd: int | None = None
+        self._ino: tuple[int, int] | None = None
+        self.stale: list[str] = []
+
+    def _refuse(self, what: str) -> OutputError:
+        return OutputError(
+            f"{str(self.folder / LOCK)!r} is {what}, not a lock file eplt wrote;"
+            " move it away or choose another --out"
+        )
+
+    def _open(self) -> int:
+        path = self.folder / LOCK
+        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        st = lstat_or_none(path)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise self._refuse(f"a {kind_of(st.st_mode)}")
+        try:
+            if st is None:
+                return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+            return os.open(path, flags)
+        except FileExistsError:  # created in between by another process: open it
+            return self._open()
+        except FileNotFoundError:  # removed in between by its owner: create it
+            return self._open()
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._refuse("a symbolic link") from None
+            raise OutputError(
+                f"cannot lock output folder {str(self.folder)!r}: {os_message(exc)}"
+            ) from None
 
     def acquire(self) -> FolderLock:
         path = self.folder / LOCK
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            holder = ""
-            with contextlib.suppress(OSError, ValueError):
-                holder = f" (pid {int(path.read_text().strip())})"
-            raise OutputError(
-                f"another eplt process is writing into {str(self.folder)!r}{holder};"
-                " wait for it or choose another --out"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return self
+        for _ in range(100):
+            fd = self._open()
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise self._refuse(f"a {kind_of(st.st_mode)}")
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = (_lock_record(os.pread(fd, 4096, 0)) or {}).get("pid")
+                    raise OutputError(
+                        f"another eplt process is writing into {str(self.folder)!r}"
+                        + (f" (pid {holder})" if isinstance(holder, int) else "")
+                        + "; wait for it or choose another --out"
+                    ) from None
+                now = lstat_or_none(path)
+                if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                    os.close(fd)  # its owner removed it after we opened it: take the new one
+                    continue
+                record = _lock_record(os.pread(fd, 65536, 0))
+                if record is None:
+                    raise self._refuse("a file of other content")
+                self.stale = [
+                    t
+                    for t in [record.get("token"), *record.get("stale", [])]
+                    if isinstance(t, str) and _TOKEN.match(t) and t != SESSION
+                ][:_MAX_STALE]
+                text = json.dumps(
+                    {"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": self.stale}
+                )
+                try:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, (text + "\n").encode(), 0)
+                except OSError as exc:
+                    raise OutputError(f"cannot write {str(path)!r}: {os_message(exc)}") from None
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
+            self._ino = (st.st_dev, st.st_ino)
+            return self
+        raise OutputError(f"cannot lock {str(path)!r}: it keeps being replaced")  # pragma: no cover
+
+    def forget_stale(self) -> None:
+        """Drop the dead runs' tokens from the lock file (after :func:`clean_stale`)."""
+        if self._fd is not None and self.stale:
+            self.stale = []
+            text = json.dumps({"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": []})
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+                os.pwrite(self._fd, (text + "\n").encode(), 0)
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the flock
-            self._fd = None
+        """Remove the lock file (if it still is the file this process locked, a regular
+        file holding its token) and release the lock."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            path = self.folder / LOCK
+            st = lstat_or_none(path)
+            if (
+                st is not None
+                and stat.S_ISREG(st.st_mode)
+                and (st.st_dev, st.st_ino) == self._ino
+                and (_lock_record(os.pread(fd, 65536, 0)) or {}).get("token") == SESSION
+            ):
+                os.unlink(path)  # while still locked: a waiting opener retries on a new file
+        except OSError:
+            pass
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
 
     @property
     def held(self) -> bool:
@@ -167,54 +428,120 @@ class FolderLock:
         self.release()
 
 
-def remove_if_unused(folder: Path) -> bool:
-    """Remove ``folder`` if it holds nothing but its lock (call while holding the lock,
-    on a folder this process created): a refused or failed run leaves no folder behind.
-    Returns whether it was removed; a folder with anything else in it is kept."""
-    folder = Path(folder)
+def _lock_record(raw: bytes) -> dict | None:
+    """The content of a lock file eplt wrote (``{}`` for an empty one or an older eplt's
+    bare PID), None for anything else."""
     try:
-        if any(p.name != LOCK for p in folder.iterdir()):
-            return False
-        (folder / LOCK).unlink(missing_ok=True)
-        folder.rmdir()
+        text = raw.decode().strip()
+    except UnicodeDecodeError:
+        return None
+    if not text:
+        return {}
+    if text.isdigit() and text.isascii():
+        return {"pid": int(text)}
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(rec, dict) or rec.get("eplt") != "lock":
+        return None
+    if not isinstance(rec.get("stale", []), list):
+        rec["stale"] = []
+    return rec
+
+
+def remove_if_unused(folder: Path, lock: FolderLock | None = None) -> bool:
+    """Release ``lock`` (which removes its file) and remove ``folder`` if it is then
+    empty (``rmdir`` removes nothing else): a refused or failed run leaves no folder it
+    created behind. Returns whether it was removed."""
+    if lock is not None:
+        lock.release()
+    try:
+        os.rmdir(folder)
     except OSError:
         return False
     return True
 
 
+def is_eplt_temporary(name: str) -> bool:
+    """Whether ``name`` has the form of an eplt temporary (``.staging-TOKEN-*`` or
+    ``.NAME.TOKEN-*.tmp``), whichever run made it."""
+    return bool(
+        re.match(r"\.staging-[0-9a-f]{16}-", name)
+        or re.search(r"\.[0-9a-f]{16}-[^.]*\.tmp\Z", name)
+    )
+
+
 def visible_entries(folder: Path) -> list[Path]:
-    """Entries of ``folder`` other than the lock, the incomplete marker and temporaries."""
-    out = []
-    for p in Path(folder).iterdir():
-        if p.name in HIDDEN or p.name.startswith(STAGING_PREFIX):
-            continue
-        if p.name.startswith(".") and p.name.endswith(".tmp"):
-            continue
-        out.append(p)
-    return out
+    """Entries of ``folder`` other than the lock, the incomplete marker and eplt's
+    temporaries (a user's hidden ``.staging-x`` or ``.x.tmp`` counts as content)."""
+    return [
+        p for p in Path(folder).iterdir() if p.name not in HIDDEN and not is_eplt_temporary(p.name)
+    ]
 
 
 def incomplete_files(folder: Path) -> list[str] | None:
-    """Names listed by an incomplete run's marker (None when there is no marker; a
-    marker that cannot be read lists nothing, so nothing of the user's is removed)."""
-    marker = Path(folder) / INCOMPLETE
-    if not marker.exists():
+    """Names listed by an incomplete run's marker (None when there is no marker).
+
+    Raises :class:`OutputError` (one line naming the marker) for a marker eplt did not
+    write: a folder or link, not JSON, a name that is empty, ``.``, ``..``, holds ``/``
+    or a NUL byte, names the lock, the marker or a staging folder, or names something
+    other than a regular file."""
+    folder = Path(folder)
+    marker = folder / INCOMPLETE
+    st = lstat_or_none(marker)
+    if st is None:
         return None
+
+    def refuse(why: str) -> OutputError:
+        return OutputError(
+            f"{str(marker)!r} {why}, so eplt does not know which files its run left;"
+            " check the folder and remove the marker, or choose another --out"
+        )
+
+    if not stat.S_ISREG(st.st_mode):
+        raise refuse(f"is a {kind_of(st.st_mode)}, not a marker eplt wrote")
     try:
-        names = json.loads(marker.read_text()).get("files", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [n for n in names if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")]
+        rec = json.loads(read_text_nofollow(marker))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        raise refuse("cannot be read as a marker eplt wrote") from None
+    names = rec.get("files") if isinstance(rec, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise refuse("has no list of file names")
+    for n in names:
+        bad = (
+            not n
+            or n in (".", "..")
+            or "/" in n
+            or "\0" in n
+            or n in HIDDEN
+            or n.startswith(STAGING_PREFIX)
+            or len(os.fsencode(n)) > NAME_MAX
+        )
+        if bad:
+            raise refuse(f"names {n!r}, which is not a file eplt writes")
+        s = lstat_or_none(folder / n)
+        if s is not None and not stat.S_ISREG(s.st_mode):
+            raise refuse(f"names {n!r}, which is a {kind_of(s.st_mode)}")
+    return names
 
 
 def remove_incomplete(folder: Path) -> list[str]:
-    """Remove the files of an incomplete run (those its marker names), then the marker."""
+    """Remove the files of an incomplete run (the regular files its marker names), then
+    the marker; see :func:`incomplete_files` for what is refused."""
+    folder = Path(folder)
     names = incomplete_files(folder) or []
+    removed = []
     for n in names:
-        (Path(folder) / n).unlink(missing_ok=True)
-    (Path(folder) / INCOMPLETE).unlink(missing_ok=True)
-    fsync_dir(Path(folder))
-    return names
+        st = lstat_or_none(folder / n)
+        if st is not None and stat.S_ISREG(st.st_mode):
+            os.unlink(folder / n)
+            removed.append(n)
+    st = lstat_or_none(folder / INCOMPLETE)
+    if st is not None and stat.S_ISREG(st.st_mode):
+        os.unlink(folder / INCOMPLETE)
+    fsync_dir(folder)
+    return removed
 
 
 @contextlib.contextmanager
@@ -222,20 +549,34 @@ def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -
     """Yield a staging folder inside ``folder``; on success move its files into
     ``folder`` (``names_last`` last) behind the incomplete marker, then drop the marker.
     On error the staging folder is removed and ``folder`` is untouched."""
+    import shutil
+
     folder = Path(folder)
-    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{SESSION}-", dir=folder))
+    except OSError as exc:
+        raise WriteError(f"cannot write into {str(folder)!r}: {os_message(exc)}") from None
     try:
         yield stage
         names = sorted(p.name for p in stage.iterdir())
         order = [n for n in names if n not in names_last] + [n for n in names_last if n in names]
+        for n in order:  # before anything moves: a folder of that name is refused
+            require_file(folder / n, "a file eplt can replace")
         atomic_write(
             folder / INCOMPLETE,
-            lambda p: p.write_text(json.dumps({"pid": os.getpid(), "files": order}) + "\n"),
+            lambda p: p.write_text(
+                json.dumps({"pid": os.getpid(), "token": SESSION, "files": order}) + "\n"
+            ),
         )
-        for n in order:
-            os.replace(stage / n, folder / n)
-        fsync_dir(folder)
-        (folder / INCOMPLETE).unlink()
+        try:
+            for n in order:
+                os.replace(stage / n, folder / n)
+            fsync_dir(folder)
+            os.unlink(folder / INCOMPLETE)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot move the run's files into {str(folder)!r}: {os_message(exc)}"
+            ) from None
         fsync_dir(folder)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)  # this process's own staging folder

@@ -33,6 +33,16 @@ _COLOR = {s: style.scenario_style(s)["color"] for s in DYNAMIC}
 _LS = {s: style.scenario_style(s)["ls"] for s in DYNAMIC}
 
 
+def _family_colors(n: int) -> list:
+    """``n`` distinct colours: the palette's first seven (its eighth, black, marks the
+    per-input curve), else ``n`` samples of the ``viridis`` colour map."""
+    if n <= 7:
+        return list(style.COLORS[:n])
+    import matplotlib
+
+    return [matplotlib.colormaps["viridis"](x) for x in np.linspace(0.0, 0.9, n)]
+
+
 def _input_label(params) -> str:
     if params["input"] == "phi_plus":
         return r"$\Phi^+$"
@@ -132,13 +142,14 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
         ax.set_ylabel(r"$\max_X D(\rho_X, \tau_X)$")
     elif which == "speedup":
         b = ds["beta"].values * omega
+        colors = _family_colors(ds.sizes["kappa_ratio"])
         for i, kr in enumerate(ds["kappa_ratio"].values):
             inf = math.isinf(kr)
             lab = r"$\kappa/r=\infty$ (instant twirl)" if inf else rf"$\kappa/r={kr:g}$"
             ax.plot(
                 b,
                 ds["speedup_kappa"].sel(kappa_ratio=kr),
-                color=style.COLORS[i],
+                color=colors[i],
                 lw=0.8 if inf else 1.6,
                 label=lab,
             )

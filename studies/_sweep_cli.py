@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ._executors import EXECUTORS
 from ._sweep_plot import sweep_figures
-from .base import write_figures
+from .base import WriteError, figure_warning, write_figures
 from .params import ParamError, parse_int
 from .sweep import parse_grid, run_sweep
 
@@ -23,6 +23,11 @@ def add_sweep_parser(sub) -> None:
     s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     s.add_argument("--executor", default="processes", help="serial, processes (default) or dask")
     s.add_argument("--scheduler", help="address of a running Dask scheduler (with --executor dask)")
+    s.add_argument(
+        "--timeout",
+        help="seconds to wait while the Dask scheduler has no worker before stopping"
+        " (default: EPLT_DASK_TIMEOUT or 120)",
+    )
     s.add_argument("--workers", help="number of worker processes (default: all cores)")
     s.add_argument("--out", help="sweep folder (default results/sweep-NAME)")
     s.add_argument("--seed", default="0", help="root seed")
@@ -56,8 +61,24 @@ def cmd_sweep(args) -> int:
     grid = parse_grid(args.grid, st.PARAMS, study=st.NAME)
     if args.executor not in EXECUTORS:
         raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, got {args.executor!r}")
-    if args.scheduler and args.executor != "dask":
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError(
+            f"--scheduler must be the address of a Dask scheduler (tcp://host:port), got {args.scheduler!r}"
+        )
+    if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler needs --executor dask")
+    timeout = None
+    if args.timeout is not None:
+        if args.scheduler is None:
+            raise UsageError("--timeout applies to an external Dask scheduler: give --scheduler")
+        from .params import parse_float
+
+        try:
+            timeout = parse_float(args.timeout, "--timeout")
+        except ParamError:
+            timeout = float("nan")
+        if not (0 < timeout < float("inf")):
+            raise UsageError(f"--timeout must be a number of seconds > 0, got {args.timeout!r}")
     workers = None
     if args.workers is not None:
         try:
@@ -88,6 +109,7 @@ def cmd_sweep(args) -> int:
         progress=progress,
         retry_failed=args.retry_failed,
         announce=not args.quiet,
+        timeout=timeout,
     )
     key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
     numeric = [
@@ -96,7 +118,13 @@ def cmd_sweep(args) -> int:
     if key is None and numeric:
         key = numeric[0]
     if key is not None and key in res.dataset:
-        write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts)
+        try:  # sweep.nc and sweep_summary.json are written: a figure only adds to them
+            write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts, keep_going=True)
+        except WriteError:
+            raise
+        except Exception as exc:
+            kept = ("sweep.nc", "sweep_summary.json", "points/")
+            print(figure_warning(f"the sweep figure of {key!r}", exc, kept, out), file=sys.stderr)
     elif key is not None:
         nested = [k for k in numeric if k.startswith(key + ".")]
         hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""

@@ -38,9 +38,12 @@ import xarray as xr
 from ._folders import (
     FolderLock,
     OutputError,
+    WriteError,
     atomic_write,
+    check_name,
     clean_stale,
     incomplete_files,
+    os_message,
     remove_incomplete,
     staged_run,
     visible_entries,
@@ -49,6 +52,7 @@ from ._folders import (
 __all__ = [
     "OutputError",
     "StudyResult",
+    "WriteError",
     "claim_folder",
     "jsonable",
     "metadata",
@@ -184,26 +188,31 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def prepare_folder(out: Path, *, force: bool = False) -> Path:
     """Create ``out`` (refusing a non-empty one unless ``force``) and check it is writable.
 
-    The lock, temporaries and the files of an incomplete run (named by its marker) do
-    not count as content.
+    The lock, eplt's temporaries and the files of an incomplete run (named by its
+    marker) do not count as content. Any problem (a name too long, a file where the
+    folder should be, a marker eplt did not write, a read-only file system) raises
+    :class:`OutputError` in one line naming the path.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path {str(out)!r} exists and is not a folder")
-    if out.is_dir() and not force:
-        leftover = set(incomplete_files(out) or ())
-        if [p for p in visible_entries(out) if p.name not in leftover]:
-            raise OutputError(
-                f"output folder {str(out)!r} is not empty;"
-                " use --force to overwrite its files or --out to choose another"
-            )
+    check_name(out)
     try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"output path {str(out)!r} exists and is not a folder")
+        if out.is_dir() and not force:
+            leftover = set(incomplete_files(out) or ())
+            if [p for p in visible_entries(out) if p.name not in leftover]:
+                raise OutputError(
+                    f"output folder {str(out)!r} is not empty;"
+                    " use --force to overwrite its files or --out to choose another"
+                )
         out.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test", delete=True)
         probe.close()
+    except OutputError:
+        raise
     except OSError as exc:
         raise OutputError(
-            f"output folder {str(out)!r} is not writable: {exc.strerror or exc}"
+            f"output folder {str(out)!r} is not writable: {os_message(exc)}"
         ) from None
     return out
 
@@ -219,14 +228,16 @@ def _without_string_units(ds: xr.Dataset) -> xr.Dataset:
 
 def claim_folder(out: Path, *, force: bool = False) -> FolderLock:
     """:func:`prepare_folder`, then hold the folder's lock (a second writer is refused),
-    remove stale temporaries and the files of an incomplete run; returns the lock."""
+    remove the temporaries of dead runs (those whose token their lock file recorded) and
+    the files of an incomplete run; returns the lock."""
     import sys
 
     out = prepare_folder(out, force=force)
     lock = FolderLock(out).acquire()
     try:
         prepare_folder(out, force=force)  # again, now that no one else writes into it
-        clean_stale(out)
+        clean_stale(out, lock.stale)
+        lock.forget_stale()
         if incomplete_files(out) is not None:
             names = remove_incomplete(out)
             print(
@@ -272,7 +283,7 @@ def write_outputs(
                 stage / "summary.json",
                 lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
             )
-            names += [p.name for p in write_figures(figures, stage, formats)]
+            names += [p.name for p in write_figures(figures, stage, formats, keep_going=True)]
             atomic_write(
                 stage / "metadata.json",
                 lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"),
@@ -283,9 +294,30 @@ def write_outputs(
     return [out / n for n in names]
 
 
-def write_figures(figures: dict, out: Path, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
+def figure_warning(what: str, exc: BaseException, kept: Iterable[str], folder: Path) -> str:
+    """One warning line: ``what`` could not be drawn or saved, ``kept`` are in ``folder``."""
+    msg = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return (
+        f"eplt: warning: {what} could not be drawn ({msg[:300]});"
+        f" the data are kept in {str(folder)!r}: {', '.join(kept)}"
+    )
+
+
+def write_figures(
+    figures: dict,
+    out: Path,
+    formats: Iterable[str] = ("png", "pdf"),
+    *,
+    keep_going: bool = False,
+) -> list[Path]:
     """Save each figure as ``out/NAME.FMT`` atomically, with the shared style's output
-    settings (dpi, tight bounding box, embedded TrueType fonts)."""
+    settings (dpi, tight bounding box, embedded TrueType fonts).
+
+    ``keep_going``: a figure that fails to render (any error but a failed write, e.g. a
+    disk that is full) is skipped with one warning line on stderr instead of raising.
+    """
+    import sys
+
     from .style import style
 
     written = []
@@ -293,6 +325,18 @@ def write_figures(figures: dict, out: Path, formats: Iterable[str] = ("png", "pd
         for name, fig in figures.items():
             for fmt in formats:
                 path = Path(out) / f"{name}.{fmt}"
-                atomic_write(path, lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+                try:
+                    atomic_write(path, lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt))
+                except WriteError:
+                    raise
+                except Exception as exc:
+                    if not keep_going:
+                        raise
+                    print(
+                        f"eplt: warning: figure {path.name} could not be saved"
+                        f" ({' '.join(f'{type(exc).__name__}: {exc}'.split())[:300]}); skipped",
+                        file=sys.stderr,
+                    )
+                    continue
                 written.append(path)
     return written

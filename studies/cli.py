@@ -46,9 +46,18 @@ def _load_toml(path: str) -> dict:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
+    if not path.strip():
+        raise UsageError(f"--config must name a TOML file, got {path!r}")
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
+    except RecursionError:
+        raise UsageError(
+            f"config file {path!r} nests arrays or tables too deeply to be read;"
+            " parameters are numbers, text or flat lists"
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"config file {path!r} is a folder, not a TOML file") from None
     except FileNotFoundError:
         raise UsageError(f"config file {path!r} not found") from None
     except OSError as exc:
@@ -159,7 +168,7 @@ def cmd_run(args) -> int:
     from .params import parse_sets, resolve
 
     st = get_study(args.name)
-    overrides = _load_toml(args.config) if args.config else {}
+    overrides = _load_toml(args.config) if args.config is not None else {}
     seed = overrides.pop("seed", 0)
     overrides.update(parse_sets(args.sets))
     params = resolve(st.PARAMS, overrides, study=st.NAME)
@@ -186,7 +195,7 @@ def cmd_run(args) -> int:
         if created:  # e.g. the study refused its parameters: leave no empty folder behind
             from ._folders import remove_if_unused
 
-            remove_if_unused(out)
+            remove_if_unused(out, lock)
         raise
     finally:
         lock.release()
@@ -208,12 +217,17 @@ def _run_locked(st, params, seed, fmts, out, lock, args, *, long_run: bool = Fal
     t0 = time.perf_counter()
     result = st.run(params, seed=seed, progress=bars)
     from ._summary_text import format_summary
-    from .base import write_outputs
+    from .base import figure_warning, write_outputs
     from .style import style
 
     _phase(phases, st.NAME, f"computed in {time.perf_counter() - t0:.1f} s; drawing figures")
     with style():  # figures are built and saved with the shared style
-        figs = st.figures(result)
+        try:
+            figs = st.figures(result)
+        except Exception as exc:  # the numbers are computed: keep them without figures
+            figs = {}
+            kept = ("data.nc", "summary.json", "metadata.json")
+            print(figure_warning(f"the figures of {st.NAME}", exc, kept, out), file=sys.stderr)
         _phase(phases, st.NAME, f"writing data, summary and {len(figs)} figures to {out}/")
         written = write_outputs(result, figs, out, formats=fmts, force=True, lock=lock)
     if not args.quiet:
@@ -233,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     from eplt.dynamics.channels import NoEPLTError
     from threadpoolctl import threadpool_limits
 
-    from .base import OutputError
+    from ._executors import ClusterError
+    from .base import OutputError, WriteError
     from .params import ParamError
 
     # fontTools logs a harmless warning per embedded math font when writing PDFs
@@ -255,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         # Studies work with small matrices: threaded BLAS only adds synchronisation cost.
         with threadpool_limits(limits=1):
             return handler(args)
+    except (WriteError, ClusterError) as exc:  # failed midway: disk full, scheduler died
+        print(f"eplt: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     except (UsageError, ParamError, NoEPLTError, OutputError) as exc:
         msg = " ".join(str(exc).split())
         print(f"eplt: error: {msg}", file=sys.stderr)
@@ -265,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # pragma: no cover - e.g. `eplt list | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the file system refused something not foreseen above
+        from ._folders import os_message
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"eplt: error: {where}{os_message(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

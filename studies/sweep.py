@@ -4,7 +4,7 @@ r"""Parameter sweeps: a study run at every point of a grid, on one machine or a 
 
     eplt sweep NAME --grid key=start:stop:num --grid key=v1,v2,... [--set key=value]
                [--executor serial|processes|dask] [--scheduler ADDRESS] [--workers N]
-               [--out DIR] [--seed N] [--resume] [--quiet]
+               [--timeout SECONDS] [--out DIR] [--seed N] [--resume] [--quiet]
 
 Grid axes: ``key=start:stop:num`` (``num`` evenly spaced values, ends included),
 ``key=start:stop:num:log`` (geometric spacing) or ``key=v1,v2,...``; values are checked
@@ -19,14 +19,20 @@ Reliability
   is done. Rerunning into the same folder (or ``--resume``) skips finished points; a sweep
   killed by SIGINT or SIGKILL and rerun yields the same dataset, with no point lost or
   duplicated. A folder recorded for a different sweep (study, grid, fixed parameters,
-  seed) is refused.
+  seed) is refused. Checkpoints record the eplt version; those of another version, or
+  whose fields do not have the shapes eplt writes, are computed again (one warning line).
+* **Aggregation.** A summary value that echoes a grid parameter is dropped where it
+  equals the coordinate (stored as ``summary.KEY`` where it differs), so every study
+  aggregates over every parameter.
 * **Failures.** A point that raises is recorded with its error (``status`` and ``error``
   in the dataset, ``failed`` in ``sweep_summary.json``) and does not stop the others;
   the exit status is 1 when some points failed.
 * **Workers.** ``processes`` (default): a local process pool sized to the machine's
   cores, each worker limited to one BLAS thread. ``dask``: a ``dask.distributed`` client
   connected to ``--scheduler`` or to a new ``LocalCluster``; the scheduler re-runs the
-  tasks of a lost worker. Dask's nanny already sets ``OMP_NUM_THREADS=1`` etc.
+  tasks of a lost worker. Dask's nanny already sets ``OMP_NUM_THREADS=1`` etc. On an
+  external scheduler a sweep stops with one line when the scheduler dies, or when it has
+  had no worker for ``--timeout`` seconds (``EPLT_DASK_TIMEOUT``, default 120).
 
 Outputs: ``sweep.nc`` (every numeric summary value of the study as a variable over the
 grid dimensions, plus ``status``/``error``), ``sweep_summary.json``, ``sweep.json`` (the
@@ -53,11 +59,12 @@ import numpy as np
 import xarray as xr
 from eplt.dynamics.propagate import realization_seed
 
-from ._checkpoints import point_file, read_checkpoint, write_checkpoint
-from ._executors import EXECUTORS
+from ._checkpoints import VERSION, point_file, read_checkpoint, version_warning, write_checkpoint
+from ._executors import EXECUTORS, dask_timeout
 from ._executors import executor as _executor
-from ._folders import LOCK, FolderLock, atomic_write
+from ._folders import FolderLock, atomic_write, read_text_nofollow, require_file, require_folder
 from ._resources import check_sweep_memory, check_sweep_work, sweep_notice
+from ._sweep_aggregate import _flatten, aggregate  # noqa: F401 (_flatten: used by tests)
 from .base import OutputError, jsonable, prepare_folder
 from .params import ParamError, parse_float, parse_int, resolve, unknown_message
 
@@ -168,17 +175,6 @@ def point_seed(root: int, index: Sequence[int]) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def _flatten(d: Mapping, prefix: str = "") -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
     """Run one point (in a worker): the study's ``run`` only, no figures.
 
@@ -203,6 +199,7 @@ def run_point(study: str, params: dict, seed: int, index: tuple) -> dict:
             "params": jsonable(params),
             "seed": seed,
             "seconds": time.perf_counter() - t0,
+            "eplt_version": VERSION,  # of the worker that computed it
         }
     )
     return rec
@@ -254,6 +251,7 @@ def run_sweep(
     retry_failed: bool = False,
     max_attempts: int = MAX_ATTEMPTS,
     announce: bool = False,
+    timeout: float | None = None,
 ) -> SweepResult:
     """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
 
@@ -272,7 +270,11 @@ def run_sweep(
     workers : int, optional
         Worker processes (default: the machine's cores).
     scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://host:8786``).
+        Address of a running Dask scheduler (``tcp://host:8786``); not empty.
+    timeout : float, optional
+        With ``scheduler``: seconds the sweep waits while the scheduler has no worker
+        before it stops with an error naming what is missing (default
+        ``EPLT_DASK_TIMEOUT`` or 120 s; finished points are kept).
     retry_failed : bool
         Compute again the points recorded as failed (``status = "error"``).
     max_attempts : int
@@ -298,13 +300,20 @@ def run_sweep(
         raise ParamError(f"workers must be an integer >= 1, got {workers!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParamError(f"seed must be a non-negative integer, got {seed!r}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ParamError(
+            f"scheduler must be the address of a Dask scheduler (tcp://host:port), got {scheduler!r}"
+        )
+    if scheduler is not None and executor != "dask":
+        raise ParamError("a scheduler needs executor='dask'")
+    timeout = dask_timeout(timeout) if executor == "dask" else None
     fixed = dict(fixed or {})
     clash = set(fixed) & set(grid.keys)
     if clash:
         raise ParamError(f"{sorted(clash)} given both as --set and --grid")
     base = resolve(st.PARAMS, fixed, study=st.NAME)  # validates the fixed part
     n_parallel = 1 if executor == "serial" else (workers or os.cpu_count() or 1)
-    local = executor != "dask" or not scheduler  # points run on this machine
+    local = executor != "dask" or scheduler is None  # points run on this machine
     if local:
         check_sweep_memory(st, grid, base, n_parallel)
     definition = {
@@ -318,7 +327,7 @@ def run_sweep(
     out = Path(out)
     spec_file = out / "sweep.json"
     created = not out.exists()
-    if not spec_file.exists():
+    if not require_file(spec_file, "a sweep definition (sweep.json)"):
         try:
             prepare_folder(out, force=False)
         except OutputError:
@@ -327,12 +336,21 @@ def run_sweep(
                     f"{str(out)!r} is not empty and holds no sweep; choose another --out"
                 ) from None
             raise
-    with FolderLock(out):
+    lock = FolderLock(out).acquire()
+    try:
+        # checked again now that no one else writes into the folder: never a link or a
+        # folder where eplt reads or writes a file
+        require_file(spec_file, "a sweep definition (sweep.json)")
+        require_folder(out / "points", "the folder of the sweep's checkpoints")
+        from ._folders import clean_stale
+
+        clean_stale(out, lock.stale)
+        lock.forget_stale()
         wrote_spec = False
         if spec_file.exists():
             try:
-                recorded = json.loads(spec_file.read_text())
-            except (OSError, ValueError, UnicodeDecodeError):
+                recorded = json.loads(read_text_nofollow(spec_file))
+            except (OSError, ValueError, UnicodeDecodeError, RecursionError):
                 recorded = None
             if recorded is None:
                 # damaged (e.g. truncated by a crash): every checkpoint is still checked
@@ -351,7 +369,12 @@ def run_sweep(
         else:
             atomic_write(spec_file, lambda p: p.write_text(json.dumps(definition, indent=2) + "\n"))
             wrote_spec = True
-        (out / "points").mkdir(exist_ok=True)
+        try:
+            (out / "points").mkdir(exist_ok=True)
+        except OSError as exc:
+            from ._folders import WriteError, os_message
+
+            raise WriteError(f"cannot create {str(out / 'points')!r}: {os_message(exc)}") from None
         try:
             return _run_points(
                 st,
@@ -368,19 +391,23 @@ def run_sweep(
                 max_attempts,
                 n_parallel if local else None,
                 announce,
+                timeout,
             )
         except BaseException:
             if wrote_spec and not any((out / "points").iterdir()):
                 # nothing was computed (e.g. the scheduler is unreachable): leave no
                 # sweep.json behind that would refuse another grid in this folder
-                spec_file.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    spec_file.unlink()  # a regular file this call wrote (checked above)
                 with contextlib.suppress(OSError):
                     (out / "points").rmdir()
                 if created:
+                    lock.release()  # removes the lock file; rmdir removes only an empty folder
                     with contextlib.suppress(OSError):
-                        (out / LOCK).unlink()
                         out.rmdir()
             raise
+    finally:
+        lock.release()
 
 
 def _run_points(
@@ -398,17 +425,21 @@ def _run_points(
     max_attempts,
     n_parallel,
     announce,
+    timeout,
 ) -> SweepResult:
-    todo, skipped = [], 0
+    todo, skipped, other_versions = [], 0, []
     for idx, values in grid.points():
         params = {**base, **values}
         s = point_seed(seed, idx)
         expect = {"index": list(idx), "params": jsonable(params), "seed": s}
-        rec = read_checkpoint(point_file(out, idx), expect)
+        rec = read_checkpoint(point_file(out, idx), expect, other_versions=other_versions)
         if rec is not None and not (retry_failed and rec["status"] != "ok"):
             skipped += 1
             continue
         todo.append((idx, params, s))
+    line = version_warning(other_versions)
+    if line:
+        print(line, file=sys.stderr, flush=True)
     work = None
     if n_parallel is not None:  # on this machine: refused above EPLT_WORK_LIMIT, announced
         work = check_sweep_work(st, [params for _, params, _ in todo], n_parallel)
@@ -418,6 +449,7 @@ def _run_points(
 
     bar = None
     lost: dict[tuple, str] = {}  # points whose worker died: index -> error
+    foreign: set[str] = set()  # eplt versions of workers other than this one
     if progress and todo:
         from tqdm.auto import tqdm
 
@@ -427,7 +459,7 @@ def _run_points(
         if not pending:
             break
         again = []
-        with _executor(executor, workers, scheduler) as (submit, completed):
+        with _executor(executor, workers, scheduler, timeout) as (submit, completed):
             futures = {
                 submit(run_point, st.NAME, params, s, idx): (idx, params, s)
                 for idx, params, s in pending
@@ -443,6 +475,9 @@ def _run_points(
                     again.append(item)
                     continue
                 lost.pop(tuple(int(i) for i in item[0]), None)
+                rec = {"eplt_version": VERSION, **rec}  # a worker's own version wins
+                if rec["eplt_version"] != VERSION:
+                    foreign.add(str(rec["eplt_version"]))
                 write_checkpoint(out, rec)
                 if on_point is not None:
                     on_point(rec)
@@ -451,6 +486,12 @@ def _run_points(
         pending = again
     if bar is not None:
         bar.close()
+    if foreign:
+        print(
+            f"eplt: warning: Dask workers run eplt {', '.join(sorted(foreign))} (this is"
+            f" {VERSION}); their points are not aggregated: install the same version everywhere",
+            file=sys.stderr,
+        )
     ds = aggregate(out, grid)
     atomic_write(out / "sweep.nc", lambda p: ds.to_netcdf(p, engine="scipy"))
     n_failed = int((ds["status"].values != "ok").sum())
@@ -483,49 +524,3 @@ def st_conv(st, key, value):
     if key not in idx:
         raise ParamError(unknown_message(key, st.PARAMS, st.NAME))
     return idx[key].convert(value)
-
-
-def aggregate(out: Path, grid: Grid) -> xr.Dataset:
-    """Collect the point files of ``out`` into a dataset over the grid dimensions."""
-    shape = grid.shape
-    records = {}
-    for idx, _ in grid.points():
-        rec = read_checkpoint(point_file(out, idx), {"index": list(idx)}, warn=False)
-        if rec is not None:
-            records[idx] = rec
-    flat = {idx: _flatten(rec["summary"]) for idx, rec in records.items()}
-    infinities = {"inf": math.inf, "-inf": -math.inf}  # how jsonable writes them
-
-    def number(v) -> float | None:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v)
-        return infinities.get(v) if isinstance(v, str) else None
-
-    keys: dict[str, None] = {}
-    for summary in flat.values():
-        for k, v in summary.items():
-            if v is None or number(v) is not None:
-                keys.setdefault(k, None)
-    dims = grid.keys
-    data = {}
-    for k in keys:
-        arr = np.full(shape, np.nan)
-        for idx, summary in flat.items():
-            v = number(summary.get(k))
-            if v is not None:
-                arr[idx] = v
-        data[k] = (dims, arr)
-    status = np.full(shape, "missing", dtype=object)
-    error = np.full(shape, "", dtype=object)
-    seconds = np.full(shape, np.nan)
-    for idx, rec in records.items():
-        status[idx], error[idx], seconds[idx] = (
-            rec["status"],
-            rec["error"],
-            rec.get("seconds", np.nan),
-        )
-    data["status"] = (dims, status.astype(str))
-    data["error"] = (dims, error.astype(str))
-    data["seconds"] = (dims, seconds, {"units": "s", "long_name": "wall time of the point"})
-    coords = {k: (k, np.asarray(v)) for k, v in grid.axes}
-    return xr.Dataset(data, coords=coords)

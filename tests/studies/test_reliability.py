@@ -149,13 +149,20 @@ def test_sigkill_while_moving_files_leaves_a_visibly_incomplete_folder(tmp_path,
 def test_stale_temporaries_are_cleaned(tmp_path):
     from eplt.studies.base import write_outputs
 
+    # what a killed run leaves: its lock file (with its token) and its temporaries, whose
+    # names carry that token (issue 20: only those are removed, see test_files_safety.py)
+    token = "0123456789abcdef"
     out = tmp_path / "o"
     out.mkdir()
-    (out / ".metadata.json.abc.tmp").write_text("half")
-    (out / ".staging-xyz").mkdir()
+    (out / ".eplt-lock").write_text(f'{{"eplt": "lock", "pid": 1, "token": "{token}"}}\n')
+    (out / f".metadata.json.{token}-abc.tmp").write_text("half")
+    (out / f".staging-{token}-xyz").mkdir()
+    (out / f".staging-{token}-xyz" / "data.nc").write_text("half")
     write_outputs(_tiny_result(), {}, out)
     names = {p.name for p in out.iterdir()}
-    assert ".metadata.json.abc.tmp" not in names and ".staging-xyz" not in names
+    assert f".metadata.json.{token}-abc.tmp" not in names
+    assert f".staging-{token}-xyz" not in names
+    assert ".eplt-lock" not in names  # removed when the run ends (issue 23)
 
 
 def test_second_concurrent_run_into_one_folder_is_refused(tmp_path, capsys):
@@ -170,7 +177,7 @@ def test_second_concurrent_run_into_one_folder_is_refused(tmp_path, capsys):
             ["sweep", "fef", "--grid", "n_F=3,5", "--out", str(out), "--quiet"], capsys
         )
         assert "another eplt process is writing" in err
-    assert [p.name for p in out.iterdir()] == [".eplt-lock"]
+    assert [p.name for p in out.iterdir()] == []  # the lock file goes with the lock (issue 23)
 
 
 # ------------------------------------------------------ item 2: memory before allocation
