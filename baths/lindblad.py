@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import qutip
+from eplt.dynamics._checks import finite_generator, finite_operator
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party
@@ -32,7 +33,7 @@ def _operator(x, what: str) -> np.ndarray:
         a = np.asarray(x, dtype=complex)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{what} must be a square operator, got shape {a.shape}")
-    return a
+    return finite_operator(a, what)
 
 
 def _is_timedep(x) -> bool:
@@ -123,6 +124,7 @@ def lindblad(
     if isinstance(c_ops, (qutip.Qobj, qutip.QobjEvo)):
         c_ops = [c_ops]
     parts: list[np.ndarray] = []
+    ops: list[np.ndarray] = []  # the operators given as matrices (for the overflow message)
     timed: list = []
     energy = None
     if _is_timedep(H):
@@ -135,6 +137,7 @@ def lindblad(
             scale = max(1.0, float(np.abs(Ha).max()))
             if not np.allclose(Ha, Ha.conj().T, atol=1e-12 * scale, rtol=0):
                 raise ValueError(f"lindblad on party {party}: H must be Hermitian")
+            ops.append(Ha)
             parts.append(_hamiltonian_superop(Ha))
             energy = Ha
     for i, c in enumerate(c_ops):
@@ -144,7 +147,9 @@ def lindblad(
         elif isinstance(c, qutip.Qobj) and c.issuper:
             parts.append(as_engine_superop(c, what=what))
         else:
-            parts.append(_dissipator(_operator(c, what)))
+            ops.append(_operator(c, what))
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow refused below
+                parts.append(_dissipator(ops[-1]))
     shapes = {p.shape for p in parts} | {(d * d, d * d) for d, _ in timed}
     if len(shapes) != 1:
         dims = sorted({math.isqrt(s[0]) for s in shapes})
@@ -152,7 +157,9 @@ def lindblad(
             f"lindblad on party {party}: H and c_ops act on different dimensions {dims}"
         )
     (shape,) = shapes
-    S = np.sum(parts, axis=0) if parts else np.zeros(shape, dtype=complex)
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = np.sum(parts, axis=0) if parts else np.zeros(shape, dtype=complex)
+    finite_generator(S, f"lindblad on party {party}", ops)
     fs = [f for _, f in timed]
     timedep = None if not fs else (lambda t: sum(f(t) for f in fs))
     return _Local(name or f"lindblad[{party}]", party, S, H=energy, timedep=timedep)
