@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "checked_spectrum",
     "entropy_arr",
     "relative_entropy_arr",
     "resolution",
@@ -63,19 +64,50 @@ def spectrum(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return lam, vec, resolution(lam, d)
 
 
-def entropy_arr(a: np.ndarray, base: float | None = None) -> float:
-    """``S = -Tr a log a`` of a density matrix ``a`` (nats unless ``base``)."""
-    lam, _, _ = spectrum(a)
+def checked_spectrum(a: np.ndarray, name: str, atol: float = 1e-8):
+    """:func:`spectrum` of a density matrix, or a ValueError naming ``name`` when ``a``
+    is not one to ``atol`` (finite, Hermitian, trace 1, no eigenvalue below ``-atol``);
+    the checks reuse the eigenvalues, so validation costs one comparison."""
+    a = np.asarray(a)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} has a non-finite entry; a density matrix is finite")
+    if np.abs(a - a.conj().T).max(initial=0.0) > atol:
+        raise ValueError(f"{name} must be Hermitian (to {atol:g})")
+    lam, vec, res = spectrum(a)
+    tr = float(lam.sum())
+    if abs(tr - 1) > atol:
+        raise ValueError(f"{name} must have trace 1 (to {atol:g}), got trace {tr:.6g}")
+    if lam.min(initial=0.0) < -atol:
+        raise ValueError(
+            f"{name} must be positive semidefinite, smallest eigenvalue {lam.min():.3g} < -{atol:g}"
+        )
+    return lam, vec, res
+
+
+def _entropy_of(lam: np.ndarray, base: float | None) -> float:
     lam = lam[lam > 0]
     return float(-(lam * _log(lam, base)).sum()) + 0.0
 
 
-def relative_entropy_arr(a: np.ndarray, b: np.ndarray, base: float | None = None) -> float:
+def entropy_arr(a: np.ndarray, base: float | None = None) -> float:
+    """``S = -Tr a log a`` of a density matrix ``a`` (nats unless ``base``)."""
+    return _entropy_of(spectrum(a)[0], base)
+
+
+def relative_entropy_arr(
+    a: np.ndarray, b: np.ndarray, base: float | None = None, *, names: tuple | None = None
+) -> float:
     """``S(a || b) = Tr a (log a - log b)`` of density matrices of equal shape, with
     ``log b`` on the support of ``b`` (see the module docstring); ``inf`` when ``a`` has
-    weight outside that support."""
-    la, va, res_a = spectrum(a)
-    lb, vb, res_b = spectrum(b)
+    weight outside that support. ``names``: validate ``a`` and ``b`` as density matrices
+    (:func:`checked_spectrum`) under those names."""
+    if names is None:
+        (la, va, res_a), (lb, vb, res_b) = spectrum(a), spectrum(b)
+    else:
+        la, va, res_a = checked_spectrum(a, names[0])
+        lb, vb, res_b = checked_spectrum(b, names[1])
     d = la.size
     # Tr a log b = sum_j w_j log lb_j,  w_j = <b_j| a |b_j> = sum_i la_i |<a_i|b_j>|^2
     overlap = np.abs(va.conj().T @ vb) ** 2
@@ -88,9 +120,7 @@ def relative_entropy_arr(a: np.ndarray, b: np.ndarray, base: float | None = None
         return math.inf
     keep = ~kernel
     cross = float((w[keep] * _log(lb[keep], base)).sum())
-    pos = la[la > 0]
-    neg_s = float((pos * _log(pos, base)).sum())
-    value = neg_s - cross
+    value = -_entropy_of(la, base) - cross
     # Klein's inequality: S(a || b) >= 0 for density matrices; rounding may leave -1e-16
     return 0.0 if -1e-12 < value < 0 else value + 0.0
 

@@ -20,7 +20,12 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
-from ._entropy import entropy_arr, relative_entropy_arr, thermal_relative_entropy_arr
+from ._entropy import (
+    _entropy_of,
+    checked_spectrum,
+    relative_entropy_arr,
+    thermal_relative_entropy_arr,
+)
 
 __all__ = [
     "binary_entropy",
@@ -294,7 +299,7 @@ def entropy(rho: qutip.Qobj, *, base: float | None = None) -> float:
     >>> round(entropy(qutip.qeye(2) / 2, base=2), 12)
     1.0
     """
-    return entropy_arr(as_density_matrix(rho, "rho").full(), base)
+    return _entropy_of(checked_spectrum(_square_array(rho, "rho"), "rho")[0], base)
 
 
 def relative_entropy(rho: qutip.Qobj, sigma: qutip.Qobj, *, base: float | None = None) -> float:
@@ -327,11 +332,20 @@ def relative_entropy(rho: qutip.Qobj, sigma: qutip.Qobj, *, base: float | None =
     >>> bool(abs(d - (40 + 2 * math.log1p(math.exp(-40)))) < 1e-12)
     True
     """
-    rho = as_density_matrix(rho, "rho")
-    sigma = as_density_matrix(sigma, "sigma")
-    if rho.shape != sigma.shape:
-        raise ValueError(f"rho and sigma have different shapes {rho.shape} and {sigma.shape}")
-    return relative_entropy_arr(rho.full(), sigma.full(), base)
+    a, b = _square_array(rho, "rho"), _square_array(sigma, "sigma")
+    if a.shape != b.shape:
+        raise ValueError(f"rho and sigma have different shapes {a.shape} and {b.shape}")
+    return relative_entropy_arr(a, b, base, names=("rho", "sigma"))
+
+
+def _square_array(x, name: str) -> np.ndarray:
+    """The matrix of a Qobj density matrix (a ket becomes its projector); a TypeError
+    naming ``name`` for anything else (the state checks follow on the eigenvalues)."""
+    if not isinstance(x, qutip.Qobj):
+        raise TypeError(
+            f"{name} must be a qutip.Qobj (ket or density matrix), got {type(x).__name__}"
+        )
+    return qutip.ket2dm(x).full() if x.isket else x.full()
 
 
 def relative_entropy_to_thermal(
