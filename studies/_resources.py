@@ -134,8 +134,16 @@ def available_memory() -> float:
     return max(0.0, min(candidates))
 
 
+def _now(value) -> str:
+    """A parameter's value for a one-line message: lists of more than four values by
+    their length (a list of 300 betas would fill the terminal)."""
+    if isinstance(value, (tuple, list)) and len(value) > 4:
+        return f"{len(value)} values"
+    return repr(value)
+
+
 def _lower(names, params: Mapping) -> str:
-    return ", ".join(f"{k} (now {params[k]!r})" if k in params else k for k in names)
+    return ", ".join(f"{k} (now {_now(params[k])})" if k in params else k for k in names)
 
 
 def check_memory(study, params: Mapping) -> float:
@@ -256,7 +264,7 @@ def _sum_work(study, points: Iterable[Mapping], parallel: int) -> dict:
 
 
 def _settings(names, params: Mapping) -> str:
-    return ", ".join(f"{k}={params[k]!r}" for k in names if k in params)
+    return ", ".join(f"{k}={_now(params[k])}" for k in names if k in params)
 
 
 def check_work(study, params: Mapping, *, figures: bool = False) -> float:

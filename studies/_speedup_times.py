@@ -40,6 +40,12 @@ def _twirl_time(tau, rate, kappa, eps) -> float:
     try:
         return certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
     except ValueError as e:
+        if "without twirl" in str(e):
+            lt0 = str(e).split("lt_error is ")[1].split(" ")[0]
+            raise ParamError(
+                f"kappa = 0 (no twirl) leaves lt_error = {lt0} > eps = {eps:g}: set kappa in"
+                f" [1e-06, 1e+06] or raise eps above {lt0}"
+            ) from None
         if "kappa" in str(e):
             raise ParamError(str(e)) from None
         raise

@@ -362,6 +362,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     if p["beta_min"] >= p["beta_max"]:
         raise ParamError(f"beta_min must be < beta_max, got {p['beta_min']:g} >= {p['beta_max']:g}")
+    kr = p["kappa"] / p["rate"]
+    if p["kappa"] > 0 and not RATE_MIN <= kr <= RATE_MAX:
+        # t* ~ ln(gamma/(2 eps))/(2 kappa): r t* ~ (r/kappa) * 10 must stay where the
+        # propagators keep their digits (kappa = 1e-6, r = 1e6 failed "not trace preserving")
+        raise ParamError(
+            f"kappa/rate must lie in [{RATE_MIN:g}, {RATE_MAX:g}] (the range of kappa_ratios),"
+            f" got {kr:.3g} (kappa={p['kappa']:g}, rate={p['rate']:g})"
+        )
     for name in ("beta", "beta_min", "beta_max"):
         check_temperature(p[name], p["omega"], name=name)
     if 0 < p["kappa"] < RATE_MIN:
