@@ -299,8 +299,9 @@ def check_sweep_work(study, points: Iterable[Mapping], parallel: int) -> dict:
 
 def work_notice(study, params: Mapping) -> str | None:
     """The line the CLI prints before a run estimated above :data:`NOTICE_SECONDS`
-    (None below it); the figures are counted."""
-    seconds, names = estimate_work(study, params, figures=True)
+    (None below it). The run itself is counted, as before the figures were estimated,
+    so the defaults stay quiet; :func:`check_work` from the CLI counts the figures too."""
+    seconds, names = estimate_work(study, params)
     if seconds <= NOTICE_SECONDS:
         return None
     at = _settings(names, params)

@@ -444,8 +444,9 @@ def check_temperature(
             f"{math.exp(log_p):.3g}" if math.exp(log_p) > 0 else f"10^{log_p / math.log(10):.4g}"
         )
         raise ParamError(
-            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite, but at"
-            f" or below the channel's resolution {GAMMA_RESOLUTION:g}, where tau counts as pure;"
+            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite, but"
+            f" gamma = {d} p_min underflows double precision: at or below the channel's"
+            f" resolution {GAMMA_RESOLUTION:g} tau counts as pure;"
             f" lower {name} to beta omega < {limit:.4g} for d = {d}"
             " (beta = inf is zero temperature, where no EPLT exists)"
         )

@@ -342,16 +342,16 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     9.7 s at n_times = 20000. Rounded up. Held-out check 2026-12-06 (load ~13,
     n_beta = 20, n_times = 11): 3.0 s with one kappa ratio, 4.0 s with seven (~9 ms per
     beta and ratio: now counted)."""
-    per_beta = 0.05 + 0.01 * len(p["kappa_ratios"])  # a twirl time per kappa ratio
+    per_beta = 0.025 + 0.009 * len(p["kappa_ratios"])  # a twirl time per kappa ratio
     seconds = 1.5 + per_beta * p["n_beta"] + 3e-4 * p["n_times"]
     return seconds, ("n_beta", "n_times", "kappa_ratios")
 
 
 def figure_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
-    """CPU seconds to draw and save the figures (PNG and PDF): ~4 s plus ~0.15 s per
+    """CPU seconds to draw and save the figures (PNG and PDF): ~3.5 s plus ~0.15 s per
     kappa ratio (a curve each). Measured 2026-12-06 (load ~13, n_beta = 20): 3.9 s with
     one ratio, 4.8 s with seven. Rounded up."""
-    return 4.5 + 0.2 * len(p["kappa_ratios"]), ("kappa_ratios",)
+    return 3.5 + 0.15 * len(p["kappa_ratios"]), ("kappa_ratios",)
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:

@@ -166,11 +166,10 @@ def test_figures_and_data(result):
 
 
 def test_zero_temperature_is_a_clear_error():
-    from eplt.dynamics.channels import NoEPLTError
     from eplt.studies.params import ParamError
 
-    with pytest.raises(NoEPLTError, match="pure"):
-        speedup.run({**SMALL, "beta": math.inf})
+    with pytest.raises(ParamError, match=r"beta must lie in \(0, inf\).*pure"):
+        speedup.run({**SMALL, "beta": math.inf})  # declared (0, inf): refused as a parameter
     # finite but too cold for double precision: said so, naming beta
     with pytest.raises(ParamError, match=r"beta = 800 .* underflows double precision"):
         speedup.run({**SMALL, "beta": 800.0})
