@@ -46,8 +46,8 @@ def _float_values(p) -> st.SearchStrategy:
     inner = st.floats(
         min_value=lo if math.isfinite(lo) else None,
         max_value=hi if math.isfinite(hi) else None,
-        exclude_min=p.low_open,
-        exclude_max=p.high_open,
+        exclude_min=p.low_open and math.isfinite(lo),
+        exclude_max=p.high_open and math.isfinite(hi),  # (0, inf): inf itself is excluded
         allow_nan=False,
         allow_infinity=False,
     )
