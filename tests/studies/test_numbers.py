@@ -241,3 +241,10 @@ def test_summary_values_lie_in_their_physical_ranges(name):
         _check_ranges(name, res.summary, study)
 
     check()
+
+
+def test_ghz_refuses_rates_too_far_apart_to_propagate(tmp_path, capsys):
+    # kappa = 1e-3 and flip_rate = 1e6 (both declared valid) failed "channel is not trace
+    # preserving" (found by test_declared_ranges)
+    err = run_error(tmp_path, capsys, "ghz", {"kappa": 1e-3, "flip_rate": 1e6, "n_max": 0})
+    assert "flip_rate/kappa = 1e+09 must be at most 1e+06" in err
