@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 import qutip
 from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
+from eplt.dynamics._checks import finite_generator, finite_operator
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party
@@ -38,7 +39,7 @@ def _operator(x, what: str) -> np.ndarray:
         a = np.asarray(x, dtype=complex)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"{what} must be a square operator, got shape {a.shape}")
-    return a
+    return finite_operator(a, what)
 
 
 _FUNCTION_MESSAGE = (
@@ -182,6 +183,7 @@ def lindblad(
     if args is not None and not isinstance(args, dict):
         raise TypeError(f"lindblad: args must be a dict, got {type(args).__name__}")
     parts: list[np.ndarray] = []
+    ops: list[np.ndarray] = []  # the operators given as matrices (for the overflow message)
     timed: list[TimeDependence] = []
     qparts: list = []  # the same parts in qutip's form (for qutip's integrators)
     energy = None
@@ -208,6 +210,7 @@ def lindblad(
             scale = max(1.0, float(np.abs(Ha).max()))
             if not np.allclose(Ha, Ha.conj().T, atol=1e-12 * scale, rtol=0):
                 raise ValueError(f"lindblad on party {party}: H must be Hermitian")
+            ops.append(Ha)
             parts.append(_hamiltonian_superop(Ha))
             qparts.append(H)
             energy = Ha
@@ -220,7 +223,9 @@ def lindblad(
             parts.append(as_engine_superop(c, what=what))
             qparts.append(("super", c))
         else:
-            parts.append(_dissipator(_operator(c, what)))
+            ops.append(_operator(c, what))
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow refused below
+                parts.append(_dissipator(ops[-1]))
             qparts.append(("c_op", c))
     shapes = {p.shape for p in parts} | {(td.dim**2, td.dim**2) for td in timed}
     if len(shapes) != 1:
@@ -228,7 +233,9 @@ def lindblad(
         raise ValueError(
             f"lindblad on party {party}: H and c_ops act on different dimensions {dims}"
         )
-    S = np.sum(parts, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = np.sum(parts, axis=0)
+    finite_generator(S, f"lindblad on party {party}", ops)
     timedep = None
     for td in timed:
         timedep = td if timedep is None else timedep + td

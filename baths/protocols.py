@@ -63,6 +63,18 @@ def twirl_drive(
     return [Drive(proc, parties[0], G), Drive(proc, parties[1], G, conjugate=True)]
 
 
+def _positive(value, name: str, *, zero: bool = False) -> float:
+    """``value`` as a float in ``(0, inf)`` (``[0, inf)`` with ``zero``), else a
+    TypeError/ValueError naming ``name`` and that range."""
+    allowed = "[0, inf)" if zero else "(0, inf)"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in {allowed}, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and (v >= 0 if zero else v > 0)):
+        raise ValueError(f"{name} must lie in {allowed}, got {value!r}")
+    return v
+
+
 def eplt_protocol(
     tau_A,
     tau_B,
@@ -93,11 +105,12 @@ def eplt_protocol(
     t_star : float
         ``t_twirl + ln(1/gamma)/rate``.
     """
-    t_twirl = float(t_twirl)
-    if not (math.isfinite(t_twirl) and t_twirl >= 0):
-        raise ValueError(f"t_twirl must lie in [0, inf), got {t_twirl!r}")
-    if t_twirl > 0 and (kappa is None or not kappa > 0):
-        raise ValueError(f"kappa must be > 0 when t_twirl > 0, got kappa={kappa!r}")
+    rate = _positive(rate, "rate")
+    t_twirl = _positive(t_twirl, "t_twirl", zero=True)
+    if t_twirl > 0 and kappa is None:
+        raise ValueError("kappa must lie in (0, inf) when t_twirl > 0, got kappa=None")
+    if t_twirl > 0:
+        kappa = _positive(kappa, "kappa")
     E = eplt_channel(tau_A, tau_B)
     d = E.d
     taus = (tau_A, tau_B)
@@ -178,11 +191,11 @@ def certified_twirl_time(
     >>> abs(t - math.log(gamma / 2e-3) / 20) < 1e-10
     True
     """
-    eps = float(eps)
-    if not 0 < eps < 1:
+    eps = _positive(eps, "eps")
+    if not eps < 1:
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
-    if not (rate > 0 and math.isfinite(rate)):
-        raise ValueError(f"rate must lie in (0, inf), got {rate!r}")
+    rate = _positive(rate, "rate")
+    kappa = _positive(kappa, "kappa", zero=True)
     E = eplt_channel(tau_A, tau_B)
     d = E.d
     taus = (tau_A, tau_B)

@@ -9,12 +9,13 @@ import numpy as np
 import qutip
 
 from . import measures
+from ._entropy import entropy_arr as _entropy_arr
+from ._entropy import relative_entropy_arr
 from .measures import _pt_array
 from .observables import (
     _FAMILIES,
     ObservableSet,
     Spec,
-    _entropy_arr,
     _marginal,
     _negativity,
     _trace_distance_arr,
@@ -142,11 +143,9 @@ def _(ctx):
 @observable("marginal_relative_entropy")
 def _(ctx):
     taus, dims, n = ctx.need("taus"), ctx.dims, ctx.n
-    qt = [qutip.Qobj(t) for t in taus]
+    ta = [qutip.Qobj(t).full() for t in taus]
     return Spec(
-        lambda a: np.array(
-            [measures.relative_entropy(qutip.Qobj(_marginal(a, dims, k)), qt[k]) for k in range(n)]
-        ),
+        lambda a: np.array([relative_entropy_arr(_marginal(a, dims, k), ta[k]) for k in range(n)]),
         ctx.labels_of_parties,
     )
 

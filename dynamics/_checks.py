@@ -11,7 +11,15 @@ from collections.abc import Sequence
 import numpy as np
 import qutip
 
-__all__ = ["as_density_matrix", "check_party_dims", "herm", "party_dims", "single_party_array"]
+__all__ = [
+    "as_density_matrix",
+    "check_e_op_value",
+    "check_party_dims",
+    "finite_operator",
+    "herm",
+    "party_dims",
+    "single_party_array",
+]
 
 #: Default absolute tolerance for "is this a density matrix" checks.
 STATE_ATOL = 1e-8
@@ -78,3 +86,38 @@ def single_party_array(t, name: str) -> np.ndarray:
     if len(party_dims(t)) != 1:
         raise ValueError(f"{name} must be a single-party state, got dims {t.dims}")
     return t.full()
+
+
+def finite_operator(a: np.ndarray, what: str) -> np.ndarray:
+    """``a`` unchanged, or a ValueError naming ``what`` when an entry is nan or inf (a
+    generator built from it would turn every result into nan without a word)."""
+    if not np.all(np.isfinite(a)):
+        bad = "nan" if np.any(np.isnan(a)) else "inf"
+        raise ValueError(f"{what} has a non-finite entry ({bad}); every entry must be finite")
+    return a
+
+
+def finite_generator(S: np.ndarray, what: str, ops: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """``S`` unchanged, or a ValueError naming ``what`` when building it from finite
+    operators ``ops`` overflowed (entries of size ``x`` give rates ``x^2``: about 1e154
+    overflows double precision)."""
+    if not np.all(np.isfinite(S)):
+        big = max((float(np.abs(o).max(initial=0.0)) for o in ops), default=float("nan"))
+        raise ValueError(
+            f"{what}: operator entries up to {big:.3g} overflow double precision in the"
+            " generator (rates are squares of collapse-operator entries); rescale time"
+            " so that entries stay below ~1e150"
+        )
+    return S
+
+
+def check_e_op_value(value, name: str):
+    """The value a callable in ``e_ops`` returned, or a TypeError naming the observable
+    when it is not a number or an array of numbers (``None``, text, objects)."""
+    arr = np.asarray(value) if value is not None else None
+    if arr is None or arr.dtype.kind not in "biufc" or arr.size == 0:
+        raise TypeError(
+            f"e_ops {name!r}: the callable returned {type(value).__name__}"
+            f" ({value!r:.40}); it must return a number or an array of numbers"
+        )
+    return value

@@ -20,6 +20,12 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from ._entropy import (
+    _entropy_of,
+    checked_spectrum,
+    relative_entropy_arr,
+    thermal_relative_entropy_arr,
+)
 
 __all__ = [
     "binary_entropy",
@@ -38,6 +44,7 @@ __all__ = [
     "partial_transpose",
     "phi_plus_overlap",
     "relative_entropy",
+    "relative_entropy_to_thermal",
     "trace_distance",
 ]
 
@@ -284,35 +291,111 @@ def trace_distance(rho: qutip.Qobj, sigma: qutip.Qobj) -> float:
     return float(np.abs(np.linalg.eigvalsh((diff + diff.conj().T) / 2)).sum() / 2)
 
 
-def _log(x, base):
-    return np.log(x) if base is None else np.log(x) / np.log(base)
-
-
 def entropy(rho: qutip.Qobj, *, base: float | None = None) -> float:
-    """Von Neumann entropy ``S = -Tr rho log rho`` (nats unless ``base`` is given)."""
-    lam = np.linalg.eigvalsh(rho.full())
-    lam = lam[lam > 1e-300]
-    return float(-(lam * _log(lam, base)).sum())
+    """Von Neumann entropy ``S = -Tr rho log rho`` (nats unless ``base`` is given).
+
+    Sums ``-l log l`` over the positive eigenvalues ``l`` of ``rho`` (``0 log 0 = 0``).
+
+    >>> round(entropy(qutip.qeye(2) / 2, base=2), 12)
+    1.0
+    """
+    return _entropy_of(checked_spectrum(_square_array(rho, "rho"), "rho")[0], base)
 
 
 def relative_entropy(rho: qutip.Qobj, sigma: qutip.Qobj, *, base: float | None = None) -> float:
     """Relative entropy ``S(rho||sigma) = Tr rho (log rho - log sigma)``, nats by default.
 
-    Infinite when the support of ``rho`` is not contained in that of ``sigma``.
+    ``log sigma`` is taken on the support of ``sigma``, with no absolute eigenvalue
+    cutoff: a diagonal ``sigma`` (a thermal state of a diagonal Hamiltonian, or a product
+    of them) has its exact diagonal as spectrum, so every positive population counts
+    however small; for a general ``sigma`` eigenvalues below the resolution of ``eigh``
+    (about ``d eps ||sigma||``) form its kernel. Infinite when ``rho`` has weight on the
+    kernel of ``sigma``.
+
+    Parameters
+    ----------
+    rho, sigma : Qobj
+        Density matrices of the same dimensions.
+    base : float, optional
+        Logarithm base (``2``: bits); natural logarithm by default.
+
+    Examples
+    --------
+    ``D(Phi+ || tau (x) tau) = beta omega + 2 log(1 + exp(-beta omega))`` for a qubit of
+    gap ``omega``, finite at every finite temperature:
+
+    >>> import math
+    >>> from eplt.dynamics.states import phi_plus
+    >>> p1 = math.exp(-40) / (1 + math.exp(-40))
+    >>> tau = qutip.Qobj([[1 - p1, 0], [0, p1]])
+    >>> d = relative_entropy(phi_plus(), qutip.tensor(tau, tau))
+    >>> bool(abs(d - (40 + 2 * math.log1p(math.exp(-40)))) < 1e-12)
+    True
     """
-    if rho.shape != sigma.shape:
-        raise ValueError(f"rho and sigma have different shapes {rho.shape} and {sigma.shape}")
-    lr, vr = np.linalg.eigh(rho.full())
-    ls, vs = np.linalg.eigh(sigma.full())
-    # Tr rho log sigma = sum_ij lr_i |<r_i|s_j>|^2 log ls_j
-    overlap = np.abs(vr.conj().T @ vs) ** 2
-    weight = (lr.clip(min=0)[:, None] * overlap).sum(axis=0)
-    tiny = 1e-14
-    if np.any((ls <= tiny) & (weight > tiny)):
-        return float("inf")
-    keep = ls > tiny
-    cross = float((weight[keep] * _log(ls[keep], base)).sum())
-    return float(-entropy(rho, base=base) - cross)
+    a, b = _square_array(rho, "rho"), _square_array(sigma, "sigma")
+    if a.shape != b.shape:
+        raise ValueError(f"rho and sigma have different shapes {a.shape} and {b.shape}")
+    return relative_entropy_arr(a, b, base, names=("rho", "sigma"))
+
+
+def _square_array(x, name: str) -> np.ndarray:
+    """The matrix of a Qobj density matrix (a ket becomes its projector); a TypeError
+    naming ``name`` for anything else (the state checks follow on the eigenvalues)."""
+    if not isinstance(x, qutip.Qobj):
+        raise TypeError(
+            f"{name} must be a qutip.Qobj (ket or density matrix), got {type(x).__name__}"
+        )
+    return qutip.ket2dm(x).full() if x.isket else x.full()
+
+
+def relative_entropy_to_thermal(
+    rho: qutip.Qobj, H: qutip.Qobj, beta: float, *, base: float | None = None
+) -> float:
+    """Relative entropy ``S(rho || tau)`` to the Gibbs state ``tau = exp(-beta H)/Z``.
+
+    Uses ``log tau = -beta H - log Z`` analytically (hbar = k_B = 1), so it stays exact
+    where the populations of tau underflow or fall below the resolution of an
+    eigendecomposition (any ``H``, diagonal or not):
+    ``S(rho || tau) = beta Tr(rho H) + log Z - S(rho)`` (``= beta (F(rho) - F(tau))``),
+    with ``log Z`` computed from the ground energy up.
+
+    Parameters
+    ----------
+    rho : Qobj
+        Density matrix (or ket).
+    H : Qobj
+        Hermitian Hamiltonian of the same dimension as ``rho``.
+    beta : float
+        Inverse temperature in ``[0, inf]``; at ``inf`` tau is the normalized projector on
+        the ground space and the result is ``inf`` unless ``rho`` lies in it.
+    base : float, optional
+        Logarithm base; natural logarithm (nats) by default.
+
+    Examples
+    --------
+    Two qubits of gap 1 in ``Phi+`` against ``tau (x) tau`` at ``beta = 1000``
+    (``beta omega + 2 log(1 + e^{-beta omega})``):
+
+    >>> from eplt.dynamics.states import phi_plus
+    >>> h = qutip.Qobj([[0, 0], [0, 1.0]])
+    >>> H = qutip.tensor(h, qutip.qeye(2)) + qutip.tensor(qutip.qeye(2), h)
+    >>> relative_entropy_to_thermal(phi_plus(), H, 1000.0)
+    1000.0
+    """
+    rho = as_density_matrix(rho, "rho")
+    if not isinstance(H, qutip.Qobj) or H.shape != rho.shape:
+        raise ValueError(f"H must be a Qobj of shape {rho.shape} (as rho), got {H!r:.60}")
+    h = H.full()
+    if not np.all(np.isfinite(h)) or not np.allclose(
+        h, h.conj().T, rtol=0, atol=1e-12 * max(1.0, np.abs(h).max())
+    ):
+        raise ValueError("H must be Hermitian with finite entries")
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+        raise TypeError(f"beta must be a number in [0, inf], got {beta!r}")
+    b = float(beta)
+    if not b >= 0:
+        raise ValueError(f"beta must lie in [0, inf], got {beta!r}")
+    return thermal_relative_entropy_arr(rho.full(), h, b, base)
 
 
 def marginals(rho: qutip.Qobj) -> list[qutip.Qobj]:

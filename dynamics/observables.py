@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import qutip
 
+from ._checks import check_e_op_value
 from .measures import _pt_array
 from .superop import from_paired, to_paired
 
@@ -71,12 +72,6 @@ def _negativity(a: np.ndarray, dims, parties) -> float:
     b = _pt_array(a, dims, parties)
     lam = np.linalg.eigvalsh((b + b.conj().T) / 2)
     return float(-lam[lam < 0].sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def _entropy_arr(a: np.ndarray) -> float:
-    lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
-    lam = lam[lam > 1e-300]
-    return float(-(lam * np.log(lam)).sum())
 
 
 def _trace_distance_arr(a: np.ndarray, b: np.ndarray) -> float:
@@ -289,7 +284,14 @@ class ObservableSet:
                     str(err).replace("this observable", f"observable {spec!r}")
                 ) from None
             raise
-        return _Obs(name, s.fn, s.labels, s.batch, s.complex, s.timed)
+        fn = s.fn
+        if callable(spec) and not isinstance(spec, qutip.Qobj):  # user code: check its values
+            raw = s.fn
+            if s.timed:
+                fn = lambda t, a: check_e_op_value(raw(t, a), name)  # noqa: E731
+            else:
+                fn = lambda a: check_e_op_value(raw(a), name)  # noqa: E731
+        return _Obs(name, fn, s.labels, s.batch, s.complex, s.timed)
 
     def _spec(self, spec) -> Spec:
         dims, n = self.dims, self.n

@@ -495,8 +495,17 @@ class Result:
         ...     Result.load(r.save(os.path.join(d, "r.nc"))).expect[0].tolist()
         [1.0, 1.0, 1.0]
         """
-        with xr.open_dataset(path, engine="scipy") as ds:
-            return cls.from_xarray(ds.load(), sel=sel)
+        try:
+            with xr.open_dataset(path, engine="scipy") as ds:
+                data = ds.load()
+        except (ValueError, TypeError, OSError, IndexError, KeyError, EOFError) as err:
+            if isinstance(err, FileNotFoundError):
+                raise
+            raise ValueError(
+                f"cannot read {str(path)!r} as a NetCDF result (empty, truncated or not"
+                f" written by Result.save or a study): {err}"
+            ) from None
+        return cls.from_xarray(data, sel=sel)
 
 
 def _plain(x):

@@ -51,6 +51,7 @@ import qutip
 import scipy.linalg as sla
 
 from ._checks import as_density_matrix, party_dims
+from ._entropy import entropy_arr as _entropy
 from ._ledger import KINDS, EnergyLedger, StageLedger, Term, _combine
 from .model import HamiltonianAction, JumpAction, stages_of
 from .superop import from_paired, to_paired
@@ -66,12 +67,6 @@ __all__ = [
 
 #: Largest joint Liouvillian (D^2) the ledger handles (dense matrix exponentials).
 LEDGER_MAX = 1024
-
-
-def _entropy(a: np.ndarray) -> float:
-    lam = np.linalg.eigvalsh((a + a.conj().T) / 2)
-    lam = lam[lam > 1e-300]
-    return float(-(lam * np.log(lam)).sum())
 
 
 def _gibbs(H: np.ndarray, beta: float) -> np.ndarray:

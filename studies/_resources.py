@@ -14,7 +14,10 @@ shared with other jobs.
 
 Each study also defines ``work_estimate(params) -> (seconds, names)``: the CPU seconds
 its ``run`` takes on the machine it was calibrated on (``time.process_time`` at several
-sizes, rounded up; order of magnitude, see each study) and the parameters that drive it.
+sizes, rounded up; order of magnitude, see each study) and the parameters that drive it,
+lists counted by their length. A run from the command line also draws and saves its
+figures (PNG and PDF): ``figure_estimate(params)`` when the study defines it (figures
+whose panels grow with a list), else :data:`FIGURE_SECONDS`.
 :func:`estimate_work` and :func:`estimate_sweep_work` return it for a run and for a
 sweep; :func:`check_work` and :func:`check_sweep_work` refuse, in one line naming those
 parameters, work estimated above ``EPLT_WORK_LIMIT`` (seconds, or with an s/m/h suffix:
@@ -34,6 +37,7 @@ from pathlib import Path
 from .params import ParamError
 
 __all__ = [
+    "FIGURE_SECONDS",
     "NOTICE_SECONDS",
     "WORKER_BYTES",
     "ResourceError",
@@ -56,6 +60,10 @@ __all__ = [
 WORKER_BYTES = 300e6
 #: Runs and sweeps estimated above this many seconds are announced on stderr by the CLI.
 NOTICE_SECONDS = 10.0
+#: CPU seconds to draw and save a study's figures as PNG and PDF when the study has no
+#: ``figure_estimate`` (measured 2.2-3.7 s for the fef and threshold figures on the
+#: calibration machine, 2026-12-06, load ~12; rounded up).
+FIGURE_SECONDS = 4.0
 _SUFFIX = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
@@ -126,18 +134,26 @@ def available_memory() -> float:
     return max(0.0, min(candidates))
 
 
+def _now(value) -> str:
+    """A parameter's value for a one-line message: lists of more than four values by
+    their length (a list of 300 betas would fill the terminal)."""
+    if isinstance(value, (tuple, list)) and len(value) > 4:
+        return f"{len(value)} values"
+    return repr(value)
+
+
 def _lower(names, params: Mapping) -> str:
-    return ", ".join(f"{k} (now {params[k]!r})" if k in params else k for k in names)
+    return ", ".join(f"{k} (now {_now(params[k])})" if k in params else k for k in names)
 
 
 def check_memory(study, params: Mapping) -> float:
     """Refuse (ResourceError) a run of ``study`` (a module) whose estimate exceeds the
     available memory; returns the estimate (0 when the study declares none)."""
+    avail = available_memory()  # a malformed EPLT_MEMORY_LIMIT is refused for every study
     estimate = getattr(study, "memory_estimate", None)
     if estimate is None:
         return 0.0
     need, names = estimate(params)
-    avail = available_memory()
     if need > avail:
         raise ResourceError(
             f"{study.NAME}: these parameters need about {fmt_bytes(need)} of memory,"
@@ -149,6 +165,7 @@ def check_memory(study, params: Mapping) -> float:
 def check_sweep_memory(study, grid, base: Mapping, parallel: int) -> float:
     """Refuse a sweep whose largest point, run ``parallel`` at a time (each in a worker
     with its own interpreter), would not fit; returns that total."""
+    avail = available_memory()  # a malformed EPLT_MEMORY_LIMIT is refused for every study
     estimate = getattr(study, "memory_estimate", None)
     if estimate is None:
         return 0.0
@@ -158,7 +175,6 @@ def check_sweep_memory(study, grid, base: Mapping, parallel: int) -> float:
         if need > worst:
             worst, names, where = need, n, values
     total = parallel * (worst + (WORKER_BYTES if parallel > 1 else 0.0))
-    avail = available_memory()
     if total > avail:
         at = ", ".join(f"{k}={v!r}" for k, v in where.items())
         raise ResourceError(
@@ -202,14 +218,27 @@ def work_limit() -> float | None:
     return value * _TIME_SUFFIX[unit]
 
 
-def estimate_work(study, params: Mapping) -> tuple[float, tuple[str, ...]]:
+def estimate_work(
+    study, params: Mapping, *, figures: bool = False
+) -> tuple[float, tuple[str, ...]]:
     """CPU seconds of one run of ``study`` (a module) with ``params`` (resolved) and the
-    parameters that drive it; ``(0.0, ())`` when the study declares no estimate."""
+    parameters that drive it; ``(0.0, ())`` when the study declares no estimate. With
+    ``figures`` the figures' drawing and saving is added (``figure_estimate`` or
+    :data:`FIGURE_SECONDS`), as for a run from the command line."""
     estimate = getattr(study, "work_estimate", None)
     if estimate is None:
         return 0.0, ()
     seconds, names = estimate(params)
-    return float(seconds), tuple(names)
+    names = tuple(names)
+    if figures:
+        fig = getattr(study, "figure_estimate", None)
+        if fig is None:
+            seconds += FIGURE_SECONDS
+        else:
+            fig_seconds, fig_names = fig(params)
+            seconds += fig_seconds
+            names += tuple(n for n in fig_names if n not in names)
+    return float(seconds), names
 
 
 def estimate_sweep_work(study, grid, base: Mapping, parallel: int) -> dict:
@@ -235,13 +264,14 @@ def _sum_work(study, points: Iterable[Mapping], parallel: int) -> dict:
 
 
 def _settings(names, params: Mapping) -> str:
-    return ", ".join(f"{k}={params[k]!r}" for k in names if k in params)
+    return ", ".join(f"{k}={_now(params[k])}" for k in names if k in params)
 
 
-def check_work(study, params: Mapping) -> float:
+def check_work(study, params: Mapping, *, figures: bool = False) -> float:
     """Refuse (ResourceError) a run estimated above ``EPLT_WORK_LIMIT``; returns the
-    estimate in CPU seconds (never refuses when the variable is unset)."""
-    seconds, names = estimate_work(study, params)
+    estimate in CPU seconds (never refuses when the variable is unset). ``figures``
+    (default False, as inside ``run``): count the figures too, as the command line does."""
+    seconds, names = estimate_work(study, params, figures=figures)
     limit = work_limit()
     if limit is not None and seconds > limit:
         raise ResourceError(
@@ -269,7 +299,8 @@ def check_sweep_work(study, points: Iterable[Mapping], parallel: int) -> dict:
 
 def work_notice(study, params: Mapping) -> str | None:
     """The line the CLI prints before a run estimated above :data:`NOTICE_SECONDS`
-    (None below it)."""
+    (None below it). The run itself is counted, as before the figures were estimated,
+    so the defaults stay quiet; :func:`check_work` from the CLI counts the figures too."""
     seconds, names = estimate_work(study, params)
     if seconds <= NOTICE_SECONDS:
         return None

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 
+from .params import value_key
+
 __all__ = ["delay_error", "early_stop_error", "rate_error_lt", "segments_error"]
 
 
 def _key(x: float) -> str:
-    return f"{x:g}"
+    return value_key(x)  # unique and round-trips (one helper for every study's keys)
 
 
 def early_stop_error(gamma: float, eps: float, x: float) -> float:

@@ -32,7 +32,7 @@ from eplt.dynamics.channels import eplt_channel, lt_error
 from eplt.dynamics.metrics import thermalization_time
 from eplt.dynamics.propagators import _marginal_evaluator
 
-from .params import ParamError
+from .params import ParamError, value_key
 
 __all__ = ["channel_time", "eps_and_kappa_dependence", "reference_time"]
 
@@ -41,6 +41,12 @@ def _twirl_time(tau, rate, kappa, eps) -> float:
     try:
         return certified_twirl_time(tau, tau, rate=rate, kappa=kappa, eps=eps)
     except ValueError as e:
+        if "without twirl" in str(e):
+            lt0 = str(e).split("lt_error is ")[1].split(" ")[0]
+            raise ParamError(
+                f"kappa = 0 (no twirl) leaves lt_error = {lt0} > eps = {eps:g}: set kappa in"
+                f" [1e-06, 1e+06] or raise eps above {lt0}"
+            ) from None
         if "kappa" in str(e):
             raise ParamError(str(e)) from None
         raise
@@ -116,10 +122,6 @@ def _unit_twirl(omega: float, beta: float, rate: float, eps: float) -> float:
     return _twirl_time(tau, rate, 1.0, eps)
 
 
-def _key(x: float) -> str:
-    return "inf" if math.isinf(x) else f"{x:g}"
-
-
 def eps_and_kappa_dependence(
     p: dict, ratios: list[float], eps_values, eps_grid, kappa_ratio_grid
 ) -> dict:
@@ -145,8 +147,8 @@ def eps_and_kappa_dependence(
     eps_all = sorted(set(eps_values) | {p["eps"]}, reverse=True)
     kr = sorted(set(ratios) | {kappa / r})
     return {
-        "speedup_vs_eps": {_key(e): S(e, kappa) for e in eps_all},
-        "speedup_vs_kappa_ratio": {_key(x): S(p["eps"], x * r) for x in kr},
+        "speedup_vs_eps": {value_key(e): S(e, kappa) for e in eps_all},
+        "speedup_vs_kappa_ratio": {value_key(x): S(p["eps"], x * r) for x in kr},
         "eps_grid": np.array([[S(e, x * r) for e in eps_grid] for x in ratios], dtype=float),
         "kappa_grid": np.array(
             [[S(e, x * r) for x in kappa_ratio_grid] for e in eps_values], dtype=float

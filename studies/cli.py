@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -131,13 +132,14 @@ def cmd_describe(args) -> int:
     from . import get_study
 
     st = get_study(args.name)
-    print(f"{st.NAME}: {st.DESCRIPTION}\n")
+    print(f"{st.NAME}: {plain_text(st.DESCRIPTION)}\n")
     doc = (st.__doc__ or "").strip().splitlines()
     if len(doc) > 1:
-        print("\n".join(doc[1:]).strip() + "\n")
+        print(plain_text("\n".join(doc[1:]).strip()) + "\n")
     print(f"parameters (eplt run {st.NAME} --set name=value):")
     rows = [
-        (p.name, _fmt_default(p.default), p.unit or "-", p.range_text(), p.help) for p in st.PARAMS
+        (p.name, _fmt_default(p.default), p.unit or "-", p.range_text(), plain_text(p.help))
+        for p in st.PARAMS
     ]
     w = [
         max(len(r[i]) for r in rows + [("name", "default", "unit", "range", "")]) for i in range(4)
@@ -145,10 +147,43 @@ def cmd_describe(args) -> int:
     print(f"  {'name':<{w[0]}}  {'default':<{w[1]}}  {'unit':<{w[2]}}  {'range':<{w[3]}}  meaning")
     for r in rows:
         print(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
+    print("\nranges are inclusive at [ ] and exclusive at ( ); lists take comma-separated values")
     print("\nsummary.json keys:")
     for k, v in st.SUMMARY_KEYS.items():
-        print(f"  {k}: {v}")
+        print(f"  {k}: {plain_text(v)}")
     return 0
+
+
+# reStructuredText/Sphinx markup in docstrings, rendered as plain terminal text
+_ROLE = re.compile(r":(?:py:)?(\w+):`(~?)([^`<]*?)(?:\s*<([^`>]*)>)?`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+_STRONG = re.compile(r"\*\*(\S(?:.*?\S)?)\*\*", re.DOTALL)
+_EMPH = re.compile(r"(?<![\w*^])\*(\S(?:[^*]*?\S)?)\*(?![\w*])")
+_DIRECTIVE = re.compile(r"^(\s*)\.\. (?:math|code-block|code)::\s*", re.MULTILINE)
+_BACKQUOTE = re.compile(r"(?<![\w`])`([^`]+)`(?![\w`])")
+
+
+def _role(m: re.Match) -> str:
+    role, tilde, text, target = m.groups()
+    if target is not None:  # :func:`text <target>`
+        return text.strip()
+    if text == "SUMMARY_KEYS":
+        return "summary.json keys below"
+    if tilde:
+        text = text.rsplit(".", 1)[-1]
+    return text + ("()" if role in ("func", "meth") else "")
+
+
+def plain_text(text: str) -> str:
+    """``text`` with reStructuredText/Sphinx markup removed for the terminal: roles
+    (``:func:`~a.b``` -> ``b()``), inline literals and math, ``**strong**``, ``*emphasis*``,
+    ``.. math::`` directives; the words and formulas are kept as written."""
+    text = _ROLE.sub(_role, text)
+    text = _LITERAL.sub(lambda m: m.group(1), text)
+    text = _STRONG.sub(lambda m: m.group(1), text)
+    text = _EMPH.sub(lambda m: m.group(1), text)
+    text = _DIRECTIVE.sub(lambda m: m.group(1), text)
+    return _BACKQUOTE.sub(lambda m: m.group(1), text)
 
 
 def _fmt_default(v) -> str:
@@ -183,7 +218,7 @@ def cmd_run(args) -> int:
     from ._resources import check_memory, check_work, work_notice
 
     check_memory(st, params)  # before the folder is created or anything allocated
-    check_work(st, params)  # refused above EPLT_WORK_LIMIT, before the folder too
+    check_work(st, params, figures=True)  # above EPLT_WORK_LIMIT, before the folder too
     notice = None if args.quiet else work_notice(st, params)
     if notice:
         print(notice, file=sys.stderr, flush=True)

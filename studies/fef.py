@@ -56,7 +56,15 @@ from scipy.optimize import brentq
 from . import style
 from ._resources import check_memory, check_work
 from .base import StudyResult
-from .params import OMEGA, Param, check_seed, check_temperature, resolve
+from .params import (
+    OMEGA,
+    ZERO_TEMPERATURE_NOTE,
+    Param,
+    check_seed,
+    check_temperature,
+    resolve,
+    value_keys,
+)
 
 __all__ = [
     "DESCRIPTION",
@@ -85,6 +93,8 @@ PARAMS = (
         "1/omega",
         low=0,
         high=math.inf,
+        high_open=True,
+        note=ZERO_TEMPERATURE_NOTE,
     ),
     Param("n_F", 101, "int", "F points in [0, 1]", "", low=3, high=20001),
     Param(
@@ -179,7 +189,16 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     fresh processes): 0.95 s at the defaults, 40 s at n_F = 4001, 5.9 s at restarts = 30,
     0.28 s at restarts = 0, 1.7 s for six betas. Rounded up."""
     points = len(p["betas"]) * p["n_F"]
-    return 0.1 + points * (1e-3 + 7.5e-4 * p["restarts"]), ("n_F", "betas", "restarts")
+    seconds = 0.1 + 0.02 * len(p["betas"]) + points * (1e-3 + 7.5e-4 * p["restarts"])
+    return seconds, ("n_F", "betas", "restarts")
+
+
+def figure_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """CPU seconds to draw and save the figures (PNG and PDF): ~2 s plus ~0.4 s per
+    beta (one panel each). Measured 2026-12-06 (load ~12, n_F = 3): 2.2 s with one beta,
+    5.7 s with ten (200 betas took 59 s under a 5 s limit before the figures were
+    counted). Rounded up."""
+    return 2.5 + 0.45 * len(p["betas"]), ("betas",)
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -192,6 +211,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     for b in p["betas"]:
         check_temperature(b, p["omega"], name="betas", high_temperature=False)
+    keys = value_keys(p["betas"], "betas")  # unique, round-trip to the values
     betas = np.array(p["betas"], dtype=float)
     channels = [_channel(b, p["omega"]) for b in betas]  # fail early at zero temperature
     Fs = np.linspace(0.0, 1.0, p["n_F"])
@@ -216,14 +236,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         fef_cf[i] = fef_closed_form(Fs, E.gamma)
         phi_omega[i] = phi_plus_overlap(qutip.tensor(*E.omega))
         slope, intercept = np.polyfit(Fs, overlap[i], 1)
-        key = f"{betas[i]:g}"
+        key = keys[i]
         summary["gamma"][key] = float(E.gamma)
         summary["slope"][key] = float(slope)
         summary["intercept"][key] = float(intercept)
         summary["naive_bound_violated_above_F"][key] = _crossing(E)
     summary["fef_closed_form_max_error"] = float(np.abs(fef_cf - fef_lib).max())
     summary["fef_ascent_max_error"] = float(np.abs(fef_num - fef_lib).max())
-    cross = [summary["naive_bound_violated_above_F"][f"{b:g}"] for b in betas]
+    cross = [summary["naive_bound_violated_above_F"][k] for k in keys]
     # Largest FEF of any state with marginals tau (figure): (sum_i sqrt(p_i))^2 / d, from
     # the fidelity of the marginals, F_max <= F(tau, I/d)^2.
     caps = np.array([_marginal_cap(E.tau_A) for E in channels])

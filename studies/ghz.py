@@ -417,6 +417,16 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     n, omega, beta, r = p["n"], p["omega"], p["beta"], p["rate"]
     check_temperature(beta, omega)
+    rates = {k: p[k] for k in ("rate", "kappa", "flip_rate")}
+    fast, slow = max(rates, key=rates.get), min(rates, key=rates.get)
+    if rates[fast] / rates[slow] > RATE_MAX / 1.0:
+        # e.g. kappa = 1e-3 and flip_rate = 1e6: the twirl lasts ~1e4 with flips at 1e6,
+        # and the propagators lose trace preservation ("channel is not trace preserving")
+        raise ParamError(
+            f"{fast}/{slow} = {rates[fast] / rates[slow]:.3g} must be at most {RATE_MAX:g}"
+            f" ({fast}={rates[fast]:g}, {slow}={rates[slow]:g}): time scales further apart"
+            " cannot be propagated to double precision"
+        )
     if 0 < p["t_max"] < 1e-6:
         raise ParamError(
             f"t_max must be 0 (automatic) or in [1e-06, {T_MAX:g}], got {p['t_max']!r}"

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "OMEGA",
+    "ZERO_TEMPERATURE_NOTE",
     "Param",
     "ParamError",
     "beta_param",
@@ -33,6 +34,8 @@ __all__ = [
     "parse_sets",
     "rate_param",
     "resolve",
+    "value_key",
+    "value_keys",
 ]
 
 
@@ -57,12 +60,45 @@ def fmt_number(x: float) -> str:
     return short if float(short) == x else repr(x)
 
 
+def value_key(x) -> str:
+    """The summary.json key of a parameter value: text that reads back as exactly ``x``
+    (:func:`fmt_number`: ``%g`` when that is exact, else ``repr``; ``inf`` for infinity),
+    so distinct values always get distinct keys (``1`` and ``1.0000001`` are two keys,
+    where ``f"{x:g}"`` merged them) and ``float(key) == x``.
+
+    >>> value_key(1.0), value_key(1.0000001), value_key(1e-6), value_key(float("inf"))
+    ('1', '1.0000001', '1e-06', 'inf')
+    """
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(int(x))
+    return fmt_number(x)
+
+
+def value_keys(values, name: str) -> list[str]:
+    """:func:`value_key` of each of ``values`` (a list parameter called ``name``), or a
+    :class:`ParamError` naming ``name`` when a value appears twice (its results would
+    share one summary key)."""
+    keys = [value_key(v) for v in values]
+    seen: set[str] = set()
+    for k in keys:
+        if k in seen:
+            raise ParamError(f"{name} lists {k} twice; give each value once")
+        seen.add(k)
+    return keys
+
+
 def parse_float(text: str, name: str) -> float:
     """A float from text by the strict rule above (ParamError naming ``name`` otherwise)."""
     t = text.strip()
     if not t.isascii() or not _FLOAT_RE.fullmatch(t):
         raise ParamError(f"{name} must be a number (digits, '.', 'e', 'inf'), got {text!r}")
-    return float(t)
+    v = float(t)
+    if math.isinf(v) and "inf" not in t.lower():
+        raise ParamError(
+            f"{name}: {text!r} overflows double precision (largest finite number ~1.8e308);"
+            " write inf if infinity is meant"
+        )
+    return v
 
 
 def parse_int(text: str, name: str) -> int:
@@ -98,6 +134,14 @@ class Param:
     symbol : str
         Mathtext symbol of the parameter in figure labels, without ``$`` (e.g. ``"r"`` for
         ``rate``); empty: derived from the name (:func:`eplt.studies.style.param_label`).
+    note : str
+        Why the range ends where it does, appended to an out-of-range refusal (e.g. why
+        ``beta = inf`` is refused).
+
+    The range shown by ``eplt describe`` (:meth:`range_text`) and the one the refusals
+    enforce (:meth:`convert`) come from the same fields, so they agree: ``high=inf`` with
+    ``high_open=True`` reads ``(0, inf)`` and refuses ``inf``; ``high=None`` reads ``inf]``
+    and accepts it.
     """
 
     name: str
@@ -112,6 +156,7 @@ class Param:
     choices: tuple | None = None
     allow_inf: bool = False
     symbol: str = ""
+    note: str = ""
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -188,7 +233,8 @@ class Param:
             self.high is not None and (v > self.high or (self.high_open and v == self.high))
         )
         if bad:
-            raise ParamError(f"{self.name} must lie in {self.range_text()}, got {v!r}")
+            note = f" ({self.note})" if self.note else ""
+            raise ParamError(f"{self.name} must lie in {self.range_text()}, got {v!r}{note}")
 
     def convert(self, value):
         """Check and convert a value (from Python, TOML or command-line text)."""
@@ -233,8 +279,17 @@ T_MAX = 1e6
 # unit and range); a study chooses only what the keywords offer. Parameters that share a
 # name but not a meaning or a range (the GHZ phase-noise kappa, the twirl study's kappa
 # in 1/time and its per-input eps) are declared by their studies.
+#: Why ``beta = inf`` is outside every study's range (the note of its refusals).
+ZERO_TEMPERATURE_NOTE = (
+    "beta = inf is zero temperature: the thermal state is pure and no EPLT exists;"
+    " take a finite beta"
+)
+
+
 def beta_param(*, default: float = 1.0) -> Param:
-    """``beta``: inverse temperature of the baths, units ``1/omega``, in ``(0, inf]``."""
+    """``beta``: inverse temperature of the baths, units ``1/omega``, in ``(0, inf)``
+    (zero temperature is refused: no EPLT exists there; large finite values are refused
+    by :func:`check_temperature` with the limit for the given ``omega``)."""
     return Param(
         "beta",
         default,
@@ -243,6 +298,9 @@ def beta_param(*, default: float = 1.0) -> Param:
         "1/omega",
         low=0,
         low_open=True,
+        high=math.inf,
+        high_open=True,
+        note=ZERO_TEMPERATURE_NOTE,
     )
 
 
@@ -344,8 +402,12 @@ def check_seed(seed) -> int:
 #: Smallest ``beta * omega`` the studies accept: below it ``1 - gamma ~ beta omega / 2``
 #: leaves too few digits for ``omega_X = (tau - gamma I/d)/(1 - gamma)``.
 MIN_BETA_OMEGA = 1e-6
-#: ``gamma = d p_min`` at or below this is treated as zero by ``eplt.dynamics.channels``.
+#: A thermal state whose smallest eigenvalue ``p_min`` is at or below this is treated as
+#: pure by ``eplt.dynamics.channels`` (its ``PURE_ATOL``): no EPLT is built from it.
 GAMMA_RESOLUTION = 1e-14
+#: Largest ``beta omega`` every qubit study accepts: ``p_min = 1/(1 + e^{beta omega})``
+#: stays above :data:`GAMMA_RESOLUTION` up to ``beta omega = 32.236``.
+QUBIT_BETA_OMEGA_MAX = 32.0
 
 
 def check_temperature(
@@ -354,10 +416,11 @@ def check_temperature(
     """Refuse, naming ``name``, a finite temperature at which E_gamma cannot be computed.
 
     The thermal state of the ladder ``0, omega, ..., (d-1) omega`` has smallest
-    eigenvalue ``p_min = 1 / sum_k exp(k beta omega)``. When ``p_min`` falls below
-    :data:`GAMMA_RESOLUTION` (``beta omega > ~32`` for a qubit) the state is not pure —
-    ``p_min`` is finite — but gamma underflows the double-precision resolution of the
-    channel; when ``beta omega < MIN_BETA_OMEGA`` the channel's ``omega`` state loses its
+    eigenvalue ``p_min = 1 / sum_k exp(k beta omega)``. When ``p_min`` falls to
+    :data:`GAMMA_RESOLUTION` (``beta omega >= 32.236`` for a qubit) the state is not pure —
+    ``p_min`` is finite — but the channel treats it as pure (the same threshold as
+    ``eplt.dynamics.channels``, so nothing it accepts is refused there as "zero
+    temperature"); when ``beta omega < MIN_BETA_OMEGA`` the channel's ``omega`` state loses its
     digits (checked only with ``high_temperature=True``, for studies that divide by
     ``1 - gamma``). ``beta = inf`` (zero temperature) is left to :class:`NoEPLTError`.
     """
@@ -373,13 +436,31 @@ def check_temperature(
         log_p = -(d - 1) * x - math.log1p(sum(math.exp(-k * x) for k in range(1, d)))
     except OverflowError:  # pragma: no cover - exp(-k x) never overflows for x >= 0
         log_p = -math.inf
-    if log_p <= math.log(GAMMA_RESOLUTION / d):
-        limit = -math.log(GAMMA_RESOLUTION / d) / (d - 1)
+    # the channel compares p_min (from an eigendecomposition) with GAMMA_RESOLUTION: a
+    # relative margin of 1e-9 keeps the two decisions the same at the boundary
+    if log_p <= math.log(GAMMA_RESOLUTION) * (1 - 1e-9):
+        limit = _beta_omega_limit(d)
         p_text = (
             f"{math.exp(log_p):.3g}" if math.exp(log_p) > 0 else f"10^{log_p / math.log(10):.4g}"
         )
         raise ParamError(
-            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite,"
-            f" but gamma = {d} p_min underflows double precision ({GAMMA_RESOLUTION:g}); lower {name}"
-            f" to beta omega < {limit:.4g} (beta = inf is zero temperature, where no EPLT exists)"
+            f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite, but"
+            f" gamma = {d} p_min underflows double precision: at or below the channel's"
+            f" resolution {GAMMA_RESOLUTION:g} tau counts as pure;"
+            f" lower {name} to beta omega < {limit:.4g} for d = {d}"
+            " (beta = inf is zero temperature, where no EPLT exists)"
         )
+
+
+def _beta_omega_limit(d: int) -> float:
+    """``beta omega`` at which ``p_min`` of the ``d``-level ladder reaches
+    :data:`GAMMA_RESOLUTION` (bisection on the log-domain formula; 32.236 for a qubit)."""
+
+    def log_p(x: float) -> float:
+        return -(d - 1) * x - math.log1p(sum(math.exp(-k * x) for k in range(1, d)))
+
+    lo, hi, target = 0.0, 100.0, math.log(GAMMA_RESOLUTION)
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if log_p(mid) > target else (lo, mid)
+    return lo

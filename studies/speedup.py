@@ -135,6 +135,7 @@ from .params import (
     kappa_param,
     rate_param,
     resolve,
+    value_keys,
 )
 
 __all__ = [
@@ -368,10 +369,20 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
 
     Measured 2026-12-01 on a 2-core Xeon VM (``time.process_time``, minimum of two runs in
     fresh processes): 4.3 s at the defaults, 15.7 s at n_beta = 300, 46.9 s at 1000,
-    9.7 s at n_times = 20000; the kappa ratios cost nothing measurable. Rounded up. The
-    eps and kappa/r dependence at the study's beta (41 certified twirl times) adds ~1 s
-    (1.8 s measured at load 13 on 2 cores, 2026-12-06)."""
-    return 2.5 + 0.05 * p["n_beta"] + 3e-4 * p["n_times"], ("n_beta", "n_times")
+    9.7 s at n_times = 20000. Rounded up. Held-out check 2026-12-06 (load ~13,
+    n_beta = 20, n_times = 11): 3.0 s with one kappa ratio, 4.0 s with seven (~9 ms per
+    beta and ratio: now counted). The eps and kappa/r dependence at the study's beta (41
+    certified twirl times) adds ~1 s (1.8 s measured at load 13 on 2 cores, 2026-12-06)."""
+    per_beta = 0.025 + 0.009 * len(p["kappa_ratios"])  # a twirl time per kappa ratio
+    seconds = 2.5 + per_beta * p["n_beta"] + 3e-4 * p["n_times"]
+    return seconds, ("n_beta", "n_times", "kappa_ratios")
+
+
+def figure_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """CPU seconds to draw and save the figures (PNG and PDF): ~3.5 s plus ~0.15 s per
+    kappa ratio (a curve each), plus ~1 s for the eps/kappa figure. Measured 2026-12-06
+    (load ~13, n_beta = 20): 3.9 s with one ratio, 4.8 s with seven. Rounded up."""
+    return 4.5 + 0.15 * len(p["kappa_ratios"]), ("kappa_ratios",)
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -382,6 +393,14 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     if p["beta_min"] >= p["beta_max"]:
         raise ParamError(f"beta_min must be < beta_max, got {p['beta_min']:g} >= {p['beta_max']:g}")
+    kr = p["kappa"] / p["rate"]
+    if p["kappa"] > 0 and not RATE_MIN <= kr <= RATE_MAX:
+        # t* ~ ln(gamma/(2 eps))/(2 kappa): r t* ~ (r/kappa) * 10 must stay where the
+        # propagators keep their digits (kappa = 1e-6, r = 1e6 failed "not trace preserving")
+        raise ParamError(
+            f"kappa/rate must lie in [{RATE_MIN:g}, {RATE_MAX:g}] (the range of kappa_ratios),"
+            f" got {kr:.3g} (kappa={p['kappa']:g}, rate={p['rate']:g})"
+        )
     for name in ("beta", "beta_min", "beta_max"):
         check_temperature(p[name], p["omega"], name=name)
     if 0 < p["kappa"] < RATE_MIN:
@@ -449,6 +468,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     md_at["no_shared_randomness"] = 0.0
 
     # curves against beta
+    ratio_keys = value_keys([*p["kappa_ratios"], math.inf], "kappa_ratios")
     betas = np.geomspace(p["beta_min"], p["beta_max"], p["n_beta"])
     kappas = [k * r for k in p["kappa_ratios"]] + [math.inf]
     it = betas
@@ -558,7 +578,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "speedup_gad": t_eps_gad / t_star,
         "speedup_for_input": t_eps_in / t_star,
         "crossover_beta": crossover,
-        "crossover_beta_by_kappa_ratio": {_key(k): cross[kk] for k, kk in zip(ratios, kappas)},
+        "crossover_beta_by_kappa_ratio": {k: cross[kk] for k, kk in zip(ratio_keys, kappas)},
         "lt_error_at_t_star": lt_at,
         "lt_error_without_twirl": lt_skip,
         "negativity_at_t_star": neg_at,

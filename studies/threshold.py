@@ -73,7 +73,16 @@ from eplt.dynamics.states import phi_plus, random_state
 from ._resources import check_memory, check_work
 from ._threshold_plot import figures, plot  # the study's figures
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, check_seed, check_temperature, resolve
+from .params import (
+    OMEGA,
+    ZERO_TEMPERATURE_NOTE,
+    Param,
+    ParamError,
+    check_seed,
+    check_temperature,
+    resolve,
+    value_keys,
+)
 
 __all__ = [
     "DESCRIPTION",
@@ -98,9 +107,10 @@ PARAMS = (
         "float",
         "smallest inverse temperature of the heat map",
         "1/omega",
-        low=0,
-        low_open=True,
+        low=1e-6,  # the heat map's log axis: 1e-300 hung the figure (300 decades)
         high=math.inf,
+        high_open=True,
+        note=ZERO_TEMPERATURE_NOTE,
     ),
     Param(
         "beta_max",
@@ -108,9 +118,10 @@ PARAMS = (
         "float",
         "largest inverse temperature of the heat map",
         "1/omega",
-        low=0,
-        low_open=True,
+        low=1e-6,  # the heat map's log axis: 1e-300 hung the figure (300 decades)
         high=math.inf,
+        high_open=True,
+        note=ZERO_TEMPERATURE_NOTE,
     ),
     Param("n_beta", 60, "int", "beta points of the heat map (log spaced)", "", low=2, high=5000),
     Param("n_F", 201, "int", "F points of the heat map", "", low=3, high=20001),
@@ -122,6 +133,8 @@ PARAMS = (
         "1/omega",
         low=0,
         high=math.inf,
+        high_open=True,
+        note=ZERO_TEMPERATURE_NOTE,
     ),
     Param(
         "beta_ratio",
@@ -323,10 +336,21 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
 
     Measured 2026-12-01 on a 2-core Xeon VM (``time.process_time``, minimum of two runs in
     fresh processes): 2.4 s at the defaults, 16.1 s at n_random = 20000, 4.3 s at
-    n_beta = 600, 3.6 s at n_F = 2001, 13.3 s at both. Rounded up."""
-    n_beta = p["n_beta"]
+    n_beta = 600, 3.6 s at n_F = 2001, 13.3 s at both. Rounded up. Held-out check
+    2026-12-06 (load ~12, n_beta = 2, n_F = 3, n_random = 10): 0.35 s with one threshold
+    beta, 2.6 s with twenty (~0.12 s each, missing from the first estimate: 300 of them
+    took 40 s under a 5 s limit)."""
+    n_beta, n_bt = p["n_beta"], len(p["betas_threshold"])
     seconds = 0.3 + 8e-4 * p["n_random"] + 1.5e-3 * n_beta + 1.2e-5 * n_beta * p["n_F"]
-    return seconds, ("n_beta", "n_F", "n_random")
+    seconds += 0.15 * n_bt  # channels, bisections and the ratio curve per threshold beta
+    return seconds, ("n_beta", "n_F", "n_random", "betas_threshold")
+
+
+def figure_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
+    """CPU seconds to draw and save the figures (PNG and PDF): ~3 s, plus ~30 ms per
+    threshold beta (a curve each). Measured 2026-12-06 (load ~12): 3.1 s with one
+    threshold beta, 3.7 s with twenty. Rounded up."""
+    return 3.5 + 0.04 * len(p["betas_threshold"]), ("betas_threshold",)
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -350,6 +374,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             _channel_data(d, omega, b)
     _channel_data(2, omega, p["beta_max"], p["beta_ratio"] * p["beta_max"])
 
+    key = value_keys(p["betas_threshold"], "betas_threshold")  # unique, round-trip
     betas = np.geomspace(p["beta_min"], p["beta_max"], p["n_beta"])
     bt = np.array(p["betas_threshold"], dtype=float)
     Fs = np.linspace(0.0, 1.0, p["n_F"])
@@ -383,7 +408,6 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         float(np.nanmax(np.abs(np.concatenate([thr[i], thr_t[i]]) - 1 / d)))
         for i, d in enumerate(DIMS)
     )
-    key = [f"{b:g}" for b in bt]
     summary = {
         "threshold_F": {
             str(d): dict(zip(key, map(float, thr_t[i]), strict=True)) for i, d in enumerate(DIMS)

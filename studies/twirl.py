@@ -85,7 +85,7 @@ from ._resources import check_memory, check_work
 from ._twirl_coloured import coloured_distances, coloured_figure, plot_coloured
 from ._twirl_plot import LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
 from .base import StudyResult, value_at
-from .params import RATE_MAX, RATE_MIN, Param, ParamError, check_seed, resolve
+from .params import RATE_MAX, RATE_MIN, Param, ParamError, check_seed, resolve, value_keys
 
 __all__ = [
     "DESCRIPTION",
@@ -167,6 +167,8 @@ PARAMS = (
         "times at which the correlated Brownian distance is reported (<= t_max)",
         "1/kappa",
         low=0,
+        high=1e4,
+        note="no later than t_max, at most 1e4",
     ),
     Param(
         "coloured_tau_c",
@@ -307,6 +309,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     check_memory(sys.modules[__name__], p)  # before anything is allocated
     check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
     d, kappa, t_max = p["d"], p["kappa"], p["t_max"]
+    at_keys = value_keys(p["report_times"], "report_times")
+    tc_keys = value_keys(p["coloured_tau_c"], "coloured_tau_c")
     bad = [t for t in p["report_times"] if t > t_max]
     if bad:
         raise ParamError(f"report_times must be <= t_max = {t_max:g}, got {bad[0]:g}")
@@ -400,7 +404,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         refine = exact_distance if s == "brownian_correlated" else None
         c = crossing_time(kt, dist_arr[i], p["eps"], refine=refine, xtol=1e-12)
         t_tw[s] = c.time
-    at = {f"{t:g}": float(D[np.argmin(np.abs(kt - t))]) for t in p["report_times"]}
+    at = {k: float(D[np.argmin(np.abs(kt - t))]) for k, t in zip(at_keys, p["report_times"])}
 
     # ---- coloured-noise panel (own block): shared OU drive at fixed kappa, exact SLE
     coloured = coloured_distances(p, rho0, times, e_ops) if d == 2 else None
@@ -474,8 +478,6 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "t_sudden_death_independent": t_sd_ind,
         "coloured_max_deviation": None
         if coloured is None
-        else {
-            f"{tc:g}": float(np.abs(c - D).max()) for tc, c in zip(p["coloured_tau_c"], coloured)
-        },
+        else {k: float(np.abs(c - D).max()) for k, c in zip(tc_keys, coloured)},
     }
     return StudyResult(NAME, p, seed, data, summary)

@@ -23,6 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 EXAMPLES_PER_STUDY = 30
+#: Studies whose every run solves SDPs (bounds: ~7 s at its smallest sizes; 30 examples
+#: took 339 s under load): fewer examples, and marked slow.
+FEWER_EXAMPLES = {"bounds": 6}
 
 
 def _float_values(p) -> st.SearchStrategy:
@@ -43,8 +46,8 @@ def _float_values(p) -> st.SearchStrategy:
     inner = st.floats(
         min_value=lo if math.isfinite(lo) else None,
         max_value=hi if math.isfinite(hi) else None,
-        exclude_min=p.low_open,
-        exclude_max=p.high_open,
+        exclude_min=p.low_open and math.isfinite(lo),
+        exclude_max=p.high_open and math.isfinite(hi),  # (0, inf): inf itself is excluded
         allow_nan=False,
         allow_infinity=False,
     )
@@ -92,7 +95,11 @@ _SLOW = ("bounds", "twirl")
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in STUDIES]
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n in _SLOW or n in FEWER_EXAMPLES else n
+        for n in STUDIES
+    ],
 )
 def test_declared_values_run_or_are_refused_in_one_line(name):
     study = get_study(name)
@@ -100,7 +107,7 @@ def test_declared_values_run_or_are_refused_in_one_line(name):
     base = _tiny(study.PARAMS)
 
     @settings(
-        max_examples=EXAMPLES_PER_STUDY,
+        max_examples=FEWER_EXAMPLES.get(name, EXAMPLES_PER_STUDY),
         deadline=None,
         derandomize=True,
         database=None,

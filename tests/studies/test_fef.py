@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from eplt.dynamics.channels import NoEPLTError
 from eplt.studies import fef
+from eplt.studies.params import ParamError
 from scipy.optimize import brentq
 
 from tests.studies.helpers import run_error, run_ok
@@ -69,8 +69,9 @@ def test_infinite_temperature_bound_never_fails():
     assert res.summary["naive_bound_violated_above_F"]["0"] is None
 
 
-def test_zero_temperature_raises_no_eplt_error():
-    with pytest.raises(NoEPLTError):
+def test_zero_temperature_is_refused_by_the_declared_range():
+    # betas is declared [0, inf): zero temperature (no EPLT) is refused as a parameter
+    with pytest.raises(ParamError, match=r"betas must lie in \[0, inf\).*no EPLT exists"):
         fef.run({"n_F": 5, "betas": [1.0, math.inf]})
 
 

@@ -17,8 +17,9 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+import qutip
 from eplt.dynamics import evolve
-from eplt.dynamics.channels import ghz_twirl
+from eplt.dynamics.channels import ghz_eplt_channel, ghz_twirl
 from eplt.dynamics.measures import trace_distance
 from eplt.dynamics.states import random_state
 from eplt.studies import ghz
@@ -125,8 +126,10 @@ def test_zero_temperature_is_a_clear_error():
     from eplt.dynamics.channels import NoEPLTError
     from eplt.studies.params import ParamError
 
-    with pytest.raises(NoEPLTError, match="pure"):
-        ghz.run({**TINY, "beta": math.inf})
+    with pytest.raises(ParamError, match=r"beta must lie in \(0, inf\).*pure"):
+        ghz.run({**TINY, "beta": math.inf})  # declared (0, inf): refused as a parameter
+    with pytest.raises(NoEPLTError, match="pure"):  # the channel itself at zero temperature
+        ghz_eplt_channel(qutip.Qobj([[1.0, 0], [0, 0]]), 3)
     # finite but too cold for double precision: said so, naming beta
     with pytest.raises(ParamError, match=r"beta = 800 .* underflows double precision"):
         ghz.run({**TINY, "beta": 800.0})

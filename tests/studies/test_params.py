@@ -45,5 +45,5 @@ def test_shared_ranges_and_the_kappa_off_switch():
     on, off = kappa_param(), kappa_param(allow_off=True)
     assert (on.low, off.low, on.high) == (RATE_MIN, 0, off.high)
     assert "0: none" in off.help and "0: none" not in on.help
-    assert beta_param().range_text() == "(0, inf]"
+    assert beta_param().range_text() == "(0, inf)"  # inf (zero temperature) is refused
     assert eps_param().range_text() == "[1e-10, 0.5)"

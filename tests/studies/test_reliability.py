@@ -551,7 +551,7 @@ def test_type_errors_state_the_range(tmp_path, capsys):
     err = _one_line_error(
         ["run", "speedup", "--set", "beta=x", "--out", str(tmp_path / "x")], capsys
     )
-    assert "(0, inf]" in err
+    assert "(0, inf)" in err
 
 
 def test_study_run_validates_the_seed():

@@ -192,7 +192,7 @@ def test_sweep_figures_with_a_text_axis(tmp_path):
         ("beta=a:2:3", "must be numbers"),
         ("beta=1:2:0", "num must be >= 1"),
         ("beta=x,y", "beta must be a number"),
-        ("beta=-1,2", "beta must lie in (0, inf]"),
+        ("beta=-1,2", "beta must lie in (0, inf)"),
         ("kappa_ratios=1,2", "list parameter"),
         ("beta", "expects key=start:stop:num"),
     ],

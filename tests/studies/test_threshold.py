@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from eplt.baths import qubit_hamiltonian, thermal_state
-from eplt.dynamics.channels import NoEPLTError, eplt_channel
+from eplt.dynamics.channels import eplt_channel
 from eplt.dynamics.measures import negativity
 from eplt.dynamics.states import isotropic_state
 from eplt.studies import cli, threshold
@@ -95,7 +95,7 @@ def test_threshold_against_the_temperature_ratio(result):
 
 
 def test_zero_temperature_raises_no_eplt_error():
-    with pytest.raises(NoEPLTError):
+    with pytest.raises(ParamError, match=r"betas_threshold must lie in \[0, inf\)"):
         threshold.run({**TINY, "betas_threshold": [1.0, math.inf]})
     with pytest.raises(ParamError):
         threshold.run({**TINY, "beta_min": 2.0, "beta_max": 1.0})
