@@ -18,8 +18,8 @@ from dataclasses import replace
 
 import numpy as np
 import qutip
-from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
 from eplt.dynamics._checks import finite_generator, finite_operator
+from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
 from .environment import _Local, _party

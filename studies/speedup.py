@@ -110,7 +110,6 @@ from ._speedup_plot import LABELS, figures, plot  # noqa: F401  (the study's fig
 from ._speedup_times import (  # the reference channels and their times
     _damping_protocol,
     _gad_env,
-    _key,
     _lt,
     _reset_env,
     _reset_t_eps,
