@@ -20,10 +20,13 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from .entanglement import concurrence, entanglement_of_formation, one_distillability
 
 __all__ = [
     "binary_entropy",
     "chsh_max",
+    "concurrence",
+    "entanglement_of_formation",
     "entropy",
     "fef_ascent",
     "fully_entangled_fraction",
@@ -35,6 +38,7 @@ __all__ = [
     "marginals",
     "mutual_information",
     "negativity",
+    "one_distillability",
     "partial_transpose",
     "phi_plus_overlap",
     "relative_entropy",
