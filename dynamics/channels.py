@@ -1,7 +1,8 @@
 r"""Channels: twirls, the EPLT protocols and checks on channels given as superoperators.
 
 This module gathers the public names of :mod:`eplt.dynamics.twirls` (twirls),
-:mod:`eplt.dynamics.eplt` (E_gamma, E_gamma^GHZ, local channels) and
+:mod:`eplt.dynamics.eplt` (E_gamma, E_gamma^GHZ, local channels),
+:mod:`eplt.dynamics.layer_cake` (the layer-cake protocol) and
 :mod:`eplt.dynamics.certify` (Choi matrices, CPTP and local-thermalization checks, the
 worst-case LT error :func:`lt_error`).
 
@@ -40,12 +41,14 @@ from .eplt import (
     ghz_eplt_channel,
     product_channel,
 )
+from .layer_cake import LayerCakeChannel, layer_cake_channel, layer_cake_weights
 from .twirls import clifford_group, clifford_twirl, ghz_twirl, isotropic_twirl, unitary_twirl
 
 __all__ = [
     "EPLTChannel",
     "GHZEPLTChannel",
     "LTError",
+    "LayerCakeChannel",
     "LocalChannel",
     "NoEPLTError",
     "choi_matrix",
@@ -58,6 +61,8 @@ __all__ = [
     "is_cptp",
     "is_locally_thermalizing",
     "isotropic_twirl",
+    "layer_cake_channel",
+    "layer_cake_weights",
     "lt_error",
     "product_channel",
     "unitary_twirl",
