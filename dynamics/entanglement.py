@@ -37,6 +37,8 @@ __all__ = [
     "one_distillability",
 ]
 
+#: Eigenvalues of rho below RANK_RTOL * lambda_max are treated as zero in :func:`concurrence`.
+RANK_RTOL = 1e-13
 _SYSY = np.kron(np.array([[0, -1j], [1j, 0]]), np.array([[0, -1j], [1j, 0]]))
 
 
@@ -78,10 +80,11 @@ def concurrence(rho: qutip.Qobj) -> float:
         psi = psi / np.linalg.norm(psi)
         return float(abs(psi @ _SYSY @ psi))
     lam, V = np.linalg.eigh(a)
-    sq = (V * np.sqrt(np.clip(lam, 0, None))) @ V.conj().T
-    tilde = _SYSY @ a.conj() @ _SYSY
-    mu = np.linalg.eigvalsh(_herm(sq @ tilde @ sq))
-    ll = np.sqrt(np.clip(mu, 0, None))[::-1]
+    keep = lam > RANK_RTOL * lam[-1]
+    K = V[:, keep] * np.sqrt(lam[keep])  # rho = K K^†, numerically null directions dropped
+    ll = np.zeros(4)
+    sv = np.linalg.svd(K.T @ _SYSY @ K, compute_uv=False)  # the l_i (see the docstring)
+    ll[: sv.size] = sv
     return float(max(0.0, ll[0] - ll[1] - ll[2] - ll[3]))
 
 

@@ -1,9 +1,10 @@
 """Concurrence, entanglement of formation, log-negativity and 1-distillability.
 
 Tolerances: every quantity is a few eigendecompositions of 4x4 (or 9x9) matrices, accurate
-to ~1e-15; closed forms are compared to 1e-12. Concurrences of rank-deficient density matrices
-are square roots of eigenvalues near zero, so round-off 1e-16 moves them by ~1e-8 (ours and
-qutip's alike): compared to 1e-7. Pure states are passed as kets (exact formula, 1e-12).
+to ~1e-15; closed forms are compared to 1e-12 (our concurrence drops eigenvalues of rho below
+1e-13 lambda_max, so rank-deficient states are exact too). qutip's ``concurrence`` takes square
+roots of eigenvalues of ``rho rho~`` near zero, which round-off 1e-16 moves by ~1e-8: compared
+to 1e-7.
 """
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_pure_state_eof_is_the_entanglement_entropy():
         S = -sum(x * np.log2(x) for x in lam if x > 0)
         assert entanglement_of_formation(psi) == pytest.approx(S, abs=1e-12)
         rho = qutip.ket2dm(psi)
-        assert entanglement_of_formation(rho) == pytest.approx(S, abs=1e-6)
+        assert entanglement_of_formation(rho) == pytest.approx(S, abs=1e-10)
 
 
 def test_two_qubits_distillable_iff_npt():
