@@ -30,7 +30,7 @@ import numpy as np
 from ._checks import herm as _herm
 from ._symmetry import block_basis
 
-__all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "solve"]
+__all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "one_blas_thread", "solve"]
 
 #: Bytes per complex number of the basis stack, times a safety factor for the copies made
 #: while building the constraint rows (measured peak ~3x the stack).
@@ -39,6 +39,15 @@ _BYTES_PER_ENTRY = 16 * 4
 
 class MemoryLimitError(MemoryError):
     """An SDP would need more memory than allowed (``EPLT_MEMORY_LIMIT``)."""
+
+
+def one_blas_thread():
+    """Context manager limiting BLAS to one thread (as :func:`eplt.dynamics.evolve` does):
+    the SDP solvers' small dense factorizations run faster single-threaded, and on a loaded
+    machine threads only compete (measured 7-12x less CPU for the d = 3, 4 PPT SDPs)."""
+    from .propagate import _blas_controller
+
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def memory_limit() -> float:
@@ -186,9 +195,7 @@ def solve(
         k = Fj.shape[1]
         cons.append(cp.reshape(Fj.reshape(N, k * k).T @ x, (k, k), order="C") >> 0)
     prob = cp.Problem(cp.Maximize(c @ x), cons)
-    from .propagate import _blas_controller
-
-    with _blas_controller().limit(limits=1, user_api="blas"), warnings.catch_warnings():
+    with one_blas_thread(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Solution may be inaccurate")
         prob.solve(solver="CLARABEL")
     if prob.status not in ("optimal", "optimal_inaccurate"):

@@ -58,13 +58,19 @@ from . import _symmetry
 from ._checks import as_density_matrix, party_dims
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
-from .thermofield import any_lt_negativity_bound, any_lt_overlap_bound, thermofield_double
+from .thermofield import (
+    any_lt_negativity_bound,
+    any_lt_overlap_bound,
+    any_lt_overlap_ceiling,
+    thermofield_double,
+)
 
 __all__ = [
     "BoundGapError",
     "LTBound",
     "any_lt_negativity_bound",
     "any_lt_overlap_bound",
+    "any_lt_overlap_ceiling",
     "choi_to_superoperator",
     "overlap_witness",
     "sdp_bound",
@@ -465,7 +471,9 @@ def sdp_bound(
             ppt_cons.append(_embedding((np.concatenate(rows, axis=1) @ T_all) @ x, m) >> 0)
     obj = np.concatenate(g_obj) @ T_all
     prob = cp.Problem(cp.Maximize(obj @ x), cons + psd + ppt_cons)
-    with warnings.catch_warnings():  # "may be inaccurate": the certificate below decides
+    from ._symsdp import one_blas_thread
+
+    with one_blas_thread(), warnings.catch_warnings():  # "inaccurate": the certificate decides
         warnings.filterwarnings("ignore", message="Solution may be inaccurate")
         prob.solve(solver="CLARABEL", verbose=_VERBOSE, **CLARABEL_SETTINGS)
     if prob.status not in ("optimal", "optimal_inaccurate"):

@@ -55,6 +55,7 @@ import qutip
 
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
+from ._symsdp import one_blas_thread
 from .twirls import _haar_unitary, _iso_twirl_array, _superop_from_map
 
 __all__ = ["FAMILIES", "ColumnGenerationResult", "column_generation", "pair_value"]
@@ -102,7 +103,7 @@ class _Pricer:
 
     def __call__(self, M: np.ndarray) -> np.ndarray:
         self.M.value = _herm(M)
-        with warnings.catch_warnings():
+        with one_blas_thread(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
             self.prob.solve(solver="CLARABEL", **_CLARABEL)
         if self.prob.status not in ("optimal", "optimal_inaccurate"):
