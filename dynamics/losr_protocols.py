@@ -55,6 +55,7 @@ from .twirls import _ghz_twirl_array, _iso_twirl_array, _superop_from_map, cliff
 __all__ = [
     "BranchProtocol",
     "correlated_reset_eplt",
+    "damping_time",
     "ghz_twirl_amplitude_damping",
     "maximal_coupling",
     "twirl_amplitude_damping",
@@ -141,6 +142,26 @@ def _qubit_excited(t, name: str) -> float:
             "local thermalization exists"
         )
     return float(p[1])
+
+
+def damping_time(eta: float, rate: float) -> float:
+    r"""Stopping time ``t = ln(1/eta)/rate`` at which a zero-temperature bath (jump
+    ``sqrt(rate) sigma-``, ``sigma- = |0><1|``) has applied amplitude damping ``AD_eta``.
+
+    The damping step of :func:`twirl_amplitude_damping` as dynamics: the bath acts on the
+    colder party after the twirl and is switched off at this fixed time, the same for every
+    input (the protocol's timing never depends on the input).
+
+    Examples
+    --------
+    >>> round(damping_time(0.5, 2.0), 12)       # ln 2 / 2
+    0.34657359028
+    """
+    if not (0 < eta <= 1):
+        raise ValueError(f"eta must be in (0, 1], got {eta!r}")
+    if not rate > 0:
+        raise ValueError(f"rate must be > 0, got {rate!r}")
+    return float(math.log(1 / eta) / rate)
 
 
 def _ad_kraus(eta: float) -> list[np.ndarray]:

@@ -126,3 +126,20 @@ def test_bad_inputs_raise():
         ghz_twirl_amplitude_damping([_t(0.2)])
     with pytest.raises(ValueError, match="dims"):
         twirl_amplitude_damping(_t(0.1), _t(0.2))(ghz_state(3))
+
+
+def test_damping_step_is_a_zero_temperature_bath_stopped_at_a_fixed_time():
+    """exp(t L) with L = D[sqrt(G) sigma-] at t = ln(1/eta)/G is AD_eta (populations decay
+    as e^{-G t} = eta, coherences as e^{-G t/2} = sqrt(eta))."""
+    import scipy.linalg
+    from eplt.dynamics.channels import LocalChannel
+    from eplt.dynamics.losr_protocols import damping_time
+    from eplt.dynamics.superop import lindbladian
+
+    G, eta = 1.7, 0.3
+    L = lindbladian(c_ops=[np.sqrt(G) * qutip.destroy(2)]).full()
+    S = scipy.linalg.expm(L * damping_time(eta, G))
+    K = [np.diag([1, np.sqrt(eta)]), np.array([[0, np.sqrt(1 - eta)], [0, 0]])]
+    assert np.abs(S - LocalChannel(tuple(K)).superoperator().full()).max() < 1e-12
+    with pytest.raises(ValueError, match="eta"):
+        damping_time(0.0, 1.0)
