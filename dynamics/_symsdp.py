@@ -51,8 +51,9 @@ def one_blas_thread():
 
 
 def memory_limit() -> float:
-    """Bytes this process may use: ``EPLT_MEMORY_LIMIT`` (bytes or K/M/G/T suffix), else
-    ``MemAvailable`` of /proc/meminfo, else 3 GB."""
+    """Bytes this process may use: ``EPLT_MEMORY_LIMIT`` (bytes or K/M/G/T suffix), else the
+    smaller of ``MemAvailable`` (/proc/meminfo) and ``RLIMIT_AS``, else 3 GB (the same rule
+    as the studies' :func:`eplt.studies._resources.available_memory`, without the cgroup)."""
     raw = os.environ.get("EPLT_MEMORY_LIMIT", "").strip()
     if raw:
         mult = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -66,14 +67,20 @@ def memory_limit() -> float:
                 f"EPLT_MEMORY_LIMIT must be a number of bytes with an optional K/M/G/T "
                 f"suffix, got {raw!r}"
             ) from None
+    limits = []
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
+                    limits.append(float(line.split()[1]) * 1024)
     except OSError:
         pass
-    return 3e9
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        limits.append(float(soft))
+    return min(limits) if limits else 3e9
 
 
 def memory_estimate(n: int, n_params: int) -> float:
@@ -87,7 +94,8 @@ def check_memory(n: int, n_params: int, what: str) -> float:
     if need > limit:
         raise MemoryLimitError(
             f"{what} needs about {need / 1e9:.2g} GB (n = {n}, {n_params} coordinates), above "
-            f"the limit {limit / 1e9:.2g} GB (EPLT_MEMORY_LIMIT); use a smaller system"
+            f"the limit {limit / 1e9:.2g} GB (EPLT_MEMORY_LIMIT, else the available memory); use a "
+            "smaller system"
         )
     return need
 
