@@ -7,7 +7,16 @@ import numpy as np
 
 from . import style
 from .base import StudyResult
-from .bounds import METHODS, THREE_KEYS, TOUCH_TOL
+
+#: Row order of the study's arrays (eplt.studies.bounds.METHODS and THREE_KEYS; repeated
+#: here so that this module imports without the study module, which imports it).
+METHODS = (
+    "egamma", "twirl_ad", "layer_cake", "corr_reset", "losr", "colgen", "best", "dps2", "ppt",
+    "any_lt",
+)  # fmt: skip
+THREE_KEYS = ("egamma_ghz", "twirl_ad", "ppt_bound", "any_lt_bound")
+#: Curves closer than this over a whole panel are reported as touching.
+TOUCH_TOL = 1e-6
 
 _UP = dict(ls="-", marker="_", ms=9)  # the marker shows single points
 _STYLE = {

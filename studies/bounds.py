@@ -87,6 +87,7 @@ from eplt.dynamics.losr_protocols import (
 from eplt.dynamics.measures import ghz_fidelity, log_negativity, negativity, phi_plus_overlap
 from eplt.dynamics.states import ghz_state, phi_plus
 
+from ._bounds_plot import METHODS, THREE_KEYS, figures, plot
 from ._resources import check_work
 from .base import StudyResult
 from .params import OMEGA, Param, ParamError, resolve
@@ -104,8 +105,6 @@ DESCRIPTION = (
 
 #: Qutrit level energies in units of omega.
 QUTRIT_LEVELS = (0.0, 1.0, 2.5)
-#: Curves closer than this over a whole panel are reported as touching.
-TOUCH_TOL = 1e-6
 #: At most this many temperatures / ratios per case (work grows linearly).
 MAX_POINTS = 40
 
@@ -208,22 +207,10 @@ SUMMARY_KEYS = {
     "any_lt_bound (GHZ overlap of three qubits at beta_unequal)",
     "sdp_seconds": "dict case -> largest wall time of one PPT overlap SDP (s)",
 }
-METHODS = (
-    "egamma",
-    "twirl_ad",
-    "layer_cake",
-    "corr_reset",
-    "losr",
-    "colgen",
-    "best",
-    "dps2",
-    "ppt",
-    "any_lt",
-)
+
 #: Methods that are explicit LOSR protocols (lower bounds); ``best`` is their maximum.
 LOWER = ("egamma", "twirl_ad", "layer_cake", "corr_reset", "losr", "colgen")
 MEASURES = ("concurrence", "eof_bits", "log_negativity", "distill_min")
-THREE_KEYS = ("egamma_ghz", "twirl_ad", "ppt_bound", "any_lt_bound")
 
 
 def _out_super(S: qutip.Qobj, rho: qutip.Qobj) -> qutip.Qobj:
@@ -529,6 +516,3 @@ def _assemble(p, seed, om, betas, ratios, qbetas, r3, eq, un, qt, tp) -> StudyRe
         attrs={"study": NAME, "omega": om, "beta_unequal": p["beta_unequal"]},
     )
     return StudyResult(NAME, p, seed, ds, summary)
-
-
-from ._bounds_plot import figures, plot  # noqa: E402  (the plot module reads METHODS)

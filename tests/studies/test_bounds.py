@@ -124,7 +124,9 @@ def test_figure_labels_and_touching_note(result):
         axes = figs["bounds"].axes
         assert len(axes) == 6
         for ax in axes + figs["bounds_three_party"].axes:
-            assert ax.get_xlabel() and ax.get_ylabel()
+            assert ax.get_xlabel()
+        for ax in (axes[0], axes[3], figs["bounds_three_party"].axes[0]):  # first column
+            assert ax.get_ylabel()
         notes = [t.get_text() for t in axes[0].texts]
         assert any("tight" in n and "PPT" in n for n in notes)  # E_gamma = PPT, qubits
         labels = [t.get_text() for t in figs["bounds"].legends[0].get_texts()]
