@@ -107,6 +107,8 @@ def plot(result: StudyResult, ax=None, *, case: str = "equal", merit: str = "ove
                 kw["label"] = _NEG_LABEL[meth]
                 if meth == "ppt":
                     kw.update(ls="none", marker="v", ms=4, mfc="none")
+                else:  # the any-LT closed form: dashed, unlike the overlap's SDP line
+                    kw.update(ls="--", lw=1.6, marker="none")
             ax.plot(x, y, **kw)
         if merit == "overlap":
             ax.plot(
@@ -121,8 +123,8 @@ def plot(result: StudyResult, ax=None, *, case: str = "equal", merit: str = "ove
             text = "; ".join(" = ".join(_NAMES[m] for m in g) for g in _touching(vals, METHODS))
             if text:
                 ax.text(
-                    0.03, 0.97, "tight: " + text, transform=ax.transAxes, ha="left",
-                    va="top", fontsize=7, color="0.25",
+                    0.03, 0.03, "tight: " + text, transform=ax.transAxes, ha="left",
+                    va="bottom", fontsize=7, color="0.25",
                 )  # fmt: skip
         xl = _XLABEL[case]
         if case == "unequal":
@@ -186,12 +188,16 @@ def figures(result: StudyResult) -> dict:
         for a in axes.ravel():
             for h, lab in zip(*a.get_legend_handles_labels()):
                 seen.setdefault(lab, h)
-        fig.legend(list(seen.values()), list(seen), loc="outside upper center", ncol=4, fontsize=7)
-        fig.text(
-            0.5, 0.0, "lines: upper bounds (relaxations, certified dual values); markers: "
-            "explicit exactly-LT LOSR protocols (lower bounds)", ha="center", va="bottom",
+        fig.legend(
+            list(seen.values()),
+            list(seen),
+            loc="outside upper center",
+            ncol=3,
             fontsize=7,
-        )  # fmt: skip
+            title="lines: upper bounds (relaxations, certified dual values); "
+            "markers: explicit exactly-LT LOSR protocols (lower bounds)",
+            title_fontsize=7,
+        )
         out["bounds"] = fig
     if result.data["ratio3"].size:
         fig3, ax3 = style.figure(1, 1, width=style.PAGE / 2, height=3.0)
