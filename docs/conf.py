@@ -76,6 +76,10 @@ STUDY_DOC_PARAMS: dict[str, dict] = {
         "max_iter": 15,
         "negativity_restarts": 1,
         "qutrit_max_iter": 4,
+        "three_party_ratios": (0.5, 2.0),
+        "colgen_starts": 1,
+        "colgen_rounds": 3,
+        "qutrit_colgen_rounds": 1,
     },
     "speedup": {"n_beta": 16},  # speed-up curves on 16 temperatures instead of 60 (~25 s)
 }

@@ -13,7 +13,10 @@ Submodules: :mod:`~eplt.dynamics.states`, :mod:`~eplt.dynamics.measures`, :mod:`
 :func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~eplt.dynamics.observables`,
 :mod:`~eplt.dynamics.result`,
 :mod:`~eplt.dynamics.metrics`, :mod:`~eplt.dynamics.bounds` (SDP bounds on local thermalizations),
-:mod:`~eplt.dynamics.losr` (see-saw lower bounds), :mod:`~eplt.dynamics.thermofield` (closed-form
+:mod:`~eplt.dynamics.losr` (see-saw lower bounds), :mod:`~eplt.dynamics.losr_protocols` (twirl +
+amplitude damping, correlated reset), :mod:`~eplt.dynamics.colgen` (column generation),
+:mod:`~eplt.dynamics.dps` (DPS level 2, three qubits), :mod:`~eplt.dynamics.entanglement`
+(concurrence, EoF, 1-distillability), :mod:`~eplt.dynamics.thermofield` (closed-form
 any-LT bounds), :mod:`~eplt.dynamics.finite_twirl` (E_gamma with the Pauli twirl),
 :mod:`~eplt.dynamics.thermo` (the energy and entropy ledger), :mod:`~eplt.dynamics.bosonic`
 (oscillator states on a Fock cutoff), :mod:`~eplt.dynamics.layer_cake_fock` (the layer cake

@@ -49,6 +49,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from ._checks import herm as _herm
+from ._symsdp import one_blas_thread
 from .bounds import (
     CLARABEL_SETTINGS,
     BoundGapError,
@@ -154,7 +155,8 @@ class _Step:
         cols = np.stack([c.reshape(-1) for c in C], axis=1)
         self.G.value = (cols.conj().T @ cols).real
         self.h.value = (cols.conj().T @ self.b).real
-        self.prob.solve(solver="CLARABEL", **CLARABEL_SETTINGS)
+        with one_blas_thread():
+            self.prob.solve(solver="CLARABEL", **CLARABEL_SETTINGS)
         if self.prob.status not in ("optimal", "optimal_inaccurate"):
             raise RuntimeError(f"see-saw step not solved: status {self.prob.status!r}")
         return [_herm(X.value) for X in self.X], np.clip(self.p.value, 0, None)

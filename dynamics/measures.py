@@ -26,10 +26,13 @@ from ._entropy import (
     relative_entropy_arr,
     thermal_relative_entropy_arr,
 )
+from .entanglement import concurrence, entanglement_of_formation, one_distillability
 
 __all__ = [
     "binary_entropy",
     "chsh_max",
+    "concurrence",
+    "entanglement_of_formation",
     "entropy",
     "fef_ascent",
     "fully_entangled_fraction",
@@ -41,6 +44,7 @@ __all__ = [
     "marginals",
     "mutual_information",
     "negativity",
+    "one_distillability",
     "partial_transpose",
     "phi_plus_overlap",
     "relative_entropy",

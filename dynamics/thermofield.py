@@ -15,7 +15,12 @@ import qutip
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
 
-__all__ = ["any_lt_negativity_bound", "any_lt_overlap_bound", "thermofield_double"]
+__all__ = [
+    "any_lt_negativity_bound",
+    "any_lt_overlap_bound",
+    "any_lt_overlap_ceiling",
+    "thermofield_double",
+]
 
 
 def thermofield_double(tau: qutip.Qobj) -> qutip.Qobj:
@@ -93,3 +98,29 @@ def any_lt_negativity_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:
     """
     a, b = _single(tau_A, "tau_A"), _single(tau_B, "tau_B")
     return (min(_sqrt_trace(a), _sqrt_trace(b)) ** 2 - 1) / 2
+
+
+def any_lt_overlap_ceiling(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:
+    r"""``<Phi+|sigma|Phi+> <= (sum_i sqrt(min(a_i, b_i)))^2 / d`` for every state with
+    marginals ``tau_A``, ``tau_B`` (so for every LT channel and input); the smaller of this
+    and :func:`any_lt_overlap_bound`.
+
+    ``a_i = <i|tau_A|i>``, ``b_i = <i|tau_B|i>`` in the basis of ``Phi+ = sum_i |ii>/sqrt d``.
+    Derivation: ``<Phi+|sigma|Phi+> = (1/d) sum_ij sigma_{ii,jj} <= (1/d) sum_ij
+    sqrt(sigma_{ii,ii} sigma_{jj,jj}) = (1/d)(sum_i sqrt(sigma_{ii,ii}))^2`` (``sigma >= 0``),
+    and ``sigma_{ii,ii} <= min(a_i, b_i)`` (a diagonal entry is at most the marginals'). For
+    equal diagonal taus it is the thermofield-double value, reached; for unequal spectra it
+    is tighter than ``min_X (Tr sqrt tau_X)^2 / d``.
+
+    Examples
+    --------
+    >>> import qutip
+    >>> a, b = qutip.Qobj([[0.75, 0], [0, 0.25]]), qutip.Qobj([[0.64, 0], [0, 0.36]])
+    >>> round(any_lt_overlap_ceiling(a, b), 6)        # (sqrt(.64) + sqrt(.25))^2 / 2
+    0.845
+    """
+    a, b = _single(tau_A, "tau_A"), _single(tau_B, "tau_B")
+    if a.shape != b.shape:
+        raise ValueError(f"tau_A and tau_B must have the same dimension, got {a.shape}, {b.shape}")
+    m = np.minimum(np.diag(a).real, np.diag(b).real).clip(0)
+    return min(float(np.sqrt(m).sum() ** 2 / a.shape[0]), any_lt_overlap_bound(tau_A, tau_B))

@@ -1,39 +1,64 @@
-r"""How much entanglement can any local thermalization keep? E_gamma against bounds.
+r"""How much entanglement can a local thermalization keep? Explicit LOSR protocols (lower
+bounds) against certified relaxations (upper bounds).
 
-For the input ``Phi+`` and two figures of merit, the overlap ``<Phi+|E(Phi+)|Phi+>`` and
-the negativity ``N(E(Phi+))`` (partial transpose on B), four levels are compared:
+For the input ``Phi+`` and two figures of merit, the overlap ``<Phi+|E(Phi+)|Phi+>`` and the
+negativity ``N(E(Phi+))`` (partial transpose on B), each curve is one of:
 
-* ``egamma``: the protocol E_gamma (:func:`eplt.dynamics.channels.eplt_channel`);
-* ``losr``: a see-saw over k-branch LOSR protocols (:func:`eplt.dynamics.losr.losr_seesaw`),
-  a **lower bound** on the best shared-randomness protocol, never below E_gamma;
-* ``ppt``: the SDP over LT channels with a PPT Choi matrix across
-  ``(A_in A_out)|(B_in B_out)`` (:func:`eplt.dynamics.bounds.sdp_bound`), an **upper bound** on
-  every LOSR protocol for the overlap (certified by its dual). For the negativity (not
-  linear in E) the alternating search :func:`eplt.dynamics.losr.negativity_search` gives a
-  **lower bound** on the PPT maximum;
-* ``any_lt``: all LT channels (no PPT constraint). Overlap: the SDP's exact maximum
-  (``relaxation="none"``), next to the closed form ``min_X (Tr sqrt tau_X)^2/d`` (equal to
-  it for equal spectra, thermofield double). Negativity: the closed-form upper bound
-  ``min_X ((Tr sqrt tau_X)^2 - 1)/2`` (:func:`eplt.dynamics.bounds.any_lt_negativity_bound`,
-  ``sqrt(p0 p1)`` for equal qubits), reached by the thermofield double for equal spectra.
+**Lower bounds on the LOSR optimum** (an explicit, exactly LT shared-randomness protocol):
 
-Three cases: two qubits with equal ``tau`` (``H = omega |1><1|``) at each ``beta omega`` in
+* ``egamma``: E_gamma (:func:`eplt.dynamics.channels.eplt_channel`);
+* ``twirl_ad`` (qubits): twirl + amplitude damping
+  (:func:`eplt.dynamics.losr_protocols.twirl_amplitude_damping`), overlap
+  ``1/2 + (p_c - p_h)/2 + sqrt(p_c p_h)``, ``N = p_c``;
+* ``layer_cake`` and ``corr_reset`` (qutrits): the layer cake
+  (:func:`eplt.dynamics.channels.layer_cake_channel`) and E_gamma with a correlated reset
+  (:func:`eplt.dynamics.losr_protocols.correlated_reset_eplt`);
+* ``losr``: the see-saw over k-branch protocols (:func:`eplt.dynamics.losr.losr_seesaw`);
+* ``colgen``: column generation over pairs of local channels after the shared twirl
+  (:func:`eplt.dynamics.colgen.column_generation`); negativity: that protocol's ``N``;
+* ``best``: the largest of these (``best_losr_*``; its protocol in ``best_losr_protocol``).
+
+**Upper bounds** (certified dual values of relaxations):
+
+* ``dps2`` (qubits): DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`); for qutrits the
+  SDP needs ~10 GB and is not run (NaN);
+* ``ppt``: the PPT relaxation (:func:`eplt.dynamics.bounds.sdp_bound`), the dual value;
+* ``any_lt``: all LT channels (SDP with ``relaxation="none"``, dual value); closed forms
+  beside it: the overlap ceiling ``(sum_i sqrt(min(a_i, b_i)))^2/d``
+  (:func:`eplt.dynamics.bounds.any_lt_overlap_ceiling`) and the negativity bound
+  ``min_X ((Tr sqrt tau_X)^2 - 1)/2``.
+
+The row ``ppt`` of the **negativity** arrays is *not* a bound on LOSR: it is an alternating
+search over PPT LT channels (:func:`eplt.dynamics.losr.negativity_search`), a lower bound on
+the PPT maximum; it stays in the data (``ppt_negativity_lower``) and is drawn as such.
+
+Cases: two qubits with equal ``tau`` (``H = omega |1><1|``) at each ``beta omega`` in
 ``betas``; two qubits with ``omega_A = omega``, ``omega_B = ratio omega`` at ``beta_unequal``
 for each ``ratio`` in ``ratios``; two qutrits with ``H = omega diag(0, 1, 2.5)`` at each
-``beta`` in ``qutrit_betas``. Known values (tests): equal qubits at ``beta omega = 1``, PPT
-bound ``0.768941 = (1 + gamma)/2`` (E_gamma attains it) and any-LT ``0.943409 =
-(sqrt p0 + sqrt p1)^2/2``; unequal (ratio 0.5, ``beta = 1``) PPT ``0.806633`` while E_gamma
-gives ``0.714642``.
+``beta`` in ``qutrit_betas``; three qubits (GHZ overlap) with ``omega_B = omega_C = omega``,
+``omega_A = r omega`` at ``beta_unequal`` for ``r`` in ``three_party_ratios`` (``r > 1``: A is
+colder, ``r < 1``: A is hotter).
 
-Figure ``bounds``: overlap (top) and negativity (bottom) for the three cases (columns);
-where curves coincide to 1e-6 over a whole panel the panel says so.
+Known values (tests): equal qubits at ``beta omega = 1``: PPT ``0.768941 = (1 + gamma)/2``
+(E_gamma attains it), any-LT ``0.943409``; unequal (ratio 0.5): PPT ``0.806633``, DPS-2
+``0.766651``, twirl + amplitude damping ``0.764348``, E_gamma ``0.714642``; qutrits at
+``beta omega = 1``: layer cake ``0.512258``, column generation ``0.577960``.
 
-Summary keys (:data:`SUMMARY_KEYS`): ``egamma_overlap``, ``losr_overlap``,
-``ppt_overlap``, ``any_lt_overlap``, ``egamma_negativity``, ``losr_negativity``,
-``ppt_negativity_lower``, ``any_lt_negativity`` — each a dict keyed by ``beta omega``
-(text that reads back as the value, e.g. ``"0.5"``) — plus ``unequal`` (the same keys, dicts keyed by
-``omega_B/omega_A``) and ``qutrit`` (the same keys, keyed by ``beta omega``), and
-``sdp_seconds`` (largest wall time of one PPT overlap SDP per case).
+Figure ``bounds``: overlap (top) and negativity (bottom) for the two-party cases, and the
+three-party panel (GHZ overlap against ``r``). Lower bounds are drawn as markers without
+lines, upper bounds as lines; the gap between ``best`` and the lowest upper bound is the part
+of the question still open.
+
+Summary keys (:data:`SUMMARY_KEYS`): per-point keys (dicts keyed by ``beta omega``,
+as text that reads back as the value, e.g. ``"0.5"``) ``egamma_overlap``,
+``losr_overlap``, ``ppt_overlap`` (certified dual value),
+``any_lt_overlap`` (dual value), ``egamma_negativity``, ``losr_negativity``,
+``ppt_negativity_lower``, ``any_lt_negativity``, ``best_losr_overlap``,
+``best_losr_negativity``, ``best_losr_protocol`` (name), ``dps2_overlap`` (NaN where not
+run); ``unequal`` and ``qutrit`` (the same per-point keys, keyed by ``omega_B/omega_A`` and
+``beta omega``); ``three_party`` (dict key -> (dict ``r`` -> value) for ``egamma_ghz``,
+``twirl_ad``, ``ppt_bound``, ``any_lt_bound``); ``sdp_seconds`` (largest wall time of one
+PPT overlap SDP per case).
 """
 
 from __future__ import annotations
@@ -45,13 +70,25 @@ import numpy as np
 import qutip
 import xarray as xr
 from eplt.baths import qubit_hamiltonian, thermal_state
-from eplt.dynamics.bounds import any_lt_negativity_bound, any_lt_overlap_bound, sdp_bound
-from eplt.dynamics.channels import eplt_channel
+from eplt.dynamics.bounds import (
+    any_lt_negativity_bound,
+    any_lt_overlap_ceiling,
+    sdp_bound,
+)
+from eplt.dynamics.channels import eplt_channel, layer_cake_channel
+from eplt.dynamics.colgen import column_generation
+from eplt.dynamics.dps import MemoryLimitError, dps2_bound, three_party_bound
+from eplt.dynamics.entanglement import concurrence, entanglement_of_formation, one_distillability
 from eplt.dynamics.losr import losr_seesaw, negativity_search
-from eplt.dynamics.measures import negativity, phi_plus_overlap
-from eplt.dynamics.states import phi_plus
+from eplt.dynamics.losr_protocols import (
+    correlated_reset_eplt,
+    ghz_twirl_amplitude_damping,
+    twirl_amplitude_damping,
+)
+from eplt.dynamics.measures import ghz_fidelity, log_negativity, negativity, phi_plus_overlap
+from eplt.dynamics.states import ghz_state, phi_plus
 
-from . import style
+from ._bounds_plot import METHODS, THREE_KEYS, figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import OMEGA, Param, ParamError, resolve, value_keys
@@ -63,13 +100,12 @@ __all__ = ["DESCRIPTION", "NAME", "PARAMS", "SUMMARY_KEYS", "figures", "plot", "
 
 NAME = "bounds"
 DESCRIPTION = (
-    "Entanglement kept by local thermalization: E_gamma, LOSR see-saw, PPT and any-LT bounds"
+    "Entanglement kept by local thermalization: explicit LOSR protocols (E_gamma, twirl + "
+    "damping, layer cake, column generation) against DPS-2, PPT and any-LT bounds"
 )
 
 #: Qutrit level energies in units of omega.
 QUTRIT_LEVELS = (0.0, 1.0, 2.5)
-#: Curves closer than this over a whole panel are reported as touching.
-TOUCH_TOL = 1e-6
 #: At most this many temperatures / ratios per case (work grows linearly).
 MAX_POINTS = 40
 
@@ -98,7 +134,7 @@ PARAMS = (
         "beta_unequal",
         1.0,
         "float",
-        "inverse temperature of the unequal case",
+        "inverse temperature of the unequal and three-party cases",
         "1/omega",
         low=0,
         high=1000,
@@ -111,6 +147,16 @@ PARAMS = (
         "1/omega",
         low=0,
         high=1000,
+    ),
+    Param(
+        "three_party_ratios",
+        (0.5, 1.0, 2.0),
+        "floats",
+        "omega_A / omega of three qubits (B, C at omega), GHZ overlap",
+        "",
+        low=0,
+        low_open=True,
+        high=100,
     ),
     Param("restarts", 2, "int", "see-saw starts (qubits; first is E_gamma)", "", low=1, high=50),
     Param("max_iter", 30, "int", "see-saw / search iterations per start", "", low=1, high=500),
@@ -125,132 +171,226 @@ PARAMS = (
     ),
     Param("qutrit_restarts", 1, "int", "see-saw starts for qutrits", "", low=1, high=20),
     Param("qutrit_max_iter", 8, "int", "iterations of every qutrit search", "", low=1, high=200),
+    Param(
+        "colgen_starts",
+        2,
+        "int",
+        "random pricing starts per column-generation round",
+        "",
+        low=1,
+        high=50,
+    ),
+    Param("colgen_rounds", 6, "int", "column-generation rounds (qubits)", "", low=1, high=100),
+    Param(
+        "qutrit_colgen_rounds", 2, "int", "column-generation rounds (qutrits)", "", low=1, high=50
+    ),
 )
 
 _KEYS = {
     "egamma_overlap": "<Phi+|E_gamma(Phi+)|Phi+>",
     "losr_overlap": "LOSR see-saw overlap (lower bound on the LOSR maximum)",
-    "ppt_overlap": "max overlap over PPT LT channels (SDP, certified upper bound on LOSR)",
-    "any_lt_overlap": "max overlap over all LT channels (SDP, relaxation none)",
+    "ppt_overlap": "max overlap over PPT LT channels (SDP dual value, certified upper bound on LOSR)",
+    "any_lt_overlap": "max overlap over all LT channels (SDP relaxation none, dual value)",
     "egamma_negativity": "N(E_gamma(Phi+))",
     "losr_negativity": "LOSR see-saw negativity (lower bound on the LOSR maximum)",
     "ppt_negativity_lower": "alternating search over PPT LT channels (lower bound on the PPT max)",
     "any_lt_negativity": "min_X ((Tr sqrt tau_X)^2 - 1)/2, upper bound over all LT channels",
+    "best_losr_overlap": "largest overlap of an explicit exactly-LT LOSR protocol (lower bound)",
+    "best_losr_negativity": "largest negativity of an explicit LOSR protocol (lower bound)",
+    "best_losr_protocol": "name of the protocol reaching best_losr_overlap",
+    "dps2_overlap": "DPS level-2 upper bound on the LOSR overlap (dual value; NaN: not run)",
 }
 SUMMARY_KEYS = {
     **{k: f"dict beta omega -> {v}" for k, v in _KEYS.items()},
     "unequal": "dict key -> (dict omega_B/omega_A -> value), same keys, two qubits at beta_unequal",
     "qutrit": "dict key -> (dict beta omega -> value), same keys, qutrits H = omega diag(0,1,2.5)",
+    "three_party": "dict key -> (dict omega_A/omega -> value): egamma_ghz, twirl_ad, ppt_bound, "
+    "any_lt_bound (GHZ overlap of three qubits at beta_unequal)",
     "sdp_seconds": "dict case -> largest wall time of one PPT overlap SDP (s)",
 }
-METHODS = ("egamma", "losr", "ppt", "any_lt")
+
+#: Methods that are explicit LOSR protocols (lower bounds); ``best`` is their maximum.
+LOWER = ("egamma", "twirl_ad", "layer_cake", "corr_reset", "losr", "colgen")
+MEASURES = ("concurrence", "eof_bits", "log_negativity", "distill_min")
 
 
-def _point(tA, tB, *, restarts, neg_restarts, max_iter, seed) -> dict:
+def _out_super(S: qutip.Qobj, rho: qutip.Qobj) -> qutip.Qobj:
+    out = qutip.vector_to_operator(S * qutip.operator_to_vector(rho))
+    return qutip.Qobj((out.full() + out.full().conj().T) / 2, dims=rho.dims)
+
+
+def _measures(rho: qutip.Qobj) -> list[float]:
+    qubits = rho.dims[0] == [2, 2]
+    return [
+        concurrence(rho) if qubits else np.nan,
+        entanglement_of_formation(rho) if qubits else np.nan,
+        log_negativity(rho),
+        one_distillability(rho, starts=3).value,
+    ]
+
+
+def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, seed) -> dict:
     """Every number of one temperature / ratio (see the module docstring)."""
+    d = tA.shape[0]
     E = eplt_channel(tA, tB)  # NoEPLTError at zero temperature, before any SDP
-    out_e = E(phi_plus(tA.shape[0]))
+    phi = phi_plus(d)
+    outs = {"egamma": E(phi)}
+    names = {}
+    if d == 2:
+        outs["twirl_ad"] = twirl_amplitude_damping(tA, tB)(phi)
+    else:
+        if np.allclose(np.sort(np.diag(tA.full()).real), np.sort(np.diag(tB.full()).real)):
+            outs["layer_cake"] = layer_cake_channel(tA, tB)(phi)
+        outs["corr_reset"] = correlated_reset_eplt(tA, tB)(phi)
     t0 = time.perf_counter()
     ppt = sdp_bound(tA, tB, relaxation="ppt")
     t_sdp = time.perf_counter() - t0
     anylt = sdp_bound(tA, tB, relaxation="none")
-    ss = seed.spawn(3)
+    ss = seed.spawn(4)
     lo = losr_seesaw(tA, tB, restarts=restarts, max_iter=max_iter, seed=ss[0])
     lo_n = losr_seesaw(tA, tB, merit="negativity", restarts=restarts, max_iter=max_iter, seed=ss[1])
     neg = negativity_search(tA, tB, restarts=neg_restarts, max_iter=max_iter, seed=ss[2])
+    ov = {k: phi_plus_overlap(o) for k, o in outs.items()}
+    ng = {k: negativity(o) for k, o in outs.items()}
+    ov["losr"], ng["losr"] = lo.value, lo_n.value
+    outs["losr"] = lo(phi)
+    if ppt.dual_value - max(ov.values()) > 1e-6:  # else a protocol is certified optimal
+        cg = column_generation(tA, tB, starts=cg_starts, max_rounds=cg_rounds, seed=ss[3])
+        outs["colgen"] = _out_super(cg.superoperator(), phi)
+        ov["colgen"], ng["colgen"] = cg.value, negativity(outs["colgen"])
+        names["colgen"] = f"column generation ({len(cg.probabilities)} branches after the twirl)"
+    try:
+        dps = dps2_bound(tA, tB).dual_value if d == 2 else np.nan
+    except MemoryLimitError:
+        dps = np.nan
+    best = max(ov, key=ov.get)
+    names = {
+        "egamma": "E_gamma",
+        "twirl_ad": "twirl + amplitude damping",
+        "layer_cake": "layer cake",
+        "corr_reset": "E_gamma with correlated reset",
+        "losr": "see-saw",
+        **names,
+    }
+    overlap = {m: ov.get(m, np.nan) for m in LOWER}
+    negat = {m: ng.get(m, np.nan) for m in LOWER}
+    overlap.update(best=ov[best], dps2=dps, ppt=ppt.dual_value, any_lt=anylt.dual_value)
+    negat.update(
+        best=max(ng.values()),
+        dps2=np.nan,
+        ppt=neg.value,
+        any_lt=any_lt_negativity_bound(tA, tB),
+    )
     return {
-        "overlap": {
-            "egamma": phi_plus_overlap(out_e),
-            "losr": lo.value,
-            "ppt": ppt.value,
-            "any_lt": anylt.value,
-        },
-        "negativity": {
-            "egamma": negativity(out_e),
-            "losr": lo_n.value,
-            "ppt": neg.value,
-            "any_lt": any_lt_negativity_bound(tA, tB),
-        },
-        "ppt_dual": ppt.dual_value,
-        "any_lt_closed_form": any_lt_overlap_bound(tA, tB) if tA.shape == tB.shape else np.nan,
+        "overlap": overlap,
+        "negativity": negat,
+        "best_protocol": names[best],
+        "measures": [_measures(outs["egamma"]), _measures(outs[best])],
+        "any_lt_ceiling": any_lt_overlap_ceiling(tA, tB),
         "sdp_seconds": t_sdp,
+    }
+
+
+def _three_point(ps) -> dict:
+    """GHZ overlaps of three qubits with excited populations ``ps`` (module docstring)."""
+    taus = [qutip.Qobj(np.diag([1 - p, p])) for p in ps]
+    g = 2 * min(ps)
+    e = (np.array(ps) - g / 2) / (1 - g) if g < 1 else np.full(3, 0.5)
+    eg = g + (1 - g) * (np.prod(1 - e) + np.prod(e)) / 2  # GHZ twirl + product reset
+    tad = ghz_fidelity(ghz_twirl_amplitude_damping(taus)(ghz_state(3)))
+    return {
+        "egamma_ghz": float(eg),
+        "twirl_ad": tad,
+        "ppt_bound": three_party_bound(taus).dual_value,
+        "any_lt_bound": three_party_bound(taus, relaxation="none").dual_value,
     }
 
 
 def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it:
-    one SDP at a time (the largest, the qutrit PPT problem over a 81 x 81 Choi matrix),
-    its results kept per point. Measured with ``tracemalloc`` 2026-12-06: 12.5 MB of
-    Python objects for one point per case; the solver's own (native) buffers are not
-    traced and are counted as 100 MB, rounded up."""
+    one SDP at a time (the largest, the qutrit PPT problem over a 81 x 81 Choi matrix, or a
+    symmetry-reduced DPS-2 / three-party problem, each of which also refuses itself before
+    allocating, :class:`eplt.dynamics.dps.MemoryLimitError`), its results kept per point.
+    Measured with ``tracemalloc`` 2026-12-06: 12.5 MB of Python objects for one point per
+    case; the solver's own (native) buffers are not traced and are counted as 100 MB,
+    rounded up."""
     points = len(p["betas"]) + len(p["ratios"]) + len(p["qutrit_betas"])
-    return 1.5e8 + 1e6 * points, ("betas", "ratios", "qutrit_betas")
+    points += len(p["three_party_ratios"])
+    return 1.5e8 + 1e6 * points, ("betas", "ratios", "qutrit_betas", "three_party_ratios")
 
 
 def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
-    """CPU seconds of :func:`run` and the parameters driving them: per qubit point ~0.7 s
-    (the SDPs), ~0.2 s per extra see-saw start and ~(0.2 + 0.02 max_iter) s per extra
-    negativity start; per qutrit point ~4 s, ~2 s per extra see-saw start (+0.075 s per
-    iteration) and ~(0.3 + 0.93 qutrit_max_iter) s per extra negativity start (an SDP per
-    iteration). The first start (E_gamma) converges at once; the others are counted at
-    their iteration limit, which bounds them from above.
-
-    Measured 2026-12-01 on a 2-core Xeon VM (``time.process_time``, one run in a fresh
-    process each): 56 s at the defaults, 42 s for 2 qubit + 3 qutrit points, 7.3 s for
-    1 + 1 + 1 points with single starts, 13.1 s with 6 negativity starts, 15.0 s with 4
-    qutrit starts, 10.7 s with 2 qutrit starts of 32 iterations. Rounded up."""
+    """CPU seconds of :func:`run` and the parameters driving them: per qubit point ~3.5 s
+    (SDPs, DPS-2 ~2 s, see-saws), plus ~0.5 s per column-generation round and start on
+    unequal points; per qutrit point ~6 s plus ~4 s per column-generation round; per
+    three-party point ~3 s. The see-saw and negativity starts as before: ~0.2 s and
+    ~(0.2 + 0.02 max_iter) s per extra qubit start, ~(2.0 + 0.075 qutrit_max_iter) s and
+    ~(0.3 + 0.93 qutrit_max_iter) s per extra qutrit start. Measured 2026-12-06 on the 2-core
+    VM while shared (load 7-15); rounded up."""
     nq = len(p["betas"]) + len(p["ratios"])
     extra_neg = p["negativity_restarts"] - 1
-    qubit = 0.7 + 0.2 * (p["restarts"] - 1) + extra_neg * (0.2 + 0.02 * p["max_iter"])
+    cg = 0.5 * p["colgen_rounds"] * (1 + p["colgen_starts"])
+    qubit = 3.5 + 0.2 * (p["restarts"] - 1) + extra_neg * (0.2 + 0.02 * p["max_iter"])
     qit, extra_q = p["qutrit_max_iter"], p["qutrit_restarts"] - 1
-    qutrit = 4.0 + extra_q * (2.0 + 0.075 * qit) + extra_neg * (0.3 + 0.93 * qit)
-    seconds = 1.0 + nq * qubit + len(p["qutrit_betas"]) * qutrit
-    names = ("betas", "ratios", "qutrit_betas", "restarts", "negativity_restarts", "max_iter")
-    return seconds, (*names, "qutrit_restarts", "qutrit_max_iter")
+    qutrit = 6.0 + 4.0 * p["qutrit_colgen_rounds"] * (1 + p["colgen_starts"]) / 3
+    qutrit += extra_q * (2.0 + 0.075 * qit) + extra_neg * (0.3 + 0.93 * qit)
+    seconds = 2.0 + nq * qubit + len(p["ratios"]) * cg + len(p["qutrit_betas"]) * qutrit
+    seconds += 3.0 * len(p["three_party_ratios"])
+    names = ("betas", "ratios", "qutrit_betas", "three_party_ratios", "restarts")
+    return seconds, (
+        *names,
+        "negativity_restarts",
+        "max_iter",
+        "qutrit_restarts",
+        "qutrit_max_iter",
+        "colgen_starts",
+        "colgen_rounds",
+        "qutrit_colgen_rounds",
+    )
+
+
+_SUMMARY_FROM = {
+    "egamma_overlap": ("overlap", "egamma"),
+    "losr_overlap": ("overlap", "losr"),
+    "ppt_overlap": ("overlap", "ppt"),
+    "any_lt_overlap": ("overlap", "any_lt"),
+    "egamma_negativity": ("negativity", "egamma"),
+    "losr_negativity": ("negativity", "losr"),
+    "ppt_negativity_lower": ("negativity", "ppt"),
+    "any_lt_negativity": ("negativity", "any_lt"),
+    "best_losr_overlap": ("overlap", "best"),
+    "best_losr_negativity": ("negativity", "best"),
+    "dps2_overlap": ("overlap", "dps2"),
+}
 
 
 def _case(points, key_values) -> tuple[dict, dict]:
-    """Summary dicts (key -> {x: value}, ``x`` the keys from :func:`value_keys`) and
-    arrays (merit -> (method, x))."""
+    """Summary dicts (key -> {x: value}) and arrays (merit -> (method, x))."""
     summ = {k: {} for k in _KEYS}
-    arr = {m: np.empty((len(METHODS), len(points))) for m in ("overlap", "negativity")}
+    arr = {m: np.full((len(METHODS), len(points)), np.nan) for m in ("overlap", "negativity")}
     for j, (pt, xs) in enumerate(zip(points, key_values)):
         for merit in ("overlap", "negativity"):
             for i, meth in enumerate(METHODS):
                 arr[merit][i, j] = pt[merit][meth]
-        summ["egamma_overlap"][xs] = pt["overlap"]["egamma"]
-        summ["losr_overlap"][xs] = pt["overlap"]["losr"]
-        summ["ppt_overlap"][xs] = pt["overlap"]["ppt"]
-        summ["any_lt_overlap"][xs] = pt["overlap"]["any_lt"]
-        summ["egamma_negativity"][xs] = pt["negativity"]["egamma"]
-        summ["losr_negativity"][xs] = pt["negativity"]["losr"]
-        summ["ppt_negativity_lower"][xs] = pt["negativity"]["ppt"]
-        summ["any_lt_negativity"][xs] = pt["negativity"]["any_lt"]
+        for key, (merit, meth) in _SUMMARY_FROM.items():
+            v = float(pt[merit][meth])
+            summ[key][xs] = None if np.isnan(v) else v
+        summ["best_losr_protocol"][xs] = pt["best_protocol"]
     return summ, arr
 
 
-def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
-    """All bounds for the three cases (equal qubits, unequal qubits, qutrits)."""
-    from tqdm.auto import tqdm
-
-    p = resolve(PARAMS, params, study=NAME)
-    check_memory(sys.modules[__name__], p)  # before anything is allocated
-    check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
-    om = p["omega"]
-    for name in ("betas", "ratios", "qutrit_betas"):
+def _check_params(p, betas, ratios, qbetas, om):
+    for name in ("betas", "ratios", "qutrit_betas", "three_party_ratios"):
         if len(p[name]) > MAX_POINTS:
             raise ParamError(f"{name} may list at most {MAX_POINTS} values, got {len(p[name])}")
-    betas = np.array(p["betas"], dtype=float)
-    ratios = np.array(p["ratios"], dtype=float)
-    qbetas = np.array(p["qutrit_betas"], dtype=float)
-    H = qubit_hamiltonian(om)
-    H3 = qutip.Qobj(np.diag(QUTRIT_LEVELS) * om)
     # Near (not at) infinite temperature gamma -> 1 and the see-saw SDPs degenerate
     # (Clarabel stops at its iteration limit at beta omega = 1e-6): refused, beta = 0 runs.
+    small = min(1.0, float(ratios.min()) if ratios.size else 1.0)
+    small = min(small, float(min(p["three_party_ratios"], default=1.0)))
     for name, vals, scale in (
         ("betas", betas, om),
         ("qutrit_betas", qbetas, om),
-        ("beta_unequal", np.array([p["beta_unequal"]]), om * min(1.0, float(ratios.min()))),
+        ("beta_unequal", np.array([p["beta_unequal"]]), om * small),
     ):
         bad = [float(b) for b in vals if 0 < b * scale < MIN_BETA_OMEGA]
         if bad:
@@ -258,14 +398,29 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 f"{name}: beta omega must be 0 or >= {MIN_BETA_OMEGA:g} (the see-saw SDPs "
                 f"degenerate as gamma -> 1), got beta = {bad[0]:g} at omega = {om:g}"
             )
+
+
+def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
+    """All bounds for the four cases (equal qubits, unequal qubits, qutrits, three qubits)."""
+    from tqdm.auto import tqdm
+
+    p = resolve(PARAMS, params, study=NAME)
+    check_memory(sys.modules[__name__], p)  # before anything is allocated
+    check_work(sys.modules[__name__], p)  # refused above EPLT_WORK_LIMIT
+    om = p["omega"]
+    betas = np.array(p["betas"], dtype=float)
+    ratios = np.array(p["ratios"], dtype=float)
+    qbetas = np.array(p["qutrit_betas"], dtype=float)
+    r3 = np.array(p["three_party_ratios"], dtype=float)
+    _check_params(p, betas, ratios, qbetas, om)
+    H = qubit_hamiltonian(om)
+    H3 = qutip.Qobj(np.diag(QUTRIT_LEVELS) * om)
+    bu = p["beta_unequal"]
     # fail early (NoEPLTError, one line) before any SDP
     for b in betas:
         eplt_channel(thermal_state(H, b), thermal_state(H, b))
-    for r in ratios:
-        eplt_channel(
-            thermal_state(H, p["beta_unequal"]),
-            thermal_state(qubit_hamiltonian(r * om), p["beta_unequal"]),
-        )
+    for r in (*ratios, *r3):
+        eplt_channel(thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu))
     for b in qbetas:
         eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
 
@@ -275,51 +430,58 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "restarts": p["restarts"],
         "neg_restarts": p["negativity_restarts"],
         "max_iter": p["max_iter"],
+        "cg_starts": p["colgen_starts"],
+        "cg_rounds": p["colgen_rounds"],
     }
     kw3 = {
+        **kw,
         "restarts": p["qutrit_restarts"],
-        "neg_restarts": p["negativity_restarts"],
         "max_iter": p["qutrit_max_iter"],
+        "cg_rounds": p["qutrit_colgen_rounds"],
     }
-    bar = tqdm(total=len(betas) + len(ratios) + len(qbetas), desc="points", disable=not progress)
-    eq, un, qt = [], [], []
+    total = len(betas) + len(ratios) + len(qbetas) + len(r3)
+    bar = tqdm(total=total, desc="points", disable=not progress)
+    eq, un, qt, tp = [], [], [], []
     for b, ss in zip(betas, s_eq.spawn(len(betas))):
         tau = thermal_state(H, b)
         eq.append(_point(tau, tau, seed=ss, **kw))
         bar.update()
-    bu = p["beta_unequal"]
     for r, ss in zip(ratios, s_un.spawn(len(ratios))):
-        un.append(
-            _point(
-                thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu), seed=ss, **kw
-            )
-        )
+        tA, tB = thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu)
+        un.append(_point(tA, tB, seed=ss, **kw))
         bar.update()
     for b, ss in zip(qbetas, s_q.spawn(len(qbetas))):
         tau = thermal_state(H3, b)
         qt.append(_point(tau, tau, seed=ss, **kw3))
         bar.update()
+    p_b = float(thermal_state(H, bu).full()[1, 1].real)
+    for r in r3:
+        p_a = float(thermal_state(qubit_hamiltonian(r * om), bu).full()[1, 1].real)
+        tp.append(_three_point([p_a, p_b, p_b]))
+        bar.update()
     bar.close()
+    return _assemble(p, seed, om, betas, ratios, qbetas, r3, eq, un, qt, tp)
 
+
+def _assemble(p, seed, om, betas, ratios, qbetas, r3, eq, un, qt, tp) -> StudyResult:
     summary, arrays = {}, {}
-    for label, pts, xs, name in (
-        ("equal", eq, betas * om, "betas"),
-        ("unequal", un, ratios, "ratios"),
-        ("qutrit", qt, qbetas * om, "qutrit_betas"),
-    ):
-        s, a = _case(pts, value_keys(xs, name))
+    cases = (("equal", eq, betas * om), ("unequal", un, ratios), ("qutrit", qt, qbetas * om))
+    names = {"equal": "betas", "unequal": "ratios", "qutrit": "qutrit_betas"}
+    for label, pts, xs in cases:
+        s, a = _case(pts, value_keys(xs, names[label]))
         arrays[label] = a
         if label == "equal":
             summary.update(s)
         else:
             summary[label] = s
+    r_keys = value_keys(r3, "three_party_ratios")
+    summary["three_party"] = {k: dict(zip(r_keys, (pt[k] for pt in tp))) for k in THREE_KEYS}
     summary["sdp_seconds"] = {
-        label: max((pt["sdp_seconds"] for pt in pts), default=None)
-        for label, pts in (("equal", eq), ("unequal", un), ("qutrit", qt))
+        label: max((pt["sdp_seconds"] for pt in pts), default=None) for label, pts, _ in cases
     }
     dims = {"equal": "beta_omega", "unequal": "ratio", "qutrit": "beta_omega_qutrit"}
     data = {}
-    for label, pts in (("equal", eq), ("unequal", un), ("qutrit", qt)):
+    for label, pts, _ in cases:
         x = dims[label]
         for merit in ("overlap", "negativity"):
             data[f"{merit}_{label}"] = (
@@ -327,25 +489,37 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 arrays[label][merit],
                 {"units": "1", "long_name": f"{merit} of E(Phi+), {label}"},
             )
-        data[f"ppt_dual_{label}"] = (
-            (x,),
-            np.array([pt["ppt_dual"] for pt in pts]),
-            {"units": "1", "long_name": "certified upper bound (dual) of the PPT overlap SDP"},
-        )
         data[f"any_lt_closed_form_{label}"] = (
             (x,),
-            np.array([pt["any_lt_closed_form"] for pt in pts]),
-            {"units": "1", "long_name": "min_X (Tr sqrt tau_X)^2 / d"},
+            np.array([pt["any_lt_ceiling"] for pt in pts]),
+            {"units": "1", "long_name": "(sum_i sqrt(min(a_i, b_i)))^2 / d (any-LT ceiling)"},
+        )
+        data[f"measures_{label}"] = (
+            ("protocol", "measure", x),
+            np.array([pt["measures"] for pt in pts]).transpose(1, 2, 0).reshape(2, 4, len(pts)),
+            {
+                "units": "1",
+                "long_name": "measures of the output on Phi+ (EoF in bits, E_N base 2, "
+                "distill_min < 0: 1-distillable)",
+            },
         )
         data[f"sdp_seconds_{label}"] = (
             (x,),
             np.array([pt["sdp_seconds"] for pt in pts]),
             {"units": "s", "long_name": "wall time of the PPT overlap SDP"},
         )
+    data["ghz_overlap_three_party"] = (
+        ("method3", "ratio3"),
+        np.array([[pt[k] for pt in tp] for k in THREE_KEYS]).reshape(len(THREE_KEYS), len(tp)),
+        {"units": "1", "long_name": "<GHZ|E(GHZ)|GHZ>, three qubits"},
+    )
     ds = xr.Dataset(
         data,
         coords={
             "method": ("method", list(METHODS)),
+            "protocol": ("protocol", ["egamma", "best"]),
+            "measure": ("measure", list(MEASURES)),
+            "method3": ("method3", list(THREE_KEYS)),
             "beta_omega": ("beta_omega", betas * om, {"units": "1", "long_name": "beta omega"}),
             "ratio": ("ratio", ratios, {"units": "1", "long_name": "omega_B / omega_A"}),
             "beta_omega_qutrit": (
@@ -353,141 +527,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 qbetas * om,
                 {"units": "1", "long_name": "beta omega (qutrits)"},
             ),
+            "ratio3": ("ratio3", r3, {"units": "1", "long_name": "omega_A / omega (three qubits)"}),
         },
         attrs={"study": NAME, "omega": om, "beta_unequal": p["beta_unequal"]},
     )
     return StudyResult(NAME, p, seed, ds, summary)
-
-
-# --------------------------------------------------------------------------- plots
-
-_STYLE = {
-    "any_lt": dict(
-        color=style.COLORS[3],
-        ls="-",
-        lw=2.8,
-        alpha=0.45,
-        marker="s",
-        ms=5,
-        label="any LT (overlap: SDP; negativity: closed-form upper bound)",
-    ),
-    "ppt": dict(
-        color=style.COLORS[0],
-        ls="-",
-        lw=1.3,
-        marker="^",
-        ms=4,
-        label="PPT relaxation (overlap: certified upper bound; negativity: search, lower bound)",
-    ),
-    "egamma": dict(
-        color=style.COLORS[1], ls="--", lw=1.2, marker="x", ms=5, label=r"$\mathcal{E}_\gamma$"
-    ),
-    "losr": dict(
-        color=style.COLORS[2],
-        ls="none",
-        marker="o",
-        ms=6,
-        mfc="none",
-        mew=1.1,
-        label="LOSR see-saw (lower bound)",
-    ),
-}
-_NAMES = {"any_lt": "any LT", "ppt": "PPT", "losr": "see-saw", "egamma": r"$\mathcal{E}_\gamma$"}
-_XLABEL = {
-    "equal": r"$\beta\omega$ (equal qubits)",
-    "unequal": r"$\omega_B/\omega_A$ (qubits, $\beta\omega_A = %g$)",
-    "qutrit": r"$\beta\omega$ (qutrits, $H = \omega\,\mathrm{diag}(0, 1, 2.5)$)",
-}
-
-
-def _touching(values: np.ndarray) -> list[list[str]]:
-    """Groups (size >= 2) of methods whose curves agree to TOUCH_TOL over the whole panel."""
-    groups, used = [], set()
-    for i, mi in enumerate(METHODS):
-        if mi in used:
-            continue
-        grp = [mi] + [
-            mj
-            for j, mj in enumerate(METHODS)
-            if j > i and mj not in used and np.nanmax(np.abs(values[i] - values[j])) < TOUCH_TOL
-        ]
-        if len(grp) > 1:
-            used.update(grp)
-            groups.append(grp)
-    return groups
-
-
-def plot(result: StudyResult, ax=None, *, case: str = "equal", merit: str = "overlap"):
-    """One panel: ``merit`` ("overlap" or "negativity") against the case's x axis
-    ("equal", "unequal" or "qutrit")."""
-    if case not in ("equal", "unequal", "qutrit") or merit not in ("overlap", "negativity"):
-        raise ValueError(f"bad case/merit {case!r}/{merit!r}")
-    if ax is None:
-        _, axes = style.figure()
-        ax = axes[0, 0]
-    ds = result.data
-    var = ds[f"{merit}_{case}"]
-    xdim = var.dims[1]
-    x = ds[xdim].values
-    vals = var.values
-    with style.style():
-        for meth in ("any_lt", "ppt", "egamma", "losr"):
-            kw = dict(_STYLE[meth])
-            ax.plot(x, vals[METHODS.index(meth)], **kw)
-        if merit == "overlap":
-            ax.plot(
-                x,
-                ds[f"any_lt_closed_form_{case}"].values,
-                color=style.COLORS[3],
-                ls=":",
-                lw=1.0,
-                label=r"$\min_X(\mathrm{Tr}\sqrt{\tau_X})^2/d$ (closed form)",
-            )
-        if x.size:
-            groups = _touching(vals)
-            text = "; ".join(" = ".join(_NAMES[m] for m in g) for g in groups)
-            if text:
-                ax.text(
-                    0.97,
-                    0.97,
-                    "coincide: " + text,
-                    transform=ax.transAxes,
-                    ha="right",
-                    va="top",
-                    fontsize=7,
-                    color="0.25",
-                )
-        xl = _XLABEL[case]
-        if case == "unequal":
-            xl = xl % (result.params["beta_unequal"] * result.params["omega"])
-        ax.set_xlabel(xl)
-        if case != "unequal" and x.size and x.min() > 0:
-            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
-
-            ax.set_xscale("log")  # ticks at the computed temperatures, no crowded minors
-            ax.xaxis.set_major_locator(FixedLocator(x))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel(
-            r"$\langle\Phi^+|\mathcal{E}(\Phi^+)|\Phi^+\rangle$"
-            if merit == "overlap"
-            else r"negativity $N(\mathcal{E}(\Phi^+))$"
-        )
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi + 0.18 * (hi - lo))  # room for the "coincide" note
-    return ax
-
-
-@style.styled
-def figures(result: StudyResult) -> dict:
-    """``bounds``: overlap (top row) and negativity (bottom row) for the three cases."""
-    cases = [c for c in ("equal", "unequal", "qutrit") if result.data[f"overlap_{c}"].shape[1]]
-    fig, axes = style.figure(len(cases), 2, width=style.PAGE, height=5.0)
-    for j, c in enumerate(cases):
-        for i, merit in enumerate(("overlap", "negativity")):
-            plot(result, axes[i, j], case=c, merit=merit)
-            if j:
-                axes[i, j].set_ylabel("")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper center", ncol=2, fontsize=7)
-    return {"bounds": fig}

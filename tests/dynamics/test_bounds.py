@@ -218,3 +218,20 @@ def test_gap_tolerance_is_relative_to_the_objective_scale(relaxation):
         X = rng.normal(size=(16, 16)) + 1j * rng.normal(size=(16, 16))
         b = B.sdp_bound(tA, tB, witness=50 * (X + X.conj().T), relaxation=relaxation)
         assert b.value <= b.dual_value <= b.value + 1e-6 * max(1.0, abs(b.value))
+
+
+def test_any_lt_ceiling_for_unequal_spectra():
+    """(sum_i sqrt(min(a_i, b_i)))^2 / d bounds the any-LT SDP from above, is tighter than
+    min_X (Tr sqrt tau_X)^2 / d for unequal spectra, and equals it for equal ones."""
+    tA, tB = _tau(1.0, 1.0), _tau(1.0, 0.5)
+    a, b = np.diag(tA.full()).real, np.diag(tB.full()).real
+    ceil = B.any_lt_overlap_ceiling(tA, tB)
+    assert ceil == pytest.approx(np.sqrt(np.minimum(a, b)).sum() ** 2 / 2, abs=1e-12)
+    assert ceil < B.any_lt_overlap_bound(tA, tB) - 0.01
+    anylt = B.sdp_bound(tA, tB, relaxation="none")
+    assert anylt.value <= ceil + SDP_TOL
+    assert anylt.dual_value >= anylt.value - GAP_FLOOR
+    tau = _tau(1.0)
+    assert B.any_lt_overlap_ceiling(tau, tau) == pytest.approx(
+        B.any_lt_overlap_bound(tau, tau), abs=1e-12
+    )

@@ -1,7 +1,8 @@
-"""Study `bounds`: E_gamma, LOSR see-saw, PPT and any-LT bounds at tiny size.
+"""Study `bounds`: explicit LOSR protocols against DPS-2, PPT and any-LT bounds at tiny size.
 
-Tolerances: SDP values to 1e-6 (sdp_bound's certified gap); E_gamma and closed forms are
-exact linear algebra (1e-12).
+Tolerances: SDP values to 1e-6 (the certified gap the SDPs accept); explicit protocols and
+closed forms are exact linear algebra (1e-12); "lower below upper" uses certified dual
+values, which may undercut a feasible value by round-off only (1e-9).
 """
 
 import matplotlib
@@ -27,6 +28,10 @@ TINY = {
     "negativity_restarts": 1,
     "max_iter": 2,
     "qutrit_max_iter": 1,
+    "three_party_ratios": [0.5, 2.0],
+    "colgen_starts": 1,
+    "colgen_rounds": 4,
+    "qutrit_colgen_rounds": 1,
 }
 
 
@@ -37,9 +42,11 @@ def result():
 
 def test_summary_keys_are_documented(result):
     assert set(result.summary) == set(bounds.SUMMARY_KEYS)
-    keys = set(bounds.SUMMARY_KEYS) - {"unequal", "qutrit", "sdp_seconds"}
+    keys = set(bounds.SUMMARY_KEYS) - {"unequal", "qutrit", "sdp_seconds", "three_party"}
     for case in ("unequal", "qutrit"):
         assert set(result.summary[case]) == keys
+    assert set(result.summary["three_party"]) == set(bounds.THREE_KEYS)
+    assert set(result.summary["three_party"]["ppt_bound"]) == {"0.5", "2"}
     assert set(result.summary["ppt_overlap"]) == {"1"}
     assert set(result.summary["unequal"]["ppt_overlap"]) == {"0.5"}
 
@@ -55,30 +62,83 @@ def test_known_values(result):
     assert s["any_lt_negativity"]["1"] == pytest.approx(np.sqrt(p0 * p1), abs=1e-12)
     assert s["unequal"]["ppt_overlap"]["0.5"] == pytest.approx(0.806633, abs=1.5e-6)
     assert s["unequal"]["egamma_overlap"]["0.5"] == pytest.approx(0.714642, abs=5e-7)
+    # twirl + amplitude damping is the best protocol; DPS-2 leaves 0.0023 above it
+    pA, pB = qubit_populations(1.0)[1], qubit_populations(1.0, 0.5)[1]
+    tad = 0.5 + (pA - pB) / 2 + np.sqrt(pA * pB)
+    assert s["unequal"]["best_losr_overlap"]["0.5"] == pytest.approx(tad, abs=1e-9)
+    assert s["unequal"]["best_losr_negativity"]["0.5"] == pytest.approx(pA, abs=1e-9)
+    assert s["unequal"]["dps2_overlap"]["0.5"] == pytest.approx(0.766651, abs=1.5e-6)
+    # equal qubits: E_gamma is certified optimal (PPT dual = (1 + gamma)/2)
+    assert s["best_losr_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-9)
+    assert s["dps2_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-6)
+    # qutrits: column generation beats the layer cake (0.512258); DPS-2 not run
+    assert s["qutrit"]["best_losr_overlap"]["1"] > 0.56
+    assert s["qutrit"]["best_losr_protocol"]["1"].startswith("column generation")
+    assert s["qutrit"]["dps2_overlap"]["1"] is None
 
 
 def test_ordering_of_the_levels(result):
+    """Every lower bound below every upper bound; DPS-2 at or below PPT."""
     s = result.summary
     for block in (s, s["unequal"], s["qutrit"]):
         for k in block["egamma_overlap"]:
             eg, lo = block["egamma_overlap"][k], block["losr_overlap"][k]
+            best = block["best_losr_overlap"][k]
             ppt, any_lt = block["ppt_overlap"][k], block["any_lt_overlap"][k]
-            assert eg - 1e-12 <= lo <= ppt + 1e-6 <= any_lt + 2e-6
+            assert eg - 1e-12 <= lo <= best + 1e-12
+            assert best <= ppt + 1e-9 <= any_lt + 1e-6
+            if block["dps2_overlap"][k] is not None:
+                assert best - 1e-9 <= block["dps2_overlap"][k] <= ppt + 1e-6
             egn, lon = block["egamma_negativity"][k], block["losr_negativity"][k]
-            assert egn - 1e-12 <= lon <= block["any_lt_negativity"][k] + 1e-12
+            bestn = block["best_losr_negativity"][k]
+            assert egn - 1e-12 <= lon <= bestn + 1e-12 <= block["any_lt_negativity"][k] + 2e-12
             assert egn - 1e-9 <= block["ppt_negativity_lower"][k] <= block["any_lt_negativity"][k]
+    for case in ("equal", "unequal", "qutrit"):  # the any-LT ceiling bounds every protocol
+        best = result.data[f"overlap_{case}"].values[bounds.METHODS.index("best")]
+        ceiling = result.data[f"any_lt_closed_form_{case}"].values
+        assert np.all(best <= ceiling + 1e-9), (case, best, ceiling)
+    t = s["three_party"]
+    for r in t["ppt_bound"]:
+        for lower in ("egamma_ghz", "twirl_ad"):
+            assert t[lower][r] <= t["ppt_bound"][r] + 1e-9
+        assert t["ppt_bound"][r] <= t["any_lt_bound"][r] + 1e-6
+
+
+def test_measures_table(result):
+    """Concurrence and EoF of E_gamma(Phi+) for equal qubits: gamma and h((1 + sqrt(1 -
+    gamma^2))/2); log-negativity log2(1 + gamma); 1-distillable (negative minimum)."""
+    m = result.data["measures_equal"].sel(protocol="egamma").isel(beta_omega=0)
+    gamma = 2 * qubit_populations(1.0)[1]
+    x = (1 + np.sqrt(1 - gamma**2)) / 2
+    assert float(m.sel(measure="concurrence")) == pytest.approx(gamma, abs=1e-12)
+    h = -x * np.log2(x) - (1 - x) * np.log2(1 - x)
+    assert float(m.sel(measure="eof_bits")) == pytest.approx(h, abs=1e-12)
+    assert float(m.sel(measure="log_negativity")) == pytest.approx(np.log2(1 + gamma), abs=1e-12)
+    assert float(m.sel(measure="distill_min")) < 0
 
 
 def test_figure_labels_and_touching_note(result):
     figs = bounds.figures(result)
     try:
-        assert set(figs) == {"bounds"}
+        assert set(figs) == {"bounds", "bounds_three_party"}
         axes = figs["bounds"].axes
         assert len(axes) == 6
-        for ax in axes:
+        for ax in axes + figs["bounds_three_party"].axes:
             assert ax.get_xlabel()
+        for ax in (axes[0], axes[3], figs["bounds_three_party"].axes[0]):  # first column
+            assert ax.get_ylabel()
         notes = [t.get_text() for t in axes[0].texts]
-        assert any("coincide" in n and "PPT" in n for n in notes)  # E_gamma = PPT, qubits
+        assert any("tight" in n and "PPT" in n for n in notes)  # E_gamma = PPT, qubits
+        labels = [t.get_text() for t in figs["bounds"].legends[0].get_texts()]
+        assert all(
+            "upper" in lab
+            or "lower" in lab
+            or "PPT search" in lab
+            or lab in ("twirl + damping", "layer cake", "see-saw", "column generation")
+            or "mathcal" in lab
+            for lab in labels
+        )
+        assert any("not on LOSR" in lab for lab in labels)
     finally:
         for fig in figs.values():
             plt.close(fig)
@@ -87,7 +147,7 @@ def test_figure_labels_and_touching_note(result):
 def test_cli_run_and_describe(tmp_path, capsys):
     sets = {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in TINY.items()}
     sets["qutrit_betas"] = "0.5"
-    summary = run_ok(tmp_path, "bounds", sets, ("bounds",))
+    summary = run_ok(tmp_path, "bounds", sets, ("bounds", "bounds_three_party"))
     assert set(summary) == set(bounds.SUMMARY_KEYS)
     assert main(["describe", "bounds"]) == 0
     out = capsys.readouterr().out
