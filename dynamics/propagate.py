@@ -338,8 +338,9 @@ def _evolve(
                 flush()
 
         record(0, x0)
+        paths: list = []
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record, method.atol)
+            _run_exact(x0, windows, tlist, record, method.atol, info=paths)
         elif isinstance(method, StochasticLiouville):
             sle_info = _run_sle(x0, windows, tlist, record, method)
         else:
@@ -363,6 +364,9 @@ def _evolve(
     }
     if isinstance(method, StochasticLiouville):
         params["method"].update(sle_info)
+    if isinstance(method, Exact) and paths:
+        # how each time-independent stage was propagated, and why (cost model)
+        params["method"]["paths"] = paths
     return Result(
         times=tlist,
         expect=expect,
