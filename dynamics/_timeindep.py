@@ -72,13 +72,17 @@ PROJECT_GAP_T = 40.0
 #: Relative tolerance of a uniform grid (``|dt_i - h| <= UNIFORM_RTOL h``).
 UNIFORM_RTOL = 1e-10
 
-# Cost model, in complex multiply-adds, with Python overhead converted at ~1 ns each
-# (constants fitted on the 2-core test machine, see benchmarks/README.md, B5).
+# Cost model, in units of one complex multiply-add inside a BLAS matrix product (~0.25 ns
+# on the 2-core test machine); the other constants are measured in that unit there
+# (benchmarks/README.md, B5): a sparse complex multiply-add ~8, a dense matrix-vector one
+# ~4, one Python-level Taylor term (matvec call, norm, axpy) ~4e4, one Python-level step of
+# a stepping path ~2e4.
 _EXPM_MATMULS = 10.0  # Pade(13): ~6 products and a solve, before squarings
-_STEP_OVERHEAD = 1.5e4  # one Python-level step (apply + bookkeeping)
-_KRYLOV_PER_NORM = 6.0  # matvecs per unit of ||L dt||_1 (Taylor degree / theta_m)
-_KRYLOV_PER_POINT = 12.0  # matvecs per output point (norm estimates, restarts)
-_KRYLOV_CALL = 3e5  # one expm_multiply call (norm estimation setup)
+_SPARSE_MAC = 8.0
+_DENSE_MV_MAC = 4.0
+_TERM_OVERHEAD = 4e4
+_STEP_OVERHEAD = 2e4
+_EARLY_STOP = 0.7  # fraction of the m s Taylor terms taken before the stopping rule
 _COMPLEX = 16
 
 
@@ -159,22 +163,30 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
     K = _distinct_steps(start, end, times)
     h = _uniform_step(times) or (span / max(1, steps))
     if gen.is_local:
+        ms = [d * d for d in gen.dims]
+        # dense local generators: the parts, a term scaled before it is added, and the
+        # same again while the sparse Liouvillian's local terms are merged
+        gen_bytes = (
+            float(gen.nbytes)
+            + 4.0 * max(m * m for m in ms) * _COMPLEX
+            + sum(m * m for m in ms) * _COMPLEX
+        )
+        check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
         parts = gen.local_parts()
-        ms = [P.shape[0] for P in parts]
         norms = [_norm1(P) for P in parts]
         if n <= BATCH_TIMES_MAX and max(ms) <= BATCH_PART_MAX:
             per = n * _COMPLEX * 2 + sum(_expm_bytes(m) for m in ms)
             chunk = max(1, min(T, CHUNK_BYTES // int(per)))
             return Plan(
                 "batch",
-                chunk * per + 2 * n * _COMPLEX,
+                gen_bytes + chunk * per + 2 * n * _COMPLEX,
                 T * sum(_expm_cost(m, nm * span) for m, nm in zip(ms, norms)),
                 f"local parties of size <= {BATCH_PART_MAX}, state of {n} <= "
                 f"{BATCH_TIMES_MAX} entries: all output times at once",
                 parts=parts,
             )
         step_cost = K * sum(_expm_cost(m, nm * h) for m, nm in zip(ms, norms)) + steps * (
-            n * sum(ms) + _STEP_OVERHEAD
+            _DENSE_MV_MAC * n * sum(ms) + _STEP_OVERHEAD * len(ms)
         )
         step_bytes = (
             CACHE_STEPS * sum(m * m for m in ms) * _COMPLEX
@@ -183,11 +195,11 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
         )
         nnz = gen.nnz_bound()
         kry_cost, kry_bytes = _krylov_estimate(nnz, n, sum(norms), span, T, h)
-        kry_bytes += _triplet_bytes(nnz)
+        kry_bytes += _triplet_bytes(nnz) + gen_bytes
         if step_cost <= kry_cost:
             return Plan(
                 "local-step",
-                step_bytes,
+                step_bytes + gen_bytes,
                 step_cost,
                 f"dense local propagators (sizes {ms}) cheaper than Krylov steps "
                 f"({step_cost:.2g} vs {kry_cost:.2g} flops)",
@@ -204,14 +216,19 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
             sector=sector,
         )
     nnz = gen.nnz_bound()
-    check_bytes(_triplet_bytes(nnz), f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
+    # the generator (already built: dense factors of its product terms), the triplets
+    # the sparse Liouvillian is summed from, and the CSR matrix
+    build = float(gen.nbytes) + _triplet_bytes(nnz)
+    check_bytes(build, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
     sector = _sector(gen, x)
     Ns = sector.size
     norm = _norm1(sector.L)
-    dense_cost = K * _expm_cost(Ns, norm * h) + steps * (Ns * Ns + _STEP_OVERHEAD)
-    dense_bytes = (CACHE_STEPS + 1) * Ns * Ns * _COMPLEX + _expm_bytes(Ns) + 3 * n * _COMPLEX
+    dense_cost = K * _expm_cost(Ns, norm * h) + steps * (_DENSE_MV_MAC * Ns * Ns + _STEP_OVERHEAD)
+    dense_bytes = (
+        build + (CACHE_STEPS + 1) * Ns * Ns * _COMPLEX + _expm_bytes(Ns) + 3 * n * _COMPLEX
+    )
     kry_cost, kry_bytes = _krylov_estimate(sector.L.nnz, Ns, norm, span, T, h)
-    kry_bytes += 3 * n * _COMPLEX
+    kry_bytes += build + 3 * n * _COMPLEX
     sec = f"sector of {Ns} of {n} entries"
     if dense_cost <= kry_cost:
         return Plan(
@@ -241,31 +258,35 @@ def _triplet_bytes(nnz: int) -> float:
     return nnz * (_COMPLEX + 16) * 2.0 + nnz * (_COMPLEX + 8)
 
 
-#: Most matrix-vector products a Krylov stage may take before it is refused (at ~1e-7 s
-#: each for small sparse matrices: hours); long times on large spaces are out of reach.
+#: Most matrix-vector products a Krylov stage may take before it is refused (at ~1e-5 s
+#: each: hours); long times on large spaces are out of reach of the exact method.
 KRYLOV_MAX_MATVECS = 1e9
 
 
+def _taylor_ms(a: float) -> tuple[int, int]:
+    """Degree ``m`` and substeps ``s`` of the truncated Taylor series for ``||A t||_1 = a``
+    (minimising ``m s`` subject to ``a / s <= theta_m``)."""
+    best = None
+    for m, theta in _THETA.items():
+        s = max(1, math.ceil(a / theta))
+        if best is None or m * s < best[0] * best[1]:
+            best = (m, s)
+    return best
+
+
 def _krylov_matvecs(norm: float, span: float, T: int) -> float:
-    return _KRYLOV_PER_NORM * norm * span + _KRYLOV_PER_POINT * (T + 2)
+    """Taylor terms over a stage of length ``span`` with ``T`` output times."""
+    steps = T + 1
+    m, s = _taylor_ms(norm * span / steps)
+    return _EARLY_STOP * steps * m * s
 
 
 def _krylov_estimate(nnz: int, N: int, norm: float, span: float, T: int, h: float):
     matvecs = _krylov_matvecs(norm, span, T)
-    calls = 2 + (0 if _uniform_ok(T, h) else T)
-    cost = nnz * matvecs + calls * _KRYLOV_CALL
-    chunk = _krylov_chunk(N, T)
-    nbytes = nnz * (_COMPLEX + 8) + (12 + chunk) * N * _COMPLEX
+    cost = matvecs * (_SPARSE_MAC * nnz + _TERM_OVERHEAD)
+    # the CSR matrix, its shifted and scaled copies (CACHE_STEPS), five work vectors
+    nbytes = (2 + CACHE_STEPS) * nnz * (_COMPLEX + 4) + 8 * N * _COMPLEX
     return cost, nbytes
-
-
-def _uniform_ok(T: int, h: float) -> bool:
-    return T >= 3 and h > 0
-
-
-def _krylov_chunk(N: int, T: int) -> int:
-    """Output points per ``expm_multiply`` call (they are returned stacked)."""
-    return max(2, min(T, CHUNK_BYTES // max(1, N * _COMPLEX)))
 
 
 def _sector(gen: Generator, x: np.ndarray) -> Sector:
@@ -425,13 +446,7 @@ class _Taylor:
     def _ms(self, dt: float) -> tuple[int, int]:
         key = float(f"{dt:.12e}")
         if key not in self.params:
-            a = self.norm * dt
-            best = None
-            for m, theta in _THETA.items():
-                s = max(1, math.ceil(a / theta))
-                if best is None or m * s < best[0] * best[1]:
-                    best = (m, s)
-            self.params[key] = best
+            self.params[key] = _taylor_ms(self.norm * dt)
         return self.params[key]
 
     def matvecs(self, dt: float) -> int:
@@ -555,8 +570,10 @@ def joint_step_matrix(gen: Generator, dt: float) -> np.ndarray:
     at most ``d^2`` instead of one ``d^4``)."""
     from ._sectors import components
 
+    N = math.prod(d * d for d in gen.dims)
+    if N <= 64:  # one small dense exponential beats finding the blocks
+        return step_matrix(gen.to_dense(), dt)
     P, labels = components(gen.to_sparse())
-    N = P.shape[0]
     out = np.zeros((N, N), dtype=complex)
     order = np.argsort(labels, kind="stable")
     cuts = np.flatnonzero(np.diff(labels[order])) + 1

@@ -28,6 +28,7 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from ._memory import check_bytes
 from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
@@ -303,6 +304,17 @@ def _evolve(
 
     x0 = to_paired(rho0)
     T = tlist.size
+    # What is held beside the solver's own workspace (checked by each stage before it
+    # allocates): the observable buffer and, when asked, every stored state (a dense Qobj
+    # of the state's size each). Refused here, before anything of that size exists.
+    held = min(T, max(1, OBS_BUFFER_BYTES // x0.nbytes)) * x0.nbytes
+    held += T * x0.nbytes if store_states else 0
+    held += 2**21  # bookkeeping measured at small sizes (observables, Qobj wrappers)
+    check_bytes(
+        held,
+        f"{'storing ' + str(T) + ' states and ' if store_states else ''}the observable buffer",
+        "pass fewer output times" + (" or store_states=False" if store_states else ""),
+    )
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
@@ -365,8 +377,12 @@ def _evolve(
     if isinstance(method, StochasticLiouville):
         params["method"].update(sle_info)
     if isinstance(method, Exact) and paths:
-        # how each time-independent stage was propagated, and why (cost model)
+        # how each time-independent stage was propagated, and why (cost model); the
+        # memory estimate covers the largest stage and what is held beside it
         params["method"]["paths"] = paths
+        params["method"]["memory_estimate_bytes"] = float(
+            held + max(p["memory_bytes"] for p in paths)
+        )
     return Result(
         times=tlist,
         expect=expect,

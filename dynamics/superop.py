@@ -530,6 +530,17 @@ class Generator:
             merged.append(ProductTerm(shift, {}))
         return merged + out
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the factors of the terms (the generator itself)."""
+        seen, total = set(), 0
+        for t in self.terms:
+            for f in t.factors.values():
+                if id(f) not in seen:
+                    seen.add(id(f))
+                    total += np.asarray(f).nbytes
+        return total
+
     def nnz_bound(self) -> int:
         """Upper bound on the nonzeros of :meth:`to_sparse` (the triplets it collects),
         from the factors' nonzeros alone (nothing of the joint size is allocated)."""
