@@ -162,14 +162,30 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
     steps = T + 1
     K = _distinct_steps(start, end, times)
     h = _uniform_step(times) or (span / max(1, steps))
+    if gen.is_local and max(d * d for d in gen.dims) > DENSE_LOCAL_MAX:
+        # a party too large for dense propagators (m^3 work): the sparse Liouvillian only,
+        # without the dense local parts
+        nnz = gen.nnz_bound()
+        build = float(gen.nbytes) + _merge_bytes(gen) + _triplet_bytes(nnz)
+        check_bytes(build, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
+        sector = _sector(gen, x)
+        cost, nbytes = _krylov_estimate(sector.L.nnz, sector.size, _norm1(sector.L), span, T, h)
+        return Plan(
+            "krylov",
+            build + nbytes + 3 * n * _COMPLEX,
+            cost,
+            f"a local party of d^2 > {DENSE_LOCAL_MAX}: Krylov steps on the sparse Liouvillian",
+            sector=sector,
+        )
     if gen.is_local:
         ms = [d * d for d in gen.dims]
         # dense local generators: the parts, a term scaled before it is added, and the
-        # same again while the sparse Liouvillian's local terms are merged
+        # terms of a party summed while the sparse Liouvillian is built
         gen_bytes = (
             float(gen.nbytes)
-            + 4.0 * max(m * m for m in ms) * _COMPLEX
+            + 2.0 * max(m * m for m in ms) * _COMPLEX
             + sum(m * m for m in ms) * _COMPLEX
+            + _merge_bytes(gen)
         )
         check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
         parts = gen.local_parts()
@@ -250,6 +266,20 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
 
 
 _LOWER = "use fewer or smaller parties, or fewer output times"
+
+#: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
+DENSE_LOCAL_MAX = 1024
+
+
+def _merge_bytes(gen: Generator) -> float:
+    """Memory of summing the one-party terms of each party (:meth:`Generator.to_sparse`):
+    two ``d^2 x d^2`` arrays for a party with several terms, none with one."""
+    count: dict[int, int] = {}
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            (k,) = t.factors
+            count[k] = count.get(k, 0) + 1
+    return sum(2.0 * gen.dims[k] ** 4 * _COMPLEX for k, c in count.items() if c > 1)
 
 
 def _triplet_bytes(nnz: int) -> float:

@@ -514,7 +514,7 @@ class Generator:
     def _merged_terms(self) -> list[ProductTerm]:
         """The terms with every one-party term of a party summed into one (and multiples
         of the identity into one): fewer, larger factors for :meth:`to_sparse`."""
-        local: dict[int, np.ndarray] = {}
+        local: dict[int, list] = {}
         shift = 0.0 + 0.0j
         out = []
         for t in self.terms:
@@ -522,10 +522,16 @@ class Generator:
                 out.append(t)
             elif t.factors:
                 ((k, S),) = t.factors.items()
-                local[k] = local.get(k, 0) + t.coeff * np.asarray(S)
+                local.setdefault(k, []).append((t.coeff, S))
             else:
                 shift += t.coeff
-        merged = [ProductTerm(1.0, {k: S}) for k, S in sorted(local.items())]
+        # a party's single term is used as it is (no copy of a large local generator)
+        merged = [
+            ProductTerm(c[0][0], {k: c[0][1]})
+            if len(c) == 1
+            else ProductTerm(1.0, {k: sum(a * np.asarray(S) for a, S in c)})
+            for k, c in sorted(local.items())
+        ]
         if shift != 0:
             merged.append(ProductTerm(shift, {}))
         return merged + out
