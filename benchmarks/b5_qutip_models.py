@@ -266,6 +266,7 @@ def measure(label: str, case: dict) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smallest size of each case")
+    ap.add_argument("--full", action="store_true", help="also the slow time-dependent sizes")
     ap.add_argument(
         "--cases", nargs="*", default=["a", "b", "c", "d"], choices=["a", "b", "c", "d"]
     )

@@ -374,7 +374,7 @@ def _stationary_projector(L: np.ndarray, k: int) -> np.ndarray:
     m = L.shape[0]
     if k == 0:
         return np.zeros((m, m), dtype=complex)
-    U, s, Vh = np.linalg.svd(L)
+    U, _, Vh = np.linalg.svd(L)
     R = Vh[m - k :].conj().T  # right null vectors: L R = 0
     W = U[:, m - k :]  # left null vectors: W^† L = 0
     return R @ np.linalg.solve(W.conj().T @ R, W.conj().T)
@@ -611,4 +611,3 @@ def joint_step_matrix(gen: Generator, dt: float) -> np.ndarray:
         B = P[block][:, block].toarray()
         out[np.ix_(block, block)] = step_matrix(B, dt)
     return out
-

@@ -399,12 +399,8 @@ def dissipator_terms(
                 continue
             Iq = np.eye(Aq.shape[0])
             terms.append(ProductTerm(rate, {p: _kron(Ap, Ip), q: _kron(Iq, Aq.conj())}))
-            terms.append(
-                ProductTerm(-0.5 * rate, {p: _kron(Ap.conj().T, Ip), q: _kron(Aq, Iq)})
-            )
-            terms.append(
-                ProductTerm(-0.5 * rate, {p: _kron(Ip, Ap.conj()), q: _kron(Iq, Aq.T)})
-            )
+            terms.append(ProductTerm(-0.5 * rate, {p: _kron(Ap.conj().T, Ip), q: _kron(Aq, Iq)}))
+            terms.append(ProductTerm(-0.5 * rate, {p: _kron(Ip, Ap.conj()), q: _kron(Iq, Aq.T)}))
     return terms
 
 

@@ -599,9 +599,7 @@ class Generator:
         q_of_paired = np.empty(D * D, dtype=np.int64)
         q_of_paired[idx.transpose(perm).reshape(-1)] = np.arange(D * D)
         L = self.to_sparse().tocoo()
-        Lq = sp.csr_matrix(
-            (L.data, (q_of_paired[L.row], q_of_paired[L.col])), shape=(D * D, D * D)
-        )
+        Lq = sp.csr_matrix((L.data, (q_of_paired[L.row], q_of_paired[L.col])), shape=(D * D, D * D))
         return qutip.Qobj(Lq, dims=[[dims, dims], [dims, dims]], superrep="super")
 
     def spectral_gap(self, *, k: int = 6) -> float:

@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
     import logging
 
+    from eplt.dynamics._memory import MemoryLimitError
     from eplt.dynamics.channels import NoEPLTError
     from threadpoolctl import threadpool_limits
 
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         # Studies work with small matrices: threaded BLAS only adds synchronisation cost.
         with threadpool_limits(limits=1):
             return handler(args)
-    except (UsageError, ParamError, NoEPLTError, OutputError) as exc:
+    except (UsageError, ParamError, NoEPLTError, OutputError, MemoryLimitError) as exc:
         msg = " ".join(str(exc).split())
         print(f"eplt: error: {msg}", file=sys.stderr)
         return 2
