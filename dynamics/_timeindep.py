@@ -49,7 +49,7 @@ from scipy.sparse._sparsetools import csr_matvec as _csr_matvec  # skips ~10 us 
 from ._expm import expm_batched
 from ._memory import check_bytes
 from ._sectors import Sector, invariant_sector
-from .superop import Generator, apply_consecutive, apply_local
+from .superop import Generator, _apply_middle, apply_local
 
 __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
 
@@ -387,8 +387,17 @@ class _StepCache:
     def __init__(self, make):
         self.make = make
         self.store: OrderedDict[float, object] = OrderedDict()
+        self.last_dt: float | None = None
+        self.last = None
 
     def __call__(self, dt: float):
+        if dt == self.last_dt:  # a uniform grid: the same step every time
+            return self.last
+        self.last_dt = dt
+        self.last = self._lookup(dt)
+        return self.last
+
+    def _lookup(self, dt: float):
         key = float(f"{dt:.12e}")
         if key in self.store:
             self.store.move_to_end(key)
@@ -572,16 +581,27 @@ def _pairs(P: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
 
 def _run_local_step(x, parts, start, end, times, idx, record):
     cache = _StepCache(lambda dt: _pairs([step_matrix(L, dt) for L in parts]))
+    sh = x.shape
     # Two result buffers used in turn: large states are not reallocated on every pass;
     # the caller copies recorded states before a buffer is reused two passes later.
-    bufs = (np.empty(x.shape, complex), np.empty(x.shape, complex))
+    bufs = (np.empty(x.size, complex), np.empty(x.size, complex))
+
+    def layout(blocks):
+        """(M, A, m, B) per block: the state as ``(A, m, B)`` around the block's axes."""
+        out = []
+        for k, M in blocks:
+            m = M.shape[0]
+            A = math.prod(sh[:k])
+            out.append((M, A, m, x.size // (A * m)))
+        return out
 
     def step(x, dt):
-        for k, M in cache(dt):
+        for M, A, m, B in cache(dt):
             out = bufs[1] if np.may_share_memory(x, bufs[0]) else bufs[0]
-            x = apply_consecutive(x, k, M, out=out)
-        return x
+            x = _apply_middle(M, x.reshape(A, m, B), out.reshape(A, m, B))
+        return x.reshape(sh)
 
+    cache.make = lambda dt, make=cache.make: layout(make(dt))
     t = start
     for i, ti in zip(idx, times):
         if ti > t:

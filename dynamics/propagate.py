@@ -164,7 +164,8 @@ def _merge_baths(baths):
     """Sum generators that share a label (e.g. two drives of one process on one party)."""
     out: dict[tuple[str, int], np.ndarray] = {}
     for lab, k, S in baths:
-        out[(lab, k)] = out.get((lab, k), 0) + S
+        # a label seen once keeps its matrix (no copy of a large local generator)
+        out[(lab, k)] = S if (lab, k) not in out else out[(lab, k)] + S
     return [(lab, k, S) for (lab, k), S in out.items()]
 
 
