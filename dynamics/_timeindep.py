@@ -319,8 +319,16 @@ def _krylov_estimate(nnz: int, N: int, norm: float, span: float, T: int, h: floa
     return cost, nbytes
 
 
+#: Joint spaces below this many entries are propagated whole: finding the sector costs
+#: more than it saves (two qubits: 16 entries).
+SECTOR_MIN = 256
+
+
 def _sector(gen: Generator, x: np.ndarray) -> Sector:
-    return invariant_sector(gen.to_sparse(), x)
+    L = gen.to_sparse()
+    if x.size < SECTOR_MIN:
+        return Sector(np.arange(x.size), L, x.size)
+    return invariant_sector(L, x)
 
 
 # --------------------------------------------------------------------------- steps
