@@ -28,7 +28,7 @@ workspaces, Krylov vectors, the sparse Liouvillian and the triplets it is built 
 estimated before it is allocated and refused in one line when it exceeds the available
 memory (:mod:`eplt.dynamics._memory`).
 
-Long times: a step ``exp(L h)`` with ``gap * h`` beyond :data:`PROJECT_GAP_T` equals the
+Long times: a step ``exp(L h)`` with ``gap * h`` beyond :data:`eplt.dynamics._expm.PROJECT_GAP_T` equals the
 projector onto the stationary states of ``L`` to double precision; it is computed as that
 projector (:func:`_stationary_projector`), not by ``~log2 ||L h||`` squarings that lose
 digits (see :func:`step_matrix`).
@@ -42,13 +42,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import dznrm2 as _dznrm2
-from scipy.linalg.blas import zaxpy as _zaxpy
-from scipy.sparse._sparsetools import csr_matvec as _csr_matvec  # skips ~10 us of dispatch
 
-from ._expm import expm_batched
+from ._expm import expm_times, step_matrix
 from ._memory import check_bytes
 from ._sectors import Sector, invariant_sector
+from ._taylor import Taylor as _Taylor
+from ._taylor import taylor_ms as _taylor_ms
 from .superop import Generator, _apply_middle, apply_local
 
 __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
@@ -66,9 +65,6 @@ PAIR_MAX = 64
 CHUNK_BYTES = 2**27
 #: Distinct step propagators kept per stage (first interval, grid step, remainder).
 CACHE_STEPS = 3
-#: ``gap * h`` beyond which ``exp(L h)`` is the stationary projector to double precision
-#: (``exp(-40) = 4e-18``).
-PROJECT_GAP_T = 40.0
 #: Factor on every path's counted memory (the B5 two-cavity case peaked 0.2% above the
 #: count without it).
 MEMORY_MARGIN = 1.1
@@ -301,17 +297,6 @@ def _triplet_bytes(nnz: int) -> float:
 KRYLOV_MAX_MATVECS = 1e9
 
 
-def _taylor_ms(a: float) -> tuple[int, int]:
-    """Degree ``m`` and substeps ``s`` of the truncated Taylor series for ``||A t||_1 = a``
-    (minimising ``m s`` subject to ``a / s <= theta_m``)."""
-    best = None
-    for m, theta in _THETA.items():
-        s = max(1, math.ceil(a / theta))
-        if best is None or m * s < best[0] * best[1]:
-            best = (m, s)
-    return best
-
-
 def _krylov_matvecs(norm: float, span: float, T: int) -> float:
     """Taylor terms over a stage of length ``span`` with ``T`` output times."""
     steps = T + 1
@@ -340,62 +325,6 @@ def _sector(gen: Generator, x: np.ndarray) -> Sector:
 
 
 # --------------------------------------------------------------------------- steps
-def step_matrix(L: np.ndarray, h: float) -> np.ndarray:
-    """``exp(L h)`` (dense), or the stationary projector of ``L`` when the slowest decay
-    has run out (:func:`expm_times` for one time)."""
-    return expm_times(L, np.array([float(h)]))[0]
-
-
-def expm_times(L: np.ndarray, dts: np.ndarray) -> np.ndarray:
-    """``exp(L t)`` for every ``t`` in ``dts`` (shape ``(len(dts), m, m)``), keeping
-    its digits at long times.
-
-    For ``t ||L||_1`` large, scaling and squaring takes ``log2(||L t||)`` squarings, each
-    of which loses digits (40 squarings at ``rate t = 1e12`` left errors of 1e-4 in the
-    marginals, and a purity of 1.81 at ``rate t = 1e16``). When every non-stationary
-    eigenvalue has ``-Re(lambda) t >=`` :data:`PROJECT_GAP_T`, ``exp(L t)`` equals to
-    double precision the spectral projector onto the kernel of ``L``,
-    ``P = R (W^† R)^{-1} W^†`` with ``R``, ``W`` orthonormal bases of the right and left
-    null spaces (from the SVD of ``L``), which is computed directly. Purely imaginary
-    eigenvalues (undamped oscillations) keep the exponential. Eigenvalues below
-    ``1e-9 max|lambda|`` count as stationary (dense eigenvalues are accurate to ~1e-16
-    of the largest): rates more than 1e9 times slower than the fastest are not resolved
-    by this test. Between ``t ||L|| ~ 40`` and ``gap t = 40`` (stiff generators, whose
-    slowest rate is far below the largest) the exponential is computed as usual.
-    """
-    L = np.asarray(L)
-    dts = np.asarray(dts, dtype=float)
-    m = L.shape[0]
-    out = np.empty((dts.size, m, m), dtype=complex)
-    far = np.zeros(dts.size, dtype=bool)
-    norm = _norm1(L)
-    if dts.size and norm * dts.max() >= PROJECT_GAP_T and m <= 2048:
-        lam = np.linalg.eigvals(L)
-        scale = float(np.abs(lam).max())
-        stationary = np.abs(lam) <= 1e-9 * scale
-        rest = lam[~stationary]
-        if rest.size:
-            gap = float((-rest.real).min())
-            far = gap * dts >= PROJECT_GAP_T
-            if far.any():
-                out[far] = _stationary_projector(L, int(stationary.sum()))
-    near = ~far
-    if near.any():
-        out[near] = expm_batched(L[None] * dts[near][:, None, None])
-    return out
-
-
-def _stationary_projector(L: np.ndarray, k: int) -> np.ndarray:
-    """Projector onto the ``k``-dimensional kernel of ``L`` along its range."""
-    m = L.shape[0]
-    if k == 0:
-        return np.zeros((m, m), dtype=complex)
-    U, _, Vh = np.linalg.svd(L)
-    R = Vh[m - k :].conj().T  # right null vectors: L R = 0
-    W = U[:, m - k :]  # left null vectors: W^† L = 0
-    return R @ np.linalg.solve(W.conj().T @ R, W.conj().T)
-
-
 class _StepCache:
     """At most :data:`CACHE_STEPS` propagators keyed by step length (least recently used
     dropped)."""
@@ -468,88 +397,6 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record):
         _check_krylov(plan, float(end - start), int(times.size))
         v = _run_krylov(v, sec.L.tocsr(), start, end, times, idx, emit)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
-
-
-#: ``theta_m``: the largest ``||A||_1`` for which the degree-``m`` truncated Taylor series
-#: of ``exp(A) v`` reaches double precision (Al-Mohy & Higham, SIAM J. Sci. Comput. 33,
-#: 488 (2011), Table 3.1, tolerance 2^-53).
-_THETA = {
-    5: 2.4e-3, 10: 1.44e-1, 15: 6.41e-1, 20: 1.44, 25: 2.43, 30: 3.54,
-    35: 4.7, 40: 6.0, 45: 7.2, 50: 8.5, 55: 9.9,
-}  # fmt: skip
-_TOL = 2.0**-53
-
-
-class _Taylor:
-    """``v -> exp(L dt) v`` by the truncated Taylor series with scaling (Al-Mohy & Higham
-    2011): ``L`` shifted by ``mu = tr(L)/N``, ``s`` substeps of degree ``m`` chosen once per
-    ``dt`` from the exact 1-norm (minimising ``m s``), each substep stopped early when two
-    consecutive terms fall below ``2^-53`` of the sum. The same algorithm as
-    :func:`scipy.sparse.linalg.expm_multiply` without its per-call norm estimation, which
-    dominated on grids of hundreds of short steps."""
-
-    def __init__(self, L: sp.csr_matrix):
-        N = L.shape[0]
-        self.mu = complex(L.diagonal().sum()) / N
-        A = (L - self.mu * sp.identity(N, dtype=complex, format="csr")).tocsr()
-        A.sum_duplicates()
-        self.A = A
-        self.norm = _norm1(self.A)
-        self.params: dict[float, tuple[int, int]] = {}
-        self.scaled: dict[float, sp.csr_matrix] = {}
-
-    def _ms(self, dt: float) -> tuple[int, int]:
-        key = float(f"{dt:.12e}")
-        if key not in self.params:
-            self.params[key] = _taylor_ms(self.norm * dt)
-        return self.params[key]
-
-    def matvecs(self, dt: float) -> int:
-        m, s = self._ms(dt)
-        return m * s
-
-    def _scaled(self, dt: float, s: int) -> sp.csr_matrix:
-        key = float(f"{dt:.12e}")
-        if key not in self.scaled:
-            if len(self.scaled) >= CACHE_STEPS:
-                self.scaled.pop(next(iter(self.scaled)))
-            A = self.A.copy()
-            A.data *= dt / s
-            self.scaled[key] = A
-        return self.scaled[key]
-
-    def __call__(self, v: np.ndarray, dt: float) -> np.ndarray:
-        m, s = self._ms(dt)
-        A = self._scaled(dt, s)  # A dt / s: the raw powers A^j b stay below theta_m^j
-        N = A.shape[0]
-        eta = np.exp(self.mu * dt / s)
-        F = np.array(v, dtype=complex, copy=True)
-        b = np.empty_like(F)
-        y = np.empty_like(F)
-        for _ in range(s):
-            b[:] = F
-            c1 = _dznrm2(b)
-            fn = c1
-            fact = 1.0  # b holds (A dt/s)^j F; the Taylor term is b / j!
-            for j in range(1, m + 1):
-                y.fill(0)
-                _csr_matvec(N, N, A.indptr, A.indices, A.data, b, y)
-                b, y = y, b
-                fact /= j
-                c2 = _dznrm2(b) * fact
-                F = _zaxpy(b, F, a=fact)
-                # scipy's stopping rule, in 2-norms; ||F|| refreshed only when it matters
-                if c1 + c2 <= _TOL * fn:
-                    fn = _dznrm2(F)
-                    if c1 + c2 <= _TOL * fn:
-                        break
-                c1 = c2
-            F *= eta
-        return F
-
-
-def _norm2(v: np.ndarray) -> float:
-    return math.sqrt(np.vdot(v, v).real)
 
 
 def _run_krylov(v, L, start, end, times, idx, emit):
