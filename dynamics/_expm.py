@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["expm_batched"]
+__all__ = ["expm_batched", "expm_times", "step_matrix"]
+
+#: ``gap * h`` beyond which ``exp(L h)`` is the stationary projector to double precision
+#: (``exp(-40) = 4e-18``).
+PROJECT_GAP_T = 40.0
+
 
 _B = (
     64764752532480000.0,
@@ -114,3 +119,59 @@ def _pade13(A: np.ndarray, norms: np.ndarray, eye: np.ndarray) -> np.ndarray:
         m = s > i
         X[m] = X[m] @ X[m]
     return X
+
+
+def step_matrix(L: np.ndarray, h: float) -> np.ndarray:
+    """``exp(L h)`` (dense), or the stationary projector of ``L`` when the slowest decay
+    has run out (:func:`expm_times` for one time)."""
+    return expm_times(L, np.array([float(h)]))[0]
+
+
+def expm_times(L: np.ndarray, dts: np.ndarray) -> np.ndarray:
+    """``exp(L t)`` for every ``t`` in ``dts`` (shape ``(len(dts), m, m)``), keeping
+    its digits at long times.
+
+    For ``t ||L||_1`` large, scaling and squaring takes ``log2(||L t||)`` squarings, each
+    of which loses digits (40 squarings at ``rate t = 1e12`` left errors of 1e-4 in the
+    marginals, and a purity of 1.81 at ``rate t = 1e16``). When every non-stationary
+    eigenvalue has ``-Re(lambda) t >=`` :data:`PROJECT_GAP_T`, ``exp(L t)`` equals to
+    double precision the spectral projector onto the kernel of ``L``,
+    ``P = R (W^† R)^{-1} W^†`` with ``R``, ``W`` orthonormal bases of the right and left
+    null spaces (from the SVD of ``L``), which is computed directly. Purely imaginary
+    eigenvalues (undamped oscillations) keep the exponential. Eigenvalues below
+    ``1e-9 max|lambda|`` count as stationary (dense eigenvalues are accurate to ~1e-16
+    of the largest): rates more than 1e9 times slower than the fastest are not resolved
+    by this test. Between ``t ||L|| ~ 40`` and ``gap t = 40`` (stiff generators, whose
+    slowest rate is far below the largest) the exponential is computed as usual.
+    """
+    L = np.asarray(L)
+    dts = np.asarray(dts, dtype=float)
+    m = L.shape[0]
+    out = np.empty((dts.size, m, m), dtype=complex)
+    far = np.zeros(dts.size, dtype=bool)
+    norm = float(np.abs(L).sum(axis=0).max()) if L.size else 0.0
+    if dts.size and norm * dts.max() >= PROJECT_GAP_T and m <= 2048:
+        lam = np.linalg.eigvals(L)
+        scale = float(np.abs(lam).max())
+        stationary = np.abs(lam) <= 1e-9 * scale
+        rest = lam[~stationary]
+        if rest.size:
+            gap = float((-rest.real).min())
+            far = gap * dts >= PROJECT_GAP_T
+            if far.any():
+                out[far] = _stationary_projector(L, int(stationary.sum()))
+    near = ~far
+    if near.any():
+        out[near] = expm_batched(L[None] * dts[near][:, None, None])
+    return out
+
+
+def _stationary_projector(L: np.ndarray, k: int) -> np.ndarray:
+    """Projector onto the ``k``-dimensional kernel of ``L`` along its range."""
+    m = L.shape[0]
+    if k == 0:
+        return np.zeros((m, m), dtype=complex)
+    U, _, Vh = np.linalg.svd(L)
+    R = Vh[m - k :].conj().T  # right null vectors: L R = 0
+    W = U[:, m - k :]  # left null vectors: W^† L = 0
+    return R @ np.linalg.solve(W.conj().T @ R, W.conj().T)

@@ -202,12 +202,18 @@ class HamiltonianAction(Action):
 
     def unit_operators(self) -> list[np.ndarray]:
         """``A_k`` such that ``H = sum_k xi_k A_k`` (conjugation and scale included)."""
-        out = []
-        for k in range(len(self.generators)):
-            e = np.zeros(len(self.generators))
-            e[k] = 1.0
-            out.append(self.hamiltonian(e))
-        return out
+        # H = scale * sum_k xi_k G_k (or -H^*): the unit vector e_k gives scale * G_k
+        # directly (building it through hamiltonian(e_k) cost O(K) per operator, O(K^3)
+        # for a process's K channels: 8 s for the 99 Gell-Mann generators of d = 10).
+        # Computed once per action (callers index it once per channel).
+        cached = self.__dict__.get("_unit_ops")
+        if cached is None:
+            cached = []
+            for g in self.generators:
+                H = self.scale * np.asarray(g, dtype=complex)
+                cached.append(-H.conj() if self.conjugate else H)
+            object.__setattr__(self, "_unit_ops", cached)
+        return list(cached)
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -372,6 +378,12 @@ class Source:
         return tuple(a.party for a in self.actions)
 
 
+def _kron(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``np.kron`` of two square matrices by broadcasting (10x faster for small ones)."""
+    a, b = A.shape[0], B.shape[0]
+    return (A[:, None, :, None] * B[None, :, None, :]).reshape(a * b, a * b)
+
+
 def dissipator_terms(
     dims: Sequence[int], ops: dict[int, np.ndarray], rate: float
 ) -> list[ProductTerm]:
@@ -389,13 +401,9 @@ def dissipator_terms(
             if p == q:
                 continue
             Iq = np.eye(Aq.shape[0])
-            terms.append(ProductTerm(rate, {p: np.kron(Ap, Ip), q: np.kron(Iq, Aq.conj())}))
-            terms.append(
-                ProductTerm(-0.5 * rate, {p: np.kron(Ap.conj().T, Ip), q: np.kron(Aq, Iq)})
-            )
-            terms.append(
-                ProductTerm(-0.5 * rate, {p: np.kron(Ip, Ap.conj()), q: np.kron(Iq, Aq.T)})
-            )
+            terms.append(ProductTerm(rate, {p: _kron(Ap, Ip), q: _kron(Iq, Aq.conj())}))
+            terms.append(ProductTerm(-0.5 * rate, {p: _kron(Ap.conj().T, Ip), q: _kron(Aq, Iq)}))
+            terms.append(ProductTerm(-0.5 * rate, {p: _kron(Ip, Ap.conj()), q: _kron(Iq, Aq.T)}))
     return terms
 
 

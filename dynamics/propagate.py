@@ -32,6 +32,7 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from ._memory import check_bytes
 from .exact import Exact, _run_exact
 from .model import _TIMEDEP_EXACT_ONLY, Model, Stage, stages_of
 from .observables import ObservableSet, default_e_ops
@@ -207,7 +208,8 @@ def _merge_baths(baths):
     """Sum generators that share a label (e.g. two drives of one process on one party)."""
     out: dict[tuple[str, int], np.ndarray] = {}
     for lab, k, S in baths:
-        out[(lab, k)] = out.get((lab, k), 0) + S
+        # a label seen once keeps its matrix (no copy of a large local generator)
+        out[(lab, k)] = S if (lab, k) not in out else out[(lab, k)] + S
     return [(lab, k, S) for (lab, k), S in out.items()]
 
 
@@ -373,6 +375,17 @@ def _evolve(
     x0 = to_paired(rho0)
     T = tlist.size
     timedep_info: list = []  # what the time-dependent stages' integrators chose
+    # What is held beside the solver's own workspace (checked by each stage before it
+    # allocates): the observable buffer and, when asked, every stored state (a dense Qobj
+    # of the state's size each). Refused here, before anything of that size exists.
+    held = min(T, max(1, OBS_BUFFER_BYTES // x0.nbytes)) * x0.nbytes
+    held += T * x0.nbytes if store_states else 0
+    held += 2**21  # bookkeeping measured at small sizes (observables, Qobj wrappers)
+    check_bytes(
+        held,
+        f"{'storing ' + str(T) + ' states and ' if store_states else ''}the observable buffer",
+        "pass fewer output times" + (" or store_states=False" if store_states else ""),
+    )
 
     if isinstance(method, Sampled):
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed
@@ -408,8 +421,18 @@ def _evolve(
                 flush()
 
         record(0, x0)
+        paths: list = []
         if isinstance(method, Exact):
-            _run_exact(x0, windows, tlist, record, method.atol, rtol=method.rtol, info=timedep_info)
+            _run_exact(
+                x0,
+                windows,
+                tlist,
+                record,
+                method.atol,
+                rtol=method.rtol,
+                info=paths,
+                timedep_info=timedep_info,
+            )
         elif isinstance(method, StochasticLiouville):
             sle_info = _run_sle(x0, windows, tlist, record, method)
         else:
@@ -437,6 +460,13 @@ def _evolve(
         params["method"]["reason"] = _AUTO_REASONS[method.name]
     if timedep_info:
         params["method"]["timedep"] = timedep_info
+    if isinstance(method, Exact) and paths:
+        # how each time-independent stage was propagated, and why (cost model); the
+        # memory estimate covers the largest stage and what is held beside it
+        params["method"]["paths"] = paths
+        params["method"]["memory_estimate_bytes"] = float(
+            held + max(p["memory_bytes"] for p in paths)
+        )
     return Result(
         times=tlist,
         expect=_ExpectList(expect) if expect_as_list else expect,

@@ -35,7 +35,8 @@ import qutip
 from qutip.core.dimensions import Dimensions
 from scipy.optimize import brentq
 
-from ._expm import expm_batched
+from ._memory import check_bytes
+from ._timeindep import joint_step_matrix, step_matrix
 from .certify import lt_error
 from .model import Model, Source, Stage, stages_of
 from .propagate import _resolve_method, _stage_windows
@@ -89,9 +90,17 @@ def _joint(blocks, dims) -> np.ndarray:
 
 def _compose(first, then, dims) -> list:
     """``then o first``."""
+    if _is_identity(first):  # the first stage from the identity: nothing to multiply
+        return then
+    if _is_identity(then):
+        return first
     if [p for p, _ in first] == [p for p, _ in then]:
         return [(p, B @ A) for (p, A), (_, B) in zip(first, then)]
     return [(tuple(range(len(dims))), _joint(then, dims) @ _joint(first, dims))]
+
+
+def _is_identity(blocks) -> bool:
+    return all(np.array_equal(A, np.eye(A.shape[0])) for _, A in blocks)
 
 
 def _check_joint_size(dims) -> None:
@@ -133,10 +142,18 @@ def _stage_blocks(model: Model, dt: float, method, gens: dict | None = None) -> 
         gen = gens.get(id(model))
         if gen is None:
             gen = gens[id(model)] = model.averaged_generator()
+    sizes = [d * d for d in dims]
     if gen.is_local:
-        return [((k,), expm_batched(L * dt)) for k, L in enumerate(gen.local_parts())]
+        check_bytes(
+            sum(12.0 * m * m * 16 for m in sizes),
+            f"the local channels of dims {list(dims)}",
+            "use smaller parties",
+        )
+        return [((k,), step_matrix(L, dt)) for k, L in enumerate(gen.local_parts())]
     _check_joint_size(dims)
-    return [(tuple(range(len(dims))), expm_batched(gen.to_dense() * dt))]
+    # block by block over the sparse Liouvillian's connected components (symmetry
+    # sectors); a stationary projector where the slowest decay has run out
+    return [(tuple(range(len(dims))), joint_step_matrix(gen, dt))]
 
 
 def _channel_blocks(stages: Sequence[Stage], t: float, method, gens: dict | None = None) -> list:

@@ -79,9 +79,14 @@ def _hamiltonian_superop(H) -> np.ndarray:
 def _dissipator(L) -> np.ndarray:
     r"""Internal: ``D[L] X = L X L^† - {L^† L, X}/2`` as a ``d^2 x d^2`` matrix (row-major)."""
     L = _arr(L)
-    eye = np.eye(L.shape[0])
+    d = L.shape[0]
+    eye = np.eye(d)
     LdL = L.conj().T @ L
-    return np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, eye) + np.kron(eye, LdL.T))
+
+    def kron(A, B):  # np.kron by broadcasting (its generic code dominated for d <= 10)
+        return (A[:, None, :, None] * B[None, :, None, :]).reshape(d * d, d * d)
+
+    return kron(L, L.conj()) - 0.5 * (kron(LdL, eye) + kron(eye, LdL.T))
 
 
 def _lindbladian(H=None, c_ops: Sequence = (), d: int | None = None) -> np.ndarray:
@@ -365,6 +370,16 @@ def _apply_middle(M: np.ndarray, x3: np.ndarray, out: np.ndarray | None = None) 
     return np.matmul(M, x3, out=out)
 
 
+def _nonzeros(f, m: int):
+    """Rows, columns and values of the nonzeros of a local factor (identity when None)."""
+    if f is None:
+        i = np.arange(m, dtype=np.int64)
+        return i, i, np.ones(m, dtype=complex)
+    f = np.asarray(f)
+    r, c = np.nonzero(f)
+    return r.astype(np.int64), c.astype(np.int64), f[r, c].astype(complex)
+
+
 def _growth_rate(L: np.ndarray, d: int) -> float:
     """``s`` with ``Tr(L x) = s Tr(x)`` for every ``x`` when ``L`` scales the trace
     (exactly, from the trace functional), else the spectral abscissa of ``L``."""
@@ -476,20 +491,82 @@ class Generator:
         return parts
 
     def to_sparse(self) -> sp.csr_matrix:
-        """The joint ``D^2 x D^2`` matrix in the paired layout (sparse)."""
-        N = int(np.prod([d * d for d in self.dims]))
-        out = sp.csr_matrix((N, N), dtype=complex)
+        """The joint ``D^2 x D^2`` matrix in the paired layout (sparse CSR).
+
+        Built in one pass: the nonzeros of every product term (Kronecker products of the
+        factors' nonzeros, identities on the other parties) are collected as triplets and
+        summed once (duplicates add up), never a sum of intermediate sparse matrices.
+        At most :meth:`nnz_bound` triplets are held before summation.
+        """
+        sizes = [d * d for d in self.dims]
+        N = math.prod(sizes)
+        rows, cols, vals = [], [], []
+        for t in self._merged_terms():
+            r = np.zeros(1, dtype=np.int64)
+            c = np.zeros(1, dtype=np.int64)
+            v = np.full(1, complex(t.coeff))
+            for k, m in enumerate(sizes):
+                fr, fc, fv = _nonzeros(t.factors.get(k), m)
+                r = (r[:, None] * m + fr[None, :]).ravel()
+                c = (c[:, None] * m + fc[None, :]).ravel()
+                v = (v[:, None] * fv[None, :]).ravel()
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+        if not rows:
+            return sp.csr_matrix((N, N), dtype=complex)
+        coo = sp.coo_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N)
+        )
+        return coo.tocsr()
+
+    def _merged_terms(self) -> list[ProductTerm]:
+        """The terms with every one-party term of a party summed into one (and multiples
+        of the identity into one): fewer, larger factors for :meth:`to_sparse`."""
+        local: dict[int, list] = {}
+        shift = 0.0 + 0.0j
+        out = []
         for t in self.terms:
-            m = sp.identity(1, dtype=complex, format="csr")
+            if len(t.factors) > 1:
+                out.append(t)
+            elif t.factors:
+                ((k, S),) = t.factors.items()
+                local.setdefault(k, []).append((t.coeff, S))
+            else:
+                shift += t.coeff
+        # a party's single term is used as it is (no copy of a large local generator)
+        merged = [
+            ProductTerm(c[0][0], {k: c[0][1]})
+            if len(c) == 1
+            else ProductTerm(1.0, {k: sum(a * np.asarray(S) for a, S in c)})
+            for k, c in sorted(local.items())
+        ]
+        if shift != 0:
+            merged.append(ProductTerm(shift, {}))
+        return merged + out
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the factors of the terms (the generator itself)."""
+        seen, total = set(), 0
+        for t in self.terms:
+            for f in t.factors.values():
+                if id(f) not in seen:
+                    seen.add(id(f))
+                    total += np.asarray(f).nbytes
+        return total
+
+    def nnz_bound(self) -> int:
+        """Upper bound on the nonzeros of :meth:`to_sparse` (the triplets it collects),
+        from the factors' nonzeros alone (nothing of the joint size is allocated)."""
+        total = 0
+        for t in self._merged_terms():
+            n = 1
             for k, d in enumerate(self.dims):
                 f = t.factors.get(k)
-                m = sp.kron(
-                    m,
-                    sp.identity(d * d, format="csr") if f is None else sp.csr_matrix(f),
-                    format="csr",
-                )
-            out = out + t.coeff * m
-        return out.tocsr()
+                n *= d * d if f is None else int(np.count_nonzero(f))
+            total += n
+        return total
 
     def to_dense(self) -> np.ndarray:
         """The joint ``D^2 x D^2`` matrix in the paired layout (dense)."""
@@ -516,21 +593,23 @@ class Generator:
         return out
 
     def to_qutip(self) -> qutip.Qobj:
-        """The generator as a qutip superoperator (column-stacking, qutip's dims)."""
-        dims = list(self.dims)
-        D = int(np.prod(dims))
-        L = self.to_dense()
-        # Column j of the qutip matrix: qutip vec index of |a><b| is a + b*D.
-        cols = np.empty((D * D, D * D), dtype=complex)
-        for b in range(D):
-            for a in range(D):
-                E = np.zeros((D, D), dtype=complex)
-                E[a, b] = 1
-                y = from_paired(
-                    (L @ to_paired(E, dims).reshape(-1)).reshape([d * d for d in dims]), dims
-                )
-                cols[:, a + b * D] = y.reshape(-1, order="F")
-        return qutip.Qobj(cols, dims=[[dims, dims], [dims, dims]], superrep="super")
+        """The generator as a qutip superoperator (column-stacking, qutip's dims).
+
+        Built from :meth:`to_sparse` by permuting indices (paired ``(i_0 j_0)(i_1 j_1)...``
+        to qutip's ``a + b D`` for ``|a><b|``), so it stays sparse (CSR data) and costs
+        ``O(nnz)``, not one dense column per basis matrix.
+        """
+        dims = [int(d) for d in self.dims]
+        n = len(dims)
+        D = math.prod(dims)
+        # paired multi-index (i_0, j_0, i_1, j_1, ...) -> qutip's (j_0..j_{n-1}, i_0..i_{n-1})
+        idx = np.arange(D * D).reshape([v for d in dims for v in (d, d)])
+        perm = [2 * k + 1 for k in range(n)] + [2 * k for k in range(n)]
+        q_of_paired = np.empty(D * D, dtype=np.int64)
+        q_of_paired[idx.transpose(perm).reshape(-1)] = np.arange(D * D)
+        L = self.to_sparse().tocoo()
+        Lq = sp.csr_matrix((L.data, (q_of_paired[L.row], q_of_paired[L.col])), shape=(D * D, D * D))
+        return qutip.Qobj(Lq, dims=[[dims, dims], [dims, dims]], superrep="super")
 
     def spectral_gap(self, *, k: int = 6) -> float:
         """Smallest nonzero ``-Re(lambda)`` over the spectrum of the generator.

@@ -279,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
     import logging
 
+    from eplt.dynamics._memory import MemoryLimitError
     from eplt.dynamics.channels import NoEPLTError
     from threadpoolctl import threadpool_limits
 
@@ -308,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     except (WriteError, ClusterError) as exc:  # failed midway: disk full, scheduler died
         print(f"eplt: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
-    except (UsageError, ParamError, NoEPLTError, OutputError) as exc:
+    except (UsageError, ParamError, NoEPLTError, OutputError, MemoryLimitError) as exc:
         msg = " ".join(str(exc).split())
         print(f"eplt: error: {msg}", file=sys.stderr)
         return 2

@@ -1,0 +1,341 @@
+r"""B5: QuTiP users' models against ``qutip.mesolve`` (and dynamiqs when installed).
+
+Cases (``tlist`` of 201 or 1000 equally spaced times):
+
+(a) one damped, driven cavity, ``N = 10, 20, 40, 80`` levels on ``[0, 10]``:
+    ``H = a^dag a + 0.3 (a + a^dag)`` (constant) or ``a^dag a + 0.3 cos(1.3 t)(a + a^dag)``
+    (``cos``), collapse operators ``sqrt(0.5 (1 + 0.2)) a``, ``sqrt(0.5 * 0.2) a^dag``;
+    ``rho0 = |0><0|``; observable ``a^dag a``.
+(b) ``n = 2..6`` qubits on ``[0, 5]``, each with a thermal bath (``nbar = 0.5``, ``G = 1``) and
+    a ``QobjEvo`` drive ``0.5 sigma_z + 0.4 cos(1.3 t) sigma_x``; ``rho0 = |+>^n``; observables
+    ``sigma_x`` of every qubit. 201 and 1000 times.
+
+The time-dependent sizes that take minutes on today's time-dependent path (the ``cos``
+cavity beyond N = 10, qubits beyond n = 3 with 1000 times) are listed as not run unless
+``--full`` is given.
+(c) two qudits ``d = 2..10`` on ``[0, 2]``: thermal (Davies) baths at ``beta = 1`` on
+    ``H = diag(0..d-1)`` (relaxation rate 0.5) and a shared ``U (x) U*`` Brownian drive on the
+    ``d^2 - 1`` generalized Gell-Mann matrices (kappa = 1), exact method; ``rho0 = Phi+``;
+    observable ``|Phi+><Phi+|``. mesolve gets the same model as ``H = 0`` and ``c_ops``
+    (Davies jumps of each qudit, the averaged drive's ``sqrt(kappa)(G (x) I - I (x) G^*)``),
+    so both timings include building the generator.
+(d) two cavities of 20 levels on ``[0, 5]``, damped at their own temperatures (``nth = 0.1``
+    and ``0.4``, rate 0.5), ``H = n_A + n_B``, a shared random phase drive ``xi(t) n`` on A and
+    ``-xi(t) n`` on B (Brownian, kappa = 0.3; averaged jump ``sqrt(kappa)(n_A - n_B)``, a
+    non-local generator); ``rho0 = |+>|+>`` with ``|+> = (|0> + |1>)/sqrt(2)``; observables
+    ``n_A``, ``n_B``, ``x_A x_B``.
+
+Measured, per case and in the same run: CPU time (``time.process_time``, best of 3, eplt and
+mesolve interleaved run by run) as the primary figure, wall time beside it and the load
+average (``os.getloadavg``) at the start of the case; the error of each against a tight
+reference (``mesolve`` with ``atol = 1e-12, rtol = 1e-10``: max abs difference of the
+observables over all times); ``ratio`` = mesolve CPU / eplt CPU at mesolve's default
+tolerances, ``ratio_tight`` = the reference run's CPU / eplt CPU (mesolve at an accuracy
+comparable with eplt's); peak memory of one more run of each (``tracemalloc``, Python and
+numpy allocations) beside eplt's own estimate (``Result.params['method']
+['memory_estimate_bytes']`` for the exact method's time-independent stages).
+
+Usage (repository root)::
+
+    python benchmarks/b5_qutip_models.py            # everything (~10 min on a loaded 2-core VM)
+    python benchmarks/b5_qutip_models.py --quick    # smallest size of each case
+    python benchmarks/b5_qutip_models.py --cases a c
+
+The last line printed is one JSON object with every row. No assertions: targets are
+printed, not enforced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import qutip
+from eplt.baths import BrownianNoise, Drive, Environment, lindblad, thermal_bath
+from eplt.dynamics import evolve
+from eplt.dynamics._memory import MemoryLimitError
+from eplt.dynamics.states import phi_plus
+
+REPEATS = 3
+#: Largest cavity run with the cos drive by default (the time-dependent path is dense).
+TIMEDEP_CAVITY_MAX = 10
+#: Most qubits run with 1000 times by default.
+QUBITS_1000_MAX = 3
+TIGHT = {"atol": 1e-12, "rtol": 1e-10, "nsteps": 10**7}
+
+
+def _cos(t):
+    return np.cos(1.3 * t)
+
+
+# --------------------------------------------------------------------------- models
+def cavity_case(N: int, drive: str, T: int = 201):
+    a = qutip.destroy(N)
+    H0 = a.dag() * a
+    H1 = 0.3 * (a + a.dag())
+    c_ops = [math.sqrt(0.5 * 1.2) * a, math.sqrt(0.5 * 0.2) * a.dag()]
+    H = H0 + H1 if drive == "constant" else [H0, [H1, _cos]]
+    env = Environment((N,), [lindblad(0, H, c_ops)])
+    return dict(
+        H=H, c_ops=c_ops, env=env, rho0=qutip.fock_dm(N, 0),
+        tlist=np.linspace(0, 10, T), e_ops=[a.dag() * a],
+    )  # fmt: skip
+
+
+def qubits_case(n: int, T: int):
+    sm = qutip.destroy(2)
+    nbar, G = 0.5, 1.0
+    h0, h1 = 0.5 * qutip.sigmaz(), 0.4 * qutip.sigmax()
+    terms, Hs, c_ops, e_ops = [], [], [], []
+
+    def at(op, k):
+        ops = [qutip.qeye(2)] * n
+        ops[k] = op
+        return qutip.tensor(ops)
+
+    for k in range(n):
+        terms.append(lindblad(k, [h0, [h1, _cos]]))
+        terms.append(thermal_bath(k, qutip.Qobj(np.diag([0.0, 1.0])), nbar=nbar, rate=G))
+        Hs.append(at(h0, k))
+        Hs.append([at(h1, k), _cos])
+        c_ops += [math.sqrt(G * (nbar + 1)) * at(sm, k), math.sqrt(G * nbar) * at(sm.dag(), k)]
+        e_ops.append(at(qutip.sigmax(), k))
+    H0 = sum(h for h in Hs if not isinstance(h, list))
+    H = [H0] + [h for h in Hs if isinstance(h, list)]
+    plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
+    rho0 = qutip.ket2dm(qutip.tensor([plus] * n))
+    env = Environment((2,) * n, terms)
+    return dict(H=H, c_ops=c_ops, env=env, rho0=rho0, tlist=np.linspace(0, 5, T), e_ops=e_ops)
+
+
+def gellmann(d: int) -> list[np.ndarray]:
+    """The ``d^2 - 1`` generalized Gell-Mann matrices, normalised ``Tr(G_i G_j) = delta_ij``."""
+    out = []
+    for i in range(d):
+        for j in range(i + 1, d):
+            m = np.zeros((d, d), complex)
+            m[i, j] = m[j, i] = 1
+            out.append(m / math.sqrt(2))
+            m = np.zeros((d, d), complex)
+            m[i, j], m[j, i] = -1j, 1j
+            out.append(m / math.sqrt(2))
+    for k in range(1, d):
+        m = np.zeros((d, d), complex)
+        m[np.arange(k), np.arange(k)] = 1
+        m[k, k] = -k
+        out.append(m / math.sqrt(k * (k + 1)))
+    return out
+
+
+def qudits_case(d: int):
+    E = np.arange(d, dtype=float)
+    H = qutip.Qobj(np.diag(E))
+    kappa, r = 1.0, 0.5
+    proc = BrownianNoise(kappa=kappa, channels=d * d - 1, name="drive")
+    gm = gellmann(d)
+    env = Environment(
+        (d, d),
+        [
+            thermal_bath(0, H, 1.0, relaxation_rate=r),
+            thermal_bath(1, H, 1.0, relaxation_rate=r),
+            Drive(proc, 0, gm),
+            Drive(proc, 1, gm, conjugate=True),
+        ],
+    )
+    # the same model as a QuTiP user writes it: Davies jumps |i><j| between every pair of
+    # levels (total rate r, detailed balance at beta = 1) on each qudit, and the averaged
+    # shared drive sqrt(kappa) (G (x) I - I (x) G^*) for every generator
+    p = np.exp(-E) / np.exp(-E).sum()
+    eye = qutip.qeye(d)
+    c_ops = []
+    for i in range(d):
+        for j in range(i + 1, d):
+            down = qutip.basis(d, i) * qutip.basis(d, j).dag()
+            s = p[i] + p[j]
+            for op in (math.sqrt(r * p[i] / s) * down, math.sqrt(r * p[j] / s) * down.dag()):
+                c_ops += [qutip.tensor(op, eye), qutip.tensor(eye, op)]
+    for G in gm:
+        Gq = qutip.Qobj(G)
+        c_ops.append(math.sqrt(kappa) * (qutip.tensor(Gq, eye) - qutip.tensor(eye, Gq.conj())))
+    phi = phi_plus(d)
+    return dict(
+        H=qutip.tensor(qutip.qzero(d), qutip.qzero(d)), c_ops=c_ops, env=env, rho0=phi,
+        tlist=np.linspace(0, 2, 201), e_ops=[phi],
+    )  # fmt: skip
+
+
+def two_cavities_case(N: int = 20):
+    a = qutip.destroy(N)
+    n = a.dag() * a
+    eye = qutip.qeye(N)
+    A, B = qutip.tensor(a, eye), qutip.tensor(eye, a)
+    nA, nB = A.dag() * A, B.dag() * B
+    kappa, gam = 0.3, 0.5
+    c_ops = [math.sqrt(kappa) * (nA - nB)]
+    for X, nth in ((A, 0.1), (B, 0.4)):
+        c_ops += [math.sqrt(gam * (nth + 1)) * X, math.sqrt(gam * nth) * X.dag()]
+    proc = BrownianNoise(kappa=kappa, channels=1, name="phase")
+    local = [
+        lindblad(0, n, [math.sqrt(gam * 1.1) * a, math.sqrt(gam * 0.1) * a.dag()]),
+        lindblad(1, n, [math.sqrt(gam * 1.4) * a, math.sqrt(gam * 0.4) * a.dag()]),
+    ]
+    env = Environment(
+        (N, N), [*local, Drive(proc, 0, [n.full()]), Drive(proc, 1, [n.full()], conjugate=True)]
+    )
+    plus = (qutip.basis(N, 0) + qutip.basis(N, 1)).unit()
+    rho0 = qutip.ket2dm(qutip.tensor(plus, plus))
+    xA, xB = A + A.dag(), B + B.dag()
+    return dict(
+        H=nA + nB, c_ops=c_ops, env=env, rho0=rho0,
+        tlist=np.linspace(0, 5, 201), e_ops=[nA, nB, xA * xB],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- timing
+def _cpu(fn):
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return out, time.process_time() - c0, time.perf_counter() - w0
+
+
+def _peak(fn) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return float(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+
+
+def _values(expect) -> np.ndarray:
+    return np.stack([np.asarray(expect[k] if isinstance(expect, dict) else expect[i])
+                     for i, k in enumerate(expect if isinstance(expect, dict) else range(len(expect)))])  # fmt: skip
+
+
+def measure(label: str, case: dict) -> dict:
+    H, c_ops, env, rho0, tlist, e_ops = (
+        case[k] for k in ("H", "c_ops", "env", "rho0", "tlist", "e_ops")
+    )
+    load = os.getloadavg()[0]
+
+    def run_eplt():
+        return evolve(rho0, env, tlist, e_ops=e_ops)
+
+    def run_me(opts=None):
+        return qutip.mesolve(H, rho0, tlist, c_ops, e_ops=e_ops, options=opts or {})
+
+    ref, ref_cpu, ref_wall = _cpu(lambda: run_me(TIGHT))
+    ref_vals = _values(ref.expect)
+    best = {
+        "eplt": (math.inf, math.inf),
+        "mesolve": (math.inf, math.inf),
+        "tight": (ref_cpu, ref_wall),
+    }
+    res = me = None
+    for _ in range(REPEATS):  # interleaved
+        res, c, w = _cpu(run_eplt)
+        best["eplt"] = min(best["eplt"], (c, w))
+        me, c, w = _cpu(run_me)
+        best["mesolve"] = min(best["mesolve"], (c, w))
+    _, c, w = _cpu(lambda: run_me(TIGHT))
+    best["tight"] = min(best["tight"], (c, w))
+    e_vals = np.stack([np.asarray(res.expect[i]) for i in range(len(e_ops))])
+    err_eplt = float(np.abs(e_vals - ref_vals).max())
+    err_me = float(np.abs(_values(me.expect) - ref_vals).max())
+    peak_eplt = _peak(run_eplt)
+    peak_me = _peak(run_me)
+    m = res.params["method"]
+    row = {
+        "case": label,
+        "load": round(load, 2),
+        "eplt_cpu": best["eplt"][0],
+        "eplt_wall": best["eplt"][1],
+        "mesolve_cpu": best["mesolve"][0],
+        "mesolve_wall": best["mesolve"][1],
+        "mesolve_tight_cpu": best["tight"][0],
+        "ratio": best["mesolve"][0] / best["eplt"][0],
+        "ratio_tight": best["tight"][0] / best["eplt"][0],
+        "err_eplt": err_eplt,
+        "err_mesolve": err_me,
+        "peak_eplt": peak_eplt,
+        "peak_mesolve": peak_me,
+        "estimate_eplt": m.get("memory_estimate_bytes"),
+        "paths": [p["path"] for p in m.get("paths", [])],
+    }
+    est = row["estimate_eplt"]
+    print(
+        f"{label:<24} load {load:5.1f}  eplt {row['eplt_cpu'] * 1e3:9.1f} ms"
+        f" (wall {row['eplt_wall'] * 1e3:8.1f})  mesolve {row['mesolve_cpu'] * 1e3:9.1f} ms"
+        f" (tight {row['mesolve_tight_cpu'] * 1e3:9.1f})  ratio {row['ratio']:6.2f}x"
+        f" (tight {row['ratio_tight']:6.2f}x)  err eplt {err_eplt:.1e} mesolve {err_me:.1e}"
+        f"  peak eplt {peak_eplt / 2**20:7.1f} MiB mesolve {peak_me / 2**20:7.1f} MiB"
+        f" estimate {'-' if est is None else f'{est / 2**20:.1f} MiB'}  {'/'.join(row['paths']) or m['name']}",
+        flush=True,
+    )
+    return row
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smallest size of each case")
+    ap.add_argument("--full", action="store_true", help="also the slow time-dependent sizes")
+    ap.add_argument(
+        "--cases", nargs="*", default=["a", "b", "c", "d"], choices=["a", "b", "c", "d"]
+    )
+    args = ap.parse_args(argv)
+    print(f"B5 on {platform.node()}: python {platform.python_version()}, qutip {qutip.__version__},"
+          f" numpy {np.__version__}; CPU times best of {REPEATS}, interleaved", flush=True)  # fmt: skip
+    try:
+        import dynamiqs  # noqa: F401
+
+        print("dynamiqs: installed but not part of B5 yet (its time-independent solvers need"
+              " a JAX compile per shape; see B1/B4 for the dynamiqs peer)")  # fmt: skip
+    except ImportError:
+        print("dynamiqs: not installed")
+    rows = []
+
+    def run(label, build):
+        try:
+            rows.append(measure(label, build()))
+        except (MemoryError, MemoryLimitError) as err:  # one line, then the next case
+            msg = " ".join(str(err).split())
+            print(f"{label}: not run ({type(err).__name__}: {msg})", flush=True)
+            rows.append({"case": label, "not_run": f"{type(err).__name__}: {msg}"})
+
+    for case in args.cases:  # in the order given
+        if case == "a":
+            for N in (10,) if args.quick else (10, 20, 40, 80):
+                for drive in ("constant", "cos"):
+                    if drive == "cos" and N > TIMEDEP_CAVITY_MAX and not args.full:
+                        print(f"a cavity N={N} cos: not run (time-dependent local terms are"
+                              f" integrated with dense d^2 x d^2 Magnus exponentials,"
+                              f" d^2 = {N * N}; --full runs it)", flush=True)  # fmt: skip
+                        continue
+                    run(f"a cavity N={N} {drive}", lambda N=N, drive=drive: cavity_case(N, drive))
+        elif case == "b":
+            for T in (201,) if args.quick else (201, 1000):
+                for n in (2,) if args.quick else (2, 3, 4, 5, 6):
+                    if T > 201 and n > QUBITS_1000_MAX and not args.full:
+                        print(f"b qubits n={n} T={T}: not run (minutes of CPU on the"
+                              " time-dependent path today; --full runs it)", flush=True)  # fmt: skip
+                        continue
+                    run(f"b qubits n={n} T={T}", lambda n=n, T=T: qubits_case(n, T))
+        elif case == "c":
+            for d in (2,) if args.quick else range(2, 11):
+                run(f"c qudits d={d}", lambda d=d: qudits_case(d))
+        else:
+            N = 10 if args.quick else 20
+            run(f"d two cavities N={N}", lambda N=N: two_cavities_case(N))
+    print(json.dumps({"benchmark": "b5_qutip_models", "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

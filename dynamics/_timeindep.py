@@ -1,0 +1,496 @@
+r"""Time-independent stages of the exact method: one propagation path per stage (private).
+
+A stage with averaged generator ``L`` (a :class:`~eplt.dynamics.superop.Generator`) is
+propagated from its start to every output time in it and to its end by one of four
+paths, chosen by a cost model from the sizes (:func:`plan_stage`):
+
+``batch``
+    Local generator, small parties (``d_k^2 <= BATCH_PART_MAX``) and a small state:
+    ``x(t) = (x)_k exp(L_k (t - t0)) x(t0)`` for a chunk of output times at once
+    (one batched matrix exponential per party, no per-step Python work).
+``local-step``
+    Local generator: one dense ``exp(L_k h)`` per party and distinct time step ``h``,
+    applied to the state as a contraction along the party's axis; on a uniform grid one
+    propagator per party serves every step. Never forms the joint Liouvillian.
+``dense``
+    Joint (non-local) generator restricted to the symmetry sector of the state
+    (:mod:`eplt.dynamics._sectors`), small enough that a dense ``exp(L_S h)`` is
+    cheaper than Krylov steps: one propagator per distinct step, reused.
+``krylov``
+    The sparse Liouvillian (restricted to the sector) and
+    :func:`scipy.sparse.linalg.expm_multiply` over the whole grid: one call with
+    ``start``/``stop``/``num`` per chunk of a uniform grid, one per interval otherwise.
+    Nothing of size ``D^2 x D^2`` is dense.
+
+No exponential is stored per output time: at most :data:`CACHE_STEPS` distinct steps are
+cached (first interval, the grid step, the remainder). Every path's memory (propagators,
+workspaces, Krylov vectors, the sparse Liouvillian and the triplets it is built from) is
+estimated before it is allocated and refused in one line when it exceeds the available
+memory (:mod:`eplt.dynamics._memory`).
+
+Long times: a step ``exp(L h)`` with ``gap * h`` beyond :data:`eplt.dynamics._expm.PROJECT_GAP_T` equals the
+projector onto the stationary states of ``L`` to double precision; it is computed as that
+projector (:func:`_stationary_projector`), not by ``~log2 ||L h||`` squarings that lose
+digits (see :func:`step_matrix`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._expm import expm_times, step_matrix
+from ._memory import check_bytes
+from ._sectors import Sector, invariant_sector
+from ._taylor import Taylor as _Taylor
+from ._taylor import taylor_ms as _taylor_ms
+from .superop import Generator, _apply_middle, apply_local
+
+__all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
+
+#: Local stages with a state up to this size and parties up to :data:`BATCH_PART_MAX`
+#: compute a chunk of output times at once (measured: 2-5 qubits faster than stepping).
+BATCH_TIMES_MAX = 1024
+#: Largest local ``d^2`` of the batch path (a ququart): beyond, ``T`` exponentials of
+#: ``d^2 x d^2`` matrices cost more than one step propagator reused.
+BATCH_PART_MAX = 16
+#: Neighbouring parties are combined into one ``kron(P_k, P_k+1)`` when its size is at
+#: most this (two qubits: 16; halves the passes over a large state).
+PAIR_MAX = 64
+#: Memory (bytes) of the states and exponentials of a chunk of times computed together.
+CHUNK_BYTES = 2**27
+#: Distinct step propagators kept per stage (first interval, grid step, remainder).
+CACHE_STEPS = 3
+#: Factor on every path's counted memory (the B5 two-cavity case peaked 0.2% above the
+#: count without it).
+MEMORY_MARGIN = 1.1
+#: Relative tolerance of a uniform grid (``|dt_i - h| <= UNIFORM_RTOL h``).
+UNIFORM_RTOL = 1e-10
+
+# Cost model, in units of one complex multiply-add inside a BLAS matrix product (~0.25 ns
+# on the 2-core test machine); the other constants are measured in that unit there
+# (benchmarks/README.md, B5): a sparse complex multiply-add ~8, a dense matrix-vector one
+# ~4, one Python-level Taylor term (matvec call, norm, axpy) ~4e4, one Python-level step of
+# a stepping path ~2e4.
+_EXPM_MATMULS = 10.0  # Pade(13): ~6 products and a solve, before squarings
+_SPARSE_MAC = 8.0
+_DENSE_MV_MAC = 4.0
+_TERM_OVERHEAD = 4e4
+_STEP_OVERHEAD = 2e4
+_EARLY_STOP = 0.7  # fraction of the m s Taylor terms taken before the stopping rule
+_COMPLEX = 16
+
+
+@dataclass
+class Plan:
+    """The path chosen for one stage, its estimated memory (bytes) and cost (flops),
+    and why (``reason``). ``sector`` and ``L`` are set for the joint paths."""
+
+    path: str
+    nbytes: float
+    cost: float
+    reason: str
+    sector: Sector | None = None
+    parts: list | None = None
+
+    def __post_init__(self):
+        # the counts above are of the large arrays; small temporaries (index arrays,
+        # scipy's own copies) measured up to a few percent beyond them
+        self.nbytes = float(self.nbytes) * MEMORY_MARGIN
+
+    def describe(self) -> dict:
+        out = {"path": self.path, "memory_bytes": float(self.nbytes), "reason": self.reason}
+        if self.sector is not None:
+            out["sector"] = [self.sector.size, self.sector.full]
+        return out
+
+
+def _intervals(start: float, end: float, times: np.ndarray) -> np.ndarray:
+    """Step lengths: from ``start`` to each output time, then to ``end`` (may be 0)."""
+    return np.diff(np.concatenate([[start], times, [end]]))
+
+
+def _uniform_step(times: np.ndarray) -> float | None:
+    """The spacing ``h`` of ``times`` when uniform to :data:`UNIFORM_RTOL`, else None."""
+    if times.size < 3:
+        return None
+    d = np.diff(times)
+    h = float(d.mean())
+    return h if np.all(np.abs(d - h) <= UNIFORM_RTOL * h) else None
+
+
+def _distinct_steps(start, end, times) -> int:
+    """Number of distinct step propagators the stepping paths compute."""
+    dts = _intervals(start, end, times)
+    dts = dts[dts > 0]
+    if _uniform_step(times) is not None:
+        return min(dts.size, 3)
+    return int(np.unique(np.round(dts, 12)).size)
+
+
+def _squarings(norm: float) -> float:
+    return max(0.0, math.ceil(math.log2(max(norm, 1e-300) / 5.37)))
+
+
+def _expm_cost(m: int, norm_h: float) -> float:
+    return (_EXPM_MATMULS + min(_squarings(norm_h), 60.0)) * float(m) ** 3
+
+
+def _expm_bytes(m: int) -> float:
+    """Workspace of one dense ``m x m`` exponential (powers, Pade sums, the LU)."""
+    return 10.0 * m * m * _COMPLEX
+
+
+def _norm1(A) -> float:
+    if sp.issparse(A):
+        return float(abs(A).sum(axis=0).max()) if A.nnz else 0.0
+    return float(np.abs(A).sum(axis=0).max()) if A.size else 0.0
+
+
+# --------------------------------------------------------------------------- planning
+def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: np.ndarray):
+    """Choose the path of one stage (see the module docstring) and check its memory.
+
+    Builds what the path needs and is already counted (the local parts; for a joint
+    generator the sparse Liouvillian and the state's sector, after checking the memory
+    of building them). Raises :class:`~eplt.dynamics._memory.MemoryLimitError` before
+    allocating a path that would not fit.
+    """
+    n = int(x.size)
+    T = int(times.size)
+    span = float(end - start)
+    steps = T + 1
+    K = _distinct_steps(start, end, times)
+    h = _uniform_step(times) or (span / max(1, steps))
+    if gen.is_local and max(d * d for d in gen.dims) > DENSE_LOCAL_MAX:
+        # a party too large for dense propagators (m^3 work): the sparse Liouvillian only,
+        # without the dense local parts
+        nnz = gen.nnz_bound()
+        build = float(gen.nbytes) + _merge_bytes(gen) + _triplet_bytes(nnz)
+        check_bytes(build, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
+        sector = _sector(gen, x)
+        cost, nbytes = _krylov_estimate(sector.L.nnz, sector.size, _norm1(sector.L), span, T, h)
+        return Plan(
+            "krylov",
+            build + nbytes + 3 * n * _COMPLEX,
+            cost,
+            f"a local party of d^2 > {DENSE_LOCAL_MAX}: Krylov steps on the sparse Liouvillian",
+            sector=sector,
+        )
+    if gen.is_local:
+        ms = [d * d for d in gen.dims]
+        # dense local generators: the parts, a term scaled before it is added, and the
+        # terms of a party summed while the sparse Liouvillian is built
+        gen_bytes = (
+            float(gen.nbytes)
+            + 2.0 * max(m * m for m in ms) * _COMPLEX
+            + sum(m * m for m in ms) * _COMPLEX
+            + _merge_bytes(gen)
+        )
+        check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
+        parts = gen.local_parts()
+        norms = [_norm1(P) for P in parts]
+        if n <= BATCH_TIMES_MAX and max(ms) <= BATCH_PART_MAX:
+            per = n * _COMPLEX * 2 + sum(_expm_bytes(m) for m in ms)
+            chunk = max(1, min(T, CHUNK_BYTES // int(per)))
+            return Plan(
+                "batch",
+                gen_bytes + chunk * per + 2 * n * _COMPLEX,
+                T * sum(_expm_cost(m, nm * span) for m, nm in zip(ms, norms)),
+                f"local parties of size <= {BATCH_PART_MAX}, state of {n} <= "
+                f"{BATCH_TIMES_MAX} entries: all output times at once",
+                parts=parts,
+            )
+        step_cost = K * sum(_expm_cost(m, nm * h) for m, nm in zip(ms, norms)) + steps * (
+            _DENSE_MV_MAC * n * sum(ms) + _STEP_OVERHEAD * len(ms)
+        )
+        step_bytes = (
+            CACHE_STEPS * sum(m * m for m in ms) * _COMPLEX
+            + max(_expm_bytes(m) for m in ms)
+            + 3 * n * _COMPLEX
+        )
+        nnz = gen.nnz_bound()
+        kry_cost, kry_bytes = _krylov_estimate(nnz, n, sum(norms), span, T, h)
+        kry_bytes += _triplet_bytes(nnz) + gen_bytes
+        if step_cost <= kry_cost:
+            return Plan(
+                "local-step",
+                step_bytes + gen_bytes,
+                step_cost,
+                f"dense local propagators (sizes {ms}) cheaper than Krylov steps "
+                f"({step_cost:.2g} vs {kry_cost:.2g} flops)",
+                parts=parts,
+            )
+        check_bytes(kry_bytes, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
+        sector = _sector(gen, x)
+        return Plan(
+            "krylov",
+            kry_bytes,
+            kry_cost,
+            f"Krylov steps on the sparse Liouvillian cheaper than dense local propagators "
+            f"({kry_cost:.2g} vs {step_cost:.2g} flops)",
+            sector=sector,
+        )
+    nnz = gen.nnz_bound()
+    # the generator (already built: dense factors of its product terms), the triplets
+    # the sparse Liouvillian is summed from, and the CSR matrix
+    build = float(gen.nbytes) + _triplet_bytes(nnz)
+    check_bytes(build, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
+    sector = _sector(gen, x)
+    Ns = sector.size
+    norm = _norm1(sector.L)
+    dense_cost = K * _expm_cost(Ns, norm * h) + steps * (_DENSE_MV_MAC * Ns * Ns + _STEP_OVERHEAD)
+    dense_bytes = (
+        build + (CACHE_STEPS + 1) * Ns * Ns * _COMPLEX + _expm_bytes(Ns) + 3 * n * _COMPLEX
+    )
+    kry_cost, kry_bytes = _krylov_estimate(sector.L.nnz, Ns, norm, span, T, h)
+    kry_bytes += build + 3 * n * _COMPLEX
+    sec = f"sector of {Ns} of {n} entries"
+    if dense_cost <= kry_cost:
+        return Plan(
+            "dense",
+            dense_bytes,
+            dense_cost,
+            f"{sec}: dense propagator cheaper than Krylov steps "
+            f"({dense_cost:.2g} vs {kry_cost:.2g} flops)",
+            sector=sector,
+        )
+    return Plan(
+        "krylov",
+        kry_bytes,
+        kry_cost,
+        f"{sec}: Krylov steps cheaper than a dense propagator "
+        f"({kry_cost:.2g} vs {dense_cost:.2g} flops)",
+        sector=sector,
+    )
+
+
+_LOWER = "use fewer or smaller parties, or fewer output times"
+
+#: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
+DENSE_LOCAL_MAX = 1024
+
+
+def _merge_bytes(gen: Generator) -> float:
+    """Memory of summing the one-party terms of each party (:meth:`Generator.to_sparse`):
+    two ``d^2 x d^2`` arrays for a party with several terms, none with one."""
+    count: dict[int, int] = {}
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            (k,) = t.factors
+            count[k] = count.get(k, 0) + 1
+    return sum(2.0 * gen.dims[k] ** 4 * _COMPLEX for k, c in count.items() if c > 1)
+
+
+def _triplet_bytes(nnz: int) -> float:
+    """Building the sparse Liouvillian: triplets (value, row, column), their
+    concatenation and the CSR result."""
+    return nnz * (_COMPLEX + 16) * 2.0 + nnz * (_COMPLEX + 8)
+
+
+#: Most matrix-vector products a Krylov stage may take before it is refused (at ~1e-5 s
+#: each: hours); long times on large spaces are out of reach of the exact method.
+KRYLOV_MAX_MATVECS = 1e9
+
+
+def _krylov_matvecs(norm: float, span: float, T: int) -> float:
+    """Taylor terms over a stage of length ``span`` with ``T`` output times."""
+    steps = T + 1
+    m, s = _taylor_ms(norm * span / steps)
+    return _EARLY_STOP * steps * m * s
+
+
+def _krylov_estimate(nnz: int, N: int, norm: float, span: float, T: int, h: float):
+    matvecs = _krylov_matvecs(norm, span, T)
+    cost = matvecs * (_SPARSE_MAC * nnz + _TERM_OVERHEAD)
+    # the CSR matrix, its shifted and scaled copies (CACHE_STEPS), five work vectors
+    nbytes = (2 + CACHE_STEPS) * nnz * (_COMPLEX + 4) + 8 * N * _COMPLEX
+    return cost, nbytes
+
+
+#: Joint spaces below this many entries are propagated whole: finding the sector costs
+#: more than it saves (two qubits: 16 entries).
+SECTOR_MIN = 256
+
+
+def _sector(gen: Generator, x: np.ndarray) -> Sector:
+    L = gen.to_sparse()
+    if x.size < SECTOR_MIN:
+        return Sector(np.arange(x.size), L, x.size)
+    return invariant_sector(L, x)
+
+
+# --------------------------------------------------------------------------- steps
+class _StepCache:
+    """At most :data:`CACHE_STEPS` propagators keyed by step length (least recently used
+    dropped)."""
+
+    def __init__(self, make):
+        self.make = make
+        self.store: OrderedDict[float, object] = OrderedDict()
+        self.last_dt: float | None = None
+        self.last = None
+
+    def __call__(self, dt: float):
+        if dt == self.last_dt:  # a uniform grid: the same step every time
+            return self.last
+        self.last_dt = dt
+        self.last = self._lookup(dt)
+        return self.last
+
+    def _lookup(self, dt: float):
+        key = float(f"{dt:.12e}")
+        if key in self.store:
+            self.store.move_to_end(key)
+            return self.store[key]
+        val = self.make(dt)
+        self.store[key] = val
+        if len(self.store) > CACHE_STEPS:
+            self.store.popitem(last=False)
+        return val
+
+
+# --------------------------------------------------------------------------- running
+def _check_krylov(plan: Plan, span: float, T: int) -> None:
+    L = plan.sector.L
+    mv = _krylov_matvecs(_norm1(L), span, T)
+    if mv > KRYLOV_MAX_MATVECS:
+        raise ValueError(
+            f"this stage needs about {mv:.1e} sparse matrix-vector products (||L||_1 * t ="
+            f" {_norm1(L) * span:.2g} on {L.shape[0]} entries, too large for a dense"
+            " propagator); the exact method cannot keep its accuracy in reasonable time:"
+            " shorten the stage or lower the rates"
+        )
+
+
+def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record):
+    """Propagate the paired state ``x`` through one stage along ``plan``; records the
+    states at ``tlist[idx]`` (all inside ``(start, end]``) and returns the state at
+    ``end``."""
+    times = tlist[idx]
+    if plan.path == "batch":
+        return _run_batch(x, plan.parts, start, end, times, idx, record)
+    if plan.path == "local-step":
+        return _run_local_step(x, plan.parts, start, end, times, idx, record)
+    sec = plan.sector
+    v = sec.gather(x) if sec.is_proper else x.reshape(-1).astype(complex)
+
+    def emit(i, vec):
+        record(i, sec.scatter(vec, x.shape) if sec.is_proper else vec.reshape(x.shape))
+
+    if plan.path == "dense":
+        Ld = sec.L.toarray()
+        cache = _StepCache(lambda dt: step_matrix(Ld, dt))
+        t = start
+        for i, ti in zip(idx, times):
+            if ti > t:
+                v = cache(ti - t) @ v
+            t = ti
+            emit(i, v)
+        if end > t:
+            v = cache(end - t) @ v
+    else:
+        _check_krylov(plan, float(end - start), int(times.size))
+        v = _run_krylov(v, sec.L.tocsr(), start, end, times, idx, emit)
+    return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
+
+
+def _run_krylov(v, L, start, end, times, idx, emit):
+    step = _Taylor(L)
+    t = start
+    for i, ti in zip(idx, times):
+        if ti > t:
+            v = step(v, ti - t)
+        t = ti
+        emit(i, v)
+    if end > t:
+        v = step(v, end - t)
+    return v
+
+
+def _run_batch(x, parts, start, end, times, idx, record):
+    """Every output time of the stage directly from the stage start,
+    ``x(t) = (x)_k exp(L_k (t - start)) x(start)``, a chunk of times at once."""
+    if idx.size:
+        per = x.size * _COMPLEX * 2 + sum(_expm_bytes(P.shape[0]) for P in parts)
+        chunk = max(1, CHUNK_BYTES // int(per))
+        for c0 in range(0, idx.size, chunk):
+            sel = idx[c0 : c0 + chunk]
+            dts = times[c0 : c0 + chunk] - start
+            X = np.broadcast_to(x, (sel.size, *x.shape))
+            for k, L in enumerate(parts):
+                X = apply_local(X, k, expm_times(L, dts), batch=True)
+            for j, i in enumerate(sel):
+                record(i, X[j])
+    return _run_local_step(x, parts, start, end, times[:0], idx[:0], record)
+
+
+def _pairs(P: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
+    """Neighbouring parties combined while the product is at most :data:`PAIR_MAX`."""
+    out, k = [], 0
+    while k < len(P):
+        if k + 1 < len(P) and P[k].shape[0] * P[k + 1].shape[0] <= PAIR_MAX:
+            out.append((k, np.kron(P[k], P[k + 1])))
+            k += 2
+        else:
+            out.append((k, P[k]))
+            k += 1
+    return out
+
+
+def _run_local_step(x, parts, start, end, times, idx, record):
+    cache = _StepCache(lambda dt: _pairs([step_matrix(L, dt) for L in parts]))
+    sh = x.shape
+    # Two result buffers used in turn: large states are not reallocated on every pass;
+    # the caller copies recorded states before a buffer is reused two passes later.
+    bufs = (np.empty(x.size, complex), np.empty(x.size, complex))
+
+    def layout(blocks):
+        """(M, A, m, B) per block: the state as ``(A, m, B)`` around the block's axes."""
+        out = []
+        for k, M in blocks:
+            m = M.shape[0]
+            A = math.prod(sh[:k])
+            out.append((M, A, m, x.size // (A * m)))
+        return out
+
+    def step(x, dt):
+        for M, A, m, B in cache(dt):
+            out = bufs[1] if np.may_share_memory(x, bufs[0]) else bufs[0]
+            x = _apply_middle(M, x.reshape(A, m, B), out.reshape(A, m, B))
+        return x.reshape(sh)
+
+    cache.make = lambda dt, make=cache.make: layout(make(dt))
+    t = start
+    for i, ti in zip(idx, times):
+        if ti > t:
+            x = step(x, ti - t)
+        t = ti
+        record(i, x)
+    if end > t:
+        x = step(x, end - t)
+    return np.array(x, copy=True)
+
+
+def joint_step_matrix(gen: Generator, dt: float) -> np.ndarray:
+    """``exp(L dt)`` of a joint generator as a dense paired matrix, block by block over
+    the connected components of its sparse pattern (:mod:`eplt.dynamics._sectors`):
+    each block is exponentiated alone (for a shared ``U (x) U*`` drive, blocks of size
+    at most ``d^2`` instead of one ``d^4``)."""
+    from ._sectors import components
+
+    N = math.prod(d * d for d in gen.dims)
+    if N <= 64:  # one small dense exponential beats finding the blocks
+        return step_matrix(gen.to_dense(), dt)
+    P, labels = components(gen.to_sparse())
+    out = np.zeros((N, N), dtype=complex)
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    for block in np.split(order, cuts):
+        B = P[block][:, block].toarray()
+        out[np.ix_(block, block)] = step_matrix(B, dt)
+    return out
