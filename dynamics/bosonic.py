@@ -18,7 +18,8 @@ handed out silently.
 * :func:`thermal_oscillator` ``tau = (1-q) sum_n q^n |n><n|``, ``D = q^N``;
 * :func:`two_mode_squeezed_vacuum` ``sqrt(1 - lambda^2) sum_n lambda^n |nn>``,
   ``D = lambda^N``, negativity ``lambda/(1 - lambda)`` (:func:`tmsv_negativity`; the
-  truncated state's negativity is lower by about ``2 lambda^N/(1 - lambda)^2``);
+  truncated, renormalised state's negativity is lower by exactly
+  ``lambda^N (1 + lambda)/((1 - lambda)(1 + lambda^N))``);
 * :func:`thermofield_double_oscillator` ``sum_n sqrt((1-q) q^n) |nn>`` (the TMSV with
   ``lambda = sqrt(q)``), both marginals ``tau``; negativity ``sqrt(q)/(1 - sqrt(q))``,
   the largest any state with thermal marginals has (the any-LT ceiling); ``D = q^(N/2)``.

@@ -21,10 +21,6 @@ from ._timeindep import plan_stage, run_stage
 
 __all__ = ["Exact"]
 
-#: Time-dependent stages with a coupling white process are integrated densely up to this
-#: joint Liouvillian size.
-DENSE_MAX = 1024
-
 
 @dataclass(frozen=True)
 class Exact:

@@ -41,6 +41,7 @@ import qutip
 from ._permcompile import NotSymmetricError, compile_stage, marginal_generator, symmetry_reason
 from ._permprop import SymPropagator
 from ._symspace import SymSpace, symmetric_dimension
+from .observables import builtins
 from .result import Result
 
 __all__ = [
@@ -376,8 +377,17 @@ def auto_reason(rho0, stages, e_ops, store_states: bool) -> str | None:
         return None
     if not isinstance(rho0, SymmetricState) and n < AUTO_MIN_QUBITS:
         return None
+    if e_ops is None:
+        # the dense defaults include negativities, which this route does not compute: auto
+        # must never change which observables a call returns
+        return None
     taus = next((s.model.taus for s in stages if s.model.taus is not None), None)
-    if _observable_names(e_ops, taus is not None) is None:
+    names = _observable_names(e_ops, taus is not None)
+    if names is None:
+        return None
+    if not set(names) <= set(builtins()):
+        # names only this route knows (trace, collective spins): auto would make the same
+        # call fail below AUTO_MIN_QUBITS; they are computed with method='permutation'
         return None
     if symmetry_reason(stages) is not None:
         return None
@@ -393,6 +403,11 @@ def auto_reason(rho0, stages, e_ops, store_states: bool) -> str | None:
     )
 
 
+def _as_array(x) -> np.ndarray:
+    """A thermal state or Hamiltonian given as Qobj or array, as a complex array."""
+    return x.full() if isinstance(x, qutip.Qobj) else np.asarray(x, dtype=complex)
+
+
 def _evolve_permutation(rho0, stages, windows, tlist, e_ops, method, taus, hams, reason):
     """:func:`eplt.dynamics.evolve` with :class:`PermutationSymmetric` (called from there)."""
     n = len(stages[0].model.dims)
@@ -406,8 +421,8 @@ def _evolve_permutation(rho0, stages, windows, tlist, e_ops, method, taus, hams,
             f"method 'permutation' computes the observables {sorted(OBSERVABLES)} (by name); "
             f"got e_ops={e_ops!r}"
         )
-    taus = None if taus is None else [np.asarray(t, dtype=complex) for t in taus]
-    hams = None if hams is None else [np.asarray(h, dtype=complex) for h in hams]
+    taus = None if taus is None else [_as_array(t) for t in taus]
+    hams = None if hams is None else [_as_array(h) for h in hams]
     for name in names:
         need = OBSERVABLES[name][1]
         vals = {"taus": taus, "hamiltonians": hams}.get(need)

@@ -93,6 +93,11 @@ class _ExpectList(list):
     def get(self, key, default=None):
         return self[key] if key in self._names else default
 
+    def __reduce__(self):
+        # pickle and copy rebuild from the items (the default list protocol refills the
+        # list through extend, which is read-only here)
+        return (_ExpectList, (self.items(),))
+
     def __repr__(self) -> str:
         return "[" + ", ".join(f"{k}: {v!r}" for k, v in self.items()) + "]"
 

@@ -70,6 +70,7 @@ from eplt.dynamics.bosonic import (
     CutoffWarning,
     oscillator_populations,
     tmsv_coefficients,
+    tmsv_negativity,
     two_mode_squeezed_vacuum,
 )
 from eplt.dynamics.channels import NoEPLTError
@@ -77,6 +78,7 @@ from eplt.dynamics.layer_cake_fock import (
     MAX_BRANCHES,
     NNState,
     egamma_fock,
+    egamma_gamma,
     layer_cake_fock,
     tfd_negativity,
 )
@@ -85,7 +87,7 @@ from eplt.dynamics.metrics import sudden_death_time
 from ._oscillators_plot import figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult, value_at
-from .params import OMEGA, Param, ParamError, beta_param, check_seed, resolve
+from .params import OMEGA, Param, ParamError, beta_param, check_seed, resolve, value_keys
 
 __all__ = [
     "DESCRIPTION",
@@ -339,14 +341,15 @@ def _dynamics_at(p: dict, N: int, times: np.ndarray) -> tuple[dict, dict, dict]:
 def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """Peak bytes of :func:`run` and the parameters driving them.
 
-    Dynamics at cutoff ``N``: the exact method's product of the two local propagators,
-    ``16 N^8`` bytes (two copies), and the shared-noise sparse Liouvillian, ``~4.8 N^4``
-    nonzeros at 20 bytes (three copies) plus Krylov vectors; the channel level holds
-    ``M x M`` blocks (``M`` branches at the smallest beta) and the TMSV input. Measured
-    (``ru_maxrss`` minus the interpreter): 270 MB at cutoff 8 (local), 200 MB at cutoff
-    20 (shared); rounded up."""
+    Dynamics at cutoff ``N``: the exact method's Krylov path on the sparse Liouvillian of the
+    ``N^4``-entry joint state (or, without shared noise, dense ``N^2 x N^2`` local
+    propagators), ``~1.5e3 N^4`` bytes with its sparse matrix, Krylov vectors and the
+    observable buffer (the engine's own estimate, ``Result.params["method"]
+    ["memory_estimate_bytes"]``: 225 MB at cutoff 20, 3.7 GB at cutoff 40, shared noise);
+    the engine checks it again before allocating. The channel level holds ``M x M`` blocks
+    (``M`` branches at the smallest beta) and the TMSV input."""
     N = p["cutoff"]
-    dyn = max(2 * 16.0 * N**8, 3 * 20.0 * 4.8 * N**4 + 40 * 16.0 * N**4)
+    dyn = 1.5e3 * N**4
     lam = max(p["lambdas"])
     n_in = 1 if lam == 0 else math.log(INPUT_TOL) / (2 * math.log(lam))
     b_min = min(min(p["betas"]), p["beta"])
@@ -361,20 +364,19 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """CPU seconds of :func:`run` and the parameters driving them.
 
     Channel level: ~4 ms per (beta, lambda) point of the layer cake and per (d, lambda)
-    point of E_gamma, ~2 ms per d of the Phi+_d curves. Dynamics: per saved time and
-    scenario, ``~1e-9 N^8`` s (applying the product of the local propagators) plus the
-    observables' ``N^2 x N^2`` eigenvalues (``~4e-9 N^6`` s), twice (the check at
-    ``N - cutoff_step``), plus the sudden-death bisections (~14 evolutions per scenario,
-    each building a new propagator, ``~3e-9 N^8`` s). Measured 2026-12-06 on a 2-core Xeon
-    VM (``time.process_time``, load ~13): 9.2 s at the defaults (cutoff 8), 1.3 s at
-    cutoff 4 with small grids; rounded up."""
+    point of E_gamma, ~2 ms per d of the Phi+_d curves. Dynamics: per evolution (three
+    scenarios, twice for the check at ``N - cutoff_step``, ~14 sudden-death bisection
+    evolutions per scenario) ``~1.4e-7 N^5.5`` s per 51 saved times (the engine's Krylov
+    path, measured 2026-12-06 with ``time.process_time`` under load: 2.2 s at cutoff 20,
+    98 s at cutoff 40, shared noise, 51 times to ``t = 10``) plus the negativity's
+    ``N^2 x N^2`` eigenvalues, ``~1e-10 N^6`` s per saved time. Rounded up."""
     n_pts = (len(set(p["betas"]) | {p["beta"]}) + len(set(p["cutoffs"]))) * (
         p["n_lambda"] + len(p["lambdas"])
     )
     chan = 4e-3 * n_pts + 2e-3 * p["d_max"] * (1 + p["d_max"] / 50)
     N = p["cutoff"]
-    per_time = 1e-9 * N**8 + 4e-9 * N**6 + 1e-3
-    dyn = 3 * 2 * p["n_times"] * per_time + 3 * 14 * (3e-9 * N**8 + 0.02)
+    per_evolution = p["n_times"] * (1.4e-7 * N**5.5 / 51 + 1e-10 * N**6 + 1e-4) + 0.02
+    dyn = 3 * (2 + 14) * per_evolution
     return 1.0 + chan + dyn, ("n_lambda", "d_max", "n_times", "cutoff")
 
 
@@ -426,21 +428,23 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         if a < b
     )
     i_beta = int(np.nonzero(ch["betas"] == p["beta"])[0][0])
-    lam_idx = {float(lam): int(np.argmin(np.abs(ch["lambda"] - lam))) for lam in p["lambdas"]}
-    q = math.exp(-p["beta"] * p["omega"])
+    lam_keys = value_keys(p["lambdas"], "lambdas")  # unique, read back as the values
+    lam_idx = [int(np.argmin(np.abs(ch["lambda"] - lam))) for lam in p["lambdas"]]
     summary = {
         "layer_cake_negativity_tmsv": {
-            f"{lam:g}": float(ch["layer_cake"][i_beta, j]) for lam, j in lam_idx.items()
+            k: float(ch["layer_cake"][i_beta, j]) for k, j in zip(lam_keys, lam_idx)
         },
         "layer_cake_negativity_phi_plus": {
             int(d): float(v) for d, v in zip(ch["d"], ch["layer_cake_phi"])
         },
         "egamma_negativity_vs_cutoff": ch["egamma_phi_cutoffs"],
         "gamma_vs_cutoff": {
-            int(d): float(d * q ** (d - 1) * (1 - q) / (1 - q**d)) for d in ch["cutoffs"]
+            int(d): egamma_gamma(p["beta"], int(d), omega=p["omega"]) for d in ch["cutoffs"]
         },
         "tfd_ceiling": float(ch["ceiling"][i_beta]),
-        "tmsv_negativity": {f"{lam:g}": lam / (1 - lam) for lam in lam_idx},
+        "tmsv_negativity": {
+            k: tmsv_negativity(float(lam)) for k, lam in zip(lam_keys, p["lambdas"])
+        },
         "cutoff_used": {
             "branches": ch["errors"]["branches"],
             "input_levels": ch["errors"]["levels"],

@@ -446,3 +446,43 @@ def test_marginal_channel_equals_the_engines_marginal_channels(shared):
             np.testing.assert_allclose(ours.full(), r.full(), atol=1e-12)
     with pytest.raises(ValueError, match="t must be a finite time"):
         marginal_channel(proto, -1.0)
+
+
+def test_auto_never_changes_which_observables_a_call_returns():
+    # review: with e_ops=None the permutation route returned 3 default observables where
+    # the dense engine returns 5 (negativities included); and names only the symmetric
+    # route knows ('trace', collective spins) would fail below AUTO_MIN_QUBITS under auto
+    H, tau = _tau()
+    n = AUTO_MIN_QUBITS
+    env = Environment(
+        [2] * n,
+        exchangeable_phase_drive(1.0, n)
+        + [thermal_bath(q, H, 1.0, relaxation_rate=1.0) for q in range(n)],
+    )
+    rho = noisy_ghz_state(n, 0.9)
+    res = evolve(rho, env, [0.0, 0.5])
+    assert res.method == "exact"
+    assert "negativity" in res.expect
+    with pytest.raises(ValueError, match="unknown observable 'trace'"):
+        evolve(rho, env, [0.0, 0.5], e_ops=["trace"])  # auto: the dense engine, as at n = 5
+    # Qobj thermal states and Hamiltonians (as the dense engine takes them)
+    sym = evolve(
+        rho,
+        env,
+        [0.0, 0.5],
+        e_ops=["ghz_fidelity", "energy", "marginal_distance"],
+        taus=[tau] * n,
+        hamiltonians=[H] * n,
+        method="permutation",
+    )
+    dense = evolve(
+        rho,
+        env,
+        [0.0, 0.5],
+        e_ops=["ghz_fidelity", "energy", "marginal_distance"],
+        taus=[tau] * n,
+        hamiltonians=[H] * n,
+        method="exact",
+    )
+    for k in ("ghz_fidelity", "energy", "marginal_distance"):
+        np.testing.assert_allclose(sym.expect[k], dense.expect[k], atol=1e-10)

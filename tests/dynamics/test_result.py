@@ -252,3 +252,23 @@ def test_reads_a_study_dataset_and_asks_for_a_selection(tmp_path):
     assert r.params["study"] == "speedup" and r.params["other_variables"] == ["t_star_beta"]
     with pytest.raises(ValueError, match="does not match"):
         Result.load(path, sel={"scenario": "nope"})
+
+
+def test_list_form_expect_survives_pickle_and_deepcopy():
+    # review: the read-only list refused the list protocol's refill through extend, so a
+    # Result could not come back from a process pool or a Dask worker
+    import copy
+    import pickle
+
+    import qutip
+    from eplt.baths import Environment, lindblad
+    from eplt.dynamics import evolve
+
+    env = Environment((2,), [lindblad(0, qutip.sigmaz(), [0.5 * qutip.destroy(2)])])
+    res = evolve(qutip.basis(2, 1), env, [0.0, 1.0], e_ops=[qutip.num(2), qutip.sigmax()])
+    for other in (pickle.loads(pickle.dumps(res)), copy.deepcopy(res)):
+        assert other.expect.keys() == ["e0", "e1"]
+        np.testing.assert_array_equal(other.expect[0], res.expect[0])
+        np.testing.assert_array_equal(other.expect["e1"], res.expect["e1"])
+        with pytest.raises(TypeError, match="read-only"):
+            other.expect.append(1)

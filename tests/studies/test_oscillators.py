@@ -128,3 +128,13 @@ def test_command_line(tmp_path):
 )
 def test_bad_parameters_are_refused_in_one_line(tmp_path, capsys, sets, match):
     assert match in run_error(tmp_path, capsys, "oscillators", sets)
+
+
+def test_lambda_keys_are_unique_and_read_back():
+    # review: keys made with f"{lam:g}" merged nearby lambdas into one entry
+    r = oscillators.run({**TINY, "lambdas": (0.5, 0.5000001)})
+    keys = list(r.summary["layer_cake_negativity_tmsv"])
+    assert [float(k) for k in keys] == [0.5, 0.5000001]
+    assert list(r.summary["tmsv_negativity"]) == keys
+    with pytest.raises(ValueError, match=r"lambdas lists 0\.5 twice"):
+        oscillators.run({**TINY, "lambdas": (0.5, 0.5)})
