@@ -88,7 +88,8 @@ def checked_spectrum(a: np.ndarray, name: str, atol: float = 1e-8):
 
 def _entropy_of(lam: np.ndarray, base: float | None) -> float:
     lam = lam[lam > 0]
-    return float(-(lam * _log(lam, base)).sum()) + 0.0
+    # >= 0 exactly; a pure state's eigenvalue 1 + O(eps) would give -1e-17
+    return max(0.0, float(-(lam * _log(lam, base)).sum()))
 
 
 def entropy_arr(a: np.ndarray, base: float | None = None) -> float:
