@@ -70,6 +70,11 @@ def _is_timedep(x) -> bool:
 def _evo(x, what: str, args, tlist) -> qutip.QobjEvo:
     """The QobjEvo ``mesolve`` builds: ``QobjEvo(x, args=args, tlist=tlist)`` (for a
     QobjEvo a copy whose arguments ``args`` update, as ``mesolve(..., args=...)`` does)."""
+    if isinstance(x, (list, tuple)) and len(x) == 0:
+        # (qutip.QobjEvo([]) crashes the interpreter in QuTiP 5.3)
+        raise ValueError(
+            f"{what}: an empty list; give an operator, [H0, [H1, f], ...] or a QobjEvo"
+        )
     if isinstance(x, (list, tuple)) and tlist is None:
         for j, e in enumerate(x):
             if isinstance(e, (list, tuple)) and len(e) == 2 and np.ndim(e[1]) == 1:
@@ -91,7 +96,29 @@ def _evo(x, what: str, args, tlist) -> qutip.QobjEvo:
     if not (evo.isoper or evo.issuper) or evo.shape[0] != evo.shape[1]:
         raise ValueError(f"{what} must be a square operator, got shape {evo.shape}")
     _check_one_party(evo, what)
+    _check_samples(evo, what, tlist)
     return evo
+
+
+def _check_samples(evo: qutip.QobjEvo, what: str, tlist) -> None:
+    """Refuse a time-dependent term that is not finite, or an ``H(t)`` that is not
+    Hermitian, at sample times (``tlist``'s, else 0..10): the engine integrates Hermitian
+    Hamiltonians (a complex coefficient on a Hermitian operator, e.g. ``exp(1j t)``, is
+    not one; put the Hermitian conjugate pair in, as ``[[A, f], [A.dag(), conj(f)]]``)."""
+    ts = np.linspace(0.0, 10.0, 7) if tlist is None else np.asarray(tlist, dtype=float)
+    ts = ts[np.linspace(0, ts.size - 1, min(ts.size, 9)).astype(int)]
+    is_h = what.endswith(": H") and not evo.issuper
+    for t in ts:
+        m = evo(float(t)).full()
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"{what} is not finite at t = {t:g} (a coefficient gave inf or nan)")
+        scale = max(1.0, float(np.abs(m).max()))
+        if is_h and not np.allclose(m, m.conj().T, atol=1e-12 * scale, rtol=0):
+            raise ValueError(
+                f"{what}(t) must be Hermitian at every time; at t = {t:g} it is not (a complex "
+                "coefficient on a Hermitian operator, or a non-Hermitian operator: give the "
+                "Hermitian combination, e.g. [[A, f], [A.dag(), conj(f)]])"
+            )
 
 
 def lindblad(

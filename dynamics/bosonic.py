@@ -70,7 +70,7 @@ def check_cutoff(error: float, tol: float, *, name: str = "cutoff", what: str = 
     """
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be > 0, got {tol!r}")
-    if error > tol:
+    if not error <= tol:  # nan counts as not converged
         warnings.warn(
             f"{what} not converged in the Fock cutoff: estimated error {error:.3g} > tolerance "
             f"{tol:.3g}; increase {name}",
@@ -155,7 +155,9 @@ def coherent_state(alpha: complex, *, cutoff: int, cutoff_tol: float = CUTOFF_TO
         tail = 0.0
     else:
         logmag = -a2 / 2 + n * math.log(abs(alpha)) - 0.5 * scipy.special.gammaln(n + 1)
-        v = np.exp(logmag) * np.exp(1j * np.angle(alpha) * n)
+        # relative to the largest amplitude: no underflow when the state lies far
+        # beyond the cutoff (the renormalisation below removes the common factor)
+        v = np.exp(logmag - logmag.max()) * np.exp(1j * np.angle(alpha) * n)
         tail = float(scipy.special.gammainc(N, a2))  # P(Poisson(|alpha|^2) >= N)
     check_cutoff(math.sqrt(tail), _tol(cutoff_tol), what=f"coherent state alpha={alpha:g}")
     return _density(v / np.linalg.norm(v), [N])

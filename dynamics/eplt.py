@@ -15,6 +15,7 @@ import numpy as np
 import qutip
 
 from ._checks import as_density_matrix, party_dims
+from ._memory import check_bytes
 from .twirls import (
     KRAUS_ATOL,
     _ghz_twirl_array,
@@ -333,6 +334,13 @@ class GHZEPLTChannel(_TwirlReplacementMixture):
         n = self.n
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 2:
             raise ValueError(f"n must be an integer >= 2, got {n!r}")
+        # the n-qubit output (and omega^(x)n) are dense 2^n x 2^n matrices: refused in one
+        # line before they are allocated (a few of them live at once)
+        check_bytes(
+            4 * 16.0 * 4.0 ** int(n),
+            f"ghz_eplt_channel on n = {n} qubits (dense 2^n x 2^n states)",
+            "use fewer qubits (eplt.dynamics.permutation handles large symmetric n)",
+        )
         gamma, (omega,) = _gamma_omegas([tau], ["tau"], 2)
         self._set([omega] * n, tau=tau, n=int(n), gamma=gamma, omega=omega, _dims=[2] * n)
 

@@ -72,9 +72,12 @@ def layer_cake_weights(populations) -> np.ndarray:
     >>> layer_cake_weights([0.5, 0.3, 0.2]).round(12).tolist()
     [0.2, 0.2, 0.6]
     """
-    p = np.sort(np.asarray(populations, dtype=float).ravel())[::-1]
-    if p.size == 0 or not np.all(np.isfinite(p)) or p[-1] < -PURE_ATOL:
-        raise ValueError("populations must be a non-empty array of finite values >= 0")
+    p = np.asarray(populations, dtype=float)
+    if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or p.min() < -PURE_ATOL:
+        raise ValueError("populations must be a non-empty 1-D array of finite values >= 0")
+    if abs(p.sum() - 1) > 1e-9:
+        raise ValueError(f"populations must sum to 1 (a thermal state's), got sum {p.sum():.12g}")
+    p = np.sort(p)[::-1]
     p = p.clip(0)
     m = np.arange(1, p.size + 1)
     return m * (p - np.append(p[1:], 0.0))

@@ -69,7 +69,7 @@ PURE_ATOL = 1e-14
 
 @dataclass(frozen=True, eq=False)
 class BranchProtocol:
-    r"""An LOSR channel ``E = sum_l p_l E_1^l (x) ... (x) E_n^l`` given in closed form.
+    r"""An LOSR channel ``E = sum_l p_l (x)_k E_k^l`` (k = 1..n) given in closed form.
 
     Attributes
     ----------

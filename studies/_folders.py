@@ -241,14 +241,16 @@ def _discard(tmp_path: Path | None) -> None:
                 os.unlink(tmp_path)
 
 
+#: The names eplt's temporaries have, exactly: ``tempfile``'s random part is 8 characters of
+#: ``[a-z0-9_]`` after the token (a user's ``.x.TOKEN-notes.tmp`` does not match).
+_STAGING_NAME = re.compile(r"\.staging-([0-9a-f]{16})-[a-z0-9_]{8}\Z")
+_TMP_NAME = re.compile(r"\..+\.([0-9a-f]{16})-[a-z0-9_]{8}\.tmp\Z", re.S)
+
+
 def _owned_temporary(name: str, tokens: set[str]) -> bool:
     """Whether ``name`` is a temporary (file or staging folder) of one of ``tokens``."""
-    if name.startswith(STAGING_PREFIX):
-        return name[len(STAGING_PREFIX) : len(STAGING_PREFIX) + 16] in tokens
-    if name.startswith(".") and name.endswith(".tmp"):
-        m = re.search(r"\.([0-9a-f]{16})-[^.]*\.tmp\Z", name)
-        return m is not None and m.group(1) in tokens
-    return False
+    m = _STAGING_NAME.match(name) or _TMP_NAME.match(name)
+    return m is not None and m.group(1) in tokens
 
 
 def clean_stale(folder: Path, tokens) -> list[str]:
@@ -466,10 +468,7 @@ def remove_if_unused(folder: Path, lock: FolderLock | None = None) -> bool:
 def is_eplt_temporary(name: str) -> bool:
     """Whether ``name`` has the form of an eplt temporary (``.staging-TOKEN-*`` or
     ``.NAME.TOKEN-*.tmp``), whichever run made it."""
-    return bool(
-        re.match(r"\.staging-[0-9a-f]{16}-", name)
-        or re.search(r"\.[0-9a-f]{16}-[^.]*\.tmp\Z", name)
-    )
+    return bool(_STAGING_NAME.match(name) is not None or _TMP_NAME.match(name) is not None)
 
 
 def visible_entries(folder: Path) -> list[Path]:
@@ -508,6 +507,11 @@ def incomplete_files(folder: Path) -> list[str] | None:
     names = rec.get("files") if isinstance(rec, dict) else None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise refuse("has no list of file names")
+    token = rec.get("token")
+    if not (isinstance(token, str) and _TOKEN.match(token)):
+        # eplt writes its random token into every marker: a marker without one was not
+        # written by this eplt, and the files it names may be the user's
+        raise refuse("has no eplt run token (not a marker this eplt wrote)")
     for n in names:
         bad = (
             not n

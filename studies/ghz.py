@@ -267,7 +267,7 @@ SUMMARY_KEYS = {
 }
 
 #: Value plotted by ``eplt sweep ghz``.
-SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star"
+SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star.correlated"  # the shared-randomness protocol
 
 _SX = np.array([[0.0, 1.0], [1.0, 0.0]])
 

@@ -467,9 +467,13 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     md_at["no_shared_randomness"] = 0.0
 
     # curves against beta
-    ratio_keys = value_keys([*p["kappa_ratios"], math.inf], "kappa_ratios")
+    value_keys(p["kappa_ratios"], "kappa_ratios")  # a value listed twice: one line
+    # the instantaneous twirl (kappa/r = inf) is always drawn; given in the list, it is
+    # that same curve
+    finite = [k for k in p["kappa_ratios"] if math.isfinite(k)]
+    ratio_keys = value_keys([*finite, math.inf], "kappa_ratios")
     betas = np.geomspace(p["beta_min"], p["beta_max"], p["n_beta"])
-    kappas = [k * r for k in p["kappa_ratios"]] + [math.inf]
+    kappas = [k * r for k in finite] + [math.inf]
     it = betas
     if progress:
         from tqdm.auto import tqdm
@@ -484,7 +488,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     cross = {kr: _crossover(p, betas, S_k[i], kappas[i]) for i, kr in enumerate(kappas)}
     crossover = _crossover(p, betas, S_b, kappa) if kappa > 0 else None
 
-    ratios = list(p["kappa_ratios"]) + [math.inf]
+    ratios = [*finite, math.inf]
     dep = eps_and_kappa_dependence(p, ratios, EPS_VALUES, _EPS_GRID, _KAPPA_RATIO_GRID)
     data = xr.Dataset(
         {

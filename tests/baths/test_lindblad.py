@@ -452,3 +452,26 @@ def test_facade_exports_propagator_and_lt_error():
     S = eplt.propagator(env, 1.3)  # qutip convention: exp(1.3 L) of qutip.liouvillian
     want = (1.3 * qutip.liouvillian(H, c_ops)).expm()
     np.testing.assert_allclose(S.full(), want.full(), atol=1e-12)
+
+
+def test_time_dependent_terms_that_mesolve_would_read_differently_are_refused():
+    # adversarial audit: an empty list crashed the interpreter inside qutip.QobjEvo; a
+    # complex coefficient on a Hermitian operator (non-Hermitian H(t)) was integrated as if
+    # Hermitian (0.4 from mesolve); an infinite coefficient gave NaN states silently
+    sz, sx, a = qutip.sigmaz(), qutip.sigmax(), qutip.destroy(2)
+    c = [np.sqrt(0.2) * a]
+    with pytest.raises(ValueError, match="empty list"):
+        lindblad(0, [])
+    with pytest.raises(ValueError, match="must be Hermitian"):
+        lindblad(0, [sz, [sx, lambda t: np.exp(1j * t)]], c)
+    with pytest.raises(ValueError, match="must be Hermitian"):
+        lindblad(0, [sz, [a, np.cos]], c)
+    with pytest.raises(ValueError, match="not finite"):
+        lindblad(0, [sz, [sx, lambda t: np.inf]], c)
+    # the Hermitian combination of the same pieces is accepted and matches mesolve
+    # (function coefficients: strings make qutip warn about cython, an error here)
+    H = [sz, [a, lambda t: np.exp(1j * t)], [a.dag(), lambda t: np.exp(-1j * t)]]
+    t = np.linspace(0, 3, 7)
+    res = evolve(qutip.basis(2, 0), Environment((2,), [lindblad(0, H, c)]), t, e_ops=[sz])
+    ref = qutip.mesolve(H, qutip.basis(2, 0), t, c, e_ops=[sz], options=OPTS).expect[0]
+    np.testing.assert_allclose(np.real(res.expect[0]), ref, atol=1e-7)

@@ -99,3 +99,20 @@ def test_edge_population_and_check_cutoff():
     assert B.check_cutoff(1e-9, 1e-8)
     with pytest.warns(B.CutoffWarning, match="increase n_max"):
         assert not B.check_cutoff(1e-3, 1e-8, name="n_max")
+
+
+def test_coherent_state_far_beyond_the_cutoff_is_normalised_not_nan():
+    # adversarial audit: alpha = 28 on 5 levels gave NaN (every amplitude underflowed), and
+    # alpha = 30 on 40 levels a trace of 1.0105; a NaN error counted as converged
+    import warnings
+
+    from eplt.dynamics.bosonic import CutoffWarning, check_cutoff, coherent_state
+
+    for alpha, N in ((28.0, 5), (30.0, 40)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CutoffWarning)
+            rho = coherent_state(alpha, cutoff=N)
+        assert np.all(np.isfinite(rho.full()))
+        assert rho.tr() == pytest.approx(1.0, abs=1e-12)
+    with pytest.warns(CutoffWarning):
+        assert check_cutoff(float("nan"), 1e-3) is False

@@ -406,3 +406,11 @@ def test_omega_is_a_state_near_infinite_temperature(beta):
     for w in E.omega:
         assert abs(w.tr() - 1) <= 1e-15
         np.testing.assert_allclose(w.full(), np.diag([1.0, 0.0]), atol=1e-12)
+
+
+def test_ghz_eplt_channel_refuses_sizes_that_do_not_fit_before_allocating():
+    # adversarial audit: n = 20 raised a raw MemoryError (64 GiB), n = 14 could fill memory
+    from eplt.dynamics._memory import MemoryLimitError
+
+    with pytest.raises(MemoryLimitError, match="n = 20"):
+        C.ghz_eplt_channel(thermal_state(qutip.Qobj(np.diag([0.0, 1.0])), 1.0), 20)

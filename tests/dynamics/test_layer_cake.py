@@ -249,3 +249,13 @@ def test_bad_types_and_sizes():
         C.layer_cake_channel(big, big).superoperator()
     with pytest.raises(ValueError, match="populations"):
         C.layer_cake_weights([0.5, -0.1])
+
+
+def test_layer_cake_weights_refuse_what_is_not_a_population_vector():
+    # adversarial audit: [0.5, 0.5, 0.5] gave weights summing to 1.5; a 2-D input was flattened
+    from eplt.dynamics.layer_cake import layer_cake_weights
+
+    with pytest.raises(ValueError, match="sum to 1"):
+        layer_cake_weights([0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="1-D"):
+        layer_cake_weights([[0.5, 0.5]])

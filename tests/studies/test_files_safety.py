@@ -114,11 +114,11 @@ def test_a_lock_file_of_a_dead_run_is_taken_and_only_its_temporaries_go(tmp_path
 
     out = _precious(tmp_path / "o")
     (out / ".eplt-lock").write_text(json.dumps({"eplt": "lock", "pid": 1, "token": TOKEN}))
-    (out / f".summary.json.{TOKEN}-x1.tmp").write_text("half")  # the dead run's
-    stage = out / f".staging-{TOKEN}-y2"
+    (out / f".summary.json.{TOKEN}-x1x1x1x1.tmp").write_text("half")  # the dead run's
+    stage = out / f".staging-{TOKEN}-y2y2y2y2"
     stage.mkdir()
     (stage / "data.nc").write_text("half")
-    odd = out / f".staging-{TOKEN}-z3"  # named like the dead run's, but holds a folder
+    odd = out / f".staging-{TOKEN}-z3z3z3z3"  # named like the dead run's, but holds a folder
     (odd / "sub").mkdir(parents=True)
     before = _snapshot(out)
     assert main(["run", "fef", "--out", str(out), "--force", *FAST]) == 0
@@ -126,9 +126,9 @@ def test_a_lock_file_of_a_dead_run_is_taken_and_only_its_temporaries_go(tmp_path
     gone = set(before) - set(after)
     assert gone == {
         ".eplt-lock",
-        f".summary.json.{TOKEN}-x1.tmp",
-        f".staging-{TOKEN}-y2",
-        f".staging-{TOKEN}-y2/data.nc",
+        f".summary.json.{TOKEN}-x1x1x1x1.tmp",
+        f".staging-{TOKEN}-y2y2y2y2",
+        f".staging-{TOKEN}-y2y2y2y2/data.nc",
     }
     assert all(after[k] == v for k, v in before.items() if k not in gone)
     # two locks: the second is refused while the first holds; after release it works
@@ -346,3 +346,23 @@ def test_deeply_nested_toml_and_empty_options_are_one_line(tmp_path, capsys):
     err = _one_line([*argv, "--out", str(tmp_path / "s")], capsys)
     assert "--scheduler must be the address of a Dask scheduler" in err
     assert not (tmp_path / "o").exists() and not (tmp_path / "s").exists()
+
+
+def test_markers_without_a_token_and_look_alike_names_are_never_removed(tmp_path, capsys):
+    # adversarial audit: a hand-written marker naming a user's file had it deleted; names
+    # that merely contain a dead run's token (.x.TOKEN-notes.tmp, .staging-TOKENnotes) went
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "notes.txt").write_text("precious")
+    (out / ".eplt-incomplete.json").write_text(json.dumps({"files": ["notes.txt"]}))
+    _one_line(["run", "fef", "--out", str(out), *FAST], capsys)
+    assert (out / "notes.txt").read_text() == "precious"
+
+    out2 = _precious(tmp_path / "k")
+    (out2 / ".eplt-lock").write_text(json.dumps({"eplt": "lock", "pid": 1, "token": TOKEN}))
+    (out2 / f".mynotes.{TOKEN}-x.tmp").write_text("mine")
+    (out2 / f".staging-{TOKEN}notes").mkdir()
+    (out2 / f".staging-{TOKEN}notes" / "a.txt").write_text("mine")
+    assert main(["run", "fef", "--out", str(out2), "--force", *FAST]) == 0
+    assert (out2 / f".mynotes.{TOKEN}-x.tmp").read_text() == "mine"
+    assert (out2 / f".staging-{TOKEN}notes" / "a.txt").read_text() == "mine"

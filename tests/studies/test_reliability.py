@@ -155,13 +155,13 @@ def test_stale_temporaries_are_cleaned(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / ".eplt-lock").write_text(f'{{"eplt": "lock", "pid": 1, "token": "{token}"}}\n')
-    (out / f".metadata.json.{token}-abc.tmp").write_text("half")
-    (out / f".staging-{token}-xyz").mkdir()
-    (out / f".staging-{token}-xyz" / "data.nc").write_text("half")
+    (out / f".metadata.json.{token}-abcabcab.tmp").write_text("half")
+    (out / f".staging-{token}-xyzxyzxy").mkdir()
+    (out / f".staging-{token}-xyzxyzxy" / "data.nc").write_text("half")
     write_outputs(_tiny_result(), {}, out)
     names = {p.name for p in out.iterdir()}
-    assert f".metadata.json.{token}-abc.tmp" not in names
-    assert f".staging-{token}-xyz" not in names
+    assert f".metadata.json.{token}-abcabcab.tmp" not in names
+    assert f".staging-{token}-xyzxyzxy" not in names
     assert ".eplt-lock" not in names  # removed when the run ends (issue 23)
 
 

@@ -258,3 +258,16 @@ def test_speedup_depends_on_eps_and_kappa_ratio(result):
     for e in ds["eps_value"].values:
         row = ds["speedup_kappa_ratio_grid"].sel(eps_value=e).values
         assert np.all(np.diff(row) > 0)
+
+
+def test_kappa_ratios_may_name_the_instantaneous_twirl():
+    # adversarial audit: inf is declared valid but was refused as "listed twice" (the study
+    # always adds the kappa/r = inf curve); given, it is that same curve
+    from eplt.studies import speedup
+
+    tiny = {"n_times": 11, "n_beta": 2, "beta_max": 2.0}
+    a = speedup.run({**tiny, "kappa_ratios": (1.0, math.inf)}, seed=0)
+    b = speedup.run({**tiny, "kappa_ratios": (1.0,)}, seed=0)
+    assert a.summary["crossover_beta_by_kappa_ratio"] == b.summary["crossover_beta_by_kappa_ratio"]
+    with pytest.raises(ValueError, match="twice"):
+        speedup.run({**tiny, "kappa_ratios": (math.inf, math.inf)}, seed=0)
