@@ -377,7 +377,8 @@ def auto_reason(rho0, stages, e_ops, store_states: bool) -> str | None:
         return None
     if not isinstance(rho0, SymmetricState) and n < AUTO_MIN_QUBITS:
         return None
-    if e_ops is None:
+    dense_possible = not isinstance(rho0, SymmetricState)  # a SymmetricState runs here only
+    if e_ops is None and dense_possible:
         # the dense defaults include negativities, which this route does not compute: auto
         # must never change which observables a call returns
         return None
@@ -385,7 +386,7 @@ def auto_reason(rho0, stages, e_ops, store_states: bool) -> str | None:
     names = _observable_names(e_ops, taus is not None)
     if names is None:
         return None
-    if not set(names) <= set(builtins()):
+    if dense_possible and not set(names) <= set(builtins()):
         # names only this route knows (trace, collective spins): auto would make the same
         # call fail below AUTO_MIN_QUBITS; they are computed with method='permutation'
         return None
