@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 from collections.abc import Iterable, Mapping
-from pathlib import Path
+
+from eplt.dynamics._memory import available_memory, fmt_bytes  # one memory check (engine too)
 
 from .params import ParamError
 
@@ -64,74 +64,11 @@ NOTICE_SECONDS = 10.0
 #: ``figure_estimate`` (measured 2.2-3.7 s for the fef and threshold figures on the
 #: calibration machine, 2026-12-06, load ~12; rounded up).
 FIGURE_SECONDS = 4.0
-_SUFFIX = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
 class ResourceError(ParamError):
     """The parameters ask for more memory than is available, or more work than
     ``EPLT_WORK_LIMIT`` allows (reported in one line)."""
-
-
-def fmt_bytes(n: float) -> str:
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n / 2**10:.0f} KiB"
-
-
-def _parse_size(text: str) -> float:
-    t = text.strip().lower().removesuffix("b").removesuffix("i")
-    unit = t[-1] if t and t[-1] in _SUFFIX else ""
-    try:
-        value = float(t[: len(t) - len(unit)])
-    except ValueError:
-        raise ParamError(
-            f"EPLT_MEMORY_LIMIT must be a size such as 2G or 500M, got {text!r}"
-        ) from None
-    if not (value > 0 and math.isfinite(value)):
-        raise ParamError(f"EPLT_MEMORY_LIMIT must be positive, got {text!r}")
-    return value * _SUFFIX[unit]
-
-
-def _meminfo_available() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return float(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _cgroup_available() -> float | None:
-    base = Path("/sys/fs/cgroup")
-    pairs = [
-        (base / "memory.max", base / "memory.current"),  # cgroup v2
-        (base / "memory" / "memory.limit_in_bytes", base / "memory" / "memory.usage_in_bytes"),
-    ]
-    for limit, usage in pairs:
-        try:
-            lim = limit.read_text().strip()
-            if lim == "max" or float(lim) >= 2**60:
-                continue
-            return float(lim) - float(usage.read_text().strip())
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def available_memory() -> float:
-    """Bytes this process may still allocate (see the module docstring)."""
-    override = os.environ.get("EPLT_MEMORY_LIMIT")
-    if override:
-        return _parse_size(override)
-    candidates = [c for c in (_meminfo_available(), _cgroup_available()) if c is not None]
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft not in (resource.RLIM_INFINITY, -1):
-        candidates.append(float(soft))
-    if not candidates:  # pragma: no cover - no /proc: trust the physical memory
-        candidates.append(float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")))
-    return max(0.0, min(candidates))
 
 
 def _now(value) -> str:
