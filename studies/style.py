@@ -354,9 +354,9 @@ class Decorator:
         if yscale is not None and self._ok(self.fresh):
             ax.set_yscale(yscale)
         if xlim is not None and self._ok(ax.get_autoscalex_on()):
-            ax.set_xlim(*xlim)
+            ax.set_xlim(*_positive_on_log(xlim, ax.get_xscale()))
         if ylim is not None and self._ok(ax.get_autoscaley_on()):
-            ax.set_ylim(*ylim)
+            ax.set_ylim(*_positive_on_log(ylim, ax.get_yscale()))
         if xlabel is not None and self._ok(not ax.get_xlabel()):
             ax.set_xlabel(xlabel)
         if ylabel is not None and self._ok(not ax.get_ylabel()):
@@ -377,3 +377,11 @@ def legend(ax, show: bool = True, **kw):
         return None
     with plt.rc_context(rc):
         return ax.legend(**kw)
+
+
+def _positive_on_log(lim, scale: str):
+    """A limit pair with non-positive ends left open on a log axis (matplotlib ignores them
+    with a warning on stderr; e.g. a curve that is exactly zero)."""
+    if scale != "log":
+        return lim
+    return tuple(None if (v is not None and v <= 0) else v for v in lim)
