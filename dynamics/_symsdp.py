@@ -20,7 +20,6 @@ is an upper bound on the SDP, up to floating-point error (~1e-13) in ``r`` and `
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import herm as _herm
+from ._memory import available_memory
 from ._symmetry import block_basis
 
 __all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "one_blas_thread", "solve"]
@@ -51,36 +51,10 @@ def one_blas_thread():
 
 
 def memory_limit() -> float:
-    """Bytes this process may use: ``EPLT_MEMORY_LIMIT`` (bytes or K/M/G/T suffix), else the
-    smaller of ``MemAvailable`` (/proc/meminfo) and ``RLIMIT_AS``, else 3 GB (the same rule
-    as the studies' :func:`eplt.studies._resources.available_memory`, without the cgroup)."""
-    raw = os.environ.get("EPLT_MEMORY_LIMIT", "").strip()
-    if raw:
-        mult = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
-        s = raw.lower().rstrip("b")
-        f = mult.get(s[-1:], 1)
-        num = s[:-1] if s[-1:] in mult else s
-        try:
-            return float(num) * f
-        except ValueError:
-            raise ValueError(
-                f"EPLT_MEMORY_LIMIT must be a number of bytes with an optional K/M/G/T "
-                f"suffix, got {raw!r}"
-            ) from None
-    limits = []
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    limits.append(float(line.split()[1]) * 1024)
-    except OSError:
-        pass
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if soft != resource.RLIM_INFINITY:
-        limits.append(float(soft))
-    return min(limits) if limits else 3e9
+    """Bytes this process may use: :func:`eplt.dynamics._memory.available_memory` (the one
+    rule for the engine and the studies: ``EPLT_MEMORY_LIMIT``, else the smallest of
+    ``MemAvailable``, the cgroup limit and ``RLIMIT_AS``)."""
+    return available_memory()
 
 
 def memory_estimate(n: int, n_params: int) -> float:
