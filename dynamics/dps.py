@@ -220,7 +220,8 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     eye = np.eye(d, dtype=int)
     qo = eye[outs[:, 0]] - eye[outs[:, 1]] - eye[outs[:, 2]]
     n_out = int(_charge_mask(qo).sum())
-    _symsdp.check_memory(n, 6 * n_out // 2, "the DPS level-2 SDP")
+    n_rows = 2 * d**6 + 3 * d**10  # the complex equality rows of L below
+    _symsdp.check_memory(n, 6 * n_out // 2, "the DPS level-2 SDP", n_rows=n_rows)
     dims6 = [d] * 6  # (Ai, Bi, Ao, Bo, Ci, Co)
     to_io = [0, 1, 4, 2, 3, 5]  # -> (Ai, Bi, Ci, Ao, Bo, Co)
     from_io = list(np.argsort(to_io))

@@ -69,7 +69,7 @@ def test_dps2_memory_estimate_refuses(monkeypatch):
     monkeypatch.setenv("EPLT_MEMORY_LIMIT", "1M")
     with pytest.raises(MemoryLimitError, match="EPLT_MEMORY_LIMIT"):
         dps2_bound(_t(0.2), _t(0.3))
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "3G")
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "500M")  # two qutrits need about 1 GB
     t3 = qutip.Qobj(np.diag([0.6, 0.3, 0.1]))
     with pytest.raises(MemoryLimitError, match="GB"):
         dps2_bound(t3, t3)
