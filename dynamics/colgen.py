@@ -71,7 +71,7 @@ import qutip
 
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
-from ._symsdp import one_blas_thread
+from ._symsdp import blas_single_threaded, one_blas_thread
 from .twirls import _haar_unitary, _iso_twirl_array, _superop_from_map
 
 __all__ = [
@@ -326,6 +326,7 @@ def _repair(p, cols, ta, tb):
     return p, JA, JB
 
 
+@blas_single_threaded
 def column_generation(
     tau_A: qutip.Qobj,
     tau_B: qutip.Qobj,
@@ -462,6 +463,7 @@ def column_generation(
     )
 
 
+@blas_single_threaded
 def pricing_bound(Y_A: np.ndarray, Y_B: np.ndarray, *, taus=None, tol: float = 1e-6) -> float:
     r"""Certified upper bound on the pricing problem
     ``max r = Tr(J_A J_B^T)/d^2 - Tr(Y_A E_A(I/d)) - Tr(Y_B E_B(I/d))`` over all pairs of

@@ -182,6 +182,7 @@ def _charge_mask(charges: np.ndarray) -> np.ndarray:
     return np.all(charges[:, None, :] == charges[None, :, :], axis=-1)
 
 
+@_symsdp.blas_single_threaded
 def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DPSBound:
     r"""DPS level-2 upper bound on ``<Phi+|E(Phi+)|Phi+>`` over LOSR local thermalizations.
 
@@ -292,6 +293,7 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     return out
 
 
+@_symsdp.blas_single_threaded
 def three_party_bound(
     taus: Sequence[qutip.Qobj], *, relaxation: str = "ppt", tol: float = 1e-6
 ) -> DPSBound:

@@ -70,6 +70,7 @@ import numpy as np
 import qutip
 import xarray as xr
 from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics._symsdp import blas_single_threaded
 from eplt.dynamics.bounds import (
     any_lt_negativity_bound,
     any_lt_overlap_ceiling,
@@ -229,6 +230,7 @@ def _measures(rho: qutip.Qobj) -> list[float]:
     ]
 
 
+@blas_single_threaded
 def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, seed) -> dict:
     """Every number of one temperature / ratio (see the module docstring)."""
     d = tA.shape[0]
@@ -291,6 +293,7 @@ def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, se
     }
 
 
+@blas_single_threaded
 def _three_point(ps) -> dict:
     """GHZ overlaps of three qubits with excited populations ``ps`` (module docstring)."""
     taus = [qutip.Qobj(np.diag([1 - p, p])) for p in ps]
