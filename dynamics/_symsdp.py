@@ -226,8 +226,12 @@ def solve(
     # equalities: independent real rows from the Gram matrix of A = [Re; Im] (A^T A =
     # Re C^H C). Dropping a direction only relaxes the SDP, so the dual bound stays valid.
     bc = np.ravel(b).astype(complex)
-    G = np.real(cols.conj().T @ cols)
-    g = np.real(cols.conj().T @ bc)
+    G = np.zeros((N, N))
+    g = np.zeros(N)
+    for r0 in range(0, n_rows, 4096):  # in row chunks: no full conjugate copy of ``cols``
+        ch = cols[r0 : r0 + 4096]
+        G += np.real(ch.conj().T @ ch)
+        g += np.real(ch.conj().T @ bc[r0 : r0 + 4096])
     lam, Q = np.linalg.eigh(G)
     keep = lam > 1e-11 * lam[-1]
     Ar = np.sqrt(lam[keep])[:, None] * Q[:, keep].T

@@ -20,8 +20,11 @@ and the partial trace). The SDP is restricted to the commutant of its symmetry g
 algebra ``B_{1,2}``, six operators), outputs ``D (x) D* (x) D*`` (``D`` diagonal unitary:
 diagonal taus) and the swap ``F``; the partial transposes and traces are index maps on
 reshaped arrays (never a generic partial transpose of a cvxpy expression). Two qubits:
-``K`` is 64 x 64; two qutrits (729 x 729) need ~10 GB for the dense basis of the
-commutant and are refused by the memory estimate.
+``K`` is 64 x 64 (52 coordinates). Two qutrits: ``K`` is 729 x 729, its commutant has 288
+coordinates and PSD blocks of side <= 5 (<= 10 for ``K^{T_C}``); the basis is streamed
+(:mod:`eplt.dynamics._symsdp`), so the memory is the equality columns (178605 complex rows x
+288, 0.82 GB) plus work matrices: about 1 GB estimated, refused before allocating when above
+``EPLT_MEMORY_LIMIT`` (the dense basis of the commutant had needed ~9.6 GB).
 
 **Three qubits** (:func:`three_party_bound`). The LT SDP over Choi matrices ``J`` of
 channels on ``ABC`` (64 x 64, legs ``(A_in, B_in, C_in, A_out, B_out, C_out)``) with
@@ -199,7 +202,7 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     ------
     MemoryLimitError
         When the estimate exceeds the memory limit (``EPLT_MEMORY_LIMIT``), before any
-        large allocation (two qutrits need ~10 GB).
+        large allocation (two qutrits need about 1 GB).
     BoundGapError
         When the certified gap exceeds ``tol``.
 

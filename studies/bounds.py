@@ -21,7 +21,8 @@ negativity ``N(E(Phi+))`` (partial transpose on B), each curve is one of:
 **Upper bounds** (certified dual values of relaxations):
 
 * ``dps2`` (qubits): DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`); for qutrits the
-  SDP needs ~10 GB and is not run (NaN);
+  SDP fits (about 1 GB) but takes minutes, so the study leaves it out (NaN; the value at
+  ``beta omega = 1`` is 0.611404, see the guide);
 * ``ppt``: the PPT relaxation (:func:`eplt.dynamics.bounds.sdp_bound`), the dual value;
 * ``any_lt``: all LT channels (SDP with ``relaxation="none"``, dual value); closed forms
   beside it: the overlap ceiling ``(sum_i sqrt(min(a_i, b_i)))^2/d``

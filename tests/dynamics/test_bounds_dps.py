@@ -65,6 +65,29 @@ def test_dps2_gap_at_the_study_point_is_small():
     assert 0 < res.dual_value - tad < 0.003
 
 
+@pytest.mark.slow
+def test_dps2_qutrits_between_column_generation_and_ppt():
+    """Two qutrits, H = diag(0, 1, 2.5), beta = 1 (K is 729 x 729, 288 coordinates; about
+    2 GB and 1-3 min CPU): the certificate holds, DPS-2 lies at or below PPT and above the
+    best protocol found (column generation 0.577960, tests/dynamics/test_losr_colgen.py)."""
+    from eplt.baths import thermal_state
+    from eplt.dynamics.channels import layer_cake_channel
+    from eplt.dynamics.measures import phi_plus_overlap
+    from eplt.dynamics.states import phi_plus
+
+    tau = thermal_state(qutip.Qobj(np.diag([0.0, 1.0, 2.5])), 1.0)
+    res = dps2_bound(tau, tau)
+    ppt = sdp_bound(tau, tau)
+    lc = phi_plus_overlap(layer_cake_channel(tau, tau)(phi_plus(3)))
+    assert res.n_params == 288
+    assert res.dual_value >= res.value - FLOOR
+    assert res.dual_value - res.value <= SDP_TOL
+    assert res.dual_value <= ppt.dual_value + SDP_TOL
+    assert ppt.dual_value - res.dual_value > 0.05  # measured 0.611404 against 0.687687
+    assert lc <= res.dual_value + FLOOR
+    assert 0.57796 <= res.dual_value + FLOOR  # the column-generation protocol's value
+
+
 def test_dps2_memory_estimate_refuses(monkeypatch):
     monkeypatch.setenv("EPLT_MEMORY_LIMIT", "1M")
     with pytest.raises(MemoryLimitError, match="EPLT_MEMORY_LIMIT"):
