@@ -68,7 +68,7 @@ def test_dps2_gap_at_the_study_point_is_small():
 @pytest.mark.slow
 def test_dps2_qutrits_between_column_generation_and_ppt():
     """Two qutrits, H = diag(0, 1, 2.5), beta = 1 (K is 729 x 729, 288 coordinates; about
-    2 GB and 1-3 min CPU): the certificate holds, DPS-2 lies at or below PPT and above the
+    1.2 GB peak and ~40 s CPU): the certificate holds, DPS-2 lies at or below PPT and above the
     best protocol found (column generation 0.577960, tests/dynamics/test_losr_colgen.py)."""
     from eplt.baths import thermal_state
     from eplt.dynamics.channels import layer_cake_channel
