@@ -473,15 +473,16 @@ def pricing_bound(Y_A: np.ndarray, Y_B: np.ndarray, *, taus=None, tol: float = 1
     ``(A_in, B_in, A_out, B_out)``) with ``J >= 0``, ``J^{T_B} >= 0``, ``Tr_out J = I`` and no
     signalling (``Tr_{A_out} J = I_{A_in}/d (x) Tr_{A_in A_out} J``, the same for B); the
     objective is ``Tr(J W)``, ``W = Phi+ (x) Phi+ - I_in (x) (Y_A (x) I + I (x) Y_B)/d^2``
-    (unnormalised ``Phi+`` here ``= sum_ij |ii><jj|/d``). It is invariant under input
+    (``Phi+ = sum_ij |ii><jj|/d`` the projector). It is invariant under input
     ``U (x) U*`` and output ``D (x) D*`` (diagonal ``Y``), so it is solved in that commutant;
     the returned number is the solver's rigorous dual value
     (:mod:`eplt.dynamics._symsdp`).
 
     With ``taus = (tau_A, tau_B)`` the marginal rows ``diag E_X(I/d) = diag tau_X`` are
-    imposed too (and ``Y`` is immaterial up to a constant): the value is then the
-    relaxation of the whole LP (every twirl-precomposed LOSR protocol is feasible), a
-    direct upper bound on the LOSR optimum, equal to ``min_y (y.b + R(y))``.
+    imposed too, so the ``Y`` terms are the constant ``-Tr(Y_A tau_A) - Tr(Y_B tau_B)``; with
+    ``Y = 0`` the value is the relaxation of the whole LP (every twirl-precomposed LOSR
+    protocol is feasible), a direct upper bound on the LOSR optimum, equal by SDP duality
+    to ``min_y (y.b + R(y))``.
 
     Parameters
     ----------
