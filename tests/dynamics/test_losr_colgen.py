@@ -87,6 +87,17 @@ def test_pricing_bound_closed_forms_and_random_pairs():
             for j in range(d):
                 assert float(i == j) / d - YA[i, i] - YB[j, j] <= R + 1e-9
         assert 1 - np.trace(YA).real / d - np.trace(YB).real / d <= R + 1e-9
+    # with the marginal rows imposed: at Y = 0 the relaxation of the whole LP, at or above
+    # the PPT bound's primal and (for equal qubits) at E_gamma's (1 + gamma)/2; Y = c I
+    # shifts it by -2c (Tr tau = 1)
+    ta, tb = np.diag([0.8, 0.2]), np.diag([0.7, 0.3])
+    z = np.zeros((2, 2))
+    full = pricing_bound(z, z, taus=(ta, tb))
+    assert full >= sdp_bound(_t(0.2), _t(0.3)).value - 1e-7
+    assert pricing_bound(0.1 * np.eye(2), 0.1 * np.eye(2), taus=(ta, tb)) == pytest.approx(
+        full - 0.2, abs=1e-6
+    )
+    assert pricing_bound(z, z, taus=(ta, ta)) == pytest.approx(0.7, abs=1e-6)
     with pytest.raises(ValueError, match="diagonal"):
         pricing_bound(np.ones((2, 2)), np.eye(2))
 
