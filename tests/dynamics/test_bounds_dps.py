@@ -1,8 +1,9 @@
 """DPS level 2 and the three-qubit bounds (eplt.dynamics.dps), and their order with the
 explicit protocols.
 
-Tolerances: Clarabel's default accuracy is 1e-8; the certified dual bound adds the norm of
-the dual residual times Tr K (~1e-7), and sdp tolerances are 1e-6 (the ``tol`` that raises).
+Tolerances: Clarabel is asked for 1e-10 and often stops "inaccurate" near 1e-8; the
+certified dual bound adds the norm of the dual residual times Tr K (~1e-7), and sdp
+tolerances are 1e-6 (the ``tol`` that raises).
 Closed forms of explicit protocols are exact (1e-12). "Lower below upper" is checked with
 the certified dual values, which may undercut a feasible value by round-off only (1e-9).
 """
