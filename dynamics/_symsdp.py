@@ -6,20 +6,26 @@ Problem: ``max Tr(W X)`` over Hermitian ``X`` (``n x n``) in the commutant of a 
 ``T_j(X) >= 0`` for given linear maps ``T_j`` (partial transposes). ``X`` is written in an
 orthonormal (Frobenius) basis ``B_i`` of the commutant built from its block decomposition
 (:func:`eplt.dynamics._symmetry.block_basis`), ``X = sum_i x_i B_i``; every PSD condition
-becomes small blocks (real embeddings ``[[Re C, -Im C], [Im C, Re C]]``), so the
-memory is ``N n^2`` complex numbers for the basis (``N`` the commutant's dimension) plus
-the solver's blocks; :func:`memory_estimate` gives it before anything is built.
+becomes small blocks (real embeddings ``[[Re C, -Im C], [Im C, Re C]]``). The basis is
+streamed (one ``B_i`` at a time: its objective coefficient, block coordinates, transposed
+blocks and equality column are kept, never the ``N n^2`` stack), so the memory is the
+equality columns (``rows x N`` complex) plus a few ``n x n`` work matrices;
+:func:`memory_estimate` gives it before anything is built.
 
 Certificate. With the solver's duals ``y`` (equalities, in independent real rows) and
 ``Z_j`` (clipped to PSD), every feasible ``x`` satisfies
 ``c.x = y.b - sum_j <Z_j, F_j(x)> + r.x <= y.b + ||r||_2 ||x||_2`` with the residual
 ``r = c - A^T y + sum_j F_j^*(Z_j)``, and ``||x||_2 = ||X||_F <= Tr X`` for ``X >= 0``; with
 the trace of ``X`` fixed by the constraints (``trace_bound``), ``y.b + ||r|| trace_bound``
-is an upper bound on the SDP, up to floating-point error (~1e-13) in ``r`` and ``y.b``.
+is an upper bound on the SDP for any ``y`` (the solver's, and the solver's moved by the
+least-squares correction that removes ``r``'s component in the row space of ``A``; the
+smaller is kept), up to floating-point error (~1e-13) in ``r`` and ``y.b``.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,11 +36,22 @@ from ._checks import herm as _herm
 from ._memory import available_memory
 from ._symmetry import block_basis
 
-__all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "one_blas_thread", "solve"]
+__all__ = [
+    "MemoryLimitError",
+    "SymSDPResult",
+    "blas_single_threaded",
+    "memory_limit",
+    "one_blas_thread",
+    "solve",
+]
 
-#: Bytes per complex number of the basis stack, times a safety factor for the copies made
-#: while building the constraint rows (measured peak ~3x the stack).
-_BYTES_PER_ENTRY = 16 * 4
+#: Work buffers of ``n x n`` complex matrices alive at once while streaming the basis
+#: (the element, its transposes, partial traces, temporaries), with a safety factor.
+_WORK_MATRICES = 24
+
+#: Clarabel tolerances: tighter than the defaults (1e-8), so that the certified dual bound
+#: (whose slack is the dual residual times the trace bound) stays within 1e-6 of the primal.
+_CLARABEL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 
 
 class MemoryLimitError(MemoryError):
@@ -50,6 +67,20 @@ def one_blas_thread():
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
+def blas_single_threaded(func):
+    """Decorator: run ``func`` entirely under :func:`one_blas_thread` (the SDP builders'
+    eigen-decompositions and products of small matrices, not only the solver: on the
+    shared 2-core machine a PPT qutrit bound took 2-3 s CPU with threaded BLAS outside the
+    solver and 0.2-0.25 s single-threaded, load 10)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def memory_limit() -> float:
     """Bytes this process may use: :func:`eplt.dynamics._memory.available_memory` (the one
     rule for the engine and the studies: ``EPLT_MEMORY_LIMIT``, else the smallest of
@@ -57,13 +88,18 @@ def memory_limit() -> float:
     return available_memory()
 
 
-def memory_estimate(n: int, n_params: int) -> float:
-    """Bytes to build an SDP over ``n x n`` matrices with ``n_params`` free coordinates."""
-    return float(n_params) * n * n * _BYTES_PER_ENTRY + 8.0 * n * n * 16
+def memory_estimate(n: int, n_params: int, n_rows: int | None = None) -> float:
+    """Bytes to build an SDP over ``n x n`` matrices with ``n_params`` free coordinates and
+    ``n_rows`` complex equality rows (default ``2 n^2``): the basis is streamed, so the
+    memory is the constraint columns (``n_rows x n_params`` complex), their Gram matrix and
+    a few ``n x n`` work matrices, plus the small block coordinates."""
+    if n_rows is None:
+        n_rows = 2 * n * n
+    return 16.0 * n_rows * n_params + 16.0 * _WORK_MATRICES * n * n + 8.0 * 4 * n_params**2
 
 
-def check_memory(n: int, n_params: int, what: str) -> float:
-    need = memory_estimate(n, n_params)
+def check_memory(n: int, n_params: int, what: str, *, n_rows: int | None = None) -> float:
+    need = memory_estimate(n, n_params, n_rows)
     limit = memory_limit()
     if need > limit:
         raise MemoryLimitError(
@@ -86,22 +122,43 @@ class SymSDPResult:
     status: str
 
 
-def _hermitian_units(m: int) -> list[np.ndarray]:
-    out = []
-    for i in range(m):
-        E = np.zeros((m, m), dtype=complex)
-        E[i, i] = 1
-        out.append(E)
-    s = 1 / np.sqrt(2)
+def _hermitian_units(m: int) -> list[tuple[str, int, int]]:
+    """The orthonormal Hermitian basis of ``m x m`` matrices as ``(kind, i, j)``: ``E_ii``,
+    ``(E_ij + E_ji)/sqrt 2`` (``"re"``) and ``i (E_ij - E_ji)/sqrt 2`` (``"im"``), ``i < j``."""
+    out = [("diag", i, i) for i in range(m)]
     for i in range(m):
         for j in range(i + 1, m):
-            E = np.zeros((m, m), dtype=complex)
-            E[i, j] = E[j, i] = s
-            out.append(E)
-            E = np.zeros((m, m), dtype=complex)
-            E[i, j], E[j, i] = 1j * s, -1j * s
-            out.append(E)
+            out += [("re", i, j), ("im", i, j)]
     return out
+
+
+def _unit_matrix(kind: str, i: int, j: int, m: int) -> np.ndarray:
+    E = np.zeros((m, m), dtype=complex)
+    if kind == "diag":
+        E[i, i] = 1
+    elif kind == "re":
+        E[i, j] = E[j, i] = 1 / np.sqrt(2)
+    else:
+        E[i, j], E[j, i] = 1j / np.sqrt(2), -1j / np.sqrt(2)
+    return E
+
+
+def _basis_elements(blocks):
+    """Yield ``(k, h, B)``: block index, the ``m_k x m_k`` unit ``h`` and the orthonormal
+    basis element ``B = sum_s V_s h V_s^dagger / sqrt(n_k)`` of the commutant, one at a
+    time (``n x n``; the whole stack is never held)."""
+    for k, copies in enumerate(blocks.copies):
+        m = copies[0].shape[1]
+        c = len(copies)
+        cols = [np.stack([V[:, a] for V in copies], axis=1) for a in range(m)]  # (n, c)
+        for kind, i, j in _hermitian_units(m):
+            if kind == "diag":
+                B = cols[i] @ cols[i].conj().T
+            else:
+                M = cols[i] @ cols[j].conj().T
+                B = (M + M.conj().T) if kind == "re" else 1j * (M - M.conj().T)
+                B = B / np.sqrt(2)
+            yield k, _unit_matrix(kind, i, j, m) / np.sqrt(c), B / np.sqrt(c)
 
 
 def _embed(C: np.ndarray) -> np.ndarray:
@@ -118,6 +175,7 @@ def commutant_dimension(P: Callable, n: int) -> tuple:
     return blocks, sum(m * m for m in blocks.sizes)
 
 
+@blas_single_threaded
 def solve(
     n: int,
     P: Callable[[np.ndarray], np.ndarray],
@@ -137,39 +195,51 @@ def solve(
         blocks, N = commutant_dimension(P, n)
     else:
         N = sum(m * m for m in blocks.sizes)
-    check_memory(n, N, what)
-    # orthonormal basis B_i of the commutant and the blocks of X
-    basis = np.zeros((N, n, n), dtype=complex)
-    psd_C = []
-    i = 0
-    for copies in blocks.copies:
-        m = copies[0].shape[1]
-        units = _hermitian_units(m)
-        C = np.zeros((N, m, m), dtype=complex)
-        for h in units:
-            B = sum(V @ h @ V.conj().T for V in copies) / np.sqrt(len(copies))
-            basis[i] = B
-            C[i] = h / np.sqrt(len(copies))
-            i += 1
-        psd_C.append(C)
+    n_rows = int(np.size(b))
+    check_memory(n, N, what, n_rows=n_rows)
+    # transposed algebras' blocks: one isometry per block, side by side
+    t_isos = []
     for T in transposes:
         TP = lambda X, T=T: T(P(T(X)))  # noqa: E731 - the transposed algebra's projector
         tb = block_basis(TP, n)
-        for copies in tb.copies:
-            V = copies[0]
-            TB = np.stack([T(B) for B in basis])
-            psd_C.append(np.einsum("pi,npq,qj->nij", V.conj(), TB, V))
-    # equalities: real rows, independent
-    rows = np.stack([np.ravel(L(B)) for B in basis], axis=1)  # (n_rows, N), complex
-    A = np.concatenate([rows.real, rows.imag])
-    bb = np.concatenate([np.ravel(b).real, np.ravel(b).imag])
-    U, s, _ = np.linalg.svd(A, full_matrices=False)
-    r = int(np.sum(s > 1e-10 * s[0]))
-    Ur = U[:, :r]
-    if np.abs(bb - Ur @ (Ur.T @ bb)).max() > 1e-9:
+        Vs = [copies[0] for copies in tb.copies]
+        t_isos.append((T, np.concatenate(Vs, axis=1), np.cumsum([0] + [V.shape[1] for V in Vs])))
+    # stream the basis: objective, block coordinates, transposed blocks, constraint columns
+    sizes = blocks.sizes
+    psd_C = [np.zeros((N, m, m), dtype=complex) for m in sizes]
+    t_C = [
+        [np.zeros((N, e - s0, e - s0), dtype=complex) for s0, e in itertools.pairwise(o)]
+        for _, _, o in t_isos
+    ]
+    cols = np.zeros((n_rows, N), dtype=complex)
+    c = np.zeros(N)
+    for i, (k, h, B) in enumerate(_basis_elements(blocks)):
+        c[i] = np.real(np.sum(W.T * B))
+        psd_C[k][i] = h
+        for (T, Vcat, off), store in zip(t_isos, t_C):
+            R = Vcat.conj().T @ T(B) @ Vcat
+            for q, (s0, e) in enumerate(itertools.pairwise(off)):
+                store[q][i] = R[s0:e, s0:e]
+        cols[:, i] = np.ravel(L(B))
+    for store in t_C:
+        psd_C += store
+    # equalities: independent real rows from the Gram matrix of A = [Re; Im] (A^T A =
+    # Re C^H C). Dropping a direction only relaxes the SDP, so the dual bound stays valid.
+    bc = np.ravel(b).astype(complex)
+    G = np.zeros((N, N))
+    g = np.zeros(N)
+    for r0 in range(0, n_rows, 4096):  # in row chunks: no full conjugate copy of ``cols``
+        ch = cols[r0 : r0 + 4096]
+        G += np.real(ch.conj().T @ ch)
+        g += np.real(ch.conj().T @ bc[r0 : r0 + 4096])
+    lam, Q = np.linalg.eigh(G)
+    keep = lam > 1e-11 * lam[-1]
+    Ar = np.sqrt(lam[keep])[:, None] * Q[:, keep].T
+    br = (Q[:, keep].T @ g) / np.sqrt(lam[keep])
+    x0 = Q[:, keep] @ (br / np.sqrt(lam[keep]))  # least-squares solution of A x = b
+    if np.abs(cols @ x0 - bc).max() > 1e-9 * max(1.0, np.abs(bc).max()):
         raise RuntimeError(f"{what}: equality constraints are inconsistent on the commutant")
-    Ar, br = Ur.T @ A, Ur.T @ bb
-    c = np.real(np.einsum("qp,npq->n", W, basis))
+    del cols
     F = [_embed(C) for C in psd_C]
     x = cp.Variable(N)
     cons = [Ar @ x == br]
@@ -179,7 +249,7 @@ def solve(
     prob = cp.Problem(cp.Maximize(c @ x), cons)
     with one_blas_thread(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-        prob.solve(solver="CLARABEL")
+        prob.solve(solver="CLARABEL", **_CLARABEL)
     if prob.status not in ("optimal", "optimal_inaccurate"):
         raise RuntimeError(f"{what} not solved: solver status {prob.status!r}")
     y = np.asarray(cons[0].dual_value, dtype=float)
@@ -190,9 +260,16 @@ def solve(
     FZ = sum(np.einsum("nij,ij->n", Fj, Z) for Fj, Z in zip(F, Zs))
     best = np.inf
     for sign in (1.0, -1.0):  # the sign convention of the equality duals, checked
-        res = c - sign * (Ar.T @ y) + FZ
-        best = min(best, float(sign * (br @ y) + np.linalg.norm(res) * trace_bound))
-    X = np.tensordot(x.value, basis, axes=1)
+        ye = sign * y
+        res = c - Ar.T @ ye + FZ
+        best = min(best, float(ye @ br + np.linalg.norm(res) * trace_bound))
+        # refined: move y to cancel the residual's component in the row space (any y is valid)
+        ye = ye + np.linalg.lstsq(Ar.T, res, rcond=None)[0]
+        res = c - Ar.T @ ye + FZ
+        best = min(best, float(ye @ br + np.linalg.norm(res) * trace_bound))
+    X = np.zeros((n, n), dtype=complex)
+    for i, (_, _, B) in enumerate(_basis_elements(blocks)):
+        X += x.value[i] * B
     return SymSDPResult(
         value=float(prob.value),
         dual_value=best,

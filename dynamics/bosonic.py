@@ -34,6 +34,8 @@ import numpy as np
 import qutip
 import scipy.special
 
+from .thermofield import any_lt_negativity_geometric
+
 __all__ = [
     "CUTOFF_TOL",
     "CutoffWarning",
@@ -232,6 +234,10 @@ def two_mode_squeezed_vacuum(
 def tmsv_negativity(lam: float) -> float:
     """Negativity ``lambda/(1 - lambda)`` of the (untruncated) two-mode squeezed vacuum.
 
+    The TMSV is the thermofield double of ``q = lambda^2``; its negativity is the any-LT
+    ceiling :func:`eplt.dynamics.thermofield.any_lt_negativity_geometric` at ``r = lambda``
+    (one implementation).
+
     Examples
     --------
     >>> tmsv_negativity(0.5)
@@ -240,7 +246,7 @@ def tmsv_negativity(lam: float) -> float:
     lam = float(lam)
     if not 0 <= lam < 1:
         raise ValueError(f"lam must lie in [0, 1), got {lam!r}")
-    return lam / (1 - lam)
+    return any_lt_negativity_geometric(lam)
 
 
 def thermofield_double_oscillator(

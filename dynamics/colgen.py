@@ -29,9 +29,25 @@ vice versa), so it is solved by alternating SDPs (cvxpy + Clarabel) from many ra
 structured families (identity, amplitude dampings, keep-or-replace maps ``K_m`` of the
 layer cake, resets onto basis states and onto tau). New columns with ``r > tol`` enter the
 master; the loop stops when no start finds one. The returned ``pricing_gap`` is the
-largest reduced cost found in the last round: the pricing is non-convex, so it is the
-gap *found*, not a certificate (the certified upper bounds are in :mod:`eplt.dynamics.bounds`
-and :mod:`eplt.dynamics.dps`).
+largest reduced cost *found* in the last round: the pricing is non-convex, so it is a
+heuristic (a lower estimate of the true largest reduced cost), not a certificate.
+
+**Certificate** (:func:`pricing_bound`). For any dual ``y`` (here the final master's) and
+any twirl-precomposed protocol ``p`` (``sum_l p_l = 1``, averaged marginals equal to tau)
+
+    sum_l p_l f_l = y.b + sum_l p_l r_y(l) <= y.b + max_{pairs} r_y,
+
+so ``y.b + R`` bounds the LOSR optimum from above whenever ``R >= max r_y`` over **all**
+pairs of local channels. ``R`` is the value of a convex relaxation of the pricing: the
+product Choi matrix ``J_A (x) J_B`` (legs ``(A_in, B_in, A_out, B_out)``) is replaced by any
+joint ``J >= 0`` that is trace preserving, no-signalling both ways and PPT
+(``J^{T_B} >= 0``), an SDP (symmetry reduced, :mod:`eplt.dynamics._symsdp`) whose rigorous
+dual value is ``R`` (``pricing_bound``); with the master optimal, ``y.b`` is ``lp_value``.
+By Lagrangian duality ``y.b + R(y)`` is never below the same relaxation with the marginal
+rows imposed (its minimum over ``y``), which is itself a certified bound on the optimum;
+``ColumnGenerationResult.upper_bound`` is the smaller of the two. So the certificate says
+how far the column-generation value is from the PPT + no-signalling relaxation, not more
+(the tighter DPS level-2 bound is :func:`eplt.dynamics.dps.dps2_bound`).
 
 The value is a **lower bound** on the LOSR optimum, achieved by an explicit protocol
 (:meth:`ColumnGenerationResult.superoperator`): branches ``(p_l, E_A^l, E_B^l)`` after the
@@ -55,10 +71,16 @@ import qutip
 
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
-from ._symsdp import one_blas_thread
+from ._symsdp import blas_single_threaded, one_blas_thread
 from .twirls import _haar_unitary, _iso_twirl_array, _superop_from_map
 
-__all__ = ["FAMILIES", "ColumnGenerationResult", "column_generation", "pair_value"]
+__all__ = [
+    "FAMILIES",
+    "ColumnGenerationResult",
+    "column_generation",
+    "pair_value",
+    "pricing_bound",
+]
 
 #: Clarabel settings of the pricing SDPs.
 _CLARABEL = {"static_regularization_constant": 1e-7}
@@ -178,8 +200,16 @@ class ColumnGenerationResult:
     lp_value : float
         The last master LP's optimum (before the exact repair; ``value`` differs by ~1e-9).
     pricing_gap : float
-        Largest reduced cost found by the last pricing round (<= ``tol`` at convergence;
-        the pricing is heuristic, so not a certificate of optimality).
+        Largest reduced cost *found* by the last pricing round (<= ``tol`` at convergence).
+        Heuristic: the pricing is non-convex, so this is not a certificate of optimality.
+    pricing_bound : float
+        Certified upper bound ``R`` on the largest reduced cost over all pairs of local
+        channels, at the final master's duals (:func:`pricing_bound`); ``nan`` when
+        ``certify=False``.
+    upper_bound : float
+        Certified upper bound on the LOSR optimum on ``Phi+``: the smaller of
+        ``y.b + pricing_bound`` and the same relaxation minimised over ``y`` (module
+        docstring); ``nan`` when ``certify=False``.
     probabilities : ndarray
         ``p_l`` of the branches with ``p_l > 0`` (sum one).
     choi_A, choi_B : tuple of ndarray
@@ -207,6 +237,8 @@ class ColumnGenerationResult:
     columns: int
     converged: bool
     seconds: float
+    pricing_bound: float = math.nan
+    upper_bound: float = math.nan
 
     @property
     def d(self) -> int:
@@ -239,7 +271,8 @@ class ColumnGenerationResult:
 
     def __str__(self) -> str:
         return (
-            f"ColumnGenerationResult(value={self.value:.9g}, pricing_gap={self.pricing_gap:.2g}, "
+            f"ColumnGenerationResult(value={self.value:.9g}, upper_bound={self.upper_bound:.9g}, "
+            f"pricing_gap (found)={self.pricing_gap:.2g}, "
             f"branches={len(self.probabilities)}, rounds={self.iterations}, "
             f"converged={self.converged})"
         )
@@ -293,6 +326,7 @@ def _repair(p, cols, ta, tb):
     return p, JA, JB
 
 
+@blas_single_threaded
 def column_generation(
     tau_A: qutip.Qobj,
     tau_B: qutip.Qobj,
@@ -303,6 +337,7 @@ def column_generation(
     max_steps: int = 40,
     tol: float = 1e-7,
     seed=0,
+    certify: bool = True,
 ) -> ColumnGenerationResult:
     r"""The best LOSR protocol on ``Phi+`` after the shared twirl, by column generation.
 
@@ -327,6 +362,9 @@ def column_generation(
         A column enters when its reduced cost exceeds ``tol``; also the stopping rule.
     seed : int or SeedSequence
         Randomness of the pricing starts.
+    certify : bool
+        Compute ``pricing_bound`` and ``upper_bound`` (one PPT SDP on ``d^4 x d^4``,
+        symmetry reduced).
 
     Returns
     -------
@@ -399,7 +437,13 @@ def column_generation(
             converged = True
             break
         cols += [(a, b) for _, a, b in new]
-    p, val, _ = _master(cols, ta, tb)
+    p, val, y = _master(cols, ta, tb)
+    R = ub = math.nan
+    if certify:
+        R = pricing_bound(np.diag(y[:d]), np.diag(y[d:]))
+        ub = float(y @ np.concatenate([np.diag(ta).real, np.diag(tb).real])) + R
+        z = np.zeros((d, d))
+        ub = min(ub, pricing_bound(z, z, taus=(ta, tb)))  # the same relaxation at the best y
     pr, JA, JB = _repair(p, cols, ta, tb)
     value = float(sum(pl * pair_value(a, b) for pl, a, b in zip(pr, JA, JB)))
     return ColumnGenerationResult(
@@ -414,4 +458,109 @@ def column_generation(
         columns=len(cols),
         converged=converged,
         seconds=time.perf_counter() - t0,
+        pricing_bound=float(R),
+        upper_bound=float(ub),
     )
+
+
+@blas_single_threaded
+def pricing_bound(Y_A: np.ndarray, Y_B: np.ndarray, *, taus=None, tol: float = 1e-6) -> float:
+    r"""Certified upper bound on the pricing problem
+    ``max r = Tr(J_A J_B^T)/d^2 - Tr(Y_A E_A(I/d)) - Tr(Y_B E_B(I/d))`` over all pairs of
+    local channels, for diagonal ``Y_A``, ``Y_B``.
+
+    Relaxation: ``J_A (x) J_B`` -> a joint Choi matrix ``J`` (legs
+    ``(A_in, B_in, A_out, B_out)``) with ``J >= 0``, ``J^{T_B} >= 0``, ``Tr_out J = I`` and no
+    signalling (``Tr_{A_out} J = I_{A_in}/d (x) Tr_{A_in A_out} J``, the same for B); the
+    objective is ``Tr(J W)``, ``W = Phi+ (x) Phi+ - I_in (x) (Y_A (x) I + I (x) Y_B)/d^2``
+    (``Phi+ = sum_ij |ii><jj|/d`` the projector). It is invariant under input
+    ``U (x) U*`` and output ``D (x) D*`` (diagonal ``Y``), so it is solved in that commutant;
+    the returned number is the solver's rigorous dual value
+    (:mod:`eplt.dynamics._symsdp`).
+
+    With ``taus = (tau_A, tau_B)`` the marginal rows ``diag E_X(I/d) = diag tau_X`` are
+    imposed too, so the ``Y`` terms are the constant ``-Tr(Y_A tau_A) - Tr(Y_B tau_B)``; with
+    ``Y = 0`` the value is the relaxation of the whole LP (every twirl-precomposed LOSR
+    protocol is feasible), a direct upper bound on the LOSR optimum, equal by SDP duality
+    to ``min_y (y.b + R(y))``.
+
+    Parameters
+    ----------
+    Y_A, Y_B : ndarray
+        Real diagonal ``d x d`` dual matrices of the master LP.
+    taus : tuple of two ndarray, optional
+        Diagonal ``tau_A``, ``tau_B`` (arrays) for the marginal rows.
+    tol : float
+        Largest accepted gap between the dual value and the primal objective.
+
+    Returns
+    -------
+    float
+        ``R >= max r`` over all pairs of local channels.
+
+    Raises
+    ------
+    eplt.dynamics.bounds.BoundGapError
+        When the certified gap exceeds ``tol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(pricing_bound(np.zeros((2, 2)), np.zeros((2, 2))), 6)  # max overlap: identity
+    1.0
+    """
+    from . import _symsdp
+    from ._symmetry import group_projector, partial_transpose_B
+    from .bounds import BoundGapError
+    from .dps import _ptrace
+
+    Y_A = np.asarray(Y_A, dtype=float)
+    Y_B = np.asarray(Y_B, dtype=float)
+    d = Y_A.shape[0]
+    if Y_A.shape != (d, d) or Y_B.shape != (d, d):
+        raise ValueError(f"Y_A and Y_B must be square of equal size, got {Y_A.shape}, {Y_B.shape}")
+    if max(np.abs(Y - np.diag(np.diag(Y))).max() for Y in (Y_A, Y_B)) > 0:
+        raise ValueError("Y_A and Y_B must be diagonal")
+    D, n, e = d * d, d**4, np.eye(d)
+    phi = np.eye(d).reshape(-1)
+    Pp = np.outer(phi, phi) / d
+    W = np.kron(Pp, Pp) - np.kron(np.eye(D), np.kron(Y_A, e) + np.kron(e, Y_B)) / D
+    dims = [d] * 4  # (Ai, Bi, Ao, Bo)
+
+    def L(J):
+        ns_a = _ptrace(J, dims, [2])  # (Ai, Bi, Bo) must be I_Ai/d (x) (Bi, Bo)
+        ns_b = _ptrace(J, dims, [3])  # (Ai, Bi, Ao): I_Bi/d (x) (Ai, Ao)
+        rest_b = _ptrace(J, dims, [0, 2]) / d
+        rest_a = _ptrace(J, dims, [1, 3]) / d
+        ns_b_target = np.kron(e, rest_a).reshape([d] * 6).transpose(1, 0, 2, 4, 3, 5)
+        rows = [
+            _ptrace(J, dims, [2, 3]).ravel(),
+            (ns_a - np.kron(e, rest_b)).ravel(),
+            (ns_b - ns_b_target.reshape(d**3, d**3)).ravel(),
+        ]
+        if taus is not None:  # diag of E_X(I/d) = Tr_{in, other out} J / d^2
+            rows += [
+                np.diag(_ptrace(J, dims, [0, 1, 3])) / D,
+                np.diag(_ptrace(J, dims, [0, 1, 2])) / D,
+            ]
+        return np.concatenate(rows)
+
+    b = np.concatenate([np.eye(D).ravel(), np.zeros(2 * d**6)])
+    if taus is not None:
+        b = np.concatenate([b, *(np.diag(np.asarray(t)).real for t in taus)])
+    res = _symsdp.solve(
+        n,
+        group_projector("full", d, d),
+        W,
+        L,
+        b,
+        [lambda J: partial_transpose_B(J, d, d)],
+        trace_bound=float(D),
+        what="the pricing relaxation SDP",
+    )
+    if res.dual_value - res.value > tol * max(1.0, abs(res.value)):
+        raise BoundGapError(
+            f"pricing relaxation primal-dual gap {res.dual_value - res.value:.3g} exceeds "
+            f"tol={tol:g} (value {res.value:.9g}, certified bound {res.dual_value:.9g})"
+        )
+    return float(res.dual_value)

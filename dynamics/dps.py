@@ -20,8 +20,11 @@ and the partial trace). The SDP is restricted to the commutant of its symmetry g
 algebra ``B_{1,2}``, six operators), outputs ``D (x) D* (x) D*`` (``D`` diagonal unitary:
 diagonal taus) and the swap ``F``; the partial transposes and traces are index maps on
 reshaped arrays (never a generic partial transpose of a cvxpy expression). Two qubits:
-``K`` is 64 x 64; two qutrits (729 x 729) need ~10 GB for the dense basis of the
-commutant and are refused by the memory estimate.
+``K`` is 64 x 64 (52 coordinates). Two qutrits: ``K`` is 729 x 729, its commutant has 288
+coordinates and PSD blocks of side <= 5 (<= 10 for ``K^{T_C}``); the basis is streamed
+(:mod:`eplt.dynamics._symsdp`), so the memory is the equality columns (178605 complex rows x
+288, 0.82 GB) plus work matrices: about 1 GB estimated, refused before allocating when above
+``EPLT_MEMORY_LIMIT`` (the dense basis of the commutant had needed ~9.6 GB).
 
 **Three qubits** (:func:`three_party_bound`). The LT SDP over Choi matrices ``J`` of
 channels on ``ABC`` (64 x 64, legs ``(A_in, B_in, C_in, A_out, B_out, C_out)``) with
@@ -182,6 +185,7 @@ def _charge_mask(charges: np.ndarray) -> np.ndarray:
     return np.all(charges[:, None, :] == charges[None, :, :], axis=-1)
 
 
+@_symsdp.blas_single_threaded
 def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DPSBound:
     r"""DPS level-2 upper bound on ``<Phi+|E(Phi+)|Phi+>`` over LOSR local thermalizations.
 
@@ -198,7 +202,7 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     ------
     MemoryLimitError
         When the estimate exceeds the memory limit (``EPLT_MEMORY_LIMIT``), before any
-        large allocation (two qutrits need ~10 GB).
+        large allocation (two qutrits need about 1 GB).
     BoundGapError
         When the certified gap exceeds ``tol``.
 
@@ -220,7 +224,8 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     eye = np.eye(d, dtype=int)
     qo = eye[outs[:, 0]] - eye[outs[:, 1]] - eye[outs[:, 2]]
     n_out = int(_charge_mask(qo).sum())
-    _symsdp.check_memory(n, 6 * n_out // 2, "the DPS level-2 SDP")
+    n_rows = 2 * d**6 + 3 * d**10  # the complex equality rows of L below
+    _symsdp.check_memory(n, 6 * n_out // 2, "the DPS level-2 SDP", n_rows=n_rows)
     dims6 = [d] * 6  # (Ai, Bi, Ao, Bo, Ci, Co)
     to_io = [0, 1, 4, 2, 3, 5]  # -> (Ai, Bi, Ci, Ao, Bo, Co)
     from_io = list(np.argsort(to_io))
@@ -291,6 +296,7 @@ def dps2_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj, *, tol: float = 1e-6) -> DP
     return out
 
 
+@_symsdp.blas_single_threaded
 def three_party_bound(
     taus: Sequence[qutip.Qobj], *, relaxation: str = "ppt", tol: float = 1e-6
 ) -> DPSBound:

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from .bosonic import _q
 from .eplt import NoEPLTError
+from .thermofield import any_lt_negativity_geometric
 
 __all__ = [
     "FockChannelOutput",
@@ -381,13 +382,12 @@ def tfd_negativity(beta: float, *, omega: float = 1.0) -> float:
     Every output of a locally thermalizing channel has marginals ``tau``; among such
     states the thermofield double has the largest negativity
     (:func:`eplt.dynamics.thermofield.any_lt_negativity_bound`,
-    ``((Tr sqrt tau)^2 - 1)/2 = sqrt(q)/(1 - sqrt(q))``).
+    ``((Tr sqrt tau)^2 - 1)/2 = sqrt(q)/(1 - sqrt(q))``), computed by
+    :func:`eplt.dynamics.thermofield.any_lt_negativity_geometric` at ``r = sqrt(q)``.
 
     Examples
     --------
     >>> round(tfd_negativity(1.0), 6)
     1.541494
     """
-    q = _q(beta, omega)
-    s = math.sqrt(q)
-    return s / (1 - s)
+    return any_lt_negativity_geometric(math.sqrt(_q(beta, omega)))

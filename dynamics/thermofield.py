@@ -17,6 +17,7 @@ from ._checks import single_party_array as _single
 
 __all__ = [
     "any_lt_negativity_bound",
+    "any_lt_negativity_geometric",
     "any_lt_overlap_bound",
     "any_lt_overlap_ceiling",
     "thermofield_double",
@@ -97,7 +98,43 @@ def any_lt_negativity_bound(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:
     0.433013
     """
     a, b = _single(tau_A, "tau_A"), _single(tau_B, "tau_B")
-    return (min(_sqrt_trace(a), _sqrt_trace(b)) ** 2 - 1) / 2
+    return _negativity_of_sqrt_trace(min(_sqrt_trace(a), _sqrt_trace(b)))
+
+
+def _negativity_of_sqrt_trace(s: float) -> float:
+    """``(s^2 - 1)/2``: the negativity of a pure state whose Schmidt coefficients have
+    ``sum_i sqrt(lambda_i) = s`` (the one formula behind every any-LT negativity ceiling)."""
+    return (s * s - 1) / 2
+
+
+def any_lt_negativity_geometric(r: float) -> float:
+    r"""The any-LT negativity ceiling :func:`any_lt_negativity_bound` for two copies of a
+    geometric spectrum ``lambda_n = (1 - r^2) r^(2n)``, ``n = 0, 1, ...`` (a thermal
+    oscillator with ``r = sqrt(q)``, ``q = exp(-beta omega)``; the two-mode squeezed vacuum
+    with ``r = lambda``): ``((Tr sqrt tau)^2 - 1)/2`` with ``Tr sqrt tau = sqrt(1 - r^2)/(1 - r)``,
+    which is exactly ``r/(1 - r)``.
+
+    The thermofield double (the TMSV at ``lambda = r``) reaches it. Written in the closed
+    form ``r/(1 - r)`` (no cancellation at small ``r``).
+
+    Parameters
+    ----------
+    r : float
+        Ratio of successive Schmidt coefficients' square roots, in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> any_lt_negativity_geometric(0.5)
+    1.0
+    >>> import math
+    >>> s = math.sqrt(1 - 0.25) / (1 - 0.5)             # Tr sqrt(tau) at r = 1/2
+    >>> round(_negativity_of_sqrt_trace(s), 12)
+    1.0
+    """
+    r = float(r)
+    if not 0 <= r < 1:
+        raise ValueError(f"r must lie in [0, 1), got {r!r}")
+    return r / (1 - r)
 
 
 def any_lt_overlap_ceiling(tau_A: qutip.Qobj, tau_B: qutip.Qobj) -> float:

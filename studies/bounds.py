@@ -21,7 +21,8 @@ negativity ``N(E(Phi+))`` (partial transpose on B), each curve is one of:
 **Upper bounds** (certified dual values of relaxations):
 
 * ``dps2`` (qubits): DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`); for qutrits the
-  SDP needs ~10 GB and is not run (NaN);
+  SDP fits (about 1 GB) but takes minutes, so the study leaves it out (NaN; the value at
+  ``beta omega = 1`` is 0.611404, see the guide);
 * ``ppt``: the PPT relaxation (:func:`eplt.dynamics.bounds.sdp_bound`), the dual value;
 * ``any_lt``: all LT channels (SDP with ``relaxation="none"``, dual value); closed forms
   beside it: the overlap ceiling ``(sum_i sqrt(min(a_i, b_i)))^2/d``
@@ -70,6 +71,7 @@ import numpy as np
 import qutip
 import xarray as xr
 from eplt.baths import qubit_hamiltonian, thermal_state
+from eplt.dynamics._symsdp import blas_single_threaded
 from eplt.dynamics.bounds import (
     any_lt_negativity_bound,
     any_lt_overlap_ceiling,
@@ -229,6 +231,7 @@ def _measures(rho: qutip.Qobj) -> list[float]:
     ]
 
 
+@blas_single_threaded
 def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, seed) -> dict:
     """Every number of one temperature / ratio (see the module docstring)."""
     d = tA.shape[0]
@@ -291,6 +294,7 @@ def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, se
     }
 
 
+@blas_single_threaded
 def _three_point(ps) -> dict:
     """GHZ overlaps of three qubits with excited populations ``ps`` (module docstring)."""
     taus = [qutip.Qobj(np.diag([1 - p, p])) for p in ps]

@@ -96,6 +96,10 @@ print(
     f"twirl + damping {phi_plus_overlap(T_u(phi_plus())):.6f}, column generation {cg.value:.6f}"
 )
 print(f"upper: DPS-2 {dps2_bound(tau, tau_B).dual_value:.6f}, PPT {ppt_u.dual_value:.6f}")
+print(
+    f"column generation: certified upper bound {cg.upper_bound:.6f} (PPT + no-signalling "
+    f"relaxation of the pricing), largest reduced cost found {cg.pricing_gap:.1e} (heuristic)"
+)
 print(f"twirl + damping: LT error {float(lt_error(T_u.superoperator(), [tau, tau_B])):.1e}")
 
 # %%

@@ -165,3 +165,17 @@ def test_bad_input():
         F.egamma_fock(phi_plus(4), 1.0, 3)
     with pytest.raises(ValueError, match="dims"):
         F.NNState.from_qobj(qutip.rand_dm(4))
+
+
+def test_one_any_lt_negativity_ceiling():
+    # tfd_negativity, tmsv_negativity and any_lt_negativity_bound share one implementation
+    from eplt.dynamics.thermofield import any_lt_negativity_geometric
+
+    for beta in (0.3, 1.0, 4.0):
+        r = math.sqrt(math.exp(-beta))
+        assert F.tfd_negativity(beta) == any_lt_negativity_geometric(r) == tmsv_negativity(r)
+        # against the finite-spectrum bound on a truncated thermal state (error ~ q^cutoff)
+        tau_d = thermal_oscillator(beta, cutoff=150)
+        assert abs(any_lt_negativity_bound(tau_d, tau_d) - r / (1 - r)) <= 1e-8 * r / (1 - r)
+    with pytest.raises(ValueError, match="r must lie in"):
+        any_lt_negativity_geometric(1.0)
