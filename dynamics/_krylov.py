@@ -34,6 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import expm as _expm
 from scipy.linalg.blas import dgemv as _dgemv
+from scipy.linalg.blas import dnrm2 as _dnrm2
+from scipy.linalg.blas import dznrm2 as _dznrm2
 from scipy.linalg.blas import zgemv as _zgemv
 from scipy.sparse._sparsetools import csr_matvec as _csr_matvec  # skips ~10 us of dispatch
 
@@ -90,39 +92,39 @@ class KrylovDense:
         # the basis (rows), reused for every restart
         self.V = np.empty((self.m + 2, self.n), dtype=self.dtype)
         self._gemv = _dgemv if self.real else _zgemv
+        self._nrm2 = _dnrm2 if self.real else _dznrm2
         self._trans = 1 if self.real else 2  # V^H w
-
-    def _mv(self, x, out):
-        out.fill(0)
-        A = self.A
-        _csr_matvec(self.n, self.n, A.indptr, A.indices, A.data, x, out)
-        self.matvecs += 1
-        return out
+        self._p = np.empty(self.n, dtype=self.dtype)
 
     def _arnoldi(self, w: np.ndarray, beta: float):
         """Basis from ``w`` (norm ``beta``): returns ``(Hbar, mx, breakdown)``."""
-        m, V = self.m, self.V
+        m, V, gemv, tr, n = self.m, self.V, self._gemv, self._trans, self.n
         H = np.zeros((m + 2, m + 2), dtype=self.dtype)
-        V[0] = w / beta
-        p = np.empty(self.n, dtype=self.dtype)
-        anorm = self._anorm
-        btol = 1e-14 * max(anorm, 1e-300)
+        np.multiply(w, 1.0 / beta, out=V[0])
+        p = self._p
+        A = self.A
+        btol = 1e-14 * max(self._anorm, 1e-300)
         self.bases += 1
         for j in range(m):
-            self._mv(V[j], p)
+            p.fill(0)
+            _csr_matvec(n, n, A.indptr, A.indices, A.data, V[j], p)
             Vj = V[: j + 1].T  # F-contiguous (n, j+1)
-            h = self._gemv(1.0, Vj, p, trans=self._trans)
-            p -= Vj @ h
-            h2 = self._gemv(1.0, Vj, p, trans=self._trans)
-            p -= Vj @ h2
+            # classical Gram-Schmidt, twice (in place: p <- p - V_j (V_j^H p))
+            h = gemv(1.0, Vj, p, trans=tr)
+            p = gemv(-1.0, Vj, h, beta=1.0, y=p, overwrite_y=1)
+            h2 = gemv(1.0, Vj, p, trans=tr)
+            p = gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
             H[: j + 1, j] = h + h2
-            nrm = float(np.linalg.norm(p))
+            nrm = float(self._nrm2(p))
             if nrm <= btol:  # happy breakdown: the span is invariant, exp is exact on it
+                self.matvecs += j + 1
                 return H[: j + 1, : j + 1], j + 1, True
             H[j + 1, j] = nrm
-            V[j + 1] = p / nrm
-        self._mv(V[m], p)
-        avnorm = float(np.linalg.norm(p))
+            np.multiply(p, 1.0 / nrm, out=V[j + 1])
+        self.matvecs += m + 1
+        p.fill(0)
+        _csr_matvec(n, n, A.indptr, A.indices, A.data, V[m], p)
+        avnorm = float(self._nrm2(p))
         H[m + 1, m] = 1.0
         self._avnorm = avnorm
         return H, m + 2, False
@@ -154,7 +156,7 @@ class KrylovDense:
         t = 0.0
         i = 0  # next point
         while i < P:
-            beta = float(np.linalg.norm(w))
+            beta = float(self._nrm2(w))
             if beta == 0.0 or self._anorm == 0.0:  # exp(sA) 0 = 0, exp(s 0) w = w
                 emit(i, np.repeat(w[:, None], P - i, axis=1))
                 return w

@@ -192,8 +192,12 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
             + _merge_bytes(gen)
         )
         check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
-        parts = gen.local_parts()
-        norms = [_norm1(P) for P in parts]
+        if any(sp.issparse(f) for t in gen.terms for f in t.factors.values()):
+            parts = None  # sparse local terms: dense parts only for a dense path
+            norms = _party_norms(gen)
+        else:
+            parts = gen.local_parts()
+            norms = [_norm1(P) for P in parts]
         if n <= BATCH_TIMES_MAX and max(ms) <= BATCH_PART_MAX:
             per = n * _COMPLEX * 2 + sum(_expm_bytes(m) for m in ms)
             chunk = max(1, min(T, CHUNK_BYTES // int(per)))
@@ -203,7 +207,7 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
                 T * sum(_expm_cost(m, nm * span) for m, nm in zip(ms, norms)),
                 f"local parties of size <= {BATCH_PART_MAX}, state of {n} <= "
                 f"{BATCH_TIMES_MAX} entries: all output times at once",
-                parts=parts,
+                parts=gen.local_parts() if parts is None else parts,
             )
         step_cost = K * sum(_expm_cost(m, nm * h) for m, nm in zip(ms, norms)) + steps * (
             _DENSE_MV_MAC * n * sum(ms) + _STEP_OVERHEAD * len(ms)
@@ -223,7 +227,7 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
                 step_cost,
                 f"dense local propagators (sizes {ms}) cheaper than Krylov steps "
                 f"({step_cost:.2g} vs {kry_cost:.2g} flops)",
-                parts=parts,
+                parts=gen.local_parts() if parts is None else parts,
             )
         check_bytes(kry_bytes, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
         sector = _sector(gen, x)
@@ -270,6 +274,18 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
 
 
 _LOWER = "use fewer or smaller parties, or fewer output times"
+
+
+def _party_norms(gen: Generator) -> list[float]:
+    """1-norm of each party's sum of one-party terms (sparse factors kept sparse)."""
+    acc: list = [None] * len(gen.dims)
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            ((k, S),) = t.factors.items()
+            S = sp.csr_matrix(S) * t.coeff
+            acc[k] = S if acc[k] is None else acc[k] + S
+    return [0.0 if a is None else _norm1(a) for a in acc]
+
 
 #: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
 DENSE_LOCAL_MAX = 1024
