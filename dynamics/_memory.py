@@ -20,8 +20,14 @@ __all__ = ["MemoryLimitError", "available_memory", "check_bytes", "fmt_bytes"]
 _SUFFIX = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
-class MemoryLimitError(ValueError):
-    """A solver path would allocate more memory than is available (one-line message)."""
+class MemoryLimitError(ValueError, MemoryError):
+    """A run would allocate more memory than is available (one-line message).
+
+    The one class for the engine's paths, the averaged generator and the SDPs
+    (:mod:`eplt.dynamics._symsdp`, re-exported as ``eplt.dynamics.dps.MemoryLimitError``):
+    a ``ValueError`` (the request is too large for this machine) and a ``MemoryError``,
+    so that ``except`` clauses written for either keep working; the command line prints
+    it as one line ``eplt: error: ...``."""
 
 
 def fmt_bytes(n: float) -> str:

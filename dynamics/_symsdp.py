@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import herm as _herm
-from ._memory import available_memory
+from ._memory import MemoryLimitError, available_memory
 from ._symmetry import block_basis
 
 __all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "one_blas_thread", "solve"]
@@ -35,10 +35,6 @@ __all__ = ["MemoryLimitError", "SymSDPResult", "memory_limit", "one_blas_thread"
 #: Bytes per complex number of the basis stack, times a safety factor for the copies made
 #: while building the constraint rows (measured peak ~3x the stack).
 _BYTES_PER_ENTRY = 16 * 4
-
-
-class MemoryLimitError(MemoryError):
-    """An SDP would need more memory than allowed (``EPLT_MEMORY_LIMIT``)."""
 
 
 def one_blas_thread():

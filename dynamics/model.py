@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ._memory import check_bytes
 from ._tdterms import TimeDependence
 from .superop import (
     Generator,
@@ -70,6 +71,10 @@ def _engine_superop(generator, superop, d, what: str, *, sparse: bool = False):
         return np.asarray(_dense(superop), dtype=complex)
     return as_engine_superop(generator, d, what=what, sparse=sparse)
 
+
+#: Averaged generators estimated below this size are built without consulting the
+#: available memory (each look-up reads /proc).
+_CHECK_MIN_BYTES = 2**24
 
 _TIMEDEP_EXACT_ONLY = (
     "time-dependent local terms (lindblad with a QobjEvo or [H0, [H1, f]]) are integrated "
@@ -507,10 +512,41 @@ class Model:
         """``(party, t -> engine matrix)`` of every time-dependent local term."""
         return [(t.party, t.timedep) for t in self.local if t.timedep is not None]
 
+    def averaged_generator_bytes(self) -> float:
+        """Bytes :meth:`averaged_generator` allocates, from the sizes alone (nothing is
+        built): the local terms are referenced, not copied; a white signal with ``K``
+        channels on parties ``P`` adds, per channel, the dense factors of the expansion of
+        ``D[sum_p A_p]`` (:func:`dissipator_terms`: one ``d_p^2 x d_p^2`` factor per party
+        and two per cross term, three cross terms per ordered pair), plus the temporaries
+        of one dissipator; a clock references its jump superoperators."""
+        total, temp = 0.0, 0.0
+        for s in self.sources:
+            if not s.process.white or not all(isinstance(a, HamiltonianAction) for a in s.actions):
+                continue
+            sizes = [float(self.dims[a.party]) ** 4 * 16 for a in s.actions]
+            channels = max((len(a.generators) or 1) for a in s.actions)
+            cross = 3.0 * sum(
+                x + y for i, x in enumerate(sizes) for j, y in enumerate(sizes) if i != j
+            )
+            total += channels * (sum(sizes) + cross)
+            temp = max([temp, *(4.0 * x for x in sizes)])
+        return 1.05 * (total + temp)  # 5%: index arrays and small temporaries
+
     def averaged_generator(self) -> Generator:
         """Exact Lindbladian of the averaged dynamics (all processes must be white), as a
         :class:`~eplt.dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
-        Time-dependent local terms contribute their time-independent part only."""
+        Time-dependent local terms contribute their time-independent part only.
+
+        Its memory (:meth:`averaged_generator_bytes`) is checked before anything is built:
+        :class:`~eplt.dynamics._memory.MemoryLimitError` (one line) when it exceeds the
+        available memory (``EPLT_MEMORY_LIMIT`` or the system's)."""
+        need = self.averaged_generator_bytes()
+        if need > _CHECK_MIN_BYTES:
+            check_bytes(
+                need,
+                f"the averaged generator (dims {list(self.dims)})",
+                "use fewer or smaller parties, or fewer noise channels",
+            )
         g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.factor}) for t in self.local))
         for s in self.sources:
             if not s.process.white:
