@@ -307,9 +307,10 @@ def _merge_bytes(gen: Generator) -> float:
 
 
 def _triplet_bytes(nnz: int) -> float:
-    """Building the sparse Liouvillian: triplets (value, row, column), their
-    concatenation and the CSR result."""
-    return nnz * (_COMPLEX + 16) * 2.0 + nnz * (_COMPLEX + 8)
+    """Building the sparse Liouvillian (:meth:`Generator.to_sparse`): the block of
+    triplets (value, two int32 indices), the CSR result and the largest term's int64
+    expansion before it is copied into the block (at most ``nnz``)."""
+    return nnz * (_COMPLEX + 8) + nnz * (_COMPLEX + 4) + nnz * (_COMPLEX + 16)
 
 
 #: Most matrix-vector products a Krylov stage may take before it is refused (at ~1e-5 s
