@@ -28,6 +28,7 @@ re-orthogonalisation (two BLAS-2 products per Arnoldi step).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -78,7 +79,8 @@ class KrylovDense:
     """
 
     def __init__(self, A, tol: float, m: int = M_DEFAULT):
-        A = sp.csr_matrix(A)
+        if not (sp.issparse(A) and A.format == "csr"):
+            A = sp.csr_matrix(A)
         A.sum_duplicates()
         self.real = not np.iscomplexobj(A.data)
         self.dtype = float if self.real else complex
@@ -129,19 +131,6 @@ class KrylovDense:
         self._avnorm = avnorm
         return H, m + 2, False
 
-    def _err(self, y: np.ndarray, beta: float, breakdown: bool) -> tuple[float, float]:
-        """Expokit's local error estimate of a point and the exponent of its step rule."""
-        if breakdown:
-            return 0.0, 1.0 / self.m
-        m = self.m
-        p1 = abs(y[m]) * beta
-        p2 = abs(y[m + 1]) * beta * self._avnorm
-        if p1 > 10.0 * p2:
-            return p2, 1.0 / m
-        if p1 > p2:
-            return p1 * p2 / (p1 - p2), 1.0 / m
-        return p1, 1.0 / max(1, m - 1)
-
     def run(self, v: np.ndarray, points: np.ndarray, emit) -> np.ndarray:
         """Propagate ``v`` (at time 0) to each of the increasing times ``points`` (> 0).
 
@@ -151,7 +140,12 @@ class KrylovDense:
         P = int(points.size)
         if not P:
             return w
-        self._anorm = float(abs(self.A).sum(axis=0).max()) if self.A.nnz else 0.0
+        A = self.A
+        self._anorm = (
+            float(np.bincount(A.indices, weights=np.abs(A.data), minlength=self.n).max())
+            if A.nnz
+            else 0.0
+        )  # ||A||_1: the largest column sum
         rate = self.tol / float(points[-1])  # allowed local error per unit time
         t = 0.0
         i = 0  # next point
@@ -161,7 +155,8 @@ class KrylovDense:
                 emit(i, np.repeat(w[:, None], P - i, axis=1))
                 return w
             H, mx, breakdown = self._arnoldi(w, beta)
-            nb = mx if breakdown else self.m + 1  # basis vectors used by the output
+            m, avn = self.m, (0.0 if breakdown else self._avnorm)
+            nb = mx if breakdown else m + 1  # basis vectors used by the output
             y = np.zeros(mx, dtype=self.dtype)
             y[0] = 1.0
             s = 0.0
@@ -177,7 +172,17 @@ class KrylovDense:
                 if E is None:
                     E = cache[key] = _expm(delta * H)
                 yn = E @ y
-                err, xm = self._err(yn, beta, breakdown)
+                if breakdown:
+                    err, xm = 0.0, 1.0
+                else:  # Expokit's estimate (module docstring), once per point
+                    p1 = abs(yn[m]) * beta
+                    p2 = abs(yn[m + 1]) * beta * avn
+                    if p1 > 10.0 * p2:
+                        err, xm = p2, 1.0 / m
+                    elif p1 > p2:
+                        err, xm = p1 * p2 / (p1 - p2), 1.0 / m
+                    else:
+                        err, xm = p1, 1.0 / max(1, m - 1)
                 if err <= _DELTA * rate * target:
                     y, s = yn, target
                     if internal:  # an internal point: restart from it
@@ -210,6 +215,7 @@ class KrylovDense:
         return w
 
 
+@functools.lru_cache(maxsize=64)
 def hermitian_basis(d: int) -> sp.csr_matrix:
     r"""Columns: the orthonormal Hermitian basis ``E_ii``, ``(E_ij + E_ji)/sqrt2``,
     ``i (E_ij - E_ji)/sqrt2`` (``i < j``) of ``d x d`` matrices in the paired (row-major)
@@ -217,6 +223,7 @@ def hermitian_basis(d: int) -> sp.csr_matrix:
     for Hermitian ``X``."""
     rows, cols, vals = [], [], []
     c = 0
+    # (cached: callers must not modify the matrix)
     for a in range(d):
         rows.append(a * d + a)
         cols.append(c)

@@ -411,10 +411,11 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
     if plan.path == "local-step":
         return _run_local_step(x, plan.parts, start, end, times, idx, record)
     sec = plan.sector
-    v = sec.gather(x) if sec.is_proper else x.reshape(-1).astype(complex)
+    proper, shape = sec.is_proper, x.shape
+    v = sec.gather(x) if proper else x.reshape(-1).astype(complex)
 
     def emit(i, vec):
-        record(i, sec.scatter(vec, x.shape) if sec.is_proper else vec.reshape(x.shape))
+        record(i, sec.scatter(vec, shape) if proper else vec.reshape(shape))
 
     if plan.path == "dense":
         Ld = sec.L.toarray()
