@@ -78,14 +78,12 @@ UNIFORM_RTOL = 1e-10
 # Cost model, in units of one complex multiply-add inside a BLAS matrix product (~0.25 ns
 # on the 2-core test machine); the other constants are measured in that unit there
 # (benchmarks/README.md, B5): a sparse complex multiply-add ~8, a dense matrix-vector one
-# ~4, one Python-level Taylor term (matvec call, norm, axpy) ~4e4, one Python-level step of
-# a stepping path ~2e4.
+# ~4, one Python-level step of a stepping path ~2e4 (the Krylov path's own constants are
+# with its estimate below).
 _EXPM_MATMULS = 10.0  # Pade(13): ~6 products and a solve, before squarings
 _SPARSE_MAC = 8.0
 _DENSE_MV_MAC = 4.0
-_TERM_OVERHEAD = 4e4
 _STEP_OVERHEAD = 2e4
-_EARLY_STOP = 0.7  # fraction of the m s Taylor terms taken before the stopping rule
 _COMPLEX = 16
 
 

@@ -11,8 +11,6 @@ import math
 import numpy as np
 import pytest
 import qutip
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from eplt.baths import (
     BrownianNoise,
     Drive,
@@ -27,7 +25,6 @@ from eplt.baths import (
 from eplt.dynamics import _sectors, _timeindep, evolve
 from eplt.dynamics._memory import MemoryLimitError
 from eplt.dynamics._sectors import invariant_sector, phase_charges
-from eplt.dynamics._taylor import Taylor as _Taylor
 from eplt.dynamics._timeindep import expm_times, step_matrix
 from eplt.dynamics.exact import Exact
 from eplt.dynamics.propagators import marginal_channels, propagator
@@ -126,20 +123,6 @@ def test_non_uniform_grid_matches_the_dense_exponential():
     want = _dense_reference(qutip.liouvillian(H, c_ops), rho0, tlist)
     for got, ref in zip(res.states, want):
         np.testing.assert_allclose(got.full(), ref, atol=1e-12)
-
-
-def test_taylor_stepper_matches_scipy_expm_multiply():
-    rng = np.random.default_rng(7)
-    n = 60
-    A = sp.random(n, n, density=0.1, random_state=rng, dtype=float) * 3
-    A = (A + 1j * sp.random(n, n, density=0.1, random_state=rng)).tocsr()
-    A = A - sp.identity(n) * 2.0
-    v = rng.standard_normal(n) + 1j * rng.standard_normal(n)
-    step = _Taylor(A)
-    for dt in (0.01, 0.7, 5.0):
-        want = spla.expm_multiply(A * dt, v)
-        got = step(v, dt)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * np.abs(want).max())
 
 
 # ----------------------------------------------------------------------------- sectors
