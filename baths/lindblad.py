@@ -18,9 +18,15 @@ from dataclasses import replace
 
 import numpy as np
 import qutip
+import scipy.sparse as sp
 from eplt.dynamics._checks import finite_generator, finite_operator
 from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
-from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
+from eplt.dynamics.superop import (
+    _dissipator_any,
+    _hamiltonian_superop_any,
+    _sum_superops,
+    as_engine_superop,
+)
 
 from .environment import _Local, _party
 
@@ -230,7 +236,7 @@ def lindblad(
     elif H is not None:
         if isinstance(H, qutip.Qobj) and H.issuper:
             _check_one_party(H, what_H)
-            parts.append(as_engine_superop(H, what=what_H))
+            parts.append(as_engine_superop(H, what=what_H, sparse=True))
             qparts.append(H)
         else:
             Ha = _operator(H, what_H)
@@ -238,7 +244,7 @@ def lindblad(
             if not np.allclose(Ha, Ha.conj().T, atol=1e-12 * scale, rtol=0):
                 raise ValueError(f"lindblad on party {party}: H must be Hermitian")
             ops.append(Ha)
-            parts.append(_hamiltonian_superop(Ha))
+            parts.append(_hamiltonian_superop_any(Ha))
             qparts.append(H)
             energy = Ha
     for i, c in enumerate(c_ops):
@@ -247,12 +253,12 @@ def lindblad(
             add_timed(c, what, "super" if _issuper_evo(c) else "c_op")
         elif isinstance(c, qutip.Qobj) and c.issuper:
             _check_one_party(c, what)
-            parts.append(as_engine_superop(c, what=what))
+            parts.append(as_engine_superop(c, what=what, sparse=True))
             qparts.append(("super", c))
         else:
             ops.append(_operator(c, what))
             with np.errstate(over="ignore", invalid="ignore"):  # overflow refused below
-                parts.append(_dissipator(ops[-1]))
+                parts.append(_dissipator_any(ops[-1]))
             qparts.append(("c_op", c))
     shapes = {p.shape for p in parts} | {(td.dim**2, td.dim**2) for td in timed}
     if len(shapes) != 1:
@@ -261,8 +267,8 @@ def lindblad(
             f"lindblad on party {party}: H and c_ops act on different dimensions {dims}"
         )
     with np.errstate(over="ignore", invalid="ignore"):
-        S = np.sum(parts, axis=0)
-    finite_generator(S, f"lindblad on party {party}", ops)
+        S = _sum_superops(parts)  # sparse CSR for large parties
+    finite_generator(S.data if sp.issparse(S) else S, f"lindblad on party {party}", ops)
     timedep = None
     for td in timed:
         timedep = td if timedep is None else timedep + td

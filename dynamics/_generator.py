@@ -14,7 +14,7 @@ import qutip
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .superop import apply_local
+from .superop import _dense, apply_local
 
 __all__ = ["Generator", "ProductTerm"]
 
@@ -24,6 +24,9 @@ def _nonzeros(f, m: int):
     if f is None:
         i = np.arange(m, dtype=np.int64)
         return i, i, np.ones(m, dtype=complex)
+    if sp.issparse(f):
+        c = f.tocoo()
+        return c.row.astype(np.int64), c.col.astype(np.int64), c.data.astype(complex)
     f = np.asarray(f)
     r, c = np.nonzero(f)
     return r.astype(np.int64), c.astype(np.int64), f[r, c].astype(complex)
@@ -38,6 +41,25 @@ def _growth_rate(L: np.ndarray, d: int) -> float:
     if np.allclose(left, s * u, rtol=0, atol=1e-12 * max(1.0, float(np.abs(L).max()))):
         return float(s.real)
     return float(np.linalg.eigvals(L).real.max())
+
+
+def _factor_bytes(f) -> int:
+    """Bytes of a local factor (dense array, or a sparse matrix's arrays)."""
+    if sp.issparse(f):
+        f = f.tocsr() if f.format != "csr" else f
+        return int(f.data.nbytes + f.indices.nbytes + f.indptr.nbytes)
+    return int(np.asarray(f).nbytes)
+
+
+def _sum_scaled(pairs):
+    """``sum_j a_j S_j`` of local factors: dense unless one of them is sparse."""
+    if any(sp.issparse(S) for _, S in pairs):
+        out = None
+        for a, S in pairs:
+            term = sp.csr_matrix(S) * a
+            out = term if out is None else out + term
+        return out.tocsr()
+    return sum(a * np.asarray(S) for a, S in pairs)
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,7 @@ class Generator:
         for t in self.terms:
             if t.factors:
                 ((k, S),) = t.factors.items()
-                parts[k] += t.coeff * S
+                parts[k] += t.coeff * _dense(S)
             else:
                 shift += t.coeff
         if shift == 0:
@@ -143,31 +165,41 @@ class Generator:
         """The joint ``D^2 x D^2`` matrix in the paired layout (sparse CSR).
 
         Built in one pass: the nonzeros of every product term (Kronecker products of the
-        factors' nonzeros, identities on the other parties) are collected as triplets and
-        summed once (duplicates add up), never a sum of intermediate sparse matrices.
-        At most :meth:`nnz_bound` triplets are held before summation.
+        factors' nonzeros, identities on the other parties) are collected as triplets in
+        one preallocated block and summed once (duplicates add up), never a sum of
+        intermediate sparse matrices. At most :meth:`nnz_bound` triplets are held before
+        summation.
         """
         sizes = [d * d for d in self.dims]
         N = math.prod(sizes)
-        rows, cols, vals = [], [], []
-        for t in self._merged_terms():
+        terms = [
+            (complex(t.coeff), [_nonzeros(t.factors.get(k), m) for k, m in enumerate(sizes)])
+            for t in self._merged_terms()
+        ]
+        total = sum(math.prod(len(f[2]) for f in nz) for _, nz in terms)
+        if not total:
+            return sp.csr_matrix((N, N), dtype=complex)
+        # one preallocated block of triplets (int32 indices when they fit: 24 bytes per
+        # nonzero instead of 64 for per-term arrays and their concatenation)
+        itype = np.int32 if N < 2**31 else np.int64
+        rows = np.empty(total, dtype=itype)
+        cols = np.empty(total, dtype=itype)
+        vals = np.empty(total, dtype=complex)
+        at = 0
+        for coeff, nz in terms:
             r = np.zeros(1, dtype=np.int64)
             c = np.zeros(1, dtype=np.int64)
-            v = np.full(1, complex(t.coeff))
-            for k, m in enumerate(sizes):
-                fr, fc, fv = _nonzeros(t.factors.get(k), m)
+            v = np.full(1, coeff)
+            for (fr, fc, fv), m in zip(nz, sizes):
                 r = (r[:, None] * m + fr[None, :]).ravel()
                 c = (c[:, None] * m + fc[None, :]).ravel()
                 v = (v[:, None] * fv[None, :]).ravel()
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-        if not rows:
-            return sp.csr_matrix((N, N), dtype=complex)
-        coo = sp.coo_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N)
-        )
-        return coo.tocsr()
+            rows[at : at + r.size] = r
+            cols[at : at + r.size] = c
+            vals[at : at + r.size] = v
+            at += r.size
+            del r, c, v
+        return sp.coo_matrix((vals, (rows, cols)), shape=(N, N)).tocsr()
 
     def _merged_terms(self) -> list[ProductTerm]:
         """The terms with every one-party term of a party summed into one (and multiples
@@ -187,7 +219,7 @@ class Generator:
         merged = [
             ProductTerm(c[0][0], {k: c[0][1]})
             if len(c) == 1
-            else ProductTerm(1.0, {k: sum(a * np.asarray(S) for a, S in c)})
+            else ProductTerm(1.0, {k: _sum_scaled(c)})
             for k, c in sorted(local.items())
         ]
         if shift != 0:
@@ -202,7 +234,7 @@ class Generator:
             for f in t.factors.values():
                 if id(f) not in seen:
                     seen.add(id(f))
-                    total += np.asarray(f).nbytes
+                    total += _factor_bytes(f)
         return total
 
     def nnz_bound(self) -> int:
@@ -213,7 +245,7 @@ class Generator:
             n = 1
             for k, d in enumerate(self.dims):
                 f = t.factors.get(k)
-                n *= d * d if f is None else int(np.count_nonzero(f))
+                n *= d * d if f is None else (f.nnz if sp.issparse(f) else int(np.count_nonzero(f)))
             total += n
         return total
 
@@ -227,7 +259,7 @@ class Generator:
             m = np.ones((1, 1), dtype=complex)
             for k, d in enumerate(self.dims):
                 f = t.factors.get(k)
-                m = np.kron(m, np.eye(d * d) if f is None else np.asarray(f))
+                m = np.kron(m, np.eye(d * d) if f is None else _dense(f))
             out += t.coeff * m
         return out
 

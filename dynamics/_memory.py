@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import resource
+import time
 from pathlib import Path
 
 __all__ = ["MemoryLimitError", "available_memory", "check_bytes", "fmt_bytes"]
@@ -20,8 +21,14 @@ __all__ = ["MemoryLimitError", "available_memory", "check_bytes", "fmt_bytes"]
 _SUFFIX = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
-class MemoryLimitError(ValueError):
-    """A solver path would allocate more memory than is available (one-line message)."""
+class MemoryLimitError(ValueError, MemoryError):
+    """A run would allocate more memory than is available (one-line message).
+
+    The one class for the engine's paths, the averaged generator and the SDPs
+    (:mod:`eplt.dynamics._symsdp`, re-exported as ``eplt.dynamics.dps.MemoryLimitError``):
+    a ``ValueError`` (the request is too large for this machine) and a ``MemoryError``,
+    so that ``except`` clauses written for either keep working; the command line prints
+    it as one line ``eplt: error: ...``."""
 
 
 def fmt_bytes(n: float) -> str:
@@ -74,13 +81,23 @@ def _cgroup_available() -> float | None:
     return None
 
 
+#: Seconds the figures of /proc/meminfo and the cgroup are reused (reading /proc and the cgroup files took ~0.3 ms,
+#: three times per call of ``evolve``).
+_CACHE_SECONDS = 0.5
+_cache: list = [-1.0, [None, None]]  # [monotonic time read, (meminfo, cgroup)]
+
+
 def available_memory() -> float:
-    """Bytes this process may still allocate (see the module docstring)."""
+    """Bytes this process may still allocate (see the module docstring); the system's
+    figure is read at most every :data:`_CACHE_SECONDS` (``EPLT_MEMORY_LIMIT`` always)."""
     override = os.environ.get("EPLT_MEMORY_LIMIT")
     if override:
         return parse_size(override)
-    candidates = [c for c in (_meminfo_available(), _cgroup_available()) if c is not None]
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    now = time.monotonic()
+    if now - _cache[0] > _CACHE_SECONDS:
+        _cache[0], _cache[1] = now, [_meminfo_available(), _cgroup_available()]
+    candidates = [c for c in _cache[1] if c is not None]
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)  # read every time (cheap)
     if soft not in (resource.RLIM_INFINITY, -1):
         candidates.append(float(soft))
     if not candidates:  # pragma: no cover - no /proc: trust the physical memory

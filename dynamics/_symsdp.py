@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import herm as _herm
-from ._memory import available_memory
+from ._memory import MemoryLimitError, available_memory
 from ._symmetry import block_basis
 
 __all__ = [
@@ -52,10 +52,6 @@ _WORK_MATRICES = 24
 #: Clarabel tolerances: tighter than the defaults (1e-8), so that the certified dual bound
 #: (whose slack is the dual residual times the trace bound) stays within 1e-6 of the primal.
 _CLARABEL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
-
-
-class MemoryLimitError(MemoryError):
-    """An SDP would need more memory than allowed (``EPLT_MEMORY_LIMIT``)."""
 
 
 def one_blas_thread():

@@ -17,10 +17,14 @@ paths, chosen by a cost model from the sizes (:func:`plan_stage`):
     (:mod:`eplt.dynamics._sectors`), small enough that a dense ``exp(L_S h)`` is
     cheaper than Krylov steps: one propagator per distinct step, reused.
 ``krylov``
-    The sparse Liouvillian (restricted to the sector) and
-    :func:`scipy.sparse.linalg.expm_multiply` over the whole grid: one call with
-    ``start``/``stop``/``num`` per chunk of a uniform grid, one per interval otherwise.
-    Nothing of size ``D^2 x D^2`` is dense.
+    The sparse Liouvillian (restricted to the sector): Krylov (Arnoldi) bases with dense
+    output and Expokit's error control (:mod:`eplt.dynamics._krylov`); every output time
+    inside a basis's reach is read from it (``O(m^2)`` each), so a decaying or slowly
+    rotating state needs far fewer matrix-vector products than one Taylor series per
+    output step. For a Hermitian state of a whole (unrestricted) space the Liouvillian is
+    taken in a real Hermitian operator basis (real arithmetic, 2-4x cheaper). The 2-norm
+    error of the state is kept below ``Exact``'s ``atol + rtol``. Nothing of size
+    ``D^2 x D^2`` is dense.
 
 No exponential is stored per output time: at most :data:`CACHE_STEPS` distinct steps are
 cached (first interval, the grid step, the remainder). Every path's memory (propagators,
@@ -44,10 +48,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._expm import expm_times, step_matrix
+from ._krylov import M_DEFAULT as _KRYLOV_M
+from ._krylov import KrylovDense, krylov_bytes, real_form
 from ._memory import check_bytes
 from ._sectors import Sector, invariant_sector
-from ._taylor import Taylor as _Taylor
-from ._taylor import taylor_ms as _taylor_ms
 from .superop import Generator, _apply_middle, apply_local
 
 __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
@@ -74,14 +78,12 @@ UNIFORM_RTOL = 1e-10
 # Cost model, in units of one complex multiply-add inside a BLAS matrix product (~0.25 ns
 # on the 2-core test machine); the other constants are measured in that unit there
 # (benchmarks/README.md, B5): a sparse complex multiply-add ~8, a dense matrix-vector one
-# ~4, one Python-level Taylor term (matvec call, norm, axpy) ~4e4, one Python-level step of
-# a stepping path ~2e4.
+# ~4, one Python-level step of a stepping path ~2e4 (the Krylov path's own constants are
+# with its estimate below).
 _EXPM_MATMULS = 10.0  # Pade(13): ~6 products and a solve, before squarings
 _SPARSE_MAC = 8.0
 _DENSE_MV_MAC = 4.0
-_TERM_OVERHEAD = 4e4
 _STEP_OVERHEAD = 2e4
-_EARLY_STOP = 0.7  # fraction of the m s Taylor terms taken before the stopping rule
 _COMPLEX = 16
 
 
@@ -192,8 +194,12 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
             + _merge_bytes(gen)
         )
         check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
-        parts = gen.local_parts()
-        norms = [_norm1(P) for P in parts]
+        if any(sp.issparse(f) for t in gen.terms for f in t.factors.values()):
+            parts = None  # sparse local terms: dense parts only for a dense path
+            norms = _party_norms(gen)
+        else:
+            parts = gen.local_parts()
+            norms = [_norm1(P) for P in parts]
         if n <= BATCH_TIMES_MAX and max(ms) <= BATCH_PART_MAX:
             per = n * _COMPLEX * 2 + sum(_expm_bytes(m) for m in ms)
             chunk = max(1, min(T, CHUNK_BYTES // int(per)))
@@ -203,7 +209,7 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
                 T * sum(_expm_cost(m, nm * span) for m, nm in zip(ms, norms)),
                 f"local parties of size <= {BATCH_PART_MAX}, state of {n} <= "
                 f"{BATCH_TIMES_MAX} entries: all output times at once",
-                parts=parts,
+                parts=gen.local_parts() if parts is None else parts,
             )
         step_cost = K * sum(_expm_cost(m, nm * h) for m, nm in zip(ms, norms)) + steps * (
             _DENSE_MV_MAC * n * sum(ms) + _STEP_OVERHEAD * len(ms)
@@ -223,7 +229,7 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
                 step_cost,
                 f"dense local propagators (sizes {ms}) cheaper than Krylov steps "
                 f"({step_cost:.2g} vs {kry_cost:.2g} flops)",
-                parts=parts,
+                parts=gen.local_parts() if parts is None else parts,
             )
         check_bytes(kry_bytes, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
         sector = _sector(gen, x)
@@ -271,6 +277,18 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
 
 _LOWER = "use fewer or smaller parties, or fewer output times"
 
+
+def _party_norms(gen: Generator) -> list[float]:
+    """1-norm of each party's sum of one-party terms (sparse factors kept sparse)."""
+    acc: list = [None] * len(gen.dims)
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            ((k, S),) = t.factors.items()
+            S = sp.csr_matrix(S) * t.coeff
+            acc[k] = S if acc[k] is None else acc[k] + S
+    return [0.0 if a is None else _norm1(a) for a in acc]
+
+
 #: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
 DENSE_LOCAL_MAX = 1024
 
@@ -287,28 +305,41 @@ def _merge_bytes(gen: Generator) -> float:
 
 
 def _triplet_bytes(nnz: int) -> float:
-    """Building the sparse Liouvillian: triplets (value, row, column), their
-    concatenation and the CSR result."""
-    return nnz * (_COMPLEX + 16) * 2.0 + nnz * (_COMPLEX + 8)
+    """Building the sparse Liouvillian (:meth:`Generator.to_sparse`): the block of
+    triplets (value, two int32 indices), the CSR result and the largest term's int64
+    expansion before it is copied into the block (at most ``nnz``)."""
+    return nnz * (_COMPLEX + 8) + nnz * (_COMPLEX + 4) + nnz * (_COMPLEX + 16)
 
 
 #: Most matrix-vector products a Krylov stage may take before it is refused (at ~1e-5 s
 #: each: hours); long times on large spaces are out of reach of the exact method.
 KRYLOV_MAX_MATVECS = 1e9
+#: ``||L||_1 t`` one Krylov basis of dimension ``m`` covers, per unit of ``m``: measured
+#: 1.1-1.8 on the B5 cavities (N = 10..80, m = 30, tolerance 1e-10); the low end is taken.
+_KRYLOV_REACH = 1.1
+_ARNOLDI_OVERHEAD = 8e4  # Python-level work of one Arnoldi step (~20 us)
+_POINT_OVERHEAD = 2e4  # one output point from a basis
 
 
 def _krylov_matvecs(norm: float, span: float, T: int) -> float:
-    """Taylor terms over a stage of length ``span`` with ``T`` output times."""
-    steps = T + 1
-    m, s = _taylor_ms(norm * span / steps)
-    return _EARLY_STOP * steps * m * s
+    """Matrix-vector products of the Krylov stage (:mod:`eplt.dynamics._krylov`): one
+    basis of ``m + 1`` products per ``m * _KRYLOV_REACH`` of ``||L||_1 t``."""
+    m = _KRYLOV_M
+    return (1.0 + norm * span / (_KRYLOV_REACH * m)) * (m + 1)
 
 
 def _krylov_estimate(nnz: int, N: int, norm: float, span: float, T: int, h: float):
+    m = max(1, min(_KRYLOV_M, N - 1))
     matvecs = _krylov_matvecs(norm, span, T)
-    cost = matvecs * (_SPARSE_MAC * nnz + _TERM_OVERHEAD)
-    # the CSR matrix, its shifted and scaled copies (CACHE_STEPS), five work vectors
-    nbytes = (2 + CACHE_STEPS) * nnz * (_COMPLEX + 4) + 8 * N * _COMPLEX
+    bases = matvecs / (m + 1)
+    cost = (
+        matvecs * (_SPARSE_MAC * nnz + _ARNOLDI_OVERHEAD)
+        + bases * (2.0 * m * m * N * _DENSE_MV_MAC + _expm_cost(m + 2, 1.0))
+        + T * (m * N + _POINT_OVERHEAD)
+    )
+    # the CSR matrix, its real form and the conversions that build it (three products
+    # of nnz each), the basis and a batch of outputs
+    nbytes = 5 * nnz * (_COMPLEX + 4) + krylov_bytes(N, T, m)
     return cost, nbytes
 
 
@@ -367,20 +398,22 @@ def _check_krylov(plan: Plan, span: float, T: int) -> None:
         )
 
 
-def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record):
+def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float = 1e-10):
     """Propagate the paired state ``x`` through one stage along ``plan``; records the
     states at ``tlist[idx]`` (all inside ``(start, end]``) and returns the state at
-    ``end``."""
+    ``end``. ``tol`` is the absolute 2-norm tolerance of the Krylov path (the other paths
+    are exact to rounding)."""
     times = tlist[idx]
     if plan.path == "batch":
         return _run_batch(x, plan.parts, start, end, times, idx, record)
     if plan.path == "local-step":
         return _run_local_step(x, plan.parts, start, end, times, idx, record)
     sec = plan.sector
-    v = sec.gather(x) if sec.is_proper else x.reshape(-1).astype(complex)
+    proper, shape = sec.is_proper, x.shape
+    v = sec.gather(x) if proper else x.reshape(-1).astype(complex)
 
     def emit(i, vec):
-        record(i, sec.scatter(vec, x.shape) if sec.is_proper else vec.reshape(x.shape))
+        record(i, sec.scatter(vec, shape) if proper else vec.reshape(shape))
 
     if plan.path == "dense":
         Ld = sec.L.toarray()
@@ -395,21 +428,59 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record):
             v = cache(end - t) @ v
     else:
         _check_krylov(plan, float(end - start), int(times.size))
-        v = _run_krylov(v, sec.L.tocsr(), start, end, times, idx, emit)
+        real = None if sec.is_proper else _real_start(sec.L, gen.dims, x)
+        v = _run_krylov(v, sec.L, real, start, end, times, idx, emit, tol)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
 
 
-def _run_krylov(v, L, start, end, times, idx, emit):
-    step = _Taylor(L)
-    t = start
-    for i, ti in zip(idx, times):
-        if ti > t:
-            v = step(v, ti - t)
-        t = ti
-        emit(i, v)
-    if end > t:
-        v = step(v, end - t)
-    return v
+def _real_start(L, dims, x):
+    """``(R, T, r)``: the real form of ``L`` and the state's real coordinates when the
+    state is Hermitian and ``L`` preserves Hermiticity (:func:`eplt.dynamics._krylov.real_form`),
+    else None (the complex Krylov path)."""
+    from .superop import from_paired
+
+    X = from_paired(x, dims)
+    scale = float(np.abs(X).max()) if X.size else 0.0
+    if not np.allclose(X, X.conj().T, rtol=0, atol=1e-14 * scale):
+        return None
+    rf = real_form(L, dims)
+    if rf is None:
+        return None
+    R, T = rf
+    return R, T, (T.conj().T @ x.reshape(-1)).real.copy()
+
+
+def _run_krylov(v, L, real, start, end, times, idx, emit, tol):
+    """Krylov steps with dense output (:class:`eplt.dynamics._krylov.KrylovDense`) from
+    ``start`` to every output time and to ``end``; on the real form when ``real``."""
+    points = times - start
+    keep = points.size
+    if end > (times[-1] if times.size else start):
+        points = np.append(points, end - start)
+    pos = np.flatnonzero(points > 0)
+    if real is not None:
+        R, T, r = real
+        K = KrylovDense(R, tol)
+        start_vec = r
+    else:
+        K = KrylovDense(L, tol)
+        start_vec = v
+
+    def out(j, Y):
+        """Points ``j, j+1, ...`` (columns of ``Y``) to ``emit`` (rows, complex)."""
+        X = np.ascontiguousarray((T @ Y if real is not None else Y).T)
+        for c in range(X.shape[0]):
+            k = int(pos[j + c])
+            if k < keep:
+                emit(idx[k], X[c])
+
+    for k in np.flatnonzero(points <= 0):  # output times at the stage start
+        if k < keep:
+            emit(idx[k], v)
+    if not pos.size:
+        return v
+    w = K.run(start_vec, points[pos], out)
+    return T @ w if real is not None else w
 
 
 def _run_batch(x, parts, start, end, times, idx, record):

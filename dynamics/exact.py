@@ -109,5 +109,6 @@ def _run_exact(
         )
         if info is not None:
             info.append(plan.describe())
-        x = run_stage(x, gen, plan, start, end, tlist, idx, record)
+        # ||rho||_2 <= 1: atol + rtol bounds the Krylov path's 2-norm error
+        x = run_stage(x, gen, plan, start, end, tlist, idx, record, tol=atol + rtol)
     return x

@@ -32,10 +32,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ._memory import check_bytes
 from ._tdterms import TimeDependence
 from .superop import (
     Generator,
     ProductTerm,
+    _dense,
     _dissipator,
     _hamiltonian_superop,
     _to_qutip_super,
@@ -57,15 +59,22 @@ __all__ = [
 ]
 
 
-def _engine_superop(generator, superop, d, what: str) -> np.ndarray:
+def _engine_superop(generator, superop, d, what: str, *, sparse: bool = False):
     """The engine-layout matrix of a term given either a qutip ``generator`` or, from the
-    engine itself, its internal ``superop``."""
+    engine itself, its internal ``superop``. With ``sparse``, a sparse ``superop`` is kept
+    as a CSR matrix, and a large qutip generator is read as one."""
     if (generator is None) == (superop is None):
         raise TypeError(f"{what}: give the generator as a qutip superoperator")
     if superop is not None:  # internal: already in the engine layout
-        return np.asarray(superop, dtype=complex)
-    return as_engine_superop(generator, d, what=what)
+        if sparse and sp.issparse(superop):
+            return sp.csr_matrix(superop, dtype=complex)
+        return np.asarray(_dense(superop), dtype=complex)
+    return as_engine_superop(generator, d, what=what, sparse=sparse)
 
+
+#: Averaged generators estimated below this size are built without consulting the
+#: available memory (each look-up reads /proc).
+_CHECK_MIN_BYTES = 2**24
 
 _TIMEDEP_EXACT_ONLY = (
     "time-dependent local terms (lindblad with a QobjEvo or [H0, [H1, f]]) are integrated "
@@ -96,9 +105,15 @@ class LocalTerm:
     ----------
     generator : Qobj
         The generator in qutip's convention (its time-independent part when ``timedep``).
-    superop : ndarray
+    factor : ndarray or scipy.sparse.csr_matrix
         Internal: the same generator in the engine's row-stacked layout
-        (:mod:`eplt.dynamics.superop`); the ``superop=`` keyword is for the engine only.
+        (:mod:`eplt.dynamics.superop`), as stored: dense for ``d^2 <= 256``
+        (:data:`eplt.dynamics.superop.SPARSE_TERM_MIN`), sparse CSR for larger parties
+        (a dense one of a cavity of 80 levels is 655 MB). The engine reads this one.
+    superop : ndarray
+        Internal: :attr:`factor` as a dense ``d^2 x d^2`` array (the same object when it
+        is stored dense; built on each access when sparse). The ``superop=`` keyword is
+        for the engine only (dense or sparse).
     timedep : TimeDependence, callable or None
         Internal: the time-dependent part added to ``superop`` at time ``t`` (time
         measured on ``tlist``), compiled by :func:`eplt.baths.lindblad` from QuTiP
@@ -116,7 +131,7 @@ class LocalTerm:
 
     name: str
     party: int
-    superop: np.ndarray = field(repr=False)
+    factor: object = field(repr=False)
     timedep: object = field(default=None, repr=False)
     kind: str = "other"
     beta: float | None = None
@@ -128,14 +143,17 @@ class LocalTerm:
         generator=None,
         *,
         superop=None,
+        factor=None,
         timedep=None,
         kind: str = "other",
         beta: float | None = None,
     ):
         object.__setattr__(self, "name", str(name))
         object.__setattr__(self, "party", int(party))
-        S = _engine_superop(generator, superop, None, f"local term {name!r}")
-        object.__setattr__(self, "superop", S)
+        if factor is not None:  # dataclasses.replace passes the stored field
+            superop = factor if superop is None else superop
+        S = _engine_superop(generator, superop, None, f"local term {name!r}", sparse=True)
+        object.__setattr__(self, "factor", S)
         if timedep is not None and not (isinstance(timedep, TimeDependence) or callable(timedep)):
             raise TypeError(f"local term {name!r}: timedep must be callable t -> matrix")
         object.__setattr__(self, "timedep", timedep)
@@ -143,9 +161,18 @@ class LocalTerm:
         object.__setattr__(self, "beta", None if beta is None else float(beta))
 
     @property
+    def superop(self) -> np.ndarray:
+        return _dense(self.factor)
+
+    @property
+    def is_sparse(self) -> bool:
+        """True when the term is stored as a sparse matrix (large parties)."""
+        return sp.issparse(self.factor)
+
+    @property
     def generator(self):
-        d = math.isqrt(self.superop.shape[0])
-        return _to_qutip_super(self.superop, [[d], [d]])
+        d = math.isqrt(self.factor.shape[0])
+        return _to_qutip_super(self.factor, [[d], [d]])
 
 
 class Action(ABC):
@@ -436,9 +463,9 @@ class Model:
         for t in self.local:
             self._check_party(t.party, f"local term {t.name!r}")
             d2 = self.dims[t.party] ** 2
-            if np.shape(t.superop) != (d2, d2):
+            if np.shape(t.factor) != (d2, d2):
                 raise ValueError(
-                    f"local term {t.name!r} has shape {np.shape(t.superop)}, party {t.party} needs {(d2, d2)}"
+                    f"local term {t.name!r} has shape {np.shape(t.factor)}, party {t.party} needs {(d2, d2)}"
                 )
         for s in self.sources:
             if len(set(s.parties)) != len(s.parties):
@@ -469,7 +496,7 @@ class Model:
             raise TypeError(_TIMEDEP_EXACT_ONLY)
         out = [np.zeros((d * d, d * d), dtype=complex) for d in self.dims]
         for t in self.local:
-            out[t.party] = out[t.party] + t.superop
+            out[t.party] = out[t.party] + _dense(t.factor)
         return out
 
     @property
@@ -485,11 +512,42 @@ class Model:
         """``(party, t -> engine matrix)`` of every time-dependent local term."""
         return [(t.party, t.timedep) for t in self.local if t.timedep is not None]
 
+    def averaged_generator_bytes(self) -> float:
+        """Bytes :meth:`averaged_generator` allocates, from the sizes alone (nothing is
+        built): the local terms are referenced, not copied; a white signal with ``K``
+        channels on parties ``P`` adds, per channel, the dense factors of the expansion of
+        ``D[sum_p A_p]`` (:func:`dissipator_terms`: one ``d_p^2 x d_p^2`` factor per party
+        and two per cross term, three cross terms per ordered pair), plus the temporaries
+        of one dissipator; a clock references its jump superoperators."""
+        total, temp = 0.0, 0.0
+        for s in self.sources:
+            if not s.process.white or not all(isinstance(a, HamiltonianAction) for a in s.actions):
+                continue
+            sizes = [float(self.dims[a.party]) ** 4 * 16 for a in s.actions]
+            channels = max((len(a.generators) or 1) for a in s.actions)
+            cross = 3.0 * sum(
+                x + y for i, x in enumerate(sizes) for j, y in enumerate(sizes) if i != j
+            )
+            total += channels * (sum(sizes) + cross)
+            temp = max([temp, *(4.0 * x for x in sizes)])
+        return 1.05 * (total + temp)  # 5%: index arrays and small temporaries
+
     def averaged_generator(self) -> Generator:
         """Exact Lindbladian of the averaged dynamics (all processes must be white), as a
         :class:`~eplt.dynamics.superop.Generator` (engine layout; ``.to_qutip()`` converts).
-        Time-dependent local terms contribute their time-independent part only."""
-        g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.superop}) for t in self.local))
+        Time-dependent local terms contribute their time-independent part only.
+
+        Its memory (:meth:`averaged_generator_bytes`) is checked before anything is built:
+        :class:`~eplt.dynamics._memory.MemoryLimitError` (one line) when it exceeds the
+        available memory (``EPLT_MEMORY_LIMIT`` or the system's)."""
+        need = self.averaged_generator_bytes()
+        if need > _CHECK_MIN_BYTES:
+            check_bytes(
+                need,
+                f"the averaged generator (dims {list(self.dims)})",
+                "use fewer or smaller parties, or fewer noise channels",
+            )
+        g = Generator(self.dims, tuple(ProductTerm(1.0, {t.party: t.factor}) for t in self.local))
         for s in self.sources:
             if not s.process.white:
                 raise TypeError(
@@ -504,8 +562,9 @@ class Model:
         terms, and for each white process its *marginal* averaged generator on each party
         it acts on (identical for shared and independent copies; labelled
         ``process[party]``). Used for heat currents. Internal: ``L`` is in the engine's
-        row-stacked layout (:mod:`eplt.dynamics.superop`)."""
-        out = [(t.name, t.party, t.superop) for t in self.local]
+        row-stacked layout (:mod:`eplt.dynamics.superop`); sparse CSR for a term stored
+        sparse (:attr:`LocalTerm.factor`)."""
+        out = [(t.name, t.party, t.factor) for t in self.local]
         for s in self.sources:
             if not s.process.white:
                 continue
