@@ -36,7 +36,7 @@ from ._expm import expm_batched
 from ._tdterms import TimeDependence
 from .superop import _to_qutip_super, apply_consecutive, apply_local, from_paired, to_paired
 
-__all__ = ["run_stage"]
+__all__ = ["choose_ode_method", "run_stage"]
 
 #: Gauss-Legendre nodes and commutator weight of the fourth-order Magnus scheme (:class:`_Party`).
 _C1, _C2 = 0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6
@@ -67,6 +67,12 @@ RK_OVERHEAD_FLOPS = 1e5
 #: when False) scipy's DOP853 on the matrix-free right-hand side.
 USE_QUTIP = True
 
+#: qutip's integrator on the joint Liouvillian (:func:`choose_ode_method`): Verner's
+#: 7th-order Runge-Kutta when ``atol + rtol <= VERN_TOL_MAX`` and the Liouvillian has at
+#: least ``VERN_NNZ_MIN`` nonzeros, else adams.
+VERN_TOL_MAX = 1e-7
+VERN_NNZ_MIN = 1500
+
 
 # --------------------------------------------------------------------------- integrators
 def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
@@ -93,7 +99,7 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
         t.timedep is None or getattr(t.timedep, "qutip_term", None) is not None for t in model.local
     )
     ode = "qutip" if compiled else "dop853"
-    ode_name = "qutip's MESolver (adams)" if compiled else "Runge-Kutta (DOP853) on L x"
+    ode_name = "qutip's integrator (adams or vern7)" if compiled else "Runge-Kutta (DOP853) on L x"
     if not gen.is_local:
         integrator = ode
         reason = f"non-local stage (a white process couples parties): {ode_name}"
@@ -118,8 +124,8 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
         x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "substeps": work}
     elif integrator == "qutip":
-        x = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
-        info = {"integrator": integrator, "reason": reason}
+        x, method, why = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
+        info = {"integrator": integrator, "reason": reason, "ode_method": method, "ode_reason": why}
     else:
         x, work = _rk_stage(x, bounds, gen, td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "rhs_evaluations": work}
@@ -424,10 +430,10 @@ def _qutip_super_tensor(factors: dict, dims) -> qutip.Qobj:
     return ops[0] if len(ops) == 1 else qutip.super_tensor(*ops)
 
 
-def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
-    """qutip's own integrator (``MESolver``, adams; ``atol``/``rtol`` as mesolve's
-    options) on the joint QobjEvo Liouvillian: each time-dependent term as mesolve builds
-    it (``qutip_term``), plus the averaged generator of everything else."""
+def _qutip_liouvillian(model) -> qutip.QobjEvo:
+    """The stage's joint Liouvillian as one qutip QobjEvo: each time-dependent term as
+    mesolve builds it (``qutip_term``), plus the averaged generator of everything else
+    (one constant element and one per coefficient after ``compress``)."""
     dims = list(model.dims)
     rest = replace(model, local=tuple(t for t in model.local if t.timedep is None))
     gen = rest.averaged_generator()
@@ -449,22 +455,60 @@ def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
     L = qutip.QobjEvo(parts[0])
     for q in parts[1:]:
         L = L + q
-    L.compress()  # one constant element and one per coefficient
-    opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7, "store_states": True}
-    solver = qutip.MESolver(L, options=opts)
+    L.compress()
+    return L
+
+
+def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
+    """qutip's integrator for a joint Liouvillian with ``nnz`` nonzeros at the tolerances
+    ``atol``, ``rtol``: ``(method, reason)``.
+
+    ``"vern7"`` (Verner's 7th-order Runge-Kutta, compiled, no Python call per
+    right-hand side) when the tolerance is tight (``atol + rtol <= VERN_TOL_MAX``) and the
+    Liouvillian large (``nnz >= VERN_NNZ_MIN``); else ``"adams"`` (mesolve's default).
+    Measured on a driven damped cavity (201 outputs over ten drive-rate units, CPU time):
+    at ``atol = 1e-10`` adams takes 1272 / 2228 / 3782 right-hand sides for N = 10 / 20 /
+    40 levels (nnz 656 / 2716 / 11036), vern7 3176 / 2888 / 2664 at about half adams' cost
+    each (adams calls Python for each one), and vern7's error is 10-30x smaller; at
+    ``1e-6`` adams takes fewer right-hand sides at every size.
+    """
+    tol = atol + rtol
+    if tol <= VERN_TOL_MAX and nnz >= VERN_NNZ_MIN:
+        return "vern7", (
+            f"tight tolerance (atol + rtol = {tol:.3g} <= {VERN_TOL_MAX:g}) on a large "
+            f"Liouvillian ({nnz} nonzeros >= {VERN_NNZ_MIN}): a 7th-order Runge-Kutta takes "
+            "longer steps than adams"
+        )
+    why = (
+        f"{nnz} nonzeros < {VERN_NNZ_MIN}"
+        if tol <= VERN_TOL_MAX
+        else f"atol + rtol = {tol:.3g} > {VERN_TOL_MAX:g}"
+    )
+    return "adams", f"adams (mesolve's default) takes fewer right-hand sides here ({why})"
+
+
+def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
+    """qutip's own compiled integrator on the joint QobjEvo Liouvillian (built once per
+    stage), ``atol``/``rtol`` as mesolve's options, driven directly on qutip's data layer
+    (no Qobj per output time); returns ``(state at the end, method, why)``."""
+    dims = list(model.dims)
+    L = _qutip_liouvillian(model)
+    nnz = int(L(float(bounds[0])).data.as_scipy().nnz)
+    method, why = choose_ode_method(nnz, atol, rtol)
+    opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7}
+    integrator = qutip.MESolver.integrator(method)(L, opts)
+    D = int(np.prod(dims))
+    # qutip's vector is the column-stacked density matrix: rho.T flattened in C order
+    rho = from_paired(x, dims)
+    integrator.set_state(float(bounds[0]), qutip.data.Dense(rho.T.reshape(D * D, 1)))
     rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
-    rho = qutip.Qobj(from_paired(x, dims), dims=[dims, dims])
     y = x
-    per = max(1, BATCH_BYTES // (16 * x.size))  # states kept by qutip: a chunk at a time
-    for c0 in range(0, bounds.size - 1, per):
-        c1 = min(bounds.size - 1, c0 + per)
-        states = solver.run(rho, bounds[c0 : c1 + 1]).states
-        for j in range(c0, c1):
-            if j in rec:
-                record(rec[j], to_paired(states[j - c0 + 1].full(), dims))
-        rho = states[-1]
-        y = to_paired(rho.full(), dims)
-    return y
+    for j, t in enumerate(bounds[1:].tolist()):
+        _, state = integrator.integrate(t, copy=False)
+        y = to_paired(state.to_array().reshape(D, D).T, dims)
+        if j in rec:
+            record(rec[j], y)
+    return y, method, why
 
 
 def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):
