@@ -51,8 +51,14 @@ MAX_SUBSTEPS = 2**16
 BATCH_BYTES = 2**25
 
 #: Local states up to this many entries compute every output time of a stage at once
-#: from cumulative propagators; larger ones step interval by interval.
-BATCH_TIMES_MAX = 1024
+#: from cumulative propagators; larger ones step interval by interval. Measured (one BLAS
+#: thread, 1000 intervals, qubits): batched over times with qubit pairs 3.3x faster than
+#: stepping at 5 qubits, 1.4x at 6, 1.1x at 7.
+BATCH_TIMES_MAX = 4**7
+
+#: Bytes of states propagated together on the batched path (cache-sized: 2^20 was
+#: 1.3-2x faster than 2^24 at 5-7 qubits).
+CHUNK_BYTES = 2**20
 
 #: Cost model (flops) for the choice between the batched Magnus scheme and an ODE solver
 #: on ``L x``: one Magnus substep costs about ``MAGNUS_FLOPS * D^3`` per party (the
@@ -374,19 +380,33 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
             props[k] = expm_batched(Lk[None] * dt[:, None, None])
     rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
     if x.size <= BATCH_TIMES_MAX:
+        # every output time at once from cumulative propagators, a chunk of times (about
+        # CHUNK_BYTES of states, cache-sized) at a time; consecutive small parties as one
+        # (the kron of their propagators): half the passes over the states
         cum = [_prefix(P) for P in props]
-        chunk = max(1, 2**24 // max(1, x.nbytes))
-        last = x
+        groups: list = []
+        for k, C in enumerate(cum):
+            if groups and len(groups[-1]) == 1 and C.shape[-1] * cum[k - 1].shape[-1] <= 64:
+                groups[-1] = (k - 1, k)
+            else:
+                groups.append((k,))
+        shape = [int(np.prod([x.shape[k] for k in g])) for g in groups]
+        chunk = max(1, CHUNK_BYTES // max(1, x.nbytes))
+        xg = x.reshape(shape)
+        last = xg
         for c0 in range(0, m, chunk):
             c1 = min(m, c0 + chunk)
-            X = np.broadcast_to(x, (c1 - c0, *x.shape))
-            for k, C in enumerate(cum):
-                X = apply_local(X, k, C[c0:c1], batch=True)
+            X = np.broadcast_to(xg, (c1 - c0, *shape))
+            for j, g in enumerate(groups):
+                C = cum[g[0]][c0:c1]
+                if len(g) == 2:
+                    C = _batched_kron(C, cum[g[1]][c0:c1])
+                X = apply_local(X, j, C, batch=True)
             for j in range(c0, c1):
                 if j in rec:
-                    record(rec[j], X[j - c0])
+                    record(rec[j], X[j - c0].reshape(x.shape))
             last = X[-1]
-        return np.array(last), work
+        return np.array(last).reshape(x.shape), work
     pairs = [
         (k, _batched_kron(props[k], props[k + 1]) if k + 1 < len(props) else props[k])
         for k in range(0, len(props), 2)
