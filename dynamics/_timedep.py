@@ -12,10 +12,15 @@ QobjEvo). :func:`run_stage` integrates one stage, choosing by a cost model betwe
   propagator; the entries of a CPTP map's superoperator are at most 1); failing
   intervals get the substep count predicted from ``err ~ n^-4``. The joint state is the
   product of the local propagators, so its error is at most about the sum over parties.
-* ``"qutip"`` (non-local stages, or parties too large for dense exponentials): qutip's own
-  compiled integrator (``MESolver``, adams, ``atol``/``rtol`` exactly as ``mesolve``'s
-  options) on the joint QobjEvo Liouvillian: the stage's time-independent generator
-  (sparse) plus each party's time-dependent part with qutip's coefficients.
+  Every output interval takes at least one substep per party, so on a fine output grid
+  the work does not fall below that floor however loose the tolerance.
+* ``"qutip"`` (non-local stages, or parties too large for dense exponentials): one of
+  qutip's own compiled integrators (``atol``/``rtol`` exactly as ``mesolve``'s options)
+  on the joint QobjEvo Liouvillian, built once per stage: the stage's time-independent
+  generator (sparse) plus each party's time-dependent part with qutip's coefficients.
+  The integrator is driven directly on qutip's data layer (no ``Qobj`` or ``Result`` per
+  output time); :func:`choose_ode_method` picks adams (mesolve's default) or Verner's
+  7th-order Runge-Kutta from the tolerance and the Liouvillian's nonzeros.
 * ``"dop853"`` (the same, for time-dependent parts given as plain callables): scipy's
   adaptive 8th-order Runge-Kutta on the matrix-free right-hand side ``L x`` (the
   time-independent part as a sparse joint matrix or local contractions, the
@@ -33,10 +38,11 @@ import qutip
 import scipy.integrate as si
 
 from ._expm import expm_batched
+from ._memory import check_bytes
 from ._tdterms import TimeDependence
 from .superop import _to_qutip_super, apply_consecutive, apply_local, from_paired, to_paired
 
-__all__ = ["choose_ode_method", "run_stage"]
+__all__ = ["choose_ode_method", "run_stage", "stage_memory"]
 
 #: Gauss-Legendre nodes and commutator weight of the fourth-order Magnus scheme (:class:`_Party`).
 _C1, _C2 = 0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6
@@ -126,16 +132,55 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
             )
     if bounds.size < 2:
         return x, {"integrator": integrator, "reason": reason}
+    need = stage_memory(integrator, dims, bounds.size - 1, x.nbytes)
+    check_bytes(
+        need,
+        f"the time-dependent stage ({integrator}, dims {list(dims)})",
+        "use fewer or smaller parties, or fewer output times",
+    )
     if integrator == "magnus4":
         x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "substeps": work}
     elif integrator == "qutip":
-        x, method, why = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
+        x, method, why, nnz = _qutip_stage(x, bounds, model, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "ode_method": method, "ode_reason": why}
+        need += 24.0 * nnz  # the joint Liouvillian (CSR: a complex value and an index each)
     else:
         x, work = _rk_stage(x, bounds, gen, td, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "rhs_evaluations": work}
+        if not gen.is_local:
+            need += 24.0 * gen.to_sparse().nnz
+    info["memory_bytes"] = float(need)
     return x, info
+
+
+def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> float:
+    """Bytes a time-dependent stage allocates beyond its starting state (an upper
+    estimate, checked before the stage runs; the qutip and non-local DOP853 paths add the
+    joint Liouvillian's ``24 nnz`` once it is built).
+
+    * ``"magnus4"``: the batch of substep exponents and exponentials (at most
+      :data:`BATCH_BYTES`), every party's interval propagators (``16 m D_k^2`` bytes,
+      ``m`` intervals, ``D_k = d_k^2``) twice (cumulative products), and either a chunk of
+      states (:data:`CHUNK_BYTES`, three copies) with the kron pairs of its times, or, when
+      stepping, the kron pairs over every interval;
+    * ``"qutip"`` / ``"dop853"``: the integrator's workspace, 24 state vectors (Verner's
+      ten stages, adams' Nordsieck history of order <= 12, DOP853's twelve stages and the
+      copies around them), plus DOP853's chunk of stored outputs (:data:`BATCH_BYTES`).
+    """
+    m = int(intervals)
+    if integrator != "magnus4":
+        return 24.0 * state_bytes + (BATCH_BYTES if integrator == "dop853" else 0.0)
+    D = [d * d for d in dims]
+    props = sum(16.0 * m * Dk * Dk for Dk in D)
+    pairs = sum(
+        16.0 * (D[k] * D[k + 1]) ** 2 if k + 1 < len(D) else 16.0 * D[k] ** 2
+        for k in range(0, len(D), 2)
+    )  # one time's kron pairs (or single parties)
+    if state_bytes // 16 <= BATCH_TIMES_MAX:
+        chunk = min(m, max(1, CHUNK_BYTES // max(1, state_bytes)))
+        return BATCH_BYTES + 2 * props + 3.0 * (CHUNK_BYTES + state_bytes) + chunk * pairs
+    return BATCH_BYTES + props + m * pairs + 2.0 * state_bytes
 
 
 class _Party:
@@ -511,7 +556,8 @@ def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
 def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
     """qutip's own compiled integrator on the joint QobjEvo Liouvillian (built once per
     stage), ``atol``/``rtol`` as mesolve's options, driven directly on qutip's data layer
-    (no Qobj per output time); returns ``(state at the end, method, why)``."""
+    (no Qobj per output time); returns ``(state at the end, method, why, nonzeros of the
+    Liouvillian)``."""
     dims = list(model.dims)
     L = _qutip_liouvillian(model)
     nnz = int(L(float(bounds[0])).data.as_scipy().nnz)
@@ -522,6 +568,7 @@ def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
     # qutip's vector is the column-stacked density matrix: rho.T flattened in C order
     rho = from_paired(x, dims)
     integrator.set_state(float(bounds[0]), qutip.data.Dense(rho.T.reshape(D * D, 1)))
+    del rho
     rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
     y = x
     for j, t in enumerate(bounds[1:].tolist()):
@@ -529,7 +576,7 @@ def _qutip_stage(x, bounds, model, atol, rtol, idx, record):
         y = to_paired(state.to_array().reshape(D, D).T, dims)
         if j in rec:
             record(rec[j], y)
-    return y, method, why
+    return y, method, why, nnz
 
 
 def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):

@@ -156,3 +156,47 @@ def test_three_driven_qubits_match_mesolve(kind):
     (info,) = res.params["method"]["timedep"]
     assert info["integrator"] == "magnus4" and "local stage" in info["reason"]
     np.testing.assert_allclose(_expect(res), ref, atol=TOL, rtol=0)
+
+
+# --------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("path", ["magnus4 batched", "magnus4 stepping", "qutip"])
+def test_memory_estimate_covers_the_time_dependent_stage(path, monkeypatch):
+    """The printed estimate (``memory_estimate_bytes``) is at least the peak the run
+    allocates (tracemalloc: Python and numpy allocations), on each path."""
+    import tracemalloc
+
+    if path == "magnus4 stepping":
+        monkeypatch.setattr(td, "BATCH_TIMES_MAX", 0)
+    if path == "qutip":
+        H, c_ops, rho0, e_ops = _cavity(lambda t: np.cos(1.3 * t))
+        env, t = Environment((N,), [lindblad(0, H, c_ops)]), np.linspace(0, 10, 201)
+    else:
+        env, _, _, rho0, e_ops, t, _ = _qubits("function")
+        t = np.linspace(0, 5, 1001)
+    evolve(rho0, env, t[:3], e_ops=e_ops)  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        res = evolve(rho0, env, t, e_ops=e_ops)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    m = res.params["method"]
+    (info,) = m["timedep"]
+    assert info["integrator"] == path.split()[0]
+    assert info["memory_bytes"] == td.stage_memory(
+        info["integrator"], env.dims, t.size - 1, 16 * int(np.prod(env.dims)) ** 2
+    ) + (24.0 * 1511 if path == "qutip" else 0.0)
+    assert peak <= m["memory_estimate_bytes"], (peak, m["memory_estimate_bytes"])
+
+
+def test_time_dependent_stage_refused_beyond_the_memory_limit(monkeypatch):
+    """One line naming the stage and what to reduce, before the stage allocates."""
+    from eplt.dynamics._memory import MemoryLimitError
+
+    env, _, _, rho0, e_ops, t, _ = _qubits("function")
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "20M")  # the observable buffer fits, the stage not
+    with pytest.raises(MemoryLimitError) as err:
+        evolve(rho0, env, t, e_ops=e_ops)
+    msg = str(err.value)
+    assert "\n" not in msg and "time-dependent stage (magnus4, dims [2, 2, 2])" in msg
+    assert "EPLT_MEMORY_LIMIT" in msg and "fewer output times" in msg
