@@ -167,6 +167,13 @@ def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> flo
     * ``"qutip"`` / ``"dop853"``: the integrator's workspace, 24 state vectors (Verner's
       ten stages, adams' Nordsieck history of order <= 12, DOP853's twelve stages and the
       copies around them), plus DOP853's chunk of stored outputs (:data:`BATCH_BYTES`).
+
+    Examples
+    --------
+    A 20-level party (a ``400``-entry state of 6400 bytes) on qutip's integrator:
+
+    >>> stage_memory("qutip", (20,), 200, 6400)
+    153600.0
     """
     m = int(intervals)
     if integrator != "magnus4":
@@ -536,6 +543,11 @@ def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
     40 levels (nnz 656 / 2716 / 11036), vern7 3176 / 2888 / 2664 at about half adams' cost
     each (adams calls Python for each one), and vern7's error is 10-30x smaller; at
     ``1e-6`` adams takes fewer right-hand sides at every size.
+
+    Examples
+    --------
+    >>> choose_ode_method(11036, 1e-10, 0.0)[0], choose_ode_method(11036, 1e-6, 0.0)[0]
+    ('vern7', 'adams')
     """
     tol = atol + rtol
     if tol <= VERN_TOL_MAX and nnz >= VERN_NNZ_MIN:
