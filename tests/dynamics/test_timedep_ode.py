@@ -14,6 +14,7 @@ import pytest
 import qutip
 from eplt.baths import Environment, lindblad, thermal_bath
 from eplt.dynamics import Exact, evolve
+from eplt.dynamics import _tdqutip as tq
 from eplt.dynamics import _timedep as td
 
 TOL = 1e-7
@@ -49,10 +50,10 @@ def _cavity(coeff):
 def _force(monkeypatch, method):
     """Make :func:`choose_ode_method` pick ``method`` at every tolerance and size."""
     if method == "vern7":
-        monkeypatch.setattr(td, "VERN_NNZ_MIN", 0)
-        monkeypatch.setattr(td, "VERN_TOL_MAX", 1.0)
+        monkeypatch.setattr(tq, "VERN_NNZ_MIN", 0)
+        monkeypatch.setattr(tq, "VERN_TOL_MAX", 1.0)
     elif method == "adams":
-        monkeypatch.setattr(td, "VERN_NNZ_MIN", 10**12)
+        monkeypatch.setattr(tq, "VERN_NNZ_MIN", 10**12)
 
 
 @pytest.mark.parametrize("method", ["adams", "vern7", "auto"])
@@ -69,7 +70,7 @@ def test_driven_cavity_matches_mesolve(method, monkeypatch):
     assert info["integrator"] == "qutip" and "large parties" in info["reason"]
     L = qutip.liouvillian(qutip.QobjEvo(H), c_ops)
     nnz = L(0.0).data.as_scipy().nnz  # as mesolve builds it (1511 for N = 15)
-    expected = td.choose_ode_method(nnz, 1e-10, 0.0)
+    expected = tq.choose_ode_method(nnz, 1e-10, 0.0)
     assert (info["ode_method"], info["ode_reason"]) == expected
     if method != "auto":
         assert info["ode_method"] == method
@@ -96,17 +97,17 @@ def test_looser_tolerance_takes_fewer_right_hand_sides(method, monkeypatch):
         assert np.abs(_expect(res) - ref).max() <= 10 * atol + 1e-10, (atol, methods[-1])
     assert calls[0] < calls[1] < calls[2], (calls, methods)
     if method == "auto":  # the loose run takes adams, the tight ones vern7 (nnz 1511)
-        assert methods == [td.choose_ode_method(1511, a, 0.0)[0] for a in (1e-5, 1e-8, 1e-11)]
+        assert methods == [tq.choose_ode_method(1511, a, 0.0)[0] for a in (1e-5, 1e-8, 1e-11)]
         assert methods == ["adams", "vern7", "vern7"]
 
 
 def test_ode_method_cost_model():
     """vern7 only for a tight tolerance on a large Liouvillian; the reason names both."""
-    m, why = td.choose_ode_method(10**5, 1e-10, 1e-8)
+    m, why = tq.choose_ode_method(10**5, 1e-10, 1e-8)
     assert m == "vern7" and "100000 nonzeros" in why and "1e-08" in why
-    m, why = td.choose_ode_method(10**5, 1e-6, 0.0)
+    m, why = tq.choose_ode_method(10**5, 1e-6, 0.0)
     assert m == "adams" and "1e-06 >" in why
-    m, why = td.choose_ode_method(100, 1e-12, 0.0)
+    m, why = tq.choose_ode_method(100, 1e-12, 0.0)
     assert m == "adams" and "100 nonzeros <" in why
 
 
