@@ -37,7 +37,7 @@ import numpy as np
 import scipy.integrate as si
 
 from ._expm import expm_batched
-from ._memory import check_bytes
+from ._memory import available_memory, check_bytes
 from ._tdqutip import qutip_stage
 from ._tdterms import TimeDependence
 from .superop import apply_consecutive, apply_local
@@ -55,6 +55,13 @@ MAX_SUBSTEPS = 2**16
 
 #: Memory (bytes) of the batch of substep generators and exponentials held at once.
 BATCH_BYTES = 2**25
+
+#: Smallest batch budget (bytes) when memory is short (see :func:`run_stage`).
+MIN_BATCH_BYTES = 2**20
+
+#: The batch's peak is at most this many times its budget (the exponents, the truncated
+#: Taylor series' powers and blocks: about nine stacks of at most budget / 8 each).
+BATCH_PEAK = 1.25
 
 #: Local states up to this many entries compute every output time of a stage at once
 #: from cumulative propagators; larger ones step interval by interval. Measured (one BLAS
@@ -127,14 +134,26 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
     if bounds.size < 2:
         return x, {"integrator": integrator, "reason": reason}
     need = stage_memory(integrator, dims, bounds.size - 1, x.nbytes)
+    budget = BATCH_BYTES
+    if integrator == "magnus4":
+        # the batch of Magnus substeps takes what memory is left, within
+        # [MIN_BATCH_BYTES, BATCH_BYTES] (smaller batches: more, shorter numpy calls, the
+        # same propagators)
+        rest = need - BATCH_PEAK * BATCH_BYTES
+        budget = min(BATCH_BYTES, max(MIN_BATCH_BYTES, (available_memory() - rest) / BATCH_PEAK))
+        need = rest + BATCH_PEAK * budget
     check_bytes(
         need,
         f"the time-dependent stage ({integrator}, dims {list(dims)})",
         "use fewer or smaller parties, or fewer output times",
     )
     if integrator == "magnus4":
-        x, work = _magnus_stage(x, bounds, gen.local_parts(), td, atol, rtol, idx, record)
+        x, work = _magnus_stage(
+            x, bounds, gen.local_parts(), td, atol, rtol, idx, record, int(budget)
+        )
         info = {"integrator": integrator, "reason": reason, "substeps": work}
+        if budget < BATCH_BYTES:
+            info["batch_bytes"] = int(budget)
     elif integrator == "qutip":
         x, method, why, nnz = qutip_stage(x, bounds, model, atol, rtol, idx, record)
         info = {"integrator": integrator, "reason": reason, "ode_method": method, "ode_reason": why}
@@ -154,10 +173,12 @@ def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> flo
     joint Liouvillian's ``24 nnz`` once it is built).
 
     * ``"magnus4"``: the batch of substep exponents and exponentials (at most
-      :data:`BATCH_BYTES`), every party's interval propagators (``16 m D_k^2`` bytes,
-      ``m`` intervals, ``D_k = d_k^2``) twice (cumulative products), and either a chunk of
-      states (:data:`CHUNK_BYTES`, three copies) with the kron pairs of its times, or, when
-      stepping, the kron pairs over every interval;
+      :data:`BATCH_PEAK` times its budget :data:`BATCH_BYTES`; :func:`run_stage` lowers
+      the budget, down to :data:`MIN_BATCH_BYTES`, when memory is short), every party's
+      interval propagators (``16 m D_k^2`` bytes, ``m`` intervals, ``D_k = d_k^2``) twice
+      (cumulative products), and either a chunk of states (:data:`CHUNK_BYTES`, three
+      copies) with the kron pairs of its times, or, when stepping, the kron pairs over
+      every interval;
     * ``"qutip"`` / ``"dop853"``: the integrator's workspace, 24 state vectors (Verner's
       ten stages, adams' Nordsieck history of order <= 12, DOP853's twelve stages and the
       copies around them), plus DOP853's chunk of stored outputs (:data:`BATCH_BYTES`).
@@ -180,8 +201,10 @@ def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> flo
     )  # one time's kron pairs (or single parties)
     if state_bytes // 16 <= BATCH_TIMES_MAX:
         chunk = min(m, max(1, CHUNK_BYTES // max(1, state_bytes)))
-        return BATCH_BYTES + 2 * props + 3.0 * (CHUNK_BYTES + state_bytes) + chunk * pairs
-    return BATCH_BYTES + props + m * pairs + 2.0 * state_bytes
+        return (
+            BATCH_PEAK * BATCH_BYTES + 2 * props + 3.0 * (CHUNK_BYTES + state_bytes) + chunk * pairs
+        )
+    return BATCH_PEAK * BATCH_BYTES + props + m * pairs + 2.0 * state_bytes
 
 
 class _Party:
@@ -253,25 +276,28 @@ def _expm_small(A: np.ndarray) -> np.ndarray:
     return out
 
 
-def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray, budget: int) -> np.ndarray:
     """Fourth-order Magnus propagators over intervals ``(a_i, b_i)`` with ``n_i`` equal
     substeps (one exponential each, see :class:`_Party`), for every party of a group:
     ``(P, m, D, D)``."""
     m = a.size
     P, D = len(parties), parties[0].base.shape[0]
-    if int(n.sum()) * P * D * D * 16 * 8 > BATCH_BYTES and int(n.sum()) > 1:
+    if int(n.sum()) * P * D * D * 16 * 8 > budget and int(n.sum()) > 1:
         # bounded memory: split the intervals, or one long interval into two runs of
         # whole substeps (equal substeps, so the product is the same propagator)
         if m > 1:
             h = m // 2
             return np.concatenate(
-                [_magnus(parties, a[:h], b[:h], n[:h]), _magnus(parties, a[h:], b[h:], n[h:])],
+                [
+                    _magnus(parties, a[:h], b[:h], n[:h], budget),
+                    _magnus(parties, a[h:], b[h:], n[h:], budget),
+                ],
                 axis=1,
             )
         n1 = int(n[0]) // 2
         mid = a + (b - a) * (n1 / n)
-        first = _magnus(parties, a, mid, np.array([n1]))
-        second = _magnus(parties, mid, b, n - n1)
+        first = _magnus(parties, a, mid, np.array([n1]), budget)
+        second = _magnus(parties, mid, b, n - n1, budget)
         return second @ first
     first = np.cumsum(n) - n
     which = np.repeat(np.arange(m), n)
@@ -322,7 +348,7 @@ def _groups(single: np.ndarray, g: int) -> list[tuple[int, int]]:
     return out
 
 
-def _adaptive(parties, a, b, n0, atol, rtol, group=2):
+def _adaptive(parties, a, b, n0, atol, rtol, group=2, budget=None):
     """Propagators over intervals ``(a_i, b_i)`` to the tolerance; returns
     ``(propagators (P, m, D, D), substeps computed per interval)``.
 
@@ -337,7 +363,8 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2):
     previous result, until accepted."""
     m = a.size
     n = np.where(n0 > 1, n0 + n0 % 2, 1).astype(int)
-    fine = _magnus(parties, a, b, n)
+    budget = BATCH_BYTES if budget is None else budget
+    fine = _magnus(parties, a, b, n, budget)
     used = n.copy()
     err = np.full(m, np.nan)  # nan: not estimated yet
     q = ORDER + 1
@@ -346,7 +373,9 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2):
         if not firsts.size:
             continue
         members = firsts[:, None] + np.arange(size)[None, :]  # (G, size)
-        coarse = _magnus(parties, a[firsts], b[members[:, -1]], np.ones(firsts.size, dtype=int))
+        coarse = _magnus(
+            parties, a[firsts], b[members[:, -1]], np.ones(firsts.size, dtype=int), budget
+        )
         diff = np.abs(coarse - _chain(fine[:, members])).max(axis=(0, 2, 3))
         h = b[members] - a[members]
         share = h**q / (h.sum(axis=1) ** q - (h**q).sum(axis=1))[:, None]
@@ -357,7 +386,7 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2):
     rest = np.nonzero(np.isnan(err))[0]
     if rest.size:
         half = np.where(n[rest] > 1, n[rest] // 2, 1)
-        other = _magnus(parties, a[rest], b[rest], np.where(n[rest] > 1, half, 2))
+        other = _magnus(parties, a[rest], b[rest], np.where(n[rest] > 1, half, 2), budget)
         diff = np.abs(other - fine[:, rest]).max(axis=(0, 2, 3)) / (2**ORDER - 1)
         iso = n[rest] == 1  # isolated single substeps: the two-substep result is the finer
         fine[:, rest[iso]] = other[:, iso]
@@ -377,7 +406,7 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2):
                 f"[{a[i]!r}, {b[i]!r}] within {MAX_SUBSTEPS} substeps (is a coefficient "
                 "discontinuous or too fast?)"
             )
-        new = _magnus(parties, a[todo], b[todo], new_n)
+        new = _magnus(parties, a[todo], b[todo], new_n, budget)
         r = (prev_n / new_n) ** ORDER
         e = np.abs(prev - new).max(axis=(0, 2, 3)) * r / (1 - r)
         fine[:, todo] = new
@@ -388,7 +417,7 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2):
     return fine, used
 
 
-def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
+def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
     """Local stage: interval propagators of every party, then the product state."""
     a, b = bounds[:-1], bounds[1:]
     m = a.size
@@ -408,14 +437,15 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record):
         # still short (||L|| H <= 1/2), else over pairs
         group = 4 if float(np.max(dt * norm)) <= 0.125 else 2
         out = np.empty((len(ks), m, D, D), dtype=complex)
-        per = max(1, BATCH_BYTES // (len(ks) * D * D * 16 * 16))  # substeps per batch
+        budget = BATCH_BYTES if budget is None else budget
+        per = max(1, budget // (len(ks) * D * D * 16 * 16))  # substeps per batch
         csum = np.cumsum(3 * n0)
         i0 = 0
         while i0 < m:
             # as many intervals as fit the batch budget (at least one)
             base_sum = csum[i0 - 1] if i0 else 0
             i1 = max(i0 + 1, int(np.searchsorted(csum, base_sum + per, side="right")))
-            P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol, group)
+            P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol, group, budget)
             out[:, i0:i1] = P
             work += int(used.sum()) * len(ks)
             i0 = i1

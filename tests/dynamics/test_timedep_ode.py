@@ -190,12 +190,22 @@ def test_memory_estimate_covers_the_time_dependent_stage(path, monkeypatch):
     assert peak <= m["memory_estimate_bytes"], (peak, m["memory_estimate_bytes"])
 
 
-def test_time_dependent_stage_refused_beyond_the_memory_limit(monkeypatch):
-    """One line naming the stage and what to reduce, before the stage allocates."""
+def test_magnus_batch_shrinks_to_the_memory_limit_and_refuses_below_its_floor(monkeypatch):
+    """Under a memory limit the Magnus batch takes what is left (same numbers, to
+    rounding); where even the smallest batch does not fit, one line naming the stage and
+    what to reduce, before the stage allocates."""
     from eplt.dynamics._memory import MemoryLimitError
 
     env, _, _, rho0, e_ops, t, _ = _qubits("function")
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "20M")  # the observable buffer fits, the stage not
+    free = evolve(rho0, env, t, e_ops=e_ops)
+    assert "batch_bytes" not in free.params["method"]["timedep"][0]
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "20M")  # below the default 1.25 x 32 MiB batch
+    res = evolve(rho0, env, t, e_ops=e_ops)
+    (info,) = res.params["method"]["timedep"]
+    assert td.MIN_BATCH_BYTES <= info["batch_bytes"] < td.BATCH_BYTES
+    assert info["memory_bytes"] <= 20 * 2**20
+    np.testing.assert_allclose(_expect(res), _expect(free), atol=1e-13, rtol=0)
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4M")  # the observable buffer fits, the stage not
     with pytest.raises(MemoryLimitError) as err:
         evolve(rho0, env, t, e_ops=e_ops)
     msg = str(err.value)
