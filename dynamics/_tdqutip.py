@@ -24,7 +24,11 @@ __all__ = ["choose_ode_method", "qutip_stage"]
 #: 7th-order Runge-Kutta when ``atol + rtol <= VERN_TOL_MAX`` and the Liouvillian has at
 #: least ``VERN_NNZ_MIN`` nonzeros, else adams.
 VERN_TOL_MAX = 1e-7
-VERN_NNZ_MIN = 1500
+VERN_NNZ_MIN = 1400
+
+#: The Liouvillian is integrated in CSR form when at most this fraction of its entries is
+#: nonzero (operators given as dense Qobjs stay dense in qutip otherwise).
+SPARSE_FILL = 0.2
 
 
 def _qutip_super_tensor(factors: dict, dims) -> qutip.Qobj:
@@ -76,13 +80,13 @@ def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
     Liouvillian large (``nnz >= VERN_NNZ_MIN``); else ``"adams"`` (mesolve's default).
     Measured on a driven damped cavity (201 outputs over ten drive-rate units, CPU time):
     at ``atol = 1e-10`` adams takes 1272 / 2228 / 3782 right-hand sides for N = 10 / 20 /
-    40 levels (nnz 656 / 2716 / 11036), vern7 3176 / 2888 / 2664 at about half adams' cost
+    40 levels (622 / 2642 / 10882 nonzeros), vern7 3176 / 2888 / 2664 at about half adams' cost
     each (adams calls Python for each one), and vern7's error is 10-30x smaller; at
     ``1e-6`` adams takes fewer right-hand sides at every size.
 
     Examples
     --------
-    >>> choose_ode_method(11036, 1e-10, 0.0)[0], choose_ode_method(11036, 1e-6, 0.0)[0]
+    >>> choose_ode_method(10882, 1e-10, 0.0)[0], choose_ode_method(10882, 1e-6, 0.0)[0]
     ('vern7', 'adams')
     """
     tol = atol + rtol
@@ -108,11 +112,14 @@ def qutip_stage(x, bounds, model, atol, rtol, idx, record):
     Liouvillian)``."""
     dims = list(model.dims)
     L = _qutip_liouvillian(model)
-    nnz = int(L(float(bounds[0])).data.as_scipy().nnz)
+    L0 = L(float(bounds[0]))
+    nnz = int(L0.to("csr").data.as_scipy().count_nonzero())  # stored, not padded, entries
+    D = int(np.prod(dims))
+    if isinstance(L0.data, qutip.data.Dense) and nnz <= SPARSE_FILL * D**4:
+        L = L.to("csr")  # operators given as arrays: sparse products, as for qutip's own
     method, why = choose_ode_method(nnz, atol, rtol)
     opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7}
     integrator = qutip.MESolver.integrator(method)(L, opts)
-    D = int(np.prod(dims))
     # qutip's vector is the column-stacked density matrix: rho.T flattened in C order
     rho = from_paired(x, dims)
     integrator.set_state(float(bounds[0]), qutip.data.Dense(rho.T.reshape(D * D, 1)))
