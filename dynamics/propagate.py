@@ -467,6 +467,11 @@ def _evolve(
         params["method"]["memory_estimate_bytes"] = float(
             held + max(p["memory_bytes"] for p in paths)
         )
+    if timedep_info:
+        # time-dependent stages: their own estimate (_timedep.stage_memory) beside the rest
+        td_bytes = held + max(s.get("memory_bytes", 0.0) for s in timedep_info)
+        est = params["method"].get("memory_estimate_bytes", 0.0)
+        params["method"]["memory_estimate_bytes"] = float(max(est, td_bytes))
     return Result(
         times=tlist,
         expect=_ExpectList(expect) if expect_as_list else expect,

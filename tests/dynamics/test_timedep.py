@@ -174,6 +174,7 @@ def _decay_closed(t):
     "integrator, path",
     [
         ("magnus4", "batched"),
+        ("magnus4", "batched in chunks"),
         ("magnus4", "stepping"),
         ("qutip", "local"),
         ("qutip", "shared"),
@@ -195,6 +196,8 @@ def test_closed_forms_through_every_integrator(integrator, path, monkeypatch):
         monkeypatch.setattr(td, "USE_QUTIP", integrator == "qutip")
     if path == "stepping":
         monkeypatch.setattr(td, "BATCH_TIMES_MAX", 0)
+    if path == "batched in chunks":  # 3 output times per chunk of states
+        monkeypatch.setattr(td, "CHUNK_BYTES", 3 * 16 * 4**2)
     if path in ("stepping", "local"):  # tiny batches: intervals and outputs in chunks
         monkeypatch.setattr(td, "BATCH_BYTES", 2**12)
     t = np.linspace(0, 5, 26)
