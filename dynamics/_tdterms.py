@@ -26,9 +26,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import qutip
+import scipy.sparse as sp
 from qutip.core.cy.coefficient import FunctionCoefficient, StrFunctionCoefficient
 
-from .superop import _hamiltonian_superop, as_engine_superop
+from .superop import (
+    SPARSE_TERM_MIN,
+    _hamiltonian_superop,
+    _hamiltonian_superop_any,
+    as_engine_superop,
+)
 
 __all__ = ["TimeDependence", "compile_qobjevo", "qutip_generator"]
 
@@ -116,9 +122,15 @@ class TimeDependence:
         merged: dict = {}
         for factors, S in self.pieces:
             key = tuple(sorted(factors))
-            merged[key] = merged.get(key, 0) + np.asarray(S, dtype=complex)
+            S = S if sp.issparse(S) else np.asarray(S, dtype=complex)
+            merged[key] = merged[key] + S if key in merged else S
         object.__setattr__(self, "pieces", tuple(merged.items()))
         D = self.dim * self.dim
+        if any(sp.issparse(S) for _, S in self.pieces):
+            # a large party (d^2 > SPARSE_TERM_MIN): the pieces stay sparse; qutip's
+            # integrator (``qutip_term``) is what runs such a party
+            object.__setattr__(self, "_stack", None)
+            return
         stack = np.array([S for _, S in self.pieces], dtype=complex).reshape(
             len(self.pieces), D * D
         )
@@ -159,7 +171,13 @@ class TimeDependence:
         """``sum_p w_p(t) S_p + sum_f F_f(t)`` at each time: shape ``(T, D, D)``."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
         D = self.dim * self.dim
-        out = (self.weights(times) @ self._stack).reshape(times.size, D, D)
+        if self._stack is None:  # sparse pieces (a large party): dense on request
+            W = self.weights(times)
+            out = np.zeros((times.size, D, D), dtype=complex)
+            for p, (_, S) in enumerate(self.pieces):
+                out += W[:, p, None, None] * S.toarray()[None]
+        else:
+            out = (self.weights(times) @ self._stack).reshape(times.size, D, D)
         for f in self.functions:
             out += np.stack([np.asarray(f(t), dtype=complex) for t in times.tolist()])
         return out
@@ -194,7 +212,8 @@ def compile_qobjevo(
     else:
         d = evo.shape[0]
     D = d * d
-    const = np.zeros((D, D), dtype=complex)
+    sparse = D > SPARSE_TERM_MIN  # a large party: sparse superoperators (as lindblad's)
+    const = sp.csr_matrix((D, D), dtype=complex) if sparse else np.zeros((D, D), dtype=complex)
     full = qutip_generator(evo, kind)  # as mesolve builds it (a QobjEvo superoperator)
     elements = evo.to_list()
     if not all(
@@ -225,8 +244,11 @@ def compile_qobjevo(
     pieces = []
 
     def add(factors, S):
+        nonlocal const
         if factors:
             pieces.append((factors, S))
+        elif sparse:
+            const = (const + S).tocsr()
         else:
             const[...] += S
 
@@ -235,13 +257,13 @@ def compile_qobjevo(
         for i, Ci in mats:
             for j, Cj in mats:
                 fac = (() if i is None else ((i, False),)) + (() if j is None else ((j, True),))
-                add(fac, _dissipator_pair(Ci, Cj))
+                add(fac, _dissipator_pair(Ci, Cj, sparse=sparse))
     else:
         for i, Q in ops:
             S = (
-                _hamiltonian_superop(Q.full())
+                (_hamiltonian_superop_any if sparse else _hamiltonian_superop)(Q.full())
                 if kind == "H"
-                else as_engine_superop(Q, d, what=what)
+                else as_engine_superop(Q, d, what=what, sparse=sparse)
             )
             add(() if i is None else ((i, False),), S)
     if not pieces:
@@ -249,9 +271,16 @@ def compile_qobjevo(
     return const, TimeDependence(d, tuple(coeffs), tuple(pieces), qutip_term=full)
 
 
-def _dissipator_pair(Ci: np.ndarray, Cj: np.ndarray) -> np.ndarray:
+def _dissipator_pair(Ci: np.ndarray, Cj: np.ndarray, *, sparse: bool = False):
     r"""Engine layout of ``X -> C_i X C_j^† - {C_j^† C_i, X}/2`` (the ``c_i c_j^*`` part of
-    ``D[sum_i c_i C_i]``); for ``i = j`` it is ``D[C_i]``."""
+    ``D[sum_i c_i C_i]``); for ``i = j`` it is ``D[C_i]``. A sparse CSR matrix when
+    ``sparse`` (large parties)."""
+    if sparse:
+        Ci, Cj = sp.csr_matrix(Ci), sp.csr_matrix(Cj)
+        eye = sp.identity(Ci.shape[0], dtype=complex, format="csr")
+        M = (Cj.conj().T @ Ci).tocsr()
+        out = sp.kron(Ci, Cj.conj()) - 0.5 * (sp.kron(M, eye) + sp.kron(eye, M.T))
+        return out.tocsr()
     eye = np.eye(Ci.shape[0])
     M = Cj.conj().T @ Ci
     return np.kron(Ci, Cj.conj()) - 0.5 * (np.kron(M, eye) + np.kron(eye, M.T))
