@@ -94,6 +94,7 @@ from eplt.baths import (
 from eplt.dynamics import evolve, marginal_channels
 from eplt.dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
 from eplt.dynamics.measures import ghz_fidelity, trace_distance
+from eplt.dynamics.productsum import worst_case_ghz_fidelity
 from eplt.dynamics.states import noisy_ghz_state, random_state
 
 from ._ghz_costs import memory_estimate, work_estimate  # noqa: F401  (the study's estimates)
@@ -137,6 +138,9 @@ DESCRIPTION = (
 N_LIMIT = 8
 #: Largest number of qubits of the scaling scan (binom(n + 3, 3) symmetric coefficients).
 N_SCALE_LIMIT = 200
+
+#: Largest n of the product-sum point (the marginal channels cost O(n^2): ~80 s at 5000).
+N_PRODUCT_SUM_LIMIT = 5000
 
 #: The two zero-sum phase drives of the twirl stage.
 DRIVES = ("zero_sum", "exchangeable")
@@ -232,6 +236,16 @@ PARAMS = (
         low=0,
         high=N_SCALE_LIMIT,
     ),
+    Param(
+        "n_product_sum",
+        1000,
+        "int",
+        "n of the scaling scan's product-sum point (zero_sum drive, O(n) per time; 0: none; "
+        "above n_scale_max)",
+        "",
+        low=0,
+        high=N_PRODUCT_SUM_LIMIT,
+    ),
 )
 
 SCENARIOS = ("correlated", "independent")
@@ -246,6 +260,11 @@ SUMMARY_KEYS = {
     "ghz_fidelity_input": "<GHZ|rho0|GHZ>",
     "ghz_fidelity_at_t_star": "GHZ fidelity at t*, keyed by scenario",
     "min_bipartition_negativity_at_t_star": "smallest negativity over all bipartitions at t*, keyed by scenario",
+    "worst_case_fidelity_at_t_star": "worst case over inputs of the GHZ fidelity at t*: the minimum "
+    "of <GHZ|E_t*(rho)|GHZ> over ALL inputs rho with <GHZ|rho|GHZ> >= ghz_fidelity_input (equal "
+    "to the minimum over permutation-invariant inputs), certified by its dual value "
+    "(eplt.dynamics.productsum.worst_case_ghz_fidelity); > 1/2 means the GME witness survives "
+    "for every such input; keyed by scenario",
     "marginal_distance_at_t_star": "largest trace distance of a one-qubit marginal to tau at t*, keyed by scenario",
     "lt_error_at_t_star": "worst case over ALL inputs of the largest one-qubit marginal distance at t* "
     "(eplt.dynamics.channels.lt_error from the n marginal channels), keyed by scenario",
@@ -256,6 +275,9 @@ SUMMARY_KEYS = {
     "drive": "phase noise of the twirl stage of the time series and the n = 2..n_max scan",
     "fidelity_at_t_star_vs_n": "scaling scan (exchangeable drive): GHZ fidelity at t* of the noisy GHZ "
     "input (per input), keyed by n then scenario",
+    "worst_case_fidelity_at_t_star_vs_n": "scaling scan: worst case over inputs with GHZ "
+    "fidelity >= F_in of the GHZ fidelity at t* (as worst_case_fidelity_at_t_star), keyed by n "
+    "then scenario",
     "t_star_vs_n": "scaling scan: t* = t_twirl(n) + ln(1/gamma)/r, in 1/omega, keyed by n",
     "t_twirl_vs_n": "scaling scan: certified twirl time ln(1/twirl_tol)/gap(n), gap(n) = "
     "min(kappa (n - 1)/(2n), 2 flip_rate), the same for every input, in 1/omega, keyed by n",
@@ -263,7 +285,8 @@ SUMMARY_KEYS = {
     "of the noisy GHZ input (per input), keyed by n then scenario",
     "lt_error_at_t_star_vs_n": "scaling scan: worst case over ALL inputs of the one-qubit marginal "
     "distance at t* (lt_error of the marginal channel; identical for both scenarios), keyed by n",
-    "method_vs_n": "scaling scan: the evolve method that computed each n (exact or permutation)",
+    "method_vs_n": "scaling scan: the method that computed each n: exact or permutation "
+    "(exchangeable drive), or 'product_sum (zero_sum drive)' for n_product_sum",
 }
 
 #: Value plotted by ``eplt sweep ghz``.
@@ -386,6 +409,11 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             f" ({fast}={rates[fast]:g}, {slow}={rates[slow]:g}): time scales further apart"
             " cannot be propagated to double precision"
         )
+    if p["n_product_sum"] and p["n_product_sum"] <= max(p["n_scale_max"], 1):
+        raise ParamError(
+            f"n_product_sum must be 0 or larger than n_scale_max = {p['n_scale_max']}, "
+            f"got {p['n_product_sum']}"
+        )
     if 0 < p["t_max"] < 1e-6:
         raise ParamError(
             f"t_max must be 0 (automatic) or in [1e-06, {T_MAX:g}], got {p['t_max']!r}"
@@ -446,6 +474,11 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "exchangeable"}
         )
 
+    def ps_protocol(m, shared, t_tw):
+        return ghz_protocol(
+            m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "zero_sum"}
+        )
+
     scale = run_scaling(
         p,
         tau,
@@ -453,6 +486,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         sym_protocol,
         lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "exchangeable"),
         SCENARIOS,
+        ps_protocol,
+        lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "zero_sum"),
     )
     nsc = [int(m) for m in scale["n"]]
 
@@ -490,6 +525,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 np.array([scale["fidelity"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
                 {"units": "1", "long_name": "GHZ fidelity at t*, exchangeable drive"},
             ),
+            "worst_case_fidelity_at_t_star_vs_n": (
+                ("scenario", "n_scale"),
+                np.array([scale["worst_case"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
+                {
+                    "units": "1",
+                    "long_name": "worst case over inputs with GHZ fidelity >= F_in of the "
+                    "GHZ fidelity at t*",
+                },
+            ),
             "t_star_vs_n": (
                 ("n_scale",),
                 np.asarray(scale["t_star"], dtype=float),
@@ -509,6 +553,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         coords={
             "scenario": list(SCENARIOS),
             "n_scale": ("n_scale", np.array(nsc, dtype=int), {"units": "1"}),
+            "method_n_scale": ("n_scale", np.array(scale["method"], dtype=str)),
             "time": ("time", times, {"units": "1/omega"}),
             "qubit": list(range(n)),
             "n": ("n", np.array(ns, dtype=int), {"units": "1"}),
@@ -530,6 +575,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "t_star": t_star,
         "ghz_fidelity_input": F_in,
         "ghz_fidelity_at_t_star": {sc: at_star(sc, "ghz_fidelity") for sc in SCENARIOS},
+        "worst_case_fidelity_at_t_star": {
+            sc: worst_case_ghz_fidelity(protos[sc], t_star, F_in).value for sc in SCENARIOS
+        },
         "min_bipartition_negativity_at_t_star": {
             sc: at_star(sc, "min_bipartition_negativity") for sc in SCENARIOS
         },
@@ -548,6 +596,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "drive": p["drive"],
         "fidelity_at_t_star_vs_n": {
             str(m): {sc: float(scale["fidelity"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "worst_case_fidelity_at_t_star_vs_n": {
+            str(m): {sc: float(scale["worst_case"][sc][i]) for sc in SCENARIOS}
             for i, m in enumerate(nsc)
         },
         "t_star_vs_n": {str(m): float(scale["t_star"][i]) for i, m in enumerate(nsc)},
