@@ -194,7 +194,11 @@ def _check_commuting(spec: StageSpec) -> None:
     """Raise unless the pieces of the stage commute (checked qubit by qubit)."""
     loc = spec.local
     for c in spec.clocks:
+        done: list = []
         for p, K in zip(c.parties, c.K):
+            if any(np.array_equal(K, a) and np.array_equal(loc[p], b) for a, b in done):
+                continue
+            done.append((K, loc[p]))
             if not _commute(K, loc[p]):
                 raise NotProductSumError(
                     f"a shared clock's channel on qubit {p} does not commute with its local "
@@ -209,15 +213,19 @@ def _check_commuting(spec: StageSpec) -> None:
     if spec.delta.size == 0:
         return
     driven = np.abs(spec.delta).max(axis=0) > 0
+    # the drives act through left and right multiplication by diagonal matrices
+    G = np.diag([1.0, 0.0])
+    left, right = np.kron(G, np.eye(2)), np.kron(np.eye(2), G)
+    seen: list = []
     for p in np.nonzero(driven)[0]:
-        # the drives act through left and right multiplication by diagonal matrices
-        for G in (np.diag([1.0, 0.0]),):
-            left, right = np.kron(G, np.eye(2)), np.kron(np.eye(2), G)
-            if not (_commute(left, loc[p]) and _commute(right, loc[p])):
-                raise NotProductSumError(
-                    f"the local generator of qubit {p} does not commute with the shared phase "
-                    "noise (it must keep every letter |i><j|, e.g. dephasing, not damping)"
-                )
+        if any(np.array_equal(loc[p], x) for x in seen):
+            continue
+        if not (_commute(left, loc[p]) and _commute(right, loc[p])):
+            raise NotProductSumError(
+                f"the local generator of qubit {p} does not commute with the shared phase "
+                "noise (it must keep every letter |i><j|, e.g. dephasing, not damping)"
+            )
+        seen.append(loc[p])
     for c in spec.clocks:
         on = np.zeros(spec.n, dtype=bool)
         on[c.parties] = True

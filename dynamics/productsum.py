@@ -254,7 +254,7 @@ def _marginals(logc, F) -> np.ndarray:
     ok = (zt[:, None] == 0) | ((zt[:, None] == 1) & zero)
     expo = logc[:, None] + lt[:, None] - np.log(np.where(zero, 1.0, tr))
     w = np.where(ok, np.exp(np.where(ok, expo, 0)), 0)
-    return np.einsum("iq,iqm->qm", w, F)
+    return (w[..., None] * F).sum(axis=0)
 
 
 def _purity(logc, F) -> float:
@@ -300,8 +300,14 @@ class _Stage:
         self.group = self.group.reshape(-1)
 
     def at(self, tau: float):
-        E = expm_batched(self.L * tau)[self.group]  # (n, 4, 4)
-        F = np.einsum("pab,ipb->ipa", E, self.F)
+        E = expm_batched(self.L * tau)  # one 4 x 4 exponential per distinct generator
+        if len(E) == 1:
+            F = self.F @ E[0].T
+        else:
+            F = np.empty_like(self.F)
+            for g, Eg in enumerate(E):
+                sel = self.group == g
+                F[:, sel] = self.F[:, sel] @ Eg.T
         lw = -self.rates * tau
         for k, c in enumerate(self.spec.clocks):
             w0, w1 = c.log_weights(tau)
