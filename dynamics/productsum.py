@@ -145,6 +145,8 @@ class ProductOperatorSum:
                 f"factors must have shape (T, n, 4) with T = {logc.size} terms, got {F.shape}"
             )
         n = F.shape[1]
+        if not np.all(np.isfinite(F)) or np.isnan(logc).any() or np.any(logc.real == np.inf):
+            raise ValueError("logc and factors must be finite (logc may be -inf: a zero term)")
         logc, F = _normalize(logc, F)
         object.__setattr__(self, "logc", logc)
         object.__setattr__(self, "factors", F.reshape(logc.size, n, 4))
@@ -463,6 +465,10 @@ def evolve_product_sum(
         if logc.size > MAX_TERMS:
             raise ValueError(f"more than {MAX_TERMS} product terms: not a short product sum")
         start = end
+    if len(rows) < t.size:
+        raise ValueError(
+            f"tlist reaches {t[-1]:g}, beyond the protocol's last stage (ends at {start:g})"
+        )
     expect = {name: np.array([r[name] for r in rows]) for name in names}
     labels = {k: [str(q) for q in range(n)] for k in ("marginal_distance", "energy") if k in names}
     params = {

@@ -267,3 +267,8 @@ def test_refusals_name_the_reason():
         ProductOperatorSum.noisy_ghz(n, 0.01)
     with pytest.raises(ValueError, match="n must be"):
         ProductOperatorSum.ghz(0)
+    with pytest.raises(ValueError, match="finite"):
+        ProductOperatorSum.from_terms([np.nan], np.ones((1, n, 2, 2)))
+    finite = Protocol([(1.0, env)])
+    with pytest.raises(ValueError, match="beyond the protocol's last stage"):
+        evolve_product_sum(ProductOperatorSum.ghz(n), finite, [0.0, 2.0])
