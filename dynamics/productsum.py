@@ -59,6 +59,7 @@ __all__ = [
     "evolve_product_sum",
     "ghz_observable",
     "is_product_sum",
+    "marginal_channels",
     "worst_case_ghz_fidelity",
 ]
 
@@ -498,6 +499,57 @@ def apply_channel(protocol, t: float, op: ProductOperatorSum, *, adjoint: bool =
     for dt, spec in reversed(pieces) if adjoint else pieces:
         logc, F = _merge(*_Stage(spec, logc, F).at(dt))
     return ProductOperatorSum(logc, F)
+
+
+def marginal_channels(protocol, t: float) -> list[qutip.Qobj]:
+    r"""Every qubit's marginal channel ``rho_q -> Tr_{not q} E_t(rho)`` of a product-sum
+    protocol, as qutip superoperators (column stacking, ``superrep='super'``); O(n).
+
+    For a mixture of commuting product channels the marginal of qubit q is, stage by stage,
+    ``exp(L_q dt)`` times ``w_0 + w_1 K_{c,q}`` for each shared clock c acting on q (branch
+    weights as in :func:`evolve_product_sum`) times the dephasing
+    ``|0><1| -> e^{-r_q dt} |0><1|`` of the shared phase noise, ``r_q = sum_s kappa_s
+    (g_sq(0) - g_sq(1))^2 / 2`` (the other qubits' factors are traced out, and trace
+    preserving). The same as :func:`eplt.dynamics.marginal_channels` without the joint model;
+    :func:`eplt.dynamics.channels.lt_error` of the list is the worst case over all inputs of
+    the marginal distances.
+
+    Examples
+    --------
+    >>> from eplt.baths import Environment, Kick, PoissonClock
+    >>> clock = PoissonClock(rate=1.0, name="flip")
+    >>> env = Environment([2] * 1000, [Kick(clock, q, [[0, 1], [1, 0]]) for q in range(1000)])
+    >>> chans = marginal_channels(env, 1.0)
+    >>> len(chans), round(float(chans[0].full()[0, 3].real), 6)  # (1 - e^{-2 r t})/2
+    (1000, 0.432332)
+    """
+    from .superop import _to_qutip_super
+
+    t = float(t)
+    if not (np.isfinite(t) and t >= 0):
+        raise ValueError(f"t must be a finite time >= 0, got {t!r}")
+    stages, specs = _specs(protocol)
+    n = len(stages[0].model.dims)
+    M = np.broadcast_to(np.eye(4, dtype=complex), (n, 4, 4)).copy()
+    start = 0.0
+    for duration, spec in specs:
+        dt = min(duration, t - start)
+        if dt > 0:
+            keys, inv = np.unique(spec.local.reshape(n, 16), axis=0, return_inverse=True)
+            S = expm_batched(keys.reshape(-1, 4, 4) * dt)[inv.reshape(-1)]
+            for c in spec.clocks:
+                w0, w1 = (np.exp(x) for x in c.log_weights(dt))
+                S[c.parties] = S[c.parties] @ (w0 * np.eye(4) + w1 * c.K)
+            if spec.delta.size:
+                r = 0.5 * (spec.delta**2).T @ spec.kappa  # (n,)
+                decay = np.exp(-r * dt)
+                S[:, :, 1] *= decay[:, None]
+                S[:, :, 2] *= decay[:, None]
+            M = S @ M
+        start += duration
+        if start >= t:
+            break
+    return [_to_qutip_super(m, [[2], [2]]) for m in M]
 
 
 # --------------------------------------------------------------------------- worst case

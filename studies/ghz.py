@@ -83,9 +83,10 @@ marked), ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` against 
 closed forms) and ``scaling`` (the scaling scan: GHZ fidelity at t* per input and its worst
 case over inputs, and the certified times against n, log scale; the product-sum point as a
 diamond). Time is in units of ``1/r``. The default run (series n = 3, dense scan to 8,
-scaling scan to 100, product-sum point at 1000) took 17 s CPU (51 s wall, load ~9) on the
-2-core VM, 2026-12-06; the n = 1000 point ~5 s CPU of it (3.1 s of which the 1000 marginal
-channels for the LT error).
+scaling scan to 100 with the worst cases, product-sum point at 1000) took 21 s CPU (66 s
+wall, load ~11) on the 2-core VM, 2026-12-06; 19 s with ``n_product_sum=0`` in the same
+conditions (the worst cases over inputs ~1.8 s of it; the run before them measured 12.2 s
+CPU at a different load).
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
 and :class:`eplt.dynamics.channels.NoEPLTError` is raised. Plotting lives in

@@ -26,7 +26,7 @@ from eplt.baths import (
     thermal_state,
 )
 from eplt.dynamics import evolve, marginal_channels, propagator
-from eplt.dynamics.permutation import SymmetricState
+from eplt.dynamics.permutation import SymmetricState, marginal_channel
 from eplt.dynamics.productsum import (
     NotProductSumError,
     ProductOperatorSum,
@@ -35,6 +35,7 @@ from eplt.dynamics.productsum import (
     is_product_sum,
     worst_case_ghz_fidelity,
 )
+from eplt.dynamics.productsum import marginal_channels as ps_marginal_channels
 from eplt.dynamics.states import ghz_state, noisy_ghz_state
 from eplt.studies.ghz import ghz_protocol
 
@@ -181,6 +182,23 @@ def test_adjoint_is_the_hilbert_schmidt_adjoint():
     np.testing.assert_allclose(
         apply_channel(proto, t, B).to_qobj().full(), dense.full(), atol=1e-12
     )
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_marginal_channels_against_engine_and_permutation(shared):
+    """O(n) marginal channels: equal to the engine's (n = 3, zero-sum drive: qubit n - 1 is
+    dephased differently) and to the permutation route's (n = 30, exchangeable drive), at a
+    time inside each stage; exact maps, so round-off (1e-13)."""
+    proto, t_star = protocol(3, shared)
+    for t in (0.5, t_star, 1.4 * t_star):
+        for a, b in zip(ps_marginal_channels(proto, t), marginal_channels(proto, t)):
+            np.testing.assert_allclose(a.full(), b.full(), atol=1e-13)
+        assert ps_marginal_channels(proto, t)[0].superrep == "super"
+    proto, t_star = protocol(30, shared, "exchangeable")
+    for t in (0.5, t_star, 1.4 * t_star):
+        ref = marginal_channel(proto, t).full()
+        for a in ps_marginal_channels(proto, t):
+            np.testing.assert_allclose(a.full(), ref, atol=1e-13)
 
 
 # --------------------------------------------------------------------------- worst case
