@@ -19,7 +19,16 @@ baths as ``Dicke(n, emission=G(nbar+1), pumping=G nbar)``, its Dicke-basis Liouv
 solved by ``qutip.mesolve``, default options, GHZ projector as e_op), run while a run takes
 under ``QUTIP_LIMIT_S``. Part 3: the full GHZ protocol of the ``ghz`` study (exchangeable
 zero-sum twirl with the shared flip, shared reset, thermal hold; 201 times on [0, 1.5 t*])
-for n = 10..200 on the symmetric route, against the dense route at n = 6, 8.
+for n = 10..200 on the symmetric route, against the dense route at n = 6, 8. Part 4
+(``productsum``): the same protocol through the product-sum route
+(:func:`eplt.dynamics.productsum.evolve_product_sum`, O(n) per time) against the symmetric
+route (exchangeable drive, n = 10..100, interleaved) and the dense route (n = 4, 6; n = 8 needs a
+7 GiB sparse Liouvillian), and with
+the zero-sum drive for n = 100..1000 (the exchangeable drive's n^2 actions take ~35 s to
+build at n = 1000), where the closed forms ``1/2 + gamma (F_in - 1/2)`` (correlated) and
+``(p0^n + p1^n)/2`` (independent, long twirl) are the check; building the protocol is timed
+separately. Part 5 (``generic``): a generic permutation-invariant input (a product state
+with coherences, populating every symmetric coefficient) on the symmetric route, n = 40, 100.
 
 Timing: CPU seconds (``time.process_time``, the primary figure), wall seconds and the load
 average beside them; ours and the peer interleaved in the same run, best of 3 by CPU time.
@@ -29,6 +38,7 @@ Usage (from the repository root)::
     python benchmarks/b2_ghz_scaling.py           # full run (about 10 minutes)
     python benchmarks/b2_ghz_scaling.py --quick   # dense n = 2..6, symmetric to 32, seconds
     python benchmarks/b2_ghz_scaling.py --parts symmetric,protocol   # skip the dense part
+    python benchmarks/b2_ghz_scaling.py --parts productsum,generic    # the new parts only
 
 The last line printed is one JSON object: ``speedup_vs_qutip`` (n -> qutip CPU time / our
 CPU time for every n >= 6 where qutip finished), ``largest_n`` (largest n the dense route
@@ -52,6 +62,7 @@ import qutip
 from eplt.baths import Environment, nbar_from_beta, qubit_hamiltonian, thermal_bath
 from eplt.dynamics.channels import ghz_eplt_channel
 from eplt.dynamics.permutation import SymmetricState, symmetric_dimension
+from eplt.dynamics.productsum import ProductOperatorSum, evolve_product_sum
 from eplt.dynamics.propagate import evolve
 from eplt.dynamics.states import ghz_state, noisy_ghz_state
 from eplt.studies.ghz import ghz_protocol
@@ -152,6 +163,60 @@ def protocol_run(n: int, symmetric: bool):
     return c, np.concatenate([F, md]), gamma
 
 
+def _ghz_protocol(n: int, drive: str, shared: bool = True, t_twirl: float | None = None):
+    from eplt.baths import thermal_state
+
+    H = qubit_hamiltonian(1.0)
+    tau = thermal_state(H, BETA)
+    phase = 5.0 / 2 if drive == "zero_sum" else 5.0 * (n - 1) / (2 * n)
+    tt = math.log(1e4) / min(phase, 10.0) if t_twirl is None else t_twirl
+    proto, t_star = ghz_protocol(
+        n,
+        tau,
+        H,
+        BETA,
+        rate=RATE,
+        kappa=5.0,
+        flip_rate=5.0,
+        t_twirl=tt,
+        shared=shared,
+        drive=drive,
+    )
+    return proto, t_star, ghz_eplt_channel(tau, 2).gamma, tau
+
+
+def productsum_run(n: int, drive: str, shared: bool = True, t_twirl: float | None = None):
+    """The full protocol through the product-sum route: 201 times on [0, 1.5 t*]."""
+    with _Clock() as cb:
+        proto, t_star, gamma, _ = _ghz_protocol(n, drive, shared, t_twirl)
+    tl = np.linspace(0.0, 1.5 * t_star, 201)
+    with _Clock() as c:
+        res = evolve_product_sum(
+            ProductOperatorSum.noisy_ghz(n, 0.9),
+            proto,
+            tl,
+            e_ops=["ghz_fidelity", "marginal_distance"],
+        )
+    F = np.asarray(res.expect["ghz_fidelity"])
+    md = np.asarray(res.expect["marginal_distance"]).max(axis=1)
+    c.build = cb.cpu
+    return c, np.concatenate([F, md]), (gamma, t_star, tl)
+
+
+def generic_run(n: int):
+    """The full protocol (exchangeable drive) from a product state with coherences on the
+    symmetric route: every symmetric coefficient is populated."""
+    proto, t_star, _, _ = _ghz_protocol(n, "exchangeable")
+    sig = np.array([[0.7, 0.3 + 0.1j], [0.3 - 0.1j, 0.3]])
+    rho0 = SymmetricState.product(sig, n)
+    tl = np.linspace(0.0, 1.5 * t_star, 201)
+    with _Clock() as c:
+        res = evolve(
+            rho0, proto, tl, e_ops=["ghz_fidelity", "marginal_distance"], method="permutation"
+        )
+    return c, np.asarray(res.expect["ghz_fidelity"])
+
+
 def best_of(runs, *args):
     """Best of 3 by CPU time of each function in ``runs``, interleaved (a, b, a, b, ...);
     a function whose run took more than 10 s CPU is not repeated."""
@@ -203,8 +268,8 @@ def main(argv=None) -> dict:
     p.add_argument("--quick", action="store_true", help="dense n = 2..6, symmetric to 32")
     p.add_argument(
         "--parts",
-        default="dense,symmetric,protocol",
-        help="comma-separated parts to run (default: all three)",
+        default="dense,symmetric,protocol,productsum,generic",
+        help="comma-separated parts to run (default: all five)",
     )
     p.add_argument("--dense-max", type=int, default=12, help="largest n of the dense route")
     p.add_argument(
@@ -218,8 +283,11 @@ def main(argv=None) -> dict:
     )
     args = p.parse_args(argv)
     parts = set(args.parts.split(","))
-    if not parts <= {"dense", "symmetric", "protocol"}:
-        p.error(f"--parts: choose among dense, symmetric, protocol; got {args.parts!r}")
+    if not parts <= {"dense", "symmetric", "protocol", "productsum", "generic"}:
+        p.error(
+            "--parts: choose among dense, symmetric, protocol, productsum, generic; "
+            f"got {args.parts!r}"
+        )
     n_ours = range(2, 7) if args.quick else range(2, args.dense_max + 1)
     n_qutip_max = 6 if args.quick else min(16, args.dense_max)
     sym_ns = [m for m in SYM_NS if m <= (32 if args.quick else 200)]
@@ -348,6 +416,77 @@ def main(argv=None) -> dict:
         )
         if c.cpu > SYM_LIMIT_S:
             break
+    # ---------------------------------------------------------------- part 4: product sums
+    print("\nproduct-sum route, full GHZ protocol, 201 times on [0, 1.5 t*] (noisy GHZ F_in = 0.9)")
+    ps_t, ps_dev, ps_closed, ps_build = {}, {}, {}, {}
+    ps_peer = {}
+    for n in (4, 6) if "productsum" in parts else ():
+        (cp_, vp, _), (cd, vd, _) = best_of(
+            [lambda m: productsum_run(m, "exchangeable"), lambda m: protocol_run(m, False)], n
+        )
+        ps_dev[f"dense {n}"] = float(np.abs(vp - vd).max())
+        print(
+            f"  n={n:4d} exchangeable: product sum {_fmt(cp_)}  dense {_fmt(cd)}"
+            f"  max |diff| {ps_dev[f'dense {n}']:.1e}",
+            flush=True,
+        )
+    for n in (10, 40, 100) if "productsum" in parts else ():
+        (cp_, vp, _), (cs, vs, _) = best_of(
+            [lambda m: productsum_run(m, "exchangeable"), lambda m: protocol_run(m, True)], n
+        )
+        ps_dev[f"permutation {n}"] = float(np.abs(vp - vs).max())
+        ps_peer[n] = (cs.cpu, cs.wall)
+        ps_t[f"exchangeable {n}"] = (cp_.cpu, cp_.wall)
+        print(
+            f"  n={n:4d} exchangeable: product sum {_fmt(cp_)}  permutation {_fmt(cs)}"
+            f"  ratio {cs.cpu / max(cp_.cpu, 1e-9):.1f}  max |diff| {ps_dev[f'permutation {n}']:.1e}",
+            flush=True,
+        )
+    for n in (100, 300, 1000) if "productsum" in parts else ():
+        ((c, v, (gamma, _, _)),) = best_of([lambda m: productsum_run(m, "zero_sum")], n)
+        ((ci, _, _),) = best_of([lambda m: productsum_run(m, "zero_sum", False, 20.0)], n)
+        p1 = float(np.linalg.eigvalsh(_ghz_protocol(2, "zero_sum")[3].full())[0])
+        p0 = 1 - p1
+        # the closed forms at t* itself (the 201-point grid does not contain t*)
+        Fc, Fi = (
+            evolve_product_sum(
+                ProductOperatorSum.noisy_ghz(n, 0.9),
+                proto,
+                [0.0, t_star],
+                e_ops=["ghz_fidelity"],
+            ).expect["ghz_fidelity"][-1]
+            for proto, t_star, _, _ in (
+                _ghz_protocol(n, "zero_sum"),
+                _ghz_protocol(n, "zero_sum", False, 20.0),
+            )
+        )
+        ps_closed[n] = (
+            abs(Fc - (0.5 + gamma * 0.4)),
+            abs(Fi - (p0**n + p1**n) / 2) / ((p0**n + p1**n) / 2),
+        )
+        ps_t[f"zero_sum {n}"] = (c.cpu, c.wall)
+        ps_build[n] = c.build
+        print(
+            f"  n={n:4d} zero_sum: product sum {_fmt(c)} (+ {c.build:.2f} s CPU to build the "
+            f"protocol; independent {ci.cpu:.3f} s)  |F - closed| correlated "
+            f"{ps_closed[n][0]:.1e}, independent (relative) {ps_closed[n][1]:.1e}; "
+            f"marginal distance at 1.5 t* {v[-1]:.1e}"
+            f"  load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+    # ---------------------------------------------------------------- part 5: generic input
+    print("\ngeneric permutation-invariant input (product state with coherences), symmetric route")
+    gen_t = {}
+    for n in (40, 100) if "generic" in parts else ():
+        ((c, _),) = best_of([generic_run], n)
+        gen_t[n] = (c.cpu, c.wall)
+        print(
+            f"  n={n:4d}: {_fmt(c)}  peak RSS "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+            f"  load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     out = {
@@ -368,6 +507,16 @@ def main(argv=None) -> dict:
             str(k): [round(a, 4), round(b, 4)] for k, (a, b) in proto_t.items()
         },
         "protocol_symmetric_vs_dense_max_diff": {str(k): v for k, v in proto_dev.items()},
+        "productsum_cpu_wall_s": {k: [round(a, 4), round(b, 4)] for k, (a, b) in ps_t.items()},
+        "productsum_build_cpu_s": {str(k): round(v, 3) for k, v in ps_build.items()},
+        "productsum_peer_permutation_cpu_wall_s": {
+            str(k): [round(a, 4), round(b, 4)] for k, (a, b) in ps_peer.items()
+        },
+        "productsum_max_diff": ps_dev,
+        "productsum_closed_form_dev": {str(k): list(v) for k, v in ps_closed.items()},
+        "generic_symmetric_cpu_wall_s": {
+            str(k): [round(a, 4), round(b, 4)] for k, (a, b) in gen_t.items()
+        },
         "quick": args.quick,
     }
     print(json.dumps(out))

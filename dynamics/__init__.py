@@ -8,7 +8,8 @@ Submodules: :mod:`~eplt.dynamics.states`, :mod:`~eplt.dynamics.measures`, :mod:`
 :mod:`~eplt.dynamics.eplt`, :mod:`~eplt.dynamics.certify` (gathered in :mod:`~eplt.dynamics.channels`),
 :mod:`~eplt.dynamics.superop`, :mod:`~eplt.dynamics.model`,
 :mod:`~eplt.dynamics.propagate` (dispatching to :mod:`~eplt.dynamics.exact`, :mod:`~eplt.dynamics.segment`,
-:mod:`~eplt.dynamics.sle`, :mod:`~eplt.dynamics.sampled`, :mod:`~eplt.dynamics.permutation`),
+:mod:`~eplt.dynamics.sle`, :mod:`~eplt.dynamics.sampled`, :mod:`~eplt.dynamics.permutation`,
+:mod:`~eplt.dynamics.productsum`),
 :mod:`~eplt.dynamics.propagators` (the averaged channel
 :func:`propagator`, :func:`marginal_channels`, :func:`lt_time`), :mod:`~eplt.dynamics.observables`,
 :mod:`~eplt.dynamics.result`,
@@ -33,6 +34,7 @@ from . import (
     measures,
     metrics,
     permutation,
+    productsum,
     states,
 )
 from .model import Model
@@ -62,6 +64,7 @@ __all__ = [
     "measures",
     "metrics",
     "permutation",
+    "productsum",
     "propagator",
     "states",
 ]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import qutip
 
+from ._builtin_observables import trace_distances
 from ._permcompile import NotSymmetricError, compile_stage, marginal_generator, symmetry_reason
 from ._permprop import SymPropagator
 from ._symspace import SymSpace, symmetric_dimension
@@ -237,12 +238,6 @@ def _ghz(space: SymSpace, X: np.ndarray) -> np.ndarray:
     return ((X[:, i[0]] + X[:, i[1]]) / 2).real + X[:, i[2]].real
 
 
-def _trace_dist(A: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    diff = A - tau
-    lam = np.linalg.eigvalsh((diff + np.conj(np.swapaxes(diff, -1, -2))) / 2)
-    return np.abs(lam).sum(axis=-1) / 2
-
-
 def _spin(space: SymSpace, X: np.ndarray, second: bool) -> np.ndarray:
     n = space.n
     if not second:
@@ -275,7 +270,7 @@ def _evaluate(name, space, X, taus, hams):
     if name == "ghz_fidelity":
         return _ghz(space, X), None
     if name == "marginal_distance":
-        d = _trace_dist(space.marginal(X, 1), taus[0])
+        d = trace_distances(space.marginal(X, 1), taus[0])
         return np.repeat(d[:, None], n, axis=1), [str(k) for k in range(n)]
     if name == "energy":
         e = np.einsum("ab,tba->t", hams[0], space.marginal(X, 1)).real

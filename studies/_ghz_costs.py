@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ._ghz_scaling import scaling_bytes, scaling_seconds
+from ._ghz_scaling import product_sum_seconds, scaling_bytes, scaling_seconds
 
 __all__ = ["memory_estimate", "work_estimate"]
 
@@ -14,8 +14,12 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     for an n = 8 series; rounded up)."""
     scan = 4e8 if p["n_max"] >= 6 else 5e7
     return (
-        scan + 8e3 * 4 ** p["n"] + 2e3 * p["n_times"] + scaling_bytes(p["n_scale_max"]),
-        ("n", "n_max", "n_times", "n_scale_max"),
+        scan
+        + 8e3 * 4 ** p["n"]
+        + 2e3 * p["n_times"]
+        + scaling_bytes(p["n_scale_max"])
+        + 2e5 * p["n_product_sum"],  # the zero-sum protocol's objects, ~0.2 MB per qubit
+        ("n", "n_max", "n_times", "n_scale_max", "n_product_sum"),
     )
 
 
@@ -46,5 +50,5 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     else:
         seconds = 0.5 * 3.0 ** (n - 6) + 0.0145 * 11.0 ** (n - 6) * times
     seconds += sum(_SCAN_SECONDS[m] for m in range(2, p["n_max"] + 1))
-    seconds += scaling_seconds(p["n_scale_max"])
-    return seconds, ("n", "n_times", "n_max", "n_scale_max")
+    seconds += scaling_seconds(p["n_scale_max"]) + product_sum_seconds(p["n_product_sum"])
+    return seconds, ("n", "n_times", "n_max", "n_scale_max", "n_product_sum")

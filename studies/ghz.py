@@ -52,18 +52,41 @@ shared (or independent) reset, identical thermal baths — for n = 2, 3, 4, 6, 8
 twirl time ``t_twirl(n) = ln(1/twirl_tol)/gap(n)`` and ``t*`` (input independent), the worst
 case over all inputs of the marginal distance at t* (:func:`eplt.dynamics.permutation.marginal_channel`,
 identical for both scenarios), and the method of each n: the dense engine below 6 qubits,
-:mod:`eplt.dynamics.permutation` from 6 on (``binom(n + 3, 3)`` coefficients). The
-``drive`` parameter chooses the time series' drive (default ``zero_sum``, as before).
+:mod:`eplt.dynamics.permutation` from 6 on (``binom(n + 3, 3)`` coefficients). One more
+point, ``n_product_sum`` (default 1000), runs through the product-sum route
+(:mod:`eplt.dynamics.productsum`, O(n) per time) with the zero-sum drive (``n - 1``
+signals; the exchangeable drive's ``n^2`` actions take ~35 s to build at n = 1000): its
+twirl gap is ``min(kappa/2, 2 flip_rate)``, a ``t_twirl`` shorter by ``(n - 1)/n`` (0.1% at
+n = 1000) when the phase noise sets the gap; the correlated GHZ fidelity at t* does not
+depend on the drive. ``method_vs_n`` says which route computed each n. The ``drive``
+parameter chooses the time series' drive (default ``zero_sum``, as before).
+
+*Worst case over inputs of the GHZ fidelity* (``worst_case_fidelity_at_t_star`` and
+``..._vs_n``): the headline question is whether the output GHZ fidelity stays above 1/2,
+the witness of genuine multipartite entanglement. Per-input numbers answer it for the
+noisy GHZ input only; the worst case is
+
+    min { <GHZ|E_t*(rho)|GHZ> : rho any n-qubit state, <GHZ|rho|GHZ> >= F_in }
+
+(equal to the minimum over permutation-invariant inputs: E_t* and GHZ are permutation
+symmetric), measured against the threshold 1/2, computed exactly from
+``W = E_t*^+(|GHZ><GHZ|)`` and certified by its dual value
+(:func:`eplt.dynamics.productsum.worst_case_ghz_fidelity`). For the correlated protocol it
+equals ``1/2 + gamma (F_in - 1/2)``: the twirl stage fixes ``|GHZ><GHZ|`` exactly, so every
+input with that fidelity gives the same output fidelity, whatever the twirl time.
 
 Figures: ``timeseries`` (GHZ fidelity with the 1/2 witness line, the only witness of
 genuine multipartite entanglement shown; the smallest negativity over all bipartitions,
 positive when every cut is entangled, which does not imply GME; largest marginal trace
 distance to ``tau``, log scale; correlated vs independent; ``t_twirl`` and ``t*``
 marked), ``fidelity_vs_n`` (GHZ fidelity at ``t*`` for ``n = 2..n_max`` against the
-closed forms) and ``scaling`` (the scaling scan: GHZ fidelity at t* and the certified times
-against n, log scale). Time is in units of ``1/r``. The default run (series n = 3, dense
-scan to 8, scaling scan to 100) took 12.2 s CPU (43 s wall, load ~15) on the 2-core VM,
-2026-12-06; the scaling scan alone ~5.5 s CPU.
+closed forms) and ``scaling`` (the scaling scan: GHZ fidelity at t* per input and its worst
+case over inputs, and the certified times against n, log scale; the product-sum point as a
+diamond). Time is in units of ``1/r``. The default run (series n = 3, dense scan to 8,
+scaling scan to 100 with the worst cases, product-sum point at 1000) took 21 s CPU (66 s
+wall, load ~11) on the 2-core VM, 2026-12-06; 19 s with ``n_product_sum=0`` in the same
+conditions (the worst cases over inputs ~1.8 s of it; the run before them measured 12.2 s
+CPU at a different load).
 
 Summary keys: see :data:`SUMMARY_KEYS`. At zero temperature (``tau`` pure) no EPLT exists
 and :class:`eplt.dynamics.channels.NoEPLTError` is raised. Plotting lives in
@@ -94,24 +117,29 @@ from eplt.baths import (
 from eplt.dynamics import evolve, marginal_channels
 from eplt.dynamics.channels import ghz_eplt_channel, ghz_twirl, lt_error
 from eplt.dynamics.measures import ghz_fidelity, trace_distance
+from eplt.dynamics.productsum import worst_case_ghz_fidelity
 from eplt.dynamics.states import noisy_ghz_state, random_state
 
 from ._ghz_costs import memory_estimate, work_estimate  # noqa: F401  (the study's estimates)
+from ._ghz_params import (  # noqa: F401  (the study's parameters, re-exported)
+    DRIVES,
+    N_LIMIT,
+    N_PRODUCT_SUM_LIMIT,
+    N_SCALE_LIMIT,
+    PARAMS,
+    SCENARIOS,
+    SUMMARY_KEYS,
+)
 from ._ghz_plot import GME_NOTE, LABELS, TIME_LABEL, figures, plot  # noqa: F401  (the study's figures)
 from ._ghz_scaling import run_scaling
 from ._resources import check_memory, check_work
 from .base import StudyResult
 from .params import (
-    OMEGA,
     RATE_MAX,
-    RATE_MIN,
     T_MAX,
-    Param,
     ParamError,
-    beta_param,
     check_seed,
     check_temperature,
-    rate_param,
     resolve,
 )
 
@@ -132,139 +160,6 @@ NAME = "ghz"
 DESCRIPTION = (
     "n-qubit GHZ protocol: GHZ fidelity and negativity at t* with correlated vs independent baths"
 )
-
-#: Largest number of qubits (the joint Liouvillian has 4^n rows).
-N_LIMIT = 8
-#: Largest number of qubits of the scaling scan (binom(n + 3, 3) symmetric coefficients).
-N_SCALE_LIMIT = 200
-
-#: The two zero-sum phase drives of the twirl stage.
-DRIVES = ("zero_sum", "exchangeable")
-
-PARAMS = (
-    Param("n", 3, "int", "number of qubits of the time series", "", low=2, high=N_LIMIT),
-    Param(
-        "fidelity",
-        0.9,
-        "float",
-        "GHZ fidelity of the noisy GHZ input (>= 2^-n)",
-        "",
-        low=0,
-        high=1,
-        low_open=True,
-    ),
-    Param(
-        "input",
-        "noisy_ghz",
-        "str",
-        "initial state: noisy_ghz (GHZ + white noise) or random (seeded)",
-        "",
-        choices=("noisy_ghz", "random"),
-    ),
-    OMEGA,
-    beta_param(),
-    rate_param(),
-    Param(
-        "kappa",
-        5.0,
-        "float",
-        "strength of each zero-sum phase noise",
-        "omega",
-        # below ~1e-3 omega the twirl lasts > 1e4/omega and the channels lose trace
-        # preservation to round-off in the certificate
-        low=1e-3,
-        high=RATE_MAX,
-    ),
-    Param(
-        "flip_rate",
-        5.0,
-        "float",
-        "rate of the shared flip clock",
-        "omega",
-        low=RATE_MIN,
-        high=RATE_MAX,
-    ),
-    Param(
-        "twirl_tol",
-        1e-4,
-        "float",
-        "twirl error target: t_twirl = ln(1/twirl_tol)/gap",
-        "",
-        low=1e-12,
-        high=1,
-        high_open=True,
-    ),
-    Param(
-        "t_max",
-        0.0,
-        "float",
-        "end of the time series (0: automatic, 1.5 t*)",
-        "1/omega",
-        low=0,
-        high=T_MAX,
-    ),
-    Param("n_times", 301, "int", "number of saved times (about)", "", low=11, high=100_000),
-    Param(
-        "n_max",
-        8,
-        "int",
-        "largest n of the GHZ-fidelity-vs-n scan (scan skipped if < 2)",
-        "",
-        low=0,
-        high=N_LIMIT,
-    ),
-    Param(
-        "drive",
-        "zero_sum",
-        "str",
-        "phase noise of the twirl: zero_sum (n - 1 signals against the last qubit) or "
-        "exchangeable (permutation symmetric)",
-        "",
-        choices=DRIVES,
-    ),
-    Param(
-        "n_scale_max",
-        100,
-        "int",
-        "largest n of the scaling scan (exchangeable drive; permutation-symmetric method "
-        "from 6 qubits; skipped if < 2)",
-        "",
-        low=0,
-        high=N_SCALE_LIMIT,
-    ),
-)
-
-SCENARIOS = ("correlated", "independent")
-
-SUMMARY_KEYS = {
-    "n": "number of qubits of the time series",
-    "gamma": "gamma = 2 p_min of the qubit thermal state",
-    "twirl_gap": "spectral gap of the averaged twirl stage (both scenarios): min(kappa/2, 2 flip_rate) "
-    "(zero_sum drive) or min(kappa (n - 1)/(2n), 2 flip_rate) (exchangeable)",
-    "t_twirl": "duration of the twirl stage, ln(1/twirl_tol)/twirl_gap, in 1/omega",
-    "t_star": "t* = t_twirl + ln(1/gamma)/r, in 1/omega",
-    "ghz_fidelity_input": "<GHZ|rho0|GHZ>",
-    "ghz_fidelity_at_t_star": "GHZ fidelity at t*, keyed by scenario",
-    "min_bipartition_negativity_at_t_star": "smallest negativity over all bipartitions at t*, keyed by scenario",
-    "marginal_distance_at_t_star": "largest trace distance of a one-qubit marginal to tau at t*, keyed by scenario",
-    "lt_error_at_t_star": "worst case over ALL inputs of the largest one-qubit marginal distance at t* "
-    "(eplt.dynamics.channels.lt_error from the n marginal channels), keyed by scenario",
-    "closed_forms": "GHZ fidelity at t*: correlated 1/2 + gamma (F_in - 1/2); independent (p0^n + p1^n)/2",
-    "twirl_distance": "trace distance of the correlated twirl stage's output at t_twirl to ghz_twirl(rho0)",
-    "twirl_distance_random": "the same for a seeded random n-qubit input (checks the zero-sum design)",
-    "ghz_fidelity_vs_n": "GHZ fidelity at t* of the noisy GHZ input for n = 2..n_max, keyed by n then scenario",
-    "drive": "phase noise of the twirl stage of the time series and the n = 2..n_max scan",
-    "fidelity_at_t_star_vs_n": "scaling scan (exchangeable drive): GHZ fidelity at t* of the noisy GHZ "
-    "input (per input), keyed by n then scenario",
-    "t_star_vs_n": "scaling scan: t* = t_twirl(n) + ln(1/gamma)/r, in 1/omega, keyed by n",
-    "t_twirl_vs_n": "scaling scan: certified twirl time ln(1/twirl_tol)/gap(n), gap(n) = "
-    "min(kappa (n - 1)/(2n), 2 flip_rate), the same for every input, in 1/omega, keyed by n",
-    "marginal_distance_at_t_star_vs_n": "scaling scan: largest one-qubit marginal distance to tau at t* "
-    "of the noisy GHZ input (per input), keyed by n then scenario",
-    "lt_error_at_t_star_vs_n": "scaling scan: worst case over ALL inputs of the one-qubit marginal "
-    "distance at t* (lt_error of the marginal channel; identical for both scenarios), keyed by n",
-    "method_vs_n": "scaling scan: the evolve method that computed each n (exact or permutation)",
-}
 
 #: Value plotted by ``eplt sweep ghz``.
 SWEEP_PLOT_KEY = "ghz_fidelity_at_t_star.correlated"  # the shared-randomness protocol
@@ -386,6 +281,11 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             f" ({fast}={rates[fast]:g}, {slow}={rates[slow]:g}): time scales further apart"
             " cannot be propagated to double precision"
         )
+    if p["n_product_sum"] and p["n_product_sum"] <= max(p["n_scale_max"], 1):
+        raise ParamError(
+            f"n_product_sum must be 0 or larger than n_scale_max = {p['n_scale_max']}, "
+            f"got {p['n_product_sum']}"
+        )
     if 0 < p["t_max"] < 1e-6:
         raise ParamError(
             f"t_max must be 0 (automatic) or in [1e-06, {T_MAX:g}], got {p['t_max']!r}"
@@ -446,6 +346,11 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "exchangeable"}
         )
 
+    def ps_protocol(m, shared, t_tw):
+        return ghz_protocol(
+            m, tau, H, beta, shared=shared, **{**kw, "t_twirl": t_tw, "drive": "zero_sum"}
+        )
+
     scale = run_scaling(
         p,
         tau,
@@ -453,6 +358,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         sym_protocol,
         lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "exchangeable"),
         SCENARIOS,
+        ps_protocol,
+        lambda m: twirl_gap(m, p["kappa"], p["flip_rate"], "zero_sum"),
     )
     nsc = [int(m) for m in scale["n"]]
 
@@ -490,6 +397,15 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
                 np.array([scale["fidelity"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
                 {"units": "1", "long_name": "GHZ fidelity at t*, exchangeable drive"},
             ),
+            "worst_case_fidelity_at_t_star_vs_n": (
+                ("scenario", "n_scale"),
+                np.array([scale["worst_case"][sc] for sc in SCENARIOS]).reshape(2, len(nsc)),
+                {
+                    "units": "1",
+                    "long_name": "worst case over inputs with GHZ fidelity >= F_in of the "
+                    "GHZ fidelity at t*",
+                },
+            ),
             "t_star_vs_n": (
                 ("n_scale",),
                 np.asarray(scale["t_star"], dtype=float),
@@ -509,6 +425,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         coords={
             "scenario": list(SCENARIOS),
             "n_scale": ("n_scale", np.array(nsc, dtype=int), {"units": "1"}),
+            "method_n_scale": ("n_scale", np.array(scale["method"], dtype=str)),
             "time": ("time", times, {"units": "1/omega"}),
             "qubit": list(range(n)),
             "n": ("n", np.array(ns, dtype=int), {"units": "1"}),
@@ -530,6 +447,9 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "t_star": t_star,
         "ghz_fidelity_input": F_in,
         "ghz_fidelity_at_t_star": {sc: at_star(sc, "ghz_fidelity") for sc in SCENARIOS},
+        "worst_case_fidelity_at_t_star": {
+            sc: worst_case_ghz_fidelity(protos[sc], t_star, F_in).value for sc in SCENARIOS
+        },
         "min_bipartition_negativity_at_t_star": {
             sc: at_star(sc, "min_bipartition_negativity") for sc in SCENARIOS
         },
@@ -548,6 +468,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         "drive": p["drive"],
         "fidelity_at_t_star_vs_n": {
             str(m): {sc: float(scale["fidelity"][sc][i]) for sc in SCENARIOS}
+            for i, m in enumerate(nsc)
+        },
+        "worst_case_fidelity_at_t_star_vs_n": {
+            str(m): {sc: float(scale["worst_case"][sc][i]) for sc in SCENARIOS}
             for i, m in enumerate(nsc)
         },
         "t_star_vs_n": {str(m): float(scale["t_star"][i]) for i, m in enumerate(nsc)},

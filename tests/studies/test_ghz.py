@@ -26,7 +26,7 @@ from eplt.studies import ghz
 
 from tests.studies.helpers import run_error, run_ok
 
-TINY = {"n_times": 41, "n_max": 3, "n_scale_max": 8}
+TINY = {"n_times": 41, "n_max": 3, "n_scale_max": 8, "n_product_sum": 40}
 
 
 def populations(beta):
@@ -92,7 +92,9 @@ def test_twirl_stage_gap_and_fixed_points(kappa, flip):
 
 
 def test_random_input_needs_the_twirl():
-    r = ghz.run({**TINY, "input": "random", "n_max": 0, "n_scale_max": 0}, seed=4)
+    r = ghz.run(
+        {**TINY, "input": "random", "n_max": 0, "n_scale_max": 0, "n_product_sum": 0}, seed=4
+    )
     s = r.summary
     assert s["twirl_distance"] < 1e-4  # t_twirl is set by twirl_tol = 1e-4 and the gap
     tol = s["twirl_distance"] + 1e-12
@@ -139,7 +141,7 @@ def test_cli_run_writes_outputs(tmp_path):
     summary = run_ok(
         tmp_path,
         "ghz",
-        {"n_times": 21, "n_max": 3, "n_scale_max": 6},
+        {"n_times": 21, "n_max": 3, "n_scale_max": 6, "n_product_sum": 0},
         ("timeseries", "fidelity_vs_n", "scaling"),
     )
     assert summary["method_vs_n"] == {"2": "exact", "3": "exact", "4": "exact", "6": "permutation"}
@@ -152,6 +154,7 @@ def test_cli_run_writes_outputs(tmp_path):
         ("beta=inf", "pure"),
         ("fidelity=0.05", "fidelity must lie in [2^-n, 1]"),
         ("n=12", "n must lie"),
+        ("n_product_sum=50", "n_product_sum must be 0 or larger than n_scale_max"),
     ],
 )
 def test_cli_bad_input_is_a_one_line_error(tmp_path, capsys, setting, message):
@@ -181,7 +184,7 @@ def test_scaling_scan_against_closed_forms(result):
     s = result.summary
     p0, p1 = populations(1.0)
     ns = [2, 3, 4, 6, 8]
-    assert list(s["fidelity_at_t_star_vs_n"]) == [str(n) for n in ns]
+    assert list(s["fidelity_at_t_star_vs_n"]) == [str(n) for n in [*ns, 40]]
     for n in ns:
         F = s["fidelity_at_t_star_vs_n"][str(n)]
         assert F["correlated"] == pytest.approx(0.5 + s["gamma"] * 0.4, abs=s["gamma"] * 1e-4)
@@ -201,7 +204,7 @@ def test_scaling_scan_against_closed_forms(result):
         assert s["method_vs_n"][str(n)] == ("exact" if n < 6 else "permutation")
     ds = result.data
     assert ds["fidelity_at_t_star_vs_n"].dims == ("scenario", "n_scale")
-    np.testing.assert_array_equal(ds["n_scale"].values, ns)
+    np.testing.assert_array_equal(ds["n_scale"].values, [*ns, 40])
 
 
 def test_exchangeable_drive_series():
@@ -216,3 +219,35 @@ def test_exchangeable_drive_series():
     )
     with pytest.raises(ValueError, match="drive must be one of"):
         ghz.twirl_environment(3, 5.0, 5.0, drive="other")
+
+
+def test_worst_case_fidelity_over_inputs(result):
+    """The worst case over all inputs with GHZ fidelity >= F_in: the correlated protocol's
+    channel at t* gives exactly 1/2 + gamma (F_in - 1/2) for every such input (its twirl
+    stage fixes |GHZ><GHZ|); it is never above the noisy GHZ input's own value (that input is
+    feasible); both for the time series and at every n of the scaling scan."""
+    s = result.summary
+    closed = 0.5 + s["gamma"] * (s["ghz_fidelity_input"] - 0.5)
+    wc = s["worst_case_fidelity_at_t_star"]
+    assert wc["correlated"] == pytest.approx(closed, abs=1e-12)
+    for sc in ghz.SCENARIOS:
+        assert wc[sc] <= s["ghz_fidelity_at_t_star"][sc] + 1e-12
+    for n, per in s["worst_case_fidelity_at_t_star_vs_n"].items():
+        assert per["correlated"] == pytest.approx(closed, abs=1e-12)
+        for sc in ghz.SCENARIOS:
+            assert per[sc] <= s["fidelity_at_t_star_vs_n"][n][sc] + 1e-12
+
+
+def test_product_sum_point(result):
+    """n = 40 by the product-sum route (zero-sum drive): the closed forms, the zero-sum
+    twirl gap, the worst-case marginal error as at small n, and the method recorded."""
+    s = result.summary
+    p0, p1 = populations(1.0)
+    n = 40
+    assert s["method_vs_n"][str(n)] == "product_sum (zero_sum drive)"
+    F = s["fidelity_at_t_star_vs_n"][str(n)]
+    assert F["correlated"] == pytest.approx(0.5 + s["gamma"] * 0.4, abs=1e-12)
+    assert F["independent"] == pytest.approx((p0**n + p1**n) / 2, rel=1e-3)
+    assert s["t_twirl_vs_n"][str(n)] == pytest.approx(math.log(1e4) / 2.5, rel=1e-14)
+    assert s["lt_error_at_t_star_vs_n"][str(n)] == pytest.approx(s["gamma"] * 1e-4 / 2, rel=1e-9)
+    assert result.data["method_n_scale"].values[-1] == "product_sum (zero_sum drive)"
