@@ -20,9 +20,10 @@ import numpy as np
 import qutip
 from eplt.dynamics._checks import finite_generator, finite_operator
 from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
+from eplt.dynamics.model import LocalTerm
 from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, as_engine_superop
 
-from .environment import _Local, _party
+from .environment import _party
 
 __all__ = ["lindblad"]
 
@@ -129,7 +130,7 @@ def lindblad(
     name: str | None = None,
     args: dict | None = None,
     tlist=None,
-) -> _Local:
+) -> LocalTerm:
     r"""A local Lindblad term on ``party``, read as :func:`qutip.mesolve` reads ``H, c_ops``.
 
     The generator is
@@ -270,7 +271,9 @@ def lindblad(
         # the whole term as mesolve builds it: the QobjEvos' generators and the rest
         rest = [_qutip_part(q) for q in qparts]
         timedep = replace(timedep, qutip_term=sum(rest, timedep.qutip_term))
-    return _Local(name or f"lindblad[{party}]", party, S, H=energy, timedep=timedep)
+    return LocalTerm(
+        name or f"lindblad[{party}]", party, superop=S, hamiltonian=energy, timedep=timedep
+    )
 
 
 def _qutip_part(q):
