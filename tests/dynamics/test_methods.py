@@ -17,8 +17,10 @@ from eplt.baths import (
     PoissonClock,
     RandomTelegraph,
     Reset,
+    eplt_protocol,
     qubit_hamiltonian,
     thermal_bath,
+    thermal_state,
     twirl_drive,
 )
 from eplt.dynamics import evolve, marginal_channels, propagator
@@ -200,7 +202,27 @@ def _pulses():
     return env, PLUS, SX, {"sx": systems.gaussian_pulse_coherence(T, 0.3, 0.8)}
 
 
-SYSTEMS = {"gad": _gad, "shared_reset": _shared_reset, "telegraph": _telegraph, "pulses": _pulses}
+def _staged():
+    # eplt_protocol without twirl: the shared reset to omega = |0><0| (x) |0><0| for
+    # t* = ln(1/gamma)/r, then holding thermal baths; up to t*: shared_reset with p0 = 1
+    # on a tlist whose last time is the stage boundary
+    tau = thermal_state(H, 1.0)
+    protocol, t_star = eplt_protocol(tau, tau, H, H, 1.0, rate=1.3)
+    return (
+        protocol,
+        phi_plus(),
+        ["ghz_fidelity", "energy"],
+        systems.shared_reset_phi_plus(T * t_star / T[-1], 1.0, 1.3),
+    )
+
+
+SYSTEMS = {
+    "gad": _gad,
+    "shared_reset": _shared_reset,
+    "staged": _staged,
+    "telegraph": _telegraph,
+    "pulses": _pulses,
+}
 METHODS = {
     "exact": Exact(),
     "segment": SegmentAveraged(),
@@ -214,17 +236,24 @@ METHODS = {
 APPLIES = {
     "gad": set(METHODS),
     "shared_reset": set(METHODS),
+    "staged": set(METHODS),
     "telegraph": {"sle", "sampled"},
     "pulses": {"segment", "sampled"},
 }
 MATRIX = [(s, m) for s in SYSTEMS for m in METHODS if m in APPLIES[s]]
 
 
+def _t_star() -> float:
+    tau = thermal_state(H, 1.0)
+    return eplt_protocol(tau, tau, H, H, 1.0, rate=1.3)[1]
+
+
 @pytest.mark.parametrize(("system", "method"), MATRIX)
 def test_every_method_on_every_system_it_applies_to(system, method):
     env, rho0, e_ops, want = SYSTEMS[system]()
     store = method != "permutation"
-    res = evolve(rho0, env, T, e_ops=e_ops, method=METHODS[method], seed=11, store_states=store)
+    tlist = T * _t_star() / T[-1] if system == "staged" else T
+    res = evolve(rho0, env, tlist, e_ops=e_ops, method=METHODS[method], seed=11, store_states=store)
     assert res.method == method
     for k, v in want.items():
         got = np.real(np.asarray(res.expect[k]))
@@ -242,7 +271,7 @@ def test_every_method_on_every_system_it_applies_to(system, method):
     if solver.has_channel:
         # run and channel agree: E_t(rho0) is the state evolve recorded at t
         for i in (3, len(T) - 1):
-            E = propagator(env, T[i], method=METHODS[method])
+            E = propagator(env, tlist[i], method=METHODS[method])
             out = qutip.vector_to_operator(E @ qutip.operator_to_vector(rho0))
             np.testing.assert_allclose(out.full(), res.states[i].full(), atol=1e-10)
 
