@@ -349,10 +349,33 @@ class SLESolver(Solver):
             return "auto: the processes that are not white are Markovian and ntraj was not given"
         return None
 
+    has_channel = True
+
     def run(self, method, task):
         return _dense_run(
             task, method, lambda x0, w, tl, rec, held: _run_sle(x0, w, tl, rec, method)
         )
+
+    def channel(self, method, stages, t, cache=None):
+        """The averaged map is linear in the input: its columns are the averaged evolutions
+        of the ``D^2`` paired basis elements, each run as :meth:`run` runs a state (a
+        hierarchy's depth converged to ``method.tol`` per column)."""
+        dims = stages[0].model.dims
+        sizes = [d * d for d in dims]
+        N = math.prod(sizes)
+        if t <= 0:
+            return _identity_blocks(dims)
+        check_joint_size(dims)
+        windows = stage_windows(stages, 0.0, t)
+        tl = np.array([0.0, t])
+        M = np.empty((N, N), dtype=complex)
+        for k in range(N):
+            x0 = np.zeros(N, dtype=complex)
+            x0[k] = 1.0
+            out = {}
+            _run_sle(x0.reshape(sizes), windows, tl, out.__setitem__, method)
+            M[:, k] = out[1].reshape(-1)
+        return [(tuple(range(len(dims))), M)]
 
 
 class SampledSolver(Solver):

@@ -19,10 +19,11 @@ paired, :mod:`eplt.dynamics.superop`) never leaves this module.
 Methods: every registered method with a channel (:meth:`eplt.dynamics.methods.Solver.channel`),
 through the same dispatch as :func:`eplt.dynamics.evolve`: ``"exact"`` (white processes:
 the averaged Lindbladian of each stage, exponentiated; local stages as a product of local
-exponentials, the joint Liouvillian never built) and ``"segment"`` (i.i.d. pulses: the
-averaged one-segment channel, raised to the number of whole segments). ``"auto"`` chooses
-as :func:`eplt.dynamics.evolve`; a method without a channel (the sampled and stochastic
-Liouville methods average states, not maps) is refused.
+exponentials, the joint Liouvillian never built), ``"segment"`` (i.i.d. pulses: the
+averaged one-segment channel, raised to the number of whole segments) and ``"sle"``
+(Markovian signals: the stochastic Liouville evolution of each of the ``D^2`` basis
+elements, up to :data:`JOINT_MAX`). ``"auto"`` chooses as :func:`eplt.dynamics.evolve`;
+a method without a channel (the sampled method averages states, not maps) is refused.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def propagator(
         :class:`eplt.baths.Protocol`)
     t : float
         End time, ``>= 0`` (``t = 0``: the identity channel).
-    method : {"auto", "exact", "segment"} or Exact / SegmentAveraged
+    method : {"auto", "exact", "segment", "sle"} or Exact / SegmentAveraged / StochasticLiouville
         As :func:`eplt.dynamics.evolve`; ``"sampled"`` is refused (it has no channel).
     marginals : bool
         Return :func:`marginal_channels` instead of the joint channel.

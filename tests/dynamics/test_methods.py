@@ -159,11 +159,14 @@ def test_one_dispatch_records_what_auto_chose_and_why():
     assert resolve("auto", Task(stages=tuple(stages_of(tel))))[0].name == "sle"
     solver, opts, _ = resolve("auto", Task(stages=tuple(stages_of(tel)), ntraj=7))
     assert solver.name == "sampled" and opts == Sampled(ntraj=7)
-    # the channel dispatch never lands on a method without a channel
-    with pytest.raises(ValueError, match="no channel"):
+    # the channel dispatch refuses a method without a channel; auto takes the stochastic
+    # Liouville channel for the telegraph (exact: the closed-form coherence)
+    with pytest.raises(ValueError, match="'sampled' has no channel"):
         propagator(tel, 1.0, method="sampled")
-    with pytest.raises(ValueError, match="no channel"):
-        propagator(tel, 1.0)
+    E = propagator(tel, 1.0)
+    out = qutip.vector_to_operator(E @ qutip.operator_to_vector(PLUS))
+    want = systems.telegraph_coherence(1.0, 1.0, 0.5)
+    assert abs(qutip.expect(qutip.sigmax(), out) - want) < 1e-10
 
 
 # --------------------------------------------------------------------------- systems x methods
