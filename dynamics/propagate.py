@@ -142,12 +142,14 @@ def evolve(
         the arrays; names still work). Default: negativity, overlap with Phi+ or GHZ
         fidelity, marginal distances (when thermal states are known), purity.
     method : {"auto", "exact", "segment", "sle", "sampled", "permutation"} or a method object
-        (Exact / SegmentAveraged / StochasticLiouville / Sampled / PermutationSymmetric).
-        ``auto`` picks ``permutation`` when every process is white, the model is permutation
+        (Exact / SegmentAveraged / StochasticLiouville / Sampled / PermutationSymmetric), or
+        a method registered with :func:`eplt.dynamics.methods.register_method`.
+        ``auto`` (resolved by :func:`eplt.dynamics.methods.resolve`, which records its
+        choice and reason in ``result.params["method"]["reason"]``) picks ``permutation``
+        when every process is white, the model is permutation
         symmetric, the input is a SymmetricState or a permutation-invariant state of at least
         :data:`~eplt.dynamics.permutation.AUTO_MIN_QUBITS` qubits and the observables are
-        among :data:`~eplt.dynamics.permutation.OBSERVABLES` (the reason is recorded in
-        ``result.params["method"]["reason"]``); else ``exact``
+        among :data:`~eplt.dynamics.permutation.OBSERVABLES`; else ``exact``
         when every process is white, ``segment`` when the others are i.i.d. pulses,
         ``sle`` when they are Markovian (telegraph, chains, Ornstein-Uhlenbeck, fixed
         signals) and ``ntraj`` is not given, else ``sampled``.
