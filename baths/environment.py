@@ -35,13 +35,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import qutip
 from eplt.dynamics.model import HamiltonianAction, JumpAction, LocalTerm, Model, Source, Stage
-from eplt.dynamics.superop import (
-    _dissipator,
-    _hamiltonian_superop,
-    _replacement_superop,
-    _to_qutip_super,
-    _unitary_superop,
-)
 
 from .processes import BrownianNoise, GaussianPulses, OrnsteinUhlenbeck, PoissonClock
 from .thermal import _check_beta, _energies, beta_from_nbar, thermal_state
@@ -75,34 +68,6 @@ def _rate(x, name="rate") -> float:
     return x
 
 
-@dataclass(frozen=True, eq=False)
-class _Local:
-    """A deterministic local term with its reference thermal state (if any).
-
-    ``generator`` is the term as a qutip superoperator (column stacking, its
-    time-independent part); ``superop`` is the engine's internal row-stacked matrix.
-    """
-
-    name: str
-    party: int
-    superop: np.ndarray = field(repr=False)
-    tau: np.ndarray | None = field(default=None, repr=False)
-    H: np.ndarray | None = field(default=None, repr=False)
-    kind: str = "other"
-    beta: float | None = None
-    #: t -> engine-layout matrix added at time t (time-dependent QuTiP terms)
-    timedep: object = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        return f"{self.name} (party {self.party})"
-
-    @property
-    def generator(self) -> qutip.Qobj:
-        """The term's generator in qutip's convention (``superrep='super'``)."""
-        d = math.isqrt(self.superop.shape[0])
-        return _to_qutip_super(self.superop, [[d], [d]])
-
-
 def thermal_bath(
     party: int,
     H,
@@ -114,7 +79,7 @@ def thermal_bath(
     T: float | None = None,
     include_hamiltonian: bool = False,
     name: str | None = None,
-) -> _Local:
+) -> LocalTerm:
     r"""Thermal (Davies) bath on ``party`` with stationary state ``tau = e^{-beta H}/Z``.
 
     The term is the **dissipator only**, ``sum_k D[C_k]``: ``H`` sets the jump operators,
@@ -184,11 +149,16 @@ def thermal_bath(
                 c_ops.append(math.sqrt(g_down) * down)
             if g_up > 0:
                 c_ops.append(math.sqrt(g_up) * down.conj().T)
-    S = sum((_dissipator(c) for c in c_ops), np.zeros((d * d, d * d), dtype=complex))
-    if include_hamiltonian:
-        S = S + _hamiltonian_superop(_energy_op(E, V))
-    return _Local(
-        name or f"thermal[{party}]", party, S, tau=tau, H=_energy_op(E, V), kind="heat", beta=beta
+    energy = _energy_op(E, V)
+    return LocalTerm.from_operators(
+        name or f"thermal[{party}]",
+        party,
+        H=energy if include_hamiltonian else None,
+        c_ops=c_ops,
+        kind="heat",
+        beta=beta,
+        target=tau,
+        hamiltonian=energy,
     )
 
 
@@ -196,20 +166,15 @@ def _energy_op(E, V):
     return (V * E) @ V.conj().T
 
 
-def thermal_reset(party: int, tau, rate: float, *, name: str | None = None) -> _Local:
-    """Deterministic thermal reset ``r (tau Tr s - s)`` on ``party``."""
+def thermal_reset(party: int, tau, rate: float, *, name: str | None = None) -> LocalTerm:
+    """Deterministic thermal reset ``r (tau Tr s - s)`` on ``party`` (``target`` tau, ``rate`` r)."""
     party = _party(party)
-    tau_a = _arr(tau)
-    r = _rate(rate)
-    d = tau_a.shape[0]
-    S = r * (_replacement_superop(tau_a) - np.eye(d * d))
-    return _Local(name or f"reset[{party}]", party, S, tau=tau_a, kind="reservoir")
+    return LocalTerm.reset(name or f"reset[{party}]", party, _arr(tau), _rate(rate))
 
 
-def hamiltonian(party: int, H, *, name: str | None = None) -> _Local:
+def hamiltonian(party: int, H, *, name: str | None = None) -> LocalTerm:
     """Deterministic local Hamiltonian ``-i[H, .]`` on ``party`` (sets the party's energy operator)."""
-    Ha = _arr(H)
-    return _Local(name or f"H[{party}]", _party(party), _hamiltonian_superop(Ha), H=Ha, kind="work")
+    return LocalTerm.from_operators(name or f"H[{party}]", _party(party), H=_arr(H), kind="work")
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,9 +222,7 @@ class Reset:
             raise ValueError(f"reset on party {self.party}: omega must be Hermitian with trace 1")
 
     def action(self, scale: float = 1.0) -> JumpAction:
-        return JumpAction(
-            _party(self.party), superop=_replacement_superop(_arr(self.omega)), label="reset"
-        )
+        return JumpAction.reset(_party(self.party), _arr(self.omega))
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,12 +242,11 @@ class Kick:
             raise ValueError(f"kick on party {self.party}: U is not unitary")
 
     def action(self, scale: float = 1.0) -> JumpAction:
-        U = _arr(self.U)
-        return JumpAction(_party(self.party), superop=_unitary_superop(U), label="kick")
+        return JumpAction.kick(_party(self.party), _arr(self.U))
 
 
 def _describe_term(t) -> str:
-    if isinstance(t, (_Local, LocalTerm)):
+    if isinstance(t, LocalTerm):
         return f"{t.name} (party {t.party})"
     proc = getattr(t.process, "name", type(t.process).__name__)
     extra = " conjugate" if getattr(t, "conjugate", False) else ""
@@ -371,7 +333,7 @@ class Environment:
         taus = [None] * n
         hams = [None] * n
         for t in self.terms:
-            if isinstance(t, (_Local, LocalTerm)):
+            if isinstance(t, LocalTerm):
                 if t.party >= n:
                     raise ValueError(
                         f"term {t.name!r} acts on party {t.party}, but there are only parties 0..{n - 1}"
@@ -381,20 +343,11 @@ class Environment:
                         f"term {t.name!r} has dimension {math.isqrt(t.superop.shape[0])}, "
                         f"party {t.party} has {self.dims[t.party]}"
                     )
-                local.append(
-                    LocalTerm(
-                        t.name,
-                        t.party,
-                        superop=t.superop,
-                        timedep=getattr(t, "timedep", None),
-                        kind=getattr(t, "kind", "other"),
-                        beta=getattr(t, "beta", None),
-                    )
-                )
-                if getattr(t, "tau", None) is not None:
-                    taus[t.party] = t.tau
-                if getattr(t, "H", None) is not None:
-                    hams[t.party] = t.H
+                local.append(t)
+                if t.target is not None and t.kind in ("heat", "reservoir"):
+                    taus[t.party] = t.target  # a thermal bath's or a (thermal) reset's state
+                if t.hamiltonian is not None:
+                    hams[t.party] = t.hamiltonian
             elif isinstance(t, (Drive, Reset, Kick)):
                 if t.party >= n:
                     raise ValueError(
@@ -434,7 +387,11 @@ class Environment:
             elif c == 0.0:
                 for t in terms:
                     sources.append(
-                        Source(dataclasses.replace(proc, name=f"{name}@{t.party}"), (t.action(),))
+                        Source(
+                            dataclasses.replace(proc, name=f"{name}@{t.party}"),
+                            (t.action(),),
+                            label=name,
+                        )
                     )
             elif isinstance(proc, PoissonClock):
                 sources.append(
@@ -450,6 +407,7 @@ class Environment:
                                 proc, rate=(1 - c) * proc.rate, name=f"{name}@{t.party}"
                             ),
                             (t.action(),),
+                            label=name,
                         )
                     )
             elif isinstance(proc, _MIXABLE):
@@ -459,6 +417,7 @@ class Environment:
                         Source(
                             dataclasses.replace(proc, name=f"{name}@{t.party}"),
                             (t.action(math.sqrt(1 - c)),),
+                            label=name,
                         )
                     )
             else:

@@ -21,6 +21,7 @@ import qutip
 import scipy.sparse as sp
 from eplt.dynamics._checks import finite_generator, finite_operator
 from eplt.dynamics._tdterms import TimeDependence, compile_qobjevo, qutip_generator
+from eplt.dynamics.model import LocalTerm
 from eplt.dynamics.superop import (
     _dissipator_any,
     _hamiltonian_superop_any,
@@ -28,7 +29,7 @@ from eplt.dynamics.superop import (
     as_engine_superop,
 )
 
-from .environment import _Local, _party
+from .environment import _party
 
 __all__ = ["lindblad"]
 
@@ -135,7 +136,7 @@ def lindblad(
     name: str | None = None,
     args: dict | None = None,
     tlist=None,
-) -> _Local:
+) -> LocalTerm:
     r"""A local Lindblad term on ``party``, read as :func:`qutip.mesolve` reads ``H, c_ops``.
 
     The generator is
@@ -276,7 +277,9 @@ def lindblad(
         # the whole term as mesolve builds it: the QobjEvos' generators and the rest
         rest = [_qutip_part(q) for q in qparts]
         timedep = replace(timedep, qutip_term=sum(rest, timedep.qutip_term))
-    return _Local(name or f"lindblad[{party}]", party, S, H=energy, timedep=timedep)
+    return LocalTerm(
+        name or f"lindblad[{party}]", party, superop=S, hamiltonian=energy, timedep=timedep
+    )
 
 
 def _qutip_part(q):

@@ -35,9 +35,9 @@ import math
 import numpy as np
 import qutip
 from eplt.dynamics.bosonic import _cutoff, edge_population, thermal_oscillator
-from eplt.dynamics.superop import _dissipator, _hamiltonian_superop, _replacement_superop
+from eplt.dynamics.model import LocalTerm
 
-from .environment import Drive, Environment, Kick, _Local, _party, _rate
+from .environment import Drive, Environment, Kick, _party, _rate
 from .processes import BrownianNoise
 from .thermal import _check_beta
 
@@ -73,9 +73,7 @@ def oscillator_hamiltonian(party: int, omega: float = 1.0, *, cutoff: int, name:
     """
     N = _cutoff(cutoff, 2)
     H = _omega(omega) * _number(N)
-    return _Local(
-        name or f"oscillator[{_party(party)}]", party, _hamiltonian_superop(H), H=H, kind="work"
-    )
+    return LocalTerm.from_operators(name or f"oscillator[{_party(party)}]", party, H=H, kind="work")
 
 
 def oscillator_bath(
@@ -113,7 +111,7 @@ def oscillator_bath(
     Examples
     --------
     >>> bath = oscillator_bath(0, 1.0, rate=0.1, cutoff=10)
-    >>> bath.kind, round(float(bath.tau[0, 0].real), 6)    # (1 - q)/(1 - q^10), q = e^-1
+    >>> bath.kind, round(float(bath.target[0, 0].real), 6)    # (1 - q)/(1 - q^10), q = e^-1
     ('heat', 0.632149)
     """
     party = _party(party)
@@ -125,14 +123,21 @@ def oscillator_bath(
     G = _rate(rate, "rate")
     nbar = 0.0 if math.isinf(beta) else 1.0 / math.expm1(beta * omega)
     a = qutip.destroy(N).full()
-    S = _dissipator(math.sqrt(G * (nbar + 1)) * a)
-    if nbar > 0:
-        S = S + _dissipator(math.sqrt(G * nbar) * a.conj().T)
+    c_ops = [math.sqrt(G * (nbar + 1)) * a] + (
+        [math.sqrt(G * nbar) * a.conj().T] if nbar > 0 else []
+    )
     H = omega * _number(N)
-    if include_hamiltonian:
-        S = S + _hamiltonian_superop(H)
     tau = thermal_oscillator(beta, cutoff=N, omega=omega, cutoff_tol=1.0).full()
-    return _Local(name or f"cavity_bath[{party}]", party, S, tau=tau, H=H, kind="heat", beta=beta)
+    return LocalTerm.from_operators(
+        name or f"cavity_bath[{party}]",
+        party,
+        H=H if include_hamiltonian else None,
+        c_ops=c_ops,
+        kind="heat",
+        beta=beta,
+        target=tau,
+        hamiltonian=H,
+    )
 
 
 def oscillator_reset(
@@ -141,8 +146,7 @@ def oscillator_reset(
     """Deterministic reset ``r (tau Tr s - s)`` to the truncated thermal state of the mode."""
     N = _cutoff(cutoff, 2)
     tau = thermal_oscillator(beta, cutoff=N, omega=omega, cutoff_tol=1.0).full()
-    S = _rate(rate) * (_replacement_superop(tau) - np.eye(N * N))
-    return _Local(name or f"reset[{_party(party)}]", party, S, tau=tau, kind="reservoir")
+    return LocalTerm.reset(name or f"reset[{_party(party)}]", party, tau, _rate(rate))
 
 
 def phase_kick(clock, party: int, theta: float, *, cutoff: int) -> Kick:

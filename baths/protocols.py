@@ -22,9 +22,8 @@ import math
 
 import numpy as np
 from eplt.dynamics import marginal_channels
-from eplt.dynamics._ltsolvers import decay_root
 from eplt.dynamics.channels import eplt_channel, lt_error
-from eplt.dynamics.propagators import _marginal_evaluator
+from eplt.dynamics.propagators import decay_root, marginal_evaluator
 
 from .environment import Drive, Environment, Protocol, Reset, thermal_bath
 from .processes import BrownianNoise, PoissonClock
@@ -204,7 +203,7 @@ def certified_twirl_time(
     t_reset = math.log(1 / E.gamma) / rate
     after = marginal_channels(reset, t_reset) if t_reset > 0 else None
     drive = Environment((d, d), twirl_drive(kappa if kappa > 0 else 0.0, d))
-    twirl = _marginal_evaluator(drive)
+    twirl = marginal_evaluator(drive)
 
     def err(t: float) -> float:
         if t <= 0:

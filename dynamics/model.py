@@ -40,7 +40,9 @@ from .superop import (
     _dense,
     _dissipator,
     _hamiltonian_superop,
+    _replacement_superop,
     _to_qutip_super,
+    _unitary_superop,
     as_engine_superop,
 )
 
@@ -82,13 +84,30 @@ _TIMEDEP_EXACT_ONLY = (
 )
 
 
+def _physics_array(x, what: str) -> np.ndarray | None:
+    """A term's operator or state as a read-only complex array (Qobj or array-like)."""
+    if x is None:
+        return None
+    a = x.full() if hasattr(x, "full") else np.asarray(x, dtype=complex)
+    a = np.array(a, dtype=complex)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"{what} must be a square matrix, got shape {a.shape}")
+    a.flags.writeable = False
+    return a
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class LocalTerm:
-    r"""A deterministic local Lindblad generator on ``party``.
+    r"""A deterministic local Lindblad generator on ``party``, with the physics it stands for.
 
     ``kind`` says what the term is, for the energy ledger (:mod:`eplt.dynamics.thermo`):
     ``"heat"`` (a thermal bath at inverse temperature ``beta``), ``"reservoir"`` (a reset
-    ``r (omega Tr s - s)`` to a state omega), ``"work"`` (a Hamiltonian) or ``"other"``.
+    ``rate (target Tr s - s)`` to the state ``target``), ``"work"`` (a Hamiltonian) or
+    ``"other"``. The physics attributes are set where the term is built
+    (:func:`eplt.baths.thermal_bath`, :func:`eplt.baths.thermal_reset`,
+    :func:`eplt.baths.lindblad`, the constructors :meth:`from_operators` and
+    :meth:`reset`) and read by the ledger and the observables; nothing is recovered from
+    the matrix.
 
     Parameters
     ----------
@@ -100,6 +119,20 @@ class LocalTerm:
         ``qutip.liouvillian(H, c_ops)``. A raw array is refused (row- and column-stacked
         matrices describe different maps). :func:`eplt.baths.lindblad` builds the same term from
         ``H`` and ``c_ops``.
+    kind : {"heat", "reservoir", "work", "other"}
+    beta : float, optional
+        Inverse temperature of a thermal bath (``kind="heat"``).
+    target : (d, d) array or Qobj, optional
+        The state the term drives its party to: the Gibbs state of a thermal bath, the
+        state ``omega`` a reset prepares.
+    rate : float, optional
+        Rate ``r`` of a reset ``r (target Tr s - s)``.
+    hamiltonian : (d, d) array or Qobj, optional
+        The party's energy operator this term declares (a Hamiltonian term's ``H``; the
+        ``H`` that sets a thermal bath's jumps, whether or not ``-i[H, .]`` is included).
+    c_ops : sequence of (d, d) arrays, optional
+        Jump operators ``C_k`` of the dissipator ``sum_k D[C_k]`` (rates inside), when the
+        term is given in that form.
 
     Attributes
     ----------
@@ -127,6 +160,9 @@ class LocalTerm:
     >>> t = LocalTerm("decay", 0, qutip.liouvillian(qutip.sigmaz(), [qutip.destroy(2)]))
     >>> t.generator.superrep, t.superop.shape
     ('super', (4, 4))
+    >>> r = LocalTerm.reset("reset", 0, qutip.ket2dm(qutip.basis(2, 0)), 0.5)
+    >>> r.kind, r.rate, r.target.shape
+    ('reservoir', 0.5, (2, 2))
     """
 
     name: str
@@ -135,6 +171,10 @@ class LocalTerm:
     timedep: object = field(default=None, repr=False)
     kind: str = "other"
     beta: float | None = None
+    target: np.ndarray | None = field(default=None, repr=False)
+    rate: float | None = None
+    hamiltonian: np.ndarray | None = field(default=None, repr=False)
+    c_ops: tuple = field(default=(), repr=False)
 
     def __init__(
         self,
@@ -147,6 +187,10 @@ class LocalTerm:
         timedep=None,
         kind: str = "other",
         beta: float | None = None,
+        target=None,
+        rate: float | None = None,
+        hamiltonian=None,
+        c_ops=(),
     ):
         object.__setattr__(self, "name", str(name))
         object.__setattr__(self, "party", int(party))
@@ -159,6 +203,15 @@ class LocalTerm:
         object.__setattr__(self, "timedep", timedep)
         object.__setattr__(self, "kind", str(kind))
         object.__setattr__(self, "beta", None if beta is None else float(beta))
+        what = f"local term {name!r}"
+        object.__setattr__(self, "target", _physics_array(target, f"{what}: target"))
+        if rate is not None:
+            rate = float(rate)
+            if not (math.isfinite(rate) and rate >= 0):
+                raise ValueError(f"{what}: rate must lie in [0, inf), got {rate!r}")
+        object.__setattr__(self, "rate", rate)
+        object.__setattr__(self, "hamiltonian", _physics_array(hamiltonian, f"{what}: hamiltonian"))
+        object.__setattr__(self, "c_ops", tuple(_physics_array(c, f"{what}: c_ops") for c in c_ops))
 
     @property
     def superop(self) -> np.ndarray:
@@ -173,6 +226,79 @@ class LocalTerm:
     def generator(self):
         d = math.isqrt(self.factor.shape[0])
         return _to_qutip_super(self.factor, [[d], [d]])
+
+    @classmethod
+    def from_operators(
+        cls,
+        name: str,
+        party: int,
+        *,
+        H=None,
+        c_ops=(),
+        kind: str = "other",
+        beta: float | None = None,
+        target=None,
+        hamiltonian=None,
+    ) -> LocalTerm:
+        r"""The term ``-i[H, .] + sum_k D[C_k]``, ``D[C] s = C s C^† - {C^† C, s}/2``.
+
+        ``H`` (optional) enters the generator and is recorded as the party's energy
+        operator unless ``hamiltonian`` names another one (a thermal bath without its
+        ``-i[H, .]`` still declares ``H``). Other keywords as the class.
+
+        Examples
+        --------
+        >>> import qutip
+        >>> t = LocalTerm.from_operators("decay", 0, H=qutip.sigmaz(), c_ops=[qutip.destroy(2)])
+        >>> L = qutip.liouvillian(qutip.sigmaz(), [qutip.destroy(2)])
+        >>> bool(abs((t.generator - L).full()).max() < 1e-15)
+        True
+        """
+        what = f"local term {name!r}"
+        ops = [_physics_array(c, f"{what}: c_ops") for c in c_ops]
+        Ha = _physics_array(H, f"{what}: H")
+        # the party's dimension: from the operators, else from the declared physics
+        given = [
+            x
+            for x in (*ops, Ha, _physics_array(hamiltonian, what), _physics_array(target, what))
+            if x is not None
+        ]
+        dims = {a.shape[0] for a in given}
+        if len(dims) != 1:
+            raise ValueError(
+                f"{what}: give H, c_ops, hamiltonian or target of one dimension, got {sorted(dims)}"
+            )
+        d = dims.pop()
+        S = sum((_dissipator(c) for c in ops), np.zeros((d * d, d * d), dtype=complex))
+        if Ha is not None:
+            S = S + _hamiltonian_superop(Ha)
+        return cls(
+            name,
+            party,
+            superop=S,
+            kind=kind,
+            beta=beta,
+            target=target,
+            hamiltonian=Ha if hamiltonian is None else hamiltonian,
+            c_ops=ops,
+        )
+
+    @classmethod
+    def reset(cls, name: str, party: int, target, rate: float) -> LocalTerm:
+        r"""The reset ``rate (target Tr s - s)`` (``kind="reservoir"``).
+
+        Examples
+        --------
+        >>> import qutip
+        >>> t = LocalTerm.reset("r", 0, qutip.ket2dm(qutip.basis(2, 1)), 2.0)
+        >>> float(t.generator.tr().real)  # 2 (Tr(w) Tr - d^2) on d = 2: 2 (1 - 4)
+        -6.0
+        """
+        w = _physics_array(target, f"local term {name!r}: target")
+        d = w.shape[0]
+        rate = float(rate)
+        S = rate * (_replacement_superop(w) - np.eye(d * d))
+        return cls(name, party, superop=S, kind="reservoir", target=w, rate=rate)
 
 
 class Action(ABC):
@@ -249,19 +375,48 @@ class JumpAction(Action):
 
     ``channel`` is a qutip superoperator (qutip's convention, any ``superrep``, e.g.
     ``qutip.to_super(U)``); raw arrays are refused. ``superop`` (the engine's row-stacked
-    matrix) is internal, and the ``superop=`` keyword is for the engine only.
+    matrix) is internal, and the ``superop=`` keyword is for the engine only. The
+    constructors :meth:`reset` and :meth:`kick` also record the physics: ``target`` (the
+    state a reset prepares) or ``unitary`` (a kick's ``U``).
     """
 
     party: int
     superop: np.ndarray = field(repr=False)
     label: str = "jump"
+    target: np.ndarray | None = field(default=None, repr=False)
+    unitary: np.ndarray | None = field(default=None, repr=False)
 
-    def __init__(self, party: int, channel=None, label: str = "jump", *, superop=None):
+    def __init__(
+        self,
+        party: int,
+        channel=None,
+        label: str = "jump",
+        *,
+        superop=None,
+        target=None,
+        unitary=None,
+    ):
         object.__setattr__(self, "party", int(party))
         object.__setattr__(
             self, "superop", _engine_superop(channel, superop, None, f"jump on party {party}")
         )
         object.__setattr__(self, "label", str(label))
+        object.__setattr__(self, "target", _physics_array(target, f"jump on party {party}: target"))
+        object.__setattr__(
+            self, "unitary", _physics_array(unitary, f"jump on party {party}: unitary")
+        )
+
+    @classmethod
+    def reset(cls, party: int, target) -> JumpAction:
+        """At each tick, replace the party's state by ``target`` (``label="reset"``)."""
+        w = _physics_array(target, f"reset on party {party}: target")
+        return cls(party, superop=_replacement_superop(w), label="reset", target=w)
+
+    @classmethod
+    def kick(cls, party: int, U) -> JumpAction:
+        """At each tick, apply the unitary ``U`` to the party (``label="kick"``)."""
+        u = _physics_array(U, f"kick on party {party}: U")
+        return cls(party, superop=_unitary_superop(u), label="kick", unitary=u)
 
     @property
     def channel(self):
@@ -395,10 +550,22 @@ class Process(ABC):
 
 @dataclass(frozen=True, eq=False)
 class Source:
-    """One independent random process and its actions (one per party it drives)."""
+    """One independent random process and its actions (one per party it drives).
+
+    ``label`` names the process as the model's author did (an environment's independent
+    copies of a process ``"drive"`` are separate processes labelled ``"drive"``); the
+    ledger and the heat currents report flows under ``label[party]``. Default: the
+    process's name.
+    """
 
     process: Process
     actions: tuple[Action, ...]
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``label``, or the process's name when no label is given."""
+        return self.process.name if self.label is None else self.label
 
     @property
     def parties(self) -> tuple[int, ...]:
@@ -568,10 +735,9 @@ class Model:
         for s in self.sources:
             if not s.process.white:
                 continue
-            base = s.process.name.split("@")[0]
             for a in s.actions:
                 g = s.process.averaged_generator((self.dims[a.party],), [replace(a, party=0)])
-                out.append((f"{base}[{a.party}]", a.party, g.local_parts()[0]))
+                out.append((f"{s.name}[{a.party}]", a.party, g.local_parts()[0]))
         return out
 
     def spectral_gap(self) -> float:
@@ -601,7 +767,7 @@ class Model:
 
 def hamiltonian_term(name: str, party: int, H) -> LocalTerm:
     """A deterministic local Hamiltonian ``-i[H, .]`` as a :class:`LocalTerm`."""
-    return LocalTerm(name, party, superop=_hamiltonian_superop(H), kind="work")
+    return LocalTerm.from_operators(name, party, H=H, kind="work")
 
 
 @dataclass(frozen=True)

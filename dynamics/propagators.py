@@ -16,11 +16,14 @@ column stacking, ``vec(X)[j*D + i] = X[i, j]``, ``vec(A X B) = (B^T (x) A) vec(X
 operator_to_vector(rho))``. The solvers' internal layout (row-major per party, parties
 paired, :mod:`eplt.dynamics.superop`) never leaves this module.
 
-Methods: ``"exact"`` (white processes: the averaged Lindbladian of each stage,
-exponentiated; local stages as a product of local exponentials, the joint Liouvillian
-never built) and ``"segment"`` (i.i.d. pulses: the averaged one-segment channel, raised
-to the number of whole segments). ``"auto"`` chooses as :func:`eplt.dynamics.evolve`; the
-sampled method has no channel (it averages states, not maps) and is refused.
+Methods: every registered method with a channel (:meth:`eplt.dynamics.methods.Solver.channel`),
+through the same dispatch as :func:`eplt.dynamics.evolve`: ``"exact"`` (white processes:
+the averaged Lindbladian of each stage, exponentiated; local stages as a product of local
+exponentials, the joint Liouvillian never built), ``"segment"`` (i.i.d. pulses: the
+averaged one-segment channel, raised to the number of whole segments) and ``"sle"``
+(Markovian signals: the stochastic Liouville evolution of each of the ``D^2`` basis
+elements, up to :data:`JOINT_MAX`). ``"auto"`` chooses as :func:`eplt.dynamics.evolve`;
+a method without a channel (the sampled method averages states, not maps) is refused.
 """
 
 from __future__ import annotations
@@ -35,18 +38,13 @@ import qutip
 from qutip.core.dimensions import Dimensions
 from scipy.optimize import brentq
 
-from ._memory import check_bytes
-from ._timeindep import joint_step_matrix, step_matrix
+from . import methods as _methods
+from ._ltsolvers import decay_root  # public here: the root finder of lt-times
+from ._solvers import JOINT_MAX, check_joint_size, joint_matrix  # noqa: F401  (JOINT_MAX: documented here)
 from .certify import lt_error
 from .model import Model, Source, Stage, stages_of
-from .propagate import _resolve_method, _stage_windows
-from .sampled import Sampled
-from .segment import SegmentAveraged, _apply_channel, _segment_stage_channels
 
-__all__ = ["lt_time", "marginal_channels", "propagator"]
-
-#: Largest joint superoperator returned (``D^2``, i.e. five qubits: a 1024 x 1024 matrix).
-JOINT_MAX = 1024
+__all__ = ["decay_root", "lt_time", "marginal_channels", "marginal_evaluator", "propagator"]
 
 
 def _check_time(t) -> float:
@@ -60,108 +58,9 @@ def _check_time(t) -> float:
 
 
 def _method(method, stages: Sequence[Stage]):
-    m = _resolve_method(method, stages, None)
-    if isinstance(m, Sampled):
-        raise ValueError(
-            "method must be 'exact' or 'segment' (or 'auto' resolving to one of them): "
-            "the sampled method averages states, it has no channel"
-        )
-    return m
-
-
-# --------------------------------------------------------------------------- blocks
-# A channel is a list of blocks (parties, matrix): the matrix acts, in the paired layout,
-# on the kron of those parties (in the listed order); blocks act on disjoint parties.
-
-
-def _identity_blocks(dims) -> list:
-    return [((k,), np.eye(d * d, dtype=complex)) for k, d in enumerate(dims)]
-
-
-def _joint(blocks, dims) -> np.ndarray:
-    """The blocks as one paired ``D^2 x D^2`` matrix."""
-    sizes = [d * d for d in dims]
-    N = math.prod(sizes)
-    if len(blocks) == 1 and blocks[0][0] == tuple(range(len(dims))):
-        return blocks[0][1]
-    x = np.eye(N, dtype=complex).reshape(*sizes, N)
-    return _apply_channel(blocks, x).reshape(N, N)
-
-
-def _compose(first, then, dims) -> list:
-    """``then o first``."""
-    if _is_identity(first):  # the first stage from the identity: nothing to multiply
-        return then
-    if _is_identity(then):
-        return first
-    if [p for p, _ in first] == [p for p, _ in then]:
-        return [(p, B @ A) for (p, A), (_, B) in zip(first, then)]
-    return [(tuple(range(len(dims))), _joint(then, dims) @ _joint(first, dims))]
-
-
-def _is_identity(blocks) -> bool:
-    return all(np.array_equal(A, np.eye(A.shape[0])) for _, A in blocks)
-
-
-def _check_joint_size(dims) -> None:
-    N = math.prod(d * d for d in dims)
-    if N > JOINT_MAX:
-        raise ValueError(
-            f"the joint superoperator on dims {list(dims)} has size {N} > {JOINT_MAX}; "
-            "use marginal_channels (or propagator(..., marginals=True)) for many parties"
-        )
-
-
-def _stage_blocks(model: Model, dt: float, method, gens: dict | None = None) -> list:
-    """One stage's channel over ``dt``; ``gens`` caches averaged generators by model id
-    (for repeated evaluation of the same stages, :func:`_marginal_evaluator`)."""
-    dims = model.dims
-    if model.is_time_dependent:
-        # the blocks below come from the time-independent averaged generator; a QuTiP
-        # time-dependent term would be silently dropped
-        raise ValueError(
-            "propagator/marginal_channels do not handle time-dependent local terms "
-            "(lindblad with a QobjEvo or [H0, [H1, f]]); evolve integrates them"
-        )
-    if dt <= 0:
-        return _identity_blocks(dims)
-    if isinstance(method, SegmentAveraged):
-        tau, channel = _segment_stage_channels(model, method)
-        if tau is not None:
-            # whole segments then the remainder, as eplt.dynamics.segment._run_segment steps
-            n_full, s = 0, 0.0
-            while s < dt - 1e-12 and s + tau <= dt + 1e-12 * max(1.0, dt):
-                n_full += 1
-                s = min(s + tau, dt)
-            full = [(p, np.linalg.matrix_power(A, n_full)) for p, A in channel(tau)]
-            rest = dt - s
-            return _compose(full, channel(rest), dims) if rest > 1e-12 else full
-    if gens is None:
-        gen = model.averaged_generator()
-    else:
-        gen = gens.get(id(model))
-        if gen is None:
-            gen = gens[id(model)] = model.averaged_generator()
-    sizes = [d * d for d in dims]
-    if gen.is_local:
-        check_bytes(
-            sum(12.0 * m * m * 16 for m in sizes),
-            f"the local channels of dims {list(dims)}",
-            "use smaller parties",
-        )
-        return [((k,), step_matrix(L, dt)) for k, L in enumerate(gen.local_parts())]
-    _check_joint_size(dims)
-    # block by block over the sparse Liouvillian's connected components (symmetry
-    # sectors); a stationary projector where the slowest decay has run out
-    return [(tuple(range(len(dims))), joint_step_matrix(gen, dt))]
-
-
-def _channel_blocks(stages: Sequence[Stage], t: float, method, gens: dict | None = None) -> list:
-    dims = stages[0].model.dims
-    out = _identity_blocks(dims)
-    for start, end, model in _stage_windows(stages, 0.0, t):
-        out = _compose(out, _stage_blocks(model, end - start, method, gens), dims)
-    return out
+    """``(solver, settings)`` through the one dispatch; the method must have a channel."""
+    solver, opts, _ = _methods.resolve(method, _methods.Task(stages=tuple(stages)), channel=True)
+    return solver, opts
 
 
 def _paired_to_qutip(M: np.ndarray, dims: Sequence[int]) -> qutip.Qobj:
@@ -206,7 +105,7 @@ def propagator(
         :class:`eplt.baths.Protocol`)
     t : float
         End time, ``>= 0`` (``t = 0``: the identity channel).
-    method : {"auto", "exact", "segment"} or Exact / SegmentAveraged
+    method : {"auto", "exact", "segment", "sle"} or Exact / SegmentAveraged / StochasticLiouville
         As :func:`eplt.dynamics.evolve`; ``"sampled"`` is refused (it has no channel).
     marginals : bool
         Return :func:`marginal_channels` instead of the joint channel.
@@ -246,16 +145,16 @@ def propagator(
     t = _check_time(t)
     stages = stages_of(protocol)
     dims = stages[0].model.dims
-    _check_joint_size(dims)
-    blocks = _channel_blocks(stages, t, _method(method, stages))
-    return _paired_to_qutip(_joint(blocks, dims), dims)
+    check_joint_size(dims)
+    solver, opts = _method(method, stages)
+    return _paired_to_qutip(joint_matrix(solver.channel(opts, stages, t), dims), dims)
 
 
 def _restrict(model: Model, k: int) -> Model:
     """The dynamics of party ``k`` alone: its local terms and its action of every source."""
     local = tuple(replace(lt, party=0) for lt in model.local if lt.party == k)
     sources = tuple(
-        Source(s.process, tuple(replace(a, party=0) for a in s.actions if a.party == k))
+        Source(s.process, tuple(replace(a, party=0) for a in s.actions if a.party == k), s.label)
         for s in model.sources
         if k in s.parties
     )
@@ -294,26 +193,38 @@ def marginal_channels(protocol, t: float, *, method="auto") -> list[qutip.Qobj]:
     (8, [[[2], [2]], [[2], [2]]])
     """
     t = _check_time(t)
-    return _marginal_evaluator(protocol, method)(t)
+    return marginal_evaluator(protocol, method=method)(t)
 
 
-def _marginal_evaluator(protocol, method="auto"):
-    """``t -> marginal_channels(protocol, t, method=method)``, with the per-party
-    restriction, the method and each stage's averaged generator worked out once (root
-    finders evaluate the same protocol at many times; the values are identical)."""
+def marginal_evaluator(protocol, *, method="auto"):
+    r"""``t -> marginal_channels(protocol, t, method=method)``, prepared once.
+
+    The per-party restriction, the method and each stage's averaged generator are worked
+    out once, so that root finders (thermalization times, certified twirl times) can
+    evaluate the same protocol at many times; the values are those of
+    :func:`marginal_channels`.
+
+    Examples
+    --------
+    >>> from baths import Environment, qubit_hamiltonian, thermal_bath
+    >>> env = Environment([2, 2], [thermal_bath(q, qubit_hamiltonian(1.0), 1.0, relaxation_rate=1.0) for q in (0, 1)])
+    >>> at = marginal_evaluator(env)
+    >>> [m.dims for m in at(0.5)] == [m.dims for m in marginal_channels(env, 0.5)]
+    True
+    """
     stages = stages_of(protocol)
     dims = stages[0].model.dims
     parties = []
     for k, d in enumerate(dims):
         local = [Stage(st.duration, _restrict(st.model, k)) for st in stages]
-        parties.append((int(d), local, _method(method, local)))
+        parties.append((int(d), local, *_method(method, local)))
     gens: dict = {}  # keyed by id of the models held in ``parties`` (alive as long as it)
 
     def at(t: float) -> list[qutip.Qobj]:
         t = _check_time(t)
         return [
-            _paired_to_qutip(_joint(_channel_blocks(local, t, m, gens), (d,)), (d,))
-            for d, local, m in parties
+            _paired_to_qutip(joint_matrix(solver.channel(opts, local, t, gens), (d,)), (d,))
+            for d, local, solver, opts in parties
         ]
 
     return at
@@ -386,7 +297,7 @@ def lt_time(
             raise ValueError("taus must be given: the protocol names no thermal states")
         taus = [qutip.Qobj(np.asarray(x)) for x in taus]
 
-    marg = _marginal_evaluator(protocol, method)
+    marg = marginal_evaluator(protocol, method=method)
 
     def err(t: float) -> float:
         return float(lt_error(marg(t), taus))

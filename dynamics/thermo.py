@@ -132,29 +132,6 @@ def reservoir_free_energy_cost(omega, H, beta: float) -> float:
 
 
 # ---------------------------------------------------------------------- terms
-def _local_apply(S: np.ndarray, X: np.ndarray) -> np.ndarray:
-    d = X.shape[0]
-    return from_paired(S @ to_paired(X, [d]).reshape(-1), [d])
-
-
-def _as_reset(S: np.ndarray, d: int, *, generator: bool):
-    """``(rate, omega)`` if ``S`` is ``r (omega Tr - id)`` (``generator``) or the channel
-    ``omega Tr`` (not ``generator``, rate 1), else None."""
-    rng = np.random.default_rng(12345)
-    if generator:
-        r = float(np.real(np.trace(S))) / (1 - d * d)
-        if not r > 0:
-            return None
-        omega = _local_apply(S, np.eye(d) / d) / r + np.eye(d) / d
-    else:
-        r, omega = 1.0, _local_apply(S, np.eye(d) / d)
-    X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    want = r * (omega * np.trace(X) - (X if generator else 0))
-    if not np.allclose(_local_apply(S, X), want, atol=1e-10 * max(1.0, r)):
-        return None
-    return r, omega
-
-
 def _stage_terms(model, dims, hams, beta_ref):
     """[(Term, joint generator piece (N x N), party)] of one stage (pieces of one label summed)."""
     pieces: dict[tuple[str, int], list] = {}
@@ -184,11 +161,11 @@ def _stage_terms(model, dims, hams, beta_ref):
         kind = t.kind if t.kind in KINDS else "other"
         term = Term(t.name, t.party, kind, beta=t.beta)
         if kind == "reservoir":
-            rr = _as_reset(np.asarray(t.superop), dims[t.party], generator=True)
-            if rr is None:
+            # a reset r (omega Tr s - s) says so where it is built (LocalTerm.reset)
+            if t.rate is None or t.target is None:
                 term = replace(term, kind="other")
             else:
-                term = thermalize(replace(term, rate=rr[0], omega=rr[1]))
+                term = thermalize(replace(term, rate=t.rate, omega=np.array(t.target)))
         add(term, L)
     for s in model.sources:
         if not s.process.white:
@@ -197,20 +174,20 @@ def _stage_terms(model, dims, hams, beta_ref):
                 f"process {s.process.name!r} is {type(s.process).__name__}"
             )
         L = s.process.averaged_generator(dims, s.actions).to_dense()
-        base = s.process.name.split("@")[0]
         for a in s.actions:
             # the energy flow into party a.party through this source is read off the joint
             # piece with that party's energy operator; a source acting on several parties
             # appears under one label per party, each with the full joint piece.
-            label = f"{base}[{a.party}]"
+            label = f"{s.name}[{a.party}]"
             if isinstance(a, HamiltonianAction):
                 term = Term(label, a.party, "work")
             elif isinstance(a, JumpAction):
-                rr = _as_reset(np.asarray(a.superop), dims[a.party], generator=False)
                 rate = getattr(s.process, "rate", None)
-                if rr is not None and rate is not None:
+                if a.target is not None and rate is not None:  # JumpAction.reset
                     term = thermalize(
-                        Term(label, a.party, "reservoir", omega=rr[1], rate=float(rate))
+                        Term(
+                            label, a.party, "reservoir", omega=np.array(a.target), rate=float(rate)
+                        )
                     )
                 elif a.label == "kick":
                     term = Term(label, a.party, "work")

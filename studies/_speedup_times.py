@@ -27,10 +27,9 @@ from eplt.baths import (
     thermal_state,
 )
 from eplt.dynamics import evolve, marginal_channels
-from eplt.dynamics._ltsolvers import decay_root
 from eplt.dynamics.channels import eplt_channel, lt_error
 from eplt.dynamics.metrics import thermalization_time
-from eplt.dynamics.propagators import _marginal_evaluator
+from eplt.dynamics.propagators import decay_root, marginal_evaluator
 
 from .params import ParamError, value_key
 
@@ -91,7 +90,7 @@ def channel_time(env, tau, eps: float, rate: float) -> float:
     (narrowed by one log-secant guess, :func:`eplt.dynamics._ltsolvers.decay_root`).
     The headline numbers use :func:`eplt.dynamics.lt_time`, which does not assume monotonicity
     (tests check both agree)."""
-    marg = _marginal_evaluator(env)
+    marg = marginal_evaluator(env)
 
     def lt(t):
         return float(lt_error(marg(t), tau))
@@ -160,7 +159,7 @@ def _marginal_distances(rho0: qutip.Qobj, protocol, tau: qutip.Qobj):
     """``t -> [D(Tr_B rho(t), tau), D(Tr_A rho(t), tau)]`` through the marginal channels
     (``Tr_{not k} E_t(rho0) = M_k(t)(Tr_{not k} rho0)``, exact): the same values as
     ``value_at(rho0, protocol, "marginal_distance")`` without evolving the joint state."""
-    marg = _marginal_evaluator(protocol)
+    marg = marginal_evaluator(protocol)
     rho_k = [rho0.ptrace(k).full().reshape(-1, order="F") for k in range(len(rho0.dims[0]))]
     t_k = tau.full()
 

@@ -78,3 +78,68 @@ def isotropic_twirl_matrix(F: float, d: int) -> np.ndarray:
     v[:: d + 1] = 1 / np.sqrt(d)
     P = np.outer(v, v)
     return F * P + (1 - F) * (np.eye(d * d) - P) / (d * d - 1)
+
+
+# --------------------------------------------------------------------------- time series
+# Closed-form observables over time for the systems x methods matrix
+# (tests/dynamics/test_methods.py). Qubit conventions as above.
+
+
+def gad_phi_plus(t, nbar: float, G: float = 1.0, omega: float = 1.0) -> dict[str, np.ndarray]:
+    """Phi+ under independent generalized amplitude damping (jumps sqrt(G(nbar+1)) sigma-,
+    sqrt(G nbar) sigma+ on each qubit).
+
+    Each excited population relaxes at g = G(2 nbar + 1) to p1 = nbar/(2 nbar + 1),
+    ``e(a0, t) = p1 + (a0 - p1) e^{-g t}``; the |00><11| coherence decays as e^{-g t}/2
+    (each qubit's at g/2). The X state's overlap with Phi+ is
+    ``(rho_00,00 + rho_11,11)/2 + Re rho_00,11`` with
+    ``rho_00,00 = ((1 - e(0))^2 + (1 - e(1))^2)/2``, ``rho_11,11 = (e(0)^2 + e(1)^2)/2``.
+    Energy of each qubit (H = omega |1><1|): ``omega e(1/2, t)``.
+    """
+    t = np.asarray(t, dtype=float)
+    g = G * (2 * nbar + 1)
+    p1 = nbar / (2 * nbar + 1)
+    e0 = p1 + (0.0 - p1) * np.exp(-g * t)
+    e1 = p1 + (1.0 - p1) * np.exp(-g * t)
+    r00 = ((1 - e0) ** 2 + (1 - e1) ** 2) / 2
+    r11 = (e0**2 + e1**2) / 2
+    overlap = (r00 + r11) / 2 + np.exp(-g * t) / 2
+    energy = omega * (p1 + (0.5 - p1) * np.exp(-g * t))
+    return {"ghz_fidelity": overlap, "energy": energy}
+
+
+def shared_reset_phi_plus(
+    t, p0: float, r: float = 1.0, omega: float = 1.0
+) -> dict[str, np.ndarray]:
+    """Phi+ under a shared Poisson reset to tau (x) tau, tau = diag(p0, p1), rate r:
+    ``rho(t) = s Phi+ + (1 - s) tau (x) tau``, s = e^{-rt}; overlap with Phi+
+    ``s + (1 - s)(p0^2 + p1^2)/2``; energy of each qubit ``omega (s/2 + (1 - s) p1)``."""
+    t = np.asarray(t, dtype=float)
+    s = np.exp(-r * t)
+    p1 = 1 - p0
+    return {
+        "ghz_fidelity": s + (1 - s) * (p0**2 + p1**2) / 2,
+        "energy": omega * (s / 2 + (1 - s) * p1),
+    }
+
+
+def telegraph_coherence(t, rate: float, amplitude: float) -> np.ndarray:
+    """<sigma_x>(t) from |+> under H = amplitude xi(t) sigma_z, xi = +-1 a random telegraph
+    flipping at ``rate`` (stationary start): the phase 2 amplitude int xi averages to
+    ``e^{-rate t}(cosh(mu t) + rate sinh(mu t)/mu)``, ``mu = sqrt(rate^2 - 4 amplitude^2)``
+    (cos/sin for imaginary mu; ``1 + rate t`` at mu = 0)."""
+    t = np.asarray(t, dtype=float)
+    mu = np.sqrt(complex(rate**2 - 4 * amplitude**2))
+    if abs(mu) < 1e-12:
+        return np.exp(-rate * t) * (1 + rate * t)
+    return np.real(np.exp(-rate * t) * (np.cosh(mu * t) + rate * np.sinh(mu * t) / mu))
+
+
+def gaussian_pulse_coherence(t, segment: float, variance: float) -> np.ndarray:
+    """<sigma_x>(t) from |+> under H = c sigma_z, c ~ N(0, variance) i.i.d. per segment:
+    ``E[e^{-2 i c s}] = e^{-2 variance s^2}`` per (part of a) segment, so after n whole
+    segments and a remainder s: ``e^{-2 variance (n segment^2 + s^2)}``."""
+    t = np.asarray(t, dtype=float)
+    n = np.floor(t / segment + 1e-12)
+    s = np.clip(t - n * segment, 0.0, None)
+    return np.exp(-2 * variance * (n * segment**2 + s**2))

@@ -505,10 +505,10 @@ def test_lt_error_fast_path_matches_the_certified_path_on_protocol_channels(monk
 
 
 def test_marginal_evaluator_reuses_generators_without_changing_channels():
-    from eplt.dynamics.propagators import _marginal_evaluator
+    from eplt.dynamics.propagators import marginal_evaluator
 
     env = _driven_env()
-    at = _marginal_evaluator(env)
+    at = marginal_evaluator(env)
     for t in (0.7, 0.0, 2.3, 0.7):
         for a, b in zip(at(t), marginal_channels(env, t)):
             assert a.dims == b.dims and np.array_equal(a.full(), b.full())

@@ -101,7 +101,7 @@ def test_segment_real_path_for_a_unitary_ensemble(monkeypatch):
 
 # ----------------------------------------------------------------------------- sampled
 
-from eplt.baths.environment import Protocol, Reset, _Local  # noqa: E402
+from eplt.baths.environment import Protocol, Reset  # noqa: E402
 from eplt.baths.processes import (  # noqa: E402
     BrownianNoise,
     FixedSignal,
@@ -113,6 +113,7 @@ from eplt.baths.processes import (  # noqa: E402
 )
 from eplt.baths.thermal import thermal_state  # noqa: E402
 from eplt.dynamics import sampled as sampled_module  # noqa: E402
+from eplt.dynamics.model import LocalTerm  # noqa: E402
 from eplt.dynamics.propagate import Sampled  # noqa: E402
 
 SIGNALS = [
@@ -213,7 +214,7 @@ def test_sampled_switches_basis_between_stages(monkeypatch):
     # a stage whose local generator is not Hermiticity preserving (X -> A X) runs in the
     # complex layout; the stages around it in the Hermitian basis
     A = np.array([[0.0, 0.3], [0.0, -0.2]], complex)
-    odd = _Local("odd", 0, superop=np.kron(A, np.eye(2)))
+    odd = LocalTerm("odd", 0, superop=np.kron(A, np.eye(2)))
     g = GaussianPulses(segment=0.1, variance=4.0, channels=3)
     hp = Environment((2, 2), [Drive(g, 0, PAULIS), Drive(g, 1, PAULIS, conjugate=True), _gad(0)])
     non_hp = Environment((2, 2), [odd, Drive(g, 1, PAULIS)])
