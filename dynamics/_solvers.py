@@ -26,6 +26,7 @@ from .methods import Solver, Task, register_method, stage_windows
 from .model import Model, Stage
 from .observables import ObservableSet, default_e_ops
 from .permutation import PermutationSymmetric, SymmetricState, _evolve_permutation, auto_reason
+from .productsum import ProductOperatorSum, ProductSum, evolve_product_sum
 from .result import Result, _ExpectList
 from .sampled import Sampled, _sampled_driver
 from .segment import SegmentAveraged, _apply_channel, _run_segment, _segment_stage_channels
@@ -461,5 +462,54 @@ class PermutationSolver(Solver):
         )
 
 
-for _solver in (PermutationSolver(), ExactSolver(), SegmentSolver(), SLESolver(), SampledSolver()):
+class _Stages:
+    """The task's stages as a protocol (``stages()``), for routes that take one."""
+
+    def __init__(self, stages):
+        self._stages = list(stages)
+
+    def stages(self):
+        return list(self._stages)
+
+
+class ProductSumSolver(Solver):
+    """n qubits under mixtures of commuting product channels, the state a short sum of
+    products: :func:`eplt.dynamics.productsum.evolve_product_sum` (O(terms x n) per time)."""
+
+    name = "product_sum"
+    options = ProductSum
+    stores_states = False
+    auto_rank = -1
+
+    def auto_reason(self, task):
+        if isinstance(task.rho0, ProductOperatorSum):
+            return "auto: rho0 is a ProductOperatorSum, which only the product-sum route runs"
+        return None
+
+    def run(self, method, task):
+        if not isinstance(task.rho0, ProductOperatorSum):
+            raise TypeError(
+                "method 'product_sum' needs rho0 as an eplt.dynamics.productsum."
+                f"ProductOperatorSum, got {type(task.rho0).__name__}"
+            )
+        if task.ntraj is not None or task.seed is not None:
+            raise ValueError("method 'product_sum' is exact: it takes no ntraj or seed")
+        return evolve_product_sum(
+            task.rho0,
+            _Stages(task.stages),
+            task.tlist,
+            e_ops=task.e_ops,
+            taus=task.taus,
+            hamiltonians=task.hamiltonians,
+        )
+
+
+for _solver in (
+    ProductSumSolver(),
+    PermutationSolver(),
+    ExactSolver(),
+    SegmentSolver(),
+    SLESolver(),
+    SampledSolver(),
+):
     register_method(_solver)

@@ -15,7 +15,7 @@ Every solver implements the same interface:
 :func:`eplt.dynamics.marginal_channels` and :func:`eplt.dynamics.lt_time` call the solver
 through :func:`resolve` only, which turns ``method="auto"`` into a solver in one place and
 says why (recorded as ``Result.params["method"]["reason"]``). ``auto`` asks the solvers
-with an ``auto_rank`` in that order (permutation, exact, segment, sle, sampled); the first
+with an ``auto_rank`` in that order (product_sum, permutation, exact, segment, sle, sampled); the first
 that applies to the task (:meth:`Solver.auto_reason`) wins. Adding a method is
 :func:`register_method`; evolve and propagator do not change.
 
@@ -149,7 +149,7 @@ def register_method(solver: Solver, *, replace: bool = False) -> Solver:
     --------
     >>> from eplt.dynamics.methods import registered_methods
     >>> registered_methods()
-    ['permutation', 'exact', 'segment', 'sle', 'sampled']
+    ['product_sum', 'permutation', 'exact', 'segment', 'sle', 'sampled']
     """
     if not isinstance(solver, Solver):
         raise TypeError(f"solver must be a Solver instance, got {type(solver).__name__}")

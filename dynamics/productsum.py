@@ -339,8 +339,10 @@ def is_product_sum(protocol) -> bool:
 
 @dataclass(frozen=True)
 class ProductSum:
-    """The product-sum averaging method (for a registry of methods: ``name = "product_sum"``;
-    run through :func:`evolve_product_sum`)."""
+    """The product-sum averaging method: ``evolve(rho0, protocol, tlist,
+    method=ProductSum())`` (or ``method="product_sum"``) runs :func:`evolve_product_sum`;
+    ``method="auto"`` takes it whenever ``rho0`` is a :class:`ProductOperatorSum` (no other
+    method can run one). No settings: every stage's channel is applied exactly."""
 
     name = "product_sum"
 

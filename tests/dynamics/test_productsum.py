@@ -290,3 +290,28 @@ def test_refusals_name_the_reason():
     finite = Protocol([(1.0, env)])
     with pytest.raises(ValueError, match="beyond the protocol's last stage"):
         evolve_product_sum(ProductOperatorSum.ghz(n), finite, [0.0, 2.0])
+
+
+def test_evolve_dispatches_product_sum_states():
+    """``evolve`` runs a ProductOperatorSum through the registered product-sum method: by
+    ``auto`` (no other method can run one) and by name, with the same numbers as
+    ``evolve_product_sum``; other methods refuse it; the route refuses a dense rho0."""
+    from eplt.dynamics.methods import registered_methods
+    from eplt.dynamics.productsum import ProductSum
+
+    assert registered_methods()[0] == "product_sum"
+    proto, _ = protocol(50)
+    tlist = np.linspace(0.0, 3.0, 7)
+    rho0 = ProductOperatorSum.ghz(50)
+    direct = evolve_product_sum(rho0, proto, tlist, e_ops=["ghz_fidelity", "purity"])
+    for method in ("auto", "product_sum", ProductSum()):
+        res = evolve(rho0, proto, tlist, e_ops=["ghz_fidelity", "purity"], method=method)
+        assert res.method == "product_sum"
+        for k in ("ghz_fidelity", "purity"):
+            np.testing.assert_allclose(res.expect[k], direct.expect[k], rtol=0, atol=1e-14)
+    auto = evolve(rho0, proto, tlist, e_ops=["ghz_fidelity"])
+    assert "ProductOperatorSum" in auto.params["method"]["reason"]
+    with pytest.raises(TypeError, match="ProductOperatorSum"):
+        evolve(noisy_ghz_state(3, 0.9), protocol(3)[0], tlist, method="product_sum")
+    with pytest.raises(ValueError, match="no ntraj or seed"):
+        evolve(rho0, proto, tlist, method="product_sum", seed=3)
