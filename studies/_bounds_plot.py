@@ -205,9 +205,10 @@ def figures(result: StudyResult) -> dict:
             loc="outside upper center",
             ncol=3,
             fontsize=7,
-            title="lines and dashes: upper bounds (relaxations, certified dual values); "
-            "markers: explicit exactly-LT LOSR protocols (lower bounds), except the "
-            "tri-marker (upper: column generation's Lagrangian certificate)",
+            title="lines (and the bold DPS-2 dash, qutrits): upper bounds (relaxations, "
+            "certified dual values)\nmarkers: explicit exactly-LT LOSR protocols (lower "
+            "bounds), except the tri-marker: column generation's Lagrangian certificate "
+            "(upper, never below PPT)",
             title_fontsize=7,
         )
         out["bounds"] = fig
