@@ -11,8 +11,8 @@ from .base import StudyResult
 #: Row order of the study's arrays (eplt.studies.bounds.METHODS and THREE_KEYS; repeated
 #: here so that this module imports without the study module, which imports it).
 METHODS = (
-    "egamma", "twirl_ad", "layer_cake", "corr_reset", "losr", "colgen", "best", "dps2", "ppt",
-    "any_lt",
+    "egamma", "twirl_ad", "layer_cake", "corr_reset", "losr", "colgen", "best", "colgen_upper",
+    "dps2", "ppt", "any_lt",
 )  # fmt: skip
 THREE_KEYS = ("egamma_ghz", "twirl_ad", "ppt_bound", "any_lt_bound")
 #: Curves closer than this over a whole panel are reported as touching.
@@ -23,6 +23,14 @@ _STYLE = {
     "any_lt": dict(color=style.COLORS[3], lw=2.6, alpha=0.45, **_UP, label="any LT, SDP (upper)"),
     "ppt": dict(color=style.COLORS[0], lw=1.3, **_UP, label="PPT (upper)"),
     "dps2": dict(color=style.COLORS[5], lw=1.3, ls="--", marker="_", ms=9, label="DPS-2 (upper)"),
+    "colgen_upper": dict(
+        color=style.COLORS[7],
+        ls="none",
+        marker="1",
+        ms=9,
+        mew=1.4,
+        label="col. gen. certificate (upper, Lagrangian)",
+    ),
     "best": dict(color="0.2", lw=0.8, ls=":", marker="none", label="best LOSR found (lower)"),
     "egamma": dict(
         color=style.COLORS[1], ls="none", marker="x", ms=6, label=r"$\mathcal{E}_\gamma$"
@@ -53,6 +61,7 @@ _NAMES = {
     "ppt": "PPT",
     "dps2": "DPS-2",
     "best": "best",
+    "colgen_upper": "col. gen. cert.",
     "egamma": r"$\mathcal{E}_\gamma$",
     "twirl_ad": "twirl+AD",
     "layer_cake": "layer cake",
@@ -66,7 +75,7 @@ _XLABEL = {
     "qutrit": r"$\beta\omega$ (qutrits, $H = \omega\,\mathrm{diag}(0, 1, 2.5)$)",
 }
 _ORDER = (
-    "any_lt", "ppt", "dps2", "best", "egamma", "twirl_ad", "layer_cake", "corr_reset", "losr",
+    "any_lt", "ppt", "colgen_upper", "dps2", "best", "egamma", "twirl_ad", "layer_cake", "corr_reset", "losr",
     "colgen",
 )  # fmt: skip
 
@@ -103,6 +112,8 @@ def plot(result: StudyResult, ax=None, *, case: str = "equal", merit: str = "ove
             if np.all(np.isnan(y)):
                 continue
             kw = dict(_STYLE[meth])
+            if meth == "dps2" and np.sum(~np.isnan(y)) == 1:  # one point: a bold marker
+                kw.update(marker="_", ms=14, mew=2.2)
             if merit == "negativity" and meth in _NEG_LABEL:
                 kw["label"] = _NEG_LABEL[meth]
                 if meth == "ppt":
@@ -194,8 +205,10 @@ def figures(result: StudyResult) -> dict:
             loc="outside upper center",
             ncol=3,
             fontsize=7,
-            title="lines: upper bounds (relaxations, certified dual values); "
-            "markers: explicit exactly-LT LOSR protocols (lower bounds)",
+            title="lines (and the bold DPS-2 dash, qutrits): upper bounds (relaxations, "
+            "certified dual values)\nmarkers: explicit exactly-LT LOSR protocols (lower "
+            "bounds), except the tri-marker: column generation's Lagrangian certificate "
+            "(upper, never below PPT)",
             title_fontsize=7,
         )
         out["bounds"] = fig

@@ -20,9 +20,14 @@ negativity ``N(E(Phi+))`` (partial transpose on B), each curve is one of:
 
 **Upper bounds** (certified dual values of relaxations):
 
-* ``dps2`` (qubits): DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`); for qutrits the
-  SDP fits (about 1 GB) but takes minutes, so the study leaves it out (NaN; the value at
-  ``beta omega = 1`` is 0.611404, see the guide);
+* ``dps2``: DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`), at every qubit point; for
+  qutrits (about 1.2 GB and 40 s of CPU per point) at one point only, the middle of the
+  sorted ``qutrit_betas`` (``qutrit_dps2``, default true; NaN elsewhere). Its certificate
+  (primal, dual, gap) is in ``dps2_certificate``;
+* ``colgen_upper``: column generation's certified ``upper_bound`` (a Lagrangian bound: the
+  master LP's dual plus a certified bound on the largest reduced cost over all pairs of
+  local channels, :func:`eplt.dynamics.colgen.pricing_bound`); never below the PPT bound,
+  reported where column generation runs (``losr_upper_bound``);
 * ``ppt``: the PPT relaxation (:func:`eplt.dynamics.bounds.sdp_bound`), the dual value;
 * ``any_lt``: all LT channels (SDP with ``relaxation="none"``, dual value); closed forms
   beside it: the overlap ceiling ``(sum_i sqrt(min(a_i, b_i)))^2/d``
@@ -43,20 +48,24 @@ colder, ``r < 1``: A is hotter).
 Known values (tests): equal qubits at ``beta omega = 1``: PPT ``0.768941 = (1 + gamma)/2``
 (E_gamma attains it), any-LT ``0.943409``; unequal (ratio 0.5): PPT ``0.806633``, DPS-2
 ``0.766651``, twirl + amplitude damping ``0.764348``, E_gamma ``0.714642``; qutrits at
-``beta omega = 1``: layer cake ``0.512258``, column generation ``0.577960``.
+``beta omega = 1``: layer cake ``0.512258``, column generation ``0.577960``, DPS-2
+``0.611404``.
 
 Figure ``bounds``: overlap (top) and negativity (bottom) for the two-party cases, and the
 three-party panel (GHZ overlap against ``r``). Lower bounds are drawn as markers without
-lines, upper bounds as lines; the gap between ``best`` and the lowest upper bound is the part
-of the question still open.
+lines, upper bounds as lines (a single point, the qutrit DPS-2, as a bold dash), except
+column generation's certificate (``colgen_upper``, an upper bound), a tri-marker; the gap
+between ``best`` and the lowest upper bound is the part of the question still open.
 
 Summary keys (:data:`SUMMARY_KEYS`): per-point keys (dicts keyed by ``beta omega``,
 as text that reads back as the value, e.g. ``"0.5"``) ``egamma_overlap``,
 ``losr_overlap``, ``ppt_overlap`` (certified dual value),
 ``any_lt_overlap`` (dual value), ``egamma_negativity``, ``losr_negativity``,
 ``ppt_negativity_lower``, ``any_lt_negativity``, ``best_losr_overlap``,
-``best_losr_negativity``, ``best_losr_protocol`` (name), ``dps2_overlap`` (NaN where not
-run); ``unequal`` and ``qutrit`` (the same per-point keys, keyed by ``omega_B/omega_A`` and
+``best_losr_negativity``, ``best_losr_protocol`` (name), ``dps2_overlap`` (None where not
+run), ``dps2_certificate`` (dict ``primal``, ``dual``, ``gap``; None where not run),
+``losr_upper_bound`` (None where column generation does not run); ``unequal`` and
+``qutrit`` (the same per-point keys, keyed by ``omega_B/omega_A`` and
 ``beta omega``); ``three_party`` (dict key -> (dict ``r`` -> value) for ``egamma_ghz``,
 ``twirl_ad``, ``ppt_bound``, ``any_lt_bound``); ``sdp_seconds`` (largest wall time of one
 PPT overlap SDP per case).
@@ -98,7 +107,16 @@ from .params import OMEGA, Param, ParamError, resolve, value_keys
 #: Smallest nonzero beta omega the study accepts (see run).
 MIN_BETA_OMEGA = 1e-3
 
-__all__ = ["DESCRIPTION", "NAME", "PARAMS", "SUMMARY_KEYS", "figures", "plot", "run"]
+__all__ = [
+    "DESCRIPTION",
+    "NAME",
+    "PARAMS",
+    "SUMMARY_KEYS",
+    "figures",
+    "plot",
+    "qutrit_dps2_beta",
+    "run",
+]
 
 NAME = "bounds"
 DESCRIPTION = (
@@ -186,6 +204,13 @@ PARAMS = (
     Param(
         "qutrit_colgen_rounds", 2, "int", "column-generation rounds (qutrits)", "", low=1, high=50
     ),
+    Param(
+        "qutrit_dps2",
+        True,
+        "bool",
+        "DPS-2 bound for qutrits at the middle of the sorted qutrit_betas (~40 s CPU, 1.2 GB)",
+        "",
+    ),
 )
 
 _KEYS = {
@@ -200,10 +225,16 @@ _KEYS = {
     "best_losr_overlap": "largest overlap of an explicit exactly-LT LOSR protocol (lower bound)",
     "best_losr_negativity": "largest negativity of an explicit LOSR protocol (lower bound)",
     "best_losr_protocol": "name of the protocol reaching best_losr_overlap",
-    "dps2_overlap": "DPS level-2 upper bound on the LOSR overlap (dual value; NaN: not run)",
+    "dps2_overlap": "DPS level-2 upper bound on the LOSR overlap (dual value; None: not run)",
+    "losr_upper_bound": "column generation's certified upper bound on the LOSR overlap "
+    "(Lagrangian, never below ppt_overlap; None where column generation does not run)",
+}
+#: Summary keys whose values are not numbers (filled by _case, not from the arrays).
+_EXTRA_KEYS = {
+    "dps2_certificate": "DPS level-2 certificate: dict primal, dual, gap (None: not run)",
 }
 SUMMARY_KEYS = {
-    **{k: f"dict beta omega -> {v}" for k, v in _KEYS.items()},
+    **{k: f"dict beta omega -> {v}" for k, v in {**_KEYS, **_EXTRA_KEYS}.items()},
     "unequal": "dict key -> (dict omega_B/omega_A -> value), same keys, two qubits at beta_unequal",
     "qutrit": "dict key -> (dict beta omega -> value), same keys, qutrits H = omega diag(0,1,2.5)",
     "three_party": "dict key -> (dict omega_A/omega -> value): egamma_ghz, twirl_ad, ppt_bound, "
@@ -232,8 +263,11 @@ def _measures(rho: qutip.Qobj) -> list[float]:
 
 
 @blas_single_threaded
-def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, seed) -> dict:
-    """Every number of one temperature / ratio (see the module docstring)."""
+def _point(
+    tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, seed, dps2=True
+) -> dict:
+    """Every number of one temperature / ratio (see the module docstring); ``dps2``: also
+    the DPS level-2 bound."""
     d = tA.shape[0]
     E = eplt_channel(tA, tB)  # NoEPLTError at zero temperature, before any SDP
     phi = phi_plus(d)
@@ -257,15 +291,21 @@ def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, se
     ng = {k: negativity(o) for k, o in outs.items()}
     ov["losr"], ng["losr"] = lo.value, lo_n.value
     outs["losr"] = lo(phi)
+    cg_upper = np.nan
     if ppt.dual_value - max(ov.values()) > 1e-6:  # else a protocol is certified optimal
         cg = column_generation(tA, tB, starts=cg_starts, max_rounds=cg_rounds, seed=ss[3])
         outs["colgen"] = _out_super(cg.superoperator(), phi)
         ov["colgen"], ng["colgen"] = cg.value, negativity(outs["colgen"])
         names["colgen"] = f"column generation ({len(cg.probabilities)} branches after the twirl)"
-    try:
-        dps = dps2_bound(tA, tB).dual_value if d == 2 else np.nan
-    except MemoryLimitError:
-        dps = np.nan
+        cg_upper = cg.upper_bound
+    cert = None
+    if dps2:
+        try:
+            b = dps2_bound(tA, tB)
+            cert = {"primal": b.value, "dual": b.dual_value, "gap": b.gap}
+        except MemoryLimitError:  # run's memory estimate refuses first; a lower limit here
+            cert = None
+    dps = np.nan if cert is None else cert["dual"]
     best = max(ov, key=ov.get)
     names = {
         "egamma": "E_gamma",
@@ -277,9 +317,12 @@ def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, se
     }
     overlap = {m: ov.get(m, np.nan) for m in LOWER}
     negat = {m: ng.get(m, np.nan) for m in LOWER}
-    overlap.update(best=ov[best], dps2=dps, ppt=ppt.dual_value, any_lt=anylt.dual_value)
+    overlap.update(
+        best=ov[best], colgen_upper=cg_upper, dps2=dps, ppt=ppt.dual_value, any_lt=anylt.dual_value
+    )
     negat.update(
         best=max(ng.values()),
+        colgen_upper=np.nan,
         dps2=np.nan,
         ppt=neg.value,
         any_lt=any_lt_negativity_bound(tA, tB),
@@ -288,6 +331,7 @@ def _point(tA, tB, *, restarts, neg_restarts, max_iter, cg_starts, cg_rounds, se
         "overlap": overlap,
         "negativity": negat,
         "best_protocol": names[best],
+        "dps2_certificate": cert,
         "measures": [_measures(outs["egamma"]), _measures(outs[best])],
         "any_lt_ceiling": any_lt_overlap_ceiling(tA, tB),
         "sdp_seconds": t_sdp,
@@ -317,17 +361,22 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     allocating, :class:`eplt.dynamics.dps.MemoryLimitError`), its results kept per point.
     Measured with ``tracemalloc`` 2026-12-06: 12.5 MB of Python objects for one point per
     case; the solver's own (native) buffers are not traced and are counted as 100 MB,
-    rounded up."""
+    rounded up. The qutrit DPS-2 SDP (``qutrit_dps2``) peaks at 1.2 GB (measured with
+    ``/usr/bin/time -v``, maximum resident set, 2026-12-06): counted as 1.3 GB."""
     points = len(p["betas"]) + len(p["ratios"]) + len(p["qutrit_betas"])
     points += len(p["three_party_ratios"])
-    return 1.5e8 + 1e6 * points, ("betas", "ratios", "qutrit_betas", "three_party_ratios")
+    names = ("betas", "ratios", "qutrit_betas", "three_party_ratios")
+    if p["qutrit_dps2"] and len(p["qutrit_betas"]):
+        return 1.3e9 + 1e6 * points, (*names, "qutrit_dps2")
+    return 1.5e8 + 1e6 * points, names
 
 
 def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """CPU seconds of :func:`run` and the parameters driving them: per qubit point ~3.5 s
     (SDPs, DPS-2 ~2 s, see-saws), plus ~0.5 s per column-generation round and start on
     unequal points; per qutrit point ~6 s plus ~4 s per column-generation round; per
-    three-party point ~3 s. The see-saw and negativity starts as before: ~0.2 s and
+    three-party point ~3 s; the qutrit DPS-2 point (``qutrit_dps2``) ~40 s. The see-saw
+    and negativity starts as before: ~0.2 s and
     ~(0.2 + 0.02 max_iter) s per extra qubit start, ~(2.0 + 0.075 qutrit_max_iter) s and
     ~(0.3 + 0.93 qutrit_max_iter) s per extra qutrit start. Measured 2026-12-06 on the 2-core
     VM while shared (load 7-15); rounded up."""
@@ -340,6 +389,8 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     qutrit += extra_q * (2.0 + 0.075 * qit) + extra_neg * (0.3 + 0.93 * qit)
     seconds = 2.0 + nq * qubit + len(p["ratios"]) * cg + len(p["qutrit_betas"]) * qutrit
     seconds += 3.0 * len(p["three_party_ratios"])
+    if p["qutrit_dps2"] and len(p["qutrit_betas"]):
+        seconds += 40.0
     names = ("betas", "ratios", "qutrit_betas", "three_party_ratios", "restarts")
     return seconds, (
         *names,
@@ -350,6 +401,7 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
         "colgen_starts",
         "colgen_rounds",
         "qutrit_colgen_rounds",
+        "qutrit_dps2",
     )
 
 
@@ -365,12 +417,13 @@ _SUMMARY_FROM = {
     "best_losr_overlap": ("overlap", "best"),
     "best_losr_negativity": ("negativity", "best"),
     "dps2_overlap": ("overlap", "dps2"),
+    "losr_upper_bound": ("overlap", "colgen_upper"),
 }
 
 
 def _case(points, key_values) -> tuple[dict, dict]:
     """Summary dicts (key -> {x: value}) and arrays (merit -> (method, x))."""
-    summ = {k: {} for k in _KEYS}
+    summ = {k: {} for k in (*_KEYS, *_EXTRA_KEYS)}
     arr = {m: np.full((len(METHODS), len(points)), np.nan) for m in ("overlap", "negativity")}
     for j, (pt, xs) in enumerate(zip(points, key_values)):
         for merit in ("overlap", "negativity"):
@@ -380,6 +433,7 @@ def _case(points, key_values) -> tuple[dict, dict]:
             v = float(pt[merit][meth])
             summ[key][xs] = None if np.isnan(v) else v
         summ["best_losr_protocol"][xs] = pt["best_protocol"]
+        summ["dps2_certificate"][xs] = pt["dps2_certificate"]
     return summ, arr
 
 
@@ -402,6 +456,17 @@ def _check_params(p, betas, ratios, qbetas, om):
                 f"{name}: beta omega must be 0 or >= {MIN_BETA_OMEGA:g} (the see-saw SDPs "
                 f"degenerate as gamma -> 1), got beta = {bad[0]:g} at omega = {om:g}"
             )
+
+
+def qutrit_dps2_beta(qutrit_betas) -> float | None:
+    """The qutrit ``beta`` at which the study runs DPS level 2: the middle of the sorted
+    values (the lower middle for an even count); None for no values.
+
+    >>> qutrit_dps2_beta([2.0, 0.5, 1.0]), qutrit_dps2_beta([0.5, 2.0]), qutrit_dps2_beta([])
+    (1.0, 0.5, None)
+    """
+    vals = sorted(float(b) for b in qutrit_betas)
+    return vals[(len(vals) - 1) // 2] if vals else None
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
@@ -454,9 +519,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         tA, tB = thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu)
         un.append(_point(tA, tB, seed=ss, **kw))
         bar.update()
+    b_dps2 = qutrit_dps2_beta(qbetas) if p["qutrit_dps2"] else None
     for b, ss in zip(qbetas, s_q.spawn(len(qbetas))):
         tau = thermal_state(H3, b)
-        qt.append(_point(tau, tau, seed=ss, **kw3))
+        qt.append(_point(tau, tau, seed=ss, dps2=b == b_dps2, **kw3))
         bar.update()
     p_b = float(thermal_state(H, bu).full()[1, 1].real)
     for r in r3:

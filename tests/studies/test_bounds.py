@@ -45,6 +45,18 @@ def test_summary_keys_are_documented(result):
     keys = set(bounds.SUMMARY_KEYS) - {"unequal", "qutrit", "sdp_seconds", "three_party"}
     for case in ("unequal", "qutrit"):
         assert set(result.summary[case]) == keys
+    # per-point dicts keyed by the case's values; certificates as dicts (None: not run)
+    for block, xs in ((result.summary, {"1"}), (result.summary["unequal"], {"0.5"})):
+        for key in ("losr_upper_bound", "dps2_overlap", "dps2_certificate"):
+            assert set(block[key]) == xs, key
+    q = result.summary["qutrit"]
+    assert set(q["dps2_certificate"]) == set(q["dps2_overlap"]) == {"1"}
+    for block in (result.summary, result.summary["unequal"], q):
+        for k, cert in block["dps2_certificate"].items():
+            assert set(cert) == {"primal", "dual", "gap"}
+            assert cert["dual"] == block["dps2_overlap"][k]
+            assert cert["gap"] == pytest.approx(cert["dual"] - cert["primal"], abs=1e-15)
+            assert -1e-9 <= cert["gap"] <= 1e-6
     assert set(result.summary["three_party"]) == set(bounds.THREE_KEYS)
     assert set(result.summary["three_party"]["ppt_bound"]) == {"0.5", "2"}
     assert set(result.summary["ppt_overlap"]) == {"1"}
@@ -71,10 +83,14 @@ def test_known_values(result):
     # equal qubits: E_gamma is certified optimal (PPT dual = (1 + gamma)/2)
     assert s["best_losr_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-9)
     assert s["dps2_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-6)
-    # qutrits: column generation beats the layer cake (0.512258); DPS-2 not run
-    assert s["qutrit"]["best_losr_overlap"]["1"] > 0.56
-    assert s["qutrit"]["best_losr_protocol"]["1"].startswith("column generation")
-    assert s["qutrit"]["dps2_overlap"]["1"] is None
+    # qutrits: column generation beats the layer cake (0.512258); DPS-2 at beta omega = 1
+    # (the middle of qutrit_betas) certifies 0.611404, between it and PPT (0.687687)
+    q = s["qutrit"]
+    assert q["best_losr_overlap"]["1"] > 0.56
+    assert q["best_losr_protocol"]["1"].startswith("column generation")
+    assert q["dps2_overlap"]["1"] == pytest.approx(0.611404, abs=1.5e-6)
+    assert q["best_losr_overlap"]["1"] + 0.03 < q["dps2_overlap"]["1"]
+    assert q["dps2_overlap"]["1"] + 0.07 < q["ppt_overlap"]["1"]
 
 
 def test_ordering_of_the_levels(result):
@@ -89,6 +105,10 @@ def test_ordering_of_the_levels(result):
             assert best <= ppt + 1e-9 <= any_lt + 1e-6
             if block["dps2_overlap"][k] is not None:
                 assert best - 1e-9 <= block["dps2_overlap"][k] <= ppt + 1e-6
+            ub = block["losr_upper_bound"][k]  # column generation's certificate
+            assert (ub is None) == (block["best_losr_protocol"][k] == "E_gamma"), k
+            if ub is not None:
+                assert ub >= best - 1e-9 and ub >= ppt - 1e-6, (k, ub, best, ppt)
             egn, lon = block["egamma_negativity"][k], block["losr_negativity"][k]
             bestn = block["best_losr_negativity"][k]
             assert egn - 1e-12 <= lon <= bestn + 1e-12 <= block["any_lt_negativity"][k] + 2e-12
@@ -115,6 +135,40 @@ def test_measures_table(result):
     assert float(m.sel(measure="eof_bits")) == pytest.approx(h, abs=1e-12)
     assert float(m.sel(measure="log_negativity")) == pytest.approx(np.log2(1 + gamma), abs=1e-12)
     assert float(m.sel(measure="distill_min")) < 0
+
+
+def test_qutrit_dps2_marker_lies_between_the_best_protocol_and_ppt(result):
+    """The figure's qutrit DPS-2 marker: one point, above every explicit qutrit protocol
+    (layer cake, column generation) and below the PPT bound, at the middle beta."""
+    v = result.data["overlap_qutrit"].values
+    row = {m: v[bounds.METHODS.index(m)] for m in bounds.METHODS}  # (sel's method= is taken)
+    dps = row["dps2"]
+    assert np.sum(~np.isnan(dps)) == 1
+    j = int(np.flatnonzero(~np.isnan(dps))[0])
+    assert float(result.data["beta_omega_qutrit"][j]) == bounds.qutrit_dps2_beta(
+        TINY["qutrit_betas"]
+    )
+    for lower in ("layer_cake", "colgen", "best"):
+        assert row[lower][j] <= dps[j] + 1e-9, lower
+    assert dps[j] <= row["ppt"][j] + 1e-6
+    assert row["colgen_upper"][j] >= row["ppt"][j] - 1e-6
+    ax = bounds.plot(result, case="qutrit")
+    try:
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert "DPS-2 (upper)" in labels
+        assert any("certificate" in lab and "upper" in lab for lab in labels)
+    finally:
+        plt.close(ax.figure)
+
+
+def test_qutrit_dps2_runs_at_the_middle_beta_or_not_at_all():
+    assert bounds.qutrit_dps2_beta([4.0, 0.5, 1.0, 2.0]) == 1.0
+    assert bounds.qutrit_dps2_beta([3.0]) == 3.0
+    assert bounds.qutrit_dps2_beta(()) is None
+    p = bounds.resolve(bounds.PARAMS, {}, study="bounds")
+    off = {**p, "qutrit_dps2": False}
+    assert bounds.work_estimate(p)[0] >= bounds.work_estimate(off)[0] + 40
+    assert bounds.memory_estimate(p)[0] > 1.2e9 > bounds.memory_estimate(off)[0]
 
 
 def test_figure_labels_and_touching_note(result):
@@ -147,6 +201,7 @@ def test_figure_labels_and_touching_note(result):
 def test_cli_run_and_describe(tmp_path, capsys):
     sets = {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in TINY.items()}
     sets["qutrit_betas"] = "0.5"
+    sets["qutrit_dps2"] = "false"  # 40 s; run at the module fixture
     summary = run_ok(tmp_path, "bounds", sets, ("bounds", "bounds_three_party"))
     assert set(summary) == set(bounds.SUMMARY_KEYS)
     assert main(["describe", "bounds"]) == 0
