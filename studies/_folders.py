@@ -19,10 +19,12 @@ Guarantees (also stated in the README):
   nothing is removed.
 * **Lock.** A run or sweep holds an exclusive ``flock`` on ``OUT/.eplt-lock`` from the
   folder check to the last file; a second run into the same folder is refused at once.
-  The lock file is opened with ``O_NOFOLLOW`` and must be a regular file (a symbolic link
-  or a file eplt did not write is refused, its target untouched). It records the
-  process's random token; it is removed when the run ends (only that file, only if it
-  still is the file this process locked). The kernel releases the lock when the process
+  The lock file is created whole (written and locked under a temporary name, then
+  hard-linked into place), opened with ``O_NOFOLLOW`` and must be a regular file holding
+  eplt's record with a random token: a symbolic link, an empty file or a bare PID is
+  refused, its target or content untouched, and never removed. It records the process's
+  random token; it is removed when the run ends (only that file, only if it still is the
+  file this process locked and holds its token). The kernel releases the lock when the process
   dies (SIGKILL included), so a crash never leaves a folder locked.
 * **Stale temporaries.** Every temporary name holds the random token of the process
   that made it (``.NAME.TOKEN-*.tmp``, ``.staging-TOKEN-*``). The next run that takes the
@@ -263,10 +265,10 @@ def clean_stale(folder: Path, tokens) -> list[str]:
     sub-folders) is left alone. This process's own token is never in ``tokens``.
     """
     tokens = {t for t in tokens if isinstance(t, str) and _TOKEN.match(t) and t != SESSION}
-    removed: list[str] = []
+    folder = Path(folder)
+    removed: list[str] = _clean_lock_temporaries(folder)
     if not tokens:
         return removed
-    folder = Path(folder)
     for sub in (folder, folder / "points"):
         st = lstat_or_none(sub)
         if st is None or not stat.S_ISDIR(st.st_mode):
@@ -288,6 +290,44 @@ def clean_stale(folder: Path, tokens) -> list[str]:
     return removed
 
 
+_LOCK_TMP = re.compile(re.escape(LOCK) + r"\.([0-9a-f]{16})-[a-z0-9_]{8}\.tmp\Z")
+
+
+def _clean_lock_temporaries(folder: Path) -> list[str]:
+    """Remove lock files of dead runs that never got linked into place (a crash while
+    :meth:`FolderLock._create` ran): only a regular file named ``.eplt-lock.TOKEN-*.tmp``
+    that holds eplt's lock record with that same token and that no process locks."""
+    removed = []
+    for name in os.listdir(folder):
+        m = _LOCK_TMP.match(name)
+        if m is None or m.group(1) == SESSION:
+            continue
+        try:
+            fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while its owner lives
+            rec = _lock_record(os.pread(fd, 65536, 0))
+            now = lstat_or_none(folder / name)
+            if (
+                rec is not None
+                and rec["token"] == m.group(1)
+                and now is not None
+                and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
+            ):
+                os.unlink(folder / name)
+                removed.append(name)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return removed
+
+
 def _remove_staging(stage: Path) -> bool:
     """Remove a dead run's staging folder if it holds only regular files."""
     try:
@@ -306,8 +346,11 @@ class FolderLock:
     """Exclusive, non-blocking ``flock`` on ``folder/.eplt-lock`` (released on close or
     when the process dies; the file is removed by :meth:`release`).
 
-    The file is opened without following links and must be a regular file, empty or
-    written by eplt; anything else is refused (:class:`OutputError`) and left untouched.
+    The file is opened without following links and must be a regular file holding an
+    eplt lock record (with its random token); anything else (an empty file, a bare PID,
+    text, a link) is refused (:class:`OutputError`) and left untouched. A new lock file
+    is created whole: written and locked under a temporary name, then hard-linked into
+    place, so an eplt lock file is never empty.
     ``stale`` lists the tokens of dead runs recorded in the file before it was taken.
     """
 
@@ -323,31 +366,75 @@ class FolderLock:
             " move it away or choose another --out"
         )
 
-    def _open(self) -> int:
+    def _record_text(self, pad_to: int = 0) -> bytes:
+        text = json.dumps(
+            {"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": self.stale}
+        )
+        # padded with blanks to the old length: rewritten in place without truncating
+        # first, so the file never holds less than a whole record
+        return (text + "\n").ljust(pad_to).encode()
+
+    def _create(self) -> int | None:
+        """Create the lock file already locked and holding this process's record: written
+        to a temporary (``O_EXCL | O_NOFOLLOW``), locked, then hard-linked into place (a
+        link never replaces an existing name). None when a lock file appeared meanwhile."""
+        path = self.folder / LOCK
+        fd, tmp = tempfile.mkstemp(prefix=f"{LOCK}.{SESSION}-", suffix=".tmp", dir=self.folder)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.fchmod(fd, 0o666 & ~umask())
+            os.pwrite(fd, self._record_text(), 0)
+            os.fsync(fd)
+            try:
+                os.link(tmp, path)  # never replaces or follows an existing name
+            except FileExistsError:
+                os.close(fd)
+                return None
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return fd
+
+    def _open(self) -> int | None:
+        """Open the existing lock file (never a link); None when there is none."""
         path = self.folder / LOCK
         flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         st = lstat_or_none(path)
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise self._refuse(f"a {kind_of(st.st_mode)}")
+        if st is None:
+            return None
         try:
-            if st is None:
-                return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
             return os.open(path, flags)
-        except FileExistsError:  # created in between by another process: open it
-            return self._open()
         except FileNotFoundError:  # removed in between by its owner: create it
-            return self._open()
+            return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise self._refuse("a symbolic link") from None
-            raise OutputError(
-                f"cannot lock output folder {str(self.folder)!r}: {os_message(exc)}"
-            ) from None
+            raise
 
     def acquire(self) -> FolderLock:
         path = self.folder / LOCK
         for _ in range(100):
-            fd = self._open()
+            try:
+                fd = self._open()
+                if fd is None:
+                    fd = self._create()
+                    if fd is None:  # created in between by another process: open it
+                        continue
+                    st = os.fstat(fd)
+                    self._fd, self._ino, self.stale = fd, (st.st_dev, st.st_ino), []
+                    return self
+            except OutputError:
+                raise
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot lock output folder {str(self.folder)!r}: {os_message(exc)}"
+                ) from None
             try:
                 st = os.fstat(fd)
                 if not stat.S_ISREG(st.st_mode):
@@ -365,20 +452,22 @@ class FolderLock:
                 if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
                     os.close(fd)  # its owner removed it after we opened it: take the new one
                     continue
-                record = _lock_record(os.pread(fd, 65536, 0))
+                # locked: whoever wrote it is gone, and the content is stable
+                raw = os.pread(fd, 65536, 0)
+                record = _lock_record(raw)
                 if record is None:
-                    raise self._refuse("a file of other content")
+                    # an empty file, a bare number, anything without an eplt token: not
+                    # provably eplt's (eplt creates its lock file whole), so never taken,
+                    # rewritten or removed
+                    what = "an empty file" if not raw.strip() else "a file of other content"
+                    raise self._refuse(what)
                 self.stale = [
                     t
                     for t in [record.get("token"), *record.get("stale", [])]
                     if isinstance(t, str) and _TOKEN.match(t) and t != SESSION
                 ][:_MAX_STALE]
-                text = json.dumps(
-                    {"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": self.stale}
-                )
                 try:
-                    os.ftruncate(fd, 0)
-                    os.pwrite(fd, (text + "\n").encode(), 0)
+                    os.pwrite(fd, self._record_text(len(raw)), 0)
                 except OSError as exc:
                     raise OutputError(f"cannot write {str(path)!r}: {os_message(exc)}") from None
             except BaseException:
@@ -393,10 +482,9 @@ class FolderLock:
         """Drop the dead runs' tokens from the lock file (after :func:`clean_stale`)."""
         if self._fd is not None and self.stale:
             self.stale = []
-            text = json.dumps({"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": []})
             with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-                os.pwrite(self._fd, (text + "\n").encode(), 0)
+                old = os.fstat(self._fd).st_size
+                os.pwrite(self._fd, self._record_text(old), 0)
 
     def release(self) -> None:
         """Remove the lock file (if it still is the file this process locked, a regular
@@ -431,21 +519,17 @@ class FolderLock:
 
 
 def _lock_record(raw: bytes) -> dict | None:
-    """The content of a lock file eplt wrote (``{}`` for an empty one or an older eplt's
-    bare PID), None for anything else."""
+    """The content of a lock file eplt wrote (a JSON record with ``"eplt": "lock"`` and
+    a random token), None for anything else: an empty file, a bare PID (which an older
+    eplt wrote, but so could anyone), text."""
     try:
-        text = raw.decode().strip()
-    except UnicodeDecodeError:
-        return None
-    if not text:
-        return {}
-    if text.isdigit() and text.isascii():
-        return {"pid": int(text)}
-    try:
-        rec = json.loads(text)
-    except ValueError:
+        rec = json.loads(raw.decode())
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(rec, dict) or rec.get("eplt") != "lock":
+        return None
+    token = rec.get("token")
+    if not (isinstance(token, str) and _TOKEN.match(token)):
         return None
     if not isinstance(rec.get("stale", []), list):
         rec["stale"] = []
@@ -548,11 +632,53 @@ def remove_incomplete(folder: Path) -> list[str]:
     return removed
 
 
+#: Suffixes of the files a study run writes (data, summary, metadata, figures).
+RUN_SUFFIXES = (".nc", ".json", ".png", ".pdf", ".svg")
+
+
+def previous_outputs(folder: Path) -> list[str] | None:
+    """The files an earlier eplt run wrote into ``folder``, as its ``metadata.json``
+    lists them (with its run token), None when that file is absent or does not prove it:
+    not a regular file, not JSON, no token, no list, or a name that is not one a run
+    writes (hidden, a path, another suffix than :data:`RUN_SUFFIXES`)."""
+    meta = Path(folder) / "metadata.json"
+    st = lstat_or_none(meta)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return None
+    try:
+        rec = json.loads(read_text_nofollow(meta))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(rec, dict):
+        return None
+    token, names = rec.get("token"), rec.get("files")
+    if not (isinstance(token, str) and _TOKEN.match(token)) or not isinstance(names, list):
+        return None
+    for n in names:
+        if not (
+            isinstance(n, str)
+            and n
+            and not n.startswith(".")
+            and "/" not in n
+            and "\0" not in n
+            and n.endswith(RUN_SUFFIXES)
+            and len(os.fsencode(n)) <= NAME_MAX
+        ):
+            return None
+    return names
+
+
 @contextlib.contextmanager
-def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -> Iterator[Path]:
+def staged_run(
+    folder: Path, names_last: tuple[str, ...] = ("metadata.json",), remove: tuple[str, ...] = ()
+) -> Iterator[Path]:
     """Yield a staging folder inside ``folder``; on success move its files into
     ``folder`` (``names_last`` last) behind the incomplete marker, then drop the marker.
-    On error the staging folder is removed and ``folder`` is untouched."""
+    On error the staging folder is removed and ``folder`` is untouched.
+
+    ``remove``: files of an earlier run (:func:`previous_outputs`) that the new run does
+    not replace; listed in the marker too and removed (regular files only) before the new
+    files move in, so a crash midway leaves a visibly incomplete folder."""
     import shutil
 
     folder = Path(folder)
@@ -566,13 +692,19 @@ def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -
         order = [n for n in names if n not in names_last] + [n for n in names_last if n in names]
         for n in order:  # before anything moves: a folder of that name is refused
             require_file(folder / n, "a file eplt can replace")
+        remove = tuple(n for n in remove if n not in order)
         atomic_write(
             folder / INCOMPLETE,
             lambda p: p.write_text(
-                json.dumps({"pid": os.getpid(), "token": SESSION, "files": order}) + "\n"
+                json.dumps({"pid": os.getpid(), "token": SESSION, "files": order + list(remove)})
+                + "\n"
             ),
         )
         try:
+            for n in remove:
+                st = lstat_or_none(folder / n)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    os.unlink(folder / n)
             for n in order:
                 os.replace(stage / n, folder / n)
             fsync_dir(folder)
