@@ -47,6 +47,7 @@ from ._folders import (
     os_message,
     previous_outputs,
     remove_incomplete,
+    require_file,
     staged_run,
     visible_entries,
 )
@@ -238,6 +239,8 @@ def claim_folder(out: Path, *, force: bool = False) -> FolderLock:
     lock = FolderLock(out).acquire()
     try:
         prepare_folder(out, force=force)  # again, now that no one else writes into it
+        for name in ("data.nc", "summary.json", "metadata.json"):  # before computing
+            require_file(out / name, "a file eplt can replace")
         clean_stale(out, lock.stale)
         lock.forget_stale()
         if incomplete_files(out) is not None:

@@ -200,3 +200,43 @@ def test_run_force_into_another_studys_folder_leaves_none_of_its_figures(tmp_pat
     assert not (fef_figs - {p.name for p in out.glob("esd*.png")}) & names
     assert (out / "keep.txt").read_text() == "mine"
     assert json.loads((out / "metadata.json").read_text())["study"] == "esd"
+
+
+def test_links_among_an_earlier_runs_files_are_never_followed_or_removed(tmp_path):
+    """metadata.json listing a name that is now a link (to a file outside), a link named
+    like a dead run's lock temporary: the targets and the links stay byte for byte."""
+    from eplt.studies.base import write_outputs
+
+    outside = _precious(tmp_path / "outside")
+    out = tmp_path / "o"
+    write_outputs(_tiny_result(), {"first_fig": _fig()}, out, formats=("png",))
+    (out / "first_fig.png").unlink()
+    (out / "first_fig.png").symlink_to(outside / "thesis.tex")
+    (out / f"{LOCK}.0123456789abcdef-abcd1234.tmp").symlink_to(outside / ".draft.tmp")
+    before = _snapshot(tmp_path)
+    write_outputs(_tiny_result(), {}, out, formats=("png",), force=True)
+    after = _snapshot(tmp_path)
+    kept = [k for k in before if not k.startswith("o/") or "first_fig" in k or LOCK in k]
+    assert all(after[k] == before[k] for k in kept)
+    assert _snapshot(outside) == {
+        k[len("outside/") :]: v for k, v in before.items() if k.startswith("outside/")
+    }
+    plt.close("all")
+
+
+def test_a_symlinked_metadata_json_is_refused_with_force_and_its_target_untouched(
+    tmp_path, capsys, monkeypatch
+):
+    from eplt.studies import fef
+
+    outside = _precious(tmp_path / "outside")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "metadata.json").symlink_to(outside / "thesis.tex")
+    before = _snapshot(tmp_path)
+    seen = []
+    monkeypatch.setattr(fef, "run", lambda *a, **kw: seen.append(1))  # refused before it
+    err = _one_line(["run", "fef", "--out", str(out), "--force", *FAST], capsys)
+    assert not seen
+    assert "metadata.json" in err and "symbolic link" in err
+    assert _snapshot(tmp_path) == before
