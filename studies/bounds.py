@@ -91,7 +91,7 @@ from eplt.dynamics.states import ghz_state, phi_plus
 from ._bounds_plot import METHODS, THREE_KEYS, figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, resolve, value_keys
+from .params import OMEGA, Param, ParamError, check_temperature, resolve, value_keys
 
 #: Smallest nonzero beta omega the study accepts (see run).
 MIN_BETA_OMEGA = 1e-3
@@ -398,6 +398,17 @@ def _check_params(p, betas, ratios, qbetas, om):
                 f"{name}: beta omega must be 0 or >= {MIN_BETA_OMEGA:g} (the see-saw SDPs "
                 f"degenerate as gamma -> 1), got beta = {bad[0]:g} at omega = {om:g}"
             )
+    # too cold for gamma = 2 p_min to be resolved: one line naming the parameter and bound
+    for b in betas:
+        check_temperature(float(b), om, name="betas", high_temperature=False)
+    big = max(1.0, float(ratios.max()) if ratios.size else 1.0, *p["three_party_ratios"])
+    try:
+        check_temperature(p["beta_unequal"], om * big, name="beta_unequal", high_temperature=False)
+    except ParamError as exc:
+        raise ParamError(
+            f"{exc}; here omega is the larger gap, max(ratios, three_party_ratios) * omega"
+            f" = {big:g} * {om:g}"
+        ) from None
 
 
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:

@@ -110,3 +110,20 @@ def test_speedup_vs_eps_labels_the_s_equals_one_line():
     labels = ax.get_legend_handles_labels()[1]
     assert any("S=1" in lab for lab in labels), labels
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "study, sets, names",
+    [
+        # was "tau_A is pure ... at zero temperature", naming neither parameter
+        ("bounds", {"omega": 1e6}, ("betas", "omega (now 1e+06)", "beta omega < 32.24")),
+        ("bounds", {"beta_unequal": 20}, ("beta_unequal", "ratios", "32.24")),
+        # was "lower beta to beta omega < 32.2" when the user had set omega
+        ("robustness", {"omega": 1e6}, ("omega (now 1e+06)", "beta omega < 32.24")),
+        ("speedup", {"beta": 1e-9}, ("raise beta", "or omega", ">= 1e-06")),
+    ],
+)
+def test_temperature_refusals_name_beta_and_omega(tmp_path, capsys, study, sets, names):
+    err = run_error(tmp_path, capsys, study, sets)
+    for n in names:
+        assert n in err, err
