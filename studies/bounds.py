@@ -75,7 +75,7 @@ from eplt.dynamics.bounds import (
     any_lt_overlap_ceiling,
     sdp_bound,
 )
-from eplt.dynamics.channels import eplt_channel, layer_cake_channel
+from eplt.dynamics.channels import NoEPLTError, eplt_channel, layer_cake_channel
 from eplt.dynamics.colgen import column_generation
 from eplt.dynamics.dps import MemoryLimitError, dps2_bound, three_party_bound
 from eplt.dynamics.entanglement import concurrence, entanglement_of_formation, one_distillability
@@ -411,6 +411,27 @@ def _check_params(p, betas, ratios, qbetas, om):
         ) from None
 
 
+def _qutrit_too_cold(beta: float, om: float) -> str:
+    """The refusal of a qutrit temperature whose smallest population the channel treats
+    as zero, with the bound on ``beta omega`` (levels ``QUTRIT_LEVELS``, in omega)."""
+    from .params import GAMMA_RESOLUTION
+
+    def log_p(x: float) -> float:
+        e = [-lv * x for lv in QUTRIT_LEVELS]
+        return e[-1] - float(np.logaddexp.reduce(e))
+
+    lo, hi = 0.0, 100.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if log_p(mid) > np.log(GAMMA_RESOLUTION) else (lo, mid)
+    return (
+        f"qutrit_betas = {beta:g} (beta omega = {beta * om:.4g}): the qutrit's smallest"
+        f" population is at or below the channel's resolution {GAMMA_RESOLUTION:g}, so tau"
+        f" counts as pure; lower qutrit_betas or omega (now {om:g}) so that beta omega <"
+        f" {lo:.4g} (beta = inf is zero temperature, where no EPLT exists)"
+    )
+
+
 def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) -> StudyResult:
     """All bounds for the four cases (equal qubits, unequal qubits, qutrits, three qubits)."""
     from tqdm.auto import tqdm
@@ -433,7 +454,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     for r in (*ratios, *r3):
         eplt_channel(thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu))
     for b in qbetas:
-        eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
+        try:
+            eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
+        except NoEPLTError:
+            raise ParamError(_qutrit_too_cold(float(b), om)) from None
 
     root = np.random.SeedSequence(seed)
     s_eq, s_un, s_q = root.spawn(3)
