@@ -397,6 +397,12 @@ def _check_params(p, betas, ratios, qbetas, om):
             raise ParamError(
                 f"{name}: beta omega must be 0 or >= {MIN_BETA_OMEGA:g} (the see-saw SDPs "
                 f"degenerate as gamma -> 1), got beta = {bad[0]:g} at omega = {om:g}"
+                + (
+                    f" (the smaller gap: min(ratios, three_party_ratios) = {small:g} times omega;"
+                    " raise the smallest ratio or beta_unequal)"
+                    if name == "beta_unequal" and small < 1
+                    else ""
+                )
             )
     # too cold for gamma = 2 p_min to be resolved: one line naming the parameter and bound
     for b in betas:

@@ -119,6 +119,7 @@ def test_speedup_vs_eps_labels_the_s_equals_one_line():
         ("bounds", {"omega": 1e6}, ("betas", "omega (now 1e+06)", "beta omega < 32.24")),
         ("bounds", {"beta_unequal": 20}, ("beta_unequal", "ratios", "32.24")),
         ("bounds", {"qutrit_betas": 1000}, ("qutrit_betas", "beta omega < 12.89")),
+        ("bounds", {"three_party_ratios": 1e-5}, ("three_party_ratios", "beta_unequal")),
         # was "lower beta to beta omega < 32.2" when the user had set omega
         ("robustness", {"omega": 1e6}, ("omega (now 1e+06)", "beta omega < 32.24")),
         ("speedup", {"beta": 1e-9}, ("raise beta", "or omega", ">= 1e-06")),
