@@ -19,10 +19,12 @@ Guarantees (also stated in the README):
   nothing is removed.
 * **Lock.** A run or sweep holds an exclusive ``flock`` on ``OUT/.eplt-lock`` from the
   folder check to the last file; a second run into the same folder is refused at once.
-  The lock file is opened with ``O_NOFOLLOW`` and must be a regular file (a symbolic link
-  or a file eplt did not write is refused, its target untouched). It records the
-  process's random token; it is removed when the run ends (only that file, only if it
-  still is the file this process locked). The kernel releases the lock when the process
+  The lock file is created whole (written and locked under a temporary name, then
+  hard-linked into place), opened with ``O_NOFOLLOW`` and must be a regular file holding
+  eplt's record with a random token: a symbolic link, an empty file or a bare PID is
+  refused, its target or content untouched, and never removed. It records the process's
+  random token; it is removed when the run ends (only that file, only if it still is the
+  file this process locked and holds its token). The kernel releases the lock when the process
   dies (SIGKILL included), so a crash never leaves a folder locked.
 * **Stale temporaries.** Every temporary name holds the random token of the process
   that made it (``.NAME.TOKEN-*.tmp``, ``.staging-TOKEN-*``). The next run that takes the
@@ -35,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
@@ -263,10 +264,12 @@ def clean_stale(folder: Path, tokens) -> list[str]:
     sub-folders) is left alone. This process's own token is never in ``tokens``.
     """
     tokens = {t for t in tokens if isinstance(t, str) and _TOKEN.match(t) and t != SESSION}
-    removed: list[str] = []
+    folder = Path(folder)
+    from ._lockfile import _clean_lock_temporaries
+
+    removed: list[str] = _clean_lock_temporaries(folder)
     if not tokens:
         return removed
-    folder = Path(folder)
     for sub in (folder, folder / "points"):
         st = lstat_or_none(sub)
         if st is None or not stat.S_ISDIR(st.st_mode):
@@ -300,156 +303,6 @@ def _remove_staging(stage: Path) -> bool:
     except OSError:
         return False
     return True
-
-
-class FolderLock:
-    """Exclusive, non-blocking ``flock`` on ``folder/.eplt-lock`` (released on close or
-    when the process dies; the file is removed by :meth:`release`).
-
-    The file is opened without following links and must be a regular file, empty or
-    written by eplt; anything else is refused (:class:`OutputError`) and left untouched.
-    ``stale`` lists the tokens of dead runs recorded in the file before it was taken.
-    """
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self._fd: int | None = None
-        self._ino: tuple[int, int] | None = None
-        self.stale: list[str] = []
-
-    def _refuse(self, what: str) -> OutputError:
-        return OutputError(
-            f"{str(self.folder / LOCK)!r} is {what}, not a lock file eplt wrote;"
-            " move it away or choose another --out"
-        )
-
-    def _open(self) -> int:
-        path = self.folder / LOCK
-        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        st = lstat_or_none(path)
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            raise self._refuse(f"a {kind_of(st.st_mode)}")
-        try:
-            if st is None:
-                return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
-            return os.open(path, flags)
-        except FileExistsError:  # created in between by another process: open it
-            return self._open()
-        except FileNotFoundError:  # removed in between by its owner: create it
-            return self._open()
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise self._refuse("a symbolic link") from None
-            raise OutputError(
-                f"cannot lock output folder {str(self.folder)!r}: {os_message(exc)}"
-            ) from None
-
-    def acquire(self) -> FolderLock:
-        path = self.folder / LOCK
-        for _ in range(100):
-            fd = self._open()
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise self._refuse(f"a {kind_of(st.st_mode)}")
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    holder = (_lock_record(os.pread(fd, 4096, 0)) or {}).get("pid")
-                    raise OutputError(
-                        f"another eplt process is writing into {str(self.folder)!r}"
-                        + (f" (pid {holder})" if isinstance(holder, int) else "")
-                        + "; wait for it or choose another --out"
-                    ) from None
-                now = lstat_or_none(path)
-                if now is None or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-                    os.close(fd)  # its owner removed it after we opened it: take the new one
-                    continue
-                record = _lock_record(os.pread(fd, 65536, 0))
-                if record is None:
-                    raise self._refuse("a file of other content")
-                self.stale = [
-                    t
-                    for t in [record.get("token"), *record.get("stale", [])]
-                    if isinstance(t, str) and _TOKEN.match(t) and t != SESSION
-                ][:_MAX_STALE]
-                text = json.dumps(
-                    {"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": self.stale}
-                )
-                try:
-                    os.ftruncate(fd, 0)
-                    os.pwrite(fd, (text + "\n").encode(), 0)
-                except OSError as exc:
-                    raise OutputError(f"cannot write {str(path)!r}: {os_message(exc)}") from None
-            except BaseException:
-                os.close(fd)
-                raise
-            self._fd = fd
-            self._ino = (st.st_dev, st.st_ino)
-            return self
-        raise OutputError(f"cannot lock {str(path)!r}: it keeps being replaced")  # pragma: no cover
-
-    def forget_stale(self) -> None:
-        """Drop the dead runs' tokens from the lock file (after :func:`clean_stale`)."""
-        if self._fd is not None and self.stale:
-            self.stale = []
-            text = json.dumps({"eplt": "lock", "pid": os.getpid(), "token": SESSION, "stale": []})
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-                os.pwrite(self._fd, (text + "\n").encode(), 0)
-
-    def release(self) -> None:
-        """Remove the lock file (if it still is the file this process locked, a regular
-        file holding its token) and release the lock."""
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            path = self.folder / LOCK
-            st = lstat_or_none(path)
-            if (
-                st is not None
-                and stat.S_ISREG(st.st_mode)
-                and (st.st_dev, st.st_ino) == self._ino
-                and (_lock_record(os.pread(fd, 65536, 0)) or {}).get("token") == SESSION
-            ):
-                os.unlink(path)  # while still locked: a waiting opener retries on a new file
-        except OSError:
-            pass
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def __enter__(self) -> FolderLock:
-        return self if self.held else self.acquire()
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def _lock_record(raw: bytes) -> dict | None:
-    """The content of a lock file eplt wrote (``{}`` for an empty one or an older eplt's
-    bare PID), None for anything else."""
-    try:
-        text = raw.decode().strip()
-    except UnicodeDecodeError:
-        return None
-    if not text:
-        return {}
-    if text.isdigit() and text.isascii():
-        return {"pid": int(text)}
-    try:
-        rec = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(rec, dict) or rec.get("eplt") != "lock":
-        return None
-    if not isinstance(rec.get("stale", []), list):
-        rec["stale"] = []
-    return rec
 
 
 def remove_if_unused(folder: Path, lock: FolderLock | None = None) -> bool:
@@ -548,11 +401,53 @@ def remove_incomplete(folder: Path) -> list[str]:
     return removed
 
 
+#: Suffixes of the files a study run writes (data, summary, metadata, figures).
+RUN_SUFFIXES = (".nc", ".json", ".png", ".pdf", ".svg")
+
+
+def previous_outputs(folder: Path) -> list[str] | None:
+    """The files an earlier eplt run wrote into ``folder``, as its ``metadata.json``
+    lists them (with its run token), None when that file is absent or does not prove it:
+    not a regular file, not JSON, no token, no list, or a name that is not one a run
+    writes (hidden, a path, another suffix than :data:`RUN_SUFFIXES`)."""
+    meta = Path(folder) / "metadata.json"
+    st = lstat_or_none(meta)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return None
+    try:
+        rec = json.loads(read_text_nofollow(meta))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(rec, dict):
+        return None
+    token, names = rec.get("token"), rec.get("files")
+    if not (isinstance(token, str) and _TOKEN.match(token)) or not isinstance(names, list):
+        return None
+    for n in names:
+        if not (
+            isinstance(n, str)
+            and n
+            and not n.startswith(".")
+            and "/" not in n
+            and "\0" not in n
+            and n.endswith(RUN_SUFFIXES)
+            and len(os.fsencode(n)) <= NAME_MAX
+        ):
+            return None
+    return names
+
+
 @contextlib.contextmanager
-def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -> Iterator[Path]:
+def staged_run(
+    folder: Path, names_last: tuple[str, ...] = ("metadata.json",), remove: tuple[str, ...] = ()
+) -> Iterator[Path]:
     """Yield a staging folder inside ``folder``; on success move its files into
     ``folder`` (``names_last`` last) behind the incomplete marker, then drop the marker.
-    On error the staging folder is removed and ``folder`` is untouched."""
+    On error the staging folder is removed and ``folder`` is untouched.
+
+    ``remove``: files of an earlier run (:func:`previous_outputs`) that the new run does
+    not replace; listed in the marker too and removed (regular files only) before the new
+    files move in, so a crash midway leaves a visibly incomplete folder."""
     import shutil
 
     folder = Path(folder)
@@ -566,13 +461,19 @@ def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -
         order = [n for n in names if n not in names_last] + [n for n in names_last if n in names]
         for n in order:  # before anything moves: a folder of that name is refused
             require_file(folder / n, "a file eplt can replace")
+        remove = tuple(n for n in remove if n not in order)
         atomic_write(
             folder / INCOMPLETE,
             lambda p: p.write_text(
-                json.dumps({"pid": os.getpid(), "token": SESSION, "files": order}) + "\n"
+                json.dumps({"pid": os.getpid(), "token": SESSION, "files": order + list(remove)})
+                + "\n"
             ),
         )
         try:
+            for n in remove:
+                st = lstat_or_none(folder / n)
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    os.unlink(folder / n)
             for n in order:
                 os.replace(stage / n, folder / n)
             fsync_dir(folder)
@@ -584,3 +485,7 @@ def staged_run(folder: Path, names_last: tuple[str, ...] = ("metadata.json",)) -
         fsync_dir(folder)
     finally:
         shutil.rmtree(stage, ignore_errors=True)  # this process's own staging folder
+
+
+# the lock lives in its own module (it uses the helpers above)
+from ._lockfile import FolderLock  # noqa: E402

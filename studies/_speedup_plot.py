@@ -242,7 +242,7 @@ def plot(result: StudyResult, ax=None, *, which: str = "negativity"):
             ax.plot(x, y, color=cmap(0.85 * j / max(1, ev.size - 1)), ls=style.LINESTYLES[j % 4],
                     label=rf"$\epsilon=10^{{{round(math.log10(e))}}}$")  # fmt: skip
         ax.axvline(prm["kappa"] / r, color="0.5", lw=0.8, ls=":")
-        ax.axhline(1.0, color="0.5", lw=0.8)
+        ax.axhline(1.0, color="0.5", lw=0.8, label=r"$S=1$ (no speed-up)")
         ax.set_xscale("log")
         ax.set_xlabel(r"twirl strength $\kappa/r$")
         ax.set_ylabel(r"speed-up $S = t_\epsilon^{\rm ref}/t^*$")
@@ -296,7 +296,9 @@ def figures(result: StudyResult) -> dict:
     plot(result, ax3[0, 0], which="speedup_vs_eps")
     plot(result, ax3[0, 1], which="speedup_vs_kappa_ratio")
     bo = rf"$\beta\omega={prm['beta'] * prm['omega']:g}$"
-    ax3[0, 0].set_title(rf"(a) speed-up against $\epsilon$, {bo}", loc="left")
+    ax3[0, 0].set_title(
+        rf"(a) speed-up against $\epsilon$, {bo} (dotted: study $\epsilon$)", loc="left"
+    )
     ax3[0, 1].set_title(
         rf"(b) speed-up against $\kappa/r$, {bo} (dotted: study $\kappa/r$)", loc="left"
     )

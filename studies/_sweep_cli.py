@@ -97,6 +97,33 @@ def cmd_sweep(args) -> int:
             f" (choose from {', '.join(st.SUMMARY_KEYS)})"
         )
     progress = not args.quiet and sys.stderr.isatty()
+
+    def figure(res) -> None:
+        """The sweep figure, after sweep.nc and sweep_summary.json, under the lock."""
+        key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
+        numeric = [
+            k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"
+        ]
+        if key is None and numeric:
+            key = numeric[0]
+        if key is not None and key in res.dataset:
+            try:  # sweep.nc and sweep_summary.json are written: a figure only adds to them
+                write_figures(
+                    sweep_figures(res.dataset, key, st.PARAMS), out, fmts, keep_going=True
+                )
+            except WriteError:
+                raise
+            except Exception as exc:
+                kept = ("sweep.nc", "sweep_summary.json", "points/")
+                print(
+                    figure_warning(f"the sweep figure of {key!r}", exc, kept, out),
+                    file=sys.stderr,
+                )
+        elif key is not None:
+            nested = [k for k in numeric if k.startswith(key + ".")]
+            hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""
+            print(f"eplt: no figure: no point has a single value of {key!r}{hint}", file=sys.stderr)
+
     res = run_sweep(
         st.NAME,
         grid,
@@ -110,25 +137,8 @@ def cmd_sweep(args) -> int:
         retry_failed=args.retry_failed,
         announce=not args.quiet,
         timeout=timeout,
+        finish=figure,
     )
-    key = args.plot or getattr(st, "SWEEP_PLOT_KEY", None)
-    numeric = [
-        k for k in res.dataset.data_vars if res.dataset[k].dtype.kind == "f" and k != "seconds"
-    ]
-    if key is None and numeric:
-        key = numeric[0]
-    if key is not None and key in res.dataset:
-        try:  # sweep.nc and sweep_summary.json are written: a figure only adds to them
-            write_figures(sweep_figures(res.dataset, key, st.PARAMS), out, fmts, keep_going=True)
-        except WriteError:
-            raise
-        except Exception as exc:
-            kept = ("sweep.nc", "sweep_summary.json", "points/")
-            print(figure_warning(f"the sweep figure of {key!r}", exc, kept, out), file=sys.stderr)
-    elif key is not None:
-        nested = [k for k in numeric if k.startswith(key + ".")]
-        hint = f"; it has parts, plot one of: {', '.join(nested)}" if nested else ""
-        print(f"eplt: no figure: no point has a single value of {key!r}{hint}", file=sys.stderr)
     if not args.quiet:
         print(
             f"{st.NAME}: {res.n_points} points ({res.n_skipped} already done), {res.n_failed} failed -> {out}/sweep.nc"

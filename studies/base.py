@@ -36,6 +36,7 @@ import numpy as np
 import xarray as xr
 
 from ._folders import (
+    SESSION,
     FolderLock,
     OutputError,
     WriteError,
@@ -44,7 +45,9 @@ from ._folders import (
     clean_stale,
     incomplete_files,
     os_message,
+    previous_outputs,
     remove_incomplete,
+    require_file,
     staged_run,
     visible_entries,
 )
@@ -236,6 +239,8 @@ def claim_folder(out: Path, *, force: bool = False) -> FolderLock:
     lock = FolderLock(out).acquire()
     try:
         prepare_folder(out, force=force)  # again, now that no one else writes into it
+        for name in ("data.nc", "summary.json", "metadata.json"):  # before computing
+            require_file(out / name, "a file eplt can replace")
         clean_stale(out, lock.stale)
         lock.forget_stale()
         if incomplete_files(out) is not None:
@@ -265,6 +270,12 @@ def write_outputs(
 
     ``lock``: a :class:`FolderLock` already held on ``out`` (from :func:`claim_folder`);
     without it the folder is claimed here.
+
+    ``metadata.json`` lists the run's files and its random token. Writing into a folder
+    of an earlier run (``force``), that run's files which the new run does not replace
+    (e.g. another study's figures) are removed only when its ``metadata.json`` lists them
+    (:func:`eplt.studies._folders.previous_outputs`); otherwise they are kept and named in
+    one warning line, since they may be the user's.
     """
     own = lock is None
     if own:
@@ -276,7 +287,8 @@ def write_outputs(
             k: (json.dumps(jsonable(v)) if not isinstance(v, (str, int, float)) else v)
             for k, v in data.attrs.items()
         }
-        with staged_run(out) as stage:
+        previous = previous_outputs(out)
+        with staged_run(out, remove=tuple(previous or ())) as stage:
             names = ["data.nc", "summary.json", "metadata.json"]
             atomic_write(stage / "data.nc", lambda p: data.to_netcdf(p, engine="scipy"))
             atomic_write(
@@ -284,14 +296,31 @@ def write_outputs(
                 lambda p: p.write_text(json.dumps(jsonable(result.summary), indent=2) + "\n"),
             )
             names += [p.name for p in write_figures(figures, stage, formats, keep_going=True)]
+            meta = {**metadata(result), "files": sorted(names), "token": SESSION}
             atomic_write(
                 stage / "metadata.json",
-                lambda p: p.write_text(json.dumps(metadata(result), indent=2) + "\n"),
+                lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"),
             )
+            if previous is None and (out / "metadata.json").exists():
+                _warn_kept(out, set(names))
     finally:
         if own:
             lock.release()
     return [out / n for n in names]
+
+
+def _warn_kept(out: Path, new: set[str]) -> None:
+    """One warning line naming an earlier run's files that stay beside the new ones."""
+    import sys
+
+    kept = sorted(p.name for p in visible_entries(out) if p.name not in new)
+    if kept:
+        shown = ", ".join(kept[:8]) + (f" and {len(kept) - 8} more" if len(kept) > 8 else "")
+        print(
+            f"eplt: warning: {str(out)!r} held a run whose metadata.json does not list its"
+            f" files, so eplt keeps what it cannot prove it wrote: {shown}",
+            file=sys.stderr,
+        )
 
 
 def figure_warning(what: str, exc: BaseException, kept: Iterable[str], folder: Path) -> str:

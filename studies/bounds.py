@@ -86,7 +86,7 @@ from eplt.dynamics.bounds import (
     any_lt_overlap_ceiling,
     sdp_bound,
 )
-from eplt.dynamics.channels import eplt_channel, layer_cake_channel
+from eplt.dynamics.channels import NoEPLTError, eplt_channel, layer_cake_channel
 from eplt.dynamics.colgen import column_generation
 from eplt.dynamics.dps import MemoryLimitError, dps2_bound, three_party_bound
 from eplt.dynamics.entanglement import concurrence, entanglement_of_formation, one_distillability
@@ -102,7 +102,7 @@ from eplt.dynamics.states import ghz_state, phi_plus
 from ._bounds_plot import METHODS, THREE_KEYS, figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult
-from .params import OMEGA, Param, ParamError, resolve, value_keys
+from .params import OMEGA, Param, ParamError, check_temperature, resolve, value_keys
 
 #: Smallest nonzero beta omega the study accepts (see run).
 MIN_BETA_OMEGA = 1e-3
@@ -455,7 +455,45 @@ def _check_params(p, betas, ratios, qbetas, om):
             raise ParamError(
                 f"{name}: beta omega must be 0 or >= {MIN_BETA_OMEGA:g} (the see-saw SDPs "
                 f"degenerate as gamma -> 1), got beta = {bad[0]:g} at omega = {om:g}"
+                + (
+                    f" (the smaller gap: min(ratios, three_party_ratios) = {small:g} times omega;"
+                    " raise the smallest ratio or beta_unequal)"
+                    if name == "beta_unequal" and small < 1
+                    else ""
+                )
             )
+    # too cold for gamma = 2 p_min to be resolved: one line naming the parameter and bound
+    for b in betas:
+        check_temperature(float(b), om, name="betas", high_temperature=False)
+    big = max(1.0, float(ratios.max()) if ratios.size else 1.0, *p["three_party_ratios"])
+    try:
+        check_temperature(p["beta_unequal"], om * big, name="beta_unequal", high_temperature=False)
+    except ParamError as exc:
+        raise ParamError(
+            f"{exc}; here omega is the larger gap, max(ratios, three_party_ratios) * omega"
+            f" = {big:g} * {om:g}"
+        ) from None
+
+
+def _qutrit_too_cold(beta: float, om: float) -> str:
+    """The refusal of a qutrit temperature whose smallest population the channel treats
+    as zero, with the bound on ``beta omega`` (levels ``QUTRIT_LEVELS``, in omega)."""
+    from .params import GAMMA_RESOLUTION
+
+    def log_p(x: float) -> float:
+        e = [-lv * x for lv in QUTRIT_LEVELS]
+        return e[-1] - float(np.logaddexp.reduce(e))
+
+    lo, hi = 0.0, 100.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if log_p(mid) > np.log(GAMMA_RESOLUTION) else (lo, mid)
+    return (
+        f"qutrit_betas = {beta:g} (beta omega = {beta * om:.4g}): the qutrit's smallest"
+        f" population is at or below the channel's resolution {GAMMA_RESOLUTION:g}, so tau"
+        f" counts as pure; lower qutrit_betas or omega (now {om:g}) so that beta omega <"
+        f" {lo:.4g} (beta = inf is zero temperature, where no EPLT exists)"
+    )
 
 
 def qutrit_dps2_beta(qutrit_betas) -> float | None:
@@ -491,7 +529,10 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     for r in (*ratios, *r3):
         eplt_channel(thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu))
     for b in qbetas:
-        eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
+        try:
+            eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
+        except NoEPLTError:
+            raise ParamError(_qutrit_too_cold(float(b), om)) from None
 
     root = np.random.SeedSequence(seed)
     s_eq, s_un, s_q = root.spawn(3)

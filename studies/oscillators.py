@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 import sys
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import qutip
@@ -88,6 +89,9 @@ from ._oscillators_plot import figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult, value_at
 from .params import OMEGA, Param, ParamError, beta_param, check_seed, resolve, value_keys
+
+#: Largest ``x`` with ``exp(-x) > 0`` in double precision (the layer cake's ``q``).
+Q_UNDERFLOW = 745.13
 
 __all__ = [
     "DESCRIPTION",
@@ -152,7 +156,15 @@ PARAMS = (
         high=64,
     ),
     Param("d_max", 16, "int", "largest d of the Phi+_d curves", "", low=2, high=200),
-    OMEGA,
+    replace(
+        OMEGA,
+        help=(
+            "frequency of each cavity mode (the energy unit of beta, rates and times);"
+            " computable for min(beta, betas) * omega >= 0.00855 (at most 4000 layer-cake"
+            " branches) and beta * omega below E_gamma's underflow (49.7 at the largest"
+            " cutoff d = 16; (d - 1) beta omega < 745)"
+        ),
+    ),
     Param(
         "lam0", 0.3, "float", "squeezing of the initial TMSV of the dynamics", "", low=0, high=0.9
     ),
@@ -380,6 +392,69 @@ def work_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     return 1.0 + chan + dyn, ("n_lambda", "d_max", "n_times", "cutoff")
 
 
+def _bisect(ok, lo: float, hi: float, *, log: bool = False) -> float:
+    """Boundary between ``ok(lo) != ok(hi)`` to ~1e-12 relative (geometric when ``log``)."""
+    for _ in range(80):
+        mid = math.sqrt(lo * hi) if log else (lo + hi) / 2
+        if ok(mid) == ok(lo):
+            lo = mid
+        else:
+            hi = mid
+    return hi if ok(hi) else lo
+
+
+def _lc_computable(x: float) -> bool:
+    """Whether the layer cake at ``beta omega = x`` needs at most ``MAX_BRANCHES`` branches
+    (the engine's own branch rule, without building the branches)."""
+    from eplt.dynamics.layer_cake_fock import _branch_cutoff
+
+    q = math.exp(-x)
+    if not 0 < q < 1:
+        return False
+    try:
+        _branch_cutoff(q, BRANCH_TOL)
+    except ValueError:
+        return False
+    return True
+
+
+def check_computable(p: dict) -> None:
+    """Refuse, in one line naming ``omega`` and the temperatures, a ``beta omega`` at
+    which the channel level cannot be computed: at the hottest temperature the layer cake
+    would need more than ``MAX_BRANCHES`` branches; at ``beta`` E_gamma's weight
+    ``gamma_d`` underflows on the largest cutoff ``d`` (max of ``cutoffs``, ``d_max``); at
+    the coldest ``q = exp(-beta omega)`` underflows."""
+    omega, beta = p["omega"], p["beta"]
+    b_min, b_max = min(min(p["betas"]), beta), max(max(p["betas"]), beta)
+    x_min = b_min * omega
+    if x_min < 1 and not _lc_computable(x_min):
+        lim = _bisect(_lc_computable, x_min, 1.0, log=True)
+        raise ParamError(
+            f"min(beta, betas) * omega = {x_min:.3g} (omega = {omega:g}, hottest beta ="
+            f" {b_min:g}) needs more than {MAX_BRANCHES} layer-cake branches for the error"
+            f" bound {BRANCH_TOL:g}; raise omega or the smallest of beta and betas so that"
+            f" min(beta, betas) * omega >= {lim:.4g} (omega >= {lim / b_min:.4g} here)"
+        )
+    d_top = int(max(max(p["cutoffs"]), p["d_max"]))
+    x = beta * omega
+    if egamma_gamma(beta, d_top, omega=omega) == 0:
+        lim = _bisect(lambda y: egamma_gamma(y, d_top, omega=1.0) > 0, 1e-3, x)
+        raise ParamError(
+            f"beta * omega = {x:.4g} (beta = {beta:g}, omega = {omega:g}) is too cold for"
+            f" E_gamma on the largest cutoff d = {d_top} (max of cutoffs and d_max): its"
+            " weight gamma_d = d q^(d-1) (1-q)/(1-q^d) underflows to 0; lower beta or omega"
+            f" so that beta * omega < {lim:.4g} (omega < {lim / beta:.4g} here), or lower"
+            " cutoffs and d_max"
+        )
+    if b_max * omega >= Q_UNDERFLOW:
+        raise ParamError(
+            f"max(beta, betas) * omega = {b_max * omega:.4g} (omega = {omega:g}, coldest beta"
+            f" = {b_max:g}): q = exp(-beta omega) underflows to 0 and the layer cake has no"
+            f" thermal state to mix; lower omega or the largest of beta and betas so that"
+            f" max(beta, betas) * omega < {Q_UNDERFLOW:g} (omega < {Q_UNDERFLOW / b_max:.4g} here)"
+        )
+
+
 def _esd(rho0, env, times, neg):
     if neg[0] <= 1e-12:
         return None
@@ -396,6 +471,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             f"cutoff - cutoff_step must be >= 2 (the convergence check's cutoff), got "
             f"{p['cutoff']} - {p['cutoff_step']}"
         )
+    check_computable(p)
     check_memory(sys.modules[__name__], p)  # before anything is allocated
     check_work(sys.modules[__name__], p)
     try:

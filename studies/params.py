@@ -431,6 +431,7 @@ def check_temperature(
         raise ParamError(
             f"{name} * omega = {x:.3g} is below {MIN_BETA_OMEGA:g}: at such high temperature"
             f" 1 - gamma ~ {name} omega / 2 leaves too few digits; raise {name} (now {beta:g})"
+            f" or omega (now {omega:g}) so that {name} * omega >= {MIN_BETA_OMEGA:g}"
         )
     try:
         log_p = -(d - 1) * x - math.log1p(sum(math.exp(-k * x) for k in range(1, d)))
@@ -447,7 +448,7 @@ def check_temperature(
             f"{name} = {beta:g} (beta omega = {x:.4g}): p_min = {p_text} is finite, but"
             f" gamma = {d} p_min underflows double precision: at or below the channel's"
             f" resolution {GAMMA_RESOLUTION:g} tau counts as pure;"
-            f" lower {name} to beta omega < {limit:.4g} for d = {d}"
+            f" lower {name} or omega (now {omega:g}) so that beta omega < {limit:.4g} for d = {d}"
             " (beta = inf is zero temperature, where no EPLT exists)"
         )
 

@@ -115,6 +115,7 @@ from ._speedup_times import (  # the reference channels and their times
     _reset_t_eps,
     _twirl_time,
     _unit_twirl,
+    certify_at_t_star,
     channel_time,
     eps_and_kappa_dependence,
     reference_time,
@@ -411,7 +412,8 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
     E = eplt_channel(tau, tau)
     gamma, pmin = E.gamma, E.gamma / 2
     rho0 = initial_state(p)
-    t_twirl = _twirl_time(tau, r, kappa, eps)
+    # the root, bracketed on the eps-LT side at the floating-point t* the study reports
+    t_twirl, _ = certify_at_t_star(tau, H, beta, r, kappa, eps, _twirl_time(tau, r, kappa, eps))
     t_reset = math.log(1 / gamma) / r
     t_star = t_twirl + t_reset
 

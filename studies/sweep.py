@@ -252,6 +252,7 @@ def run_sweep(
     max_attempts: int = MAX_ATTEMPTS,
     announce: bool = False,
     timeout: float | None = None,
+    finish: Callable[[SweepResult], Any] | None = None,
 ) -> SweepResult:
     """Run ``study`` at every grid point, checkpointing into ``out``; returns the aggregate.
 
@@ -284,6 +285,11 @@ def run_sweep(
         (the CLI's default). Points run here (not on a remote scheduler) estimated above
         ``EPLT_WORK_LIMIT`` are refused (ResourceError) before any runs; the estimate is
         recorded in ``sweep_summary.json``.
+    finish : callable, optional
+        Called with the :class:`SweepResult` after ``sweep.nc`` and
+        ``sweep_summary.json`` are written and before the folder's lock is released
+        (the command line draws the sweep figure here, so that no other eplt process
+        writes into the folder meanwhile).
     """
     from . import get_study
 
@@ -376,7 +382,7 @@ def run_sweep(
 
             raise WriteError(f"cannot create {str(out / 'points')!r}: {os_message(exc)}") from None
         try:
-            return _run_points(
+            res = _run_points(
                 st,
                 grid,
                 base,
@@ -406,6 +412,9 @@ def run_sweep(
                     with contextlib.suppress(OSError):
                         out.rmdir()
             raise
+        if finish is not None:
+            finish(res)  # e.g. the figure: written while the folder is still locked
+        return res
     finally:
         lock.release()
 

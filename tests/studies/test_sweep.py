@@ -282,7 +282,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_dataset(tmp_path):
 def test_dask_worker_killed_mid_sweep_all_points_complete(tmp_path):
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
     try:
