@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 import qutip
-from eplt.dynamics.bosonic import _cutoff, edge_population, thermal_oscillator
+from eplt.dynamics.bosonic import cutoff_dimension, edge_population, thermal_oscillator
 from eplt.dynamics.model import LocalTerm
 
 from .environment import Drive, Environment, Kick, _party, _rate
@@ -71,7 +71,7 @@ def oscillator_hamiltonian(party: int, omega: float = 1.0, *, cutoff: int, name:
     >>> oscillator_hamiltonian(0, 1.0, cutoff=5).name
     'oscillator[0]'
     """
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     H = _omega(omega) * _number(N)
     return LocalTerm.from_operators(name or f"oscillator[{_party(party)}]", party, H=H, kind="work")
 
@@ -115,7 +115,7 @@ def oscillator_bath(
     ('heat', 0.632149)
     """
     party = _party(party)
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     omega = _omega(omega)
     beta = _check_beta(beta)
     if beta == 0:
@@ -144,14 +144,14 @@ def oscillator_reset(
     party: int, beta: float, rate: float, *, cutoff: int, omega: float = 1.0, name=None
 ):
     """Deterministic reset ``r (tau Tr s - s)`` to the truncated thermal state of the mode."""
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     tau = thermal_oscillator(beta, cutoff=N, omega=omega, cutoff_tol=1.0).full()
     return LocalTerm.reset(name or f"reset[{_party(party)}]", party, tau, _rate(rate))
 
 
 def phase_kick(clock, party: int, theta: float, *, cutoff: int) -> Kick:
     """:class:`~eplt.baths.Kick` of ``exp(-i theta a^dag a)`` on ``party`` at each tick of ``clock``."""
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     return Kick(clock, party, np.diag(np.exp(-1j * float(theta) * np.arange(N))))
 
 
@@ -170,7 +170,7 @@ def phase_noise(kappa: float, *, cutoff: int, parties=(0, 1), name: str = "phase
     >>> len(phase_noise(0.5, cutoff=6))
     2
     """
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     pa, pb = (_party(p) for p in parties)
     if pa == pb:
         raise ValueError(f"parties must be two different modes, got {parties!r}")
@@ -207,7 +207,7 @@ def cavity_environment(
     kappa = _rate(kappa, "kappa")
     if noise == "none" and kappa != 0:
         raise ValueError(f"kappa must be 0 with noise='none', got {kappa!r}")
-    N = _cutoff(cutoff, 2)
+    N = cutoff_dimension(cutoff, 2)
     terms = [
         oscillator_bath(
             k, beta, rate=rate, cutoff=N, omega=omega, include_hamiltonian=include_hamiltonian

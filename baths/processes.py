@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from eplt.dynamics.model import MarkovFactor, Process, dissipator_terms
 from eplt.dynamics.superop import Generator, ProductTerm
-from eplt.dynamics.twirls import _haar_unitary
+from eplt.dynamics.twirls import haar_unitary
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.signal import lfilter
 
@@ -244,7 +244,7 @@ class HaarPulses(Process):
 
     def segment_nodes(self, *, nodes, samples, rng):
         vals = [
-            _hermitian_log_generator(_haar_unitary(self.d, rng), self.segment)
+            _hermitian_log_generator(haar_unitary(self.d, rng), self.segment)
             for _ in range(samples)
         ]
         return vals, np.full(samples, 1.0 / samples)
@@ -253,7 +253,7 @@ class HaarPulses(Process):
         seg = _segment_index(edges, self.segment)
         hs = np.stack(
             [
-                _hermitian_log_generator(_haar_unitary(self.d, rng), self.segment)
+                _hermitian_log_generator(haar_unitary(self.d, rng), self.segment)
                 for _ in range(seg.max() + 1)
             ]
         )

@@ -41,6 +41,7 @@ __all__ = [
     "CutoffWarning",
     "check_cutoff",
     "coherent_state",
+    "cutoff_dimension",
     "edge_population",
     "fock_state",
     "oscillator_populations",
@@ -83,7 +84,15 @@ def check_cutoff(error: float, tol: float, *, name: str = "cutoff", what: str = 
     return True
 
 
-def _cutoff(cutoff, minimum: int = 1) -> int:
+def cutoff_dimension(cutoff, minimum: int = 1) -> int:
+    """``cutoff`` checked as a Fock-space dimension: an integer ``>= minimum`` (one line
+    naming ``cutoff`` and the bound otherwise).
+
+    Examples
+    --------
+    >>> cutoff_dimension(30)
+    30
+    """
     if not isinstance(cutoff, (int, np.integer)) or isinstance(cutoff, bool) or cutoff < minimum:
         raise ValueError(f"cutoff must be an integer >= {minimum}, got {cutoff!r}")
     return int(cutoff)
@@ -126,7 +135,7 @@ def fock_state(n: int, *, cutoff: int) -> qutip.Qobj:
     >>> fock_state(2, cutoff=4).diag().tolist()
     [0.0, 0.0, 1.0, 0.0]
     """
-    N = _cutoff(cutoff)
+    N = cutoff_dimension(cutoff)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 0 <= n < N:
         raise ValueError(f"n must be an integer in [0, cutoff - 1] = [0, {N - 1}], got {n!r}")
     return qutip.fock_dm(N, int(n))
@@ -146,7 +155,7 @@ def coherent_state(alpha: complex, *, cutoff: int, cutoff_tol: float = CUTOFF_TO
     >>> round(float(qutip.expect(qutip.num(30), rho)), 10)    # <n> = |alpha|^2
     1.0
     """
-    N = _cutoff(cutoff)
+    N = cutoff_dimension(cutoff)
     alpha = complex(alpha)
     if not (math.isfinite(alpha.real) and math.isfinite(alpha.imag)):
         raise ValueError(f"alpha must be a finite complex number, got {alpha!r}")
@@ -174,7 +183,7 @@ def oscillator_populations(beta: float, *, cutoff: int, omega: float = 1.0) -> n
     [0.5, 0.25, 0.125]
     """
     q = _q(beta, omega)
-    N = _cutoff(cutoff)
+    N = cutoff_dimension(cutoff)
     return (1 - q) * q ** np.arange(N)
 
 
@@ -193,7 +202,7 @@ def thermal_oscillator(
     0.6321205588
     """
     q = _q(beta, omega)
-    N = _cutoff(cutoff)
+    N = cutoff_dimension(cutoff)
     check_cutoff(q**N, _tol(cutoff_tol), what=f"thermal state (q={q:.4g})")
     p = q ** np.arange(N)
     return qutip.Qobj(np.diag(p / p.sum()), dims=[[N], [N]])
@@ -204,7 +213,7 @@ def tmsv_coefficients(lam: float, *, cutoff: int) -> np.ndarray:
     lam = float(lam)
     if not 0 <= lam < 1:
         raise ValueError(f"lam must lie in [0, 1), got {lam!r}")
-    return math.sqrt(1 - lam * lam) * lam ** np.arange(_cutoff(cutoff))
+    return math.sqrt(1 - lam * lam) * lam ** np.arange(cutoff_dimension(cutoff))
 
 
 def two_mode_squeezed_vacuum(
@@ -223,7 +232,7 @@ def two_mode_squeezed_vacuum(
     >>> round(negativity(two_mode_squeezed_vacuum(0.5, cutoff=30)), 8)   # 0.5/(1 - 0.5)
     1.0
     """
-    N = _cutoff(cutoff)
+    N = cutoff_dimension(cutoff)
     c = tmsv_coefficients(lam, cutoff=N)
     check_cutoff(float(lam) ** N, _tol(cutoff_tol), what=f"TMSV lam={float(lam):g}")
     v = np.zeros(N * N, dtype=complex)

@@ -37,7 +37,7 @@ from ._ltsolvers import (
 from ._ltsolvers import (
     trs_max as _trs_max,
 )
-from .twirls import _haar_unitary
+from .twirls import haar_unitary
 
 __all__ = [
     "LTError",
@@ -200,14 +200,14 @@ def find_entangled_output(
         phi = np.eye(d).reshape(-1) / np.sqrt(d)
         starts.append(phi.astype(complex))
         for _ in range(restarts):
-            starts.append(np.kron(_haar_unitary(d, rng), _haar_unitary(d, rng)) @ phi)
+            starts.append(np.kron(haar_unitary(d, rng), haar_unitary(d, rng)) @ phi)
     else:
         if len(in_dims) >= 3 and all(x == 2 for x in in_dims):
             ghz = np.zeros(Di, dtype=complex)
             ghz[[0, -1]] = 1 / np.sqrt(2)
             starts.append(ghz)
         for _ in range(restarts):
-            starts.append(_haar_unitary(Di, rng)[:, 0])
+            starts.append(haar_unitary(Di, rng)[:, 0])
 
     best_psi, best_val = None, -np.inf
     for psi0 in starts:

@@ -72,7 +72,7 @@ import qutip
 from ._checks import herm as _herm
 from ._checks import single_party_array as _single
 from ._symsdp import blas_single_threaded, one_blas_thread
-from .twirls import _haar_unitary, _iso_twirl_array, _superop_from_map
+from .twirls import _iso_twirl_array, _superop_from_map, haar_unitary
 
 __all__ = [
     "FAMILIES",
@@ -146,7 +146,7 @@ def _exact_cptp(J: np.ndarray, d: int) -> np.ndarray:
 def _random_channel(d: int, rng) -> np.ndarray:
     """Choi matrix of a random channel: ``k`` Kraus operators from a Haar isometry."""
     k = int(rng.integers(1, d * d + 1))
-    V = _haar_unitary(d * k, rng)[:, :d]
+    V = haar_unitary(d * k, rng)[:, :d]
     return _choi_from_kraus([V[i * d : (i + 1) * d] for i in range(k)])
 
 

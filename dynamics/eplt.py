@@ -19,11 +19,11 @@ from ._memory import check_bytes
 from .twirls import (
     KRAUS_ATOL,
     _ghz_twirl_array,
-    _haar_unitary,
     _is_prime,
     _iso_twirl_array,
     _superop_from_map,
     clifford_group,
+    haar_unitary,
 )
 
 __all__ = [
@@ -294,7 +294,7 @@ class EPLTChannel(_TwirlReplacementMixture):
         """
         rng = np.random.default_rng(rng)
         if rng.random() < self.gamma:
-            U = _haar_unitary(self.d, rng)
+            U = haar_unitary(self.d, rng)
             return LocalChannel.unitary(U), LocalChannel.unitary(U.conj())
         return LocalChannel.replacement(self.omega[0]), LocalChannel.replacement(self.omega[1])
 

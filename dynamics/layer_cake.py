@@ -42,7 +42,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from .eplt import PURE_ATOL, LocalChannel, NoEPLTError, _single_party_state
-from .twirls import _haar_unitary, _superop_from_map
+from .twirls import _superop_from_map, haar_unitary
 
 __all__ = ["LayerCakeBranch", "LayerCakeChannel", "layer_cake_channel", "layer_cake_weights"]
 
@@ -277,7 +277,7 @@ class LayerCakeChannel:
         w = self.weights / self.weights.sum()
         m = int(rng.choice(self.d, p=w)) + 1
         U = np.eye(self.d, dtype=complex)
-        U[:m, :m] = _haar_unitary(m, rng)
+        U[:m, :m] = haar_unitary(m, rng)
         out = []
         for V, Ux in zip(self.frames, (U, U.conj()), strict=True):
             Ul = V @ Ux @ V.conj().T

@@ -60,7 +60,7 @@ from .bounds import (
     sdp_bound,
 )
 from .finite_twirl import weyl_heisenberg
-from .twirls import _haar_unitary as _haar
+from .twirls import haar_unitary as _haar
 
 __all__ = ["LOSRProtocol", "NegativitySearch", "losr_seesaw", "negativity_search"]
 

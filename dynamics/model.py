@@ -228,6 +228,32 @@ class LocalTerm:
         return _to_qutip_super(self.factor, [[d], [d]])
 
     @classmethod
+    def from_qutip(
+        cls,
+        party: int,
+        H=None,
+        c_ops=(),
+        *,
+        name: str | None = None,
+        args: dict | None = None,
+        tlist=None,
+    ) -> LocalTerm:
+        r"""The term ``qutip.mesolve`` reads from ``H, c_ops`` (also time-dependent, in
+        QuTiP's formats), on ``party``: the public constructor behind
+        :func:`eplt.baths.lindblad`, which documents the arguments, formats and refusals.
+
+        Examples
+        --------
+        >>> import qutip
+        >>> t = LocalTerm.from_qutip(0, 0.5 * qutip.sigmaz(), [0.3 * qutip.destroy(2)])
+        >>> t.name, t.superop.shape, t.hamiltonian.shape
+        ('lindblad[0]', (4, 4), (2, 2))
+        """
+        from ._qutip_terms import from_qutip
+
+        return from_qutip(party, H, c_ops, name=name, args=args, tlist=tlist)
+
+    @classmethod
     def from_operators(
         cls,
         name: str,

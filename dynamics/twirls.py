@@ -17,7 +17,14 @@ import qutip
 
 from ._checks import party_dims
 
-__all__ = ["clifford_group", "clifford_twirl", "ghz_twirl", "isotropic_twirl", "unitary_twirl"]
+__all__ = [
+    "clifford_group",
+    "clifford_twirl",
+    "ghz_twirl",
+    "haar_unitary",
+    "isotropic_twirl",
+    "unitary_twirl",
+]
 
 #: Tolerance on ``sum_k K_k^† K_k = I`` and on unitarity of user-given matrices.
 KRAUS_ATOL = 1e-10
@@ -47,7 +54,17 @@ def _is_prime(d: int) -> bool:
     return d >= 2 and all(d % p for p in range(2, math.isqrt(d) + 1))
 
 
-def _haar_unitary(d: int, rng: np.random.Generator) -> np.ndarray:
+def haar_unitary(d: int, rng: np.random.Generator) -> np.ndarray:
+    """A Haar-random ``d x d`` unitary from ``rng`` (QR of a complex Ginibre matrix with
+    the phases of ``R``'s diagonal divided out, Mezzadri 2007).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> U = haar_unitary(3, np.random.default_rng(1))
+    >>> bool(np.allclose(U.conj().T @ U, np.eye(3)))
+    True
+    """
     z = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
     q, r = np.linalg.qr(z)
     return q * (np.diag(r) / np.abs(np.diag(r)))

@@ -32,7 +32,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 
-from eplt.dynamics._memory import available_memory, fmt_bytes  # one memory check (engine too)
+from eplt.dynamics.limits import available_memory, fmt_bytes  # one memory check (engine too)
 
 from .params import ParamError
 

@@ -80,7 +80,6 @@ import numpy as np
 import qutip
 import xarray as xr
 from eplt.baths import qubit_hamiltonian, thermal_state
-from eplt.dynamics._symsdp import blas_single_threaded
 from eplt.dynamics.bounds import (
     any_lt_negativity_bound,
     any_lt_overlap_ceiling,
@@ -90,6 +89,7 @@ from eplt.dynamics.channels import NoEPLTError, eplt_channel, layer_cake_channel
 from eplt.dynamics.colgen import column_generation
 from eplt.dynamics.dps import MemoryLimitError, dps2_bound, three_party_bound
 from eplt.dynamics.entanglement import concurrence, entanglement_of_formation, one_distillability
+from eplt.dynamics.limits import blas_single_threaded
 from eplt.dynamics.losr import losr_seesaw, negativity_search
 from eplt.dynamics.losr_protocols import (
     correlated_reset_eplt,

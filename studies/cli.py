@@ -279,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
     import logging
 
-    from eplt.dynamics._memory import MemoryLimitError
     from eplt.dynamics.channels import NoEPLTError
+    from eplt.dynamics.limits import MemoryLimitError
     from threadpoolctl import threadpool_limits
 
     from ._executors import ClusterError

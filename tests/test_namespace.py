@@ -56,3 +56,27 @@ def test_the_distribution_installs_one_top_level_package():
     dist = importlib.metadata.distribution("eplt")
     top = (dist.read_text("top_level.txt") or "eplt").split()
     assert top == ["eplt"]
+
+
+def _private_dynamics_imports(folder: str) -> list[str]:
+    """``from eplt.dynamics._x import ...`` and ``from eplt.dynamics.x import _y`` in the
+    modules of ``folder`` (an AST walk: strings and comments do not count)."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / folder).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("eplt.dynamics"):
+                parts = node.module.split(".")
+                if any(p.startswith("_") for p in parts[2:]) or any(
+                    a.name.startswith("_") for a in node.names
+                ):
+                    found.append(f"{path.name}:{node.lineno} from {node.module} import ...")
+    return found
+
+
+def test_baths_and_studies_use_only_the_public_dynamics_api():
+    # one public model: baths builds it (and studies use it) through public names only;
+    # private helpers stay behind eplt.dynamics' public modules (issue 19)
+    assert _private_dynamics_imports("baths") == []
+    assert _private_dynamics_imports("studies") == []

@@ -21,7 +21,7 @@ from eplt.dynamics.dps import (
 from eplt.dynamics.losr_protocols import ghz_twirl_amplitude_damping
 from eplt.dynamics.measures import ghz_fidelity
 from eplt.dynamics.states import ghz_state
-from eplt.dynamics.twirls import _haar_unitary
+from eplt.dynamics.twirls import haar_unitary
 
 SDP_TOL = 1e-6
 FLOOR = 1e-9
@@ -33,7 +33,7 @@ def _t(p):
 
 @pytest.mark.parametrize("d", [2, 3])
 def test_walled_brauer_operators_commute_with_the_group(d):
-    V = _haar_unitary(d, np.random.default_rng(d))
+    V = haar_unitary(d, np.random.default_rng(d))
     g = np.kron(np.kron(V, V.conj()), V.conj())
     for op in walled_brauer_operators(d):
         assert np.abs(g @ op - op @ g).max() < 1e-13
