@@ -43,6 +43,7 @@ from .thermofield import any_lt_negativity_geometric
 __all__ = [
     "FockChannelOutput",
     "NNState",
+    "branch_cutoff",
     "egamma_fock",
     "egamma_gamma",
     "layer_cake_fock",
@@ -216,8 +217,17 @@ def _tails(q: float, M):
 
 
 @functools.lru_cache(maxsize=256)
-def _branch_cutoff(q: float, tol: float) -> int:
-    """Smallest ``M`` with ``sum_{m>M} w_m (m+1)/2 <= tol``, ``w_m = m (1-q)^2 q^(m-1)``."""
+def branch_cutoff(q: float, tol: float = BRANCH_TOL) -> int:
+    """Number of branches :func:`layer_cake_fock` keeps at ``q = exp(-beta omega)``: the
+    smallest ``M`` with ``sum_{m>M} w_m (m+1)/2 <= tol``, ``w_m = m (1-q)^2 q^(m-1)``.
+
+    Raises ValueError when more than ``MAX_BRANCHES`` would be needed.
+
+    Examples
+    --------
+    >>> branch_cutoff(0.5, 1e-10) > 30
+    True
+    """
     M = np.arange(1, MAX_BRANCHES + 1)
     _, neg = _tails(q, M)
     ok = np.nonzero(neg <= tol)[0]
@@ -279,7 +289,7 @@ def layer_cake_fock(
     if not 0 < tol < 1:
         raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
     st = _as_nn(rho)
-    M = max(2, _branch_cutoff(q, tol))
+    M = max(2, branch_cutoff(q, tol))
     m = np.arange(1, M + 1, dtype=float)
     w = m * (1 - q) ** 2 * q ** (m - 1)
     S, R, t = st._sums(M)

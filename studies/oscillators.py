@@ -406,13 +406,13 @@ def _bisect(ok, lo: float, hi: float, *, log: bool = False) -> float:
 def _lc_computable(x: float) -> bool:
     """Whether the layer cake at ``beta omega = x`` needs at most ``MAX_BRANCHES`` branches
     (the engine's own branch rule, without building the branches)."""
-    from eplt.dynamics.layer_cake_fock import _branch_cutoff
+    from eplt.dynamics.layer_cake_fock import branch_cutoff
 
     q = math.exp(-x)
     if not 0 < q < 1:
         return False
     try:
-        _branch_cutoff(q, BRANCH_TOL)
+        branch_cutoff(q, BRANCH_TOL)
     except ValueError:
         return False
     return True
