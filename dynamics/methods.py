@@ -73,8 +73,8 @@ class Task:
 class Solver(ABC):
     """One averaging method: ``run`` over a time grid, ``channel`` at a time (if any).
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
         The name users pass as ``method=...``.
     options : type
