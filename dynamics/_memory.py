@@ -25,7 +25,8 @@ class MemoryLimitError(ValueError, MemoryError):
     """A run would allocate more memory than is available (one-line message).
 
     The one class for the engine's paths, the averaged generator and the SDPs
-    (:mod:`eplt.dynamics._symsdp`, re-exported as ``eplt.dynamics.dps.MemoryLimitError``):
+    (:mod:`eplt.dynamics._symsdp`); public as :class:`eplt.dynamics.limits.MemoryLimitError`
+    (also importable from ``eplt.dynamics.dps``). It is
     a ``ValueError`` (the request is too large for this machine) and a ``MemoryError``,
     so that ``except`` clauses written for either keep working; the command line prints
     it as one line ``eplt: error: ...``."""

@@ -53,12 +53,11 @@ import qutip
 
 from . import _symsdp
 from ._checks import single_party_array as _single
-from ._symsdp import MemoryLimitError, memory_limit
+from ._symsdp import MemoryLimitError, memory_limit  # noqa: F401 (documented in .limits)
 from .bounds import BoundGapError
 
 __all__ = [
     "DPSBound",
-    "MemoryLimitError",
     "dps2_bound",
     "memory_limit",
     "three_party_bound",

@@ -87,9 +87,9 @@ from eplt.dynamics.bounds import (
 )
 from eplt.dynamics.channels import NoEPLTError, eplt_channel, layer_cake_channel
 from eplt.dynamics.colgen import column_generation
-from eplt.dynamics.dps import MemoryLimitError, dps2_bound, three_party_bound
+from eplt.dynamics.dps import dps2_bound, three_party_bound
 from eplt.dynamics.entanglement import concurrence, entanglement_of_formation, one_distillability
-from eplt.dynamics.limits import blas_single_threaded
+from eplt.dynamics.limits import MemoryLimitError, blas_single_threaded
 from eplt.dynamics.losr import losr_seesaw, negativity_search
 from eplt.dynamics.losr_protocols import (
     correlated_reset_eplt,
@@ -358,7 +358,7 @@ def memory_estimate(p: dict) -> tuple[float, tuple[str, ...]]:
     """Peak bytes of :func:`run` beyond the interpreter and the parameters driving it:
     one SDP at a time (the largest, the qutrit PPT problem over a 81 x 81 Choi matrix, or a
     symmetry-reduced DPS-2 / three-party problem, each of which also refuses itself before
-    allocating, :class:`eplt.dynamics.dps.MemoryLimitError`), its results kept per point.
+    allocating, :class:`eplt.dynamics.limits.MemoryLimitError`), its results kept per point.
     Measured with ``tracemalloc`` 2026-12-06: 12.5 MB of Python objects for one point per
     case; the solver's own (native) buffers are not traced and are counted as 100 MB,
     rounded up. The qutrit DPS-2 SDP (``qutrit_dps2``) peaks at 1.2 GB (measured with
