@@ -118,6 +118,34 @@ _COMPILED: dict = {}
 _CACHE_SIZE = 64
 
 
+def white_process(source, error: type, route: str):
+    """The source's process, refused with ``error`` unless it is white (the routes that
+    compile term by term average Brownian noise and Poisson clocks only)."""
+    proc = source.process
+    if not proc.white:
+        raise error(
+            f"process {proc.name!r} ({type(proc).__name__}) is not white: {route} "
+            "averages white processes (Brownian noise, Poisson clocks) only"
+        )
+    return proc
+
+
+def brownian_signal(source, checked: set, error: type):
+    """``(kappa, actions, unit operators per action)`` of a Brownian drive source; its
+    generator is checked against ``kappa sum_k D[U_k]`` once per process class
+    (``checked``). ``error`` unless it is a Brownian drive."""
+    proc = source.process
+    kappa = float(getattr(proc, "kappa", np.nan))
+    acts = [a for a in source.actions if isinstance(a, HamiltonianAction)]
+    if not np.isfinite(kappa) or len(acts) != len(source.actions) or not acts[0].generators:
+        raise error(f"signal {proc.name!r} is not a Brownian drive")
+    units = [a.unit_operators() for a in acts]
+    if type(proc) not in checked:
+        checked.add(type(proc))
+        _check_rate(proc, acts[0], sum(kappa * _dissipator(U) for U in units[0]))
+    return kappa, acts, units
+
+
 def compile_stage(model: Model) -> SymSpec:
     """The :class:`SymSpec` of one stage, or :class:`NotSymmetricError` saying why not
     (cached: ``method="auto"`` compiles to decide, the run and the marginal reuse it)."""
@@ -150,21 +178,9 @@ def _compile_stage(model: Model) -> SymSpec:
     kicks, resets = [], []
     checked: set = set()  # one generator check per process class (n sources at n = 100)
     for s in model.sources:
-        proc = s.process
-        if not proc.white:
-            raise NotSymmetricError(
-                f"process {proc.name!r} ({type(proc).__name__}) is not white: the permutation "
-                "method averages white processes (Brownian noise, Poisson clocks) only"
-            )
+        proc = white_process(s, NotSymmetricError, "the permutation method")
         if proc.kind == "signal":
-            kappa = float(getattr(proc, "kappa", np.nan))
-            acts = [a for a in s.actions if isinstance(a, HamiltonianAction)]
-            if not np.isfinite(kappa) or len(acts) != len(s.actions) or not acts[0].generators:
-                raise NotSymmetricError(f"signal {proc.name!r} is not a Brownian drive")
-            units = [a.unit_operators() for a in acts]
-            if type(proc) not in checked:
-                checked.add(type(proc))
-                _check_rate(proc, acts[0], sum(kappa * _dissipator(U) for U in units[0]))
+            kappa, acts, units = brownian_signal(s, checked, NotSymmetricError)
             for ch in range(len(units[0])):
                 row = np.zeros((n, 4), dtype=complex)
                 for a, U in zip(acts, units):

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._permcompile import _check_rate
-from .model import HamiltonianAction, JumpAction, Model
+from ._permcompile import _check_rate, brownian_signal, white_process
+from .model import JumpAction, Model
 from .superop import _dissipator
 
 #: Relative tolerance of the structural checks (diagonal, commuting, involutive).
@@ -125,21 +125,9 @@ def compile_stage(model: Model) -> StageSpec:
     delta_rows, kappas, clocks = [], [], []
     checked: set = set()
     for s in model.sources:
-        proc = s.process
-        if not proc.white:
-            raise NotProductSumError(
-                f"process {proc.name!r} ({type(proc).__name__}) is not white: the product-sum "
-                "route averages white processes (Brownian noise, Poisson clocks) only"
-            )
+        proc = white_process(s, NotProductSumError, "the product-sum route")
         if proc.kind == "signal":
-            kappa = float(getattr(proc, "kappa", np.nan))
-            acts = [a for a in s.actions if isinstance(a, HamiltonianAction)]
-            if not np.isfinite(kappa) or len(acts) != len(s.actions) or not acts[0].generators:
-                raise NotProductSumError(f"signal {proc.name!r} is not a Brownian drive")
-            units = [a.unit_operators() for a in acts]
-            if type(proc) not in checked:
-                checked.add(type(proc))
-                _check_rate(proc, acts[0], sum(kappa * _dissipator(U) for U in units[0]))
+            kappa, acts, units = brownian_signal(s, checked, NotProductSumError)
             if len(acts) == 1:
                 loc[acts[0].party] += sum(kappa * _dissipator(U) for U in units[0])
                 continue

@@ -44,6 +44,7 @@ from ._permprop import SymPropagator
 from ._symspace import SymSpace, symmetric_dimension
 from .observables import builtins
 from .result import Result
+from .states import ghz_noise_weight
 
 __all__ = [
     "AUTO_MIN_QUBITS",
@@ -166,10 +167,7 @@ class SymmetricState:
         """``p GHZ + (1 - p) I/2^n`` with GHZ fidelity ``fidelity`` in ``[2^-n, 1]``
         (as :func:`eplt.dynamics.states.noisy_ghz_state`)."""
         n = _check_n(n)
-        f = float(fidelity)
-        if not 2.0**-n <= f <= 1:
-            raise ValueError(f"fidelity must lie in [2^-n, 1] = [{2.0**-n:g}, 1], got {fidelity!r}")
-        p = (f - 2.0**-n) / (1 - 2.0**-n)
+        p = ghz_noise_weight(n, fidelity)
         sp_ = _space(n)
         c = (1 - p) * 2.0**-n * (sp_.K[:, 1] + sp_.K[:, 2] == 0)  # I/2^n
         for k in ((n, 0, 0, 0), (0, n, 0, 0), (0, 0, n, 0), (0, 0, 0, n)):
@@ -284,8 +282,10 @@ def _evaluate(name, space, X, taus, hams):
     return _spin(space, X, True), ["Jx^2", "Jy^2", "Jz^2"]
 
 
-def _observable_names(e_ops, has_taus: bool) -> list[str] | None:
-    """The requested names, or None when some request is not a permutation observable."""
+def _observable_names(e_ops, has_taus: bool, observables=None) -> list[str] | None:
+    """The requested names, or None when some request is not one of ``observables``
+    (default: the permutation route's, :data:`OBSERVABLES`)."""
+    observables = OBSERVABLES if observables is None else observables
     if e_ops is None:
         return ["ghz_fidelity", *(["marginal_distance"] if has_taus else []), "purity"]
     if isinstance(e_ops, str):
@@ -293,7 +293,7 @@ def _observable_names(e_ops, has_taus: bool) -> list[str] | None:
     if isinstance(e_ops, dict):
         e_ops = list(e_ops.values())
     names = list(e_ops)
-    if not all(isinstance(x, str) and x in OBSERVABLES for x in names):
+    if not all(isinstance(x, str) and x in observables for x in names):
         return None
     return names
 

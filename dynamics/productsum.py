@@ -47,7 +47,9 @@ from ._expm import expm_batched
 from ._pscompile import NotProductSumError, StageSpec, compile_stage, drive_rates
 from ._psworst import WorstCaseGHZ
 from .model import stages_of
+from .permutation import _observable_names
 from .result import Result
+from .states import ghz_noise_weight
 
 __all__ = [
     "OBSERVABLES",
@@ -183,10 +185,7 @@ class ProductOperatorSum:
         """``p GHZ + (1 - p) I/2^n`` with GHZ fidelity ``fidelity`` in ``[2^-n, 1]``
         (as :func:`eplt.dynamics.states.noisy_ghz_state`)."""
         n = _check_n(n)
-        f = float(fidelity)
-        if not 2.0**-n <= f <= 1:
-            raise ValueError(f"fidelity must lie in [2^-n, 1] = [{2.0**-n:g}, 1], got {fidelity!r}")
-        p = 1.0 if f == 1 else (f - 2.0**-n) / (1 - 2.0**-n)
+        p = ghz_noise_weight(n, fidelity)
         F = np.zeros((5, n, 4), dtype=complex)
         for i in range(4):
             F[i, :, i] = 1.0
@@ -352,14 +351,8 @@ def _as_array(x) -> np.ndarray:
 
 
 def _names(e_ops, has_taus: bool) -> list[str]:
-    if e_ops is None:
-        return ["ghz_fidelity", *(["marginal_distance"] if has_taus else []), "purity"]
-    if isinstance(e_ops, str):
-        e_ops = [e_ops]
-    if isinstance(e_ops, dict):
-        e_ops = list(e_ops.values())
-    names = list(e_ops)
-    if not all(isinstance(x, str) and x in OBSERVABLES for x in names):
+    names = _observable_names(e_ops, has_taus, OBSERVABLES)
+    if names is None:
         raise ValueError(
             f"the product-sum route computes the observables {sorted(OBSERVABLES)} (by name); "
             f"got e_ops={e_ops!r}"

@@ -25,6 +25,7 @@ __all__ = [
     "bell_state",
     "coherent_state",
     "fock_state",
+    "ghz_noise_weight",
     "ghz_state",
     "isotropic_state",
     "noisy_ghz_state",
@@ -124,12 +125,25 @@ def noisy_ghz_state(n: int, fidelity: float) -> qutip.Qobj:
     ``[2^-n, 1]``. Genuine multipartite entanglement is witnessed when ``fidelity > 1/2``.
     """
     n = _check_dim(n, "n")
-    fidelity = float(fidelity)
-    D = 2**n
-    if not 1 / D <= fidelity <= 1:
-        raise ValueError(f"fidelity must lie in [2^-n, 1] = [{1 / D:g}, 1], got {fidelity!r}")
-    p = (fidelity - 1 / D) / (1 - 1 / D)
-    return p * ghz_state(n) + (1 - p) * qutip.qeye([2] * n) / D
+    p = ghz_noise_weight(n, fidelity)
+    return p * ghz_state(n) + (1 - p) * qutip.qeye([2] * n) / 2**n
+
+
+def ghz_noise_weight(n: int, fidelity: float) -> float:
+    """The weight ``p`` of GHZ in ``p GHZ + (1 - p) I/2^n`` with GHZ fidelity ``fidelity``:
+    ``p = (fidelity - 2^-n) / (1 - 2^-n)``; ``fidelity`` must lie in ``[2^-n, 1]``
+    (one line naming it otherwise). The one rule for every representation of the state
+    (dense, permutation-symmetric, product sums).
+
+    Examples
+    --------
+    >>> ghz_noise_weight(2, 0.25), ghz_noise_weight(2, 1.0)
+    (0.0, 1.0)
+    """
+    f = float(fidelity)
+    if not 2.0**-n <= f <= 1:
+        raise ValueError(f"fidelity must lie in [2^-n, 1] = [{2.0**-n:g}, 1], got {fidelity!r}")
+    return 1.0 if f == 1 else (f - 2.0**-n) / (1 - 2.0**-n)
 
 
 def random_state(dims, *, rank: int | None = None, seed=None) -> qutip.Qobj:
