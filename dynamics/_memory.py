@@ -61,7 +61,7 @@ def _meminfo_available() -> float | None:
             if line.startswith("MemAvailable:"):
                 return float(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
-        pass
+        return None  # unreadable: the other limits decide
     return None
 
 

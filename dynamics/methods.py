@@ -104,8 +104,9 @@ class Solver(ABC):
         return self.options()
 
     def with_ntraj(self, method, ntraj: int):
-        """``method`` with ``ntraj`` realizations (``takes_ntraj`` solvers only)."""
-        raise NotImplementedError
+        """``method`` with ``ntraj`` realizations (``takes_ntraj`` solvers override this;
+        :func:`resolve` calls it only for them)."""
+        raise ValueError(f"method {self.name!r} takes no ntraj")
 
     def auto_reason(self, task: Task) -> str | None:
         """Why ``method="auto"`` takes this method for ``task``, or None when it does not."""
