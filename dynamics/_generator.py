@@ -172,9 +172,24 @@ class Generator:
         """
         sizes = [d * d for d in self.dims]
         N = math.prod(sizes)
+        merged = self._merged_terms()
+        if len(merged) == 1 and len(sizes) == 1 and merged[0].factors:
+            # one party, one term: its factor is the matrix (no triplets)
+            ((_, S),) = merged[0].factors.items()
+            coeff = complex(merged[0].coeff)
+            if sp.issparse(S):
+                out = sp.csr_matrix(S, dtype=complex, copy=True)
+            else:
+                S = np.asarray(S)
+                r, c = np.nonzero(S)
+                out = sp.csr_matrix((S[r, c].astype(complex), (r, c)), shape=(N, N))
+            if coeff != 1:
+                out.data *= coeff
+            out.sum_duplicates()
+            return out
         terms = [
             (complex(t.coeff), [_nonzeros(t.factors.get(k), m) for k, m in enumerate(sizes)])
-            for t in self._merged_terms()
+            for t in merged
         ]
         total = sum(math.prod(len(f[2]) for f in nz) for _, nz in terms)
         if not total:

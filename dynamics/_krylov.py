@@ -22,8 +22,8 @@ accepted point. When not even the first point is reached, an internal point at t
 step Expokit's rule proposes (``gamma s (tol_s / err)^(1/m)``) is inserted.
 
 The generator is applied as a sparse CSR matrix (complex, or real for a Liouvillian in
-a Hermitian operator basis: :func:`real_form`). The Gram-Schmidt is classical with one
-re-orthogonalisation (two BLAS-2 products per Arnoldi step).
+a Hermitian operator basis: :func:`real_form`). The Gram-Schmidt is classical, repeated
+once when a pass cancels (the DGKS criterion; two or four BLAS-2 products per step).
 """
 
 from __future__ import annotations
@@ -48,14 +48,21 @@ M_DEFAULT = 30
 _GAMMA = 0.9
 _DELTA = 1.2
 _MAX_REJECT = 30
-#: Bytes of the output vectors computed from one basis at once (more points start a new
-#: basis); bounds the workspace on long grids.
-BATCH_BYTES = 2**24
+#: Re-orthogonalise when one Gram-Schmidt pass leaves less than this fraction of the norm
+#: (Daniel, Gragg, Kaufman and Stewart, Math. Comp. 30, 772 (1976)).
+_DGKS = 0.7071067811865476
+#: Most output points advanced at once from one basis on a uniform stretch of the grid.
+_ADVANCE_MAX = 64
+#: Bytes of the output vectors computed from one basis at once (more points from the same
+#: basis are handed out in further batches); bounds the workspace on long grids.
+BATCH_BYTES = 2**17
+#: Fewest output points handed out at once (each hand-out has a fixed cost).
+BATCH_MIN = 4
 
 
 def batch_points(n: int) -> int:
     """Most output points computed from one basis at once (:data:`BATCH_BYTES`)."""
-    return max(1, BATCH_BYTES // (16 * max(1, n)))
+    return max(BATCH_MIN, BATCH_BYTES // (16 * max(1, n)))
 
 
 def krylov_bytes(n: int, points: int, m: int = M_DEFAULT) -> float:
@@ -111,13 +118,18 @@ class KrylovDense:
             p.fill(0)
             _csr_matvec(n, n, A.indptr, A.indices, A.data, V[j], p)
             Vj = V[: j + 1].T  # F-contiguous (n, j+1)
-            # classical Gram-Schmidt, twice (in place: p <- p - V_j (V_j^H p))
+            # classical Gram-Schmidt (in place: p <- p - V_j (V_j^H p)), repeated when the
+            # norm fell by more than 1/sqrt(2) (the DGKS criterion: cancellation)
+            before = float(self._nrm2(p))
             h = gemv(1.0, Vj, p, trans=tr)
             p = gemv(-1.0, Vj, h, beta=1.0, y=p, overwrite_y=1)
-            h2 = gemv(1.0, Vj, p, trans=tr)
-            p = gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
-            H[: j + 1, j] = h + h2
             nrm = float(self._nrm2(p))
+            if nrm < _DGKS * before:
+                h2 = gemv(1.0, Vj, p, trans=tr)
+                p = gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
+                h = h + h2
+                nrm = float(self._nrm2(p))
+            H[: j + 1, j] = h
             if nrm <= btol:  # happy breakdown: the span is invariant, exp is exact on it
                 self.matvecs += j + 1
                 return H[: j + 1, : j + 1], j + 1, True
@@ -130,6 +142,33 @@ class KrylovDense:
         H[m + 1, m] = 1.0
         self._avnorm = avnorm
         return H, m + 2, False
+
+    def _flush(self, ys, i, beta, Vb, emit):
+        """Hand out the accepted points ``ys`` (coefficients) from point ``i``, at most
+        :attr:`batch` at a time; returns ``([], next point)``."""
+        for c in range(0, len(ys), self.batch):
+            part = ys[c : c + self.batch]
+            emit(i, Vb @ (beta * np.stack(part, axis=1)))
+            i += len(part)
+        return [], i
+
+    def _advance(self, E, y, c, beta, avn, breakdown, rate, targets):
+        """``y`` advanced ``c`` times by ``E`` (columns of ``Z``) and how many of them, in
+        order, pass the error test of :meth:`run` (``targets``: their times from the
+        basis start)."""
+        Z = np.empty((y.size, c), dtype=np.result_type(y, E))
+        for j in range(c):
+            y = E @ y
+            Z[:, j] = y
+        if breakdown:
+            return Z, c
+        m = self.m
+        p1 = np.abs(Z[m]) * beta
+        p2 = np.abs(Z[m + 1]) * (beta * avn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.where(p1 > 10.0 * p2, p2, np.where(p1 > p2, p1 * p2 / (p1 - p2), p1))
+        bad = np.flatnonzero(~(err <= _DELTA * rate * targets))
+        return Z, int(bad[0]) if bad.size else c
 
     def run(self, v: np.ndarray, points: np.ndarray, emit) -> np.ndarray:
         """Propagate ``v`` (at time 0) to each of the increasing times ``points`` (> 0).
@@ -147,12 +186,16 @@ class KrylovDense:
             else 0.0
         )  # ||A||_1: the largest column sum
         rate = self.tol / float(points[-1])  # allowed local error per unit time
+        # run[k]: how many points after k follow at the spacing points[k+1] - points[k]
+        # (those are advanced together by one small exponential, see _advance)
+        run = _uniform_runs(points)
         t = 0.0
         i = 0  # next point
         while i < P:
             beta = float(self._nrm2(w))
             if beta == 0.0 or self._anorm == 0.0:  # exp(sA) 0 = 0, exp(s 0) w = w
-                emit(i, np.repeat(w[:, None], P - i, axis=1))
+                for c in range(i, P, self.batch):
+                    emit(c, np.repeat(w[:, None], min(self.batch, P - c), axis=1))
                 return w
             H, mx, breakdown = self._arnoldi(w, beta)
             m, avn = self.m, (0.0 if breakdown else self._avnorm)
@@ -161,10 +204,12 @@ class KrylovDense:
             y[0] = 1.0
             s = 0.0
             cache: dict[float, np.ndarray] = {}
-            ys: list[np.ndarray] = []
+            ys: list[np.ndarray] = []  # accepted points not yet emitted
+            last = None  # the last accepted point of this basis (coefficients)
             rejects = 0
             target = float(points[i]) - t
             internal = False
+            Vb = self.V[:nb].T
             while True:
                 delta = target - s
                 key = float(f"{delta:.12e}")
@@ -188,11 +233,33 @@ class KrylovDense:
                     if internal:  # an internal point: restart from it
                         break
                     ys.append(yn[:nb])
-                    if i + len(ys) == P or len(ys) == self.batch:
+                    last = yn[:nb]
+                    k = i + len(ys) - 1  # the point just reached
+                    if run[k] > 1 and i + len(ys) < P:
+                        # the next points at one spacing: advanced together
+                        c = min(int(run[k]), P - k - 1, _ADVANCE_MAX)
+                        dt = float(points[k + 1] - points[k])
+                        key = float(f"{dt:.12e}")
+                        E = cache.get(key)
+                        if E is None:
+                            E = cache[key] = _expm(dt * H)
+                        Z, ok = self._advance(
+                            E, y, c, beta, avn, breakdown, rate, points[k + 1 : k + 1 + c] - t
+                        )
+                        if ok:
+                            y, s = Z[:, ok - 1], float(points[k + ok]) - t
+                            ys.extend(Z[:nb, :ok].T)
+                            last = ys[-1]
+                        if ok < c:  # the first point out of reach: restart from the last
+                            ys, i = self._flush(ys, i, beta, Vb, emit)
+                            break
+                    if len(ys) >= self.batch:  # a full batch: out, same basis
+                        ys, i = self._flush(ys, i, beta, Vb, emit)
+                    if i + len(ys) == P:
                         break
                     target = float(points[i + len(ys)]) - t
                     continue
-                if ys:  # restart from the last point reached
+                if last is not None:  # restart from the last point reached
                     break
                 if rejects >= _MAX_REJECT:
                     raise ValueError(
@@ -203,16 +270,38 @@ class KrylovDense:
                 tau = _GAMMA * target * (rate * target / err) ** xm
                 target = float(f"{min(tau, 0.5 * target):.2g}")
                 internal = True
-            Vb = self.V[:nb].T
-            if ys:
-                Y = Vb @ (beta * np.stack(ys, axis=1))
-                emit(i, Y)
-                i += len(ys)
-                w = Y[:, -1].copy()
+            ys, i = self._flush(ys, i, beta, Vb, emit)
+            if last is not None:
+                w = Vb @ (beta * last)
             else:
                 w = Vb @ (beta * y[:nb])
             t += s
         return w
+
+
+def _uniform_runs(points: np.ndarray) -> np.ndarray:
+    """``run[k]``: the number of consecutive steps from point ``k`` equal (to 12 digits)
+    to ``points[k+1] - points[k]`` (0 for the last point)."""
+    P = points.size
+    run = np.zeros(P, dtype=int)
+    if P < 2:
+        return run
+    d = np.diff(points)
+    same = np.abs(d[1:] - d[:-1]) <= 1e-12 * np.abs(d[:-1])  # step k+1 equals step k
+    # run[k] = 1 + run[k+1] when step k+1 equals step k (counted from the end)
+    r = 1
+    run[P - 2] = 1
+    for k in range(P - 3, -1, -1):
+        r = r + 1 if same[k] else 1
+        run[k] = r
+    return run
+
+
+#: :func:`real_form` works by this many blocks of columns on Liouvillians of more than
+#: :data:`_REAL_FORM_CHUNK_NNZ` nonzeros (its complex temporaries were most of the N = 80
+#: cavity's peak memory).
+_REAL_FORM_BLOCKS = 8
+_REAL_FORM_CHUNK_NNZ = 2**12
 
 
 @functools.lru_cache(maxsize=64)
@@ -251,11 +340,24 @@ def real_form(L: sp.csr_matrix, dims):
     for d in dims:
         Tk = hermitian_basis(int(d))
         T = Tk if T is None else sp.kron(T, Tk, format="csr")
-    R = (T.conj().T @ L @ T).tocsr()
-    R.sum_duplicates()
-    scale = float(abs(R.data).max()) if R.nnz else 0.0
-    if R.nnz and float(abs(R.data.imag).max()) > 1e-13 * scale:
+    TH = T.conj().T.tocsr()
+    Tc = T.tocsc()
+    N = T.shape[0]
+    # by blocks of columns: the complex products (up to ~4 nnz(L) entries before the
+    # imaginary parts cancel) are held for one block at a time, not for all of R
+    step = max(1, -(-N // _REAL_FORM_BLOCKS)) if L.nnz > _REAL_FORM_CHUNK_NNZ else N
+    pieces, imag, scale = [], 0.0, 0.0
+    for c0 in range(0, N, step):
+        B = (TH @ (L @ Tc[:, c0 : c0 + step])).tocsc()
+        B.sum_duplicates()
+        if B.nnz:
+            scale = max(scale, float(abs(B.data).max()))
+            imag = max(imag, float(abs(B.data.imag).max()))
+        Br = sp.csc_matrix((B.data.real.copy(), B.indices, B.indptr), shape=B.shape)
+        del B
+        Br.eliminate_zeros()
+        pieces.append(Br)
+    if imag > 1e-13 * scale:
         return None
-    Rr = sp.csr_matrix((R.data.real.copy(), R.indices, R.indptr), shape=R.shape)
-    Rr.eliminate_zeros()
+    Rr = (pieces[0] if len(pieces) == 1 else sp.hstack(pieces, format="csc")).tocsr()
     return Rr, T

@@ -59,10 +59,11 @@ class Sector:
         return out.reshape(shape)
 
 
-def _pattern(L: sp.csr_matrix) -> sp.csr_matrix:
+def _pattern(L: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
     """Nonzero pattern of ``L`` with entries below ``1e-14 max|L|`` dropped (cancellations
-    between product terms leave rounding residues where the exact generator is zero)."""
-    L = sp.csr_matrix(L, copy=True)
+    between product terms leave rounding residues where the exact generator is zero);
+    ``copy=False`` prunes a CSR ``L`` in place."""
+    L = sp.csr_matrix(L, copy=copy)
     if L.nnz:
         tol = 1e-14 * float(np.abs(L.data).max())
         L.data[np.abs(L.data) <= tol] = 0
@@ -70,16 +71,17 @@ def _pattern(L: sp.csr_matrix) -> sp.csr_matrix:
     return L
 
 
-def components(L: sp.spmatrix) -> tuple[sp.csr_matrix, np.ndarray]:
+def components(L: sp.spmatrix, copy: bool = True) -> tuple[sp.csr_matrix, np.ndarray]:
     """Pattern of ``L`` (:func:`_pattern`) and the label of each coordinate's block: the
-    connected components of that pattern, on which ``L`` is block diagonal."""
-    P = _pattern(L)
+    connected components of that pattern, on which ``L`` is block diagonal. ``copy=False``
+    prunes ``L`` in place (it is returned as the pattern)."""
+    P = _pattern(L, copy)
     G = sp.csr_matrix((np.ones(P.nnz), P.indices, P.indptr), shape=P.shape)
     _, labels = connected_components(G, directed=True, connection="weak")
     return P, labels
 
 
-def invariant_sector(L: sp.spmatrix, x: np.ndarray) -> Sector:
+def invariant_sector(L: sp.spmatrix, x: np.ndarray, *, copy: bool = True) -> Sector:
     """A coordinate subspace containing ``x`` and invariant under ``L``.
 
     The union of the blocks of ``L`` (:func:`components`) that hold a nonzero entry of
@@ -91,6 +93,9 @@ def invariant_sector(L: sp.spmatrix, x: np.ndarray) -> Sector:
         Joint Liouvillian in the paired layout (:meth:`Generator.to_sparse`).
     x : ndarray
         Paired state with ``N`` entries.
+    copy : bool
+        False: ``L`` (CSR) is pruned in place and becomes the sector's matrix when the
+        sector is the whole space (saves a copy of a large Liouvillian).
 
     Returns
     -------
@@ -105,7 +110,7 @@ def invariant_sector(L: sp.spmatrix, x: np.ndarray) -> Sector:
     >>> invariant_sector(L, np.array([0.0, 1.0, 0.0])).index.tolist()
     [0, 1]
     """
-    P, labels = components(L)
+    P, labels = components(L, copy)
     N = P.shape[0]
     touched = np.unique(labels[x.reshape(-1) != 0])
     index = np.flatnonzero(np.isin(labels, touched))

@@ -76,19 +76,30 @@ def _dense_start(task: Task):
         """Stage active just before ``t`` (the stage that produced the state at t)."""
         return max(0, int(np.searchsorted(starts, t, side="left")) - 1)
 
+    stage_of.starts = starts
     return to_paired(rho0), dims, obs, stage_of
+
+
+def buffer_rows(T: int, state_bytes: int) -> int:
+    """States held at once awaiting observable evaluation: :data:`OBS_BUFFER_BYTES` worth
+    (small states), at least :data:`OBS_MIN_ROWS` when those fit in
+    :data:`OBS_BUFFER_MAX_BYTES` (a batch of observables has a fixed cost), never more than
+    ``T``."""
+    from .propagate import OBS_BUFFER_BYTES, OBS_BUFFER_MAX_BYTES, OBS_MIN_ROWS
+
+    b = max(1, int(state_bytes))
+    rows = max(OBS_BUFFER_BYTES // b, min(OBS_MIN_ROWS, OBS_BUFFER_MAX_BYTES // b), 1)
+    return int(min(T, rows))
 
 
 def _held_bytes(task: Task, x0) -> float:
     """What is held beside the solver's own workspace (checked by each stage before it
     allocates): the observable buffer and, when asked, every stored state. Refused here,
     before anything of that size exists."""
-    from .propagate import OBS_BUFFER_BYTES
-
     T = task.tlist.size
-    held = min(T, max(1, OBS_BUFFER_BYTES // x0.nbytes)) * x0.nbytes
+    held = buffer_rows(T, x0.nbytes) * x0.nbytes
     held += T * x0.nbytes if task.store_states else 0
-    held += 2**21  # bookkeeping measured at small sizes (observables, Qobj wrappers)
+    held += 2**18 + 64 * T  # bookkeeping (observable arrays, Qobj wrappers), measured
     check_bytes(
         held,
         f"{'storing ' + str(T) + ' states and ' if task.store_states else ''}the observable buffer",
@@ -117,50 +128,98 @@ def _result(task, method, expect, obs, *, stderr=None, states=None, info=None, *
     )
 
 
+class _Recorder:
+    """Observables of the states a deterministic method produces, in bounded batches.
+
+    ``record(i, x)`` takes the averaged (paired) state at ``tlist[i]``; states wait in one
+    preallocated block of :func:`buffer_rows` rows (reused; copies, never views) and
+    their observables are evaluated a batch at a time. ``record.block(ids, X)`` takes
+    several states at once (``X[j]`` at ``tlist[ids[j]]``, e.g. the outputs of one Krylov
+    basis) and evaluates them where they are, without copying. Values are written into
+    one array per observable (allocated at the first batch, promoted if a later batch is
+    complex). Full states are kept only when ``store_states``.
+    """
+
+    def __init__(self, task: Task, x0, obs: ObservableSet, stage_of, dims):
+        self.task, self.obs, self.dims = task, obs, dims
+        self.tlist = task.tlist
+        self.T = self.tlist.size
+        self.rows = buffer_rows(self.T, x0.nbytes)
+        # a block is already in memory: evaluated in chunks that bound only what the
+        # observables allocate beside it
+        self.block_rows = max(self.rows, buffer_rows(self.T, 16 * x0.nbytes))
+        self.shape = x0.shape
+        self.buf = None  # allocated at the first single state
+        self.idx: list[int] = []
+        self.starts = stage_of.starts
+        self.values: dict[str, np.ndarray] = {}
+        self.filled = np.zeros(self.T, dtype=bool)
+        self.states = [None] * self.T if task.store_states else None
+
+    def __call__(self, i, x) -> None:
+        if self.buf is None:
+            self.buf = np.empty((self.rows, *self.shape), complex)
+        self.buf[len(self.idx)] = x
+        self.idx.append(i)
+        if self.states is not None:
+            self._store(i, x)
+        if len(self.idx) == self.rows:
+            self.flush()
+
+    def block(self, ids, X) -> None:
+        """States ``X[j]`` (paired) at ``tlist[ids[j]]``, evaluated in place."""
+        ids = np.asarray(ids, dtype=int)
+        for c in range(0, ids.size, self.block_rows):
+            sel = ids[c : c + self.block_rows]
+            Xc = X[c : c + self.block_rows]
+            if self.states is not None:
+                for j, i in enumerate(sel):
+                    self._store(int(i), Xc[j])
+            self._evaluate(sel, Xc)
+
+    def flush(self) -> None:
+        if self.idx:
+            ids = np.array(self.idx)
+            self.idx.clear()
+            self._evaluate(ids, self.buf[: ids.size])
+
+    def _store(self, i, x) -> None:
+        dims = list(self.dims)
+        self.states[i] = qutip.Qobj(from_paired(np.asarray(x), self.dims), dims=[dims, dims])
+
+    def _evaluate(self, ids, X) -> None:
+        times = self.tlist[ids]
+        # stage active just before each time (the stage that produced the state)
+        stages = np.maximum(0, np.searchsorted(self.starts, times, side="left") - 1)
+        for k, v in self.obs.evaluate_batch(X, stages.tolist(), times).items():
+            v = np.asarray(v)
+            out = self.values.get(k)
+            if out is None:
+                out = self.values[k] = np.empty((self.T, *v.shape[1:]), dtype=v.dtype)
+            elif not np.can_cast(v.dtype, out.dtype, casting="safe"):
+                out = self.values[k] = out.astype(np.result_type(out.dtype, v.dtype))
+            out[ids] = v  # a copy: never a view into the reused block
+        self.filled[ids] = True
+
+    def expect(self) -> dict[str, np.ndarray]:
+        self.flush()
+        if not self.filled.all():  # never hand out garbage in place of a value
+            missing = int(np.flatnonzero(~self.filled)[0])
+            raise RuntimeError(f"internal error: no state recorded at tlist[{missing}]")
+        return {k: self.values.get(k, np.empty(self.T)) for k in self.obs.names}
+
+
 def _dense_run(task: Task, method, step) -> Result:
-    """Run a deterministic method: ``step(x0, windows, tlist, record) -> info`` calls
-    ``record(i, x)`` with the averaged state at every output time after the first."""
-    from .propagate import OBS_BUFFER_BYTES
-
+    """Run a deterministic method: ``step(x0, windows, tlist, record, held) -> info`` calls
+    ``record(i, x)`` (or ``record.block(ids, X)``) with the averaged state at every output
+    time after the first (:class:`_Recorder`)."""
     x0, dims, obs, stage_of = _dense_start(task)
-    tlist = task.tlist
-    T = tlist.size
     held = _held_bytes(task, x0)
-    expect: dict[str, list] = {k: [None] * T for k in obs.names}
-    states = [None] * T if task.store_states else None
-    # States are buffered (bounded memory, one preallocated block reused) and their
-    # observables evaluated in batches; full states are kept only when asked (a
-    # 12-qubit state is 270 MB).
-    buf = np.empty((max(1, min(T, OBS_BUFFER_BYTES // x0.nbytes)), *x0.shape), complex)
-    idx: list[int] = []
-
-    def flush():
-        if idx:
-            vals = obs.evaluate_batch(
-                buf[: len(idx)], [stage_of(tlist[i]) for i in idx], tlist[idx]
-            )
-            for k, v in vals.items():
-                v = np.array(v, copy=True)  # never a view into the reused block
-                for j, i in enumerate(idx):
-                    expect[k][i] = v[j]
-            idx.clear()
-
-    def record(i, x):
-        buf[len(idx)] = x
-        idx.append(i)
-        if task.store_states:
-            states[i] = qutip.Qobj(from_paired(x, dims), dims=[list(dims), list(dims)])
-        if len(idx) == len(buf):
-            flush()
-
-    record(0, x0)
-    info = step(x0, task.windows, tlist, record, held) or {}
-    flush()
-    missing = [i for i, v in enumerate(next(iter(expect.values()), [])) if v is None]
-    if missing:  # never hand out None in place of a value
-        raise RuntimeError(f"internal error: no state recorded at tlist[{missing[0]}]")
-    expect = {k: np.stack(v) for k, v in expect.items()}
-    return _result(task, method, expect, obs, states=states, info=info)
+    record = _Recorder(task, x0, obs, stage_of, dims)
+    record.block([0], x0[None])
+    info = step(x0, task.windows, task.tlist, record, held) or {}
+    expect = record.expect()
+    return _result(task, method, expect, obs, states=record.states, info=info)
 
 
 # --------------------------------------------------------------------------- channels

@@ -148,9 +148,17 @@ def _expm_bytes(m: int) -> float:
 
 
 def _norm1(A) -> float:
+    """Largest column sum of ``|A|`` (dense: by blocks of rows, no full-size temporary)."""
     if sp.issparse(A):
         return float(abs(A).sum(axis=0).max()) if A.nnz else 0.0
-    return float(np.abs(A).sum(axis=0).max()) if A.size else 0.0
+    if not A.size:
+        return 0.0
+    A = np.asarray(A)
+    rows = max(1, 2**13 // max(1, A.shape[1]))
+    col = np.zeros(A.shape[1])
+    for r0 in range(0, A.shape[0], rows):
+        col += np.abs(A[r0 : r0 + rows]).sum(axis=0)
+    return float(col.max())
 
 
 # --------------------------------------------------------------------------- planning
@@ -194,12 +202,10 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
             + _merge_bytes(gen)
         )
         check_bytes(gen_bytes, f"the local generators (sizes {ms})", _LOWER)
-        if any(sp.issparse(f) for t in gen.terms for f in t.factors.values()):
-            parts = None  # sparse local terms: dense parts only for a dense path
-            norms = _party_norms(gen)
-        else:
-            parts = gen.local_parts()
-            norms = [_norm1(P) for P in parts]
+        # the dense parts are built only for a path that uses them (a 100 x 100 part
+        # was half the single cavity's peak memory on the Krylov path)
+        parts = None
+        norms = _party_norms(gen)
         if n <= BATCH_TIMES_MAX and max(ms) <= BATCH_PART_MAX:
             per = n * _COMPLEX * 2 + sum(_expm_bytes(m) for m in ms)
             chunk = max(1, min(T, CHUNK_BYTES // int(per)))
@@ -279,14 +285,29 @@ _LOWER = "use fewer or smaller parties, or fewer output times"
 
 
 def _party_norms(gen: Generator) -> list[float]:
-    """1-norm of each party's sum of one-party terms (sparse factors kept sparse)."""
+    """1-norm of each party's sum of one-party terms, plus the multiples of the identity
+    on party 0 (the cost model's norms; no dense part is built: a party with one term
+    is measured in place)."""
     acc: list = [None] * len(gen.dims)
+    count = [0] * len(gen.dims)
+    shift = 0.0
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            (k,) = t.factors
+            count[k] += 1
+        elif not t.factors:
+            shift += abs(complex(t.coeff))
     for t in gen.terms:
         if len(t.factors) == 1:
             ((k, S),) = t.factors.items()
+            if count[k] == 1:
+                acc[k] = abs(complex(t.coeff)) * _norm1(S)
+                continue
             S = sp.csr_matrix(S) * t.coeff
             acc[k] = S if acc[k] is None else acc[k] + S
-    return [0.0 if a is None else _norm1(a) for a in acc]
+    out = [0.0 if a is None else (a if isinstance(a, float) else _norm1(a)) for a in acc]
+    out[0] += shift
+    return out
 
 
 #: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
@@ -352,7 +373,7 @@ def _sector(gen: Generator, x: np.ndarray) -> Sector:
     L = gen.to_sparse()
     if x.size < SECTOR_MIN:
         return Sector(np.arange(x.size), L, x.size)
-    return invariant_sector(L, x)
+    return invariant_sector(L, x, copy=False)  # L is ours: pruned in place
 
 
 # --------------------------------------------------------------------------- steps
@@ -415,6 +436,21 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
     def emit(i, vec):
         record(i, sec.scatter(vec, shape) if proper else vec.reshape(shape))
 
+    block = getattr(record, "block", None)
+
+    def emit_block(ids, V):
+        """Rows of ``V`` (vectors of the sector) at ``tlist[ids]``, at once when the
+        recorder takes blocks."""
+        if block is None:
+            for i, vec in zip(ids, V):
+                emit(i, vec)
+        elif proper:
+            X = np.zeros((len(ids), sec.full), dtype=complex)
+            X[:, sec.index] = V
+            block(ids, X.reshape(len(ids), *shape))
+        else:
+            block(ids, V.reshape(len(ids), *shape))
+
     if plan.path == "dense":
         Ld = sec.L.toarray()
         cache = _StepCache(lambda dt: step_matrix(Ld, dt))
@@ -429,7 +465,7 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
     else:
         _check_krylov(plan, float(end - start), int(times.size))
         real = None if sec.is_proper else _real_start(sec.L, gen.dims, x)
-        v = _run_krylov(v, sec.L, real, start, end, times, idx, emit, tol)
+        v = _run_krylov(v, sec.L, real, start, end, times, idx, emit_block, tol)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
 
 
@@ -452,7 +488,8 @@ def _real_start(L, dims, x):
 
 def _run_krylov(v, L, real, start, end, times, idx, emit, tol):
     """Krylov steps with dense output (:class:`eplt.dynamics._krylov.KrylovDense`) from
-    ``start`` to every output time and to ``end``; on the real form when ``real``."""
+    ``start`` to every output time and to ``end``; on the real form when ``real``.
+    ``emit(ids, V)`` receives the vectors at ``tlist[ids]`` as the rows of ``V``."""
     points = times - start
     keep = points.size
     if end > (times[-1] if times.size else start):
@@ -468,15 +505,18 @@ def _run_krylov(v, L, real, start, end, times, idx, emit, tol):
 
     def out(j, Y):
         """Points ``j, j+1, ...`` (columns of ``Y``) to ``emit`` (rows, complex)."""
-        X = np.ascontiguousarray((T @ Y if real is not None else Y).T)
-        for c in range(X.shape[0]):
-            k = int(pos[j + c])
-            if k < keep:
-                emit(idx[k], X[c])
+        ks = pos[j : j + Y.shape[1]]
+        use = ks < keep
+        if not use.any():
+            return
+        Y = Y[:, use] if not use.all() else Y
+        # rows: (T Y)^T = Y^T T^T (a dense-times-sparse product gives the rows directly)
+        X = np.ascontiguousarray((T @ Y).T) if real is not None else np.ascontiguousarray(Y.T)
+        emit(idx[ks[use]], X)
 
-    for k in np.flatnonzero(points <= 0):  # output times at the stage start
-        if k < keep:
-            emit(idx[k], v)
+    at_start = [k for k in np.flatnonzero(points <= 0) if k < keep]
+    if at_start:  # output times at the stage start
+        emit(idx[at_start], np.repeat(v.reshape(1, -1), len(at_start), axis=0))
     if not pos.size:
         return v
     w = K.run(start_vec, points[pos], out)

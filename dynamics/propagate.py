@@ -62,10 +62,15 @@ __all__ = [
 BLAS_THREADS: int | None = 1
 
 
-#: Memory (bytes) of the block of states awaiting observable evaluation. Small enough to
-#: be reused between flushes: a fresh 50 MB block cost 130 ms in page faults per call
-#: (seven qubits, 201 times) against 8 ms for the copies themselves.
-OBS_BUFFER_BYTES = 2**23
+#: Memory (bytes) of the block of small states awaiting observable evaluation (one block,
+#: allocated once and reused: a fresh 50 MB block cost 130 ms in page faults per call,
+#: seven qubits, 201 times). Kept small so that a run's peak memory is the model's, not
+#: the buffer's (B5: the buffer was most of the single cavity's peak at 8 MiB).
+OBS_BUFFER_BYTES = 2**16
+#: Larger states: at least :data:`OBS_MIN_ROWS` per batch of observables (each batch has a
+#: fixed cost) while those fit in this many bytes, else one state at a time.
+OBS_BUFFER_MAX_BYTES = 2**23
+OBS_MIN_ROWS = 8
 
 
 def _check_tlist(tlist) -> np.ndarray:

@@ -168,7 +168,7 @@ def test_sector_path_equals_the_full_path(d, monkeypatch):
     tlist = np.linspace(0.0, 1.5, 16)
     a = evolve(phi_plus(d), env, tlist, e_ops=["negativity"], store_states=True)
 
-    def full(L, x):  # the whole space, as if no sector were found
+    def full(L, x, copy=True):  # the whole space, as if no sector were found
         P = _sectors._pattern(L)
         return _sectors.Sector(np.arange(P.shape[0]), P, P.shape[0])
 
