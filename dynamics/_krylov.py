@@ -304,6 +304,17 @@ _REAL_FORM_BLOCKS = 8
 _REAL_FORM_CHUNK_NNZ = 2**12
 
 
+@functools.lru_cache(maxsize=16)
+def _product_basis(dims: tuple) -> tuple:
+    """``T = (x)_k T_k`` (:func:`hermitian_basis`) as CSR, ``T^H`` as CSR and ``T`` as CSC
+    (cached: callers must not modify them)."""
+    T = None
+    for d in dims:
+        Tk = hermitian_basis(d)
+        T = Tk if T is None else sp.kron(T, Tk, format="csr")
+    return T, T.conj().T.tocsr(), T.tocsc()
+
+
 @functools.lru_cache(maxsize=64)
 def hermitian_basis(d: int) -> sp.csr_matrix:
     r"""Columns: the orthonormal Hermitian basis ``E_ii``, ``(E_ij + E_ji)/sqrt2``,
@@ -336,12 +347,7 @@ def real_form(L: sp.csr_matrix, dims):
     product basis ``T = (x)_k T_k`` of Hermitian operators (:func:`hermitian_basis`),
     ``R = T^H L T``, real when ``L`` preserves Hermiticity; ``None`` when it does not
     (imaginary part above ``1e-13`` of the largest entry)."""
-    T = None
-    for d in dims:
-        Tk = hermitian_basis(int(d))
-        T = Tk if T is None else sp.kron(T, Tk, format="csr")
-    TH = T.conj().T.tocsr()
-    Tc = T.tocsc()
+    T, TH, Tc = _product_basis(tuple(int(d) for d in dims))
     N = T.shape[0]
     # by blocks of columns: the complex products (up to ~4 nnz(L) entries before the
     # imaginary parts cancel) are held for one block at a time, not for all of R

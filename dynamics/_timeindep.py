@@ -57,11 +57,13 @@ from .superop import Generator, _apply_middle, apply_local
 __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
 
 #: Local stages with a state up to this size and parties up to :data:`BATCH_PART_MAX`
-#: compute a chunk of output times at once (measured: 2-5 qubits faster than stepping).
-BATCH_TIMES_MAX = 1024
-#: Largest local ``d^2`` of the batch path (a ququart): beyond, ``T`` exponentials of
-#: ``d^2 x d^2`` matrices cost more than one step propagator reused.
-BATCH_PART_MAX = 16
+#: compute a chunk of output times at once. Measured (B5-style models, 201 times, after
+#: observables were recorded in blocks): faster than the dense real propagator only for
+#: one qubit (2.3 vs 2.7 ms); two qubits equal, 3-5 qubits 1.1-1.8x slower, a four-level
+#: party 6.8x slower (one exponential per output time).
+BATCH_TIMES_MAX = 4
+#: Largest local ``d^2`` of the batch path.
+BATCH_PART_MAX = 4
 #: Neighbouring parties are combined into one ``kron(P_k, P_k+1)`` when its size is at
 #: most this (two qubits: 16; halves the passes over a large state).
 PAIR_MAX = 64
@@ -228,24 +230,48 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
         nnz = gen.nnz_bound()
         kry_cost, kry_bytes = _krylov_estimate(nnz, n, sum(norms), span, T, h)
         kry_bytes += _triplet_bytes(nnz) + gen_bytes
-        if step_cost <= kry_cost:
+        # one dense propagator of the whole (small) space in the real Hermitian basis: a
+        # quarter of the complex work (the state is checked Hermitian at run time, else
+        # the complex propagator is used)
+        dr_cost = math.inf
+        if n <= DENSE_REAL_MAX:
+            dr_cost = K * _expm_cost(n, sum(norms) * h) / 4 + steps * (
+                _DENSE_MV_MAC * n * n / 4 + _STEP_OVERHEAD / 2
+            )
+        costs = f"({step_cost:.2g}, {kry_cost:.2g}, {dr_cost:.2g} flops)"
+        if step_cost <= min(kry_cost, dr_cost):
             return Plan(
                 "local-step",
                 step_bytes + gen_bytes,
                 step_cost,
-                f"dense local propagators (sizes {ms}) cheaper than Krylov steps "
-                f"({step_cost:.2g} vs {kry_cost:.2g} flops)",
+                f"dense local propagators (sizes {ms}) cheaper than Krylov steps and a "
+                f"dense propagator of the whole space {costs}",
                 parts=gen.local_parts() if parts is None else parts,
             )
         check_bytes(kry_bytes, f"sparse Liouvillian of {n} entries ({nnz} nonzeros)", _LOWER)
-        sector = _sector(gen, x)
+        if dr_cost < kry_cost:
+            dr_bytes = (
+                kry_bytes
+                + (CACHE_STEPS + 2) * n * n * _COMPLEX
+                + _expm_bytes(n)
+                + DENSE_BLOCK * n * _COMPLEX * 2
+            )
+            check_bytes(dr_bytes, f"a dense propagator of {n} x {n}", _LOWER)
+            return Plan(
+                "dense",
+                dr_bytes,
+                dr_cost,
+                f"a dense propagator of the whole space ({n} entries, real form) cheaper "
+                f"than local propagators and Krylov steps {costs}",
+                sector=_sector(gen, x),
+            )
         return Plan(
             "krylov",
             kry_bytes,
             kry_cost,
             f"Krylov steps on the sparse Liouvillian cheaper than dense local propagators "
-            f"({kry_cost:.2g} vs {step_cost:.2g} flops)",
-            sector=sector,
+            f"and a dense propagator of the whole space {costs}",
+            sector=_sector(gen, x),
         )
     nnz = gen.nnz_bound()
     # the generator (already built: dense factors of its product terms), the triplets
@@ -312,6 +338,9 @@ def _party_norms(gen: Generator) -> list[float]:
 
 #: Largest local ``d^2`` for dense local propagators (``m^3`` work per step length).
 DENSE_LOCAL_MAX = 1024
+#: Largest local state (entries) the cost model may propagate by one dense real
+#: propagator of the whole space (``n^3`` work per step length; beyond, Krylov wins).
+DENSE_REAL_MAX = 400
 
 
 def _merge_bytes(gen: Generator) -> float:
@@ -451,22 +480,56 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
         else:
             block(ids, V.reshape(len(ids), *shape))
 
-    if plan.path == "dense":
-        Ld = sec.L.toarray()
-        cache = _StepCache(lambda dt: step_matrix(Ld, dt))
-        t = start
-        for i, ti in zip(idx, times):
-            if ti > t:
-                v = cache(ti - t) @ v
-            t = ti
-            emit(i, v)
-        if end > t:
-            v = cache(end - t) @ v
+    real = None if proper else _real_start(sec.L, gen.dims, x)
+    if plan.path == "dense" and real is not None:
+        # the real form (a Hermitian state): real propagators, a quarter of the work
+        R, T, r = real
+        r = _run_dense(
+            r, R.toarray(), start, end, times, idx, lambda ids, V: emit_block(ids, (T @ V.T).T)
+        )
+        v = T @ r
+    elif plan.path == "dense":
+        v = _run_dense(v, sec.L.toarray(), start, end, times, idx, emit_block)
     else:
         _check_krylov(plan, float(end - start), int(times.size))
-        real = None if sec.is_proper else _real_start(sec.L, gen.dims, x)
         v = _run_krylov(v, sec.L, real, start, end, times, idx, emit_block, tol)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
+
+
+#: States stepped by the dense path before their observables are handed out together.
+DENSE_BLOCK = 64
+
+
+def _run_dense(v, Ld, start, end, times, idx, emit):
+    """``v`` stepped by dense propagators ``exp(Ld dt)`` (one per distinct step, cached)
+    to every output time and to ``end``; ``emit(ids, V)`` gets the states at
+    ``tlist[ids]`` as the rows of ``V``, :data:`DENSE_BLOCK` at a time."""
+    cache = _StepCache(
+        (lambda dt: step_matrix(Ld, dt).real.copy())
+        if not np.iscomplexobj(Ld)
+        else (lambda dt: step_matrix(Ld, dt))
+    )
+    V = np.empty((min(DENSE_BLOCK, max(1, times.size)), v.size), dtype=v.dtype)
+    ids: list[int] = []
+    t = start
+    h = _uniform_step(times)
+    P = cache(h) if h is not None else None  # a uniform grid: one propagator after the first
+    for j, (i, ti) in enumerate(zip(idx, times)):
+        if j and P is not None:
+            v = P @ v
+        elif ti > t:
+            v = cache(ti - t) @ v
+        t = ti
+        V[len(ids)] = v
+        ids.append(i)
+        if len(ids) == V.shape[0]:
+            emit(np.array(ids), V)
+            ids.clear()
+    if ids:
+        emit(np.array(ids), V[: len(ids)])
+    if end > t:
+        v = cache(end - t) @ v
+    return v
 
 
 def _real_start(L, dims, x):

@@ -1,0 +1,167 @@
+"""Recording in blocks, bounded buffers and the small-space paths of the exact method
+(issue 19: fixed cost and peak memory against ``qutip.mesolve``)."""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+import qutip
+import scipy.sparse as sp
+from eplt.baths import Environment, lindblad, thermal_bath
+from eplt.dynamics import _krylov, _timeindep, evolve
+from eplt.dynamics._krylov import KrylovDense, _uniform_runs, real_form
+from eplt.dynamics.superop import as_engine_superop
+
+TIGHT = {"atol": 1e-12, "rtol": 1e-10, "nsteps": 10**7}
+
+
+def _cavity(N: int):
+    a = qutip.destroy(N)
+    H = a.dag() * a + 0.3 * (a + a.dag())
+    c_ops = [math.sqrt(0.6) * a, math.sqrt(0.1) * a.dag()]
+    return H, c_ops, Environment((N,), [lindblad(0, H, c_ops)])
+
+
+def _peak(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_uniform_runs_counts_equal_steps():
+    pts = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 0.85])
+    # from point k: how many further steps share the step points[k+1] - points[k]
+    assert _uniform_runs(pts).tolist() == [3, 2, 1, 2, 1, 1, 0]
+    assert _uniform_runs(np.array([1.0])).tolist() == [0]
+
+
+@pytest.mark.parametrize("path", ["dense", "krylov"])
+def test_small_cavity_paths_match_mesolve(path, monkeypatch):
+    # N = 10: the cost model picks one dense real propagator; Krylov when it may not
+    if path == "krylov":
+        monkeypatch.setattr(_timeindep, "DENSE_REAL_MAX", 0)
+    N = 10
+    H, c_ops, env = _cavity(N)
+    rho0 = qutip.fock_dm(N, 0)
+    tlist = np.linspace(0.0, 10.0, 201)
+    e_ops = [qutip.num(N), qutip.destroy(N)]
+    res = evolve(rho0, env, tlist, e_ops=e_ops)
+    assert res.params["method"]["paths"][0]["path"] == path
+    me = qutip.mesolve(H, rho0, tlist, c_ops, e_ops=e_ops, options=TIGHT)
+    for got, want in zip(res.expect, me.expect):
+        np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_dense_path_steps_a_non_hermitian_operator_exactly():
+    # a non-Hermitian operator has no real coordinates: the complex propagator steps it
+    # (the route evolve takes for such a state); equal to exp(L t) from qutip
+    from eplt.dynamics._timeindep import _run_dense
+
+    N = 6
+    H, c_ops, _ = _cavity(N)
+    X = qutip.basis(N, 0) * qutip.basis(N, 1).dag() + qutip.fock_dm(N, 0)
+    L = qutip.liouvillian(H, c_ops)
+    tlist = np.linspace(0.0, 3.0, 31)
+    a = qutip.destroy(N)
+    want = [
+        (qutip.vector_to_operator((L * t).expm() * qutip.operator_to_vector(X)) * a).tr()
+        for t in tlist[1:]
+    ]
+    Lp = np.asarray(sp.csr_matrix(as_engine_superop(L)).toarray())
+    got = []
+    ids = np.arange(1, tlist.size)
+    _run_dense(X.full().reshape(-1), Lp, 0.0, 3.0, tlist[1:], ids, lambda i, V: got.extend(V))
+    vals = [np.trace(v.reshape(N, N) @ a.full()) for v in got]
+    np.testing.assert_allclose(vals, want, atol=1e-11)
+
+
+def test_recorded_blocks_equal_stored_states():
+    # observables evaluated on the Krylov bases' blocks equal those of the stored states
+    N = 20
+    _, _, env = _cavity(N)
+    rho0 = qutip.fock_dm(N, 0)
+    tlist = np.linspace(0.0, 5.0, 57)
+    res = evolve(rho0, env, tlist, e_ops=[qutip.num(N)], store_states=True)
+    assert res.params["method"]["paths"][0]["path"] == "krylov"
+    direct = [qutip.expect(qutip.num(N), s) for s in res.states]
+    np.testing.assert_allclose(res.expect[0], direct, atol=1e-13)
+    assert res.final_state == res.states[-1]
+
+
+def test_krylov_batches_do_not_restart_the_basis(monkeypatch):
+    # points handed out a few at a time (a small output batch) come from the same bases:
+    # same products, same values
+    N = 12
+    _, _, env = _cavity(N)
+    L = env.stages()[0].model.averaged_generator().to_sparse()
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=L.shape[0]) + 1j * rng.normal(size=L.shape[0])
+    points = np.linspace(0.05, 6.0, 120)
+
+    def run():
+        got = np.empty((points.size, v.size), complex)
+
+        def emit(i, Y):
+            got[i : i + Y.shape[1]] = Y.T
+
+        K = KrylovDense(L, 1e-11)
+        K.run(v, points, emit)
+        return got, K.matvecs, K.bases
+
+    big = run()
+    monkeypatch.setattr(_krylov, "BATCH_BYTES", 1)
+    monkeypatch.setattr(_krylov, "BATCH_MIN", 2)
+    small = run()
+    assert small[1:] == big[1:]
+    np.testing.assert_allclose(small[0], big[0], rtol=0, atol=1e-14)
+
+
+def test_real_form_by_column_blocks_equals_the_whole(monkeypatch):
+    N = 12
+    H, c_ops, _ = _cavity(N)
+    S = sp.csr_matrix(as_engine_superop(qutip.liouvillian(H, c_ops)))
+    whole, T = real_form(S, (N,))
+    monkeypatch.setattr(_krylov, "_REAL_FORM_CHUNK_NNZ", 1)
+    monkeypatch.setattr(_krylov, "_REAL_FORM_BLOCKS", 5)
+    blocks, _ = real_form(S, (N,))
+    assert abs(whole - blocks).max() <= 1e-15 * abs(whole).max()
+    np.testing.assert_allclose((T @ blocks @ T.conj().T).toarray(), S.toarray(), atol=1e-13)
+
+
+@pytest.mark.parametrize("N", [10, 30])
+def test_peak_memory_does_not_grow_with_the_output_times(N):
+    # observables are evaluated in bounded batches: 10x more output times cost no more
+    # than a small fraction of memory (no buffer of T states)
+    _, _, env = _cavity(N)
+    rho0 = qutip.fock_dm(N, 0)
+
+    def run(T):
+        return lambda: evolve(rho0, env, np.linspace(0.0, 4.0, T), e_ops=[qutip.num(N)])
+
+    few, many = _peak(run(101)), _peak(run(1001))
+    state = 16 * N * N
+    assert many <= few + 40 * state + 64 * 1001  # values and a few states, not 1000 states
+
+
+def test_qubit_dense_path_matches_the_closed_form():
+    # one thermal qubit (relaxation rate G, nbar): <sigma_z> relaxes exponentially at
+    # G (2 nbar + 1) to -1/(2 nbar + 1) (excited-state population nbar/(2 nbar + 1))
+    nbar, G = 0.3, 0.7
+    env = Environment(
+        (2, 2),
+        [thermal_bath(k, qutip.Qobj(np.diag([0.0, 1.0])), nbar=nbar, rate=G) for k in (0, 1)],
+    )
+    tlist = np.linspace(0.0, 4.0, 81)
+    rho0 = qutip.tensor(qutip.fock_dm(2, 1), qutip.fock_dm(2, 0))
+    Z = qutip.tensor(qutip.Qobj(np.diag([0.0, 1.0])), qutip.qeye(2))  # excited population
+    res = evolve(rho0, env, tlist, e_ops=[Z])
+    assert res.params["method"]["paths"][0]["path"] in {"dense", "local-step"}
+    p_inf = nbar / (2 * nbar + 1)
+    want = p_inf + (1 - p_inf) * np.exp(-G * (2 * nbar + 1) * tlist)
+    np.testing.assert_allclose(res.expect[0], want, atol=1e-12)
