@@ -29,7 +29,13 @@ from .permutation import PermutationSymmetric, SymmetricState, _evolve_permutati
 from .productsum import ProductOperatorSum, ProductSum, evolve_product_sum
 from .result import Result, _ExpectList
 from .sampled import Sampled, _sampled_driver
-from .segment import SegmentAveraged, _apply_channel, _run_segment, _segment_stage_channels
+from .segment import (
+    SegmentAveraged,
+    _apply_channel,
+    _run_segment,
+    _segment_stage_channels,
+    segment_count,
+)
 from .sle import StochasticLiouville, _run_sle, is_markovian
 from .superop import from_paired, to_paired
 
@@ -391,14 +397,14 @@ class SegmentSolver(Solver):
             tau, channel = _segment_stage_channels(model, method)
             if tau is None:
                 return _exact_stage(model, dt, cache)
-            # whole segments then the remainder, as eplt.dynamics.segment._run_segment steps
-            n_full, s = 0, 0.0
-            while s < dt - 1e-12 and s + tau <= dt + 1e-12 * max(1.0, dt):
-                n_full += 1
-                s = min(s + tau, dt)
-            full = [(p, np.linalg.matrix_power(A, n_full)) for p, A in channel(tau)]
-            rest = dt - s
-            return _compose(full, channel(rest), model.dims) if rest > 1e-12 else full
+            # the segments evolve steps (segment_count, one edge rule): J whole ones, then
+            # the last, whole when it ends within rounding of an edge
+            J = segment_count(0.0, dt, tau)
+            rest = dt - J * tau
+            if abs(rest - tau) <= 1e-12 * max(1.0, dt):
+                J, rest = J + 1, 0.0
+            full = [(p, np.linalg.matrix_power(A, J)) for p, A in channel(tau)]
+            return _compose(full, channel(rest), model.dims) if rest > 0 else full
 
         return _stage_walk(stages, t, stage)
 

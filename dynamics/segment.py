@@ -8,6 +8,7 @@ averaged generator.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -361,21 +362,35 @@ def _record_offsets(x, todo, channel, record, stacks):
         record(i, _apply_channel(c, x))
 
 
+def segment_count(start: float, end: float, tau: float) -> int:
+    """``J``: a stage from ``start`` to ``end`` is cut into segments at the edges
+    ``start + j tau``, ``j = 1..J`` (computed, not accumulated: 10 additions of 0.1 fall
+    short of 1.0, which left the output at t = 1.0 unrecorded), then one last segment up
+    to ``end`` (of length ``end - start - J tau``, at most ``tau`` up to rounding); an
+    edge within ``1e-12 max(1, |end|)`` of the stage end is the stage end. The one edge
+    rule of :func:`_run_segment` and of the segment method's channel."""
+    close = 1e-12 * max(1.0, abs(end))
+    J = max(0, math.floor((end - close - start) / tau))
+    while J > 0 and not start + J * tau < end - close:
+        J -= 1
+    while start + (J + 1) * tau < end - close:
+        J += 1
+    return J
+
+
 def _run_segment(x, windows, tlist, record, method):
     for start, end, model in windows:
         tau, channel = _segment_stage_channels(model, method)
         if tau is None:
             x = _run_exact(x, [(start, end, model)], tlist, record)
             continue
-        # Segment edges start + j tau, computed (not accumulated: 10 additions of 0.1 fall
-        # short of 1.0, which left the output at t = 1.0 unrecorded); an edge within
-        # rounding of the stage end is the stage end.
+        # segments [start + j tau, start + (j + 1) tau], the last one ending at the stage
+        # end (segment_count)
         close = 1e-12 * max(1.0, abs(end))
+        J = segment_count(start, end, tau)
         j, seg_start, stacks = 0, start, {}
         while seg_start < end - close:
-            seg_end = start + (j + 1) * tau
-            if seg_end >= end - close:
-                seg_end = end
+            seg_end = start + (j + 1) * tau if j < J else end
             todo = []
             for i in np.nonzero((tlist > seg_start) & (tlist <= seg_end))[0]:
                 s = tlist[i] - seg_start

@@ -165,3 +165,17 @@ def test_qubit_dense_path_matches_the_closed_form():
     p_inf = nbar / (2 * nbar + 1)
     want = p_inf + (1 - p_inf) * np.exp(-G * (2 * nbar + 1) * tlist)
     np.testing.assert_allclose(res.expect[0], want, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "tau", "J"),
+    [(0.0, 1.0, 0.1, 9), (0.0, 1.05, 0.1, 10), (2.0, 2.3, 0.1, 2), (0.0, 0.05, 0.1, 0)],
+)
+def test_segment_count_is_the_one_edge_rule(start, end, tau, J):
+    # J whole segments then the last one up to the stage end; an edge within rounding of
+    # the end (ten steps of 0.1 to 1.0) is the end, not a segment of length ~1e-16
+    from eplt.dynamics.segment import segment_count
+
+    assert segment_count(start, end, tau) == J
+    last = end - (start + J * tau)
+    assert 0 < last <= tau * (1 + 1e-9)
