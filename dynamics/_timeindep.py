@@ -504,11 +504,13 @@ def _run_dense(v, Ld, start, end, times, idx, emit):
     """``v`` stepped by dense propagators ``exp(Ld dt)`` (one per distinct step, cached)
     to every output time and to ``end``; ``emit(ids, V)`` gets the states at
     ``tlist[ids]`` as the rows of ``V``, :data:`DENSE_BLOCK` at a time."""
-    cache = _StepCache(
-        (lambda dt: step_matrix(Ld, dt).real.copy())
-        if not np.iscomplexobj(Ld)
-        else (lambda dt: step_matrix(Ld, dt))
-    )
+
+    def make(dt):
+        P = step_matrix(Ld, dt)
+        # a real generator has a real exponential (a long-time projector comes complex)
+        return P.real.copy() if np.iscomplexobj(P) and not np.iscomplexobj(Ld) else P
+
+    cache = _StepCache(make)
     V = np.empty((min(DENSE_BLOCK, max(1, times.size)), v.size), dtype=v.dtype)
     ids: list[int] = []
     t = start
