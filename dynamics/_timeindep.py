@@ -152,7 +152,14 @@ def _expm_bytes(m: int) -> float:
 def _norm1(A) -> float:
     """Largest column sum of ``|A|`` (dense: by blocks of rows, no full-size temporary)."""
     if sp.issparse(A):
-        return float(abs(A).sum(axis=0).max()) if A.nnz else 0.0
+        if not A.nnz:
+            return 0.0
+        if A.format not in ("csr", "csc"):
+            A = A.tocsr()
+        cols = (
+            np.repeat(np.arange(A.shape[1]), np.diff(A.indptr)) if A.format == "csc" else A.indices
+        )
+        return float(np.bincount(cols, weights=np.abs(A.data), minlength=A.shape[1]).max())
     if not A.size:
         return 0.0
     A = np.asarray(A)

@@ -179,3 +179,16 @@ def test_segment_count_is_the_one_edge_rule(start, end, tau, J):
     assert segment_count(start, end, tau) == J
     last = end - (start + J * tau)
     assert 0 < last <= tau * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "dense"])
+def test_norm1_is_the_largest_column_sum(fmt):
+    from eplt.dynamics._timeindep import _norm1
+
+    rng = np.random.default_rng(2)
+    A = sp.random(60, 45, density=0.05, random_state=rng, format="lil") * (1 - 2j)
+    A[:, -3:] = 0  # empty columns at the end and inside
+    A[:, 7] = 0
+    want = np.abs(A.toarray()).sum(axis=0).max()
+    got = _norm1(A.toarray() if fmt == "dense" else A.asformat(fmt))
+    assert abs(got - want) <= 1e-14 * want
