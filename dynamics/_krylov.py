@@ -301,6 +301,8 @@ def _uniform_runs(points: np.ndarray) -> np.ndarray:
 #: :data:`_REAL_FORM_CHUNK_NNZ` nonzeros (its complex temporaries were most of the N = 80
 #: cavity's peak memory).
 _REAL_FORM_BLOCKS = 8
+#: Spaces up to this many entries get their real form from dense products.
+_REAL_FORM_DENSE_MAX = 64
 _REAL_FORM_CHUNK_NNZ = 2**12
 
 
@@ -349,6 +351,13 @@ def real_form(L: sp.csr_matrix, dims):
     (imaginary part above ``1e-13`` of the largest entry)."""
     T, TH, Tc = _product_basis(tuple(int(d) for d in dims))
     N = T.shape[0]
+    if N <= _REAL_FORM_DENSE_MAX:  # tiny spaces: dense products beat sparse bookkeeping
+        Rd = TH.toarray() @ (L.toarray() if sp.issparse(L) else np.asarray(L)) @ Tc.toarray()
+        scale = float(np.abs(Rd).max()) if Rd.size else 0.0
+        if float(np.abs(Rd.imag).max(initial=0.0)) > 1e-13 * scale:
+            return None
+        R = sp.csr_matrix(Rd.real)
+        return R, T
     # by blocks of columns: the complex products (up to ~4 nnz(L) entries before the
     # imaginary parts cancel) are held for one block at a time, not for all of R
     step = max(1, -(-N // _REAL_FORM_BLOCKS)) if L.nnz > _REAL_FORM_CHUNK_NNZ else N

@@ -330,13 +330,19 @@ def _party_norms(gen: Generator) -> list[float]:
             count[k] += 1
         elif not t.factors:
             shift += abs(complex(t.coeff))
+    sparse = [False] * len(gen.dims)
+    for t in gen.terms:
+        if len(t.factors) == 1:
+            ((k, S),) = t.factors.items()
+            sparse[k] |= sp.issparse(S)
     for t in gen.terms:
         if len(t.factors) == 1:
             ((k, S),) = t.factors.items()
             if count[k] == 1:
                 acc[k] = abs(complex(t.coeff)) * _norm1(S)
                 continue
-            S = sp.csr_matrix(S) * t.coeff
+            # dense factors summed densely (small parties), sparse ones kept sparse
+            S = sp.csr_matrix(S) * t.coeff if sparse[k] else t.coeff * np.asarray(S)
             acc[k] = S if acc[k] is None else acc[k] + S
     out = [0.0 if a is None else (a if isinstance(a, float) else _norm1(a)) for a in acc]
     out[0] += shift

@@ -192,3 +192,22 @@ def test_norm1_is_the_largest_column_sum(fmt):
     want = np.abs(A.toarray()).sum(axis=0).max()
     got = _norm1(A.toarray() if fmt == "dense" else A.asformat(fmt))
     assert abs(got - want) <= 1e-14 * want
+
+
+@pytest.mark.parametrize("dims", [(2, 2), (3,), (8,)])
+def test_real_form_dense_and_sparse_agree(dims, monkeypatch):
+    # tiny spaces take dense products; the sparse products give the same matrix
+    rng = np.random.default_rng(4)
+    D = int(np.prod(dims))
+    H = qutip.rand_herm(D, seed=3)
+    c = qutip.Qobj(rng.normal(size=(D, D)) + 1j * rng.normal(size=(D, D)))
+    if len(dims) == 1:
+        S = sp.csr_matrix(as_engine_superop(qutip.liouvillian(H, [c])))
+    else:  # a local generator of two parties, paired layout: L_0 (x) I + I (x) L_1
+        L0 = as_engine_superop(qutip.liouvillian(qutip.rand_herm(2, seed=5), [qutip.destroy(2)]))
+        S = sp.csr_matrix(np.kron(L0, np.eye(4)) + np.kron(np.eye(4), L0))
+    dense, T = real_form(S, dims)
+    monkeypatch.setattr(_krylov, "_REAL_FORM_DENSE_MAX", 0)
+    sparse, _ = real_form(S, dims)
+    assert abs(dense - sparse).max() <= 1e-14 * abs(sparse).max()
+    np.testing.assert_allclose((T @ dense @ T.conj().T).toarray(), S.toarray(), atol=1e-13)
