@@ -20,6 +20,7 @@ import qutip
 
 from ._checks import as_density_matrix, party_dims
 from ._memory import check_bytes
+from ._permcompile import symmetry_reason
 from ._timeindep import joint_step_matrix, step_matrix
 from .exact import Exact, _run_exact
 from .methods import Solver, Task, register_method, stage_windows
@@ -511,6 +512,21 @@ class PermutationSolver(Solver):
         if task.rho0 is None or task.ntraj is not None:
             return None
         return auto_reason(task.rho0, list(task.stages), task.e_ops, task.store_states)
+
+    has_channel = True
+
+    def channel(self, method, stages, t, cache=None):
+        """The model's averaged channel: the permutation method solves the same averaged
+        Lindbladian as the exact method (on the symmetric space), so its channel is the
+        exact one, for the models it runs (white processes, permutation symmetric);
+        blocks per party for a local generator (any number of qubits), one joint matrix
+        up to :data:`JOINT_MAX` otherwise."""
+        if not all(s.model.is_white for s in stages):
+            raise ValueError("method 'permutation' needs every process white (exact method)")
+        reason = symmetry_reason(stages)
+        if reason is not None:
+            raise ValueError(f"method 'permutation' needs a permutation-symmetric model: {reason}")
+        return _stage_walk(stages, t, lambda m, dt: _exact_stage(m, dt, cache))
 
     def run(self, method, task):
         # the reason is filled in by the dispatch (Result.params["method"]["reason"])

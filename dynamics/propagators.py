@@ -105,8 +105,10 @@ def propagator(
         :class:`eplt.baths.Protocol`)
     t : float
         End time, ``>= 0`` (``t = 0``: the identity channel).
-    method : {"auto", "exact", "segment", "sle"} or Exact / SegmentAveraged / StochasticLiouville
-        As :func:`eplt.dynamics.evolve`; ``"sampled"`` is refused (it has no channel).
+    method : {"auto", "exact", "segment", "sle", "permutation"} or a method object
+        As :func:`eplt.dynamics.evolve`; ``"sampled"`` is refused (it has no channel);
+        ``"permutation"`` gives the exact channel of a permutation-symmetric white model
+        (the averaged Lindbladian it solves on the symmetric space).
     marginals : bool
         Return :func:`marginal_channels` instead of the joint channel.
 

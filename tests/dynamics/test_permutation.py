@@ -486,3 +486,37 @@ def test_auto_never_changes_which_observables_a_call_returns():
     )
     for k in ("ghz_fidelity", "energy", "marginal_distance"):
         np.testing.assert_allclose(sym.expect[k], dense.expect[k], atol=1e-10)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_permutation_channel_is_the_exact_channel(shared):
+    # the permutation method solves the model's own averaged Lindbladian: its channel is
+    # the exact one, and applied to a symmetric input it gives what the method evolves
+    from eplt.dynamics.propagators import propagator
+
+    n = 3
+    proto, _ = _protocol(n, shared)
+    t = 1.3
+    E_perm = propagator(proto, t, method="permutation")
+    E_exact = propagator(proto, t, method="exact")
+    assert (E_perm - E_exact).norm("max") <= 1e-13
+    rho0 = noisy_ghz_state(n, 0.8)
+    res = evolve(rho0, proto, [0.0, t], e_ops=["ghz_fidelity"], method="permutation")
+    out = qutip.vector_to_operator(E_perm * qutip.operator_to_vector(rho0))
+    ghz = (qutip.tensor([qutip.basis(2, 0)] * n) + qutip.tensor([qutip.basis(2, 1)] * n)).unit()
+    assert abs(qutip.expect(qutip.ket2dm(ghz), out) - res.expect["ghz_fidelity"][-1]) <= 1e-10
+
+
+def test_permutation_channel_refuses_a_model_that_is_not_symmetric():
+    from eplt.dynamics.propagators import propagator
+
+    H = qubit_hamiltonian(1.0)
+    env = Environment(
+        (2, 2),
+        [
+            thermal_bath(0, H, 1.0, relaxation_rate=1.0),
+            thermal_bath(1, H, 2.0, relaxation_rate=1.0),
+        ],
+    )
+    with pytest.raises(ValueError, match="permutation-symmetric"):
+        propagator(env, 1.0, method="permutation")
