@@ -3,26 +3,18 @@
 
 from __future__ import annotations
 
-import math
 import tracemalloc
 
 import numpy as np
 import pytest
 import qutip
 import scipy.sparse as sp
-from eplt.baths import Environment, lindblad, thermal_bath
+from eplt.baths import Environment, thermal_bath
 from eplt.dynamics import _krylov, _timeindep, evolve
 from eplt.dynamics._krylov import KrylovDense, _uniform_runs, real_form
 from eplt.dynamics.superop import as_engine_superop
 
-TIGHT = {"atol": 1e-12, "rtol": 1e-10, "nsteps": 10**7}
-
-
-def _cavity(N: int):
-    a = qutip.destroy(N)
-    H = a.dag() * a + 0.3 * (a + a.dag())
-    c_ops = [math.sqrt(0.6) * a, math.sqrt(0.1) * a.dag()]
-    return H, c_ops, Environment((N,), [lindblad(0, H, c_ops)])
+from tests.dynamics.test_engine_big import TIGHT, _cavity
 
 
 def _peak(fn) -> int:
