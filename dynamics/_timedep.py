@@ -50,14 +50,42 @@ _K4 = math.sqrt(3) / 12
 #: Order of the Magnus scheme (local error ``K h^(ORDER + 1)``).
 ORDER = 4
 
+#: Largest error-estimate group (output intervals compared against one substep over all
+#: of them, see :func:`_adaptive`); a chunk may run this many intervals past its budget
+#: to keep a group whole.
+MAX_GROUP = 4
+
 #: Largest number of Magnus substeps per output interval before giving up.
 MAX_SUBSTEPS = 2**16
 
-#: Memory (bytes) of the batch of substep generators and exponentials held at once.
-BATCH_BYTES = 2**25
+#: Bytes of work the Magnus path holds at once: the output grid is processed in chunks
+#: of intervals whose substep exponentials and propagators fit this budget (see
+#: :func:`_magnus_stage`), so the peak does not grow with the number of output times.
+BATCH_BYTES = 2**22
 
-#: Smallest batch budget (bytes) when memory is short (see :func:`run_stage`).
-MIN_BATCH_BYTES = 2**20
+#: Bytes of per-interval scalars the Magnus path keeps for the whole grid (the interval
+#: bounds and output indices, initial substep counts, the chunk costs' sums, cut points
+#: and masks; measured about 70).
+GRID_BYTES = 96
+
+#: Bytes a Magnus stage holds whatever its grid (the parties' pieces and commutator
+#: bases, the generator's local parts, numpy's small temporaries): measured 120-130 KiB
+#: for one to six qubits at the smallest budget.
+STAGE_FIXED_BYTES = 2**18
+
+#: Bytes of states DOP853 stores between restarts (``solve_ivp``'s outputs).
+RK_OUTPUT_BYTES = 2**25
+
+#: Smallest budget (bytes) when memory is short (see :func:`run_stage`).
+MIN_BATCH_BYTES = 2**16
+
+#: Stacks of the generator's size alive at once per substep in a batch of exponentials
+#: (the exponents, the truncated Taylor series' powers and blocks, the products around).
+EXPM_STACKS = 12
+
+#: Copies of an interval's propagators alive at once in a chunk (the error estimate's
+#: coarse and chained copies, the cumulative products and their recursion).
+PROP_COPIES = 6
 
 #: The batch's peak is at most this many times its budget (the exponents, the truncated
 #: Taylor series' powers and blocks: about nine stacks of at most budget / 8 each).
@@ -103,10 +131,9 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
             part = TimeDependence.from_callable(dims[k], part)
         td[k] = td[k] + part if k in td else part
     idx = np.nonzero((tlist > start) & (tlist <= end))[0]
-    bounds = [start, *tlist[idx].tolist()]
-    if end > bounds[-1]:
-        bounds.append(end)
-    bounds = np.asarray(bounds, dtype=float)
+    last = float(tlist[idx[-1]]) if idx.size else float(start)
+    tail = [float(end)] if end > last else []
+    bounds = np.concatenate([[float(start)], tlist[idx].astype(float), tail])
     size = int(np.prod([d * d for d in dims]))
     compiled = USE_QUTIP and all(
         t.timedep is None or getattr(t.timedep, "qutip_term", None) is not None for t in model.local
@@ -172,16 +199,18 @@ def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> flo
     estimate, checked before the stage runs; the qutip and non-local DOP853 paths add the
     joint Liouvillian's ``24 nnz`` once it is built).
 
-    * ``"magnus4"``: the batch of substep exponents and exponentials (at most
-      :data:`BATCH_PEAK` times its budget :data:`BATCH_BYTES`; :func:`run_stage` lowers
-      the budget, down to :data:`MIN_BATCH_BYTES`, when memory is short), every party's
-      interval propagators (``16 m D_k^2`` bytes, ``m`` intervals, ``D_k = d_k^2``) twice
-      (cumulative products), and either a chunk of states (:data:`CHUNK_BYTES`, three
-      copies) with the kron pairs of its times, or, when stepping, the kron pairs over
-      every interval;
+    * ``"magnus4"``: one chunk of output intervals at a time (:func:`_magnus_stage`):
+      its work (substep exponentials, the error estimate's copies and the interval and
+      cumulative propagators, kron pairs) is at most :data:`BATCH_PEAK` times the budget
+      :data:`BATCH_BYTES` (:func:`run_stage` lowers the budget, down to
+      :data:`MIN_BATCH_BYTES`, when memory is short); beside it the states of one
+      sub-chunk of output times (at most :data:`CHUNK_BYTES` of them, three copies) or,
+      when stepping, three states; and ``GRID_BYTES`` per interval of per-interval
+      scalars (substep counts, costs, cut points). It does not grow with the number of
+      output times beyond those scalars;
     * ``"qutip"`` / ``"dop853"``: the integrator's workspace, 24 state vectors (Verner's
       ten stages, adams' Nordsieck history of order <= 12, DOP853's twelve stages and the
-      copies around them), plus DOP853's chunk of stored outputs (:data:`BATCH_BYTES`).
+      copies around them), plus DOP853's chunk of stored outputs (:data:`RK_OUTPUT_BYTES`).
 
     Examples
     --------
@@ -192,19 +221,15 @@ def stage_memory(integrator: str, dims, intervals: int, state_bytes: int) -> flo
     """
     m = int(intervals)
     if integrator != "magnus4":
-        return 24.0 * state_bytes + (BATCH_BYTES if integrator == "dop853" else 0.0)
-    D = [d * d for d in dims]
-    props = sum(16.0 * m * Dk * Dk for Dk in D)
-    pairs = sum(
-        16.0 * (D[k] * D[k + 1]) ** 2 if k + 1 < len(D) else 16.0 * D[k] ** 2
-        for k in range(0, len(D), 2)
-    )  # one time's kron pairs (or single parties)
+        return 24.0 * state_bytes + (RK_OUTPUT_BYTES if integrator == "dop853" else 0.0)
+    states = 3.0 * state_bytes
     if state_bytes // 16 <= BATCH_TIMES_MAX:
-        chunk = min(m, max(1, CHUNK_BYTES // max(1, state_bytes)))
-        return (
-            BATCH_PEAK * BATCH_BYTES + 2 * props + 3.0 * (CHUNK_BYTES + state_bytes) + chunk * pairs
-        )
-    return BATCH_PEAK * BATCH_BYTES + props + m * pairs + 2.0 * state_bytes
+        # a sub-chunk of times: within CHUNK_BYTES, the chunk (the budget over the least
+        # an interval costs, plus the intervals to the next cut) and the grid
+        chunk = BATCH_BYTES // _interval_bytes(dims) + MAX_GROUP
+        sub = min(max(1, CHUNK_BYTES // max(1, state_bytes)), m, int(chunk))
+        states += 3.0 * sub * state_bytes
+    return STAGE_FIXED_BYTES + BATCH_PEAK * BATCH_BYTES + states + GRID_BYTES * m
 
 
 class _Party:
@@ -282,7 +307,7 @@ def _magnus(parties, a: np.ndarray, b: np.ndarray, n: np.ndarray, budget: int) -
     ``(P, m, D, D)``."""
     m = a.size
     P, D = len(parties), parties[0].base.shape[0]
-    if int(n.sum()) * P * D * D * 16 * 8 > budget and int(n.sum()) > 1:
+    if int(n.sum()) * P * D * D * 16 * EXPM_STACKS > budget and int(n.sum()) > 1:
         # bounded memory: split the intervals, or one long interval into two runs of
         # whole substeps (equal substeps, so the product is the same propagator)
         if m > 1:
@@ -418,81 +443,143 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2, budget=None):
 
 
 def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
-    """Local stage: interval propagators of every party, then the product state."""
+    """Local stage: the grid in chunks of output intervals, each chunk's bytes of work
+    (substep exponentials and interval propagators, see :func:`_interval_bytes`) within
+    ``budget``; per chunk the interval propagators of every party, then the states at the
+    chunk's output times from the state at its start. The peak does not grow with the
+    number of output times. Returns ``(state at the end, substeps)``."""
+    budget = BATCH_BYTES if budget is None else int(budget)
     a, b = bounds[:-1], bounds[1:]
     m = a.size
-    dt = b - a
-    props: list = [None] * len(base)
-    work = 0
-    # parties with time dependence, grouped by local dimension (one batch per group)
-    groups: dict[int, list[int]] = {}
+    batched = x.size <= BATCH_TIMES_MAX
+    cost = np.full(m, _interval_bytes([math.isqrt(L.shape[0]) for L in base]))
+    valid = np.ones(m + 1, dtype=bool)  # where a chunk may end (error groups kept whole)
+    groups: dict[int, list[int]] = {}  # parties with time dependence, by local dimension
     for k in td:
         groups.setdefault(base[k].shape[0], []).append(k)
+    plans = []
     for D, ks in groups.items():
         parties = [_Party(base[k], td[k]) for k in ks]
-        mid = np.stack([party.generator(0.5 * (a + b)) for party in parties])
-        norm = np.abs(mid).sum(axis=2).max(axis=(0, 2))  # 1-norm at the midpoints
-        n0 = np.maximum(1, np.ceil(dt * norm)).astype(int)
-        # error estimates over groups of 4 intervals where one step over the group is
-        # still short (||L|| H <= 1/2), else over pairs
-        group = 4 if float(np.max(dt * norm)) <= 0.125 else 2
-        out = np.empty((len(ks), m, D, D), dtype=complex)
-        budget = BATCH_BYTES if budget is None else budget
-        per = max(1, budget // (len(ks) * D * D * 16 * 16))  # substeps per batch
-        csum = np.cumsum(3 * n0)
-        i0 = 0
-        while i0 < m:
-            # as many intervals as fit the batch budget (at least one)
-            base_sum = csum[i0 - 1] if i0 else 0
-            i1 = max(i0 + 1, int(np.searchsorted(csum, base_sum + per, side="right")))
+        n0, group = _first_substeps(parties, a, b, budget)
+        valid &= _cuts(n0 == 1, group)
+        cost += (EXPM_STACKS * 16.0 * len(ks) * D * D) * n0
+        plans.append((ks, parties, n0, group))
+    csum = np.cumsum(cost)
+    del cost
+    cuts = np.nonzero(valid)[0]
+    work, i0 = 0, 0
+    while i0 < m:
+        # as many intervals as fit the budget (at least up to the next valid cut)
+        i1 = int(np.searchsorted(csum, (csum[i0 - 1] if i0 else 0.0) + budget, side="right"))
+        j = int(np.searchsorted(cuts, i1, side="right")) - 1
+        i1 = int(cuts[j]) if cuts[j] > i0 else int(cuts[np.searchsorted(cuts, i0, side="right")])
+        props: list = [None] * len(base)
+        for ks, parties, n0, group in plans:
             P, used = _adaptive(parties, a[i0:i1], b[i0:i1], n0[i0:i1], atol, rtol, group, budget)
-            out[:, i0:i1] = P
             work += int(used.sum()) * len(ks)
-            i0 = i1
-        for j, k in enumerate(ks):
-            props[k] = out[j]
-    for k, Lk in enumerate(base):  # time-independent parties: exact exponentials
-        if props[k] is None:
-            props[k] = expm_batched(Lk[None] * dt[:, None, None])
-    rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
-    if x.size <= BATCH_TIMES_MAX:
-        # every output time at once from cumulative propagators, a chunk of times (about
-        # CHUNK_BYTES of states, cache-sized) at a time; consecutive small parties as one
-        # (the kron of their propagators): half the passes over the states
-        cum = [_prefix(P) for P in props]
-        groups: list = []
-        for k, C in enumerate(cum):
-            if groups and len(groups[-1]) == 1 and C.shape[-1] * cum[k - 1].shape[-1] <= 64:
-                groups[-1] = (k - 1, k)
-            else:
-                groups.append((k,))
-        shape = [int(np.prod([x.shape[k] for k in g])) for g in groups]
-        chunk = max(1, CHUNK_BYTES // max(1, x.nbytes))
-        xg = x.reshape(shape)
-        last = xg
-        for c0 in range(0, m, chunk):
-            c1 = min(m, c0 + chunk)
-            X = np.broadcast_to(xg, (c1 - c0, *shape))
-            for j, g in enumerate(groups):
-                C = cum[g[0]][c0:c1]
-                if len(g) == 2:
-                    C = _batched_kron(C, cum[g[1]][c0:c1])
-                X = apply_local(X, j, C, batch=True)
-            for j in range(c0, c1):
-                if j in rec:
-                    record(rec[j], X[j - c0].reshape(x.shape))
-            last = X[-1]
-        return np.array(last).reshape(x.shape), work
+            for j, k in enumerate(ks):
+                props[k] = P[j]
+        for k, Lk in enumerate(base):  # time-independent parties: exact exponentials
+            if props[k] is None:
+                props[k] = expm_batched(Lk[None] * (b[i0:i1] - a[i0:i1])[:, None, None])
+        apply = _apply_batched if batched else _apply_stepping
+        x = apply(x, props, idx[i0:i1], record)
+        i0 = i1
+    return x, work
+
+
+def _first_substeps(parties, a, b, budget):
+    """Initial substep counts ``n0 = max(1, ceil(h ||L(mid)||_1))`` of every interval and
+    the size of its error-estimate groups: 4 intervals where one step over the group is
+    still short (``||L|| H <= 1/2``), else 2. The generators at the midpoints are built
+    a budget's worth at a time."""
+    m, P, D = a.size, len(parties), parties[0].base.shape[0]
+    step = max(1, budget // (4 * 16 * P * D * D))
+    n0 = np.empty(m, dtype=int)
+    top = 0.0
+    for c0 in range(0, m, step):
+        c1 = min(m, c0 + step)
+        mid = np.stack([p.generator(0.5 * (a[c0:c1] + b[c0:c1])) for p in parties])
+        hn = (b[c0:c1] - a[c0:c1]) * np.abs(mid).sum(axis=2).max(axis=(0, 2))
+        n0[c0:c1] = np.maximum(1, np.ceil(hn))
+        top = max(top, float(hn.max()))
+    return n0, (MAX_GROUP if top <= 0.125 else 2)
+
+
+def _cuts(single: np.ndarray, group: int) -> np.ndarray:
+    """``ok[c]`` (``c = 0 .. m``): a chunk may end before interval ``c`` without changing
+    the error-estimate groups of :func:`_groups` (no group straddles ``c``): ``c`` is not
+    inside a run of single-substep intervals, or lies a whole number of groups after the
+    run's start with at least two intervals of the run left."""
+    m = single.size
+    c = np.arange(m + 1)
+    inner = np.zeros(m + 1, dtype=bool)
+    inner[1:m] = single[:-1] & single[1:]
+    starts = np.where(single & np.r_[True, ~single[:-1]], np.arange(m), -1)
+    run_start = np.maximum.accumulate(starts)  # start of the run holding interval i
+    ends = np.where(single & np.r_[~single[1:], True], np.arange(m) + 1, m + 1)
+    run_end = np.minimum.accumulate(ends[::-1])[::-1]  # end (exclusive) of that run
+    cm = np.minimum(c, m - 1)
+    aligned = ((c - run_start[cm]) % group == 0) & (run_end[cm] - c >= 2)
+    return ~inner | aligned
+
+
+def _interval_bytes(dims) -> float:
+    """Bytes one output interval holds in a chunk, apart from its substep exponentials,
+    for parties of local dimensions ``dims``: its propagators (``16 D_k^2`` each,
+    ``D_k = d_k^2``) in :data:`PROP_COPIES` copies (the error estimate's copies, the
+    cumulative products and their recursion) and the kron pairs of consecutive parties
+    (``16 (D_k D_(k+1))^2``)."""
+    sq = [(d * d) ** 2 for d in dims]  # D_k^2 entries per propagator
+    pairs = sum(sq[k] * sq[k + 1] if k + 1 < len(sq) else sq[k] for k in range(0, len(sq), 2))
+    return 16.0 * (PROP_COPIES * sum(sq) + pairs)
+
+
+def _apply_batched(x, props, rec, record):
+    """States at every output time of a chunk from the state ``x`` at its start:
+    cumulative propagators, applied a sub-chunk of times (about :data:`CHUNK_BYTES` of
+    states, cache-sized) at a time; consecutive small parties as one (the kron of their
+    propagators): half the passes over the states. ``rec[j]``: the ``tlist`` index where
+    interval ``j`` ends (intervals past ``rec`` are not recorded)."""
+    cum = [_prefix(P) for P in props]
+    groups: list = []
+    for k, C in enumerate(cum):
+        if groups and len(groups[-1]) == 1 and C.shape[-1] * cum[k - 1].shape[-1] <= 64:
+            groups[-1] = (k - 1, k)
+        else:
+            groups.append((k,))
+    shape = [int(np.prod([x.shape[k] for k in g])) for g in groups]
+    m = cum[0].shape[0]
+    chunk = max(1, CHUNK_BYTES // max(1, x.nbytes))
+    xg = x.reshape(shape)
+    last = xg
+    for c0 in range(0, m, chunk):
+        c1 = min(m, c0 + chunk)
+        X = np.broadcast_to(xg, (c1 - c0, *shape))
+        for j, g in enumerate(groups):
+            C = cum[g[0]][c0:c1]
+            if len(g) == 2:
+                C = _batched_kron(C, cum[g[1]][c0:c1])
+            X = apply_local(X, j, C, batch=True)
+        for j in range(c0, min(c1, rec.size)):
+            record(int(rec[j]), X[j - c0].reshape(x.shape))
+        last = X[-1]
+    return np.array(last).reshape(x.shape)
+
+
+def _apply_stepping(x, props, rec, record):
+    """States at the output times of a chunk, interval after interval (large states):
+    the kron pairs of consecutive parties' propagators, applied in turn."""
     pairs = [
         (k, _batched_kron(props[k], props[k + 1]) if k + 1 < len(props) else props[k])
         for k in range(0, len(props), 2)
     ]
-    for j in range(m):
+    for j in range(props[0].shape[0]):
         for k, M in pairs:
             x = apply_consecutive(x, k, M[j])
-        if j in rec:
-            record(rec[j], x)
-    return x, work
+        if j < rec.size:
+            record(int(rec[j]), x)
+    return x
 
 
 def _prefix(P: np.ndarray) -> np.ndarray:
@@ -544,7 +631,7 @@ def _rk_stage(x, bounds, gen, td, atol, rtol, idx, record):
 
     # the states at the output times are kept by solve_ivp: a chunk of outputs at a time
     # (bounded memory), each run continuing from the last state
-    per = max(1, BATCH_BYTES // (16 * x.size))
+    per = max(1, RK_OUTPUT_BYTES // (16 * x.size))
     y = x.reshape(-1).astype(complex)
     rec = {j: int(i) for j, i in enumerate(idx)}  # interval j ends at tlist[idx[j]]
     for c0 in range(0, bounds.size - 1, per):
