@@ -389,18 +389,31 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2, budget=None):
     m = a.size
     n = np.where(n0 > 1, n0 + n0 % 2, 1).astype(int)
     budget = BATCH_BYTES if budget is None else budget
-    fine = _magnus(parties, a, b, n, budget)
     used = n.copy()
     err = np.full(m, np.nan)  # nan: not estimated yet
     q = ORDER + 1
-    for size in range(2, group + 1):
-        firsts = np.array([f for f, z in _groups(n == 1, group) if z == size], dtype=int)
-        if not firsts.size:
-            continue
+    groups = _groups(n == 1, group)
+    covered = np.zeros(m, dtype=bool)
+    for f, z in groups:
+        covered[f : f + z] = True
+    rest = np.nonzero(~covered)[0]
+    half = np.where(n[rest] > 1, n[rest] // 2, 1)
+    # one batch: the intervals, one substep over each group, the rest's comparison runs
+    sizes = [
+        (z, np.array([f for f, y in groups if y == z], dtype=int)) for z in range(2, group + 1)
+    ]
+    sizes = [(z, firsts) for z, firsts in sizes if firsts.size]
+    lo = np.concatenate([a, *(a[f] for _, f in sizes), a[rest]])
+    hi = np.concatenate([b, *(b[f + z - 1] for z, f in sizes), b[rest]])
+    ns = np.concatenate(
+        [n, *(np.ones(f.size, dtype=int) for _, f in sizes), np.where(n[rest] > 1, half, 2)]
+    )
+    batch = _magnus(parties, lo, hi, ns, budget)
+    fine, pos = batch[:, :m], m
+    for size, firsts in sizes:
+        coarse = batch[:, pos : pos + firsts.size]
+        pos += firsts.size
         members = firsts[:, None] + np.arange(size)[None, :]  # (G, size)
-        coarse = _magnus(
-            parties, a[firsts], b[members[:, -1]], np.ones(firsts.size, dtype=int), budget
-        )
         diff = np.abs(coarse - _chain(fine[:, members])).max(axis=(0, 2, 3))
         h = b[members] - a[members]
         share = h**q / (h.sum(axis=1) ** q - (h**q).sum(axis=1))[:, None]
@@ -408,10 +421,8 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2, budget=None):
         np.maximum.at(est, members.ravel(), (diff[:, None] * share).ravel())
         err[members.ravel()] = est[members.ravel()]
         used[firsts] += 1
-    rest = np.nonzero(np.isnan(err))[0]
     if rest.size:
-        half = np.where(n[rest] > 1, n[rest] // 2, 1)
-        other = _magnus(parties, a[rest], b[rest], np.where(n[rest] > 1, half, 2), budget)
+        other = batch[:, pos:]
         diff = np.abs(other - fine[:, rest]).max(axis=(0, 2, 3)) / (2**ORDER - 1)
         iso = n[rest] == 1  # isolated single substeps: the two-substep result is the finer
         fine[:, rest[iso]] = other[:, iso]
@@ -541,7 +552,14 @@ def _apply_batched(x, props, rec, record):
     states, cache-sized) at a time; consecutive small parties as one (the kron of their
     propagators): half the passes over the states. ``rec[j]``: the ``tlist`` index where
     interval ``j`` ends (intervals past ``rec`` are not recorded)."""
-    cum = [_prefix(P) for P in props]
+    by_dim: dict[int, list[int]] = {}
+    for k, P in enumerate(props):
+        by_dim.setdefault(P.shape[-1], []).append(k)
+    cum: list = [None] * len(props)
+    for ks in by_dim.values():  # the parties of one dimension in one recursion
+        C = _prefix(np.stack([props[k] for k in ks], axis=1))
+        for j, k in enumerate(ks):
+            cum[k] = C[:, j]
     groups: list = []
     for k, C in enumerate(cum):
         if groups and len(groups[-1]) == 1 and C.shape[-1] * cum[k - 1].shape[-1] <= 64:
