@@ -280,13 +280,31 @@ _TAYLOR = ((0.05, 8), (0.25, 12))
 
 
 def _expm_small(A: np.ndarray) -> np.ndarray:
-    """``exp(A)`` for a stack of matrices: the truncated Taylor series (Horner in blocks of
-    ``A^3``, no linear solve) when every 1-norm is small (see :data:`_TAYLOR`), else
-    :func:`~eplt.dynamics._expm.expm_batched` (Pade with scaling and squaring)."""
-    theta = float(np.abs(A).sum(axis=-2).max(initial=0.0))
-    k = next((deg for bound, deg in _TAYLOR if theta <= bound), None)
-    if k is None:
+    """``exp(A)`` for a stack of matrices, each by the cheapest rule its 1-norm allows:
+    the truncated Taylor series (Horner in blocks of ``A^3``, no linear solve) of the
+    lowest degree of :data:`_TAYLOR` that covers it, else
+    :func:`~eplt.dynamics._expm.expm_batched` (Pade with scaling and squaring). A batch
+    mixing short substeps with long ones (a chunk's intervals beside the one-substep
+    comparisons over groups of them) pays the long ones' rule only for those."""
+    flat = A.reshape(-1, *A.shape[-2:])
+    theta = np.abs(flat).sum(axis=-2).max(axis=-1, initial=0.0)
+    rule = np.searchsorted([bound for bound, _ in _TAYLOR], theta)  # len(_TAYLOR): Pade
+    kinds = np.unique(rule)
+    if kinds.size == 1:
+        return _expm_rule(A, int(kinds[0]))
+    out = np.empty_like(flat)
+    for r in kinds.tolist():
+        sel = np.nonzero(rule == r)[0]
+        out[sel] = _expm_rule(flat[sel], r)
+    return out.reshape(A.shape)
+
+
+def _expm_rule(A: np.ndarray, rule: int) -> np.ndarray:
+    """``exp(A)`` by rule ``rule`` of :func:`_expm_small` (an index into :data:`_TAYLOR`,
+    or its length for Pade)."""
+    if rule >= len(_TAYLOR):
         return expm_batched(A)
+    k = _TAYLOR[rule][1]
     eye = np.eye(A.shape[-1])
     A2 = A @ A
     A3 = A2 @ A
@@ -463,7 +481,8 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
     a, b = bounds[:-1], bounds[1:]
     m = a.size
     batched = x.size <= BATCH_TIMES_MAX
-    cost = np.full(m, _interval_bytes([math.isqrt(L.shape[0]) for L in base]))
+    held = _interval_bytes([math.isqrt(L.shape[0]) for L in base])
+    expm = np.zeros(m)  # the exponentials' temporaries, before the propagators are held
     valid = np.ones(m + 1, dtype=bool)  # where a chunk may end (error groups kept whole)
     groups: dict[int, list[int]] = {}  # parties with time dependence, by local dimension
     for k in td:
@@ -473,10 +492,10 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
         parties = [_Party(base[k], td[k]) for k in ks]
         n0, group = _first_substeps(parties, a, b, budget)
         valid &= _cuts(n0 == 1, group)
-        cost += (EXPM_STACKS * 16.0 * len(ks) * D * D) * n0
+        expm += (EXPM_STACKS * 16.0 * len(ks) * D * D) * n0
         plans.append((ks, parties, n0, group))
-    csum = np.cumsum(cost)
-    del cost
+    csum = np.cumsum(np.maximum(expm, held))
+    del expm
     cuts = np.nonzero(valid)[0]
     work, i0 = 0, 0
     while i0 < m:
