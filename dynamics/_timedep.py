@@ -5,8 +5,10 @@ engine-layout pieces with coefficient weights, and the same generator as a qutip
 QobjEvo). :func:`run_stage` integrates one stage, choosing by a cost model between:
 
 * ``"magnus4"`` (local stages, small parties): each party's propagator over each output
-  interval by the fourth-order Magnus expansion (one exponential per substep), every
-  substep of every interval and party exponentiated in one batch. Error control per
+  interval by the fourth-order Magnus expansion (one exponential per substep), the
+  substeps of a chunk of intervals and of every party exponentiated in one batch; the
+  chunk's size is set by bytes (:data:`BATCH_BYTES`), not by the number of output times,
+  so the memory held does not grow with it (:func:`stage_memory`). Error control per
   output interval and party by Richardson step doubling (see :func:`_adaptive`),
   accepted when ``err <= atol + rtol * max|P|`` (largest entry of the error and of the
   propagator; the entries of a CPTP map's superoperator are at most 1); failing
@@ -61,7 +63,7 @@ MAX_SUBSTEPS = 2**16
 #: Bytes of work the Magnus path holds at once: the output grid is processed in chunks
 #: of intervals whose substep exponentials and propagators fit this budget (see
 #: :func:`_magnus_stage`), so the peak does not grow with the number of output times.
-BATCH_BYTES = 2**22
+BATCH_BYTES = 2**23
 
 #: Bytes of per-interval scalars the Magnus path keeps for the whole grid (the interval
 #: bounds and output indices, initial substep counts, the chunk costs' sums, cut points
@@ -75,6 +77,11 @@ STAGE_FIXED_BYTES = 2**18
 
 #: Bytes of states DOP853 stores between restarts (``solve_ivp``'s outputs).
 RK_OUTPUT_BYTES = 2**25
+
+#: A grid whose whole work (:func:`_magnus_plan`) is below the budget runs with that
+#: work as its budget (the estimate follows it), but with at least these bytes, for the
+#: refinement of coarse intervals (the batches of :func:`_magnus` are split at the budget).
+SHORT_GRID_BYTES = 2**20
 
 #: Smallest budget (bytes) when memory is short (see :func:`run_stage`).
 MIN_BATCH_BYTES = 2**16
@@ -163,11 +170,15 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
     need = stage_memory(integrator, dims, bounds.size - 1, x.nbytes)
     budget = BATCH_BYTES
     if integrator == "magnus4":
-        # the batch of Magnus substeps takes what memory is left, within
-        # [MIN_BATCH_BYTES, BATCH_BYTES] (smaller batches: more, shorter numpy calls, the
-        # same propagators)
+        # the chunks' work takes what memory is left, within [MIN_BATCH_BYTES,
+        # BATCH_BYTES] (smaller chunks: more, shorter numpy calls, the same propagators),
+        # and is at most the whole grid's (a short grid is one chunk); the plan holds
+        # per-interval scalars only (GRID_BYTES each, in ``need``)
+        plan = _magnus_plan(bounds, gen.local_parts(), td)
         rest = need - BATCH_PEAK * BATCH_BYTES
         budget = min(BATCH_BYTES, max(MIN_BATCH_BYTES, (available_memory() - rest) / BATCH_PEAK))
+        limited = budget < BATCH_BYTES
+        budget = min(budget, max(float(plan[1][-1]), SHORT_GRID_BYTES))
         need = rest + BATCH_PEAK * budget
     check_bytes(
         need,
@@ -176,10 +187,10 @@ def run_stage(x, start, end, model, tlist, record, *, atol: float, rtol: float):
     )
     if integrator == "magnus4":
         x, work = _magnus_stage(
-            x, bounds, gen.local_parts(), td, atol, rtol, idx, record, int(budget)
+            x, bounds, gen.local_parts(), td, atol, rtol, idx, record, int(budget), plan
         )
         info = {"integrator": integrator, "reason": reason, "substeps": work}
-        if budget < BATCH_BYTES:
+        if limited:
             info["batch_bytes"] = int(budget)
     elif integrator == "qutip":
         x, method, why, nnz = qutip_stage(x, bounds, model, atol, rtol, idx, record)
@@ -471,16 +482,17 @@ def _adaptive(parties, a, b, n0, atol, rtol, group=2, budget=None):
     return fine, used
 
 
-def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
-    """Local stage: the grid in chunks of output intervals, each chunk's bytes of work
-    (substep exponentials and interval propagators, see :func:`_interval_bytes`) within
-    ``budget``; per chunk the interval propagators of every party, then the states at the
-    chunk's output times from the state at its start. The peak does not grow with the
-    number of output times. Returns ``(state at the end, substeps)``."""
-    budget = BATCH_BYTES if budget is None else int(budget)
+def _magnus_plan(bounds, base, td):
+    """What the chunks of :func:`_magnus_stage` are cut from, before anything of the
+    grid's size is exponentiated: ``(plans, csum, cuts)``. ``plans`` holds, per local
+    dimension of the parties with time dependence, ``(parties' indices, _Party objects,
+    initial substeps n0, error-group size)``; ``csum`` the cumulative bytes of work per
+    interval (the larger of its exponentials' temporaries, ``EXPM_STACKS`` stacks per
+    substep, and what it holds afterwards, :func:`_interval_bytes`: they do not coexist;
+    :func:`_magnus` splits a batch above the budget, so one interval of many substeps
+    holds at most the budget); ``cuts`` where a chunk may end."""
     a, b = bounds[:-1], bounds[1:]
     m = a.size
-    batched = x.size <= BATCH_TIMES_MAX
     held = _interval_bytes([math.isqrt(L.shape[0]) for L in base])
     expm = np.zeros(m)  # the exponentials' temporaries, before the propagators are held
     valid = np.ones(m + 1, dtype=bool)  # where a chunk may end (error groups kept whole)
@@ -490,13 +502,26 @@ def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None):
     plans = []
     for D, ks in groups.items():
         parties = [_Party(base[k], td[k]) for k in ks]
-        n0, group = _first_substeps(parties, a, b, budget)
+        n0, group = _first_substeps(parties, a, b, BATCH_BYTES)
         valid &= _cuts(n0 == 1, group)
         expm += (EXPM_STACKS * 16.0 * len(ks) * D * D) * n0
         plans.append((ks, parties, n0, group))
     csum = np.cumsum(np.maximum(expm, held))
     del expm
-    cuts = np.nonzero(valid)[0]
+    return plans, csum, np.nonzero(valid)[0]
+
+
+def _magnus_stage(x, bounds, base, td, atol, rtol, idx, record, budget=None, plan=None):
+    """Local stage: the grid in chunks of output intervals, each chunk's bytes of work
+    (see :func:`_magnus_plan`) within ``budget``; per chunk the interval propagators of
+    every party, then the states at the chunk's output times from the state at its
+    start. The peak does not grow with the number of output times. Returns ``(state at
+    the end, substeps)``."""
+    budget = BATCH_BYTES if budget is None else int(budget)
+    a, b = bounds[:-1], bounds[1:]
+    m = a.size
+    batched = x.size <= BATCH_TIMES_MAX
+    plans, csum, cuts = _magnus_plan(bounds, base, td) if plan is None else plan
     work, i0 = 0, 0
     while i0 < m:
         # as many intervals as fit the budget (at least up to the next valid cut)

@@ -223,12 +223,13 @@ def test_magnus_batch_shrinks_to_the_memory_limit_and_refuses_below_its_floor(mo
     assert td.MIN_BATCH_BYTES <= info["batch_bytes"] < td.BATCH_BYTES
     assert info["memory_bytes"] <= 4 * 2**20
     np.testing.assert_allclose(_expect(res), _expect(free), atol=1e-13, rtol=0)
-    # a floor of 2 MiB (about 3 MiB for the stage): the observable buffer and its
-    # bookkeeping (about 2.05 MiB) fit under 2.5 MB, the stage does not
-    monkeypatch.setattr(td, "MIN_BATCH_BYTES", 2**21)
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "2500K")
+    # a stage's work is at most its grid's (50 intervals: ~0.5 MB); on 2000 intervals
+    # with a floor of 4 MiB (about 5.3 MiB for the stage) the observable buffer and its
+    # bookkeeping (about 4.05 MiB) fit under 4.4 MiB, the stage does not
+    monkeypatch.setattr(td, "MIN_BATCH_BYTES", 2**22)
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4500K")
     with pytest.raises(MemoryLimitError) as err:
-        evolve(rho0, env, t, e_ops=e_ops)
+        evolve(rho0, env, np.linspace(0, 5, 2001), e_ops=e_ops)
     msg = str(err.value)
     assert "\n" not in msg and "time-dependent stage (magnus4, dims [2, 2, 2])" in msg
     assert "EPLT_MEMORY_LIMIT" in msg and "fewer output times" in msg
