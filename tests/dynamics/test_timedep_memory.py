@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import qutip
 from eplt.baths import Environment, lindblad, thermal_bath
+from eplt.dynamics import _magnus as mg
 from eplt.dynamics import _timedep as td
 from eplt.dynamics import evolve
 from eplt.dynamics import exact as ex
@@ -130,14 +131,14 @@ def test_cuts_keep_every_error_estimate_group_whole():
         m = int(rng.integers(1, 40))
         single = rng.random(m) < rng.uniform(0.3, 1.0)
         g = int(rng.choice([2, 3, 4]))
-        whole = sorted(td._groups(single, g))
-        ok = td._cuts(single, g)
+        whole = sorted(mg._groups(single, g))
+        ok = mg._cuts(single, g)
         assert ok[0] and ok[m]
         allowed = np.nonzero(ok)[0]
         chosen = sorted({0, m, *rng.choice(allowed, size=min(5, allowed.size)).tolist()})
         pieces = []
         for c0, c1 in itertools.pairwise(chosen):
-            pieces += [(c0 + f, z) for f, z in td._groups(single[c0:c1], g)]
+            pieces += [(c0 + f, z) for f, z in mg._groups(single[c0:c1], g)]
         assert sorted(pieces) == whole, (single.astype(int), g, chosen)
         # and every cut the mask refuses splits a group
         for c in np.nonzero(~ok)[0]:
