@@ -217,7 +217,7 @@ def test_magnus_batch_shrinks_to_the_memory_limit_and_refuses_below_its_floor(mo
     env, _, _, rho0, e_ops, t, _ = _qubits("function")
     free = evolve(rho0, env, t, e_ops=e_ops)
     assert "batch_bytes" not in free.params["method"]["timedep"][0]
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4M")  # below the default 1.25 x 4 MiB budget
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4M")  # below the default 1.25 x 8 MiB budget
     res = evolve(rho0, env, t, e_ops=e_ops)
     (info,) = res.params["method"]["timedep"]
     assert td.MIN_BATCH_BYTES <= info["batch_bytes"] < td.BATCH_BYTES
