@@ -217,15 +217,19 @@ def test_magnus_batch_shrinks_to_the_memory_limit_and_refuses_below_its_floor(mo
     env, _, _, rho0, e_ops, t, _ = _qubits("function")
     free = evolve(rho0, env, t, e_ops=e_ops)
     assert "batch_bytes" not in free.params["method"]["timedep"][0]
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "20M")  # below the default 1.25 x 32 MiB batch
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4M")  # below the default 1.25 x 8 MiB budget
     res = evolve(rho0, env, t, e_ops=e_ops)
     (info,) = res.params["method"]["timedep"]
     assert td.MIN_BATCH_BYTES <= info["batch_bytes"] < td.BATCH_BYTES
-    assert info["memory_bytes"] <= 20 * 2**20
+    assert info["memory_bytes"] <= 4 * 2**20
     np.testing.assert_allclose(_expect(res), _expect(free), atol=1e-13, rtol=0)
-    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4M")  # the observable buffer fits, the stage not
+    # a stage's work is at most its grid's (50 intervals: ~0.5 MB); on 2000 intervals
+    # with a floor of 4 MiB (about 5.3 MiB for the stage) the observable buffer and its
+    # bookkeeping (about 4.05 MiB) fit under 4.4 MiB, the stage does not
+    monkeypatch.setattr(td, "MIN_BATCH_BYTES", 2**22)
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", "4500K")
     with pytest.raises(MemoryLimitError) as err:
-        evolve(rho0, env, t, e_ops=e_ops)
+        evolve(rho0, env, np.linspace(0, 5, 2001), e_ops=e_ops)
     msg = str(err.value)
     assert "\n" not in msg and "time-dependent stage (magnus4, dims [2, 2, 2])" in msg
     assert "EPLT_MEMORY_LIMIT" in msg and "fewer output times" in msg
