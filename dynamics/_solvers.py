@@ -341,6 +341,7 @@ class ExactSolver(Solver):
                 rtol=method.rtol,
                 info=paths,
                 timedep_info=timedep,
+                held=held,
             )
             info = {"timedep": timedep} if timedep else {}
             if paths:

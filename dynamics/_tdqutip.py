@@ -105,18 +105,27 @@ def choose_ode_method(nnz: int, atol: float, rtol: float) -> tuple[str, str]:
     return "adams", f"adams (mesolve's default): fewer right-hand sides here ({why})"
 
 
-def qutip_stage(x, bounds, model, atol, rtol, idx, record):
-    """qutip's own compiled integrator on the joint QobjEvo Liouvillian (built once per
-    stage), ``atol``/``rtol`` as mesolve's options, driven directly on qutip's data layer
-    (no Qobj per output time); returns ``(state at the end, method, why, nonzeros of the
-    Liouvillian)``."""
-    dims = list(model.dims)
+def qutip_liouvillian(model, t0: float):
+    """The stage's joint QobjEvo Liouvillian (CSR when its operators came as arrays but
+    it is sparse) and its nonzeros at ``t0``: built from the model's own terms (its size
+    is theirs), before the integrator's memory is checked."""
     L = _qutip_liouvillian(model)
-    L0 = L(float(bounds[0]))
+    L0 = L(float(t0))
     nnz = int(L0.to("csr").data.as_scipy().count_nonzero())  # stored, not padded, entries
-    D = int(np.prod(dims))
+    D = int(np.prod(model.dims))
     if isinstance(L0.data, qutip.data.Dense) and nnz <= SPARSE_FILL * D**4:
         L = L.to("csr")  # operators given as arrays: sparse products, as for qutip's own
+    return L, nnz
+
+
+def qutip_stage(x, bounds, model, atol, rtol, idx, record, liouvillian=None):
+    """qutip's own compiled integrator on the joint QobjEvo Liouvillian (built once per
+    stage, or given as :func:`qutip_liouvillian`'s pair), ``atol``/``rtol`` as mesolve's
+    options, driven directly on qutip's data layer (no Qobj per output time); returns
+    ``(state at the end, method, why, nonzeros of the Liouvillian)``."""
+    dims = list(model.dims)
+    L, nnz = liouvillian or qutip_liouvillian(model, float(bounds[0]))
+    D = int(np.prod(dims))
     method, why = choose_ode_method(nnz, atol, rtol)
     opts = {"atol": atol, "rtol": rtol, "nsteps": 10**7}
     integrator = qutip.MESolver.integrator(method)(L, opts)

@@ -85,16 +85,18 @@ def _run_exact(
     rtol: float = 0.0,
     info: list | None = None,
     timedep_info: list | None = None,
+    held: float = 0.0,
 ):
     """Run the stages ``windows`` from the paired state ``x``; time-independent stages by
     the path :func:`~eplt.dynamics._timeindep.plan_stage` chooses (its memory checked
     before it is allocated), whose description is appended to ``info`` when given;
     time-dependent stages by :func:`eplt.dynamics._timedep.run_stage`, what its
-    integrator chose appended to ``timedep_info``."""
+    integrator chose appended to ``timedep_info``. ``held``: bytes the caller holds beside
+    the stages (observable buffer, stored states), checked with each stage's own."""
     for start, end, model in windows:
         if model.is_time_dependent:
             x, stage_info = run_timedep_stage(
-                x, start, end, model, tlist, record, atol=atol, rtol=rtol
+                x, start, end, model, tlist, record, atol=atol, rtol=rtol, held=held
             )
             if timedep_info is not None:
                 timedep_info.append({"start": float(start), "end": float(end), **stage_info})
@@ -103,7 +105,7 @@ def _run_exact(
         idx = np.nonzero((tlist > start) & (tlist <= end))[0]
         plan = plan_stage(gen, x, start, end, tlist[idx])
         check_bytes(
-            plan.nbytes,
+            plan.nbytes + held,
             f"the exact method ({plan.path} path, dims {list(model.dims)})",
             "use fewer or smaller parties, or fewer output times",
         )

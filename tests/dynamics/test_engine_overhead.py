@@ -203,3 +203,20 @@ def test_real_form_dense_and_sparse_agree(dims, monkeypatch):
     sparse, _ = real_form(S, dims)
     assert abs(dense - sparse).max() <= 1e-14 * abs(sparse).max()
     np.testing.assert_allclose((T @ dense @ T.conj().T).toarray(), S.toarray(), atol=1e-13)
+
+
+def test_stage_checked_together_with_what_the_driver_holds(monkeypatch):
+    # the observable buffer (held by the driver) and the stage's own memory are checked
+    # together: a limit just below their sum refuses, in one line, before the stage runs
+    from eplt.dynamics.limits import MemoryLimitError
+
+    N = 30
+    _, _, env = _cavity(N)
+    rho0 = qutip.fock_dm(N, 0)
+    tlist = np.linspace(0.0, 2.0, 41)
+    est = evolve(rho0, env, tlist, e_ops=[qutip.num(N)]).params["method"]["memory_estimate_bytes"]
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", str(int(est) - 1))
+    with pytest.raises(MemoryLimitError, match="exact method"):
+        evolve(rho0, env, tlist, e_ops=[qutip.num(N)])
+    monkeypatch.setenv("EPLT_MEMORY_LIMIT", str(int(est) + 1))
+    evolve(rho0, env, tlist, e_ops=[qutip.num(N)])
