@@ -166,7 +166,7 @@ class KrylovDense:
         p1 = np.abs(Z[m]) * beta
         p2 = np.abs(Z[m + 1]) * (beta * avn)
         with np.errstate(divide="ignore", invalid="ignore"):
-            err = np.where(p1 > 10.0 * p2, p2, np.where(p1 > p2, p1 * p2 / (p1 - p2), p1))
+            err = np.where(p1 > 10.0 * p2, p2, np.where(p1 > p2, p2 / (1.0 - p2 / p1), p1))
         bad = np.flatnonzero(~(err <= _DELTA * rate * targets))
         return Z, int(bad[0]) if bad.size else c
 
@@ -225,7 +225,7 @@ class KrylovDense:
                     if p1 > 10.0 * p2:
                         err, xm = p2, 1.0 / m
                     elif p1 > p2:
-                        err, xm = p1 * p2 / (p1 - p2), 1.0 / m
+                        err, xm = p2 / (1.0 - p2 / p1), 1.0 / m
                     else:
                         err, xm = p1, 1.0 / max(1, m - 1)
                 if err <= _DELTA * rate * target:

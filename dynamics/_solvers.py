@@ -22,7 +22,7 @@ from ._checks import as_density_matrix, party_dims
 from ._memory import check_bytes
 from ._permcompile import symmetry_reason
 from ._timeindep import joint_step_matrix, step_matrix
-from .exact import Exact, _run_exact
+from .exact import Exact, _key, _run_exact
 from .methods import Solver, Task, register_method, stage_windows
 from .model import Model, Stage
 from .observables import ObservableSet, default_e_ops
@@ -106,7 +106,12 @@ def _held_bytes(task: Task, x0) -> float:
     T = task.tlist.size
     held = buffer_rows(T, x0.nbytes) * x0.nbytes
     held += T * x0.nbytes if task.store_states else 0
-    held += 2**18 + 64 * T  # bookkeeping (observable arrays, Qobj wrappers), measured
+    # bookkeeping measured at small sizes, and one complex value per observable and time
+    # (array-valued observables: one per party, bounded by the parties); stored states'
+    # list entries
+    n_obs = len(task.e_ops) if isinstance(task.e_ops, (list, tuple, dict)) else 4
+    held += 2**18 + 16.0 * T * max(4, n_obs) * max(1, len(task.stages[0].model.dims))
+    held += 8.0 * T if task.store_states else 0.0
     check_bytes(
         held,
         f"{'storing ' + str(T) + ' states and ' if task.store_states else ''}the observable buffer",
@@ -270,13 +275,18 @@ def check_joint_size(dims) -> None:
         )
 
 
-def _stage_walk(stages: Sequence[Stage], t: float, stage_channel) -> list:
-    """``E_t``: ``stage_channel(model, dt)`` of each stage, composed from 0 to ``t``."""
+def _stage_walk(stages: Sequence[Stage], t: float, stage_channel, with_start=False) -> list:
+    """``E_t``: ``stage_channel(model, dt)`` of each stage (``(model, dt, start)`` with
+    ``with_start``), composed from 0 to ``t``."""
     dims = stages[0].model.dims
     out = _identity_blocks(dims)
     for start, end, model in stage_windows(stages, 0.0, t):
         dt = end - start
-        out = _compose(out, stage_channel(model, dt) if dt > 0 else _identity_blocks(dims), dims)
+        if dt <= 0:
+            step = _identity_blocks(dims)
+        else:
+            step = stage_channel(model, dt, start) if with_start else stage_channel(model, dt)
+        out = _compose(out, step, dims)
     return out
 
 
@@ -387,28 +397,29 @@ class SegmentSolver(Solver):
 
     def run(self, method, task):
         def step(x0, windows, tlist, record, held):
-            _run_segment(x0, windows, tlist, record, method)
+            _run_segment(x0, windows, tlist, record, method, held=held)
             return {}
 
         return _dense_run(task, method, step)
 
     def channel(self, method, stages, t, cache=None):
-        def stage(model, dt):
+        def stage(model, dt, start):
             if model.is_time_dependent:
                 return _exact_stage(model, dt, cache)  # refuses time-dependent terms
             tau, channel = _segment_stage_channels(model, method)
             if tau is None:
                 return _exact_stage(model, dt, cache)
-            # the segments evolve steps (segment_count, one edge rule): J whole ones, then
-            # the last, whole when it ends within rounding of an edge
-            J = segment_count(0.0, dt, tau)
-            rest = dt - J * tau
-            if abs(rest - tau) <= 1e-12 * max(1.0, dt):
+            # the segments evolve steps, on the same absolute times (segment_count, one
+            # edge rule): J whole ones, then the last one up to the stage end
+            end = start + dt
+            J = segment_count(start, end, tau)
+            rest = end - (start + J * tau)
+            if _key(rest) == _key(tau):  # the same (cached) channel as a whole segment
                 J, rest = J + 1, 0.0
             full = [(p, np.linalg.matrix_power(A, J)) for p, A in channel(tau)]
             return _compose(full, channel(rest), model.dims) if rest > 0 else full
 
-        return _stage_walk(stages, t, stage)
+        return _stage_walk(stages, t, stage, with_start=True)
 
 
 class SLESolver(Solver):

@@ -483,9 +483,9 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
     def emit_block(ids, V):
         """Rows of ``V`` (vectors of the sector) at ``tlist[ids]``, at once when the
         recorder takes blocks."""
-        if block is None:
+        if block is None:  # a recorder of single states: copies (V may be reused)
             for i, vec in zip(ids, V):
-                emit(i, vec)
+                emit(i, np.array(vec, copy=True))
         elif proper:
             X = np.zeros((len(ids), sec.full), dtype=complex)
             X[:, sec.index] = V
@@ -516,7 +516,8 @@ DENSE_BLOCK = 64
 def _run_dense(v, Ld, start, end, times, idx, emit):
     """``v`` stepped by dense propagators ``exp(Ld dt)`` (one per distinct step, cached)
     to every output time and to ``end``; ``emit(ids, V)`` gets the states at
-    ``tlist[ids]`` as the rows of ``V``, :data:`DENSE_BLOCK` at a time."""
+    ``tlist[ids]`` as the rows of ``V``, :data:`DENSE_BLOCK` at a time (``V`` is reused:
+    the caller copies what it keeps)."""
 
     def make(dt):
         P = step_matrix(Ld, dt)

@@ -378,11 +378,11 @@ def segment_count(start: float, end: float, tau: float) -> int:
     return J
 
 
-def _run_segment(x, windows, tlist, record, method):
+def _run_segment(x, windows, tlist, record, method, *, held: float = 0.0):
     for start, end, model in windows:
         tau, channel = _segment_stage_channels(model, method)
         if tau is None:
-            x = _run_exact(x, [(start, end, model)], tlist, record)
+            x = _run_exact(x, [(start, end, model)], tlist, record, held=held)
             continue
         # segments [start + j tau, start + (j + 1) tau], the last one ending at the stage
         # end (segment_count)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import qutip
 import scipy.sparse as sp
-from eplt.baths import Environment, thermal_bath
+from eplt.baths import Environment, lindblad, thermal_bath
 from eplt.dynamics import _krylov, _timeindep, evolve
 from eplt.dynamics._krylov import KrylovDense, _uniform_runs, real_form
 from eplt.dynamics.superop import as_engine_superop
@@ -68,7 +68,9 @@ def test_dense_path_steps_a_non_hermitian_operator_exactly():
     Lp = np.asarray(sp.csr_matrix(as_engine_superop(L)).toarray())
     got = []
     ids = np.arange(1, tlist.size)
-    _run_dense(X.full().reshape(-1), Lp, 0.0, 3.0, tlist[1:], ids, lambda i, V: got.extend(V))
+    _run_dense(
+        X.full().reshape(-1), Lp, 0.0, 3.0, tlist[1:], ids, lambda i, V: got.extend(V.copy())
+    )
     vals = [np.trace(v.reshape(N, N) @ a.full()) for v in got]
     np.testing.assert_allclose(vals, want, atol=1e-11)
 
@@ -220,3 +222,24 @@ def test_stage_checked_together_with_what_the_driver_holds(monkeypatch):
         evolve(rho0, env, tlist, e_ops=[qutip.num(N)])
     monkeypatch.setenv("EPLT_MEMORY_LIMIT", str(int(est) + 1))
     evolve(rho0, env, tlist, e_ops=[qutip.num(N)])
+
+
+def test_segment_channel_cuts_a_late_stage_as_the_run_does():
+    # a pulse stage starting at t = 1e6 whose length is two segments up to 2e-7: the run
+    # cuts it at the absolute edges (edges within 1e-12 |t| = 1e-6 of the end are the end:
+    # one segment, then the rest); the channel must cut the same segments (it used the
+    # stage length alone: two segments and a third of 2e-7)
+    from eplt.baths import Drive, GaussianPulses, Protocol
+    from eplt.dynamics.propagators import propagator
+
+    tau = 0.4999999
+    pulses = GaussianPulses(segment=tau, variance=0.8, name="pulses")
+    quiet = Environment((2,), [lindblad(0, 0.0 * qutip.sigmaz())])  # nothing happens
+    driven = Environment((2,), [Drive(pulses, 0, [qutip.sigmaz()])])
+    proto = Protocol([(1e6, quiet), (1.0, driven)])
+    plus = (qutip.basis(2, 0) + qutip.basis(2, 1)).unit()
+    rho0 = qutip.ket2dm(plus)
+    res = evolve(rho0, proto, [0.0, 1e6, 1e6 + 1.0], method="segment", store_states=True)
+    E = propagator(proto, 1e6 + 1.0, method="segment")
+    out = qutip.vector_to_operator(E @ qutip.operator_to_vector(rho0))
+    np.testing.assert_allclose(out.full(), res.states[-1].full(), atol=1e-11)
