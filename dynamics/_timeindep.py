@@ -41,7 +41,6 @@ digits (see :func:`step_matrix`).
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +48,23 @@ import scipy.sparse as sp
 
 from ._expm import expm_times, step_matrix
 from ._krylov import M_DEFAULT as _KRYLOV_M
-from ._krylov import KrylovDense, krylov_bytes, real_form
+from ._krylov import krylov_bytes
 from ._memory import check_bytes
 from ._sectors import Sector, invariant_sector
-from .superop import Generator, _apply_middle, apply_local
+from ._tistep import (  # the paths (re-exported: the planner's names for them)
+    CACHE_STEPS,
+    CHUNK_BYTES,
+    DENSE_BLOCK,
+    _expm_bytes,
+    _real_start,
+    _run_batch,
+    _run_dense,
+    _run_krylov,
+    _run_local_step,
+    _uniform_step,
+    joint_step_matrix,
+)
+from .superop import Generator
 
 __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage", "step_matrix"]
 
@@ -64,18 +76,9 @@ __all__ = ["Plan", "expm_times", "joint_step_matrix", "plan_stage", "run_stage",
 BATCH_TIMES_MAX = 4
 #: Largest local ``d^2`` of the batch path.
 BATCH_PART_MAX = 4
-#: Neighbouring parties are combined into one ``kron(P_k, P_k+1)`` when its size is at
-#: most this (two qubits: 16; halves the passes over a large state).
-PAIR_MAX = 64
-#: Memory (bytes) of the states and exponentials of a chunk of times computed together.
-CHUNK_BYTES = 2**27
-#: Distinct step propagators kept per stage (first interval, grid step, remainder).
-CACHE_STEPS = 3
 #: Factor on every path's counted memory (the B5 two-cavity case peaked 0.2% above the
 #: count without it).
 MEMORY_MARGIN = 1.1
-#: Relative tolerance of a uniform grid (``|dt_i - h| <= UNIFORM_RTOL h``).
-UNIFORM_RTOL = 1e-10
 
 # Cost model, in units of one complex multiply-add inside a BLAS matrix product (~0.25 ns
 # on the 2-core test machine); the other constants are measured in that unit there
@@ -118,15 +121,6 @@ def _intervals(start: float, end: float, times: np.ndarray) -> np.ndarray:
     return np.diff(np.concatenate([[start], times, [end]]))
 
 
-def _uniform_step(times: np.ndarray) -> float | None:
-    """The spacing ``h`` of ``times`` when uniform to :data:`UNIFORM_RTOL`, else None."""
-    if times.size < 3:
-        return None
-    d = np.diff(times)
-    h = float(d.mean())
-    return h if np.all(np.abs(d - h) <= UNIFORM_RTOL * h) else None
-
-
 def _distinct_steps(start, end, times) -> int:
     """Number of distinct step propagators the stepping paths compute."""
     dts = _intervals(start, end, times)
@@ -142,11 +136,6 @@ def _squarings(norm: float) -> float:
 
 def _expm_cost(m: int, norm_h: float) -> float:
     return (_EXPM_MATMULS + min(_squarings(norm_h), 60.0)) * float(m) ** 3
-
-
-def _expm_bytes(m: int) -> float:
-    """Workspace of one dense ``m x m`` exponential (powers, Pade sums, the LU)."""
-    return 10.0 * m * m * _COMPLEX
 
 
 def _norm1(A) -> float:
@@ -419,35 +408,6 @@ def _sector(gen: Generator, x: np.ndarray) -> Sector:
 
 
 # --------------------------------------------------------------------------- steps
-class _StepCache:
-    """At most :data:`CACHE_STEPS` propagators keyed by step length (least recently used
-    dropped)."""
-
-    def __init__(self, make):
-        self.make = make
-        self.store: OrderedDict[float, object] = OrderedDict()
-        self.last_dt: float | None = None
-        self.last = None
-
-    def __call__(self, dt: float):
-        if dt == self.last_dt:  # a uniform grid: the same step every time
-            return self.last
-        self.last_dt = dt
-        self.last = self._lookup(dt)
-        return self.last
-
-    def _lookup(self, dt: float):
-        key = float(f"{dt:.12e}")
-        if key in self.store:
-            self.store.move_to_end(key)
-            return self.store[key]
-        val = self.make(dt)
-        self.store[key] = val
-        if len(self.store) > CACHE_STEPS:
-            self.store.popitem(last=False)
-        return val
-
-
 # --------------------------------------------------------------------------- running
 def _check_krylov(plan: Plan, span: float, T: int) -> None:
     L = plan.sector.L
@@ -507,180 +467,3 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
         _check_krylov(plan, float(end - start), int(times.size))
         v = _run_krylov(v, sec.L, real, start, end, times, idx, emit_block, tol)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)
-
-
-#: States stepped by the dense path before their observables are handed out together.
-DENSE_BLOCK = 64
-
-
-def _run_dense(v, Ld, start, end, times, idx, emit):
-    """``v`` stepped by dense propagators ``exp(Ld dt)`` (one per distinct step, cached)
-    to every output time and to ``end``; ``emit(ids, V)`` gets the states at
-    ``tlist[ids]`` as the rows of ``V``, :data:`DENSE_BLOCK` at a time (``V`` is reused:
-    the caller copies what it keeps)."""
-
-    def make(dt):
-        P = step_matrix(Ld, dt)
-        # a real generator has a real exponential (a long-time projector comes complex)
-        return P.real.copy() if np.iscomplexobj(P) and not np.iscomplexobj(Ld) else P
-
-    cache = _StepCache(make)
-    V = np.empty((min(DENSE_BLOCK, max(1, times.size)), v.size), dtype=v.dtype)
-    ids: list[int] = []
-    t = start
-    h = _uniform_step(times)
-    P = cache(h) if h is not None else None  # a uniform grid: one propagator after the first
-    for j, (i, ti) in enumerate(zip(idx, times)):
-        if j and P is not None:
-            v = P @ v
-        elif ti > t:
-            v = cache(ti - t) @ v
-        t = ti
-        V[len(ids)] = v
-        ids.append(i)
-        if len(ids) == V.shape[0]:
-            emit(np.array(ids), V)
-            ids.clear()
-    if ids:
-        emit(np.array(ids), V[: len(ids)])
-    if end > t:
-        v = cache(end - t) @ v
-    return v
-
-
-def _real_start(L, dims, x):
-    """``(R, T, r)``: the real form of ``L`` and the state's real coordinates when the
-    state is Hermitian and ``L`` preserves Hermiticity (:func:`eplt.dynamics._krylov.real_form`),
-    else None (the complex Krylov path)."""
-    from .superop import from_paired
-
-    X = from_paired(x, dims)
-    scale = float(np.abs(X).max()) if X.size else 0.0
-    if not np.allclose(X, X.conj().T, rtol=0, atol=1e-14 * scale):
-        return None
-    rf = real_form(L, dims)
-    if rf is None:
-        return None
-    R, T = rf
-    return R, T, (T.conj().T @ x.reshape(-1)).real.copy()
-
-
-def _run_krylov(v, L, real, start, end, times, idx, emit, tol):
-    """Krylov steps with dense output (:class:`eplt.dynamics._krylov.KrylovDense`) from
-    ``start`` to every output time and to ``end``; on the real form when ``real``.
-    ``emit(ids, V)`` receives the vectors at ``tlist[ids]`` as the rows of ``V``."""
-    points = times - start
-    keep = points.size
-    if end > (times[-1] if times.size else start):
-        points = np.append(points, end - start)
-    pos = np.flatnonzero(points > 0)
-    if real is not None:
-        R, T, r = real
-        K = KrylovDense(R, tol)
-        start_vec = r
-    else:
-        K = KrylovDense(L, tol)
-        start_vec = v
-
-    def out(j, Y):
-        """Points ``j, j+1, ...`` (columns of ``Y``) to ``emit`` (rows, complex)."""
-        ks = pos[j : j + Y.shape[1]]
-        use = ks < keep
-        if not use.any():
-            return
-        Y = Y[:, use] if not use.all() else Y
-        # rows: (T Y)^T = Y^T T^T (a dense-times-sparse product gives the rows directly)
-        X = np.ascontiguousarray((T @ Y).T) if real is not None else np.ascontiguousarray(Y.T)
-        emit(idx[ks[use]], X)
-
-    at_start = [k for k in np.flatnonzero(points <= 0) if k < keep]
-    if at_start:  # output times at the stage start
-        emit(idx[at_start], np.repeat(v.reshape(1, -1), len(at_start), axis=0))
-    if not pos.size:
-        return v
-    w = K.run(start_vec, points[pos], out)
-    return T @ w if real is not None else w
-
-
-def _run_batch(x, parts, start, end, times, idx, record):
-    """Every output time of the stage directly from the stage start,
-    ``x(t) = (x)_k exp(L_k (t - start)) x(start)``, a chunk of times at once."""
-    if idx.size:
-        per = x.size * _COMPLEX * 2 + sum(_expm_bytes(P.shape[0]) for P in parts)
-        chunk = max(1, CHUNK_BYTES // int(per))
-        for c0 in range(0, idx.size, chunk):
-            sel = idx[c0 : c0 + chunk]
-            dts = times[c0 : c0 + chunk] - start
-            X = np.broadcast_to(x, (sel.size, *x.shape))
-            for k, L in enumerate(parts):
-                X = apply_local(X, k, expm_times(L, dts), batch=True)
-            for j, i in enumerate(sel):
-                record(i, X[j])
-    return _run_local_step(x, parts, start, end, times[:0], idx[:0], record)
-
-
-def _pairs(P: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
-    """Neighbouring parties combined while the product is at most :data:`PAIR_MAX`."""
-    out, k = [], 0
-    while k < len(P):
-        if k + 1 < len(P) and P[k].shape[0] * P[k + 1].shape[0] <= PAIR_MAX:
-            out.append((k, np.kron(P[k], P[k + 1])))
-            k += 2
-        else:
-            out.append((k, P[k]))
-            k += 1
-    return out
-
-
-def _run_local_step(x, parts, start, end, times, idx, record):
-    cache = _StepCache(lambda dt: _pairs([step_matrix(L, dt) for L in parts]))
-    sh = x.shape
-    # Two result buffers used in turn: large states are not reallocated on every pass;
-    # the caller copies recorded states before a buffer is reused two passes later.
-    bufs = (np.empty(x.size, complex), np.empty(x.size, complex))
-
-    def layout(blocks):
-        """(M, A, m, B) per block: the state as ``(A, m, B)`` around the block's axes."""
-        out = []
-        for k, M in blocks:
-            m = M.shape[0]
-            A = math.prod(sh[:k])
-            out.append((M, A, m, x.size // (A * m)))
-        return out
-
-    def step(x, dt):
-        for M, A, m, B in cache(dt):
-            out = bufs[1] if np.may_share_memory(x, bufs[0]) else bufs[0]
-            x = _apply_middle(M, x.reshape(A, m, B), out.reshape(A, m, B))
-        return x.reshape(sh)
-
-    cache.make = lambda dt, make=cache.make: layout(make(dt))
-    t = start
-    for i, ti in zip(idx, times):
-        if ti > t:
-            x = step(x, ti - t)
-        t = ti
-        record(i, x)
-    if end > t:
-        x = step(x, end - t)
-    return np.array(x, copy=True)
-
-
-def joint_step_matrix(gen: Generator, dt: float) -> np.ndarray:
-    """``exp(L dt)`` of a joint generator as a dense paired matrix, block by block over
-    the connected components of its sparse pattern (:mod:`eplt.dynamics._sectors`):
-    each block is exponentiated alone (for a shared ``U (x) U*`` drive, blocks of size
-    at most ``d^2`` instead of one ``d^4``)."""
-    from ._sectors import components
-
-    N = math.prod(d * d for d in gen.dims)
-    if N <= 64:  # one small dense exponential beats finding the blocks
-        return step_matrix(gen.to_dense(), dt)
-    P, labels = components(gen.to_sparse())
-    out = np.zeros((N, N), dtype=complex)
-    order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[order])) + 1
-    for block in np.split(order, cuts):
-        B = P[block][:, block].toarray()
-        out[np.ix_(block, block)] = step_matrix(B, dt)
-    return out

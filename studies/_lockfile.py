@@ -216,7 +216,9 @@ class FolderLock:
             ):
                 os.unlink(path)  # while still locked: a waiting opener retries on a new file
         except OSError:
-            pass
+            # the lock file is already gone or not ours any more: nothing of ours to remove,
+            # and the flock is released below either way
+            self.stale = []
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
