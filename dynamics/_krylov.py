@@ -53,6 +53,8 @@ _MAX_REJECT = 30
 _DGKS = 0.7071067811865476
 #: Most output points advanced at once from one basis on a uniform stretch of the grid.
 _ADVANCE_MAX = 64
+#: Points advanced together from the first basis (later: as many as the last one reached).
+_ADVANCE_START = 4
 #: Bytes of the output vectors computed from one basis at once (more points from the same
 #: basis are handed out in further batches); bounds the workspace on long grids.
 BATCH_BYTES = 2**17
@@ -143,12 +145,13 @@ class KrylovDense:
         self._avnorm = avnorm
         return H, m + 2, False
 
-    def _flush(self, ys, i, beta, Vb, emit):
-        """Hand out the accepted points ``ys`` (coefficients) from point ``i``, at most
-        :attr:`batch` at a time; returns ``([], next point)``."""
-        for c in range(0, len(ys), self.batch):
-            part = ys[c : c + self.batch]
-            emit(i, Vb @ (beta * np.stack(part, axis=1)))
+    def _flush(self, ys, i, beta, Mb, emit):
+        """Hand out the accepted points ``ys`` (coefficients) from point ``i`` as
+        ``Mb @ coefficients`` (the basis, or the projected basis), at most :attr:`batch`
+        at a time; returns ``([], next point)``."""
+        for c in range(0, len(ys), self._hand):
+            part = ys[c : c + self._hand]
+            emit(i, Mb @ (beta * np.stack(part, axis=1)))
             i += len(part)
         return [], i
 
@@ -170,12 +173,17 @@ class KrylovDense:
         bad = np.flatnonzero(~(err <= _DELTA * rate * targets))
         return Z, int(bad[0]) if bad.size else c
 
-    def run(self, v: np.ndarray, points: np.ndarray, emit) -> np.ndarray:
+    def run(self, v: np.ndarray, points: np.ndarray, emit, project=None) -> np.ndarray:
         """Propagate ``v`` (at time 0) to each of the increasing times ``points`` (> 0).
 
         ``emit(i, Y)`` receives the vectors at ``points[i : i + k]`` as the columns of an
-        ``(n, k)`` array, once per Krylov basis; returns the vector at ``points[-1]``."""
+        ``(n, k)`` array, once per Krylov basis; returns the vector at ``points[-1]``.
+        With ``project`` (a ``(q, n)`` matrix), ``Y`` is ``project @ vectors`` instead,
+        ``(q, k)``, computed from the basis coefficients (``project @ V`` once per basis:
+        the vectors themselves are never formed)."""
         w = np.array(v, dtype=self.dtype, copy=True).reshape(-1)
+        # points handed out at once (projected outputs are small: more at a time)
+        self._hand = self.batch if project is None else batch_points(project.shape[0])
         P = int(points.size)
         if not P:
             return w
@@ -189,15 +197,20 @@ class KrylovDense:
         # run[k]: how many points after k follow at the spacing points[k+1] - points[k]
         # (those are advanced together by one small exponential, see _advance)
         run = _uniform_runs(points)
+        # points advanced at once: about as many as the last basis reached (points past
+        # the reach of a basis are computed and thrown away; ~2 us each on 400 entries)
+        adv = _ADVANCE_START
         t = 0.0
         i = 0  # next point
         while i < P:
             beta = float(self._nrm2(w))
             if beta == 0.0 or self._anorm == 0.0:  # exp(sA) 0 = 0, exp(s 0) w = w
-                for c in range(i, P, self.batch):
-                    emit(c, np.repeat(w[:, None], min(self.batch, P - c), axis=1))
+                col = (w if project is None else project @ w)[:, None]
+                for c in range(i, P, self._hand):
+                    emit(c, np.repeat(col, min(self._hand, P - c), axis=1))
                 return w
             H, mx, breakdown = self._arnoldi(w, beta)
+            first = i  # the first point of this basis
             m, avn = self.m, (0.0 if breakdown else self._avnorm)
             nb = mx if breakdown else m + 1  # basis vectors used by the output
             y = np.zeros(mx, dtype=self.dtype)
@@ -210,6 +223,7 @@ class KrylovDense:
             target = float(points[i]) - t
             internal = False
             Vb = self.V[:nb].T
+            Mb = Vb if project is None else project @ Vb  # what the outputs are read from
             while True:
                 delta = target - s
                 key = float(f"{delta:.12e}")
@@ -237,7 +251,7 @@ class KrylovDense:
                     k = i + len(ys) - 1  # the point just reached
                     if run[k] > 1 and i + len(ys) < P:
                         # the next points at one spacing: advanced together
-                        c = min(int(run[k]), P - k - 1, _ADVANCE_MAX)
+                        c = min(int(run[k]), P - k - 1, adv)
                         dt = float(points[k + 1] - points[k])
                         key = float(f"{dt:.12e}")
                         E = cache.get(key)
@@ -251,10 +265,10 @@ class KrylovDense:
                             ys.extend(Z[:nb, :ok].T)
                             last = ys[-1]
                         if ok < c:  # the first point out of reach: restart from the last
-                            ys, i = self._flush(ys, i, beta, Vb, emit)
+                            ys, i = self._flush(ys, i, beta, Mb, emit)
                             break
-                    if len(ys) >= self.batch:  # a full batch: out, same basis
-                        ys, i = self._flush(ys, i, beta, Vb, emit)
+                    if len(ys) >= self._hand:  # a full batch: out, same basis
+                        ys, i = self._flush(ys, i, beta, Mb, emit)
                     if i + len(ys) == P:
                         break
                     target = float(points[i + len(ys)]) - t
@@ -270,7 +284,8 @@ class KrylovDense:
                 tau = _GAMMA * target * (rate * target / err) ** xm
                 target = float(f"{min(tau, 0.5 * target):.2g}")
                 internal = True
-            ys, i = self._flush(ys, i, beta, Vb, emit)
+            ys, i = self._flush(ys, i, beta, Mb, emit)
+            adv = min(_ADVANCE_MAX, max(_ADVANCE_START, i - first))
             if last is not None:
                 w = Vb @ (beta * last)
             else:
@@ -348,9 +363,16 @@ def real_form(L: sp.csr_matrix, dims):
     r"""``(R, T)``: the Liouvillian ``L`` of parties ``dims`` (paired layout) in the real
     product basis ``T = (x)_k T_k`` of Hermitian operators (:func:`hermitian_basis`),
     ``R = T^H L T``, real when ``L`` preserves Hermiticity; ``None`` when it does not
-    (imaginary part above ``1e-13`` of the largest entry)."""
+    (imaginary part above ``1e-13`` of the largest entry). ``R`` is CSR, or a dense
+    array when ``L`` is dense."""
     T, TH, Tc = _product_basis(tuple(int(d) for d in dims))
     N = T.shape[0]
+    if not sp.issparse(L):  # a dense L (a small whole space): a dense R, by sparse T
+        Rd = np.asarray(TH @ np.asarray(L)) @ Tc
+        scale = float(np.abs(Rd).max()) if Rd.size else 0.0
+        if float(np.abs(Rd.imag).max(initial=0.0)) > 1e-13 * scale:
+            return None
+        return np.ascontiguousarray(Rd.real), T
     if N <= _REAL_FORM_DENSE_MAX:  # tiny spaces: dense products beat sparse bookkeeping
         Rd = TH.toarray() @ (L.toarray() if sp.issparse(L) else np.asarray(L)) @ Tc.toarray()
         scale = float(np.abs(Rd).max()) if Rd.size else 0.0

@@ -74,6 +74,11 @@ class _Recorder:
         self.values: dict[str, np.ndarray] = {}
         self.filled = np.zeros(self.T, dtype=bool)
         self.states = [None] * self.T if task.store_states else None
+        #: ``(W, complex)`` when every observable is linear in the state and no state is
+        #: stored (:meth:`ObservableSet.linear_functionals`): a path may then hand out
+        #: the values ``X_flat @ W.T`` themselves (:meth:`linear_values`), computed on its own
+        #: coordinates, instead of the states
+        self.linear = None if self.states is not None else obs.linear_functionals()
 
     def __call__(self, i, x) -> None:
         if self.buf is None:
@@ -96,6 +101,27 @@ class _Recorder:
                     self._store(int(i), Xc[j])
             self._evaluate(sel, Xc)
 
+    def linear_values(self, ids, vals) -> None:
+        """Observables at ``tlist[ids]`` given directly: row ``j`` of ``vals`` is
+        ``X_flat @ W.T`` of the state at ``tlist[ids[j]]`` (:attr:`linear`)."""
+        ids = np.asarray(ids, dtype=int)
+        vals = np.asarray(vals)
+        _, cplx = self.linear
+        for j, k in enumerate(self.obs.names):
+            v = vals[:, j] if cplx[j] else vals[:, j].real
+            self._array(k, v.dtype)[ids] = v
+        self.filled[ids] = True
+
+    def _array(self, name: str, dtype, shape=()) -> np.ndarray:
+        """The array of observable ``name`` (allocated at first use, promoted to hold
+        ``dtype``)."""
+        out = self.values.get(name)
+        if out is None:
+            out = self.values[name] = np.empty((self.T, *shape), dtype=dtype)
+        elif not np.can_cast(dtype, out.dtype, casting="safe"):
+            out = self.values[name] = out.astype(np.result_type(out.dtype, dtype))
+        return out
+
     def flush(self) -> None:
         if self.idx:
             ids = np.array(self.idx)
@@ -112,12 +138,7 @@ class _Recorder:
         stages = np.maximum(0, np.searchsorted(self.starts, times, side="left") - 1)
         for k, v in self.obs.evaluate_batch(X, stages.tolist(), times).items():
             v = np.asarray(v)
-            out = self.values.get(k)
-            if out is None:
-                out = self.values[k] = np.empty((self.T, *v.shape[1:]), dtype=v.dtype)
-            elif not np.can_cast(v.dtype, out.dtype, casting="safe"):
-                out = self.values[k] = out.astype(np.result_type(out.dtype, v.dtype))
-            out[ids] = v  # a copy: never a view into the reused block
+            self._array(k, v.dtype, v.shape[1:])[ids] = v  # a copy, never a view
         self.filled[ids] = True
 
     def expect(self) -> dict[str, np.ndarray]:

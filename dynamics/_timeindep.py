@@ -259,7 +259,7 @@ def plan_stage(gen: Generator, x: np.ndarray, start: float, end: float, times: n
                 dr_cost,
                 f"a dense propagator of the whole space ({n} entries, real form) cheaper "
                 f"than local propagators and Krylov steps {costs}",
-                sector=_sector(gen, x),
+                sector=_sector(gen, x, dense=True),
             )
         return Plan(
             "krylov",
@@ -400,14 +400,19 @@ def _krylov_estimate(nnz: int, N: int, norm: float, span: float, T: int, h: floa
 SECTOR_MIN = 256
 
 
-def _sector(gen: Generator, x: np.ndarray) -> Sector:
-    L = gen.to_sparse()
+def _sector(gen: Generator, x: np.ndarray, *, dense: bool = False) -> Sector:
+    """The state's sector of ``gen``; below :data:`SECTOR_MIN` the whole space, with a
+    dense ``L`` when ``dense`` (for the dense path: no sparse matrix built)."""
     if x.size < SECTOR_MIN:
-        return Sector(np.arange(x.size), L, x.size)
+        return Sector(np.arange(x.size), gen.to_dense() if dense else gen.to_sparse(), x.size)
+    L = gen.to_sparse()
     return invariant_sector(L, x, copy=False)  # L is ours: pruned in place
 
 
-# --------------------------------------------------------------------------- steps
+def _dense(A) -> np.ndarray:
+    return A.toarray() if sp.issparse(A) else np.asarray(A)
+
+
 # --------------------------------------------------------------------------- running
 def _check_krylov(plan: Plan, span: float, T: int) -> None:
     L = plan.sector.L
@@ -454,16 +459,32 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
             block(ids, V.reshape(len(ids), *shape))
 
     real = None if proper else _real_start(sec.L, gen.dims, x)
+    # linear observables (operators) read from the propagated coordinates: W restricted
+    # to the sector and, on the real form, W T (values = r @ (W T)^T); no state formed
+    lin = getattr(record, "linear", None)
+    W = None
+    if lin is not None and block is not None:
+        W = lin[0][:, sec.index] if proper else lin[0]
+        if real is not None:
+            W = np.asarray(W @ real[1])
+        put = record.linear_values
+
+        def emit_values(ids, V):
+            put(ids, V @ W.T)
+
     if plan.path == "dense" and real is not None:
         # the real form (a Hermitian state): real propagators, a quarter of the work
         R, T, r = real
-        r = _run_dense(
-            r, R.toarray(), start, end, times, idx, lambda ids, V: emit_block(ids, (T @ V.T).T)
-        )
+        emit = emit_values if W is not None else lambda ids, V: emit_block(ids, (T @ V.T).T)
+        r = _run_dense(r, _dense(R), start, end, times, idx, emit)
         v = T @ r
     elif plan.path == "dense":
-        v = _run_dense(v, sec.L.toarray(), start, end, times, idx, emit_block)
+        emit = emit_values if W is not None else emit_block
+        v = _run_dense(v, _dense(sec.L), start, end, times, idx, emit)
     else:
         _check_krylov(plan, float(end - start), int(times.size))
-        v = _run_krylov(v, sec.L, real, start, end, times, idx, emit_block, tol)
+        if W is not None:
+            v = _run_krylov(v, sec.L, real, start, end, times, idx, put, tol, project=W)
+        else:
+            v = _run_krylov(v, sec.L, real, start, end, times, idx, emit_block, tol)
     return sec.scatter(v, x.shape) if sec.is_proper else v.reshape(x.shape)

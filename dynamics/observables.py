@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import qutip
 
-from ._checks import check_e_op_value
+from ._checks import check_e_op_value, is_hermitian
 from .measures import _pt_array
 from .superop import from_paired, to_paired
 
@@ -88,6 +88,8 @@ class _Obs:
     batch: Callable[[_Batch], np.ndarray] | None = None
     complex: bool = False
     timed: bool = False
+    #: a linear functional ``X_flat @ linear`` of the paired state (operators), else None
+    linear: np.ndarray | None = None
 
 
 def _idvec(dims: Sequence[int]) -> np.ndarray:
@@ -152,6 +154,10 @@ class Spec:
         Values may be complex (kept complex, never reduced to the real part).
     timed : bool
         ``fn`` takes the time as its first argument.
+    linear : ndarray, optional
+        The observable is the linear functional ``x @ linear`` of the paired state ``x``
+        (flattened; its real part unless ``complex``): solvers may then evaluate it on
+        the coordinates they propagate, without forming the states.
     """
 
     fn: Callable
@@ -159,6 +165,7 @@ class Spec:
     batch: Callable[[_Batch], np.ndarray] | None = None
     complex: bool = False
     timed: bool = False
+    linear: np.ndarray | None = None
 
 
 #: name -> (builder(ctx: ObservableSet) -> Spec, minimum number of parties)
@@ -262,6 +269,14 @@ class ObservableSet:
     def names(self) -> list[str]:
         return [o.name for o in self.obs]
 
+    def linear_functionals(self) -> tuple[np.ndarray, list[bool]] | None:
+        """``(W, complex)`` when every observable is a linear functional of the paired state
+        (operators in ``e_ops``): ``values = X_flat @ W.T`` (the real part of column ``j``
+        unless ``complex[j]``); None otherwise."""
+        if not self.obs or any(o.linear is None for o in self.obs):
+            return None
+        return np.stack([o.linear for o in self.obs]), [o.complex for o in self.obs]
+
     @property
     def labels(self) -> dict[str, list[str]]:
         return {o.name: o.labels for o in self.obs if o.labels is not None}
@@ -291,7 +306,7 @@ class ObservableSet:
                 fn = lambda t, a: check_e_op_value(raw(t, a), name)  # noqa: E731
             else:
                 fn = lambda a: check_e_op_value(raw(a), name)  # noqa: E731
-        return _Obs(name, fn, s.labels, s.batch, s.complex, s.timed)
+        return _Obs(name, fn, s.labels, s.batch, s.complex, s.timed, s.linear)
 
     def _spec(self, spec) -> Spec:
         dims, n = self.dims, self.n
@@ -386,7 +401,7 @@ def _operator_spec(O: qutip.Qobj, dims) -> Spec:
     if not O.isoper or O.shape != (D, D):
         raise ValueError(f"an e_ops operator has shape {O.shape}, the state is {D}x{D}")
     M = O.full()
-    herm = bool(np.allclose(M, M.conj().T, atol=1e-12 * max(1.0, np.abs(M).max()), rtol=0))
+    herm = is_hermitian(M, 1e-12 * max(1.0, float(np.abs(M).max())))
     # Tr(O rho) = sum_ij O^T[i, j] rho[i, j]: on the paired layout, one dot product
     w = to_paired(M.T, dims).reshape(-1)
     flat = M.T.reshape(-1)
@@ -395,6 +410,7 @@ def _operator_spec(O: qutip.Qobj, dims) -> Spec:
         lambda a: part(complex(flat @ a.reshape(-1))),
         batch=lambda c: part(c.X.reshape(c.X.shape[0], -1) @ w),
         complex=not herm,
+        linear=w,
     )
 
 

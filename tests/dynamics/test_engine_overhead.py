@@ -243,3 +243,111 @@ def test_segment_channel_cuts_a_late_stage_as_the_run_does():
     E = propagator(proto, 1e6 + 1.0, method="segment")
     out = qutip.vector_to_operator(E @ qutip.operator_to_vector(rho0))
     np.testing.assert_allclose(out.full(), res.states[-1].full(), atol=1e-11)
+
+
+# ------------------------------------------------- linear observables without the states
+def _spy_linear(monkeypatch):
+    """Count the values handed to the recorder directly (no state formed)."""
+    from eplt.dynamics import _recorder
+
+    calls = []
+    orig = _recorder._Recorder.linear_values
+
+    def spy(self, ids, vals):
+        calls.append(len(ids))
+        return orig(self, ids, vals)
+
+    monkeypatch.setattr(_recorder._Recorder, "linear_values", spy)
+    return calls
+
+
+@pytest.mark.parametrize("case", ["dense", "krylov", "sector"])
+def test_linear_observables_read_from_the_propagated_coordinates(case, monkeypatch):
+    # operators in e_ops are linear functionals: the dense and Krylov paths evaluate them
+    # on their own coordinates (real form, sector) without forming the states; the values
+    # equal those of the stored states (a run that forms every state), complex ones too
+    from tests.dynamics.test_engine_scale import _qudits
+
+    if case == "sector":  # a shared U (x) U* drive: Phi+ stays in a sector of 2 d^2 - d
+        from eplt.dynamics.states import phi_plus
+
+        d = 4
+        env, rho0, tlist = _qudits(d), phi_plus(d), np.linspace(0.0, 2.0, 41)
+        a = qutip.tensor(qutip.destroy(d), qutip.qeye(d))
+        e_ops = [phi_plus(d), a]
+    else:
+        N = 10 if case == "dense" else 20
+        _, _, env = _cavity(N)
+        rho0, tlist = qutip.fock_dm(N, 0), np.linspace(0.0, 5.0, 57)
+        e_ops = [qutip.num(N), qutip.destroy(N)]
+    calls = _spy_linear(monkeypatch)
+    res = evolve(rho0, env, tlist, e_ops=e_ops)
+    path = res.params["method"]["paths"][0]
+    if case == "sector":
+        assert path["path"] in ("dense", "krylov") and path["sector"][0] < path["sector"][1]
+    else:
+        assert path["path"] == case
+    assert sum(calls) == tlist.size - 1  # every time but the first, none from states
+    ref = evolve(rho0, env, tlist, e_ops=e_ops, store_states=True)
+    assert ref.states is not None
+    for got, want, op in zip(res.expect, ref.expect, e_ops):
+        assert got.dtype == want.dtype == (float if op.isherm else complex)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+        direct = [qutip.expect(op, s) for s in ref.states]
+        np.testing.assert_allclose(got, direct, rtol=0, atol=1e-12)
+
+
+def test_mixed_observables_take_the_states(monkeypatch):
+    # one non-linear observable (purity): no direct values, the states are evaluated
+    N = 10
+    _, _, env = _cavity(N)
+    calls = _spy_linear(monkeypatch)
+    tlist = np.linspace(0.0, 2.0, 21)
+    res = evolve(qutip.fock_dm(N, 0), env, tlist, e_ops=[qutip.num(N), "purity"])
+    assert not calls
+    ref = evolve(qutip.fock_dm(N, 0), env, tlist, e_ops=[qutip.num(N)])
+    np.testing.assert_allclose(res.expect[0], ref.expect[0], rtol=0, atol=1e-13)
+    assert np.all(res.expect[1] <= 1.0 + 1e-12)
+
+
+def test_krylov_projected_output_equals_the_vectors():
+    # KrylovDense.run(project=W) hands out W @ vectors from W @ basis, the same numbers
+    N = 12
+    _, _, env = _cavity(N)
+    L = env.stages()[0].model.averaged_generator().to_sparse()
+    rng = np.random.default_rng(8)
+    v = rng.normal(size=L.shape[0]) + 1j * rng.normal(size=L.shape[0])
+    W = rng.normal(size=(3, L.shape[0])) + 1j * rng.normal(size=(3, L.shape[0]))
+    points = np.linspace(0.05, 6.0, 120)
+    vecs = np.empty((points.size, v.size), complex)
+    vals = np.empty((points.size, 3), complex)
+
+    def put_vecs(i, Y):
+        vecs[i : i + Y.shape[1]] = Y.T
+
+    def put_vals(i, Y):
+        vals[i : i + Y.shape[1]] = Y.T
+
+    KrylovDense(L, 1e-11).run(v, points, put_vecs)
+    KrylovDense(L, 1e-11).run(v, points, put_vals, project=W)
+    np.testing.assert_allclose(vals, vecs @ W.T, rtol=0, atol=1e-12 * np.abs(vals).max())
+
+
+def test_krylov_advances_about_as_many_points_as_a_basis_reaches(monkeypatch):
+    # points advanced together beyond a basis's reach are computed and thrown away: the
+    # count follows the last basis, so few are wasted (it was up to 64 per basis)
+    computed, kept = [], []
+    orig = KrylovDense._advance
+
+    def spy(self, E, y, c, *args):
+        Z, ok = orig(self, E, y, c, *args)
+        computed.append(c)
+        kept.append(ok)
+        return Z, ok
+
+    monkeypatch.setattr(KrylovDense, "_advance", spy)
+    _, _, env = _cavity(20)
+    tlist = np.linspace(0.0, 10.0, 201)
+    evolve(qutip.fock_dm(20, 0), env, tlist, e_ops=[qutip.num(20)])
+    assert sum(kept) >= 150  # most points come from advances
+    assert sum(computed) - sum(kept) <= 0.2 * sum(kept)
