@@ -184,6 +184,9 @@ class KrylovDense:
         w = np.array(v, dtype=self.dtype, copy=True).reshape(-1)
         # points handed out at once (projected outputs are small: more at a time)
         self._hand = self.batch if project is None else batch_points(project.shape[0])
+        split = None
+        if project is not None and self.real and np.iscomplexobj(project):
+            split = (np.ascontiguousarray(project.real), np.ascontiguousarray(project.imag))
         P = int(points.size)
         if not P:
             return w
@@ -223,7 +226,12 @@ class KrylovDense:
             target = float(points[i]) - t
             internal = False
             Vb = self.V[:nb].T
-            Mb = Vb if project is None else project @ Vb  # what the outputs are read from
+            if project is None:  # what the outputs are read from
+                Mb = Vb
+            elif split is not None:  # complex W on a real basis: no complex copy of it
+                Mb = split[0] @ Vb + 1j * (split[1] @ Vb)
+            else:
+                Mb = project @ Vb
             while True:
                 delta = target - s
                 key = float(f"{delta:.12e}")

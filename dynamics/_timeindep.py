@@ -468,9 +468,13 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
         if real is not None:
             W = np.asarray(W @ real[1])
         put = record.linear_values
+        Wr, Wi = np.ascontiguousarray(W.real.T), np.ascontiguousarray(W.imag.T)
 
         def emit_values(ids, V):
-            put(ids, V @ W.T)
+            if np.iscomplexobj(V):
+                put(ids, V @ W.T)
+            else:  # real coordinates: no complex copy of the block
+                put(ids, (V @ Wr) + 1j * (V @ Wi))
 
     if plan.path == "dense" and real is not None:
         # the real form (a Hermitian state): real propagators, a quarter of the work
