@@ -145,31 +145,32 @@ class KrylovDense:
         self._avnorm = avnorm
         return H, m + 2, False
 
-    def _flush(self, ys, i, beta, Mb, emit):
-        """Hand out the accepted points ``ys`` (coefficients) from point ``i`` as
-        ``Mb @ coefficients`` (the basis, or the projected basis), at most :attr:`batch`
-        at a time; returns ``([], next point)``."""
-        for c in range(0, len(ys), self._hand):
-            part = ys[c : c + self._hand]
-            emit(i, Mb @ (beta * np.stack(part, axis=1)))
-            i += len(part)
-        return [], i
+    def _flush(self, ys, n, i, beta, Mb, emit):
+        """Hand out the ``n`` accepted points in the blocks ``ys`` (rows: coefficients)
+        from point ``i`` as ``Mb @ coefficients`` (the basis, or the projected basis), at
+        most :attr:`_hand` at a time; returns ``([], 0, next point)``."""
+        if n:
+            Y = ys[0] if len(ys) == 1 else np.concatenate(ys)
+            for c in range(0, n, self._hand):
+                part = Y[c : c + self._hand]
+                emit(i, Mb @ (beta * part.T))
+                i += part.shape[0]
+        return [], 0, i
 
     def _advance(self, E, y, c, beta, avn, breakdown, rate, targets):
-        """``y`` advanced ``c`` times by ``E`` (columns of ``Z``) and how many of them, in
+        """``y`` advanced ``c`` times by ``E`` (rows of ``Z``) and how many of them, in
         order, pass the error test of :meth:`run` (``targets``: their times from the
         basis start)."""
-        Z = np.empty((y.size, c), dtype=np.result_type(y, E))
-        for j in range(c):
-            y = E @ y
-            Z[:, j] = y
+        Z = np.empty((c, y.size), dtype=self.dtype)
+        E.dot(y, out=Z[0])
+        for j in range(1, c):
+            E.dot(Z[j - 1], out=Z[j])  # in place (E and y have the basis's dtype)
         if breakdown:
             return Z, c
         m = self.m
-        p1 = np.abs(Z[m]) * beta
-        p2 = np.abs(Z[m + 1]) * (beta * avn)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            err = np.where(p1 > 10.0 * p2, p2, np.where(p1 > p2, p2 / (1.0 - p2 / p1), p1))
+        p1 = np.abs(Z[:, m]) * beta
+        p2 = np.abs(Z[:, m + 1]) * (beta * avn)
+        err = np.where(p1 > 10.0 * p2, p2, np.where(p1 > p2, _corrected(p1, p2), p1))
         bad = np.flatnonzero(~(err <= _DELTA * rate * targets))
         return Z, int(bad[0]) if bad.size else c
 
@@ -220,7 +221,8 @@ class KrylovDense:
             y[0] = 1.0
             s = 0.0
             cache: dict[float, np.ndarray] = {}
-            ys: list[np.ndarray] = []  # accepted points not yet emitted
+            ys: list[np.ndarray] = []  # blocks of accepted points not yet emitted (rows)
+            n_ys = 0  # points in them
             last = None  # the last accepted point of this basis (coefficients)
             rejects = 0
             target = float(points[i]) - t
@@ -247,17 +249,18 @@ class KrylovDense:
                     if p1 > 10.0 * p2:
                         err, xm = p2, 1.0 / m
                     elif p1 > p2:
-                        err, xm = p2 / (1.0 - p2 / p1), 1.0 / m
+                        err, xm = p2 / max(1.0 - p2 / p1, 1e-16), 1.0 / m
                     else:
                         err, xm = p1, 1.0 / max(1, m - 1)
                 if err <= _DELTA * rate * target:
                     y, s = yn, target
                     if internal:  # an internal point: restart from it
                         break
-                    ys.append(yn[:nb])
+                    ys.append(yn[None, :nb])
+                    n_ys += 1
                     last = yn[:nb]
-                    k = i + len(ys) - 1  # the point just reached
-                    if run[k] > 1 and i + len(ys) < P:
+                    k = i + n_ys - 1  # the point just reached
+                    if run[k] > 1 and i + n_ys < P:
                         # the next points at one spacing: advanced together
                         c = min(int(run[k]), P - k - 1, adv)
                         dt = float(points[k + 1] - points[k])
@@ -269,17 +272,18 @@ class KrylovDense:
                             E, y, c, beta, avn, breakdown, rate, points[k + 1 : k + 1 + c] - t
                         )
                         if ok:
-                            y, s = Z[:, ok - 1], float(points[k + ok]) - t
-                            ys.extend(Z[:nb, :ok].T)
-                            last = ys[-1]
+                            y, s = Z[ok - 1], float(points[k + ok]) - t
+                            ys.append(Z[:ok, :nb])
+                            n_ys += ok
+                            last = Z[ok - 1, :nb]
                         if ok < c:  # the first point out of reach: restart from the last
-                            ys, i = self._flush(ys, i, beta, Mb, emit)
+                            ys, n_ys, i = self._flush(ys, n_ys, i, beta, Mb, emit)
                             break
-                    if len(ys) >= self._hand:  # a full batch: out, same basis
-                        ys, i = self._flush(ys, i, beta, Mb, emit)
-                    if i + len(ys) == P:
+                    if n_ys >= self._hand:  # a full batch: out, same basis
+                        ys, n_ys, i = self._flush(ys, n_ys, i, beta, Mb, emit)
+                    if i + n_ys == P:
                         break
-                    target = float(points[i + len(ys)]) - t
+                    target = float(points[i + n_ys]) - t
                     continue
                 if last is not None:  # restart from the last point reached
                     break
@@ -292,7 +296,7 @@ class KrylovDense:
                 tau = _GAMMA * target * (rate * target / err) ** xm
                 target = float(f"{min(tau, 0.5 * target):.2g}")
                 internal = True
-            ys, i = self._flush(ys, i, beta, Mb, emit)
+            ys, n_ys, i = self._flush(ys, n_ys, i, beta, Mb, emit)
             adv = min(_ADVANCE_MAX, max(_ADVANCE_START, i - first))
             if last is not None:
                 w = Vb @ (beta * last)
@@ -311,13 +315,18 @@ def _uniform_runs(points: np.ndarray) -> np.ndarray:
         return run
     d = np.diff(points)
     same = np.abs(d[1:] - d[:-1]) <= 1e-12 * np.abs(d[:-1])  # step k+1 equals step k
-    # run[k] = 1 + run[k+1] when step k+1 equals step k (counted from the end)
-    r = 1
-    run[P - 2] = 1
-    for k in range(P - 3, -1, -1):
-        r = r + 1 if same[k] else 1
-        run[k] = r
+    # step k's run ends at the first step j >= k followed by a different one (or the last)
+    ends = np.append(np.flatnonzero(~same), P - 2)
+    k = np.arange(P - 1)
+    run[: P - 1] = ends[np.searchsorted(ends, k)] - k + 1
     return run
+
+
+def _corrected(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
+    """Expokit's ``p2 / (1 - p2/p1)`` where ``p1 > p2`` (finite everywhere, no warning:
+    the ratio is taken against ``max(p1, p2)`` and ``1 - ratio`` floored at 1e-16)."""
+    ratio = p2 / np.maximum(np.maximum(p1, p2), 1e-300)
+    return p2 / np.maximum(1.0 - ratio, 1e-16)
 
 
 #: :func:`real_form` works by this many blocks of columns on Liouvillians of more than
