@@ -31,6 +31,32 @@ def test_uniform_runs_counts_equal_steps():
     # from point k: how many further steps share the step points[k+1] - points[k]
     assert _uniform_runs(pts).tolist() == [3, 2, 1, 2, 1, 1, 0]
     assert _uniform_runs(np.array([1.0])).tolist() == [0]
+    assert _uniform_runs(np.array([1.0, 2.0])).tolist() == [1, 0]
+
+
+def _runs_loop(points):
+    """The counting loop :func:`_uniform_runs` replaced (the reference)."""
+    P = points.size
+    run = [0] * P
+    if P < 2:
+        return run
+    d = np.diff(points)
+    same = np.abs(d[1:] - d[:-1]) <= 1e-12 * np.abs(d[:-1])
+    r = 1
+    run[P - 2] = 1
+    for k in range(P - 3, -1, -1):
+        r = r + 1 if same[k] else 1
+        run[k] = r
+    return run
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_uniform_runs_equal_the_counting_loop(seed):
+    rng = np.random.default_rng(seed)
+    steps = rng.choice([0.1, 0.25, 0.1 + 1e-9], size=rng.integers(1, 40))
+    points = np.cumsum(np.concatenate([[0.05], steps]))
+    points = np.concatenate([points[:1], points[1:][rng.random(points.size - 1) < 0.9]])
+    assert _uniform_runs(points).tolist() == _runs_loop(points)
 
 
 @pytest.mark.parametrize("path", ["dense", "krylov"])
