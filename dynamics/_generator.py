@@ -270,6 +270,14 @@ class Generator:
         if N > 1024:
             return self.to_sparse().toarray()
         out = np.zeros((N, N), dtype=complex)
+        if len(self.dims) == 1:  # one party: the factors themselves (no Kronecker products)
+            for t in self.terms:
+                f = t.factors.get(0)
+                if f is None:
+                    out[np.diag_indices(N)] += t.coeff
+                else:
+                    out += t.coeff * _dense(f)
+            return out
         for t in self.terms:
             m = np.ones((1, 1), dtype=complex)
             for k, d in enumerate(self.dims):

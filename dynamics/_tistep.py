@@ -13,7 +13,7 @@ import numpy as np
 
 from ._checks import is_hermitian
 from ._expm import expm_times, step_matrix
-from ._krylov import KrylovDense, real_form
+from ._krylov import KrylovDense, _product_basis, real_form
 from .superop import Generator, _apply_middle, apply_local
 
 _COMPLEX = 16
@@ -139,7 +139,8 @@ def _real_start(L, dims, x):
     if rf is None:
         return None
     R, T = rf
-    return R, T, (T.conj().T @ x.reshape(-1)).real.copy()
+    TH = _product_basis(tuple(int(d) for d in dims))[1]  # T^H, cached
+    return R, T, (TH @ x.reshape(-1)).real.copy()
 
 
 def _run_krylov(v, L, real, start, end, times, idx, emit, tol, project=None):

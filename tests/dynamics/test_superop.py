@@ -115,6 +115,18 @@ def test_generator_dense_sparse_and_apply_agree():
     )
 
 
+def test_one_party_generator_dense_equals_sparse():
+    # one party: to_dense sums the factors directly (no Kronecker products)
+    rng = np.random.default_rng(6)
+    S1, S2 = _rand_op(rng, 9), _rand_op(rng, 9)
+    gen = Generator(
+        (3,), (ProductTerm(0.5, {0: S1}), ProductTerm(-1j, {0: S2}), ProductTerm(0.25, {}))
+    )
+    want = 0.5 * S1 - 1j * S2 + 0.25 * np.eye(9)
+    np.testing.assert_allclose(gen.to_dense(), want, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(gen.to_sparse().toarray(), want, rtol=0, atol=1e-15)
+
+
 def test_public_builders_are_qutip_superoperators():
     """The public builders return qutip's column-stacked superoperators, equal to qutip's
     own constructions, and as_engine_superop maps them to the engine's row-stacked matrices
