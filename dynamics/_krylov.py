@@ -106,31 +106,33 @@ class KrylovDense:
         self._nrm2 = _dnrm2 if self.real else _dznrm2
         self._trans = 1 if self.real else 2  # V^H w
         self._p = np.empty(self.n, dtype=self.dtype)
+        self._Vts = [self.V[: j + 1].T for j in range(self.m + 1)]  # views, F-contiguous
 
     def _arnoldi(self, w: np.ndarray, beta: float):
         """Basis from ``w`` (norm ``beta``): returns ``(Hbar, mx, breakdown)``."""
-        m, V, gemv, tr, n = self.m, self.V, self._gemv, self._trans, self.n
+        m, V, gemv, tr, n, nrm2 = self.m, self.V, self._gemv, self._trans, self.n, self._nrm2
         H = np.zeros((m + 2, m + 2), dtype=self.dtype)
         np.multiply(w, 1.0 / beta, out=V[0])
         p = self._p
-        A = self.A
+        indptr, indices, data = self.A.indptr, self.A.indices, self.A.data
+        Vts = self._Vts
         btol = 1e-14 * max(self._anorm, 1e-300)
         self.bases += 1
         for j in range(m):
             p.fill(0)
-            _csr_matvec(n, n, A.indptr, A.indices, A.data, V[j], p)
-            Vj = V[: j + 1].T  # F-contiguous (n, j+1)
+            _csr_matvec(n, n, indptr, indices, data, V[j], p)
+            Vj = Vts[j]  # V[: j + 1].T, F-contiguous (n, j+1)
             # classical Gram-Schmidt (in place: p <- p - V_j (V_j^H p)), repeated when the
             # norm fell by more than 1/sqrt(2) (the DGKS criterion: cancellation)
-            before = float(self._nrm2(p))
+            before = nrm2(p)
             h = gemv(1.0, Vj, p, trans=tr)
             p = gemv(-1.0, Vj, h, beta=1.0, y=p, overwrite_y=1)
-            nrm = float(self._nrm2(p))
+            nrm = nrm2(p)
             if nrm < _DGKS * before:
                 h2 = gemv(1.0, Vj, p, trans=tr)
                 p = gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
-                h = h + h2
-                nrm = float(self._nrm2(p))
+                h += h2
+                nrm = nrm2(p)
             H[: j + 1, j] = h
             if nrm <= btol:  # happy breakdown: the span is invariant, exp is exact on it
                 self.matvecs += j + 1
@@ -139,10 +141,9 @@ class KrylovDense:
             np.multiply(p, 1.0 / nrm, out=V[j + 1])
         self.matvecs += m + 1
         p.fill(0)
-        _csr_matvec(n, n, A.indptr, A.indices, A.data, V[m], p)
-        avnorm = float(self._nrm2(p))
+        _csr_matvec(n, n, indptr, indices, data, V[m], p)
+        self._avnorm = float(nrm2(p))
         H[m + 1, m] = 1.0
-        self._avnorm = avnorm
         return H, m + 2, False
 
     def _flush(self, ys, n, i, beta, Mb, emit):
