@@ -112,8 +112,9 @@ def invariant_sector(L: sp.spmatrix, x: np.ndarray, *, copy: bool = True) -> Sec
     """
     P, labels = components(L, copy)
     N = P.shape[0]
-    touched = np.unique(labels[x.reshape(-1) != 0])
-    index = np.flatnonzero(np.isin(labels, touched))
+    touched = np.zeros(int(labels.max(initial=-1)) + 1, dtype=bool)
+    touched[labels[x.reshape(-1) != 0]] = True  # the blocks holding the state
+    index = np.flatnonzero(touched[labels])
     if index.size == N:
         return Sector(np.arange(N), P, N)
     return Sector(index, P[index][:, index].tocsr(), N)
