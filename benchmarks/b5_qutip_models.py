@@ -28,7 +28,8 @@ run's CPU / eplt's CPU (the comparison at matched accuracy).
     ``n_A``, ``n_B``, ``x_A x_B``.
 
 Measured, per case and in the same run: CPU time (``time.process_time``, best of 3, eplt and
-mesolve interleaved run by run) as the primary figure, wall time beside it and the load
+mesolve interleaved run by run; small cases best of up to 30, about ``REPEAT_SECONDS`` of
+mesolve's tight runs) as the primary figure, wall time beside it and the load
 average (``os.getloadavg``) at the start of the case; the error of each against a tight
 reference (``mesolve`` with ``atol = 1e-12, rtol = 1e-10``: max abs difference of the
 observables over all times); ``ratio`` = mesolve CPU / eplt CPU at mesolve's default
@@ -66,6 +67,10 @@ from eplt.dynamics._memory import MemoryLimitError
 from eplt.dynamics.states import phi_plus
 
 REPEATS = 3
+#: Small cases are repeated until about this much CPU time of mesolve (tight), at most
+#: REPEATS_MAX times: the best of 3 of a run of a few ms moves with the machine's drift.
+REPEAT_SECONDS = 0.3
+REPEATS_MAX = 30
 #: Largest cavity run with the cos drive by default (the local terms of parties with
 #: ``d^2 > 256`` are stored sparse, so N = 80 fits).
 TIMEDEP_CAVITY_MAX = 80
@@ -242,13 +247,16 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
 
     ref, ref_cpu, ref_wall = _cpu(lambda: run_me(TIGHT))
     ref_vals = _values(ref.expect)
+    # small cases: more interleaved repeats (a few-ms run's best of 3 moves with the
+    # machine's drift); about REPEAT_SECONDS of mesolve at its tight tolerance, 3 to 30
+    reps = int(min(REPEATS_MAX, max(REPEATS, REPEAT_SECONDS // max(ref_cpu, 1e-6))))
     best = {
         "eplt": (math.inf, math.inf),
         "mesolve": (math.inf, math.inf),
         "tight": (ref_cpu, ref_wall),
     }
     res = me = None
-    for _ in range(REPEATS):  # interleaved
+    for _ in range(reps):  # interleaved
         res, c, w = _cpu(run_eplt)
         best["eplt"] = min(best["eplt"], (c, w))
         me, c, w = _cpu(run_me)
@@ -268,7 +276,7 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
                 err = float(np.abs(_values(run_me(opts).expect) - ref_vals).max())
             if err <= err_eplt:
                 match = {"tol": [atol, rtol], "err": err, "cpu": math.inf, "eplt": math.inf}
-                for _ in range(REPEATS):  # interleaved with eplt again (its own best of 3)
+                for _ in range(reps):  # interleaved with eplt again (its own best)
                     _, c, w = _cpu(run_eplt)
                     match["eplt"] = min(match["eplt"], c)
                     _, c, w = _cpu(lambda opts=opts: run_me(opts))
@@ -280,6 +288,7 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
     row = {
         "case": label,
         "load": round(load, 2),
+        "repeats": reps,
         "eplt_cpu": best["eplt"][0],
         "eplt_wall": best["eplt"][1],
         "mesolve_cpu": best["mesolve"][0],
@@ -309,7 +318,7 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
         ]
     est = row["estimate_eplt"]
     print(
-        f"{label:<24} load {load:5.1f}  eplt {row['eplt_cpu'] * 1e3:9.1f} ms"
+        f"{label:<24} load {load:5.1f} best of {reps:2d}  eplt {row['eplt_cpu'] * 1e3:9.1f} ms"
         f" (wall {row['eplt_wall'] * 1e3:8.1f})  mesolve {row['mesolve_cpu'] * 1e3:9.1f} ms"
         f" (tight {row['mesolve_tight_cpu'] * 1e3:9.1f})  ratio {row['ratio']:6.2f}x"
         f" (tight {row['ratio_tight']:6.2f}x)  err eplt {err_eplt:.1e} mesolve {err_me:.1e}"
@@ -337,7 +346,8 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
     print(f"B5 on {platform.node()}: python {platform.python_version()}, qutip {qutip.__version__},"
-          f" numpy {np.__version__}; CPU times best of {REPEATS}, interleaved", flush=True)  # fmt: skip
+          f" numpy {np.__version__}; CPU times best of {REPEATS}-{REPEATS_MAX}, interleaved",
+          flush=True)  # fmt: skip
     try:
         import dynamiqs  # noqa: F401
 
