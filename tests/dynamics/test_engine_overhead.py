@@ -142,7 +142,7 @@ def test_krylov_batches_do_not_restart_the_basis(monkeypatch):
     np.testing.assert_allclose(small[0], big[0], rtol=0, atol=1e-14)
 
 
-def test_real_form_by_column_blocks_equals_the_whole(monkeypatch):
+def test_real_form_by_blocks_equals_the_whole(monkeypatch):
     N = 12
     H, c_ops, _ = _cavity(N)
     S = sp.csr_matrix(as_engine_superop(qutip.liouvillian(H, c_ops)))
