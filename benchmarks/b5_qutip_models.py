@@ -33,8 +33,10 @@ mesolve's tight runs) as the primary figure, wall time beside it and the load
 average (``os.getloadavg``) at the start of the case; the error of each against a tight
 reference (``mesolve`` with ``atol = 1e-12, rtol = 1e-10``: max abs difference of the
 observables over all times); ``ratio`` = mesolve CPU / eplt CPU at mesolve's default
-tolerances, ``ratio_tight`` = the reference run's CPU / eplt CPU (mesolve at an accuracy
-comparable with eplt's); peak memory of one more run of each (``tracemalloc``, Python and
+tolerances (best against best; ``ratio_pairwise``: the median over the interleaved pairs
+of one eplt and one mesolve run, which share the machine's state of the moment),
+``ratio_tight`` = the reference run's CPU / eplt CPU (mesolve at an accuracy comparable
+with eplt's); peak memory of one more run of each (``tracemalloc``, Python and
 numpy allocations) beside eplt's own estimate (``Result.params['method']
 ['memory_estimate_bytes']`` for the exact method's time-independent stages).
 
@@ -256,11 +258,13 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
         "tight": (ref_cpu, ref_wall),
     }
     res = me = None
+    pairs = []  # mesolve / eplt CPU of each back-to-back pair (the same machine state)
     for _ in range(reps):  # interleaved
         res, c, w = _cpu(run_eplt)
         best["eplt"] = min(best["eplt"], (c, w))
-        me, c, w = _cpu(run_me)
-        best["mesolve"] = min(best["mesolve"], (c, w))
+        me, c2, w = _cpu(run_me)
+        best["mesolve"] = min(best["mesolve"], (c2, w))
+        pairs.append(c2 / c)
     _, c, w = _cpu(lambda: run_me(TIGHT))
     best["tight"] = min(best["tight"], (c, w))
     e_vals = np.stack([np.asarray(res.expect[i]) for i in range(len(e_ops))])
@@ -276,11 +280,13 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
                 err = float(np.abs(_values(run_me(opts).expect) - ref_vals).max())
             if err <= err_eplt:
                 match = {"tol": [atol, rtol], "err": err, "cpu": math.inf, "eplt": math.inf}
+                match["pairs"] = []
                 for _ in range(reps):  # interleaved with eplt again (its own best)
                     _, c, w = _cpu(run_eplt)
                     match["eplt"] = min(match["eplt"], c)
-                    _, c, w = _cpu(lambda opts=opts: run_me(opts))
-                    match["cpu"] = min(match["cpu"], c)
+                    _, c2, w = _cpu(lambda opts=opts: run_me(opts))
+                    match["cpu"] = min(match["cpu"], c2)
+                    match["pairs"].append(c2 / c)
                 break
     peak_eplt = _peak(run_eplt)
     peak_me = _peak(run_me)
@@ -296,6 +302,7 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
         "mesolve_tight_cpu": best["tight"][0],
         "ratio": best["mesolve"][0] / best["eplt"][0],
         "ratio_tight": best["tight"][0] / best["eplt"][0],
+        "ratio_pairwise": float(np.median(pairs)),
         "err_eplt": err_eplt,
         "err_mesolve": err_me,
         "peak_eplt": peak_eplt,
@@ -310,6 +317,7 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
             err_mesolve_matched=match["err"],
             eplt_matched_cpu=match["eplt"],
             ratio_matched=match["cpu"] / match["eplt"],
+            ratio_matched_pairwise=float(np.median(match["pairs"])),
         )
     td = m.get("timedep") or []
     if td:
@@ -321,7 +329,8 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
         f"{label:<24} load {load:5.1f} best of {reps:2d}  eplt {row['eplt_cpu'] * 1e3:9.1f} ms"
         f" (wall {row['eplt_wall'] * 1e3:8.1f})  mesolve {row['mesolve_cpu'] * 1e3:9.1f} ms"
         f" (tight {row['mesolve_tight_cpu'] * 1e3:9.1f})  ratio {row['ratio']:6.2f}x"
-        f" (tight {row['ratio_tight']:6.2f}x)  err eplt {err_eplt:.1e} mesolve {err_me:.1e}"
+        f" (tight {row['ratio_tight']:6.2f}x, pairwise {row['ratio_pairwise']:.2f}x)"
+        f"  err eplt {err_eplt:.1e} mesolve {err_me:.1e}"
         f"  peak eplt {peak_eplt / 2**20:7.1f} MiB mesolve {peak_me / 2**20:7.1f} MiB"
         f" estimate {'-' if est is None else f'{est / 2**20:.1f} MiB'}"
         f"  {'/'.join(row['paths'] or row.get('integrators', [])) or m['name']}",
@@ -331,7 +340,8 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
         print(
             f"{'':<24} matched: mesolve at atol {match['tol'][0]:g}, rtol {match['tol'][1]:g}"
             f" (err {match['err']:.1e} <= eplt's {err_eplt:.1e}) {match['cpu'] * 1e3:9.1f} ms:"
-            f" ratio {row['ratio_matched']:6.2f}x (eplt {match['eplt'] * 1e3:.1f} ms in this loop)",
+            f" ratio {row['ratio_matched']:6.2f}x, pairwise median {row['ratio_matched_pairwise']:.2f}x"
+            f" (eplt {match['eplt'] * 1e3:.1f} ms in this loop)",
             flush=True,
         )
     return row
