@@ -221,6 +221,19 @@ def _cpu(fn):
     return out, time.process_time() - c0, time.perf_counter() - w0
 
 
+def _interleaved(reps: int, run_a, run_b):
+    """``reps`` runs of ``run_a`` and ``run_b`` in turn: the best (CPU, wall) of each, the
+    ratios ``b / a`` of CPU per back-to-back pair, and the last results."""
+    best_a = best_b = (math.inf, math.inf)
+    pairs, out_a, out_b = [], None, None
+    for _ in range(reps):
+        out_a, ca, wa = _cpu(run_a)
+        out_b, cb, wb = _cpu(run_b)
+        best_a, best_b = min(best_a, (ca, wa)), min(best_b, (cb, wb))
+        pairs.append(cb / max(ca, 1e-9))
+    return best_a, best_b, pairs, out_a, out_b
+
+
 def _peak(fn) -> float:
     tracemalloc.start()
     try:
@@ -252,19 +265,9 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
     # small cases: more interleaved repeats (a few-ms run's best of 3 moves with the
     # machine's drift); about REPEAT_SECONDS of mesolve at its tight tolerance, 3 to 30
     reps = int(min(REPEATS_MAX, max(REPEATS, REPEAT_SECONDS // max(ref_cpu, 1e-6))))
-    best = {
-        "eplt": (math.inf, math.inf),
-        "mesolve": (math.inf, math.inf),
-        "tight": (ref_cpu, ref_wall),
-    }
-    res = me = None
-    pairs = []  # mesolve / eplt CPU of each back-to-back pair (the same machine state)
-    for _ in range(reps):  # interleaved
-        res, c, w = _cpu(run_eplt)
-        best["eplt"] = min(best["eplt"], (c, w))
-        me, c2, w = _cpu(run_me)
-        best["mesolve"] = min(best["mesolve"], (c2, w))
-        pairs.append(c2 / c)
+    # interleaved; pairs: mesolve / eplt CPU of each back-to-back pair (one machine state)
+    best_e, best_m, pairs, res, me = _interleaved(reps, run_eplt, run_me)
+    best = {"eplt": best_e, "mesolve": best_m, "tight": (ref_cpu, ref_wall)}
     _, c, w = _cpu(lambda: run_me(TIGHT))
     best["tight"] = min(best["tight"], (c, w))
     e_vals = np.stack([np.asarray(res.expect[i]) for i in range(len(e_ops))])
@@ -279,14 +282,9 @@ def measure(label: str, case: dict, *, matched: bool = False) -> dict:
             else:
                 err = float(np.abs(_values(run_me(opts).expect) - ref_vals).max())
             if err <= err_eplt:
-                match = {"tol": [atol, rtol], "err": err, "cpu": math.inf, "eplt": math.inf}
-                match["pairs"] = []
-                for _ in range(reps):  # interleaved with eplt again (its own best)
-                    _, c, w = _cpu(run_eplt)
-                    match["eplt"] = min(match["eplt"], c)
-                    _, c2, w = _cpu(lambda opts=opts: run_me(opts))
-                    match["cpu"] = min(match["cpu"], c2)
-                    match["pairs"].append(c2 / c)
+                # interleaved with eplt again (its own best)
+                be, bm, mp, _, _ = _interleaved(reps, run_eplt, lambda opts=opts: run_me(opts))
+                match = {"tol": [atol, rtol], "err": err, "cpu": bm[0], "eplt": be[0], "pairs": mp}
                 break
     peak_eplt = _peak(run_eplt)
     peak_me = _peak(run_me)

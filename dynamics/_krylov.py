@@ -40,7 +40,7 @@ from scipy.linalg.blas import dznrm2 as _dznrm2
 from scipy.linalg.blas import zgemv as _zgemv
 from scipy.sparse._sparsetools import csr_matvec as _csr_matvec  # skips ~10 us of dispatch
 
-__all__ = ["KrylovDense", "krylov_bytes", "real_form"]
+__all__ = ["KrylovDense", "krylov_bytes", "real_form", "times_real"]
 
 #: Krylov dimension (measured on the B5 cavities: 20-40 is flat, the cost of the
 #: orthogonalisation grows as m^2 against the coverage of one basis, ~m).
@@ -186,9 +186,6 @@ class KrylovDense:
         w = np.array(v, dtype=self.dtype, copy=True).reshape(-1)
         # points handed out at once (projected outputs are small: more at a time)
         self._hand = self.batch if project is None else batch_points(project.shape[0])
-        split = None
-        if project is not None and self.real and np.iscomplexobj(project):
-            split = (np.ascontiguousarray(project.real), np.ascontiguousarray(project.imag))
         P = int(points.size)
         if not P:
             return w
@@ -210,7 +207,7 @@ class KrylovDense:
         while i < P:
             beta = float(self._nrm2(w))
             if beta == 0.0 or self._anorm == 0.0:  # exp(sA) 0 = 0, exp(s 0) w = w
-                col = (w if project is None else project @ w)[:, None]
+                col = (w if project is None else times_real(project, w))[:, None]
                 for c in range(i, P, self._hand):
                     emit(c, np.repeat(col, min(self._hand, P - c), axis=1))
                 return w
@@ -229,12 +226,7 @@ class KrylovDense:
             target = float(points[i]) - t
             internal = False
             Vb = self.V[:nb].T
-            if project is None:  # what the outputs are read from
-                Mb = Vb
-            elif split is not None:  # complex W on a real basis: no complex copy of it
-                Mb = split[0] @ Vb + 1j * (split[1] @ Vb)
-            else:
-                Mb = project @ Vb
+            Mb = Vb if project is None else times_real(project, Vb)  # outputs read from
             while True:
                 delta = target - s
                 key = float(f"{delta:.12e}")
@@ -323,6 +315,14 @@ def _uniform_runs(points: np.ndarray) -> np.ndarray:
     return run
 
 
+def times_real(W: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``W @ A``; a complex ``W`` on a real ``A`` as two real products (numpy would copy
+    ``A`` to complex first: the whole basis, 2.2 MiB at N = 80)."""
+    if np.iscomplexobj(W) and not np.iscomplexobj(A):
+        return W.real @ A + 1j * (W.imag @ A)
+    return W @ A
+
+
 def _corrected(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
     """Expokit's ``p2 / (1 - p2/p1)`` where ``p1 > p2`` (finite everywhere, no warning:
     the ratio is taken against ``max(p1, p2)`` and ``1 - ratio`` floored at 1e-16)."""
@@ -341,13 +341,13 @@ _REAL_FORM_CHUNK_NNZ = 2**12
 
 @functools.lru_cache(maxsize=16)
 def _product_basis(dims: tuple) -> tuple:
-    """``T = (x)_k T_k`` (:func:`hermitian_basis`) as CSR, ``T^H`` as CSR and ``T`` as CSC
-    (cached: callers must not modify them)."""
+    """``T = (x)_k T_k`` (:func:`hermitian_basis`) and ``T^H``, both CSR (cached: callers
+    must not modify them)."""
     T = None
     for d in dims:
         Tk = hermitian_basis(d)
         T = Tk if T is None else sp.kron(T, Tk, format="csr")
-    return T, T.conj().T.tocsr(), T.tocsc()
+    return T, T.conj().T.tocsr()
 
 
 @functools.lru_cache(maxsize=64)
@@ -383,27 +383,23 @@ def real_form(L: sp.csr_matrix, dims):
     ``R = T^H L T``, real when ``L`` preserves Hermiticity; ``None`` when it does not
     (imaginary part above ``1e-13`` of the largest entry). ``R`` is CSR, or a dense
     array when ``L`` is dense."""
-    T, TH, Tc = _product_basis(tuple(int(d) for d in dims))
+    T, TH = _product_basis(tuple(int(d) for d in dims))
     N = T.shape[0]
-    if not sp.issparse(L):  # a dense L (a small whole space): a dense R, by sparse T
-        Rd = np.asarray(TH @ np.asarray(L)) @ Tc
+    dense = not sp.issparse(L)
+    if dense or N <= _REAL_FORM_DENSE_MAX:
+        # a dense L (a small whole space), or a tiny space: dense products by the sparse T
+        Rd = np.asarray(TH @ (np.asarray(L) if dense else L.toarray())) @ T
         scale = float(np.abs(Rd).max()) if Rd.size else 0.0
         if float(np.abs(Rd.imag).max(initial=0.0)) > 1e-13 * scale:
             return None
-        return np.ascontiguousarray(Rd.real), T
-    if N <= _REAL_FORM_DENSE_MAX:  # tiny spaces: dense products beat sparse bookkeeping
-        Rd = TH.toarray() @ (L.toarray() if sp.issparse(L) else np.asarray(L)) @ Tc.toarray()
-        scale = float(np.abs(Rd).max()) if Rd.size else 0.0
-        if float(np.abs(Rd.imag).max(initial=0.0)) > 1e-13 * scale:
-            return None
-        R = sp.csr_matrix(Rd.real)
-        return R, T
+        R = np.ascontiguousarray(Rd.real)
+        return (R if dense else sp.csr_matrix(R)), T
     # by blocks of rows: the complex products (up to ~4 nnz(L) entries before the
     # imaginary parts cancel) are held for one block at a time, not for all of R; CSR
     # throughout (the column blocks' CSC conversions were 2/3 of the time at N = 20)
     step = max(1, -(-N // _REAL_FORM_BLOCKS)) if L.nnz > _REAL_FORM_CHUNK_NNZ else N
-    if not (sp.issparse(L) and L.format == "csr"):
-        L = sp.csr_matrix(L)
+    if L.format != "csr":
+        L = L.tocsr()
     pieces, imag, scale = [], 0.0, 0.0
     for r0 in range(0, N, step):
         B = ((TH if step == N else TH[r0 : r0 + step]) @ L) @ T

@@ -162,9 +162,8 @@ def check_joint_size(dims) -> None:
         )
 
 
-def _stage_walk(stages: Sequence[Stage], t: float, stage_channel, with_start=False) -> list:
-    """``E_t``: ``stage_channel(model, dt)`` of each stage (``(model, dt, start)`` with
-    ``with_start``), composed from 0 to ``t``."""
+def _stage_walk(stages: Sequence[Stage], t: float, stage_channel) -> list:
+    """``E_t``: ``stage_channel(model, dt, start)`` of each stage, composed from 0 to ``t``."""
     dims = stages[0].model.dims
     out = _identity_blocks(dims)
     for start, end, model in stage_windows(stages, 0.0, t):
@@ -172,7 +171,7 @@ def _stage_walk(stages: Sequence[Stage], t: float, stage_channel, with_start=Fal
         if dt <= 0:
             step = _identity_blocks(dims)
         else:
-            step = stage_channel(model, dt, start) if with_start else stage_channel(model, dt)
+            step = stage_channel(model, dt, start)
         out = _compose(out, step, dims)
     return out
 
@@ -257,7 +256,7 @@ class ExactSolver(Solver):
         return _dense_run(task, method, step)
 
     def channel(self, method, stages, t, cache=None):
-        return _stage_walk(stages, t, lambda m, dt: _exact_stage(m, dt, cache))
+        return _stage_walk(stages, t, lambda m, dt, start: _exact_stage(m, dt, cache))
 
 
 def _segment_possible(model: Model) -> bool:
@@ -306,7 +305,7 @@ class SegmentSolver(Solver):
             full = [(p, np.linalg.matrix_power(A, J)) for p, A in channel(tau)]
             return _compose(full, channel(rest), model.dims) if rest > 0 else full
 
-        return _stage_walk(stages, t, stage, with_start=True)
+        return _stage_walk(stages, t, stage)
 
 
 class SLESolver(Solver):
@@ -425,7 +424,7 @@ class PermutationSolver(Solver):
         reason = symmetry_reason(stages)
         if reason is not None:
             raise ValueError(f"method 'permutation' needs a permutation-symmetric model: {reason}")
-        return _stage_walk(stages, t, lambda m, dt: _exact_stage(m, dt, cache))
+        return _stage_walk(stages, t, lambda m, dt, start: _exact_stage(m, dt, cache))
 
     def run(self, method, task):
         # the reason is filled in by the dispatch (Result.params["method"]["reason"])

@@ -48,7 +48,7 @@ import scipy.sparse as sp
 
 from ._expm import expm_times, step_matrix
 from ._krylov import M_DEFAULT as _KRYLOV_M
-from ._krylov import krylov_bytes
+from ._krylov import krylov_bytes, times_real
 from ._memory import check_bytes
 from ._sectors import Sector, invariant_sector
 from ._tistep import (  # the paths (re-exported: the planner's names for them)
@@ -468,13 +468,9 @@ def run_stage(x, gen, plan: Plan, start, end, tlist, idx, record, *, tol: float 
         if real is not None:
             W = np.asarray(W @ real[1])
         put = record.linear_values
-        Wr, Wi = np.ascontiguousarray(W.real.T), np.ascontiguousarray(W.imag.T)
 
         def emit_values(ids, V):
-            if np.iscomplexobj(V):
-                put(ids, V @ W.T)
-            else:  # real coordinates: no complex copy of the block
-                put(ids, (V @ Wr) + 1j * (V @ Wi))
+            put(ids, times_real(W, V.T).T)
 
     if plan.path == "dense" and real is not None:
         # the real form (a Hermitian state): real propagators, a quarter of the work

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._checks import is_hermitian
 from ._expm import expm_times, step_matrix
-from ._krylov import KrylovDense, _product_basis, real_form
+from ._krylov import KrylovDense, _product_basis, real_form, times_real
 from .superop import Generator, _apply_middle, apply_local
 
 _COMPLEX = 16
@@ -180,7 +180,7 @@ def _run_krylov(v, L, real, start, end, times, idx, emit, tol, project=None):
 
     at_start = [k for k in np.flatnonzero(points <= 0) if k < keep]
     if at_start:  # output times at the stage start
-        row = (v if project is None else project @ start_vec).reshape(1, -1)
+        row = (v if project is None else times_real(project, start_vec)).reshape(1, -1)
         emit(idx[at_start], np.repeat(row, len(at_start), axis=0))
     if not pos.size:
         return v

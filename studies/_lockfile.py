@@ -206,19 +206,18 @@ class FolderLock:
             return
         fd, self._fd = self._fd, None
         try:
-            path = self.folder / LOCK
-            st = lstat_or_none(path)
-            if (
-                st is not None
-                and stat.S_ISREG(st.st_mode)
-                and (st.st_dev, st.st_ino) == self._ino
-                and (_lock_record(os.pread(fd, 65536, 0)) or {}).get("token") == SESSION
-            ):
-                os.unlink(path)  # while still locked: a waiting opener retries on a new file
-        except OSError:
-            # the lock file is already gone or not ours any more: nothing of ours to remove,
-            # and the flock is released below either way
-            self.stale = []
+            # an OSError: the lock file is already gone or no longer ours, nothing of ours
+            # to remove (the flock is released below either way)
+            with contextlib.suppress(OSError):
+                path = self.folder / LOCK
+                st = lstat_or_none(path)
+                if (
+                    st is not None
+                    and stat.S_ISREG(st.st_mode)
+                    and (st.st_dev, st.st_ino) == self._ino
+                    and (_lock_record(os.pread(fd, 65536, 0)) or {}).get("token") == SESSION
+                ):
+                    os.unlink(path)  # while still locked: a waiting opener retries anew
         finally:
             os.close(fd)  # closing the descriptor releases the flock
 
