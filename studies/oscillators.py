@@ -80,7 +80,12 @@ from eplt.dynamics.layer_cake_fock import (
 )
 from eplt.dynamics.metrics import sudden_death_time
 
-from ._oscillators_channel import BRANCH_TOL, INPUT_TOL, channel_level
+from ._oscillators_channel import (
+    BRANCH_TOL,
+    INPUT_TOL,
+    _tmsv_input,  # noqa: F401  (the study's TMSV input)
+    channel_level,
+)
 from ._oscillators_plot import figures, plot
 from ._resources import check_memory, check_work
 from .base import StudyResult, value_at
