@@ -36,8 +36,10 @@ import scipy.sparse as sp
 from scipy.linalg import expm as _expm
 from scipy.linalg.blas import dgemv as _dgemv
 from scipy.linalg.blas import dnrm2 as _dnrm2
+from scipy.linalg.blas import dscal as _dscal
 from scipy.linalg.blas import dznrm2 as _dznrm2
 from scipy.linalg.blas import zgemv as _zgemv
+from scipy.linalg.blas import zscal as _zscal
 from scipy.sparse._sparsetools import csr_matvec as _csr_matvec  # skips ~10 us of dispatch
 
 __all__ = ["KrylovDense", "krylov_bytes", "real_form", "times_real"]
@@ -104,6 +106,8 @@ class KrylovDense:
         self.V = np.empty((self.m + 2, self.n), dtype=self.dtype)
         self._gemv = _dgemv if self.real else _zgemv
         self._nrm2 = _dnrm2 if self.real else _dznrm2
+        # BLAS in place on a row of V (f2py's zdscal copies; zscal does not)
+        self._scal = _dscal if self.real else _zscal
         self._trans = 1 if self.real else 2  # V^H w
         self._p = np.empty(self.n, dtype=self.dtype)
         self._Vts = [self.V[: j + 1].T for j in range(self.m + 1)]  # views, F-contiguous
@@ -111,14 +115,15 @@ class KrylovDense:
     def _arnoldi(self, w: np.ndarray, beta: float):
         """Basis from ``w`` (norm ``beta``): returns ``(Hbar, mx, breakdown)``."""
         m, V, gemv, tr, n, nrm2 = self.m, self.V, self._gemv, self._trans, self.n, self._nrm2
+        scal = self._scal
         H = np.zeros((m + 2, m + 2), dtype=self.dtype)
         np.multiply(w, 1.0 / beta, out=V[0])
-        p = self._p
         indptr, indices, data = self.A.indptr, self.A.indices, self.A.data
         Vts = self._Vts
         btol = 1e-14 * max(self._anorm, 1e-300)
         self.bases += 1
         for j in range(m):
+            p = V[j + 1]  # the next vector is made in its row (contiguous), in place
             p.fill(0)
             _csr_matvec(n, n, indptr, indices, data, V[j], p)
             Vj = Vts[j]  # V[: j + 1].T, F-contiguous (n, j+1)
@@ -126,11 +131,11 @@ class KrylovDense:
             # norm fell by more than 1/sqrt(2) (the DGKS criterion: cancellation)
             before = nrm2(p)
             h = gemv(1.0, Vj, p, trans=tr)
-            p = gemv(-1.0, Vj, h, beta=1.0, y=p, overwrite_y=1)
+            gemv(-1.0, Vj, h, beta=1.0, y=p, overwrite_y=1)
             nrm = nrm2(p)
             if nrm < _DGKS * before:
                 h2 = gemv(1.0, Vj, p, trans=tr)
-                p = gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
+                gemv(-1.0, Vj, h2, beta=1.0, y=p, overwrite_y=1)
                 h += h2
                 nrm = nrm2(p)
             H[: j + 1, j] = h
@@ -138,8 +143,9 @@ class KrylovDense:
                 self.matvecs += j + 1
                 return H[: j + 1, : j + 1], j + 1, True
             H[j + 1, j] = nrm
-            np.multiply(p, 1.0 / nrm, out=V[j + 1])
+            scal(1.0 / nrm, p)
         self.matvecs += m + 1
+        p = self._p
         p.fill(0)
         _csr_matvec(n, n, indptr, indices, data, V[m], p)
         self._avnorm = float(nrm2(p))
