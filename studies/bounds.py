@@ -22,7 +22,9 @@ negativity ``N(E(Phi+))`` (partial transpose on B), each curve is one of:
 
 * ``dps2``: DPS level 2 (:func:`eplt.dynamics.dps.dps2_bound`), at every qubit point; for
   qutrits (about 1.2 GB and 40 s of CPU per point) at one point only, the middle of the
-  sorted ``qutrit_betas`` (``qutrit_dps2``, default true; NaN elsewhere). Its certificate
+  sorted ``qutrit_betas`` (``qutrit_dps2``, default true; NaN elsewhere), which must have
+  ``beta omega <= 6`` (:data:`DPS2_QUTRIT_BETA_OMEGA_MAX`; colder, the solver's certificate
+  misses its 1e-6 tolerance and the run is refused before any SDP). Its certificate
   (primal, dual, gap) is in ``dps2_certificate``;
 * ``colgen_upper``: column generation's certified ``upper_bound`` (a Lagrangian bound: the
   master LP's dual plus a certified bound on the largest reduced cost over all pairs of
@@ -49,7 +51,7 @@ Known values (tests): equal qubits at ``beta omega = 1``: PPT ``0.768941 = (1 + 
 (E_gamma attains it), any-LT ``0.943409``; unequal (ratio 0.5): PPT ``0.806633``, DPS-2
 ``0.766651``, twirl + amplitude damping ``0.764348``, E_gamma ``0.714642``; qutrits at
 ``beta omega = 1``: layer cake ``0.512258``, column generation ``0.577960``, DPS-2
-``0.611404``.
+``0.611403`` (certified 0.6114034, primal 0.6114031).
 
 Figure ``bounds``: overlap (top) and negativity (bottom) for the two-party cases, and the
 three-party panel (GHZ overlap against ``r``). Lower bounds are drawn as markers without
@@ -111,6 +113,12 @@ DESCRIPTION = (
 QUTRIT_LEVELS = (0.0, 1.0, 2.5)
 #: At most this many temperatures / ratios per case (work grows linearly).
 MAX_POINTS = 40
+#: Coldest qutrit point (``beta omega``) of the DPS-2 bound: colder, Clarabel stops short
+#: ("AlmostSolved") with duals whose certified gap exceeds the 1e-6 tolerance (measured
+#: with the absorbed certificate of :func:`eplt.dynamics._symsdp._certificate`, 2026-12-06:
+#: gap <= 6.7e-7 at beta omega = 0, 0.001, 0.05, 0.1, 0.5, 1, 2, 3, 4, 5, 5.5 and 6 (the
+#: largest at 4); 2.4e-6 at 7, 8.2e-7 at 8, 2.2e-6 at 10 and 2.3e-6 at 20).
+DPS2_QUTRIT_BETA_OMEGA_MAX = 6.0
 
 PARAMS = (
     OMEGA,
@@ -191,7 +199,8 @@ PARAMS = (
         "qutrit_dps2",
         True,
         "bool",
-        "DPS-2 bound for qutrits at the middle of the sorted qutrit_betas (~40 s CPU, 1.2 GB)",
+        "DPS-2 bound for qutrits at the middle of the sorted qutrit_betas (~40 s CPU, 1.2 GB;"
+        " needs beta omega <= 6 there)",
         "",
     ),
 )
@@ -347,6 +356,18 @@ def _check_params(p, betas, ratios, qbetas, om):
         ) from None
 
 
+def _check_dps2(p, qbetas, om) -> None:
+    """Refuse (one line) a qutrit DPS-2 point colder than :data:`DPS2_QUTRIT_BETA_OMEGA_MAX`."""
+    b_dps2 = qutrit_dps2_beta(qbetas) if p["qutrit_dps2"] else None
+    if b_dps2 is not None and b_dps2 * om > DPS2_QUTRIT_BETA_OMEGA_MAX:
+        raise ParamError(
+            f"qutrit_dps2: the DPS-2 point (the middle of the sorted qutrit_betas, beta ="
+            f" {b_dps2:g}, beta omega = {b_dps2 * om:.4g}) must have beta omega <="
+            f" {DPS2_QUTRIT_BETA_OMEGA_MAX:g}: colder, the solver's certificate misses its"
+            " 1e-6 tolerance; lower the middle qutrit_betas or set qutrit_dps2=false"
+        )
+
+
 def _qutrit_too_cold(beta: float, om: float) -> str:
     """The refusal of a qutrit temperature whose smallest population the channel treats
     as zero, with the bound on ``beta omega`` (levels ``QUTRIT_LEVELS``, in omega)."""
@@ -405,6 +426,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
         except NoEPLTError:
             raise ParamError(_qutrit_too_cold(float(b), om)) from None
+    _check_dps2(p, qbetas, om)
 
     root = np.random.SeedSequence(seed)
     s_eq, s_un, s_q = root.spawn(3)

@@ -279,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``eplt``; returns the exit status."""
     import logging
 
+    from eplt.dynamics.bounds import BoundGapError
     from eplt.dynamics.channels import NoEPLTError
     from eplt.dynamics.limits import MemoryLimitError
     from threadpoolctl import threadpool_limits
@@ -306,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         # Studies work with small matrices: threaded BLAS only adds synchronisation cost.
         with threadpool_limits(limits=1):
             return handler(args)
-    except (WriteError, ClusterError) as exc:  # failed midway: disk full, scheduler died
+    # failed midway: disk full, scheduler died, an SDP's certificate short of its tolerance
+    except (WriteError, ClusterError, BoundGapError) as exc:
         print(f"eplt: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
     except (UsageError, ParamError, NoEPLTError, OutputError, MemoryLimitError) as exc:

@@ -84,7 +84,7 @@ def test_dps2_qutrits_between_column_generation_and_ppt():
     assert res.dual_value >= res.value - FLOOR
     assert res.dual_value - res.value <= SDP_TOL
     assert res.dual_value <= ppt.dual_value + SDP_TOL
-    assert ppt.dual_value - res.dual_value > 0.05  # measured 0.611404 against 0.687687
+    assert ppt.dual_value - res.dual_value > 0.05  # measured 0.6114034 against 0.687687
     assert lc <= res.dual_value + FLOOR
     assert 0.57796 <= res.dual_value + FLOOR  # the column-generation protocol's value
 
@@ -130,3 +130,68 @@ def test_three_party_bad_input():
         three_party_bound([_t(0.2)] * 2)
     with pytest.raises(ValueError, match="relaxation"):
         three_party_bound([_t(0.2)] * 3, relaxation="dps")
+
+
+def _max_eig_problem(W):
+    """``max Tr(W X)``, ``Tr X = 1``, ``X >= 0`` over real symmetric ``X`` in the
+    orthonormal basis of :func:`_symsdp._sym_columns`' form: ``(c, A, b, F)``; the optimum
+    is ``lambda_max(W)``, the dual optimum ``y = lambda_max``, ``Z = y I - W``."""
+    k = W.shape[0]
+    basis = []
+    for i in range(k):
+        for j in range(i, k):
+            B = np.zeros((k, k))
+            B[i, j] = B[j, i] = 1.0 if i == j else 1 / np.sqrt(2)
+            basis.append(B)
+    F = np.stack(basis)  # (N, k, k): one PSD block, multiplicity 1
+    c = np.einsum("nij,ij->n", F, W)
+    A = np.einsum("nii->n", F)[None, :]
+    return c, A, np.array([1.0]), F
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_certificate_is_an_upper_bound_for_inexact_duals(seed):
+    # a solver that stops short: the exact duals perturbed by 1e-6 and 1e-4. The
+    # certificate is an upper bound on the optimum, and the absorbed form keeps it within
+    # the perturbation (the residual-norm form alone is 2-90x looser)
+    from eplt.dynamics._symsdp import _certificate
+
+    rng = np.random.default_rng(seed)
+    k = 5
+    W = rng.normal(size=(k, k))
+    W = (W + W.T) / 2
+    lam = np.linalg.eigvalsh(W)
+    c, A, b, F = _max_eig_problem(W)
+    for eps in (1e-6, 1e-4):
+        y = np.array([lam[-1]]) + eps * rng.normal(size=1)
+        Z = lam[-1] * np.eye(k) - W + eps * rng.normal(size=(k, k))
+        Z = (Z + Z.T) / 2
+        bound = _certificate(c, A, b, y, [F], [Z], [[1]], 1.0)
+        assert bound >= lam[-1] - 1e-12
+        # the residual-norm form alone: 2.3e-4 to 4.7e-4 above at eps = 1e-4
+        assert bound <= lam[-1] + eps
+    # the exact duals certify the optimum to rounding
+    Z = lam[-1] * np.eye(k) - W
+    assert abs(_certificate(c, A, b, np.array([lam[-1]]), [F], [Z], [[1]], 1.0) - lam[-1]) < 1e-12
+    # the sign convention is checked: the negated y gives the same bound
+    assert abs(_certificate(c, A, b, -np.array([lam[-1]]), [F], [Z], [[1]], 1.0) - lam[-1]) < 1e-12
+
+
+def test_certificate_charges_a_family_by_its_multiplicities():
+    # one block M with two copies (Tr X = 2 Tr M = 1), max Tr(W M) = lambda_max / 2 = 0.5;
+    # duals exact in the equalities but Z = 2y - W with y = 0.5 - e/2 has the eigenvalue
+    # -e: <Z, M> >= -e Tr M = -e/2. Charged with the multiplicity 2 the bound is
+    # 0.5 - e/2 + 2 e / 2 (the factor 2 is the real embedding's trace, conservative here),
+    # with multiplicity 1 0.5 + 1.5 e; both valid
+    from eplt.dynamics._symsdp import _charged_bound
+
+    W = np.diag([1.0, 0.5, 0.0])
+    c, A, b, F = _max_eig_problem(W)
+    A = 2 * A
+    e = 1e-5
+    y = np.array([0.5 - e / 2])
+    Z = 2 * y[0] * np.eye(3) - W
+    two = _charged_bound(c, A, b, y, [F], [Z], [[2]], 1.0)
+    one = _charged_bound(c, A, b, y, [F], [Z], [[1]], 1.0)
+    assert two == pytest.approx(0.5 + e / 2, abs=1e-14)
+    assert one == pytest.approx(0.5 + 1.5 * e, abs=1e-14)

@@ -84,11 +84,12 @@ def test_known_values(result):
     assert s["best_losr_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-9)
     assert s["dps2_overlap"]["1"] == pytest.approx((1 + gamma) / 2, abs=1e-6)
     # qutrits: column generation beats the layer cake (0.512258); DPS-2 at beta omega = 1
-    # (the middle of qutrit_betas) certifies 0.611404, between it and PPT (0.687687)
+    # (the middle of qutrit_betas) certifies 0.6114034 (primal 0.6114031), between it and
+    # PPT (0.687687)
     q = s["qutrit"]
     assert q["best_losr_overlap"]["1"] > 0.56
     assert q["best_losr_protocol"]["1"].startswith("column generation")
-    assert q["dps2_overlap"]["1"] == pytest.approx(0.611404, abs=1.5e-6)
+    assert q["dps2_overlap"]["1"] == pytest.approx(0.6114034, abs=1e-6)
     assert q["best_losr_overlap"]["1"] + 0.03 < q["dps2_overlap"]["1"]
     assert q["dps2_overlap"]["1"] + 0.07 < q["ppt_overlap"]["1"]
 
@@ -224,3 +225,42 @@ def test_bad_parameter_is_a_one_line_error(tmp_path, capsys, sets, needle):
 
 def test_zero_temperature_like_beta_is_a_one_line_error(tmp_path, capsys):
     assert "pure" in run_error(tmp_path, capsys, "bounds", {"betas": "60"})
+
+
+@pytest.mark.parametrize("qbetas", ["10", "0.5,7,8"])
+def test_a_cold_qutrit_dps2_point_is_refused_before_any_sdp(tmp_path, capsys, qbetas):
+    # the middle of the sorted qutrit_betas beyond beta omega = 6: the DPS-2 certificate
+    # missed its 1e-6 tolerance there (2.4e-6 at 7, 2.2e-6 at 10), which ended the run
+    # with a traceback after every other point
+    err = run_error(tmp_path, capsys, "bounds", {"qutrit_betas": qbetas})
+    for part in ("qutrit_dps2", "qutrit_betas", "beta omega <= 6", "qutrit_dps2=false"):
+        assert part in err, err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_cold_qutrits_without_dps2_or_off_the_middle_pass_the_check():
+    def check(sets):
+        p = bounds.resolve(bounds.PARAMS, sets)
+        bounds._check_dps2(p, np.array(p["qutrit_betas"], dtype=float), p["omega"])
+
+    check({"qutrit_betas": [10.0], "qutrit_dps2": False})  # no DPS-2 point: no refusal
+    check({"qutrit_betas": [0.5, 1.0, 10.0]})  # DPS-2 at the middle, beta = 1
+    with pytest.raises(bounds.ParamError, match="beta omega = 9"):
+        check({"qutrit_betas": [3.0], "omega": 3.0})  # beta omega, not beta
+
+
+def test_a_certificate_short_of_its_tolerance_is_one_line(tmp_path, capsys, monkeypatch):
+    # BoundGapError (a solver stopping short of the certificate's tolerance mid-run) is one
+    # line and exit status 1, not a traceback; nothing is left in the output folder
+    from eplt.dynamics.bounds import BoundGapError
+
+    def short(*a, **kw):
+        raise BoundGapError("DPS-2 primal-dual gap 2.2e-06 exceeds tol=1e-06")
+
+    monkeypatch.setattr(bounds, "run", short)
+    out = tmp_path / "o"
+    assert main(["run", "bounds", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("eplt: error: DPS-2 primal-dual gap") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
