@@ -104,6 +104,12 @@ class KrylovDense:
         self.bases = 0
         # the basis (rows), reused for every restart
         self.V = np.empty((self.m + 2, self.n), dtype=self.dtype)
+        # BLAS works in place on rows of V (gemv's y, dscal/zscal): f2py would copy, and
+        # the basis come out wrong without a word, for any other dtype or layout
+        if self.V.dtype not in (np.float64, np.complex128) or not self.V.flags.c_contiguous:
+            raise TypeError(
+                f"Krylov basis must be C-contiguous float64/complex128, got {self.V.dtype}"
+            )
         self._gemv = _dgemv if self.real else _zgemv
         self._nrm2 = _dnrm2 if self.real else _dznrm2
         # BLAS in place on a row of V (f2py's zdscal copies; zscal does not)

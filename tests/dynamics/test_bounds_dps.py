@@ -195,3 +195,21 @@ def test_certificate_charges_a_family_by_its_multiplicities():
     one = _charged_bound(c, A, b, y, [F], [Z], [[1]], 1.0)
     assert two == pytest.approx(0.5 + e / 2, abs=1e-14)
     assert one == pytest.approx(0.5 + 1.5 * e, abs=1e-14)
+
+
+def test_certificate_charges_each_family_at_its_own_offset():
+    # two families (X's blocks, a transposed algebra's), blocks of multiplicities [2, 1]
+    # and [3]: each block's negative eigenvalue e_j is charged 2 trace_bound e_j / c_j and
+    # each family at its largest; here 2 * 3 * (max(4e-6 / 2, 1e-6) + 9e-6 / 3)
+    from eplt.dynamics._symsdp import _charged_bound
+
+    N = 2
+    F = [np.zeros((N, 2, 2)) for _ in range(3)]
+    Zs = [np.diag([1.0, -e]) for e in (4e-6, 1e-6, 9e-6)]
+    c, A, b = np.zeros(N), np.eye(N), np.array([0.25, 0.5])
+    y = np.array([1.0, 2.0])  # residual c - A^T y = -y: ||r|| trace_bound = sqrt(5) * 3
+    got = _charged_bound(c, A, b, y, F, Zs, [[2, 1], [3]], 3.0)
+    want = 1.25 + 2 * 3.0 * (2e-6 + 3e-6) + np.sqrt(5.0) * 3.0
+    assert got == pytest.approx(want, abs=1e-14)
+    with pytest.raises(ValueError, match="one multiplicity per PSD block"):
+        _charged_bound(c, A, b, y, F, Zs, [[2], [3]], 3.0)
