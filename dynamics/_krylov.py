@@ -104,15 +104,11 @@ class KrylovDense:
         self.bases = 0
         # the basis (rows), reused for every restart
         self.V = np.empty((self.m + 2, self.n), dtype=self.dtype)
-        # BLAS works in place on rows of V (gemv's y, dscal/zscal): f2py would copy, and
-        # the basis come out wrong without a word, for any other dtype or layout
-        if self.V.dtype not in (np.float64, np.complex128) or not self.V.flags.c_contiguous:
-            raise TypeError(
-                f"Krylov basis must be C-contiguous float64/complex128, got {self.V.dtype}"
-            )
         self._gemv = _dgemv if self.real else _zgemv
         self._nrm2 = _dnrm2 if self.real else _dznrm2
-        # BLAS in place on a row of V (f2py's zdscal copies; zscal does not)
+        # gemv's y and dscal/zscal work in place on the rows of V (C-contiguous float64 or
+        # complex128, as made above: f2py would copy any other dtype or layout without a
+        # word); zdscal is not used, f2py copies its argument
         self._scal = _dscal if self.real else _zscal
         self._trans = 1 if self.real else 2  # V^H w
         self._p = np.empty(self.n, dtype=self.dtype)

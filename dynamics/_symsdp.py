@@ -241,31 +241,29 @@ def _certificate(c, Ar, br, y, F, Z_raw, families, trace_bound) -> float:
     for Z in Z_raw:
         lam, V = np.linalg.eigh(Z)
         Zc.append((V * np.clip(lam, 0, None)) @ V.T)
+    M = _sym_columns(F)
+    R = Ar.shape[0]
 
-    def charged(ye, Zs) -> float:
+    def bound(ye, Zs) -> float:  # Zs PSD: y.b + ||r|| trace_bound
         return _charged_bound(c, Ar, br, ye, F, Zs, families, trace_bound)
 
+    def absorbed(ye, du) -> float:  # Z_raw moved by the symmetric blocks of ``du``
+        return bound(ye, [Z + d for Z, d in zip(Z_raw, _from_sym(du, F))])
+
     FZc, FZr = _adjoint(F, Zc), _adjoint(F, Z_raw)
-    M = _sym_columns(F)
+    joint = np.concatenate([-Ar.T, M], axis=1)
     best = np.inf
-    for sign in (1.0, -1.0):  # the sign convention of the equality duals, checked
-        ye = sign * y
-        res = c - Ar.T @ ye + FZc
-        best = min(best, float(ye @ br + np.linalg.norm(res) * trace_bound))
-        # refined: move y to cancel the residual's component in the row space (any y is valid)
-        ye1 = ye + np.linalg.lstsq(Ar.T, res, rcond=None)[0]
-        res = c - Ar.T @ ye1 + FZc
-        best = min(best, float(ye1 @ br + np.linalg.norm(res) * trace_bound))
-        if sign > 0:  # absorbed into Z after the y step (the same y for either sign)
-            ye2 = ye + np.linalg.lstsq(Ar.T, c - Ar.T @ ye + FZr, rcond=None)[0]
-            r2 = c - Ar.T @ ye2 + FZr
-            D = _from_sym(np.linalg.lstsq(M, -r2, rcond=None)[0], F)
-            best = min(best, charged(ye2, [Z + d for Z, d in zip(Z_raw, D)]))
-        # absorbed jointly with y
-        r = c - Ar.T @ ye + FZr
-        u = np.linalg.lstsq(np.concatenate([-Ar.T, M], axis=1), -r, rcond=None)[0]
-        D = _from_sym(u[Ar.shape[0] :], F)
-        best = min(best, charged(ye + u[: Ar.shape[0]], [Z + d for Z, d in zip(Z_raw, D)]))
+    for ye in (y, -y):  # the sign convention of the equality duals, checked
+        best = min(best, bound(ye, Zc))
+        # the residual absorbed jointly into y and the Z_j (least norm)
+        u = np.linalg.lstsq(joint, -(c - Ar.T @ ye + FZr), rcond=None)[0]
+        best = min(best, absorbed(ye + u[:R], u[R:]))
+    # y by least squares: the residual's row-space part removed (Ar^T has full column
+    # rank, so this y does not depend on the solver's), then the rest absorbed into Z
+    yc = np.linalg.lstsq(Ar.T, c + FZc, rcond=None)[0]
+    best = min(best, bound(yc, Zc))
+    yr = np.linalg.lstsq(Ar.T, c + FZr, rcond=None)[0]
+    best = min(best, absorbed(yr, np.linalg.lstsq(M, -(c - Ar.T @ yr + FZr), rcond=None)[0]))
     return best
 
 
@@ -352,7 +350,7 @@ def solve(
     # the PSD blocks in families (X's blocks, then each transposed algebra's), with the
     # multiplicities that weigh their traces: sum_k mult_k Tr M_k = Tr X (or Tr T_j(X) =
     # Tr X) <= trace_bound
-    families = [[len(cp_) for cp_ in blocks.copies]] + t_mult
+    families = [[len(copies) for copies in blocks.copies]] + t_mult
     best = _certificate(c, Ar, br, y, F, Z_raw, families, trace_bound)
     X = np.zeros((n, n), dtype=complex)
     for i, (_, _, B) in enumerate(_basis_elements(blocks)):

@@ -356,8 +356,9 @@ def _check_params(p, betas, ratios, qbetas, om):
         ) from None
 
 
-def _check_dps2(p, qbetas, om) -> None:
-    """Refuse (one line) a qutrit DPS-2 point colder than :data:`DPS2_QUTRIT_BETA_OMEGA_MAX`."""
+def _check_dps2(p, qbetas, om) -> float | None:
+    """The qutrit ``beta`` of the DPS-2 point (None: not run); refused in one line when
+    colder than :data:`DPS2_QUTRIT_BETA_OMEGA_MAX`."""
     b_dps2 = qutrit_dps2_beta(qbetas) if p["qutrit_dps2"] else None
     if b_dps2 is not None and b_dps2 * om > DPS2_QUTRIT_BETA_OMEGA_MAX:
         raise ParamError(
@@ -366,6 +367,7 @@ def _check_dps2(p, qbetas, om) -> None:
             f" {DPS2_QUTRIT_BETA_OMEGA_MAX:g}: colder, the solver's certificate misses its"
             " 1e-6 tolerance; lower the middle qutrit_betas or set qutrit_dps2=false"
         )
+    return b_dps2
 
 
 def _qutrit_too_cold(beta: float, om: float) -> str:
@@ -426,7 +428,7 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
             eplt_channel(thermal_state(H3, b), thermal_state(H3, b))
         except NoEPLTError:
             raise ParamError(_qutrit_too_cold(float(b), om)) from None
-    _check_dps2(p, qbetas, om)
+    b_dps2 = _check_dps2(p, qbetas, om)
 
     root = np.random.SeedSequence(seed)
     s_eq, s_un, s_q = root.spawn(3)
@@ -454,7 +456,6 @@ def run(params: dict | None = None, *, seed: int = 0, progress: bool = False) ->
         tA, tB = thermal_state(H, bu), thermal_state(qubit_hamiltonian(r * om), bu)
         un.append(_point(tA, tB, seed=ss, **kw))
         bar.update()
-    b_dps2 = qutrit_dps2_beta(qbetas) if p["qutrit_dps2"] else None
     for b, ss in zip(qbetas, s_q.spawn(len(qbetas))):
         tau = thermal_state(H3, b)
         qt.append(_point(tau, tau, seed=ss, dps2=b == b_dps2, **kw3))
